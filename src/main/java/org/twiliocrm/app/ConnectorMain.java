@@ -1,0 +1,5 @@
+package org.twiliocrm.app;
+
+public class ConnectorMain {
+  public static void main(String[] a) {}
+}

@@ -1,5 +1,63 @@
 package org.twiliocrm.app;
 
-public class ConnectorMain {
-  public static void main(String[] a) {}
+import java.util.Arrays;
+import org.twiliocrm.config.ConfigException;
+import org.twiliocrm.config.ConfigSource;
+
+/**
+ * Entry point of the runnable jar.
+ *
+ * <pre>
+ *   java -jar twilio-crm-connector.jar                 run the connector
+ *   java -jar twilio-crm-connector.jar validate [dir]  check routes and kamelets, start nothing
+ * </pre>
+ */
+public final class ConnectorMain {
+  private ConnectorMain() {}
+
+  public static void main(String[] args) throws Exception {
+    String command = args.length == 0 ? "run" : args[0];
+    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+    switch (command) {
+      case "run" -> run();
+      case "validate" ->
+          System.exit(org.twiliocrm.dsl.RouteValidator.run(rest, System.out, System.err));
+      case "help", "--help", "-h" -> usage(0);
+      default -> {
+        System.err.println("Unknown command '" + command + "'.");
+        usage(2);
+      }
+    }
+  }
+
+  private static void run() throws Exception {
+    ConnectorApp app;
+    try {
+      app = new ConnectorApp(ConfigSource.load());
+    } catch (ConfigException e) {
+      System.err.println("Configuration error: " + e.getMessage());
+      System.err.println("The connector did not start.");
+      System.exit(2);
+      return;
+    }
+    try {
+      app.runUntilStopped();
+    } catch (IllegalStateException e) {
+      System.err.println("Start-up failed: " + e.getMessage());
+      System.exit(3);
+    }
+  }
+
+  private static void usage(int exit) {
+    System.out.println(
+        """
+        Usage:
+          java -jar twilio-crm-connector.jar [run]
+              Start the connector (sandbox mode unless Twilio credentials are configured).
+          java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR] [FILE...]
+              Check YAML routes and kamelets without starting any consumer.
+              Prints each error with file, line and reason; exits 1 if any.
+        """);
+    System.exit(exit);
+  }
 }

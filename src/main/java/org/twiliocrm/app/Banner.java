@@ -1,0 +1,68 @@
+package org.twiliocrm.app;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.config.Mode;
+
+/**
+ * What an operator must know at a glance: which mode, which database, and the exact webhook URLs to
+ * paste into the Twilio console.
+ */
+final class Banner {
+  /** Webhook paths, relative to connector.public-url. The webhook routes listen on these. */
+  static final List<String[]> WEBHOOKS =
+      List.of(
+          new String[] {"Message status callback", "/webhooks/twilio/message-status"},
+          new String[] {"Inbound messages (A message comes in)", "/webhooks/twilio/inbound"},
+          new String[] {"Call status callback", "/webhooks/twilio/call-status"},
+          new String[] {"TwiML for outbound calls", "/webhooks/twilio/twiml"});
+
+  private Banner() {}
+
+  static String render(
+      ConnectorConfig cfg, String dbDisplay, List<String> sandboxLines, long startMillis) {
+    List<String> lines = new ArrayList<>();
+    if (cfg.mode() == Mode.SANDBOX) {
+      lines.add("MODE: SANDBOX  (no Twilio credentials configured: nothing leaves this machine)");
+    } else {
+      lines.add(
+          "MODE: LIVE  (real Twilio account "
+              + cfg.twilio().accountSid()
+              + ", real Salesforce at "
+              + cfg.salesforce().loginUrl()
+              + ")");
+    }
+    lines.add("Database: " + dbDisplay);
+    lines.add(
+        "HTTP: "
+            + cfg.http().host()
+            + ":"
+            + cfg.http().port()
+            + "   public URL: "
+            + cfg.http().publicUrl());
+    lines.add(
+        "Health: "
+            + cfg.http().publicUrl()
+            + "/observe/health/ready   Metrics: "
+            + cfg.http().publicUrl()
+            + "/observe/metrics");
+    lines.add("Webhook URLs to paste into the Twilio console:");
+    for (String[] w : WEBHOOKS) {
+      lines.add(String.format("  %-40s %s%s", w[0], cfg.http().publicUrl(), w[1]));
+    }
+    if (!sandboxLines.isEmpty()) {
+      lines.add("Sandbox endpoints:");
+      sandboxLines.forEach(l -> lines.add("  " + l));
+    }
+    lines.add("Started in " + startMillis + " ms");
+    int width = lines.stream().mapToInt(String::length).max().orElse(40) + 4;
+    String rule = "=".repeat(width);
+    StringBuilder sb = new StringBuilder("\n").append(rule).append('\n');
+    sb.append("  Twilio CRM connector\n");
+    for (String l : lines) {
+      sb.append("  ").append(l).append('\n');
+    }
+    return sb.append(rule).toString();
+  }
+}

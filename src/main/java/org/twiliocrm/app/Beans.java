@@ -1,0 +1,20 @@
+package org.twiliocrm.app;
+
+import java.util.function.BiConsumer;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.db.Database;
+
+/**
+ * The beans YAML routes may reference by name. The running connector and the validate command bind
+ * the same set, so a route that validates also resolves its beans at run time.
+ */
+public final class Beans {
+  private Beans() {}
+
+  public static void bind(BiConsumer<String, Object> registry, ConnectorConfig cfg, Database db) {
+    registry.accept("dataSource", db.dataSource());
+    registry.accept("connectorDatabase", db);
+    registry.accept("connectorConfig", cfg);
+    registry.accept("connectorInfo", new ConnectorInfo(cfg, db.displayUrl()));
+  }
+}

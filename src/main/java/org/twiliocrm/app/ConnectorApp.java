@@ -1,0 +1,136 @@
+package org.twiliocrm.app;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.camel.CamelContext;
+import org.apache.camel.health.HealthCheckHelper;
+import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.twiliocrm.config.ConfigSource;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.db.Database;
+
+/**
+ * Wires the connector: validated configuration, database, sandboxes in sandbox mode, then Camel
+ * Main with the YAML routes and kamelets. Plain camel-main, not KameletMain: KameletMain resolves
+ * camel-dependencies from a Maven repository at start-up, which a container image does not have.
+ */
+public final class ConnectorApp {
+  private static final Logger LOG = LoggerFactory.getLogger(ConnectorApp.class);
+
+  private final ConfigSource source;
+  private final ConnectorConfig config;
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private Main main;
+  private Database database;
+
+  public ConnectorApp(ConfigSource source) {
+    this.source = source;
+    this.config = ConnectorConfig.from(source);
+  }
+
+  public ConnectorConfig config() {
+    return config;
+  }
+
+  /** Starts everything and blocks until the JVM is asked to stop. */
+  public void runUntilStopped() throws Exception {
+    prepare();
+    main.run();
+  }
+
+  /** Starts everything without blocking (tests and embedding). */
+  public void start() throws Exception {
+    prepare();
+    main.start();
+  }
+
+  public void stop() {
+    if (main != null) {
+      main.stop();
+    }
+    closeResources();
+  }
+
+  public CamelContext camelContext() {
+    return main.getCamelContext();
+  }
+
+  private void prepare() {
+    LOG.info("Starting in {} mode", config.mode());
+    database = Database.open(config.db());
+    resources.add(database);
+    List<String> sandboxLines = new ArrayList<>();
+
+    DslLocations dsl = DslLocations.resolve(config.dsl());
+    LOG.info("Routes from {}, kamelets from {}", dsl.routesDescription(), dsl.kameletLocation());
+
+    main = new Main();
+    main.setOverrideProperties(camelProperties(dsl));
+    Beans.bind(main::bind, config, database);
+    main.addMainListener(
+        new MainListenerSupport() {
+          @Override
+          public void afterConfigure(BaseMainSupport support) {
+            CamelContext ctx = support.getCamelContext();
+            HealthCheckHelper.getHealthCheckRegistry(ctx)
+                .register(new DatabaseHealthCheck(database));
+          }
+
+          @Override
+          public void afterStart(BaseMainSupport support) {
+            long sinceJvmStart =
+                System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+            LOG.info(Banner.render(config, database.displayUrl(), sandboxLines, sinceJvmStart));
+          }
+
+          @Override
+          public void afterStop(BaseMainSupport support) {
+            closeResources();
+          }
+        });
+  }
+
+  /** All configuration goes to Camel as override properties: YAML routes read it as {{key}}. */
+  Properties camelProperties(DslLocations dsl) {
+    Properties p = source.asProperties();
+    String port = String.valueOf(config.http().port());
+    p.setProperty("camel.main.name", "twilio-crm-connector");
+    p.setProperty("camel.main.routesIncludePattern", dsl.routesPattern());
+    p.setProperty("camel.main.sourceLocationEnabled", "true");
+    p.setProperty("camel.component.kamelet.location", dsl.kameletLocation());
+    // One HTTP server for webhooks, health and metrics: management on a separate port fails with
+    // platform-http-vertx 4.17 (see ../shared/docs/camel-notes.md).
+    p.setProperty("camel.server.enabled", "true");
+    p.setProperty("camel.server.host", config.http().host());
+    p.setProperty("camel.server.port", port);
+    p.setProperty("camel.management.enabled", "true");
+    p.setProperty("camel.management.host", config.http().host());
+    p.setProperty("camel.management.port", port);
+    p.setProperty("camel.management.path", "/observe");
+    p.setProperty("camel.management.healthCheckEnabled", "true");
+    p.setProperty("camel.management.metricsEnabled", "true");
+    p.setProperty("camel.management.infoEnabled", "false");
+    p.setProperty("camel.metrics.enabled", "true");
+    p.setProperty("camel.health.enabled", "true");
+    p.setProperty("connector.mode.resolved", config.mode().name().toLowerCase());
+    return p;
+  }
+
+  private synchronized void closeResources() {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      try {
+        resources.get(i).close();
+      } catch (Exception e) {
+        LOG.warn(
+            "Closing {} failed: {}", resources.get(i).getClass().getSimpleName(), e.toString());
+      }
+    }
+    resources.clear();
+  }
+}

@@ -1,0 +1,128 @@
+package org.twiliocrm.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The connector's raw key/value configuration, layered so that a Kubernetes deployment can override
+ * anything without rebuilding the image.
+ *
+ * <p>Precedence, lowest first: the packaged {@code application.properties}; an optional external
+ * properties file ({@code CONNECTOR_CONFIG_FILE}, e.g. a mounted ConfigMap); environment variables
+ * in Kubernetes style ({@code connector.http.port} is {@code CONNECTOR_HTTP_PORT}); JVM system
+ * properties ({@code -Dconnector.http.port=...}).
+ */
+public final class ConfigSource {
+  /** Environment variable naming an extra properties file layered over the packaged defaults. */
+  public static final String CONFIG_FILE_ENV = "CONNECTOR_CONFIG_FILE";
+
+  private final Map<String, String> values;
+  private final Set<String> documentedKeys;
+
+  private ConfigSource(Map<String, String> values, Set<String> documentedKeys) {
+    this.values = Collections.unmodifiableMap(values);
+    this.documentedKeys = Collections.unmodifiableSet(documentedKeys);
+  }
+
+  /** Loads the layers from the real environment of this process. */
+  public static ConfigSource load() {
+    return load(System.getenv(), System.getProperties());
+  }
+
+  /** Loads the layers with an explicit environment and system properties (tests use this). */
+  public static ConfigSource load(Map<String, String> env, Properties system) {
+    Properties packaged = new Properties();
+    try (InputStream in = ConfigSource.class.getResourceAsStream("/application.properties")) {
+      if (in == null) {
+        throw new IllegalStateException("application.properties is missing from the artifact");
+      }
+      packaged.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read the packaged application.properties", e);
+    }
+    Map<String, String> merged = new LinkedHashMap<>();
+    packaged.stringPropertyNames().stream()
+        .sorted()
+        .forEach(k -> merged.put(k, packaged.getProperty(k).trim()));
+    Set<String> documented = new TreeSet<>(merged.keySet());
+
+    String file = env.get(CONFIG_FILE_ENV);
+    if (file != null && !file.isBlank()) {
+      Path path = Path.of(file);
+      if (!Files.isReadable(path)) {
+        throw new ConfigException(
+            CONFIG_FILE_ENV, "file '" + file + "' does not exist or is not readable");
+      }
+      Properties external = new Properties();
+      try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+        external.load(r);
+      } catch (IOException e) {
+        throw new ConfigException(CONFIG_FILE_ENV, "cannot read '" + file + "': " + e.getMessage());
+      }
+      external.stringPropertyNames().forEach(k -> merged.put(k, external.getProperty(k).trim()));
+    }
+
+    // Every known key may be overridden from the environment; camel.* keys too, so the Camel
+    // runtime itself is tunable the same way.
+    for (String key : new TreeSet<>(merged.keySet())) {
+      String fromEnv = env.get(envName(key));
+      if (fromEnv != null) {
+        merged.put(key, fromEnv.trim());
+      }
+    }
+    for (String key : system.stringPropertyNames()) {
+      if (key.startsWith("connector.")
+          || key.startsWith("camel.")
+          || key.startsWith("twilio.")
+          || key.startsWith("salesforce.")
+          || key.startsWith("sandbox.")
+          || key.startsWith("outbox.")
+          || key.startsWith("webhook.")) {
+        merged.put(key, system.getProperty(key).trim());
+      }
+    }
+    return new ConfigSource(merged, documented);
+  }
+
+  /** Builds a source directly from a map (tests). */
+  public static ConfigSource of(Map<String, String> values) {
+    return new ConfigSource(new LinkedHashMap<>(values), new TreeSet<>(values.keySet()));
+  }
+
+  /** The environment variable that overrides {@code key}. */
+  public static String envName(String key) {
+    return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  /** The value, or null when the key is unset or blank. */
+  public String get(String key) {
+    String v = values.get(key);
+    return v == null || v.isEmpty() ? null : v;
+  }
+
+  public Map<String, String> asMap() {
+    return values;
+  }
+
+  /** Keys the packaged file documents; an override of an unknown key is likely a typo. */
+  public Set<String> documentedKeys() {
+    return documentedKeys;
+  }
+
+  public Properties asProperties() {
+    Properties p = new Properties();
+    values.forEach(p::setProperty);
+    return p;
+  }
+}

@@ -1,0 +1,118 @@
+package org.twiliocrm.db;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Locale;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.config.ConnectorConfig.Vendor;
+import org.twiliocrm.config.Redaction;
+
+/**
+ * The connector's one connection pool, with the schema brought up to date by Flyway before any
+ * route starts. Each supported vendor has its own migration folder with the same versions and the
+ * same tables, because column types and identity syntax differ.
+ */
+public final class Database implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+
+  private final HikariDataSource dataSource;
+  private final Vendor vendor;
+  private final String displayUrl;
+
+  private Database(HikariDataSource dataSource, Vendor vendor, String displayUrl) {
+    this.dataSource = dataSource;
+    this.vendor = vendor;
+    this.displayUrl = displayUrl;
+  }
+
+  /**
+   * Opens the pool and migrates the schema. Fails with a readable message if the DB is unusable.
+   */
+  public static Database open(ConnectorConfig.Db cfg) {
+    Vendor vendor = cfg.vendor();
+    HikariConfig hc = new HikariConfig();
+    hc.setJdbcUrl(cfg.url());
+    if (cfg.user() != null) {
+      hc.setUsername(cfg.user());
+    }
+    if (cfg.password() != null) {
+      hc.setPassword(cfg.password());
+    }
+    hc.setMaximumPoolSize(cfg.poolSize());
+    hc.setMinimumIdle(Math.min(2, cfg.poolSize()));
+    hc.setConnectionTimeout(Math.max(250, cfg.connectTimeout().toMillis()));
+    hc.setPoolName("connector-db");
+    // Do not fail pool construction when the database is briefly down: readiness reports it.
+    hc.setInitializationFailTimeout(-1);
+    HikariDataSource ds = new HikariDataSource(hc);
+    Database db = new Database(ds, vendor, Redaction.jdbcUrl(cfg.url()));
+    try {
+      db.migrate();
+    } catch (RuntimeException e) {
+      ds.close();
+      throw new IllegalStateException(
+          "database " + db.displayUrl + " is not usable: " + rootMessage(e), e);
+    }
+    return db;
+  }
+
+  private void migrate() {
+    Flyway flyway =
+        Flyway.configure()
+            .dataSource(dataSource)
+            .locations("classpath:db/migration/" + vendor.name().toLowerCase(Locale.ROOT))
+            .table("connector_schema_history")
+            .baselineOnMigrate(true)
+            .baselineVersion("0")
+            .load();
+    MigrateResult result = flyway.migrate();
+    LOG.info(
+        "Database schema at version {} ({} migration(s) applied now)",
+        result.targetSchemaVersion != null
+            ? result.targetSchemaVersion
+            : result.initialSchemaVersion,
+        result.migrationsExecuted);
+  }
+
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
+  public Vendor vendor() {
+    return vendor;
+  }
+
+  /** The JDBC URL with any credentials removed, for banners and logs. */
+  public String displayUrl() {
+    return displayUrl;
+  }
+
+  /** True when a connection can be had and answers within the timeout. */
+  public boolean isUsable(int timeoutSeconds) {
+    try (Connection c = dataSource.getConnection()) {
+      return c.isValid(timeoutSeconds);
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    dataSource.close();
+  }
+
+  static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+  }
+}

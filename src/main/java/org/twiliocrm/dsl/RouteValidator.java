@@ -1,0 +1,219 @@
+package org.twiliocrm.dsl;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.camel.FailedToCreateRouteException;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.model.ModelCamelContext;
+import org.apache.camel.model.RouteDefinition;
+import org.apache.camel.spi.Resource;
+import org.apache.camel.support.PluginHelper;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.twiliocrm.config.ConfigSource;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.db.Database;
+
+/**
+ * Checks YAML routes and kamelets the way the connector would load them, without starting any
+ * consumer: YAML syntax, the Camel YAML DSL, endpoint URIs and options, property placeholders,
+ * kamelet references and the kamelet conventions. Integration engineers run it in their own CI
+ * before deploying an edited route.
+ */
+public final class RouteValidator {
+  private final Path routesDir;
+  private final Path kameletsDir;
+  private final ConfigSource config;
+
+  public RouteValidator(Path routesDir, Path kameletsDir, ConfigSource config) {
+    this.routesDir = routesDir;
+    this.kameletsDir = kameletsDir;
+    this.config = config;
+  }
+
+  /** Command-line entry: returns the process exit code (0 clean, 1 findings, 2 usage). */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    ConfigSource source = ConfigSource.load();
+    ConnectorConfig.Dsl dsl = ConnectorConfig.from(source).dsl();
+    Path routes = Path.of(dsl.routesLocation());
+    Path kamelets = Path.of(dsl.kameletsLocation());
+    List<Path> files = new ArrayList<>();
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--routes" -> routes = Path.of(value(args, ++i, "--routes", err));
+        case "--kamelets" -> kamelets = Path.of(value(args, ++i, "--kamelets", err));
+        default -> files.add(Path.of(args[i]));
+      }
+    }
+    RouteValidator validator = new RouteValidator(routes, kamelets, source);
+    List<Finding> findings;
+    try {
+      findings = files.isEmpty() ? validator.validateAll() : validator.validate(files);
+    } catch (IOException e) {
+      err.println("validate: " + e.getMessage());
+      return 2;
+    }
+    findings.forEach(f -> err.println("ERROR " + f));
+    if (findings.isEmpty()) {
+      out.println("OK: routes in " + routes + " and kamelets in " + kamelets + " are valid.");
+      return 0;
+    }
+    err.println(findings.size() + " error(s).");
+    return 1;
+  }
+
+  private static String value(String[] args, int i, String flag, PrintStream err) {
+    if (i >= args.length) {
+      err.println(flag + " needs a directory");
+      System.exit(2);
+    }
+    return args[i];
+  }
+
+  /** Validates every kamelet in the kamelets directory and every route in the routes directory. */
+  public List<Finding> validateAll() throws IOException {
+    List<Path> files = new ArrayList<>();
+    files.addAll(list(kameletsDir, ".kamelet.yaml"));
+    files.addAll(list(routesDir, ".yaml"));
+    if (files.isEmpty()) {
+      throw new IOException("no .yaml files in " + routesDir + " or " + kameletsDir);
+    }
+    return validate(files);
+  }
+
+  public List<Finding> validate(List<Path> files) throws IOException {
+    List<Finding> findings = new ArrayList<>();
+    try (Database db = Database.open(validationDb())) {
+      for (Path file : files) {
+        if (!Files.isRegularFile(file)) {
+          findings.add(new Finding(file, 0, "no such file"));
+          continue;
+        }
+        List<Object> docs = parseYaml(file, findings);
+        if (docs == null) {
+          continue;
+        }
+        if (file.getFileName().toString().endsWith(".kamelet.yaml")) {
+          docs.forEach(d -> findings.addAll(KameletConventions.check(file, d)));
+        } else {
+          findings.addAll(checkRoutes(file, db));
+        }
+      }
+    }
+    return findings;
+  }
+
+  private static ConnectorConfig.Db validationDb() {
+    // Routes that reference #dataSource resolve against a throw-away migrated schema.
+    return new ConnectorConfig.Db(
+        "jdbc:h2:mem:validate-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1",
+        null,
+        null,
+        2,
+        java.time.Duration.ofSeconds(5));
+  }
+
+  private static List<Path> list(Path dir, String suffix) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().endsWith(suffix)).sorted().toList();
+    }
+  }
+
+  private static List<Object> parseYaml(Path file, List<Finding> findings) throws IOException {
+    String text = Files.readString(file, StandardCharsets.UTF_8);
+    try {
+      List<Object> docs = new ArrayList<>();
+      new Load(LoadSettings.builder().setLabel(file.toString()).build())
+          .loadAllFromString(text)
+          .forEach(docs::add);
+      return docs;
+    } catch (MarkedYamlEngineException e) {
+      findings.add(new Finding(file, line(e), "YAML syntax: " + oneLine(e.getProblem())));
+      return null;
+    }
+  }
+
+  /** Builds the file's routes in a context of their own with autoStartup off. */
+  private List<Finding> checkRoutes(Path file, Database db) {
+    List<Finding> findings = new ArrayList<>();
+    DefaultCamelContext ctx = new DefaultCamelContext();
+    try {
+      ctx.setAutoStartup(false);
+      ctx.setSourceLocationEnabled(true);
+      ctx.getPropertiesComponent().setInitialProperties(config.asProperties());
+      org.twiliocrm.app.Beans.bind(ctx.getRegistry()::bind, ConnectorConfig.from(config), db);
+      ctx.getPropertiesComponent()
+          .addInitialProperty(
+              "camel.component.kamelet.location",
+              "file:" + kameletsDir.toAbsolutePath() + ",classpath:kamelets");
+      org.apache.camel.component.kamelet.KameletComponent kamelet =
+          ctx.getComponent("kamelet", org.apache.camel.component.kamelet.KameletComponent.class);
+      kamelet.setLocation("file:" + kameletsDir.toAbsolutePath() + ",classpath:kamelets");
+      Resource resource =
+          PluginHelper.getResourceLoader(ctx).resolveResource("file:" + file.toAbsolutePath());
+      PluginHelper.getRoutesLoader(ctx).loadRoutes(resource);
+      ctx.start();
+    } catch (Exception e) {
+      findings.add(new Finding(file, lineOf(e, ctx), describe(e)));
+    } finally {
+      try {
+        ctx.stop();
+      } catch (RuntimeException ignored) {
+        // a context that failed to start may fail to stop; the finding is already recorded
+      }
+    }
+    return findings;
+  }
+
+  private static int lineOf(Throwable e, DefaultCamelContext ctx) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof MarkedYamlEngineException m) {
+        return line(m);
+      }
+      if (c instanceof FailedToCreateRouteException f && f.getRouteId() != null) {
+        for (RouteDefinition rd : ((ModelCamelContext) ctx).getRouteDefinitions()) {
+          if (f.getRouteId().equals(rd.getRouteId()) || f.getRouteId().equals(rd.getId())) {
+            return rd.getLineNumber();
+          }
+        }
+      }
+    }
+    return 0;
+  }
+
+  private static int line(MarkedYamlEngineException e) {
+    return e.getProblemMark()
+        .map(m -> m.getLine() + 1)
+        .orElse(e.getContextMark().map(m -> m.getLine() + 1).orElse(0));
+  }
+
+  private static String describe(Throwable e) {
+    StringBuilder sb = new StringBuilder();
+    String last = null;
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      String msg = c instanceof MarkedYamlEngineException m ? m.getProblem() : c.getMessage();
+      if (msg != null && (last == null || !last.contains(msg))) {
+        sb.append(sb.length() == 0 ? "" : " <- ").append(oneLine(msg));
+        last = msg;
+      }
+      if (c.getCause() == c) {
+        break;
+      }
+    }
+    return sb.length() == 0 ? e.getClass().getSimpleName() : sb.toString();
+  }
+
+  private static String oneLine(String s) {
+    return s == null ? "" : s.replaceAll("\\s+", " ").trim();
+  }
+}

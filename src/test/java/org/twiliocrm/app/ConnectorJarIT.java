@@ -1,0 +1,110 @@
+package org.twiliocrm.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.testsupport.ConnectorProcess;
+import org.twiliocrm.testsupport.FreePort;
+import org.twiliocrm.testsupport.TestDatabases;
+
+/** The packaged jar as a new user meets it: start, banner, health, metrics, validate, refusals. */
+class ConnectorJarIT {
+  @TempDir Path work;
+
+  @Test
+  void startsInSandboxModeOnEmbeddedDefaultsAndGetsReady() throws Exception {
+    int port = FreePort.find();
+    try (ConnectorProcess p = ConnectorProcess.start(work, Map.of(), port)) {
+      p.awaitReady(Duration.ofSeconds(30));
+      String out = p.output();
+      assertThat(out).contains("MODE: SANDBOX").contains("jdbc:h2:file:./data/connector");
+      assertThat(out).contains("http://localhost:" + port + "/webhooks/twilio/message-status");
+      assertThat(Files.exists(work.resolve("data/connector.mv.db"))).isTrue();
+
+      HttpResponse<String> live = p.get("/observe/health/live");
+      assertThat(live.statusCode()).isEqualTo(200);
+      HttpResponse<String> ready = p.get("/observe/health/ready");
+      assertThat(ready.body()).contains("UP");
+      HttpResponse<String> metrics = p.get("/observe/metrics");
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body()).contains("camel_");
+
+      HttpResponse<String> info = p.get("/");
+      assertThat(info.statusCode()).isEqualTo(200);
+      assertThat(info.body()).contains("\"mode\" : \"sandbox\"");
+      // platform-http must not echo Camel or request headers back.
+      assertThat(info.headers().map().keySet())
+          .noneMatch(h -> h.toLowerCase().startsWith("camel"))
+          .noneMatch(h -> h.equalsIgnoreCase("user-agent"));
+    }
+  }
+
+  @Test
+  void runsOnPostgresWhenAJdbcUrlIsConfiguredAndHidesCredentials() throws Exception {
+    ConnectorConfig.Db db = TestDatabases.postgres("jar");
+    int port = FreePort.find();
+    Map<String, String> env =
+        Map.of(
+            "CONNECTOR_DB_URL", db.url(),
+            "CONNECTOR_DB_USER", db.user(),
+            "CONNECTOR_DB_PASSWORD", "not-needed-but-secret");
+    try (ConnectorProcess p = ConnectorProcess.start(work, env, port)) {
+      p.awaitReady(Duration.ofSeconds(30));
+      assertThat(p.output()).contains("Database: jdbc:postgresql://127.0.0.1:5432/test");
+      assertThat(p.output()).doesNotContain("not-needed-but-secret");
+    }
+  }
+
+  @Test
+  void liveModeWithPartialCredentialsRefusesAndNamesTheKey() throws Exception {
+    Map<String, String> env =
+        Map.of(
+            "TWILIO_ACCOUNT_SID", "AC" + "a".repeat(32), "TWILIO_AUTH_TOKEN", "super-secret-token");
+    try (ConnectorProcess p = ConnectorProcess.start(work, env, FreePort.find())) {
+      assertThat(p.awaitExit(Duration.ofSeconds(30))).isEqualTo(2);
+      assertThat(p.output())
+          .contains("Configuration error: salesforce.client-id: is required in live mode");
+      assertThat(p.output()).doesNotContain("super-secret-token");
+    }
+  }
+
+  @Test
+  void invalidValueStopsStartupNamingTheKey() throws Exception {
+    try (ConnectorProcess p =
+        ConnectorProcess.start(work, Map.of("CONNECTOR_DB_POOL_SIZE", "lots"), FreePort.find())) {
+      assertThat(p.awaitExit(Duration.ofSeconds(30))).isEqualTo(2);
+      assertThat(p.output()).contains("connector.db.pool-size: must be a whole number");
+    }
+  }
+
+  @Test
+  void validateCommandPassesShippedRoutesAndFailsABrokenOne() throws Exception {
+    Path project = Path.of("").toAbsolutePath();
+    try (ConnectorProcess ok =
+        ConnectorProcess.start(
+            work,
+            Map.of(),
+            0,
+            "validate",
+            "--routes",
+            project.resolve("routes").toString(),
+            "--kamelets",
+            project.resolve("kamelets").toString())) {
+      assertThat(ok.awaitExit(Duration.ofSeconds(60))).as(ok.output()).isEqualTo(0);
+      assertThat(ok.output()).contains("OK: routes in");
+    }
+    Path broken = project.resolve("src/test/resources/dsl-fixtures/broken-yaml.camel.yaml");
+    try (ConnectorProcess bad =
+        ConnectorProcess.start(work, Map.of(), 0, "validate", broken.toString())) {
+      assertThat(bad.awaitExit(Duration.ofSeconds(60))).isEqualTo(1);
+      assertThat(bad.output()).contains("ERROR " + broken + ":7: YAML syntax:");
+    }
+  }
+}

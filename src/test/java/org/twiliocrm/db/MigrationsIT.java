@@ -1,0 +1,77 @@
+package org.twiliocrm.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.testsupport.TestDatabases;
+
+/** The per-vendor migrations create the same tables with the same columns on every database. */
+class MigrationsIT {
+
+  @Test
+  void sameTablesAndColumnsOnH2PostgresAndMariaDb() throws Exception {
+    Map<String, Set<String>> h2 = schemaOf(TestDatabases.h2("mig"));
+    Map<String, Set<String>> pg = schemaOf(TestDatabases.postgres("mig"));
+    Map<String, Set<String>> maria = schemaOf(TestDatabases.mariadb("mig"));
+    assertThat(h2).containsKeys("consent", "connector_state");
+    assertThat(pg).isEqualTo(h2);
+    assertThat(maria).isEqualTo(h2);
+  }
+
+  @Test
+  void migratingTwiceIsANoOp() {
+    ConnectorConfig.Db cfg = TestDatabases.postgres("mig2");
+    try (Database first = Database.open(cfg)) {
+      assertThat(first.isUsable(2)).isTrue();
+    }
+    try (Database second = Database.open(cfg)) {
+      assertThat(second.isUsable(2)).isTrue();
+    }
+  }
+
+  @Test
+  void unreachableDatabaseFailsWithReadableMessage() {
+    ConnectorConfig.Db cfg =
+        new ConnectorConfig.Db(
+            "jdbc:postgresql://127.0.0.1:1/none",
+            "x",
+            "secret-pw",
+            2,
+            java.time.Duration.ofMillis(500));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Database.open(cfg))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/none is not usable")
+        .hasMessageNotContaining("secret-pw");
+  }
+
+  private static Map<String, Set<String>> schemaOf(ConnectorConfig.Db cfg) throws Exception {
+    Map<String, Set<String>> tables = new TreeMap<>();
+    try (Database db = Database.open(cfg);
+        Connection c = db.dataSource().getConnection()) {
+      DatabaseMetaData md = c.getMetaData();
+      String catalog = c.getCatalog();
+      String schema = c.getSchema();
+      try (ResultSet rs = md.getColumns(catalog, schema, "%", "%")) {
+        while (rs.next()) {
+          String table = rs.getString("TABLE_NAME").toLowerCase(Locale.ROOT);
+          if (table.equals("connector_schema_history")) {
+            continue;
+          }
+          tables
+              .computeIfAbsent(table, t -> new TreeSet<>())
+              .add(rs.getString("COLUMN_NAME").toLowerCase(Locale.ROOT));
+        }
+      }
+    }
+    return tables;
+  }
+}

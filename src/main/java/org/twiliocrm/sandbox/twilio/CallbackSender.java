@@ -68,7 +68,12 @@ final class CallbackSender implements AutoCloseable {
   void statusCallback(
       String accountSid, String url, Map<String, List<String>> params, Consumer<Event> history) {
     Faults f = faults.get();
-    long delay = Faults.roll(f.outOfOrderCallbackRate()) ? f.outOfOrderDelayMillis() : 0;
+    String status = first(params, "MessageStatus", first(params, "CallStatus", ""));
+    // Out of order, as Twilio does it: an intermediate status is held back so that a later one
+    // (often the final delivered) overtakes it.
+    boolean intermediate = !SandboxMessage.isFinal(status) && !"completed".equals(status);
+    long delay =
+        intermediate && Faults.roll(f.outOfOrderCallbackRate()) ? f.outOfOrderDelayMillis() : 0;
     int copies = Faults.roll(f.duplicateCallbackRate()) ? 2 : 1;
     Executor when =
         delay > 0

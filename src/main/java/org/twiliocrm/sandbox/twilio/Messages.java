@@ -287,7 +287,8 @@ final class Messages {
   }
 
   private boolean move(SandboxMessage m, String status, Integer code, String text) {
-    if (!m.moveTo(status, code, text)) {
+    // A message forgotten by a reset stops living, so it cannot leak into the next test's inbox.
+    if (state.messages.get(m.sid) != m || !m.moveTo(status, code, text)) {
       return false;
     }
     if (m.statusCallback != null && !m.statusCallback.isEmpty()) {
@@ -397,6 +398,12 @@ final class Messages {
     Instant at;
     try {
       at = OffsetDateTime.parse(raw).toInstant();
+    } catch (DateTimeParseException e) {
+      at = null;
+    }
+    try {
+      // twilio-java sends SendAt without an offset, meaning UTC.
+      at = at != null ? at : java.time.LocalDateTime.parse(raw).toInstant(ZoneOffset.UTC);
     } catch (DateTimeParseException e) {
       throw ApiError.badRequest(35114, "SendAt must be an ISO 8601 date-time, got '" + raw + "'.");
     }

@@ -1,0 +1,226 @@
+package org.twiliocrm.sandbox.salesforce;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Retained streaming events with increasing replay ids, kept in memory and appended to a JSON-lines
+ * file so they survive a restart of the sandbox. Events older than the retention period are
+ * dropped; a replay id from before the oldest dropped event is "too old".
+ */
+public final class EventLog implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
+  private static final String FILE = "events.jsonl";
+
+  /** One retained event: the CometD message data plus bookkeeping. */
+  public record StoredEvent(
+      long replayId, String channel, long createdMillis, Map<String, Object> data) {}
+
+  private final Path file;
+  private final Clock clock;
+  private final Duration retention;
+  private final ObjectMapper json = new ObjectMapper();
+  private final Deque<StoredEvent> events = new ArrayDeque<>();
+  private BufferedWriter writer;
+  private long lastReplayId;
+  private long purgedUpTo;
+
+  public EventLog(Path dataDir, Clock clock, Duration retention) {
+    this.file = dataDir.resolve(FILE);
+    this.clock = clock;
+    this.retention = retention;
+  }
+
+  /** Loads retained events from disk, drops expired ones and compacts the file. */
+  public synchronized void open() {
+    try {
+      Files.createDirectories(file.getParent());
+      if (Files.exists(file)) {
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+          if (line.isBlank()) {
+            continue;
+          }
+          try {
+            Map<String, Object> m = json.readValue(line, new TypeReference<>() {});
+            if (m.containsKey("meta")) {
+              @SuppressWarnings("unchecked")
+              Map<String, Object> meta = (Map<String, Object>) m.get("meta");
+              lastReplayId =
+                  Math.max(lastReplayId, ((Number) meta.get("lastReplayId")).longValue());
+              purgedUpTo = Math.max(purgedUpTo, ((Number) meta.get("purgedUpTo")).longValue());
+              continue;
+            }
+            @SuppressWarnings("unchecked")
+            StoredEvent e =
+                new StoredEvent(
+                    ((Number) m.get("replayId")).longValue(),
+                    (String) m.get("channel"),
+                    ((Number) m.get("createdMillis")).longValue(),
+                    (Map<String, Object>) m.get("data"));
+            events.addLast(e);
+            lastReplayId = Math.max(lastReplayId, e.replayId());
+          } catch (IOException | RuntimeException e) {
+            // A torn last line after a crash must not stop the org from starting.
+            LOG.warn("Skipping unreadable line in {}: {}", file, e.getMessage());
+          }
+        }
+      }
+      purgeExpired();
+      rewrite();
+      LOG.info(
+          "Salesforce sandbox event log: {} retained events, last replayId {}",
+          events.size(),
+          lastReplayId);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open event log " + file, e);
+    }
+  }
+
+  /** Appends an event; {@code dataFor} builds the message data for the assigned replay id. */
+  public synchronized StoredEvent append(
+      String channel, LongFunction<Map<String, Object>> dataFor) {
+    purgeExpired();
+    long id = ++lastReplayId;
+    StoredEvent e = new StoredEvent(id, channel, clock.millis(), dataFor.apply(id));
+    events.addLast(e);
+    write(e);
+    return e;
+  }
+
+  /** Retained events of a channel after the given replay id (-2 = all retained). */
+  public synchronized List<StoredEvent> after(String channel, long replayId) {
+    purgeExpired();
+    List<StoredEvent> out = new ArrayList<>();
+    for (StoredEvent e : events) {
+      if (e.replayId() > replayId && channelMatches(channel, e.channel())) {
+        out.add(e);
+      }
+    }
+    return out;
+  }
+
+  /** {@code /data/ChangeEvents} carries the change events of every enabled object. */
+  static boolean channelMatches(String subscribed, String eventChannel) {
+    return subscribed.equals(eventChannel)
+        || ("/data/ChangeEvents".equals(subscribed) && eventChannel.startsWith("/data/"));
+  }
+
+  /**
+   * Whether a subscriber may replay from this id: -1 and -2 always; otherwise the id must have been
+   * issued and nothing after it may have expired.
+   */
+  public synchronized boolean isValidReplayId(long replayId) {
+    purgeExpired();
+    if (replayId == -1 || replayId == -2) {
+      return true;
+    }
+    return replayId >= 0 && replayId <= lastReplayId && replayId >= purgedUpTo;
+  }
+
+  public synchronized List<StoredEvent> all() {
+    purgeExpired();
+    return List.copyOf(events);
+  }
+
+  public synchronized long lastReplayId() {
+    return lastReplayId;
+  }
+
+  /** Test hook: pretends every retained event is {@code hours} older, then applies retention. */
+  public synchronized void age(Duration by) {
+    List<StoredEvent> aged = new ArrayList<>();
+    for (StoredEvent e : events) {
+      aged.add(
+          new StoredEvent(e.replayId(), e.channel(), e.createdMillis() - by.toMillis(), e.data()));
+    }
+    events.clear();
+    events.addAll(aged);
+    purgeExpired();
+    rewrite();
+  }
+
+  /** Forgets all events and restarts replay ids. */
+  public synchronized void clear() {
+    events.clear();
+    lastReplayId = 0;
+    purgedUpTo = 0;
+    rewrite();
+  }
+
+  private void purgeExpired() {
+    long cutoff = clock.millis() - retention.toMillis();
+    while (!events.isEmpty() && events.peekFirst().createdMillis() < cutoff) {
+      purgedUpTo = Math.max(purgedUpTo, events.removeFirst().replayId());
+    }
+  }
+
+  private void write(StoredEvent e) {
+    try {
+      Map<String, Object> line = new LinkedHashMap<>();
+      line.put("replayId", e.replayId());
+      line.put("channel", e.channel());
+      line.put("createdMillis", e.createdMillis());
+      line.put("data", e.data());
+      writer.write(json.writeValueAsString(line));
+      writer.newLine();
+      writer.flush();
+    } catch (IOException ex) {
+      throw new UncheckedIOException("cannot append to event log " + file, ex);
+    }
+  }
+
+  private void rewrite() {
+    try {
+      if (writer != null) {
+        writer.close();
+      }
+      Path tmp = file.resolveSibling(FILE + ".tmp");
+      try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+        w.write(
+            json.writeValueAsString(
+                Map.of("meta", Map.of("lastReplayId", lastReplayId, "purgedUpTo", purgedUpTo))));
+        w.newLine();
+      }
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      writer =
+          Files.newBufferedWriter(
+              file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      for (StoredEvent e : events) {
+        write(e);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot rewrite event log " + file, e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      if (writer != null) {
+        writer.close();
+        writer = null;
+      }
+    } catch (IOException e) {
+      LOG.warn("Closing event log {} failed: {}", file, e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package org.twiliocrm.sandbox.salesforce;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Salesforce API error: HTTP status plus the {@code [{"message","errorCode","fields"}]} body
+ * shape the REST API answers with (and {@code statusCode} inside collection results).
+ */
+public final class SalesforceError extends RuntimeException {
+  private final int status;
+  private final String errorCode;
+  private final List<String> fields;
+
+  public SalesforceError(int status, String errorCode, String message, List<String> fields) {
+    super(message, null, false, false);
+    this.status = status;
+    this.errorCode = errorCode;
+    this.fields = fields;
+  }
+
+  public SalesforceError(int status, String errorCode, String message) {
+    this(status, errorCode, message, List.of());
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String errorCode() {
+    return errorCode;
+  }
+
+  public List<String> fields() {
+    return fields;
+  }
+
+  /** Element of the top-level REST error array. */
+  public Map<String, Object> restBody() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("message", getMessage());
+    m.put("errorCode", errorCode);
+    if (!fields.isEmpty()) {
+      m.put("fields", fields);
+    }
+    return m;
+  }
+
+  /** Element of an {@code errors} list inside a collections/save result. */
+  public Map<String, Object> saveResultError() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("statusCode", errorCode);
+    m.put("message", getMessage());
+    m.put("fields", fields);
+    return m;
+  }
+
+  static SalesforceError notFound() {
+    return new SalesforceError(404, "NOT_FOUND", "The requested resource does not exist");
+  }
+
+  static SalesforceError invalidSession() {
+    return new SalesforceError(401, "INVALID_SESSION_ID", "Session expired or invalid");
+  }
+}

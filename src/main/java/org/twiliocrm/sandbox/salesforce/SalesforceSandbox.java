@@ -1,0 +1,291 @@
+package org.twiliocrm.sandbox.salesforce;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.DispatcherType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.cometd.bayeux.server.BayeuxServer;
+import org.cometd.server.BayeuxServerImpl;
+import org.cometd.server.http.jakarta.CometDServlet;
+import org.eclipse.jetty.ee11.servlet.FilterHolder;
+import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee11.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A local Salesforce org that camel-salesforce talks to unchanged: OAuth token endpoint, REST data
+ * API, Streaming API over CometD with replay, API limits, faults on demand, and a control API under
+ * {@code /sandbox/}. Runs in-process on its own Jetty server.
+ *
+ * <pre>
+ * try (SalesforceSandbox org = SalesforceSandbox.start(SalesforceSandboxSettings.defaults())) {
+ *   String loginUrl = org.baseUrl();
+ * }
+ * </pre>
+ */
+public final class SalesforceSandbox implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(SalesforceSandbox.class);
+  static final String SEED_RESOURCE = "/sandbox/salesforce/seed.json";
+
+  private final SalesforceSandboxSettings settings;
+  private final Clock clock = Clock.systemUTC();
+  private final ObjectMapper json = new ObjectMapper();
+  private final JsonNode seed;
+  private final OrgSchema schema;
+  private final String userId;
+  private final ApiUsage usage;
+  private final Faults faults;
+  private final OAuthService oauth;
+  private final EventLog eventLog;
+  private final BayeuxServerImpl bayeux = new BayeuxServerImpl();
+  private final StreamingHub hub;
+  private final SalesforceIds ids = new SalesforceIds(0);
+  private final RecordStore store;
+  private final QueryEngine queries;
+  private final RestApi rest;
+  private Server server;
+  private String baseUrl;
+
+  public SalesforceSandbox(SalesforceSandboxSettings settings) {
+    this.settings = settings;
+    this.seed = readSeed(settings.seed());
+    this.schema = OrgSchema.fromSeed(seed.path("objects"));
+    this.userId = SalesforceIds.to18("0055g00000TwUsr");
+    this.usage = new ApiUsage(clock, settings.apiDailyLimit());
+    this.faults = new Faults(clock);
+    this.oauth = new OAuthService(settings, userId, clock);
+    this.eventLog =
+        new EventLog(settings.dataDir(), clock, Duration.ofHours(settings.eventRetentionHours()));
+    this.hub = new StreamingHub(bayeux, eventLog, schema, oauth, usage);
+    this.store =
+        new RecordStore(
+            schema,
+            ids,
+            clock,
+            userId,
+            changes -> hub.publishChanges(changes, userId, RestApi.LATEST_VERSION));
+    this.queries = new QueryEngine(store);
+    this.rest = new RestApi(store, queries, hub, ids, usage, userId);
+  }
+
+  /** Creates and starts a sandbox. */
+  public static SalesforceSandbox start(SalesforceSandboxSettings settings) {
+    SalesforceSandbox s = new SalesforceSandbox(settings);
+    s.start();
+    return s;
+  }
+
+  public synchronized void start() {
+    if (server != null) {
+      throw new IllegalStateException("already started");
+    }
+    eventLog.open();
+    loadSeedRecords();
+    QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+    threads.setName("sf-sandbox");
+    Server s = new Server(threads);
+    ServerConnector connector = new ServerConnector(s);
+    connector.setHost(settings.host());
+    connector.setPort(settings.port());
+    s.addConnector(connector);
+
+    ServletContextHandler ctx = new ServletContextHandler("/");
+    ctx.setAttribute(BayeuxServer.ATTRIBUTE, bayeux);
+    ServletHolder cometd = new ServletHolder(new CometDServlet());
+    // camel-salesforce does not send the BAYEUX_BROWSER cookie back; without trusting the
+    // clientId every /meta/connect would fail with 402::session_unknown.
+    cometd.setInitParameter("trustClientSession", "true");
+    // Events reach clients only on /meta/connect replies, after the subscribe reply was processed.
+    cometd.setInitParameter("metaConnectDeliverOnly", "true");
+    cometd.setInitParameter("timeout", "20000");
+    cometd.setInitParameter("maxInterval", "15000");
+    cometd.setAsyncSupported(true);
+    cometd.setInitOrder(1);
+    ctx.addServlet(cometd, "/cometd/*");
+    ctx.addFilter(
+        new FilterHolder(new SandboxServlet.StreamingFaultFilter(faults, usage)),
+        "/cometd/*",
+        EnumSet.of(DispatcherType.REQUEST));
+    ctx.addServlet(new ServletHolder(new SandboxServlet(this)), "/*");
+    s.setHandler(ctx);
+    try {
+      s.start();
+    } catch (Exception e) {
+      try {
+        s.stop();
+      } catch (Exception ignored) {
+        // best effort
+      }
+      eventLog.close();
+      throw new IllegalStateException(
+          "Salesforce sandbox could not start on "
+              + settings.host()
+              + ":"
+              + settings.port()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    server = s;
+    int port = connector.getLocalPort();
+    baseUrl =
+        settings.publicUrl().isBlank()
+            ? "http://" + settings.host() + ":" + port
+            : settings.publicUrl().replaceAll("/+$", "");
+    LOG.info("Salesforce sandbox listening on {} ({})", baseUrl, settings);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (server == null) {
+      return;
+    }
+    try {
+      server.stop();
+    } catch (Exception e) {
+      LOG.warn("Stopping the Salesforce sandbox failed: {}", e.getMessage());
+    } finally {
+      server = null;
+      eventLog.close();
+    }
+  }
+
+  /** Base URL (login URL and instance URL), e.g. http://127.0.0.1:8091. */
+  public String baseUrl() {
+    return baseUrl;
+  }
+
+  public int port() {
+    return server == null ? -1 : ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+  }
+
+  public SalesforceSandboxSettings settings() {
+    return settings;
+  }
+
+  // ---- control and inspection (also reachable over HTTP, see CONTROL-API.md) ----
+
+  public Faults faults() {
+    return faults;
+  }
+
+  public ApiUsage apiUsage() {
+    return usage;
+  }
+
+  /** Expires every issued access token: the next call answers 401 INVALID_SESSION_ID. */
+  public int expireTokens() {
+    return oauth.expireAll();
+  }
+
+  /** Number of successful logins since start or reset. */
+  public long logins() {
+    return oauth.logins();
+  }
+
+  /** Drops every streaming client; they must handshake again. */
+  public int dropStreamingClients() {
+    return hub.dropClients();
+  }
+
+  public Map<String, Integer> streamingSubscribers() {
+    return hub.subscriberCounts();
+  }
+
+  public List<Map<String, Object>> records(String objectName) {
+    return store.all(objectName);
+  }
+
+  public Map<String, List<Map<String, Object>>> allRecords() {
+    Map<String, List<Map<String, Object>>> out = new LinkedHashMap<>();
+    for (SObjectType t : schema.types()) {
+      if (!t.isPlatformEvent()) {
+        out.put(t.name(), store.all(t.name()));
+      }
+    }
+    return out;
+  }
+
+  public List<EventLog.StoredEvent> events() {
+    return eventLog.all();
+  }
+
+  public EventLog eventLog() {
+    return eventLog;
+  }
+
+  /** Back to the seeded state: records, API counts, faults and (optionally) retained events. */
+  public synchronized void reset(boolean clearEvents) {
+    store.clear();
+    queries.clear();
+    usage.reset();
+    faults.clear();
+    if (clearEvents) {
+      eventLog.clear();
+    }
+    loadSeedRecords();
+  }
+
+  // ---- internals used by the servlet ----
+
+  OAuthService oauth() {
+    return oauth;
+  }
+
+  RestApi rest() {
+    return rest;
+  }
+
+  ObjectMapper json() {
+    return json;
+  }
+
+  private synchronized void loadSeedRecords() {
+    JsonNode records = seed.path("records");
+    Iterator<Map.Entry<String, JsonNode>> it = records.fields();
+    int n = 0;
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      for (JsonNode r : e.getValue()) {
+        Map<String, Object> body = json.convertValue(r, new TypeReference<>() {});
+        store.seed(e.getKey(), body);
+        n++;
+      }
+    }
+    LOG.info("Salesforce sandbox seeded {} objects and {} records", schema.types().size(), n);
+  }
+
+  private JsonNode readSeed(String path) {
+    try {
+      if (path == null || path.isBlank()) {
+        try (InputStream in = SalesforceSandbox.class.getResourceAsStream(SEED_RESOURCE)) {
+          if (in == null) {
+            throw new IllegalStateException("bundled seed " + SEED_RESOURCE + " is missing");
+          }
+          return json.readTree(in);
+        }
+      }
+      return json.readTree(Files.readString(Path.of(path)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          SalesforceSandboxSettings.PREFIX + "seed: cannot read '" + path + "': " + e.getMessage(),
+          e);
+    }
+  }
+}

@@ -1,0 +1,282 @@
+package org.twiliocrm.sandbox.salesforce;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * HTTP front of the emulated org: applies faults, authentication and API limits, then hands {@code
+ * /services/oauth2/*} to {@link OAuthService}, {@code /services/data/*} to {@link RestApi} and
+ * {@code /sandbox/*} to the control API.
+ */
+final class SandboxServlet extends HttpServlet {
+  private static final String JSON = "application/json;charset=UTF-8";
+
+  private final transient SalesforceSandbox org;
+
+  SandboxServlet(SalesforceSandbox org) {
+    this.org = org;
+  }
+
+  @Override
+  protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    String path = req.getRequestURI();
+    if (path.startsWith("/sandbox/")) {
+      control(req, resp, path.substring("/sandbox/".length()));
+      return;
+    }
+    Faults faults = org.faults();
+    if (faults.orgDown() || faults.drawUnavailable()) {
+      ApiUsage usage = org.apiUsage();
+      usage.count("503 " + req.getMethod() + " " + path);
+      write(
+          resp,
+          503,
+          List.of(
+              Map.of(
+                  "errorCode",
+                  "SERVER_UNAVAILABLE",
+                  "message",
+                  faults.orgDown()
+                      ? "The org is down for maintenance. Please try again later."
+                      : "Server unavailable, please try again later.")));
+      return;
+    }
+    delay(faults.latencyMillis());
+    if (path.equals("/services/oauth2/token")) {
+      token(req, resp);
+    } else if (path.equals("/services/oauth2/revoke")) {
+      org.apiUsage().count(req.getMethod() + " oauth2/revoke");
+      if (org.oauth().revoke(req.getParameter("token"))) {
+        resp.setStatus(200);
+      } else {
+        write(
+            resp,
+            400,
+            Map.of(
+                "error", "unsupported_token_type",
+                "error_description", "this token type is not supported"));
+      }
+    } else if (path.equals("/services/data") || path.startsWith("/services/data/")) {
+      data(
+          req,
+          resp,
+          path.length() > "/services/data/".length()
+              ? path.substring("/services/data/".length())
+              : "");
+    } else {
+      write(resp, 404, List.of(SalesforceError.notFound().restBody()));
+    }
+  }
+
+  private void token(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    org.apiUsage().count("POST oauth2/token");
+    if (!"POST".equals(req.getMethod())) {
+      write(
+          resp, 405, Map.of("error", "invalid_request", "error_description", "must use HTTP POST"));
+      return;
+    }
+    Map<String, String> form = new LinkedHashMap<>();
+    req.getParameterMap().forEach((k, v) -> form.put(k, v.length == 0 ? "" : v[0]));
+    try {
+      write(resp, 200, org.oauth().token(form, org.baseUrl()));
+    } catch (OAuthService.OAuthError e) {
+      write(resp, 400, e.body());
+    }
+  }
+
+  private void data(HttpServletRequest req, HttpServletResponse resp, String rel)
+      throws IOException {
+    String method = req.getMethod();
+    ApiUsage usage = org.apiUsage();
+    usage.count(RestApi.endpointKey(method, rel));
+    if (!rel.replace("/", "").isEmpty()) {
+      if (!org.oauth().isValidAuthorization(req.getHeader("Authorization"))) {
+        write(resp, 401, List.of(SalesforceError.invalidSession().restBody()));
+        return;
+      }
+      long used = usage.consume();
+      if (used < 0) {
+        resp.setHeader(
+            "Sforce-Limit-Info", "api-usage=" + usage.dailyUsed() + "/" + usage.dailyLimit());
+        write(
+            resp,
+            403,
+            List.of(
+                new SalesforceError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+                    .restBody()));
+        return;
+      }
+      resp.setHeader("Sforce-Limit-Info", "api-usage=" + used + "/" + usage.dailyLimit());
+    }
+    Object body;
+    try {
+      byte[] raw = req.getInputStream().readAllBytes();
+      body = raw.length == 0 ? null : org.json().readValue(raw, Object.class);
+    } catch (JsonProcessingException e) {
+      write(
+          resp,
+          400,
+          List.of(
+              new SalesforceError(
+                      400,
+                      "JSON_PARSER_ERROR",
+                      "Unexpected character in JSON body: " + e.getOriginalMessage())
+                  .restBody()));
+      return;
+    }
+    Map<String, String> query = new LinkedHashMap<>();
+    req.getParameterMap().forEach((k, v) -> query.put(k, v.length == 0 ? "" : v[0]));
+    ApiResponse r = org.rest().handle(new RestApi.Call(method, rel, query, body));
+    write(resp, r.status(), r.body());
+  }
+
+  // ---- control API (documented in CONTROL-API.md) ----
+
+  private void control(HttpServletRequest req, HttpServletResponse resp, String cmd)
+      throws IOException {
+    String method = req.getMethod();
+    Map<String, Object> body = Map.of();
+    byte[] raw = req.getInputStream().readAllBytes();
+    try {
+      if (raw.length > 0) {
+        body = RestApi.objectBody(org.json().readValue(raw, Object.class));
+      }
+      switch (method + " " + cmd) {
+        case "GET records" -> {
+          String object = req.getParameter("object");
+          write(resp, 200, object == null ? org.allRecords() : org.records(object));
+        }
+        case "GET api-usage" -> write(resp, 200, org.apiUsage().snapshot());
+        case "GET events" -> {
+          String channel = req.getParameter("channel");
+          write(
+              resp,
+              200,
+              org.events().stream()
+                  .filter(e -> channel == null || EventLog.channelMatches(channel, e.channel()))
+                  .toList());
+        }
+        case "POST events/age" -> {
+          org.eventLog().age(Duration.ofHours(number(body, "hours", 0).longValue()));
+          write(resp, 200, Map.of("retained", org.events().size()));
+        }
+        case "GET streaming" -> write(resp, 200, Map.of("subscribers", org.streamingSubscribers()));
+        case "POST streaming/drop" ->
+            write(resp, 200, Map.of("dropped", org.dropStreamingClients()));
+        case "POST tokens/expire" -> write(resp, 200, Map.of("expired", org.expireTokens()));
+        case "GET faults" -> write(resp, 200, org.faults().snapshot());
+        case "POST faults" -> {
+          Faults f = org.faults();
+          if (body.containsKey("unavailableRate")) {
+            f.setUnavailableRate(number(body, "unavailableRate", 0).doubleValue());
+          }
+          if (body.containsKey("latencyMillis")) {
+            f.setLatencyMillis(number(body, "latencyMillis", 0).longValue());
+          }
+          if (body.containsKey("orgDownMillis")) {
+            f.orgDownFor(number(body, "orgDownMillis", 0).longValue());
+          }
+          write(resp, 200, f.snapshot());
+        }
+        case "DELETE faults" -> {
+          org.faults().clear();
+          write(resp, 200, org.faults().snapshot());
+        }
+        case "POST limits" -> {
+          org.apiUsage().setDailyLimit(number(body, "dailyLimit", 1).longValue());
+          write(resp, 200, org.apiUsage().snapshot());
+        }
+        case "POST reset" -> {
+          org.reset(!"false".equals(req.getParameter("events")));
+          write(resp, 200, Map.of("reset", true));
+        }
+        default ->
+            write(
+                resp,
+                404,
+                Map.of("error", "unknown control command: " + method + " /sandbox/" + cmd));
+      }
+    } catch (IllegalArgumentException | SalesforceError | JsonProcessingException e) {
+      write(resp, 400, Map.of("error", String.valueOf(e.getMessage())));
+    }
+  }
+
+  private static Number number(Map<String, Object> body, String key, Number def) {
+    Object v = body.get(key);
+    if (v == null) {
+      return def;
+    }
+    if (v instanceof Number n) {
+      return n;
+    }
+    try {
+      return Double.parseDouble(v.toString());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be a number, got '" + v + "'");
+    }
+  }
+
+  private void write(HttpServletResponse resp, int status, Object body) throws IOException {
+    resp.setStatus(status);
+    if (body == null) {
+      return;
+    }
+    byte[] bytes = org.json().writeValueAsBytes(body);
+    resp.setContentType(JSON);
+    resp.setContentLength(bytes.length);
+    resp.getOutputStream().write(bytes);
+  }
+
+  private static void delay(long millis) {
+    if (millis <= 0) {
+      return;
+    }
+    try {
+      Thread.sleep(millis); // the added latency is the point of this fault
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Org-down and latency faults for the CometD endpoint, which has its own servlet. */
+  static final class StreamingFaultFilter implements Filter {
+    private final Faults faults;
+    private final ApiUsage usage;
+
+    StreamingFaultFilter(Faults faults, ApiUsage usage) {
+      this.faults = faults;
+      this.usage = usage;
+    }
+
+    @Override
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+        throws IOException, ServletException {
+      if (faults.orgDown()) {
+        usage.count("503 cometd");
+        HttpServletResponse resp = (HttpServletResponse) response;
+        resp.setStatus(503);
+        resp.setContentType(JSON);
+        resp.getOutputStream()
+            .write(
+                "[{\"errorCode\":\"SERVER_UNAVAILABLE\",\"message\":\"The org is down for maintenance.\"}]"
+                    .getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      delay(faults.latencyMillis());
+      chain.doFilter(request, response);
+    }
+  }
+}

@@ -1,0 +1,441 @@
+package org.twiliocrm.sandbox.twilio;
+
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The Messages resource: create with Twilio's checks, then a life of its own (queued -> sending ->
+ * sent -> final status) paced per sender, with signed status callbacks at each step.
+ */
+final class Messages {
+  static final Pattern E164 = Pattern.compile("\\+[1-9]\\d{1,14}");
+  private static final Pattern SHORT_CODE = Pattern.compile("\\d{3,8}");
+  private static final Pattern MG = Pattern.compile("MG[0-9a-fA-F]{32}");
+  private static final Set<String> MAGIC_PREFIX = Set.of("+1500555");
+
+  private final TwilioSandboxSettings settings;
+  private final SandboxState state;
+  private final SenderPacer pacer;
+  private final OutcomeRules outcomes;
+  private final CallbackSender callbacks;
+  private final Vertx vertx;
+
+  Messages(
+      TwilioSandboxSettings settings,
+      SandboxState state,
+      SenderPacer pacer,
+      OutcomeRules outcomes,
+      CallbackSender callbacks,
+      Vertx vertx) {
+    this.settings = settings;
+    this.state = state;
+    this.pacer = pacer;
+    this.outcomes = outcomes;
+    this.callbacks = callbacks;
+    this.vertx = vertx;
+  }
+
+  /** POST .../Messages.json: checks as Twilio does, stores, starts the life cycle. */
+  SandboxMessage create(String accountSid, Map<String, List<String>> p) {
+    String to = one(p, "To");
+    String from = one(p, "From");
+    String mg = one(p, "MessagingServiceSid");
+    String body = one(p, "Body");
+    List<String> media = p.getOrDefault("MediaUrl", List.of());
+    String contentSid = one(p, "ContentSid");
+    if (to == null || to.isEmpty()) {
+      throw ApiError.badRequest(21604, "A 'To' phone number is required.");
+    }
+    if ((from == null || from.isEmpty()) && (mg == null || mg.isEmpty())) {
+      throw ApiError.badRequest(
+          21603, "A 'From' phone number or a 'MessagingServiceSid' is required.");
+    }
+    if ((body == null || body.isEmpty()) && media.isEmpty() && contentSid == null) {
+      throw ApiError.badRequest(21602, "Message body is required.");
+    }
+    if (body != null && body.codePointCount(0, body.length()) > 1600) {
+      throw ApiError.badRequest(
+          21617, "The concatenated message body exceeds the 1600 character limit.");
+    }
+    if (media.size() > 10) {
+      throw ApiError.badRequest(21623, "Number of media files exceeds allowed limit of 10.");
+    }
+    boolean whatsApp = to.startsWith("whatsapp:");
+    if (!E164.matcher(SandboxState.bare(to)).matches()) {
+      throw ApiError.badRequest(
+          21211, "Invalid 'To' Phone Number: " + Wire.mask(SandboxState.bare(to)));
+    }
+    if (mg != null && !MG.matcher(mg).matches()) {
+      throw ApiError.badRequest(21701, "The Messaging Service Sid " + mg + " is invalid.");
+    }
+    String sender = from != null && !from.isEmpty() ? from : senderFor(mg, whatsApp);
+    String bareSender = SandboxState.bare(sender);
+    if (!E164.matcher(bareSender).matches() && !SHORT_CODE.matcher(bareSender).matches()) {
+      throw ApiError.badRequest(
+          21212,
+          "The 'From' number "
+              + Wire.mask(bareSender)
+              + " is not a valid phone number, shortcode, or alphanumeric sender ID.");
+    }
+    if (whatsApp != sender.startsWith("whatsapp:")) {
+      throw ApiError.badRequest(
+          21910, "Invalid From and To pair. From and To should be of the same channel");
+    }
+    magicNumberErrors(SandboxState.bare(to));
+    if (state.optOuts.contains(SandboxState.optOutKey(to, sender))) {
+      throw ApiError.badRequest(21610, "Attempt to send to unsubscribed recipient");
+    }
+    Instant sendAt = sendAt(p, mg);
+    Integer validity = validityPeriod(p);
+
+    long waitNanos = 0;
+    boolean queueFull = false;
+    if (sendAt == null) {
+      waitNanos = pacer.reserve(bareSender, System.nanoTime());
+      if (waitNanos < 0) {
+        if (mg == null) {
+          throw ApiError.badRequest(
+              21611, "This 'From' number has exceeded the maximum number of queued messages");
+        }
+        queueFull = true; // with a Messaging Service Twilio accepts, then fails with 30001
+      }
+    }
+    String initial = sendAt != null ? "scheduled" : mg != null ? "accepted" : "queued";
+    SandboxMessage m =
+        new SandboxMessage(
+            Wire.sid(media.isEmpty() ? "SM" : "MM"),
+            accountSid,
+            sender,
+            to,
+            body == null ? "" : body,
+            List.copyOf(media),
+            mg,
+            one(p, "StatusCallback"),
+            "outbound-api",
+            contentSid,
+            sendAt,
+            initial);
+    state.messages.put(m.sid, m);
+    if (sendAt != null) {
+      long delay = Math.max(1, Duration.between(Instant.now(), sendAt).toMillis());
+      vertx.setTimer(delay, id -> startSending(m, validity, Instant.now()));
+    } else if (queueFull) {
+      later(settings.stepMillis(), () -> finish(m, "failed", 30001, "Queue overflow"));
+    } else {
+      schedule(m, waitNanos / 1_000_000, validity);
+    }
+    return m;
+  }
+
+  /** An outbound message the sandbox itself sends (TwiML replies, keyword auto-replies). */
+  SandboxMessage reply(String accountSid, String from, String to, String body, String direction) {
+    SandboxMessage m =
+        new SandboxMessage(
+            Wire.sid("SM"),
+            accountSid,
+            from,
+            to,
+            body,
+            List.of(),
+            null,
+            null,
+            direction,
+            null,
+            null,
+            "queued");
+    state.messages.put(m.sid, m);
+    schedule(m, 0, null);
+    return m;
+  }
+
+  SandboxMessage fetch(String accountSid, String sid) {
+    SandboxMessage m = state.messages.get(sid);
+    if (m == null || !m.accountSid.equals(accountSid)) {
+      throw ApiError.notFound("/2010-04-01/Accounts/" + accountSid + "/Messages/" + sid + ".json");
+    }
+    return m;
+  }
+
+  /** POST .../Messages/{Sid}.json: Status=canceled cancels a scheduled message. */
+  SandboxMessage update(String accountSid, String sid, Map<String, List<String>> p) {
+    SandboxMessage m = fetch(accountSid, sid);
+    String status = one(p, "Status");
+    if ("canceled".equals(status)) {
+      if (!"scheduled".equals(m.status()) || !m.moveTo("canceled", null, null)) {
+        throw ApiError.badRequest(
+            30409, "Message " + sid + " cannot be canceled: it is not scheduled.");
+      }
+    } else if (one(p, "Body") != null) {
+      // Redaction: Body="" on a finished message. Accept and keep the stored text.
+      if (!SandboxMessage.isFinal(m.status())) {
+        throw ApiError.badRequest(20009, "Cannot redact a message that is not finished.");
+      }
+    }
+    return m;
+  }
+
+  Map<String, Object> list(String accountSid, Map<String, List<String>> q, String path) {
+    String to = one(q, "To");
+    String from = one(q, "From");
+    int pageSize = 50;
+    String ps = one(q, "PageSize");
+    if (ps != null) {
+      try {
+        pageSize = Math.max(1, Math.min(1000, Integer.parseInt(ps)));
+      } catch (NumberFormatException e) {
+        throw ApiError.badRequest(20001, "Invalid PageSize");
+      }
+    }
+    List<SandboxMessage> all = new ArrayList<>();
+    for (SandboxMessage m : state.messages.values()) {
+      if (m.accountSid.equals(accountSid)
+          && (to == null || to.equals(m.to))
+          && (from == null || from.equals(m.from))) {
+        all.add(m);
+      }
+    }
+    all.sort((a, b) -> b.dateCreated.compareTo(a.dateCreated));
+    List<Map<String, Object>> page =
+        all.stream().limit(pageSize).map(SandboxMessage::toJson).toList();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("end", Math.max(0, page.size() - 1));
+    out.put("first_page_uri", path + "?PageSize=" + pageSize + "&Page=0");
+    out.put("messages", page);
+    out.put("next_page_uri", null);
+    out.put("page", 0);
+    out.put("page_size", pageSize);
+    out.put("previous_page_uri", null);
+    out.put("start", 0);
+    out.put("uri", path + "?PageSize=" + pageSize + "&Page=0");
+    return out;
+  }
+
+  private void schedule(SandboxMessage m, long waitMillis, Integer validity) {
+    Instant enqueued = Instant.now();
+    if (m.messagingServiceSid != null) {
+      // accepted -> queued once the service picked a sender.
+      later(
+          Math.min(settings.stepMillis(), Math.max(0, waitMillis)),
+          () -> move(m, "queued", null, null));
+    }
+    later(waitMillis, () -> startSending(m, validity, enqueued));
+  }
+
+  private void startSending(SandboxMessage m, Integer validity, Instant enqueued) {
+    if (SandboxMessage.isFinal(m.status())) {
+      return; // canceled while scheduled
+    }
+    if (validity != null
+        && Duration.between(enqueued, Instant.now()).toMillis() > validity * 1000L) {
+      finish(m, "failed", 30036, "Validity Period Expired");
+      return;
+    }
+    if ("scheduled".equals(m.status())) {
+      move(m, "queued", null, null);
+    }
+    move(m, "sending", null, null);
+    later(
+        settings.stepMillis(),
+        () -> {
+          move(m, "sent", null, null);
+          later(settings.stepMillis(), () -> deliver(m));
+        });
+  }
+
+  private void deliver(SandboxMessage m) {
+    if (m.to.startsWith("whatsapp:")
+        && m.contentSid == null
+        && "outbound-api".equals(m.direction)) {
+      Instant last = state.lastInbound.get(SandboxState.bare(m.to));
+      if (last == null || last.isBefore(Instant.now().minus(Duration.ofHours(24)))) {
+        finish(
+            m,
+            "failed",
+            63016,
+            "Failed to send freeform message because you are outside the allowed window. If you want to send messages outside the allowed window, please use a Message Template.");
+        return;
+      }
+    }
+    OutcomeRules.Outcome o = outcomes.outcomeFor(m.to);
+    finish(m, o.status(), o.errorCode(), o.errorCode() == null ? null : errorText(o.errorCode()));
+  }
+
+  private void finish(SandboxMessage m, String status, Integer code, String text) {
+    if (move(m, status, code, text) && ("delivered".equals(status) || "read".equals(status))) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("sid", m.sid);
+      entry.put("from", m.from);
+      entry.put("to", m.to);
+      entry.put("body", m.body);
+      entry.put("mediaUrls", m.mediaUrls);
+      entry.put("channel", m.to.startsWith("whatsapp:") ? "whatsapp" : "sms");
+      entry.put("kind", "message");
+      entry.put("at", Instant.now().toString());
+      state.deliverToInbox(m.to, entry);
+    }
+  }
+
+  private boolean move(SandboxMessage m, String status, Integer code, String text) {
+    if (!m.moveTo(status, code, text)) {
+      return false;
+    }
+    if (m.statusCallback != null && !m.statusCallback.isEmpty()) {
+      callbacks.statusCallback(
+          m.accountSid, m.statusCallback, callbackParams(m, status, code), m::record);
+    }
+    return true;
+  }
+
+  /** Twilio's status callback parameter set. */
+  static Map<String, List<String>> callbackParams(SandboxMessage m, String status, Integer code) {
+    Map<String, List<String>> p = new LinkedHashMap<>();
+    p.put("AccountSid", List.of(m.accountSid));
+    p.put("ApiVersion", List.of("2010-04-01"));
+    p.put("From", List.of(m.from));
+    p.put("MessageSid", List.of(m.sid));
+    p.put("MessageStatus", List.of(status));
+    if (m.messagingServiceSid != null) {
+      p.put("MessagingServiceSid", List.of(m.messagingServiceSid));
+    }
+    p.put("SmsSid", List.of(m.sid));
+    p.put("SmsStatus", List.of(status));
+    p.put("To", List.of(m.to));
+    if (code != null) {
+      p.put("ErrorCode", List.of(String.valueOf(code)));
+    }
+    if ("delivered".equals(status) || "undelivered".equals(status)) {
+      p.put(
+          "RawDlrDoneDate",
+          List.of(
+              DateTimeFormatter.ofPattern("yyMMddHHmm")
+                  .format(OffsetDateTime.now(ZoneOffset.UTC))));
+    }
+    if (m.to.startsWith("whatsapp:")) {
+      p.put("ChannelPrefix", List.of("whatsapp"));
+      p.put("ChannelInstallSid", List.of("XE00000000000000000000000000000000"));
+      p.put("ChannelToAddress", List.of(SandboxState.bare(m.to)));
+      if ("read".equals(status)) {
+        p.put("EventType", List.of("READ"));
+      }
+      if (code != null) {
+        p.put("ChannelStatusMessage", List.of(errorText(code)));
+      }
+    }
+    return p;
+  }
+
+  static String errorText(int code) {
+    return switch (code) {
+      case 30001 -> "Queue overflow";
+      case 30003 -> "Unreachable destination handset";
+      case 30004 -> "Message blocked";
+      case 30005 -> "Unknown destination handset";
+      case 30006 -> "Landline or unreachable carrier";
+      case 30007 -> "Message filtered";
+      case 30008 -> "Unknown error";
+      case 30036 -> "Validity Period Expired";
+      case 63016 -> "Failed to send freeform message because you are outside the allowed window.";
+      default -> "Error " + code;
+    };
+  }
+
+  private String senderFor(String mg, boolean whatsApp) {
+    String n = settings.numbers().get(0);
+    return whatsApp ? "whatsapp:" + n : n;
+  }
+
+  /** Twilio's magic test numbers (Test Credentials doc), answered at create like Twilio does. */
+  private static void magicNumberErrors(String to) {
+    if (!to.startsWith("+1500555")) {
+      return;
+    }
+    switch (to) {
+      case "+15005550001" ->
+          throw ApiError.badRequest(21211, "Invalid 'To' Phone Number: " + Wire.mask(to));
+      case "+15005550002" ->
+          throw ApiError.badRequest(
+              21612,
+              "The 'To' phone number: "
+                  + Wire.mask(to)
+                  + ", is not currently reachable using the 'From' phone number via SMS.");
+      case "+15005550003" ->
+          throw ApiError.badRequest(
+              21408,
+              "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: "
+                  + Wire.mask(to));
+      case "+15005550004" ->
+          throw ApiError.badRequest(21610, "Attempt to send to unsubscribed recipient");
+      case "+15005550009" ->
+          throw ApiError.badRequest(
+              21614, "'To' number " + Wire.mask(to) + " is not a valid mobile number");
+      default -> {}
+    }
+  }
+
+  private Instant sendAt(Map<String, List<String>> p, String mg) {
+    String raw = one(p, "SendAt");
+    if (raw == null) {
+      return null;
+    }
+    if (mg == null) {
+      throw ApiError.badRequest(35118, "MessagingServiceSid is required to schedule a message.");
+    }
+    if (!"fixed".equals(one(p, "ScheduleType"))) {
+      throw ApiError.badRequest(35111, "ScheduleType must be 'fixed' when SendAt is set.");
+    }
+    Instant at;
+    try {
+      at = OffsetDateTime.parse(raw).toInstant();
+    } catch (DateTimeParseException e) {
+      throw ApiError.badRequest(35114, "SendAt must be an ISO 8601 date-time, got '" + raw + "'.");
+    }
+    Duration ahead = Duration.between(Instant.now(), at);
+    if (ahead.getSeconds() < 300 || ahead.compareTo(Duration.ofDays(35)) > 0) {
+      throw ApiError.badRequest(
+          35115,
+          "SendAt time must be between 300 seconds and 35 days (3024000 seconds) in the future.");
+    }
+    return at;
+  }
+
+  private static Integer validityPeriod(Map<String, List<String>> p) {
+    String raw = one(p, "ValidityPeriod");
+    if (raw == null) {
+      return null;
+    }
+    try {
+      int v = Integer.parseInt(raw);
+      if (v >= 1 && v <= 36000) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // fall through
+    }
+    throw ApiError.badRequest(
+        21626, "ValidityPeriod must be an integer 1..36000, got '" + raw + "'.");
+  }
+
+  private void later(long millis, Runnable r) {
+    if (millis <= 0) {
+      vertx.runOnContext(v -> r.run());
+    } else {
+      vertx.setTimer(millis, id -> r.run());
+    }
+  }
+
+  static String one(Map<String, List<String>> p, String name) {
+    List<String> v = p.get(name);
+    return v == null || v.isEmpty() ? null : v.get(0);
+  }
+}

@@ -1,0 +1,79 @@
+package org.twiliocrm.sandbox.twilio;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Everything the sandbox remembers, in memory. {@link #reset()} forgets it all. */
+final class SandboxState {
+  final Map<String, SandboxMessage> messages = new ConcurrentHashMap<>();
+  final Map<String, SandboxCall> calls = new ConcurrentHashMap<>();
+  final Map<String, SandboxVerification> verifications = new ConcurrentHashMap<>();
+
+  /** "handset|sender" pairs opted out with STOP. */
+  final Set<String> optOuts = ConcurrentHashMap.newKeySet();
+
+  /** Handset -> what it received (messages, verify codes). */
+  final Map<String, List<Map<String, Object>>> inboxes = new ConcurrentHashMap<>();
+
+  /** Handset -> when it last wrote to a sandbox number (WhatsApp 24-hour window). */
+  final Map<String, Instant> lastInbound = new ConcurrentHashMap<>();
+
+  /** Sandbox number -> inbound SMS webhook URL set through the control API. */
+  final Map<String, String> smsWebhooks = new ConcurrentHashMap<>();
+
+  /** "METHOD path" -> requests received on the Twilio API (not the control API). */
+  final Map<String, AtomicLong> requestCounts = new ConcurrentHashMap<>();
+
+  /** Response bodies that did not validate against the OpenAPI response schema. */
+  final List<Map<String, Object>> responseViolations =
+      Collections.synchronizedList(new ArrayList<>());
+
+  static String optOutKey(String handset, String sender) {
+    return bare(handset) + "|" + bare(sender);
+  }
+
+  /** whatsapp:+1555 -> +1555: opt-outs and inboxes are per phone, whatever the channel. */
+  static String bare(String address) {
+    int colon = address.indexOf(':');
+    return colon < 0 ? address : address.substring(colon + 1);
+  }
+
+  void deliverToInbox(String handset, Map<String, Object> entry) {
+    List<Map<String, Object>> inbox =
+        inboxes.computeIfAbsent(
+            bare(handset), k -> Collections.synchronizedList(new ArrayList<>()));
+    inbox.add(entry);
+  }
+
+  List<Map<String, Object>> inbox(String handset) {
+    List<Map<String, Object>> inbox = inboxes.get(bare(handset));
+    if (inbox == null) {
+      return List.of();
+    }
+    synchronized (inbox) {
+      return List.copyOf(inbox);
+    }
+  }
+
+  void countRequest(String method, String path) {
+    requestCounts.computeIfAbsent(method + " " + path, k -> new AtomicLong()).incrementAndGet();
+  }
+
+  void reset() {
+    messages.clear();
+    calls.clear();
+    verifications.clear();
+    optOuts.clear();
+    inboxes.clear();
+    lastInbound.clear();
+    smsWebhooks.clear();
+    requestCounts.clear();
+    responseViolations.clear();
+  }
+}

@@ -1,0 +1,468 @@
+package org.twiliocrm.sandbox.twilio;
+
+import io.netty.channel.ChannelOption;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.impl.ConnectionBase;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A local Twilio: the 2010-04-01 Messages and Calls API and Verify v2, over HTTP, on Vert.x.
+ *
+ * <p>Requests are routed on the Host header twilio-java sends ({@code api.twilio.com}, {@code
+ * verify.twilio.com}) or on the path; {@code /sandbox/...} is the control and inspection API (see
+ * CONTROL-API.md). Start with {@link #start(TwilioSandboxSettings)}, stop with {@link #close()}.
+ */
+public final class TwilioSandbox implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TwilioSandbox.class);
+  private static final String API_PREFIX = "/2010-04-01/Accounts/";
+
+  private final TwilioSandboxSettings settings;
+  private final Vertx vertx;
+  private final SandboxState state = new SandboxState();
+  private final SenderPacer pacer;
+  private final OutcomeRules outcomes;
+  private final CallbackSender callbacks;
+  private final Messages messages;
+  private final Handsets handsets;
+  private final Calls calls;
+  private final Verify verify;
+  private final ControlApi control;
+  private volatile SpecValidator validator;
+  private volatile boolean validateRequests;
+  private volatile boolean validateResponses;
+  private volatile Faults faults = Faults.NONE;
+  private final AtomicInteger inFlight = new AtomicInteger();
+
+  /** Authorization header -> account SID, for credentials already checked once. */
+  private final Map<String, String> knownAuth = new ConcurrentHashMap<>();
+
+  private int port;
+
+  private TwilioSandbox(TwilioSandboxSettings settings) {
+    this.settings = settings;
+    int loops =
+        settings.eventLoops() > 0
+            ? settings.eventLoops()
+            : 2 * Runtime.getRuntime().availableProcessors();
+    this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+    this.pacer = new SenderPacer(settings);
+    this.outcomes = new OutcomeRules(settings.outcomeRules());
+    this.callbacks =
+        new CallbackSender(() -> faults, this::authToken, settings.callbackTimeoutMillis());
+    this.messages = new Messages(settings, state, pacer, outcomes, callbacks, vertx);
+    this.handsets = new Handsets(settings, state, messages, callbacks);
+    this.calls = new Calls(settings, state, callbacks, vertx);
+    this.verify = new Verify(settings, state);
+    this.control = new ControlApi(this, state, handsets, calls, outcomes, vertx);
+    this.validateRequests = settings.validateRequests();
+    this.validateResponses = settings.validateResponses();
+    if (validateRequests || validateResponses) {
+      this.validator = new SpecValidator(settings.openApiDir());
+    }
+  }
+
+  /** Starts a sandbox and waits until it listens. */
+  public static TwilioSandbox start(TwilioSandboxSettings settings) {
+    TwilioSandbox s = new TwilioSandbox(settings);
+    try {
+      s.listen();
+    } catch (RuntimeException e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private void listen() {
+    int wanted = settings.port();
+    if (wanted == 0) {
+      // Every event loop binds the same port; pick it once so the instances share it.
+      try (ServerSocket probe = new ServerSocket(0)) {
+        wanted = probe.getLocalPort();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    int bind = wanted;
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(settings.host())
+            .setPort(bind)
+            .setTcpNoDelay(true)
+            .setCompressionSupported(false)
+            .setIdleTimeout(120)
+            .setIdleTimeoutUnit(TimeUnit.SECONDS);
+    int instances =
+        settings.eventLoops() > 0
+            ? settings.eventLoops()
+            : Runtime.getRuntime().availableProcessors();
+    try {
+      vertx
+          .deployVerticle(
+              () ->
+                  new AbstractVerticle() {
+                    @Override
+                    public void start(Promise<Void> started) {
+                      vertx
+                          .createHttpServer(options)
+                          .requestHandler(TwilioSandbox.this::handle)
+                          .listen()
+                          .<Void>mapEmpty()
+                          .onComplete(started);
+                    }
+                  },
+              new DeploymentOptions().setInstances(instances))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "sandbox.twilio.port: cannot listen on "
+              + settings.host()
+              + ":"
+              + bind
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    this.port = bind;
+    LOG.info(
+        "Twilio sandbox listening on {} (request validation {})",
+        baseUrl(),
+        validateRequests ? "on" : "off");
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** {@code http://host:port}, what {@code twilio.base-url} should be set to. */
+  public String baseUrl() {
+    return "http://" + settings.host() + ":" + port;
+  }
+
+  public TwilioSandboxSettings settings() {
+    return settings;
+  }
+
+  /** The first configured account, the one handsets and sandbox numbers belong to. */
+  public String accountSid() {
+    return settings.accounts().keySet().iterator().next();
+  }
+
+  /** The auth token of an account, which signs its callbacks. */
+  public String authToken(String accountSid) {
+    String t = settings.accounts().get(accountSid);
+    if (t == null) {
+      throw new IllegalArgumentException("unknown account " + accountSid);
+    }
+    return t;
+  }
+
+  Faults faults() {
+    return faults;
+  }
+
+  void faults(Faults f) {
+    this.faults = f;
+  }
+
+  /** Turns validation on or off at run time (the OpenAPI is loaded on first use). */
+  synchronized void validation(boolean requests, boolean responses) {
+    if ((requests || responses) && validator == null) {
+      validator = new SpecValidator(settings.openApiDir());
+    }
+    validateRequests = requests;
+    validateResponses = responses;
+  }
+
+  Map<String, Object> validationStatus() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("requests", validateRequests);
+    m.put("responses", validateResponses);
+    synchronized (state.responseViolations) {
+      m.put("responseViolations", List.copyOf(state.responseViolations));
+    }
+    return m;
+  }
+
+  void reset() {
+    state.reset();
+    pacer.reset();
+    outcomes.reset();
+    verify.reset();
+    faults = Faults.NONE;
+  }
+
+  // ---------------------------------------------------------------- request handling
+
+  private void handle(HttpServerRequest req) {
+    String path = req.path();
+    if (path.startsWith("/sandbox/") || path.equals("/sandbox")) {
+      control.handle(req);
+      return;
+    }
+    state.countRequest(req.method().name(), path);
+    Faults f = faults;
+    int cap = f.maxInFlight() != null ? f.maxInFlight() : settings.maxInFlight();
+    if (inFlight.incrementAndGet() > cap) {
+      send(req, new ApiError(429, 20429, "Too Many Requests"));
+      return;
+    }
+    if (Faults.roll(f.resetRate())) {
+      inFlight.decrementAndGet();
+      resetConnection(req);
+      return;
+    }
+    req.body()
+        .onSuccess(
+            body -> {
+              int delay = f.latency();
+              if (delay > 0) {
+                vertx.setTimer(delay, id -> process(req, body, f));
+              } else {
+                process(req, body, f);
+              }
+            })
+        .onFailure(err -> inFlight.decrementAndGet());
+  }
+
+  private void process(HttpServerRequest req, Buffer body, Faults f) {
+    try {
+      if (Faults.roll(f.error500Rate())) {
+        throw new ApiError(500, 20500, "Internal Server Error");
+      }
+      if (Faults.roll(f.error503Rate())) {
+        throw new ApiError(503, 20503, "Service Unavailable");
+      }
+      String path = req.path();
+      String host = req.getHeader("Host");
+      boolean verifyApi = path.startsWith("/v2/") || (host != null && host.startsWith("verify."));
+      String method = req.method().name();
+      Map<String, List<String>> form =
+          body.length() == 0 ? Map.of() : Wire.decodeForm(body.toString(StandardCharsets.UTF_8));
+      Map<String, List<String>> query = query(req);
+      String account = authenticate(req, path, verifyApi);
+      if (validateRequests) {
+        List<String> problems =
+            validator.validateRequest(
+                verifyApi,
+                method,
+                path,
+                req.getHeader("Content-Type"),
+                form,
+                query,
+                req.getHeader("Authorization"));
+        if (!problems.isEmpty()) {
+          throw ApiError.badRequest(20001, "Invalid request: " + String.join("; ", problems));
+        }
+      }
+      Object[] result =
+          verifyApi
+              ? routeVerify(account, method, path, form)
+              : routeApi(account, method, path, form, query);
+      int status = (Integer) result[0];
+      byte[] json = Wire.json(result[1]);
+      if (validateResponses) {
+        List<String> problems = validator.validateResponse(verifyApi, method, path, status, json);
+        if (!problems.isEmpty()) {
+          Map<String, Object> v = new LinkedHashMap<>();
+          v.put("method", method);
+          v.put("path", path);
+          v.put("status", status);
+          v.put("problems", problems);
+          state.responseViolations.add(v);
+          LOG.warn("Response to {} {} violates the OpenAPI: {}", method, path, problems);
+        }
+      }
+      if (status == 201 && Faults.roll(f.createdButErrorRate())) {
+        throw new ApiError(500, 20500, "Internal Server Error");
+      }
+      send(req, status, json);
+    } catch (ApiError e) {
+      send(req, e);
+    } catch (RuntimeException e) {
+      LOG.error("Sandbox failed on {} {}", req.method(), req.path(), e);
+      send(req, new ApiError(500, 20500, "Internal Server Error"));
+    }
+  }
+
+  /** Basic auth with AccountSid:AuthToken or ApiKey:Secret; returns the account. */
+  private String authenticate(HttpServerRequest req, String path, boolean verifyApi) {
+    String header = req.getHeader("Authorization");
+    if (header == null) {
+      throw new ApiError(401, 20003, "Authenticate");
+    }
+    String account = knownAuth.get(header);
+    if (account == null) {
+      account = check(header);
+      if (knownAuth.size() < 10_000) {
+        knownAuth.put(header, account);
+      }
+    }
+    if (!verifyApi && path.startsWith(API_PREFIX)) {
+      int end = path.indexOf('/', API_PREFIX.length());
+      String inPath = path.substring(API_PREFIX.length(), end < 0 ? path.length() : end);
+      if (!inPath.equals(account) && !inPath.equals(account + ".json")) {
+        throw new ApiError(401, 20003, "Authenticate");
+      }
+    }
+    return account;
+  }
+
+  private String check(String header) {
+    if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
+      throw new ApiError(401, 20003, "Authenticate");
+    }
+    String decoded;
+    try {
+      decoded =
+          new String(
+              Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new ApiError(401, 20003, "Authenticate");
+    }
+    int colon = decoded.indexOf(':');
+    if (colon < 0) {
+      throw new ApiError(401, 20003, "Authenticate");
+    }
+    String user = decoded.substring(0, colon);
+    String secret = decoded.substring(colon + 1);
+    String token = settings.accounts().get(user);
+    if (token != null && constantTimeEquals(token, secret)) {
+      return user;
+    }
+    List<String> key = settings.apiKeys().get(user);
+    if (key != null && constantTimeEquals(key.get(0), secret)) {
+      return key.get(1);
+    }
+    throw new ApiError(401, 20003, "Authenticate");
+  }
+
+  private static boolean constantTimeEquals(String a, String b) {
+    return java.security.MessageDigest.isEqual(
+        a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private Object[] routeApi(
+      String account,
+      String method,
+      String path,
+      Map<String, List<String>> form,
+      Map<String, List<String>> query) {
+    if (!path.startsWith(API_PREFIX)) {
+      throw ApiError.notFound(path);
+    }
+    String[] seg = path.substring(API_PREFIX.length()).split("/");
+    // seg[0] = AccountSid, seg[1] = Messages.json | Messages | Calls.json | Calls, seg[2] =
+    // {Sid}.json
+    if (seg.length == 2 && seg[1].equals("Messages.json")) {
+      if (method.equals("POST")) {
+        return new Object[] {201, messages.create(account, form).toJson()};
+      }
+      if (method.equals("GET")) {
+        return new Object[] {200, messages.list(account, query, path)};
+      }
+    }
+    if (seg.length == 3 && seg[1].equals("Messages") && seg[2].endsWith(".json")) {
+      String sid = seg[2].substring(0, seg[2].length() - 5);
+      if (method.equals("GET")) {
+        return new Object[] {200, messages.fetch(account, sid).toJson()};
+      }
+      if (method.equals("POST")) {
+        return new Object[] {200, messages.update(account, sid, form).toJson()};
+      }
+    }
+    if (seg.length == 2 && seg[1].equals("Calls.json") && method.equals("POST")) {
+      return new Object[] {201, calls.create(account, form).toJson()};
+    }
+    if (seg.length == 3 && seg[1].equals("Calls") && seg[2].endsWith(".json")) {
+      String sid = seg[2].substring(0, seg[2].length() - 5);
+      if (method.equals("GET")) {
+        return new Object[] {200, calls.fetch(account, sid).toJson()};
+      }
+      if (method.equals("POST")) {
+        return new Object[] {200, calls.update(account, sid, form).toJson()};
+      }
+    }
+    throw ApiError.notFound(path);
+  }
+
+  private Object[] routeVerify(
+      String account, String method, String path, Map<String, List<String>> form) {
+    String[] seg = path.split("/");
+    // ["", "v2", "Services", "{VA}", "Verifications" | "VerificationCheck", "{sid}"?]
+    if (seg.length >= 5 && seg[1].equals("v2") && seg[2].equals("Services")) {
+      String service = seg[3];
+      if (seg.length == 5 && seg[4].equals("Verifications") && method.equals("POST")) {
+        return new Object[] {201, verify.start(account, service, form)};
+      }
+      if (seg.length == 6 && seg[4].equals("Verifications") && method.equals("GET")) {
+        return new Object[] {200, verify.fetch(account, service, seg[5])};
+      }
+      if (seg.length == 6 && seg[4].equals("Verifications") && method.equals("POST")) {
+        return new Object[] {200, verify.update(account, service, seg[5], form)};
+      }
+      if (seg.length == 5 && seg[4].equals("VerificationCheck") && method.equals("POST")) {
+        return new Object[] {200, verify.check(account, service, form)};
+      }
+    }
+    throw ApiError.notFound(path);
+  }
+
+  private static Map<String, List<String>> query(HttpServerRequest req) {
+    String q = req.query();
+    return q == null || q.isEmpty() ? Map.of() : Wire.decodeForm(q);
+  }
+
+  private void send(HttpServerRequest req, ApiError e) {
+    send(req, e.status, Wire.json(e.body()));
+  }
+
+  private void send(HttpServerRequest req, int status, byte[] json) {
+    inFlight.decrementAndGet();
+    req.response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json; charset=utf-8")
+        .end(Buffer.buffer(json));
+  }
+
+  /** Drops the connection with a TCP RST (SO_LINGER 0), no HTTP response at all. */
+  private static void resetConnection(HttpServerRequest req) {
+    if (req.connection() instanceof ConnectionBase c) {
+      c.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+      c.channel().close();
+    } else {
+      req.connection().close();
+    }
+  }
+
+  @Override
+  public void close() {
+    callbacks.close();
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("Twilio sandbox did not stop cleanly: {}", e.toString());
+    }
+  }
+}

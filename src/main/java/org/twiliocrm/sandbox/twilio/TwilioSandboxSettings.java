@@ -1,0 +1,226 @@
+package org.twiliocrm.sandbox.twilio;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.twiliocrm.twilio.Settings;
+
+/**
+ * Typed settings of the Twilio sandbox (section {@code sandbox.twilio} of application.properties).
+ *
+ * @param host interface to bind
+ * @param port port to bind, 0 = any free port
+ * @param eventLoops Vert.x event-loop threads, 0 = two per core
+ * @param accounts account SID -> auth token
+ * @param apiKeys API key SID -> (secret, account SID)
+ * @param numbers the sandbox's own phone numbers; the first is used for Messaging Service sends
+ * @param inboundWebhookUrl where handset messages to a sandbox number are posted (empty = nowhere)
+ * @param validateRequests check each API request against Twilio's OpenAPI description
+ * @param validateResponses check each JSON response against the OpenAPI response schema and record
+ *     violations (see /sandbox/validation)
+ * @param openApiDir directory holding twilio_api_v2010.json and twilio_verify_v2.json; empty = look
+ *     in ../shared/twilio/openapi, then on the classpath
+ * @param stepMillis delay between lifecycle steps (queued -> sending -> sent -> delivered)
+ * @param realisticPacing pace each sender at Twilio's rates (long code, toll-free, short code)
+ *     instead of {@code defaultMps}
+ * @param defaultMps messages per second per sender when pacing is not realistic
+ * @param longCodeMps US long code rate
+ * @param tollFreeMps toll-free rate
+ * @param shortCodeMps short code rate
+ * @param whatsAppMps WhatsApp sender rate
+ * @param queueSeconds a sender's queue holds this many seconds of its rate; beyond it 21611 / 30001
+ * @param outcomeRules recipient pattern -> final status and error code
+ * @param maxInFlight concurrent API requests per sandbox before 429 / 20429
+ * @param callbackTimeoutMillis timeout of one callback or TwiML fetch
+ * @param verifyCodeLength digits in a Verify code
+ * @param verifyTtlSeconds how long a verification stays pending
+ * @param verifyMaxChecks wrong checks allowed before 60202
+ * @param verifyMaxSends sends per To and service within the TTL before 60203
+ */
+public record TwilioSandboxSettings(
+    String host,
+    int port,
+    int eventLoops,
+    Map<String, String> accounts,
+    Map<String, List<String>> apiKeys,
+    List<String> numbers,
+    String inboundWebhookUrl,
+    boolean validateRequests,
+    boolean validateResponses,
+    String openApiDir,
+    int stepMillis,
+    boolean realisticPacing,
+    double defaultMps,
+    double longCodeMps,
+    double tollFreeMps,
+    double shortCodeMps,
+    double whatsAppMps,
+    int queueSeconds,
+    String outcomeRules,
+    int maxInFlight,
+    int callbackTimeoutMillis,
+    int verifyCodeLength,
+    int verifyTtlSeconds,
+    int verifyMaxChecks,
+    int verifyMaxSends) {
+
+  /** The account every default-configured sandbox knows; a sandbox-only credential. */
+  public static final String DEFAULT_ACCOUNT_SID = "AC00000000000000000000000000000000";
+
+  public static final String DEFAULT_AUTH_TOKEN = "sandbox-auth-token";
+
+  public static final String DEFAULT_OUTCOME_RULES =
+      "\\+15005553003=undelivered:30003;"
+          + "\\+15005553005=undelivered:30005;"
+          + "\\+15005553006=undelivered:30006;"
+          + "\\+15005553007=undelivered:30007;"
+          + "\\+15005553008=failed:30008";
+
+  public static TwilioSandboxSettings from(Function<String, String> lookup) {
+    return new TwilioSandboxSettings(
+        Settings.string(lookup, "sandbox.twilio.host", "127.0.0.1"),
+        Settings.integer(lookup, "sandbox.twilio.port", 8089, 0, 65535),
+        Settings.integer(lookup, "sandbox.twilio.event-loops", 0, 0, 256),
+        accounts(
+            Settings.string(
+                lookup, "sandbox.twilio.accounts", DEFAULT_ACCOUNT_SID + ":" + DEFAULT_AUTH_TOKEN)),
+        apiKeys(Settings.string(lookup, "sandbox.twilio.api-keys", "")),
+        numbers(Settings.string(lookup, "sandbox.twilio.numbers", "+15005550006")),
+        Settings.string(lookup, "sandbox.twilio.inbound-webhook-url", ""),
+        Settings.bool(lookup, "sandbox.twilio.validation.requests", true),
+        Settings.bool(lookup, "sandbox.twilio.validation.responses", false),
+        Settings.string(lookup, "sandbox.twilio.openapi-dir", ""),
+        Settings.integer(lookup, "sandbox.twilio.lifecycle.step-millis", 200, 0, 600_000),
+        Settings.bool(lookup, "sandbox.twilio.pacing.realistic", false),
+        Settings.decimal(lookup, "sandbox.twilio.pacing.default-mps", 1000, 0.001, 1e6),
+        Settings.decimal(lookup, "sandbox.twilio.pacing.long-code-mps", 1, 0.001, 1e6),
+        Settings.decimal(lookup, "sandbox.twilio.pacing.toll-free-mps", 3, 0.001, 1e6),
+        Settings.decimal(lookup, "sandbox.twilio.pacing.short-code-mps", 100, 0.001, 1e6),
+        Settings.decimal(lookup, "sandbox.twilio.pacing.whatsapp-mps", 80, 0.001, 1e6),
+        Settings.integer(lookup, "sandbox.twilio.pacing.queue-seconds", 36_000, 0, 10_000_000),
+        OutcomeRules.check(
+            "sandbox.twilio.outcome-rules",
+            Settings.string(lookup, "sandbox.twilio.outcome-rules", DEFAULT_OUTCOME_RULES)),
+        Settings.integer(lookup, "sandbox.twilio.max-in-flight", 100, 1, 1_000_000),
+        Settings.integer(lookup, "sandbox.twilio.callback.timeout-millis", 5_000, 1, 600_000),
+        Settings.integer(lookup, "sandbox.twilio.verify.code-length", 6, 4, 10),
+        Settings.integer(lookup, "sandbox.twilio.verify.ttl-seconds", 600, 1, 86_400),
+        Settings.integer(lookup, "sandbox.twilio.verify.max-checks", 5, 1, 100),
+        Settings.integer(lookup, "sandbox.twilio.verify.max-sends", 5, 1, 100));
+  }
+
+  /** Defaults for tests: port 0, everything else as in application.properties. */
+  public static TwilioSandboxSettings defaults() {
+    return from(k -> "sandbox.twilio.port".equals(k) ? "0" : null);
+  }
+
+  private static Map<String, String> accounts(String raw) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String item : raw.split(",")) {
+      if (item.isBlank()) {
+        continue;
+      }
+      String[] p = item.trim().split(":", 2);
+      if (p.length != 2 || !p[0].matches("AC[0-9a-fA-F]{32}") || p[1].isEmpty()) {
+        throw new IllegalArgumentException(
+            "sandbox.twilio.accounts: each item must be AC<32 hex>:<auth token>, got '"
+                + p[0]
+                + ":...'");
+      }
+      out.put(p[0], p[1]);
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException("sandbox.twilio.accounts: at least one account needed");
+    }
+    return Map.copyOf(out);
+  }
+
+  private static Map<String, List<String>> apiKeys(String raw) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    for (String item : raw.split(",")) {
+      if (item.isBlank()) {
+        continue;
+      }
+      String[] p = item.trim().split(":", 3);
+      if (p.length != 3
+          || !p[0].matches("SK[0-9a-fA-F]{32}")
+          || p[1].isEmpty()
+          || !p[2].matches("AC[0-9a-fA-F]{32}")) {
+        throw new IllegalArgumentException(
+            "sandbox.twilio.api-keys: each item must be SK<32 hex>:<secret>:AC<32 hex>, got '"
+                + p[0]
+                + ":...'");
+      }
+      out.put(p[0], List.of(p[1], p[2]));
+    }
+    return Map.copyOf(out);
+  }
+
+  private static List<String> numbers(String raw) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String n : raw.split(",")) {
+      if (n.isBlank()) {
+        continue;
+      }
+      if (!n.trim().matches("\\+[1-9]\\d{1,14}")) {
+        throw new IllegalArgumentException(
+            "sandbox.twilio.numbers: each number must be E.164, got '" + n.trim() + "'");
+      }
+      out.add(n.trim());
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException("sandbox.twilio.numbers: at least one number needed");
+    }
+    return List.copyOf(out);
+  }
+
+  /** Same settings with another value, for tests. */
+  public TwilioSandboxSettings withValidateRequests(boolean on) {
+    return new TwilioSandboxSettings(
+        host,
+        port,
+        eventLoops,
+        accounts,
+        apiKeys,
+        numbers,
+        inboundWebhookUrl,
+        on,
+        validateResponses,
+        openApiDir,
+        stepMillis,
+        realisticPacing,
+        defaultMps,
+        longCodeMps,
+        tollFreeMps,
+        shortCodeMps,
+        whatsAppMps,
+        queueSeconds,
+        outcomeRules,
+        maxInFlight,
+        callbackTimeoutMillis,
+        verifyCodeLength,
+        verifyTtlSeconds,
+        verifyMaxChecks,
+        verifyMaxSends);
+  }
+
+  @Override
+  public String toString() {
+    return "TwilioSandboxSettings[host="
+        + host
+        + ", port="
+        + port
+        + ", accounts="
+        + accounts.keySet()
+        + ", apiKeys="
+        + apiKeys.keySet()
+        + ", validateRequests="
+        + validateRequests
+        + ", stepMillis="
+        + stepMillis
+        + ", realisticPacing="
+        + realisticPacing
+        + "]";
+  }
+}

@@ -1,0 +1,259 @@
+package org.twiliocrm.twilio;
+
+import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Twilio's {@code X-Twilio-Signature}: base64(HMAC-SHA1(auth token, URL + sorted name/value
+ * pairs)).
+ *
+ * <p>Used by the sandbox to sign what it sends and by the connector to check what it receives, so
+ * both sides share one implementation that is pinned to Twilio's published test vectors.
+ *
+ * <p>Rules (from twilio-java, twilio-python and Twilio's docs):
+ *
+ * <ul>
+ *   <li>Parameter names are sorted by ordinal (case-sensitive) comparison. A repeated name
+ *       contributes each distinct value once, values sorted, as twilio-python and twilio-node do.
+ *   <li>The URL is used exactly as Twilio requested it, query string included. Twilio sometimes
+ *       signs with and sometimes without the default port, so validation accepts either form.
+ *   <li>JSON bodies are not signed as parameters: the URL carries {@code bodySHA256}, the lowercase
+ *       hex SHA-256 of the raw body, which must match the body.
+ *   <li>Signatures are compared in constant time.
+ * </ul>
+ *
+ * <p>Thread-safe and immutable.
+ */
+public final class TwilioSignature {
+
+  private static final String HMAC = "HmacSHA1";
+  private final SecretKeySpec key;
+
+  public TwilioSignature(String authToken) {
+    Objects.requireNonNull(authToken, "authToken");
+    this.key = new SecretKeySpec(authToken.getBytes(StandardCharsets.UTF_8), HMAC);
+  }
+
+  /** Signs a form POST (or a GET, with no parameters). */
+  public String sign(String url, Map<String, ? extends List<String>> params) {
+    return base64Hmac(signedText(url, params));
+  }
+
+  /** Signs a form POST whose names are not repeated. */
+  public String signSingle(String url, Map<String, String> params) {
+    Map<String, List<String>> multi = new TreeMap<>();
+    params.forEach((k, v) -> multi.put(k, List.of(v == null ? "" : v)));
+    return sign(url, multi);
+  }
+
+  /**
+   * Checks a form POST. Tries the URL as given, then with the default port removed and added, since
+   * Twilio is not consistent about the port.
+   */
+  public boolean validate(
+      String url, Map<String, ? extends List<String>> params, String signature) {
+    if (url == null || signature == null) {
+      return false;
+    }
+    byte[] given = signature.getBytes(StandardCharsets.UTF_8);
+    for (String candidate : urlVariants(url)) {
+      byte[] expected = sign(candidate, params).getBytes(StandardCharsets.UTF_8);
+      // MessageDigest.isEqual is constant-time for equal-length inputs since Java 6u17.
+      if (MessageDigest.isEqual(expected, given)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Checks a form POST whose names are not repeated. */
+  public boolean validateSingle(String url, Map<String, String> params, String signature) {
+    Map<String, List<String>> multi = new TreeMap<>();
+    params.forEach((k, v) -> multi.put(k, List.of(v == null ? "" : v)));
+    return validate(url, multi, signature);
+  }
+
+  /**
+   * Checks a JSON POST: the URL (which carries {@code bodySHA256}) is signed, and the hash must
+   * match the raw body.
+   */
+  public boolean validateJson(String url, String rawBody, String signature) {
+    if (url == null || rawBody == null) {
+      return false;
+    }
+    String declared = queryParameter(url, "bodySHA256");
+    if (declared == null) {
+      return false;
+    }
+    byte[] actual = bodySha256(rawBody).getBytes(StandardCharsets.UTF_8);
+    boolean bodyMatches = MessageDigest.isEqual(actual, declared.getBytes(StandardCharsets.UTF_8));
+    boolean urlMatches = validate(url, Map.of(), signature);
+    return bodyMatches & urlMatches;
+  }
+
+  /** Lowercase hex SHA-256 of a raw body, as Twilio puts it into {@code bodySHA256}. */
+  public static String bodySha256(String rawBody) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(digest.digest(rawBody.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is mandatory in every JRE", e);
+    }
+  }
+
+  static String signedText(String url, Map<String, ? extends List<String>> params) {
+    StringBuilder text = new StringBuilder(url);
+    if (params != null) {
+      // TreeMap with natural String order = ordinal, case-sensitive, as Twilio sorts.
+      for (Map.Entry<String, ? extends List<String>> e : new TreeMap<>(params).entrySet()) {
+        List<String> values = e.getValue() == null ? List.of("") : e.getValue();
+        for (String value : new TreeSet<>(nullsToEmpty(values))) {
+          text.append(e.getKey()).append(value);
+        }
+      }
+    }
+    return text.toString();
+  }
+
+  /** The URL as given, plus the form without the default port and the form with it. */
+  static List<String> urlVariants(String url) {
+    List<String> variants = new ArrayList<>(3);
+    variants.add(url);
+    String without = withoutDefaultPort(url);
+    if (!variants.contains(without)) {
+      variants.add(without);
+    }
+    String with = withDefaultPort(url);
+    if (!variants.contains(with)) {
+      variants.add(with);
+    }
+    return variants;
+  }
+
+  /** {@code https://h:443/p} -> {@code https://h/p}; anything else is returned unchanged. */
+  public static String withoutDefaultPort(String url) {
+    Authority a = Authority.of(url);
+    if (a == null || a.port == null || !a.port.equals(a.defaultPort())) {
+      return url;
+    }
+    return url.substring(0, a.hostEnd) + url.substring(a.end);
+  }
+
+  /** {@code https://h/p} -> {@code https://h:443/p}; anything else is returned unchanged. */
+  public static String withDefaultPort(String url) {
+    Authority a = Authority.of(url);
+    if (a == null || a.port != null || a.defaultPort() == null) {
+      return url;
+    }
+    return url.substring(0, a.end) + ":" + a.defaultPort() + url.substring(a.end);
+  }
+
+  private static List<String> nullsToEmpty(List<String> values) {
+    List<String> out = new ArrayList<>(values.size());
+    for (String v : values) {
+      out.add(v == null ? "" : v);
+    }
+    return out;
+  }
+
+  private static String queryParameter(String url, String name) {
+    int q = url.indexOf('?');
+    if (q < 0) {
+      return null;
+    }
+    int hash = url.indexOf('#', q);
+    String query = url.substring(q + 1, hash < 0 ? url.length() : hash);
+    for (String pair : query.split("&")) {
+      int eq = pair.indexOf('=');
+      if (eq > 0 && pair.substring(0, eq).equals(name)) {
+        return pair.substring(eq + 1);
+      }
+    }
+    return null;
+  }
+
+  private String base64Hmac(String text) {
+    try {
+      // A Mac is not thread-safe; a fresh one per call costs about a microsecond.
+      Mac mac = Mac.getInstance(HMAC);
+      mac.init(key);
+      return Base64.getEncoder().encodeToString(mac.doFinal(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+      throw new IllegalStateException("HmacSHA1 is mandatory in every JRE", e);
+    }
+  }
+
+  /**
+   * Where host and port sit in a URL, found by hand rather than by {@link java.net.URI}, so that
+   * URLs with non-ASCII characters or doubled slashes keep their exact spelling.
+   */
+  private static final class Authority {
+    final String scheme;
+    final int hostEnd; // index where ":port" would start
+    final int end; // index just after the authority
+    final String port;
+
+    private Authority(String scheme, int hostEnd, int end, String port) {
+      this.scheme = scheme;
+      this.hostEnd = hostEnd;
+      this.end = end;
+      this.port = port;
+    }
+
+    static Authority of(String url) {
+      int sep = url.indexOf("://");
+      if (sep <= 0) {
+        return null;
+      }
+      int start = sep + 3;
+      int end = url.length();
+      for (int i = start; i < url.length(); i++) {
+        char c = url.charAt(i);
+        if (c == '/' || c == '?' || c == '#') {
+          end = i;
+          break;
+        }
+      }
+      int at = url.lastIndexOf('@', end - 1);
+      int hostStart = at >= start ? at + 1 : start;
+      int colon =
+          url.indexOf(
+              ':',
+              url.lastIndexOf(']', end - 1) >= hostStart
+                  ? url.lastIndexOf(']', end - 1)
+                  : hostStart);
+      if (colon >= 0 && colon < end) {
+        return new Authority(
+            url.substring(0, sep).toLowerCase(java.util.Locale.ROOT),
+            colon,
+            end,
+            url.substring(colon + 1, end));
+      }
+      return new Authority(
+          url.substring(0, sep).toLowerCase(java.util.Locale.ROOT), end, end, null);
+    }
+
+    String defaultPort() {
+      switch (scheme) {
+        case "https":
+          return "443";
+        case "http":
+          return "80";
+        default:
+          return null;
+      }
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package org.twiliocrm.sandbox.twilio;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.twilio.http.TwilioRestClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.twiliocrm.twilio.TwilioClientFactory;
+import org.twiliocrm.twilio.TwilioClientSettings;
+
+/** Starts a sandbox on a free port with a twilio-java client pointed at it. */
+final class SandboxFixture implements AutoCloseable {
+  static final String ACCOUNT = TwilioSandboxSettings.DEFAULT_ACCOUNT_SID;
+  static final String TOKEN = TwilioSandboxSettings.DEFAULT_AUTH_TOKEN;
+  static final String KEY = "SK11111111111111111111111111111111";
+  static final String KEY_SECRET = "key-secret";
+  static final String NUMBER = "+15005550006";
+
+  final TwilioSandbox sandbox;
+  final TwilioClientFactory factory;
+  final TwilioRestClient client;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  SandboxFixture(Map<String, String> overrides) {
+    Map<String, String> s = new HashMap<>();
+    s.put("sandbox.twilio.port", "0");
+    s.put("sandbox.twilio.event-loops", "2");
+    s.put("sandbox.twilio.lifecycle.step-millis", "20");
+    s.put("sandbox.twilio.api-keys", KEY + ":" + KEY_SECRET + ":" + ACCOUNT);
+    s.put("sandbox.twilio.validation.responses", "true");
+    s.putAll(overrides);
+    sandbox = TwilioSandbox.start(TwilioSandboxSettings.from(s::get));
+    factory = factory(TOKEN);
+    client = factory.create();
+  }
+
+  TwilioClientFactory factory(String token) {
+    return new TwilioClientFactory(
+        new TwilioClientSettings(sandbox.baseUrl(), ACCOUNT, token, null, null, 50, 2000, 10000));
+  }
+
+  /** Calls the control API; returns the parsed JSON (object or array). */
+  Object control(String method, String path, Object body) {
+    try {
+      HttpRequest.BodyPublisher pub =
+          body == null
+              ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofByteArray(Wire.json(body));
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(sandbox.baseUrl() + path))
+                  .method(method, pub)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() >= 400) {
+        throw new IllegalStateException(r.statusCode() + " " + r.body());
+      }
+      return Wire.JSON.readValue(r.body(), Object.class);
+    } catch (java.io.IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  Map<String, Object> controlMap(String method, String path, Object body) {
+    return (Map<String, Object>) control(method, path, body);
+  }
+
+  @SuppressWarnings("unchecked")
+  List<Map<String, Object>> controlList(String path) {
+    return (List<Map<String, Object>>) control("GET", path, null);
+  }
+
+  long requests(String key) {
+    Object v = controlMap("GET", "/sandbox/requests", null).get(key);
+    return v == null ? 0 : ((Number) v).longValue();
+  }
+
+  static <T> T convert(Object o, TypeReference<T> type) {
+    return Wire.JSON.convertValue(o, type);
+  }
+
+  @Override
+  public void close() {
+    factory.close();
+    sandbox.close();
+  }
+}

@@ -3,6 +3,7 @@ package org.twiliocrm.app;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.crm.events.CrmEventsBeans;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.outbound.OutboxBeans;
 import org.twiliocrm.twilio.TwilioClientFactory;
@@ -32,5 +33,7 @@ public final class Beans {
     TwilioClientFactory twilio = OutboxBeans.twilioClientFactory(lookup, cfg);
     registry.accept("twilioRestClient", twilio.create());
     OutboxBeans.bind(registry, lookup, cfg.db(), db, twilio.create()).closeAfter(twilio);
+    // CRM events (Salesforce platform events and record changes to the outbox).
+    CrmEventsBeans.bind(registry, lookup, db);
   }
 }

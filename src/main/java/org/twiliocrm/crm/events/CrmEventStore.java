@@ -1,0 +1,229 @@
+package org.twiliocrm.crm.events;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Types;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one durable step of the CRM-event flows. For each received event, in ONE transaction: insert
+ * its outbox rows (a duplicate idempotency key is ignored, never sent twice), record its
+ * rejections, and store the event's replay id as the channel's resume point in connector_state. So
+ * the stored replay id never runs ahead of a committed row (nothing is missed after a crash) and a
+ * replayed event only meets its own unique keys (nothing is sent twice). Plain JDBC that runs
+ * unchanged on H2, PostgreSQL and MariaDB: duplicates are detected by SQLState class 23 under a
+ * savepoint, which also keeps PostgreSQL's transaction usable.
+ */
+public final class CrmEventStore {
+  private static final Logger LOG = LoggerFactory.getLogger(CrmEventStore.class);
+  static final String STATE_PREFIX = "crm.events.replay-id:";
+
+  private static final String INSERT_OUTBOX =
+      "INSERT INTO outbox_message (idempotency_key, channel, recipient, body, template_name,"
+          + " template_variables, crm_object, crm_record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+  private static final String INSERT_REJECTION =
+      "INSERT INTO crm_event_rejection (event_key, channel, replay_id, reason_code, reason,"
+          + " crm_object, crm_record_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+  private static final String UPDATE_STATE =
+      "UPDATE connector_state SET state_value = ?, updated_at = CURRENT_TIMESTAMP WHERE name = ?";
+  private static final String INSERT_STATE =
+      "INSERT INTO connector_state (name, state_value, updated_at) VALUES (?, ?, CURRENT_TIMESTAMP)";
+
+  private final DataSource dataSource;
+  private final CrmEventMetrics metrics;
+
+  public CrmEventStore(DataSource dataSource, CrmEventMetrics metrics) {
+    this.dataSource = dataSource;
+    this.metrics = metrics;
+  }
+
+  /** What a commit did. */
+  public record Result(int inserted, int duplicates, int rejected) {}
+
+  /**
+   * Writes the outcome and advances the replay id; returns the outcome unchanged so the route can
+   * write rejections back to Salesforce afterwards. A database error propagates (the route retries
+   * the same event; nothing was committed).
+   */
+  public EventOutcome commit(EventOutcome outcome) throws SQLException {
+    Result r = write(outcome);
+    metrics.committed(outcome.channel(), r);
+    for (Decision.Reject rej : outcome.rejections()) {
+      // The recipient may be in the payload: log the reason and record id only.
+      LOG.warn(
+          "CRM event rejected on {} (replay id {}): {} - {} (record {})",
+          outcome.channel(),
+          outcome.replayId(),
+          rej.reasonCode(),
+          rej.reason(),
+          rej.crmRecordId());
+      metrics.rejected(outcome.channel(), rej.reasonCode());
+    }
+    return outcome;
+  }
+
+  Result write(EventOutcome outcome) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        int inserted = 0;
+        int duplicates = 0;
+        int rejected = 0;
+        for (Decision d : outcome.decisions()) {
+          boolean fresh;
+          if (d instanceof Decision.Send s) {
+            fresh = insertOnce(c, INSERT_OUTBOX, ps -> bindSend(ps, s));
+          } else {
+            Decision.Reject j = (Decision.Reject) d;
+            fresh = insertOnce(c, INSERT_REJECTION, ps -> bindReject(ps, j, outcome));
+          }
+          if (d instanceof Decision.Send) {
+            if (fresh) {
+              inserted++;
+            } else {
+              duplicates++;
+            }
+          } else if (fresh) {
+            rejected++;
+          }
+        }
+        if (outcome.replayId() != null) {
+          storeReplayId(c, outcome.channel(), outcome.replayId());
+        }
+        c.commit();
+        return new Result(inserted, duplicates, rejected);
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    }
+  }
+
+  /** The stored resume point of a channel, if any. */
+  public Optional<Long> replayId(String channel) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT state_value FROM connector_state WHERE name = ?")) {
+      ps.setString(1, STATE_PREFIX + channel);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && rs.getString(1) != null) {
+          return Optional.of(Long.parseLong(rs.getString(1).trim()));
+        }
+        return Optional.empty();
+      }
+    }
+  }
+
+  /** Records that a stored replay id had expired, so the gap is visible next to bad events. */
+  public void recordGap(String channel, long storedReplayId, long fallback, String error)
+      throws SQLException {
+    EventOutcome o =
+        new EventOutcome(
+            channel,
+            null,
+            java.util.List.of(
+                new Decision.Reject(
+                    "replay-gap:"
+                        + channel
+                        + ":"
+                        + storedReplayId
+                        + ":"
+                        + System.currentTimeMillis(),
+                    "REPLAY_GAP",
+                    "stored replay id "
+                        + storedReplayId
+                        + " is no longer retained by Salesforce; resumed from "
+                        + fallback
+                        + " (events published in between may be lost): "
+                        + error,
+                    null,
+                    null,
+                    null)));
+    write(o);
+  }
+
+  private interface Binder {
+    void bind(PreparedStatement ps) throws SQLException;
+  }
+
+  private static boolean insertOnce(Connection c, String sql, Binder binder) throws SQLException {
+    Savepoint sp = c.setSavepoint();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      binder.bind(ps);
+      ps.executeUpdate();
+      c.releaseSavepoint(sp);
+      return true;
+    } catch (SQLException e) {
+      if (e.getSQLState() != null && e.getSQLState().startsWith("23")) {
+        c.rollback(sp);
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  private static void bindSend(PreparedStatement ps, Decision.Send s) throws SQLException {
+    ps.setString(1, s.idempotencyKey());
+    ps.setString(2, s.channel());
+    ps.setString(3, s.recipient());
+    setText(ps, 4, s.body());
+    setText(ps, 5, s.templateName());
+    setText(ps, 6, s.templateVariables());
+    setText(ps, 7, s.crmObject());
+    setText(ps, 8, s.crmRecordId());
+  }
+
+  private static void bindReject(PreparedStatement ps, Decision.Reject j, EventOutcome o)
+      throws SQLException {
+    ps.setString(1, cut(j.eventKey(), 200));
+    ps.setString(2, cut(o.channel(), 200));
+    if (o.replayId() == null) {
+      ps.setNull(3, Types.BIGINT);
+    } else {
+      ps.setLong(3, o.replayId());
+    }
+    ps.setString(4, j.reasonCode());
+    ps.setString(5, cut(j.reason(), 1000));
+    setText(ps, 6, j.crmObject());
+    setText(ps, 7, j.crmRecordId());
+    setText(ps, 8, j.payload());
+  }
+
+  private static void storeReplayId(Connection c, String channel, long replayId)
+      throws SQLException {
+    String name = STATE_PREFIX + channel;
+    try (PreparedStatement up = c.prepareStatement(UPDATE_STATE)) {
+      up.setString(1, Long.toString(replayId));
+      up.setString(2, name);
+      if (up.executeUpdate() > 0) {
+        return;
+      }
+    }
+    try (PreparedStatement in = c.prepareStatement(INSERT_STATE)) {
+      in.setString(1, name);
+      in.setString(2, Long.toString(replayId));
+      in.executeUpdate();
+    }
+  }
+
+  private static void setText(PreparedStatement ps, int i, String v) throws SQLException {
+    if (v == null) {
+      ps.setNull(i, Types.VARCHAR);
+    } else {
+      ps.setString(i, v);
+    }
+  }
+
+  private static String cut(String s, int max) {
+    return s == null || s.length() <= max ? s : s.substring(0, max);
+  }
+}

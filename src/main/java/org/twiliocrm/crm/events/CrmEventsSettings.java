@@ -1,0 +1,177 @@
+package org.twiliocrm.crm.events;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Typed settings of the CRM-events flows ({@code crm.events.*} keys).
+ *
+ * @param enabled whether the two subscription routes run at all
+ * @param platformEventTopic the platform event channel, e.g. {@code /event/Send_Message__e}
+ * @param changeEventTopic the Change Data Capture channel, e.g. {@code /data/ChangeEvents} (all
+ *     enabled objects) or {@code /data/CaseChangeEvent}
+ * @param initialReplayId replay id used for a channel with nothing stored yet (-1 = only new
+ *     events, -2 = every retained event)
+ * @param fallbackReplayId replay id used when the stored one is older than the org's retention
+ * @param rulesLocation YAML file of record-change rules ({@code classpath:...} or a file path)
+ * @param defaultChannel Twilio channel when an event leaves Channel__c empty
+ * @param phoneFields which field holds the mobile phone, per record id key prefix (003 Contact, 00Q
+ *     Lead, ...), as {@code prefix -> Object.Field}
+ * @param writeBack whether a rejected event's reason is written back to its CRM record (a Task)
+ * @param leaderMode {@code none} (this process always subscribes) or {@code file}
+ *     (FileLockClusterService: one subscriber among the processes sharing {@code leaderRoot})
+ * @param leaderRoot directory of the file lock (must be shared by all replicas on the host)
+ * @param leaderInterval how often the lock is tried / the leader heartbeats
+ * @param leaderHeartbeatMultiplier missed heartbeats after which a follower takes over
+ */
+public record CrmEventsSettings(
+    boolean enabled,
+    String platformEventTopic,
+    String changeEventTopic,
+    long initialReplayId,
+    long fallbackReplayId,
+    String rulesLocation,
+    String defaultChannel,
+    Map<String, String> phoneFields,
+    boolean writeBack,
+    String leaderMode,
+    String leaderRoot,
+    Duration leaderInterval,
+    int leaderHeartbeatMultiplier) {
+
+  static final String P = "crm.events.";
+
+  public static CrmEventsSettings defaults() {
+    return from(k -> null);
+  }
+
+  /**
+   * Reads every key through {@code lookup} (null or blank = default).
+   *
+   * @throws IllegalArgumentException naming the key when a value is invalid
+   */
+  public static CrmEventsSettings from(Function<String, String> lookup) {
+    Function<String, String> get =
+        k -> {
+          String v = lookup.apply(P + k);
+          return v == null || v.isBlank() ? null : v.trim();
+        };
+    String leaderMode = or(get.apply("leader.mode"), "none").toLowerCase(Locale.ROOT);
+    if (!leaderMode.equals("none") && !leaderMode.equals("file")) {
+      throw new IllegalArgumentException(
+          P + "leader.mode: must be none or file, got '" + leaderMode + "'");
+    }
+    String channel = or(get.apply("default-channel"), "sms").toLowerCase(Locale.ROOT);
+    if (!SendChannel.isKnown(channel)) {
+      throw new IllegalArgumentException(
+          P + "default-channel: must be one of " + SendChannel.KNOWN + ", got '" + channel + "'");
+    }
+    return new CrmEventsSettings(
+        bool(get, "enabled", true),
+        topic(get, "platform-event-topic", "/event/Send_Message__e", "/event/"),
+        topic(get, "change-event-topic", "/data/ChangeEvents", "/data/"),
+        replayId(get, "initial-replay-id", -1),
+        replayId(get, "fallback-replay-id", -2),
+        or(get.apply("rules-location"), "classpath:crm-events/crm-send-rules.yaml"),
+        channel,
+        phoneFields(or(get.apply("phone-fields"), "003=Contact.MobilePhone,00Q=Lead.MobilePhone")),
+        bool(get, "write-back", true),
+        leaderMode,
+        or(get.apply("leader.root"), "data/cluster"),
+        duration(get, "leader.interval", Duration.ofSeconds(2)),
+        (int) integer(get, "leader.heartbeat-multiplier", 5, 2, 100));
+  }
+
+  private static String or(String v, String def) {
+    return v == null ? def : v;
+  }
+
+  private static boolean bool(Function<String, String> get, String key, boolean def) {
+    String v = get.apply(key);
+    if (v == null) {
+      return def;
+    }
+    if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+      return Boolean.parseBoolean(v);
+    }
+    throw new IllegalArgumentException(P + key + ": must be true or false, got '" + v + "'");
+  }
+
+  private static String topic(Function<String, String> get, String key, String def, String pfx) {
+    String v = or(get.apply(key), def);
+    if (!v.startsWith(pfx) || v.length() <= pfx.length()) {
+      throw new IllegalArgumentException(
+          P + key + ": must be a channel starting with " + pfx + ", got '" + v + "'");
+    }
+    return v;
+  }
+
+  private static long replayId(Function<String, String> get, String key, long def) {
+    long v = integer(get, key, def, -2, Long.MAX_VALUE);
+    if (v != -1 && v != -2) {
+      throw new IllegalArgumentException(
+          P + key + ": must be -1 (new events only) or -2 (all retained events), got " + v);
+    }
+    return v;
+  }
+
+  private static long integer(
+      Function<String, String> get, String key, long def, long min, long max) {
+    String v = get.apply(key);
+    if (v == null) {
+      return def;
+    }
+    try {
+      long n = Long.parseLong(v);
+      if (n < min || n > max) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          P + key + ": must be an integer " + min + ".." + max + ", got '" + v + "'");
+    }
+  }
+
+  private static Duration duration(Function<String, String> get, String key, Duration def) {
+    String v = get.apply(key);
+    if (v == null) {
+      return def;
+    }
+    String s = v.toLowerCase(Locale.ROOT);
+    try {
+      if (s.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+      }
+      if (s.endsWith("s")) {
+        return Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)));
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the message below
+    }
+    throw new IllegalArgumentException(
+        P + key + ": must be a duration like 500ms or 2s, got '" + v + "'");
+  }
+
+  static Map<String, String> phoneFields(String spec) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String part : spec.split(",")) {
+      String[] kv = part.trim().split("=", 2);
+      if (kv.length != 2
+          || !kv[0].trim().matches("[0-9A-Za-z]{3}")
+          || !kv[1].trim().matches("[A-Za-z0-9_]+\\.[A-Za-z0-9_]+")) {
+        throw new IllegalArgumentException(
+            P
+                + "phone-fields: expected prefix=Object.Field[,...] e.g. 003=Contact.MobilePhone,"
+                + " got '"
+                + part.trim()
+                + "'");
+      }
+      out.put(kv[0].trim(), kv[1].trim());
+    }
+    return Map.copyOf(out);
+  }
+}

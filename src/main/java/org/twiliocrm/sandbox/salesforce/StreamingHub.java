@@ -65,7 +65,14 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
         channel,
         replayId -> {
           Map<String, Object> payload = new LinkedHashMap<>();
-          payload.put("CreatedDate", DateTimeFormatter.ISO_INSTANT.format(Instant.now()));
+          // Salesforce sends milliseconds; camel-salesforce's PlatformEvent parser rejects
+          // nanoseconds
+          // (and then drops the event), so match the real format exactly.
+          payload.put(
+              "CreatedDate",
+              DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+                  .withZone(java.time.ZoneOffset.UTC)
+                  .format(Instant.now()));
           payload.put("CreatedById", userId);
           payload.putAll(fields);
           return eventData(schemaId(type.name()), payload, replayId);

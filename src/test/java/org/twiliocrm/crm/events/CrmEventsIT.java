@@ -1,0 +1,221 @@
+package org.twiliocrm.crm.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
+import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
+
+/**
+ * The CRM-event routes as shipped, over real sockets: the Salesforce sandbox (OAuth, REST, CometD
+ * with replay) and PostgreSQL. Each test uses its own schema (fresh replay state).
+ */
+class CrmEventsIT {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static SalesforceSandbox org;
+  private static SandboxOrg api;
+
+  @BeforeAll
+  static void startOrg() throws Exception {
+    Path dir = Files.createTempDirectory("sf-sandbox");
+    org =
+        SalesforceSandbox.start(SalesforceSandboxSettings.defaults().withPort(0).withDataDir(dir));
+    api = new SandboxOrg(org.baseUrl());
+  }
+
+  @AfterAll
+  static void stopOrg() {
+    if (org != null) {
+      org.close();
+    }
+  }
+
+  private static CrmEventsNode node(PgSchema db) throws Exception {
+    CrmEventsNode n = new CrmEventsNode(org.baseUrl(), db.url(), Map.of()).start();
+    awaitSubscribed("/event/Send_Message__e", 1);
+    return n;
+  }
+
+  private static void awaitSubscribed(String channel, int count) {
+    await().atMost(WAIT).until(() -> org.streamingSubscribers().getOrDefault(channel, 0) == count);
+  }
+
+  private static Map<String, Object> event(Object... kv) {
+    Map<String, Object> m = new HashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put((String) kv[i], kv[i + 1]);
+    }
+    return m;
+  }
+
+  @Test
+  void platformEventsBecomeOutboxRowsAndBadOnesAreRecordedAndWrittenBack() throws Exception {
+    try (PgSchema db = new PgSchema();
+        CrmEventsNode node = node(db)) {
+      String ada = api.idOf("Contact", "Lovelace");
+      String edsger = api.idOf("Contact", "Dijkstra"); // no MobilePhone
+      String linus = api.idOf("Lead", "Torvalds");
+      api.publish(event("To__c", "+15555550999", "Body__c", "Hello", "Idempotency_Key__c", "k-1"));
+      api.publish(
+          event(
+              "Record_Id__c", ada,
+              "Template__c", "payment-due",
+              "Variables__c", "{\"name\":\"Ada\",\"amount\":\"$5\",\"date\":\"Monday\"}"));
+      api.publish(event("Record_Id__c", linus, "Body__c", "Hi lead", "Channel__c", "whatsapp"));
+      // the same idempotency key again: ignored, not a second row
+      api.publish(event("To__c", "+15555550999", "Body__c", "Hello", "Idempotency_Key__c", "k-1"));
+      // bad events
+      api.publish(event("Body__c", "to nobody"));
+      api.publish(event("Record_Id__c", ada, "Template__c", "no-such-template"));
+      api.publish(event("Record_Id__c", edsger, "Body__c", "no phone"));
+      api.publish(event("Record_Id__c", ada, "Template__c", "payment-due", "Variables__c", "{x"));
+      // the subscription keeps going after bad events
+      api.publish(event("To__c", "+15555550998", "Body__c", "still here"));
+
+      await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 4);
+      await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM crm_event_rejection") == 4);
+      assertThat(
+              db.rows(
+                  "SELECT idempotency_key, channel, recipient, body, template_name, crm_object"
+                      + " FROM outbox_message ORDER BY id"))
+          .extracting(r -> r.subList(1, 6))
+          .containsExactly(
+              List.of("sms", "+15555550999", "Hello", "null", "null").stream()
+                  .map(s -> s.equals("null") ? null : s)
+                  .toList(),
+              java.util.Arrays.asList("sms", "+15555550101", null, "payment-due", "Contact"),
+              java.util.Arrays.asList("whatsapp", "whatsapp:+15555550301", "Hi lead", null, "Lead"),
+              java.util.Arrays.asList("sms", "+15555550998", "still here", null, null));
+      assertThat(db.rows("SELECT reason_code, crm_record_id FROM crm_event_rejection ORDER BY id"))
+          .containsExactly(
+              java.util.Arrays.asList("MISSING_FIELD", null),
+              List.of("UNKNOWN_TEMPLATE", ada),
+              List.of("NO_PHONE", edsger),
+              List.of("BAD_VARIABLES", ada));
+      assertThat(node.metrics().count("crm.events.duplicates")).isEqualTo(1.0);
+      assertThat(node.metrics().count("crm.events.rejected", "reason", "NO_PHONE")).isEqualTo(1.0);
+      // reasons went back to the CRM records as Tasks (none for the event without a record)
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          api.query(
+                              "SELECT Subject, WhoId FROM Task WHERE Subject LIKE 'Message not sent%'"))
+                      .extracting(t -> t.get("Subject") + "@" + t.get("WhoId"))
+                      .containsExactlyInAnyOrder(
+                          "Message not sent: UNKNOWN_TEMPLATE@" + ada,
+                          "Message not sent: NO_PHONE@" + edsger,
+                          "Message not sent: BAD_VARIABLES@" + ada));
+      // the stored resume point is the last event's replay id
+      long last = org.eventLog().lastReplayId();
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  db.rows(
+                          "SELECT state_value FROM connector_state WHERE name ="
+                              + " 'crm.events.replay-id:/event/Send_Message__e'")
+                      .equals(List.of(List.of(Long.toString(last)))));
+    }
+  }
+
+  @Test
+  void restartResumesFromTheStoredReplayIdExactlyOnce() throws Exception {
+    try (PgSchema db = new PgSchema()) {
+      try (CrmEventsNode first = node(db)) {
+        for (int i = 0; i < 5; i++) {
+          api.publish(event("To__c", "+1555555100" + i, "Body__c", "before " + i));
+        }
+        await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 5);
+      }
+      awaitSubscribed("/event/Send_Message__e", 0);
+      // published while the connector is down
+      for (int i = 0; i < 10; i++) {
+        api.publish(event("To__c", "+1555555200" + i, "Body__c", "while down " + i));
+      }
+      assertThat(db.count("SELECT count(*) FROM outbox_message")).isEqualTo(5);
+      try (CrmEventsNode second = node(db)) {
+        await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 15);
+        api.publish(event("To__c", "+15555553000", "Body__c", "after restart"));
+        await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 16);
+        // resumed exactly after the last committed event: nothing re-read, nothing skipped
+        assertThat(second.metrics().count("crm.events.duplicates")).isZero();
+        assertThat(db.count("SELECT count(DISTINCT body) FROM outbox_message")).isEqualTo(16);
+        assertThat(db.count("SELECT count(*) FROM crm_event_rejection")).isZero();
+      }
+    }
+  }
+
+  @Test
+  void anExpiredReplayIdFallsBackLogsTheGapAndCountsIt() throws Exception {
+    try (PgSchema db = new PgSchema()) {
+      try (CrmEventsNode first = node(db)) {
+        api.publish(event("To__c", "+15555554000", "Body__c", "seen"));
+        await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 1);
+      }
+      awaitSubscribed("/event/Send_Message__e", 0);
+      api.publish(event("To__c", "+15555554001", "Body__c", "expired while down"));
+      org.eventLog().age(Duration.ofHours(24 * 30)); // everything so far is past retention
+      api.publish(event("To__c", "+15555554002", "Body__c", "retained"));
+      try (CrmEventsNode second = node(db)) {
+        await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 2);
+        await()
+            .atMost(WAIT)
+            .until(
+                () ->
+                    db.count(
+                            "SELECT count(*) FROM crm_event_rejection WHERE reason_code = 'REPLAY_GAP'")
+                        == 1);
+        assertThat(second.metrics().count("crm.events.replay.gap")).isEqualTo(1.0);
+        assertThat(db.rows("SELECT body FROM outbox_message ORDER BY id"))
+            .containsExactly(List.of("seen"), List.of("retained"));
+      }
+    }
+  }
+
+  @Test
+  void caseClosedSendsTheRuleMessageToTheCaseContact() throws Exception {
+    try (PgSchema db = new PgSchema();
+        CrmEventsNode node = node(db)) {
+      awaitSubscribed("/data/ChangeEvents", 1);
+      String ada = api.idOf("Contact", "Lovelace");
+      String withContact = api.create("Case", event("Subject", "help", "ContactId", ada));
+      String orphan = api.create("Case", event("Subject", "no contact"));
+      api.update("Case", withContact, event("Status", "Working")); // not the rule's value
+      api.update("Case", withContact, event("Status", "Closed"));
+      api.update("Case", orphan, event("Status", "Closed"));
+
+      await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 1);
+      await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM crm_event_rejection") == 1);
+      String caseNumber =
+          (String)
+              api.query("SELECT CaseNumber FROM Case WHERE Id = '" + withContact + "'")
+                  .get(0)
+                  .get("CaseNumber");
+      assertThat(db.rows("SELECT recipient, body, crm_object, crm_record_id FROM outbox_message"))
+          .containsExactly(
+              List.of(
+                  "+15555550101",
+                  "Your case "
+                      + caseNumber
+                      + " has been closed. Reply to this message if you need more help.",
+                  "Case",
+                  withContact));
+      assertThat(db.rows("SELECT reason_code, crm_record_id FROM crm_event_rejection"))
+          .containsExactly(List.of("NO_RECIPIENT", orphan));
+      await()
+          .atMost(WAIT)
+          .until(() -> !api.query("SELECT Id FROM Task WHERE WhatId = '" + orphan + "'").isEmpty());
+    }
+  }
+}

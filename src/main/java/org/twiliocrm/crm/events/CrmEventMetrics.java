@@ -1,7 +1,7 @@
 package org.twiliocrm.crm.events;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.function.Supplier;
 
 /**
@@ -27,15 +27,17 @@ public final class CrmEventMetrics {
     this.registry = registry;
   }
 
-  public static CrmEventMetrics global() {
-    return new CrmEventMetrics(() -> Metrics.globalRegistry);
+  /** Counters kept in a private registry (tests, or no Camel metrics configured). */
+  public static CrmEventMetrics standalone() {
+    return new CrmEventMetrics(SimpleMeterRegistry::new);
   }
 
   private MeterRegistry r() {
     MeterRegistry m = resolved;
     if (m == null) {
       m = registry.get();
-      resolved = m == null ? Metrics.globalRegistry : m;
+      // Not Metrics.globalRegistry: with no registry added to it, it drops every increment.
+      resolved = m == null ? new SimpleMeterRegistry() : m;
       m = resolved;
     }
     return m;

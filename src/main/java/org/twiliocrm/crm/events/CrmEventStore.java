@@ -26,7 +26,8 @@ public final class CrmEventStore {
 
   private static final String INSERT_OUTBOX =
       "INSERT INTO outbox_message (idempotency_key, channel, recipient, body, template_name,"
-          + " template_variables, crm_object, crm_record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+          + " template_variables, crm_object, crm_record_id, sender, messaging_service_sid)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   private static final String INSERT_REJECTION =
       "INSERT INTO crm_event_rejection (event_key, channel, replay_id, reason_code, reason,"
           + " crm_object, crm_record_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
@@ -37,10 +38,16 @@ public final class CrmEventStore {
 
   private final DataSource dataSource;
   private final CrmEventMetrics metrics;
+  private final String sender;
+  private final String messagingServiceSid;
 
-  public CrmEventStore(DataSource dataSource, CrmEventMetrics metrics) {
+  /** {@code from}: crm.events.sender (a number or an MG... Messaging Service SID), or null. */
+  public CrmEventStore(DataSource dataSource, CrmEventMetrics metrics, String from) {
     this.dataSource = dataSource;
     this.metrics = metrics;
+    boolean service = from != null && from.startsWith("MG");
+    this.sender = service ? null : from;
+    this.messagingServiceSid = service ? from : null;
   }
 
   /** What a commit did. */
@@ -79,7 +86,8 @@ public final class CrmEventStore {
         for (Decision d : outcome.decisions()) {
           boolean fresh;
           if (d instanceof Decision.Send s) {
-            fresh = insertOnce(c, INSERT_OUTBOX, ps -> bindSend(ps, s));
+            fresh =
+                insertOnce(c, INSERT_OUTBOX, ps -> bindSend(ps, s, sender, messagingServiceSid));
           } else {
             Decision.Reject j = (Decision.Reject) d;
             fresh = insertOnce(c, INSERT_REJECTION, ps -> bindReject(ps, j, outcome));
@@ -171,7 +179,8 @@ public final class CrmEventStore {
     }
   }
 
-  private static void bindSend(PreparedStatement ps, Decision.Send s) throws SQLException {
+  private static void bindSend(PreparedStatement ps, Decision.Send s, String from, String mg)
+      throws SQLException {
     ps.setString(1, s.idempotencyKey());
     ps.setString(2, s.channel());
     ps.setString(3, s.recipient());
@@ -180,6 +189,8 @@ public final class CrmEventStore {
     setText(ps, 6, s.templateVariables());
     setText(ps, 7, s.crmObject());
     setText(ps, 8, s.crmRecordId());
+    setText(ps, 9, from);
+    setText(ps, 10, mg);
   }
 
   private static void bindReject(PreparedStatement ps, Decision.Reject j, EventOutcome o)

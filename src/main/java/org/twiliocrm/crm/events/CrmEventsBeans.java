@@ -38,7 +38,7 @@ public final class CrmEventsBeans {
     RecipientResolver recipients =
         new RecipientResolver(new CamelSoqlClient(context::get), s.phoneFields());
     TemplateCatalog catalog = TemplateCatalog.of(templates);
-    CrmEventStore store = new CrmEventStore(db.dataSource(), metrics);
+    CrmEventStore store = new CrmEventStore(db.dataSource(), metrics, s.sender());
     CrmEvents events =
         new CrmEvents(
             new PlatformEventMapper(recipients, catalog, s.defaultChannel()),

@@ -20,6 +20,8 @@ import java.util.function.Function;
  * @param defaultChannel Twilio channel when an event leaves Channel__c empty
  * @param phoneFields which field holds the mobile phone, per record id key prefix (003 Contact, 00Q
  *     Lead, ...), as {@code prefix -> Object.Field}
+ * @param sender the From of CRM-triggered messages: an E.164 number, a whatsapp: address or a
+ *     Messaging Service SID (MG...); null = rows carry none (the outbox then needs one)
  * @param writeBack whether a rejected event's reason is written back to its CRM record (a Task)
  * @param leaderMode {@code none} (this process always subscribes) or {@code file}
  *     (FileLockClusterService: one subscriber among the processes sharing {@code leaderRoot})
@@ -36,6 +38,7 @@ public record CrmEventsSettings(
     String rulesLocation,
     String defaultChannel,
     Map<String, String> phoneFields,
+    String sender,
     boolean writeBack,
     String leaderMode,
     String leaderRoot,
@@ -78,6 +81,7 @@ public record CrmEventsSettings(
         or(get.apply("rules-location"), "classpath:crm-events/crm-send-rules.yaml"),
         channel,
         phoneFields(or(get.apply("phone-fields"), "003=Contact.MobilePhone,00Q=Lead.MobilePhone")),
+        sender(get.apply("sender")),
         bool(get, "write-back", true),
         leaderMode,
         or(get.apply("leader.root"), "data/cluster"),
@@ -154,6 +158,14 @@ public record CrmEventsSettings(
     }
     throw new IllegalArgumentException(
         P + key + ": must be a duration like 500ms or 2s, got '" + v + "'");
+  }
+
+  private static String sender(String v) {
+    if (v != null && !v.matches("(whatsapp:)?\\+[1-9][0-9]{6,14}|MG[0-9a-fA-F]{32}")) {
+      throw new IllegalArgumentException(
+          P + "sender: must be an E.164 number, whatsapp:+number or MG... SID, got '" + v + "'");
+    }
+    return v;
   }
 
   static Map<String, String> phoneFields(String spec) {

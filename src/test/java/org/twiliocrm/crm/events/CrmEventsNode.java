@@ -8,6 +8,10 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.db.Database;
+import org.twiliocrm.outbound.OutboxBeans;
+import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
+import org.twiliocrm.twilio.TwilioClientFactory;
+import org.twiliocrm.twilio.TwilioClientSettings;
 
 /**
  * One connector process as far as CRM events go: camel-main with the two routes as shipped in
@@ -19,7 +23,7 @@ public final class CrmEventsNode implements AutoCloseable {
   private final Database db;
   private CrmEventSubscriptions subscriptions;
 
-  CrmEventsNode(String salesforceUrl, String jdbcUrl, Map<String, String> extra) {
+  public CrmEventsNode(String salesforceUrl, String jdbcUrl, Map<String, String> extra) {
     this.db =
         Database.open(new ConnectorConfig.Db(jdbcUrl, "postgres", "", 10, Duration.ofSeconds(5)));
     Properties p = new Properties();
@@ -35,10 +39,58 @@ public final class CrmEventsNode implements AutoCloseable {
     p.setProperty("camel.component.salesforce.password", "sandbox-password");
     p.setProperty("camel.component.salesforce.apiVersion", "62.0");
     Map<String, String> keys = new HashMap<>(defaults());
+    String twilioUrl = extra.get(TWILIO_URL);
+    if (twilioUrl != null) {
+      // The whole path to Twilio: the outbox route and kamelets as shipped, on the same database.
+      keys.putAll(applicationProperties());
+      p.setProperty(
+          "camel.main.routesIncludePattern",
+          p.getProperty("camel.main.routesIncludePattern")
+              + ",file:routes/outbox-to-twilio.camel.yaml");
+      p.setProperty("camel.component.kamelet.location", "file:kamelets");
+    }
     keys.putAll(extra);
     keys.forEach(p::setProperty);
     main.setOverrideProperties(p);
     subscriptions = CrmEventsBeans.bind(main::bind, keys::get, db);
+    if (twilioUrl != null) {
+      TwilioClientFactory twilio =
+          new TwilioClientFactory(
+              new TwilioClientSettings(
+                  twilioUrl,
+                  TwilioSandboxSettings.DEFAULT_ACCOUNT_SID,
+                  TwilioSandboxSettings.DEFAULT_AUTH_TOKEN,
+                  null,
+                  null,
+                  200,
+                  2_000,
+                  10_000));
+      Map<String, String> outboxKeys = keys;
+      OutboxBeans.bind(
+          main::bind,
+          outboxKeys::get,
+          new ConnectorConfig.Db(jdbcUrl, "postgres", "", 10, Duration.ofSeconds(5)),
+          db,
+          twilio.create());
+    }
+  }
+
+  /** Extra key: when set, the node also runs the outbox route against this Twilio base URL. */
+  public static final String TWILIO_URL = "bench.twilio-base-url";
+
+  private static Map<String, String> applicationProperties() {
+    Properties props = new Properties();
+    try (var in =
+        CrmEventsNode.class.getClassLoader().getResourceAsStream("application.properties")) {
+      props.load(in);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Map<String, String> m = new HashMap<>();
+    props.forEach((k, v) -> m.put(k.toString(), v.toString()));
+    m.values().removeIf(String::isBlank);
+    m.keySet().removeIf(k -> k.startsWith("crm.events."));
+    return m;
   }
 
   static Map<String, String> defaults() {
@@ -54,20 +106,20 @@ public final class CrmEventsNode implements AutoCloseable {
     return m;
   }
 
-  CrmEventsNode start() throws Exception {
+  public CrmEventsNode start() throws Exception {
     main.start();
     return this;
   }
 
-  CamelContext context() {
+  public CamelContext context() {
     return main.getCamelContext();
   }
 
-  CrmEventSubscriptions subscriptions() {
+  public CrmEventSubscriptions subscriptions() {
     return subscriptions;
   }
 
-  CrmEventMetrics metrics() {
+  public CrmEventMetrics metrics() {
     return context().getRegistry().lookupByNameAndType("crmEventMetrics", CrmEventMetrics.class);
   }
 

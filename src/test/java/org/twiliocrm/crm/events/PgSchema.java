@@ -10,21 +10,21 @@ import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** A fresh PostgreSQL schema (127.0.0.1:5432/test, trust auth) per test class. */
-final class PgSchema implements AutoCloseable {
+public final class PgSchema implements AutoCloseable {
   static final String ROOT = "jdbc:postgresql://127.0.0.1:5432/test";
-  final String name =
+  public final String name =
       ("crm_" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 8))
           .toLowerCase(Locale.ROOT);
 
-  PgSchema() {
+  public PgSchema() {
     exec(ROOT, "CREATE SCHEMA " + name);
   }
 
-  String url() {
+  public String url() {
     return ROOT + "?currentSchema=" + name;
   }
 
-  long count(String sql) {
+  public long count(String sql) {
     try (Connection c = DriverManager.getConnection(url(), "postgres", "");
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
@@ -35,7 +35,7 @@ final class PgSchema implements AutoCloseable {
     }
   }
 
-  List<List<String>> rows(String sql) {
+  public List<List<String>> rows(String sql) {
     try (Connection c = DriverManager.getConnection(url(), "postgres", "");
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {

@@ -12,13 +12,13 @@ import java.util.List;
 import java.util.Map;
 
 /** Talks to the Salesforce sandbox over HTTP as a Salesforce user or automation would. */
-final class SandboxOrg {
+public final class SandboxOrg {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newHttpClient();
   private final String base;
   private String token;
 
-  SandboxOrg(String base) {
+  public SandboxOrg(String base) {
     this.base = base;
   }
 
@@ -41,7 +41,7 @@ final class SandboxOrg {
     return token;
   }
 
-  Map<String, Object> call(String method, String path, Object body) throws Exception {
+  public Map<String, Object> call(String method, String path, Object body) throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(base + "/services/data/v62.0/" + path))
             .header("Authorization", "Bearer " + token())
@@ -59,26 +59,26 @@ final class SandboxOrg {
     return r.body().isBlank() ? Map.of() : JSON.readValue(r.body(), new TypeReference<>() {});
   }
 
-  String publish(Map<String, Object> fields) throws Exception {
+  public String publish(Map<String, Object> fields) throws Exception {
     return (String) call("POST", "sobjects/Send_Message__e", fields).get("id");
   }
 
-  String create(String object, Map<String, Object> fields) throws Exception {
+  public String create(String object, Map<String, Object> fields) throws Exception {
     return (String) call("POST", "sobjects/" + object, fields).get("id");
   }
 
-  void update(String object, String id, Map<String, Object> fields) throws Exception {
+  public void update(String object, String id, Map<String, Object> fields) throws Exception {
     call("PATCH", "sobjects/" + object + "/" + id, fields);
   }
 
   @SuppressWarnings("unchecked")
-  List<Map<String, Object>> query(String soql) throws Exception {
+  public List<Map<String, Object>> query(String soql) throws Exception {
     return (List<Map<String, Object>>)
         call("GET", "query?q=" + URLEncoder.encode(soql, StandardCharsets.UTF_8), null)
             .get("records");
   }
 
-  String idOf(String object, String lastName) throws Exception {
+  public String idOf(String object, String lastName) throws Exception {
     return (String)
         query("SELECT Id FROM " + object + " WHERE LastName = '" + lastName + "'").get(0).get("Id");
   }

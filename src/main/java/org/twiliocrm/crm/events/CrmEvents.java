@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.salesforce.SalesforceConstants;
+import org.apache.camel.component.salesforce.api.dto.PlatformEvent;
 
 /**
  * The bean the two YAML routes call ({@code crmEvents}): maps the raw event to decisions, and turns
@@ -31,20 +32,66 @@ public final class CrmEvents {
     this.metrics = metrics;
   }
 
-  /** Body: the raw CometD message of a platform event. Returns an {@link EventOutcome}. */
+  /**
+   * Body: camel-salesforce's {@link PlatformEvent} (or, with rawPayload=true, the raw CometD
+   * message as a String). Returns an {@link EventOutcome}.
+   */
   public EventOutcome fromPlatformEvent(Exchange exchange) throws Exception {
-    return platformEvents.map(
-        exchange.getMessage().getBody(String.class),
-        settings.platformEventTopic(),
-        replayId(exchange));
+    Object body = exchange.getMessage().getBody();
+    String raw;
+    if (body instanceof PlatformEvent pe) {
+      Map<String, Object> payload = new LinkedHashMap<>(pe.getEventData());
+      raw = message(exchange, settings.platformEventTopic(), payload);
+    } else {
+      raw = exchange.getMessage().getBody(String.class);
+    }
+    return platformEvents.map(raw, settings.platformEventTopic(), replayId(exchange));
   }
 
-  /** Body: the raw CometD message of a change event. Returns an {@link EventOutcome}. */
+  /**
+   * Body: the change event's fields as a Map with the ChangeEventHeader parts in camel-salesforce's
+   * headers (or, with rawPayload=true, the raw CometD message). Returns an {@link EventOutcome}.
+   */
   public EventOutcome fromChangeEvent(Exchange exchange) throws Exception {
-    return changeEvents.map(
-        exchange.getMessage().getBody(String.class),
-        settings.changeEventTopic(),
-        replayId(exchange));
+    Object body = exchange.getMessage().getBody();
+    String raw;
+    if (body instanceof Map<?, ?> fields) {
+      org.apache.camel.Message m = exchange.getMessage();
+      Map<String, Object> header = new LinkedHashMap<>();
+      header.put("entityName", m.getHeader(SalesforceConstants.HEADER_SALESFORCE_ENTITY_NAME));
+      header.put("recordIds", m.getHeader(SalesforceConstants.HEADER_SALESFORCE_RECORD_IDS));
+      header.put("changeType", m.getHeader(SalesforceConstants.HEADER_SALESFORCE_CHANGE_TYPE));
+      header.put(
+          "transactionKey", m.getHeader(SalesforceConstants.HEADER_SALESFORCE_TRANSACTION_KEY));
+      header.put(
+          "sequenceNumber", m.getHeader(SalesforceConstants.HEADER_SALESFORCE_SEQUENCE_NUMBER));
+      Map<String, Object> payload = new LinkedHashMap<>();
+      payload.put("ChangeEventHeader", header);
+      fields.forEach((k, v) -> payload.put(String.valueOf(k), v));
+      raw = message(exchange, settings.changeEventTopic(), payload);
+    } else {
+      raw = exchange.getMessage().getBody(String.class);
+    }
+    return changeEvents.map(raw, settings.changeEventTopic(), replayId(exchange));
+  }
+
+  /**
+   * The CometD message shape the mappers read. camel-salesforce's rawPayload=true builds it with a
+   * new Jackson mapper per event on the CometD thread, which capped throughput at ~20 events/s on a
+   * loaded 2-core machine; rebuilding it here from the parsed event with one shared mapper is
+   * cheap.
+   */
+  private static String message(Exchange exchange, String topic, Map<String, Object> payload)
+      throws Exception {
+    Object channel = exchange.getMessage().getHeader(SalesforceConstants.HEADER_SALESFORCE_CHANNEL);
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("payload", payload);
+    Long replayId = replayId(exchange);
+    data.put("event", replayId == null ? Map.of() : Map.of("replayId", replayId));
+    Map<String, Object> msg = new LinkedHashMap<>();
+    msg.put("channel", channel == null ? topic : channel.toString());
+    msg.put("data", data);
+    return JSON.writeValueAsString(msg);
   }
 
   /**

@@ -38,7 +38,12 @@ public final class CrmEventsBeans {
     RecipientResolver recipients =
         new RecipientResolver(new CamelSoqlClient(context::get), s.phoneFields());
     TemplateCatalog catalog = TemplateCatalog.of(templates);
-    CrmEventStore store = new CrmEventStore(db.dataSource(), metrics, s.sender());
+    CrmEventStore store =
+        new CrmEventStore(
+            db.dataSource(),
+            metrics,
+            s.sender(),
+            db.vendor() == org.twiliocrm.config.ConnectorConfig.Vendor.POSTGRESQL);
     CrmEvents events =
         new CrmEvents(
             new PlatformEventMapper(recipients, catalog, s.defaultChannel()),

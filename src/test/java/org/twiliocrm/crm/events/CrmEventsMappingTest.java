@@ -196,7 +196,7 @@ class CrmEventsMappingTest {
                 5,
                 Duration.ofSeconds(5)))) {
       CrmEventStore store =
-          new CrmEventStore(db.dataSource(), CrmEventMetrics.standalone(), "+15005550006");
+          new CrmEventStore(db.dataSource(), CrmEventMetrics.standalone(), "+15005550006", false);
       Decision.Send send =
           new Decision.Send("k1", "sms", "+15555550101", "hi", null, null, "Contact", ADA);
       Decision.Reject rej = new Decision.Reject("e2", "NO_PHONE", "none", "Contact", NOPHONE, "{}");

@@ -62,7 +62,8 @@ public final class CrmEventMetrics {
   }
 
   public double count(String name, String... tags) {
-    var c = r().find(name).tags(tags).counter();
-    return c == null ? 0 : c.count();
+    return r().find(name).tags(tags).counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count)
+        .sum();
   }
 }

@@ -103,7 +103,10 @@ public final class CrmEventStore {
           boolean fresh;
           if (d instanceof Decision.Send s) {
             fresh =
-                insertOnce(c, INSERT_OUTBOX, ps -> bindSend(ps, s, sender, messagingServiceSid));
+                insertOnce(
+                    c,
+                    postgres ? INSERT_OUTBOX_PG : INSERT_OUTBOX,
+                    ps -> bindSend(ps, s, sender, messagingServiceSid));
           } else {
             Decision.Reject j = (Decision.Reject) d;
             fresh =
@@ -149,6 +152,37 @@ public final class CrmEventStore {
         return Optional.empty();
       }
     }
+  }
+
+  /**
+   * Last resort after an event exhausted its retries (e.g. a value the database refuses): records
+   * it as PROCESSING_FAILED and moves the replay id past it, so it is visible and does not come
+   * back on every restart. If the database itself is down this fails too, and the event is read
+   * again after a restart.
+   */
+  public void recordFailure(org.apache.camel.Exchange exchange) throws SQLException {
+    Exception cause =
+        exchange.getProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, Exception.class);
+    Object ch = exchange.getMessage().getHeader("CamelSalesforceChannel");
+    Object rid = exchange.getMessage().getHeader("CamelSalesforceReplayId");
+    String channel = ch == null ? "unknown" : ch.toString();
+    Long replayId = rid instanceof Number n ? n.longValue() : null;
+    String reason =
+        "processing failed after retries: " + (cause == null ? "unknown" : cause.toString());
+    LOG.error("CRM event on {} (replay id {}) given up: {}", channel, replayId, reason);
+    metrics.rejected(channel, "PROCESSING_FAILED");
+    write(
+        new EventOutcome(
+            channel,
+            replayId,
+            java.util.List.of(
+                new Decision.Reject(
+                    "failed:" + channel + ":" + replayId,
+                    "PROCESSING_FAILED",
+                    reason,
+                    null,
+                    null,
+                    null))));
   }
 
   /** Records that a stored replay id had expired, so the gap is visible next to bad events. */

@@ -102,6 +102,10 @@ final class PlatformEventMapper {
       code = code == null ? "AMBIGUOUS_CONTENT" : code;
       problems.add("give Body__c or Template__c, not both");
     }
+    if (to != null && to.length() > 64) {
+      code = code == null ? "BAD_RECIPIENT" : code;
+      problems.add("To__c is longer than 64 characters");
+    }
     if (key.length() > 200) {
       code = code == null ? "BAD_IDEMPOTENCY_KEY" : code;
       problems.add("Idempotency_Key__c is longer than 200 characters");

@@ -74,7 +74,7 @@ public final class CrmEventsBench {
                   api.publish(
                       Map.of(
                           "To__c",
-                          String.format("+1555556%04d", n),
+                          String.format("+1415200%04d", n),
                           "Body__c",
                           "bench " + n,
                           "Idempotency_Key__c",
@@ -143,7 +143,8 @@ public final class CrmEventsBench {
         if (full) {
           System.out.println(
               "statuses: "
-                  + db.rows("SELECT status, count(*) FROM outbox_message GROUP BY status"));
+                  + db.rows(
+                      "SELECT status, reason_code, min(reason), count(*) FROM outbox_message GROUP BY status, reason_code"));
         }
       } finally {
         if (twilio != null) {

@@ -11,6 +11,15 @@ import org.twiliocrm.db.Database;
 public final class Beans {
   private Beans() {}
 
+  /** The core beans plus each flow's, which read their own keys through {@code lookup}. */
+  public static void bind(
+      BiConsumer<String, Object> registry,
+      java.util.function.Function<String, String> lookup,
+      ConnectorConfig cfg,
+      Database db) {
+    bind(registry, cfg, db);
+  }
+
   public static void bind(BiConsumer<String, Object> registry, ConnectorConfig cfg, Database db) {
     registry.accept("dataSource", db.dataSource());
     registry.accept("connectorDatabase", db);

@@ -21,10 +21,33 @@ class ConnectorJarIT {
   @Test
   void startsInSandboxModeOnEmbeddedDefaultsAndGetsReady() throws Exception {
     int port = FreePort.find();
-    try (ConnectorProcess p = ConnectorProcess.start(work, Map.of(), port)) {
+    int twilioPort = FreePort.find();
+    int salesforcePort = FreePort.find();
+    Path config = work.resolve("ports.properties");
+    Files.writeString(
+        config,
+        "sandbox.twilio.port=" + twilioPort + "\nsandbox.salesforce.port=" + salesforcePort + "\n");
+    try (ConnectorProcess p =
+        ConnectorProcess.start(work, Map.of("CONNECTOR_CONFIG_FILE", config.toString()), port)) {
       p.awaitReady(Duration.ofSeconds(30));
       String out = p.output();
       assertThat(out).contains("MODE: SANDBOX").contains("jdbc:h2:file:./data/connector");
+      assertThat(out)
+          .contains("Twilio sandbox      http://127.0.0.1:" + twilioPort)
+          .contains("Salesforce sandbox  http://127.0.0.1:" + salesforcePort);
+      // The sandboxes answer like the services they stand in for.
+      HttpResponse<String> unauthorised =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(
+                              "http://127.0.0.1:"
+                                  + twilioPort
+                                  + "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(unauthorised.statusCode()).isEqualTo(401);
+      assertThat(unauthorised.body()).contains("20003");
       assertThat(out).contains("http://localhost:" + port + "/webhooks/twilio/message-status");
       assertThat(Files.exists(work.resolve("data/connector.mv.db"))).isTrue();
 

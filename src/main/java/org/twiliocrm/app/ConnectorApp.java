@@ -113,6 +113,15 @@ public final class ConnectorApp {
             CamelContext ctx = support.getCamelContext();
             HealthCheckHelper.getHealthCheckRegistry(ctx)
                 .register(new DatabaseHealthCheck(database));
+            if (config.mode() == Mode.LIVE) {
+              LiveCredentialsHealthCheck credentials =
+                  new LiveCredentialsHealthCheck(ConnectorApp.this::property, config);
+              resources.add(credentials);
+              HealthCheckHelper.getHealthCheckRegistry(ctx).register(credentials);
+              LOG.info(
+                  "Readiness waits for Twilio to accept the credentials of {}",
+                  config.twilio().accountSid());
+            }
           }
 
           @Override
@@ -152,6 +161,8 @@ public final class ConnectorApp {
     p.setProperty("camel.management.infoEnabled", "false");
     p.setProperty("camel.metrics.enabled", "true");
     p.setProperty("camel.health.enabled", "true");
+    // List every check with its state, so an operator sees which dependency holds readiness DOWN.
+    p.setProperty("camel.health.exposureLevel", "full");
     p.setProperty("connector.mode.resolved", config.mode().name().toLowerCase());
     return p;
   }

@@ -10,7 +10,7 @@ final class LiveClients {
 
   static Map<String, String> salesforceComponentProperties(
       ConnectorConfig.SalesforceCredentials sf) {
-    Map<String, String> p = new LinkedHashMap<>();
+    Map<String, String> p = new LinkedHashMap<>(salesforceCommon());
     String c = "camel.component.salesforce.";
     p.put(c + "loginUrl", sf.loginUrl());
     put(p, c + "clientId", sf.clientId());
@@ -34,6 +34,11 @@ final class LiveClients {
       default -> throw new IllegalStateException("unvalidated grant " + sf.grant());
     }
     return p;
+  }
+
+  /** The connector has no generated DTOs: every Salesforce call exchanges raw JSON. */
+  static Map<String, String> salesforceCommon() {
+    return Map.of("camel.component.salesforce.rawPayload", "true");
   }
 
   private static void put(Map<String, String> p, String k, String v) {

@@ -76,6 +76,7 @@ final class Sandboxes implements AutoCloseable {
     derived.put("camel.component.salesforce.clientSecret", ss.clientSecret());
     derived.put("camel.component.salesforce.userName", ss.username());
     derived.put("camel.component.salesforce.password", ss.password() + ss.securityToken());
+    derived.putAll(LiveClients.salesforceCommon());
 
     bannerLines.add(
         "Twilio sandbox      "

@@ -273,6 +273,16 @@ public final class TwilioSandbox implements AutoCloseable {
                 query,
                 req.getHeader("Authorization"));
         if (!problems.isEmpty()) {
+          // A malformed SID in the path names no resource: Twilio answers 404, not 400.
+          // With no query string, a parameter problem can only be a path parameter.
+          if (query.isEmpty()
+              && problems.stream()
+                  .allMatch(
+                      p ->
+                          p.startsWith("validation.request.parameter.")
+                              || p.startsWith("validation.request.path.missing"))) {
+            throw ApiError.notFound(path);
+          }
           throw ApiError.badRequest(20001, "Invalid request: " + String.join("; ", problems));
         }
       }
@@ -282,7 +292,8 @@ public final class TwilioSandbox implements AutoCloseable {
               : routeApi(account, method, path, form, query);
       int status = (Integer) result[0];
       byte[] json = Wire.json(result[1]);
-      if (validateResponses) {
+      if (validateResponses && status < 300) {
+        // Twilio's OpenAPI describes success bodies only.
         List<String> problems = validator.validateResponse(verifyApi, method, path, status, json);
         if (!problems.isEmpty()) {
           Map<String, Object> v = new LinkedHashMap<>();

@@ -37,6 +37,17 @@ final class SpecValidator {
   private final OpenApiInteractionValidator api;
   private final OpenApiInteractionValidator verify;
 
+  private static final java.util.Map<String, SpecValidator> LOADED =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * One validator per spec directory and JVM: loading takes seconds and the result is immutable and
+   * thread-safe, so sandboxes started by several tests share it.
+   */
+  static SpecValidator forDir(String dir) {
+    return LOADED.computeIfAbsent(dir == null ? "" : dir, SpecValidator::new);
+  }
+
   SpecValidator(String dir) {
     long t0 = System.nanoTime();
     this.api =

@@ -76,7 +76,7 @@ public final class TwilioSandbox implements AutoCloseable {
     this.validateRequests = settings.validateRequests();
     this.validateResponses = settings.validateResponses();
     if (validateRequests || validateResponses) {
-      this.validator = new SpecValidator(settings.openApiDir());
+      this.validator = SpecValidator.forDir(settings.openApiDir());
     }
   }
 
@@ -189,7 +189,7 @@ public final class TwilioSandbox implements AutoCloseable {
   /** Turns validation on or off at run time (the OpenAPI is loaded on first use). */
   synchronized void validation(boolean requests, boolean responses) {
     if ((requests || responses) && validator == null) {
-      validator = new SpecValidator(settings.openApiDir());
+      validator = SpecValidator.forDir(settings.openApiDir());
     }
     validateRequests = requests;
     validateResponses = responses;

@@ -37,7 +37,7 @@ public final class TwilioSandbox implements AutoCloseable {
 
   private final TwilioSandboxSettings settings;
   private final Vertx vertx;
-  private final SandboxState state = new SandboxState();
+  private final SandboxState state;
   private final SenderPacer pacer;
   private final OutcomeRules outcomes;
   private final CallbackSender callbacks;
@@ -59,6 +59,7 @@ public final class TwilioSandbox implements AutoCloseable {
 
   private TwilioSandbox(TwilioSandboxSettings settings) {
     this.settings = settings;
+    this.state = new SandboxState(settings.maxMessages());
     int loops =
         settings.eventLoops() > 0
             ? settings.eventLoops()

@@ -23,6 +23,28 @@ class SandboxPartsTest {
   }
 
   @Test
+  void stateForgetsTheOldestMessagesBeyondItsMaximum() {
+    SandboxState st = new SandboxState(2);
+    for (int i = 0; i < 3; i++) {
+      st.add(
+          new SandboxMessage(
+              "SM" + i,
+              "AC",
+              "+1",
+              "+2",
+              "b",
+              List.of(),
+              null,
+              null,
+              "outbound-api",
+              null,
+              null,
+              "queued"));
+    }
+    assertThat(st.messages.keySet()).containsExactlyInAnyOrder("SM1", "SM2");
+  }
+
+  @Test
   void sidsDatesAndMasks() {
     assertThat(Wire.sid("SM")).matches("SM[0-9a-f]{32}");
     assertThat(Wire.rfc2822(java.time.Instant.parse("2023-08-24T05:01:45Z")))

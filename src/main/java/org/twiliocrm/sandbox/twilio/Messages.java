@@ -126,7 +126,7 @@ final class Messages {
             contentSid,
             sendAt,
             initial);
-    state.messages.put(m.sid, m);
+    state.add(m);
     if (sendAt != null) {
       long delay = Math.max(1, Duration.between(Instant.now(), sendAt).toMillis());
       vertx.setTimer(delay, id -> startSending(m, validity, Instant.now()));
@@ -154,7 +154,7 @@ final class Messages {
             null,
             null,
             "queued");
-    state.messages.put(m.sid, m);
+    state.add(m);
     schedule(m, 0, null);
     return m;
   }

@@ -12,6 +12,33 @@ import java.util.concurrent.atomic.AtomicLong;
 /** Everything the sandbox remembers, in memory. {@link #reset()} forgets it all. */
 final class SandboxState {
   final Map<String, SandboxMessage> messages = new ConcurrentHashMap<>();
+
+  /** Message SIDs oldest first, to forget the oldest beyond the configured maximum. */
+  private final java.util.Queue<String> messageOrder =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  private final java.util.concurrent.atomic.AtomicInteger messageCount =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private final int maxMessages;
+  private static final int MAX_INBOX = 1000;
+
+  SandboxState(int maxMessages) {
+    this.maxMessages = maxMessages;
+  }
+
+  /** Stores a message, forgetting the oldest ones beyond {@code sandbox.twilio.max-messages}. */
+  void add(SandboxMessage m) {
+    messages.put(m.sid, m);
+    messageOrder.add(m.sid);
+    if (messageCount.incrementAndGet() > maxMessages) {
+      String oldest = messageOrder.poll();
+      if (oldest != null) {
+        messages.remove(oldest);
+        messageCount.decrementAndGet();
+      }
+    }
+  }
+
   final Map<String, SandboxCall> calls = new ConcurrentHashMap<>();
   final Map<String, SandboxVerification> verifications = new ConcurrentHashMap<>();
 
@@ -48,7 +75,12 @@ final class SandboxState {
     List<Map<String, Object>> inbox =
         inboxes.computeIfAbsent(
             bare(handset), k -> Collections.synchronizedList(new ArrayList<>()));
-    inbox.add(entry);
+    synchronized (inbox) {
+      inbox.add(entry);
+      if (inbox.size() > MAX_INBOX) {
+        inbox.remove(0);
+      }
+    }
   }
 
   List<Map<String, Object>> inbox(String handset) {
@@ -67,6 +99,8 @@ final class SandboxState {
 
   void reset() {
     messages.clear();
+    messageOrder.clear();
+    messageCount.set(0);
     calls.clear();
     verifications.clear();
     optOuts.clear();

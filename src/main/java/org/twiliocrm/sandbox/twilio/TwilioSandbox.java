@@ -37,7 +37,7 @@ public final class TwilioSandbox implements AutoCloseable {
 
   private final TwilioSandboxSettings settings;
   private final Vertx vertx;
-  private final SandboxState state = new SandboxState();
+  private final SandboxState state;
   private final SenderPacer pacer;
   private final OutcomeRules outcomes;
   private final CallbackSender callbacks;
@@ -59,6 +59,7 @@ public final class TwilioSandbox implements AutoCloseable {
 
   private TwilioSandbox(TwilioSandboxSettings settings) {
     this.settings = settings;
+    this.state = new SandboxState(settings.maxMessages());
     int loops =
         settings.eventLoops() > 0
             ? settings.eventLoops()
@@ -76,7 +77,7 @@ public final class TwilioSandbox implements AutoCloseable {
     this.validateRequests = settings.validateRequests();
     this.validateResponses = settings.validateResponses();
     if (validateRequests || validateResponses) {
-      this.validator = new SpecValidator(settings.openApiDir());
+      this.validator = SpecValidator.forDir(settings.openApiDir());
     }
   }
 
@@ -189,7 +190,7 @@ public final class TwilioSandbox implements AutoCloseable {
   /** Turns validation on or off at run time (the OpenAPI is loaded on first use). */
   synchronized void validation(boolean requests, boolean responses) {
     if ((requests || responses) && validator == null) {
-      validator = new SpecValidator(settings.openApiDir());
+      validator = SpecValidator.forDir(settings.openApiDir());
     }
     validateRequests = requests;
     validateResponses = responses;
@@ -273,6 +274,16 @@ public final class TwilioSandbox implements AutoCloseable {
                 query,
                 req.getHeader("Authorization"));
         if (!problems.isEmpty()) {
+          // A malformed SID in the path names no resource: Twilio answers 404, not 400.
+          // With no query string, a parameter problem can only be a path parameter.
+          if (query.isEmpty()
+              && problems.stream()
+                  .allMatch(
+                      p ->
+                          p.startsWith("validation.request.parameter.")
+                              || p.startsWith("validation.request.path.missing"))) {
+            throw ApiError.notFound(path);
+          }
           throw ApiError.badRequest(20001, "Invalid request: " + String.join("; ", problems));
         }
       }
@@ -282,7 +293,8 @@ public final class TwilioSandbox implements AutoCloseable {
               : routeApi(account, method, path, form, query);
       int status = (Integer) result[0];
       byte[] json = Wire.json(result[1]);
-      if (validateResponses) {
+      if (validateResponses && status < 300) {
+        // Twilio's OpenAPI describes success bodies only.
         List<String> problems = validator.validateResponse(verifyApi, method, path, status, json);
         if (!problems.isEmpty()) {
           Map<String, Object> v = new LinkedHashMap<>();

@@ -296,12 +296,11 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
     String channel = message.getChannel();
     usage.count("cometd " + channel);
     if (Channel.META_CONNECT.equals(channel) && from != null) {
-      if (Boolean.TRUE.equals(from.getAttribute(DROPPED_ATTR))) {
-        // Forgotten by the server: the connect handler now answers 402 with advice to handshake.
-        bayeux.removeSession(from);
-      } else if (!oauth.isValidAuthorization(authorization(message))) {
+      if (!oauth.isValidAuthorization(authorization(message))) {
         from.setAttribute(AUTH_INVALID_ATTR, Boolean.TRUE);
-        // The connect is about to be held; answer it promptly so the client learns at once.
+      }
+      if (from.getAttribute(DROPPED_ATTR) != null || from.getAttribute(AUTH_INVALID_ATTR) != null) {
+        // The connect is about to be held; answer it promptly (sendMeta rewrites the answer).
         bayeux.schedule(() -> flush(from), 50);
       }
     }
@@ -349,11 +348,11 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
         reply.getAdvice(true).put("reconnect", "handshake");
         bayeux.schedule(() -> bayeux.removeSession(to), 100);
       } else if (Boolean.TRUE.equals(to.getAttribute(AUTH_INVALID_ATTR))) {
-        // The token behind this streaming session expired: tell the client as Salesforce does,
-        // so it logs in again and handshakes afresh.
+        // The token behind this streaming session expired: camel-salesforce logs in again on
+        // this error, and the advice makes the CometD client handshake afresh with the new token.
         reply.setSuccessful(false);
         reply.put(ServerMessage.ERROR_FIELD, AUTH_INVALID);
-        reply.getAdvice(true).put("reconnect", "none");
+        reply.getAdvice(true).put("reconnect", "handshake");
         deactivate(to);
         bayeux.schedule(() -> bayeux.removeSession(to), 100);
       }

@@ -44,10 +44,13 @@ final class SandboxFixture implements AutoCloseable {
   final ProducerTemplate template;
   private final HttpClient http = HttpClient.newHttpClient();
 
-  private SandboxFixture(SalesforceSandbox org, CamelContext camel) {
+  private final boolean ownsOrg;
+
+  private SandboxFixture(SalesforceSandbox org, CamelContext camel, boolean ownsOrg) {
     this.org = org;
     this.camel = camel;
     this.template = camel.createProducerTemplate();
+    this.ownsOrg = ownsOrg;
   }
 
   static SalesforceSandboxSettings settings(Path dataDir) {
@@ -65,6 +68,18 @@ final class SandboxFixture implements AutoCloseable {
 
   static SandboxFixture start(SalesforceSandbox org, Consumer<SalesforceComponent> login)
       throws Exception {
+    return create(org, login, true);
+  }
+
+  /** A Camel context for an org the caller keeps running after this fixture closes. */
+  static SandboxFixture startShared(SalesforceSandbox org, Consumer<SalesforceComponent> login)
+      throws Exception {
+    return create(org, login, false);
+  }
+
+  private static SandboxFixture create(
+      SalesforceSandbox org, Consumer<SalesforceComponent> login, boolean ownsOrg)
+      throws Exception {
     clearCamelReplayIds();
     CamelContext camel = new DefaultCamelContext();
     SalesforceComponent sf = new SalesforceComponent();
@@ -78,7 +93,7 @@ final class SandboxFixture implements AutoCloseable {
     config.setMaxBackoff(2000L);
     sf.setConfig(config);
     camel.addComponent("salesforce", sf);
-    return new SandboxFixture(org, camel);
+    return new SandboxFixture(org, camel, ownsOrg);
   }
 
   static SandboxFixture start(Path dataDir) throws Exception {
@@ -147,7 +162,9 @@ final class SandboxFixture implements AutoCloseable {
     try {
       camel.close();
     } finally {
-      org.close();
+      if (ownsOrg) {
+        org.close();
+      }
     }
   }
 }

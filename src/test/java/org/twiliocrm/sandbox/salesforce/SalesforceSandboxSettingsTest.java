@@ -41,6 +41,20 @@ class SalesforceSandboxSettingsTest {
   }
 
   @Test
+  void applicationPropertiesDeclareEveryKeyWithTheDefault() throws Exception {
+    java.util.Properties props = new java.util.Properties();
+    try (var in =
+        SalesforceSandboxSettingsTest.class.getResourceAsStream("/application.properties")) {
+      props.load(in);
+    }
+    assertThat(props.stringPropertyNames())
+        .filteredOn(k -> k.startsWith("sandbox.salesforce."))
+        .hasSize(16);
+    assertThat(SalesforceSandboxSettings.from(props::getProperty).toString())
+        .isEqualTo(SalesforceSandboxSettings.defaults().toString());
+  }
+
+  @Test
   void toStringKeepsSecretsOut() {
     assertThat(SalesforceSandboxSettings.defaults().toString())
         .doesNotContain("sandbox-password", "sandbox-client-secret", "sandbox-refresh-token");

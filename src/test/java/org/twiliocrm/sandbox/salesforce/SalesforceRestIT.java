@@ -328,4 +328,88 @@ class SalesforceRestIT {
     assertThat(f.org.apiUsage().byEndpoint()).containsEntry("GET query", 2L);
     f.org.apiUsage().setDailyLimit(15000);
   }
+
+  private String raw(String method, String path, String body) {
+    return f.request(
+        "salesforce:raw?rawMethod=" + method + "&rawPath=/services/data/v62.0/" + path,
+        body,
+        Map.of());
+  }
+
+  @Test
+  void collectionsCreateAndUpdateReportPerRecordResults() throws Exception {
+    JsonNode created =
+        json.readTree(
+            raw(
+                "POST",
+                "composite/sobjects",
+                "{\"allOrNone\":false,\"records\":["
+                    + "{\"attributes\":{\"type\":\"Contact\"},\"LastName\":\"Batch\"},"
+                    + "{\"attributes\":{\"type\":\"Contact\"},\"FirstName\":\"NoLastName\"}]}"));
+    assertThat(created.at("/0/success").asBoolean()).isTrue();
+    assertThat(created.at("/1/success").asBoolean()).isFalse();
+    assertThat(created.at("/1/errors/0/statusCode").asText()).isEqualTo("REQUIRED_FIELD_MISSING");
+    String id = created.at("/0/id").asText();
+
+    JsonNode updated =
+        json.readTree(
+            raw(
+                "PATCH",
+                "composite/sobjects",
+                "{\"allOrNone\":true,\"records\":[{\"attributes\":{\"type\":\"Contact\"},\"Id\":\""
+                    + id
+                    + "\",\"Title\":\"Updated\"}]}"));
+    assertThat(updated.at("/0/success").asBoolean()).isTrue();
+    assertThat(f.org.records("Contact"))
+        .filteredOn(r -> id.equals(r.get("Id")))
+        .singleElement()
+        .satisfies(r -> assertThat(r.get("Title")).isEqualTo("Updated"));
+
+    StringBuilder many = new StringBuilder("{\"records\":[");
+    for (int i = 0; i < 201; i++) {
+      many.append(i == 0 ? "" : ",")
+          .append("{\"attributes\":{\"type\":\"Task\"},\"Subject\":\"t\"}");
+    }
+    many.append("]}");
+    SalesforceException tooMany = failure(() -> raw("POST", "composite/sobjects", many.toString()));
+    assertThat(tooMany.getStatusCode()).isEqualTo(400);
+    // the raw operation does not parse the error body; the count shows nothing was stored
+    assertThat(f.org.records("Task")).isEmpty();
+  }
+
+  @Test
+  void compositeAllowsAtMost25Subrequests() {
+    StringBuilder b = new StringBuilder("{\"compositeRequest\":[");
+    for (int i = 0; i < 26; i++) {
+      b.append(i == 0 ? "" : ",")
+          .append("{\"method\":\"GET\",\"url\":\"/services/data/v62.0/limits\",\"referenceId\":\"r")
+          .append(i)
+          .append("\"}");
+    }
+    b.append("]}");
+    SalesforceException e = failure(() -> raw("POST", "composite", b.toString()));
+    assertThat(e.getStatusCode()).isEqualTo(400);
+    assertThat(f.org.apiUsage().byEndpoint()).containsEntry("POST composite", 1L);
+  }
+
+  @Test
+  void controlApiInspectsAndResets() throws Exception {
+    f.request(
+        "salesforce:createSObject",
+        "{\"LastName\":\"Inspect\",\"Company\":\"C\"}",
+        Map.of("sObjectName", "Lead"));
+    assertThat(json.readTree(f.control("GET", "records?object=Lead", null).body())).hasSize(4);
+    assertThat(json.readTree(f.control("GET", "records", null).body()).has("Twilio_Message__c"))
+        .isTrue();
+    JsonNode usage = json.readTree(f.control("GET", "api-usage", null).body());
+    assertThat(usage.at("/byEndpoint/POST sobjects~1Lead").asLong()).isEqualTo(1);
+    assertThat(usage.get("dailyUsed").asLong()).isEqualTo(1);
+    assertThat(json.readTree(f.control("GET", "events?channel=/data/LeadChangeEvent", null).body()))
+        .hasSize(1);
+    assertThat(f.control("POST", "reset", null).statusCode()).isEqualTo(200);
+    assertThat(json.readTree(f.control("GET", "records?object=Lead", null).body())).hasSize(3);
+    assertThat(json.readTree(f.control("GET", "events", null).body())).isEmpty();
+    assertThat(f.control("POST", "faults", "{\"unavailableRate\":2}").statusCode()).isEqualTo(400);
+    assertThat(f.control("GET", "nothing-here", null).statusCode()).isEqualTo(404);
+  }
 }

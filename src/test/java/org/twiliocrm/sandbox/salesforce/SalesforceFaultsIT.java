@@ -137,6 +137,8 @@ class SalesforceFaultsIT {
     f.org.publishPlatformEvent("Send_Message__e", Map.of("Body__c", "during outage"));
 
     await().atMost(Duration.ofSeconds(30)).until(() -> bodies.size() == 2);
+    // the client really met the outage: its re-handshake was refused at least once
+    assertThat(f.org.apiUsage().byEndpoint()).containsKey("503 cometd");
     f.camel.getRouteController().stopRoute("outage");
     f.camel.removeRoute("outage");
   }

@@ -157,4 +157,31 @@ class SoqlTest {
   void stringEscapesAreHonoured() {
     assertThat(Soql.tokenize("'O\\'Brien'").get(0).text()).isEqualTo("O'Brien");
   }
+
+  @Test
+  void largeResultsArePagedThroughNextRecordsUrl() throws Exception {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var seed = json.readTree(SoqlTest.class.getResourceAsStream(SalesforceSandbox.SEED_RESOURCE));
+    RecordStore store =
+        new RecordStore(
+            OrgSchema.fromSeed(seed.path("objects")),
+            new SalesforceIds(0),
+            Clock.systemUTC(),
+            "005000000000001AAA",
+            c -> {});
+    for (int i = 0; i < QueryEngine.BATCH_SIZE + 5; i++) {
+      store.seed("Task", Map.of("Subject", "t" + i));
+    }
+    QueryEngine paged = new QueryEngine(store);
+    Map<String, Object> first = paged.run("SELECT Id FROM Task", "62.0");
+    assertThat(first.get("done")).isEqualTo(false);
+    assertThat((List<?>) first.get("records")).hasSize(QueryEngine.BATCH_SIZE);
+    String next = (String) first.get("nextRecordsUrl");
+    assertThat(next).startsWith("/services/data/v62.0/query/01g");
+    String locator = next.substring(next.lastIndexOf('/') + 1, next.lastIndexOf('-'));
+    Map<String, Object> rest = paged.more(locator, "62.0");
+    assertThat(rest.get("done")).isEqualTo(true);
+    assertThat((List<?>) rest.get("records")).hasSize(5);
+    assertThatThrownBy(() -> paged.more(locator, "62.0")).isInstanceOf(SalesforceError.class);
+  }
 }

@@ -24,9 +24,6 @@ import org.slf4j.LoggerFactory;
 /** Starts a sandbox org and a plain Camel context whose salesforce component logs in to it. */
 final class SandboxFixture implements AutoCloseable {
   static {
-    // No logback-test.xml is ours to add; Jetty's DEBUG output would drown the test logs.
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
-        .setLevel(ch.qos.logback.classic.Level.INFO);
     // camel-salesforce's own worker threads may throw while reconnecting; that is the client's
     // business, the tests judge by what arrives.
     Awaitility.doNotCatchUncaughtExceptionsByDefault();

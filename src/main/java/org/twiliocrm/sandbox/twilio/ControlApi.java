@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code /sandbox/...}: inspection, handsets, faults, reset. JSON in, JSON out. Documented in
@@ -266,10 +265,5 @@ final class ControlApi {
         .setStatusCode(status)
         .putHeader("Content-Type", "application/json; charset=utf-8")
         .end(Buffer.buffer(Wire.json(body)));
-  }
-
-  @SuppressWarnings("unused")
-  private static long count(AtomicLong l) {
-    return l.get();
   }
 }

@@ -470,11 +470,12 @@ public final class TwilioSandbox implements AutoCloseable {
 
   @Override
   public void close() {
-    callbacks.close();
+    // Vert.x first, so no timer hands a callback to a closed executor.
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("Twilio sandbox did not stop cleanly: {}", e.toString());
     }
+    callbacks.close();
   }
 }

@@ -216,7 +216,7 @@ final class ControlApi {
     Map<String, Object> m = new LinkedHashMap<>();
     state.requestCounts.entrySet().stream()
         .sorted(Map.Entry.comparingByKey())
-        .forEach(e -> m.put(e.getKey(), e.getValue().get()));
+        .forEach(e -> m.put(e.getKey(), e.getValue().sum()));
     return m;
   }
 

@@ -184,6 +184,10 @@ final class Calls {
     callback(c, "answered", "in-progress");
     if (c.twiml != null) {
       run(c, Twiml.parse(c.twiml), 0, c.url);
+    } else if (c.url == null) {
+      // ApplicationSid: the sandbox has no TwiML Apps, so the call just ends.
+      c.record(Event.of("twiml-error", "error", "ApplicationSid calls are not emulated"));
+      end(c, "completed");
     } else {
       fetchAndRun(c, c.url, Map.of());
     }

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /** Everything the sandbox remembers, in memory. {@link #reset()} forgets it all. */
 final class SandboxState {
@@ -55,7 +54,8 @@ final class SandboxState {
   final Map<String, String> smsWebhooks = new ConcurrentHashMap<>();
 
   /** "METHOD path" -> requests received on the Twilio API (not the control API). */
-  final Map<String, AtomicLong> requestCounts = new ConcurrentHashMap<>();
+  final Map<String, java.util.concurrent.atomic.LongAdder> requestCounts =
+      new ConcurrentHashMap<>();
 
   /** Response bodies that did not validate against the OpenAPI response schema. */
   final List<Map<String, Object>> responseViolations =
@@ -94,7 +94,9 @@ final class SandboxState {
   }
 
   void countRequest(String method, String path) {
-    requestCounts.computeIfAbsent(method + " " + path, k -> new AtomicLong()).incrementAndGet();
+    requestCounts
+        .computeIfAbsent(method + " " + path, k -> new java.util.concurrent.atomic.LongAdder())
+        .increment();
   }
 
   void reset() {

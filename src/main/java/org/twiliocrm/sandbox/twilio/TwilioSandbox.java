@@ -322,7 +322,7 @@ public final class TwilioSandbox implements AutoCloseable {
   private String authenticate(HttpServerRequest req, String path, boolean verifyApi) {
     String header = req.getHeader("Authorization");
     if (header == null) {
-      throw new ApiError(401, 20003, "Authenticate");
+      throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
     }
     String account = knownAuth.get(header);
     if (account == null) {
@@ -335,7 +335,7 @@ public final class TwilioSandbox implements AutoCloseable {
       int end = path.indexOf('/', API_PREFIX.length());
       String inPath = path.substring(API_PREFIX.length(), end < 0 ? path.length() : end);
       if (!inPath.equals(account) && !inPath.equals(account + ".json")) {
-        throw new ApiError(401, 20003, "Authenticate");
+        throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
       }
     }
     return account;
@@ -343,7 +343,7 @@ public final class TwilioSandbox implements AutoCloseable {
 
   private String check(String header) {
     if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
-      throw new ApiError(401, 20003, "Authenticate");
+      throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
     }
     String decoded;
     try {
@@ -351,11 +351,11 @@ public final class TwilioSandbox implements AutoCloseable {
           new String(
               Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
-      throw new ApiError(401, 20003, "Authenticate");
+      throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
     }
     int colon = decoded.indexOf(':');
     if (colon < 0) {
-      throw new ApiError(401, 20003, "Authenticate");
+      throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
     }
     String user = decoded.substring(0, colon);
     String secret = decoded.substring(colon + 1);
@@ -367,7 +367,7 @@ public final class TwilioSandbox implements AutoCloseable {
     if (key != null && constantTimeEquals(key.get(0), secret)) {
       return key.get(1);
     }
-    throw new ApiError(401, 20003, "Authenticate");
+    throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
   }
 
   private static boolean constantTimeEquals(String a, String b) {
@@ -470,11 +470,12 @@ public final class TwilioSandbox implements AutoCloseable {
 
   @Override
   public void close() {
-    callbacks.close();
+    // Vert.x first, so no timer hands a callback to a closed executor.
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("Twilio sandbox did not stop cleanly: {}", e.toString());
     }
+    callbacks.close();
   }
 }

@@ -144,4 +144,16 @@ class OpenApiIT {
     HttpResponse<String> noTo = rawPost("From=%2B15005550006&Body=x");
     assertThat(noTo.statusCode()).isEqualTo(400);
   }
+
+  @Test
+  void validationCanBeSwitchedAtRunTime() throws Exception {
+    String unknownParam = "To=%2B14155550706&From=%2B15005550006&Body=x&NoSuchParam=1";
+    fx.control("PUT", "/sandbox/validation", Map.of("requests", false));
+    try {
+      assertThat(rawPost(unknownParam).statusCode()).isEqualTo(201);
+    } finally {
+      fx.control("PUT", "/sandbox/validation", Map.of("requests", true));
+    }
+    assertThat(rawPost(unknownParam).statusCode()).isEqualTo(400);
+  }
 }

@@ -19,7 +19,7 @@ import org.twiliocrm.twilio.TwilioClientSettings;
  *
  * <pre>
  * java -cp target/classes:target/test-classes:$(cat target/cp.txt) \
- *   org.twiliocrm.sandbox.twilio.bench.SandboxBench [seconds=10] [threads=100] [off|on|both] [baseUrl]
+ *   org.twiliocrm.sandbox.twilio.bench.SandboxBench [seconds=10] [threads=100] [bare|off|on|both] [baseUrl]
  * </pre>
  *
  * With a baseUrl the sandbox is not started here (run {@code TwilioSandboxMain} in its own JVM).
@@ -37,7 +37,7 @@ public final class SandboxBench {
     String mode = args.length > 2 ? args[2] : "both";
     String external = args.length > 3 ? args[3] : null;
     for (String validation :
-        mode.equals("both") ? new String[] {"off", "on"} : new String[] {mode}) {
+        mode.equals("both") ? new String[] {"bare", "off", "on"} : new String[] {mode}) {
       Map<String, String> s = new HashMap<>();
       s.put("sandbox.twilio.port", "0");
       s.put("sandbox.twilio.validation.requests", String.valueOf(validation.equals("on")));

@@ -18,7 +18,6 @@ import org.apache.camel.component.salesforce.SalesforceComponent;
 import org.apache.camel.component.salesforce.SalesforceEndpointConfig;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.awaitility.Awaitility;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Starts a sandbox org and a plain Camel context whose salesforce component logs in to it. */

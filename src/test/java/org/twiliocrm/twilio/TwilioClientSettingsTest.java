@@ -76,7 +76,7 @@ class TwilioClientSettingsTest {
                             "twilio.max-connections",
                             "0")
                         ::get))
-        .hasMessage("twilio.max-connections: must be an integer 1..10000, got '0'");
+        .hasMessage("twilio.max-connections: must be between 1 and 10000, got 0");
     assertThatThrownBy(
             () ->
                 TwilioClientSettings.from(

@@ -28,7 +28,7 @@ class TwilioSandboxSettingsTest {
   void badValuesAreRejectedNamingTheKey() {
     assertThatThrownBy(() -> TwilioSandboxSettings.from(Map.of("sandbox.twilio.port", "abc")::get))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("sandbox.twilio.port: must be an integer 0..65535, got 'abc'");
+        .hasMessage("sandbox.twilio.port: must be a whole number between 0 and 65535, got 'abc'");
     assertThatThrownBy(
             () -> TwilioSandboxSettings.from(Map.of("sandbox.twilio.accounts", "AC1:x")::get))
         .hasMessageStartingWith("sandbox.twilio.accounts:");
@@ -43,7 +43,7 @@ class TwilioSandboxSettingsTest {
     assertThatThrownBy(
             () ->
                 TwilioSandboxSettings.from(
-                    Map.of("sandbox.twilio.validation.requests", "yes")::get))
+                    Map.of("sandbox.twilio.validation.requests", "maybe")::get))
         .hasMessageStartingWith("sandbox.twilio.validation.requests:");
     assertThatThrownBy(
             () -> TwilioSandboxSettings.from(Map.of("sandbox.twilio.api-keys", "SK1:x:AC1")::get))

@@ -84,7 +84,9 @@ public final class Reconciler {
     if (work.getFrom() != null) {
       reader.setFrom(new PhoneNumber(work.getFrom()));
     }
-    reader.setDateSentAfter(since.atZone(ZoneOffset.UTC));
+    // No DateSent> filter: a message Twilio accepted but has not sent yet (queued, scheduled) has
+    // no DateSent and would be missed, which is exactly the case that must not be resent. Twilio
+    // lists newest first, so the first page covers the window; date_created is checked here.
     reader.setPageSize(50L);
     for (Message m : reader.firstPage(client).getRecords()) {
       boolean inWindow =

@@ -80,7 +80,7 @@ public final class OutboxBeans {
             ? new PgNotifyListener(
                 dbConfig.url(), dbConfig.user(), dbConfig.password(), claimer::wake)
             : null;
-    OutboxRuntime runtime = new OutboxRuntime(recorder, listener);
+    OutboxRuntime runtime = new OutboxRuntime(claimer, recorder, listener);
     registry.accept("outboxSettings", s);
     registry.accept("outboxStore", store);
     registry.accept("outboxClaimer", claimer);

@@ -198,7 +198,7 @@ class OutboxRoutePostgresIT {
     long noSender = rows.insert("v8", "channel", "sms", "recipient", bad, "body", "x");
     long tooManySegments =
         rows.insert(
-            "v9", "channel", "sms", "recipient", bad, "sender", FROM, "body", "ж".repeat(700));
+            "v9", "channel", "sms", "recipient", bad, "sender", FROM, "body", "ж".repeat(800));
     long fine =
         rows.insert("v0", "channel", "sms", "recipient", good, "sender", FROM, "body", "ok");
     awaitStatus(fine, "SENT");

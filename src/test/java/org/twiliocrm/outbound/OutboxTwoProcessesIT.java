@@ -76,7 +76,7 @@ class OutboxTwoProcessesIT {
     Process a =
         child(
             "crash-a",
-            "outbox.lease=2s",
+            "outbox.lease=5s",
             "outbox.max-in-flight=" + inFlight,
             "outbox.batch-size=10");
     try (Database database = Database.open(db)) {

@@ -31,14 +31,11 @@ public final class OutboxNode implements AutoCloseable {
   public final Database db;
   public final DefaultCamelContext ctx;
   public final OutboxRuntime runtime;
-  private final TwilioClientFactory twilio;
 
-  private OutboxNode(
-      Database db, DefaultCamelContext ctx, OutboxRuntime runtime, TwilioClientFactory twilio) {
+  private OutboxNode(Database db, DefaultCamelContext ctx, OutboxRuntime runtime) {
     this.db = db;
     this.ctx = ctx;
     this.runtime = runtime;
-    this.twilio = twilio;
   }
 
   /** application.properties defaults overlaid with the given keys. */
@@ -60,8 +57,6 @@ public final class OutboxNode implements AutoCloseable {
       ConnectorConfig.Db dbConfig, String twilioBaseUrl, Map<String, String> overrides)
       throws Exception {
     Map<String, String> props = settings(overrides);
-    Path base = Path.of(props.getOrDefault("test.project-dir", ".")).toAbsolutePath();
-    Database db = Database.open(dbConfig);
     TwilioClientFactory twilio =
         new TwilioClientFactory(
             new TwilioClientSettings(
@@ -73,7 +68,19 @@ public final class OutboxNode implements AutoCloseable {
                 Integer.parseInt(props.getOrDefault("twilio.max-connections", "200")),
                 2_000,
                 Integer.parseInt(props.getOrDefault("twilio.response-timeout-millis", "10000"))));
-    TwilioRestClient client = twilio.create();
+    return start(dbConfig, twilio.create(), twilio, overrides);
+  }
+
+  /** A node over a given client (the benchmark's timing client); {@code owned} closes with it. */
+  public static OutboxNode start(
+      ConnectorConfig.Db dbConfig,
+      TwilioRestClient client,
+      AutoCloseable owned,
+      Map<String, String> overrides)
+      throws Exception {
+    Map<String, String> props = settings(overrides);
+    Path base = Path.of(props.getOrDefault("test.project-dir", ".")).toAbsolutePath();
+    Database db = Database.open(dbConfig);
     DefaultCamelContext ctx = new DefaultCamelContext();
     Properties initial = new Properties();
     initial.putAll(props);
@@ -81,7 +88,9 @@ public final class OutboxNode implements AutoCloseable {
     ctx.getRegistry().bind("twilioRestClient", client);
     OutboxRuntime runtime =
         OutboxBeans.bind(ctx.getRegistry()::bind, props::get, dbConfig, db, client);
-    runtime.closeAfter(twilio);
+    if (owned != null) {
+      runtime.closeAfter(owned);
+    }
     ctx.addLifecycleStrategy(runtime);
     ctx.getComponent("kamelet", org.apache.camel.component.kamelet.KameletComponent.class)
         .setLocation("file:" + base.resolve("kamelets"));
@@ -90,7 +99,7 @@ public final class OutboxNode implements AutoCloseable {
             .resolveResource("file:" + base.resolve("routes/outbox-to-twilio.camel.yaml"));
     PluginHelper.getRoutesLoader(ctx).loadRoutes(routes);
     ctx.start();
-    return new OutboxNode(db, ctx, runtime, twilio);
+    return new OutboxNode(db, ctx, runtime);
   }
 
   public OutboxRecorder recorder() {

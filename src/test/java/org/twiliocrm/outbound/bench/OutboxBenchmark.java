@@ -89,6 +89,9 @@ public final class OutboxBenchmark {
       base.put("outbox.instance-id", "bench");
       base.put("outbox.poll-interval", "500ms");
 
+      // JIT warm-up of the outbox and the sandbox (not reported).
+      run(db, sandbox, base, Math.min(rows, 3_000), "warm-up");
+
       // (a) 0 ms latency, callbacks off / on.
       double off = run(db, sandbox, base, rows, "a-off");
       Map<String, String> withCallbacks = new HashMap<>(base);

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -22,7 +21,6 @@ final class Messages {
   static final Pattern E164 = Pattern.compile("\\+[1-9]\\d{1,14}");
   private static final Pattern SHORT_CODE = Pattern.compile("\\d{3,8}");
   private static final Pattern MG = Pattern.compile("MG[0-9a-fA-F]{32}");
-  private static final Set<String> MAGIC_PREFIX = Set.of("+1500555");
 
   private final TwilioSandboxSettings settings;
   private final SandboxState state;
@@ -126,7 +124,7 @@ final class Messages {
             contentSid,
             sendAt,
             initial);
-    state.messages.put(m.sid, m);
+    state.add(m);
     if (sendAt != null) {
       long delay = Math.max(1, Duration.between(Instant.now(), sendAt).toMillis());
       vertx.setTimer(delay, id -> startSending(m, validity, Instant.now()));
@@ -154,7 +152,7 @@ final class Messages {
             null,
             null,
             "queued");
-    state.messages.put(m.sid, m);
+    state.add(m);
     schedule(m, 0, null);
     return m;
   }
@@ -287,7 +285,8 @@ final class Messages {
   }
 
   private boolean move(SandboxMessage m, String status, Integer code, String text) {
-    if (!m.moveTo(status, code, text)) {
+    // A message forgotten by a reset stops living, so it cannot leak into the next test's inbox.
+    if (state.messages.get(m.sid) != m || !m.moveTo(status, code, text)) {
       return false;
     }
     if (m.statusCallback != null && !m.statusCallback.isEmpty()) {
@@ -398,6 +397,12 @@ final class Messages {
     try {
       at = OffsetDateTime.parse(raw).toInstant();
     } catch (DateTimeParseException e) {
+      at = null;
+    }
+    try {
+      // twilio-java sends SendAt without an offset, meaning UTC.
+      at = at != null ? at : java.time.LocalDateTime.parse(raw).toInstant(ZoneOffset.UTC);
+    } catch (DateTimeParseException e) {
       throw ApiError.badRequest(35114, "SendAt must be an ISO 8601 date-time, got '" + raw + "'.");
     }
     Duration ahead = Duration.between(Instant.now(), at);
@@ -423,7 +428,7 @@ final class Messages {
       // fall through
     }
     throw ApiError.badRequest(
-        21626, "ValidityPeriod must be an integer 1..36000, got '" + raw + "'.");
+        20001, "ValidityPeriod must be an integer 1..36000, got '" + raw + "'.");
   }
 
   private void later(long millis, Runnable r) {

@@ -32,6 +32,8 @@ import org.twiliocrm.twilio.Settings;
  * @param queueSeconds a sender's queue holds this many seconds of its rate; beyond it 21611 / 30001
  * @param outcomeRules recipient pattern -> final status and error code
  * @param maxInFlight concurrent API requests per sandbox before 429 / 20429
+ * @param maxMessages messages kept in memory; beyond it the oldest are forgotten, so long
+ *     benchmarks do not exhaust the heap
  * @param callbackTimeoutMillis timeout of one callback or TwiML fetch
  * @param verifyCodeLength digits in a Verify code
  * @param verifyTtlSeconds how long a verification stays pending
@@ -59,6 +61,7 @@ public record TwilioSandboxSettings(
     int queueSeconds,
     String outcomeRules,
     int maxInFlight,
+    int maxMessages,
     int callbackTimeoutMillis,
     int verifyCodeLength,
     int verifyTtlSeconds,
@@ -103,6 +106,7 @@ public record TwilioSandboxSettings(
             "sandbox.twilio.outcome-rules",
             Settings.string(lookup, "sandbox.twilio.outcome-rules", DEFAULT_OUTCOME_RULES)),
         Settings.integer(lookup, "sandbox.twilio.max-in-flight", 100, 1, 1_000_000),
+        Settings.integer(lookup, "sandbox.twilio.max-messages", 200_000, 1, 100_000_000),
         Settings.integer(lookup, "sandbox.twilio.callback.timeout-millis", 5_000, 1, 600_000),
         Settings.integer(lookup, "sandbox.twilio.verify.code-length", 6, 4, 10),
         Settings.integer(lookup, "sandbox.twilio.verify.ttl-seconds", 600, 1, 86_400),
@@ -198,6 +202,7 @@ public record TwilioSandboxSettings(
         queueSeconds,
         outcomeRules,
         maxInFlight,
+        maxMessages,
         callbackTimeoutMillis,
         verifyCodeLength,
         verifyTtlSeconds,

@@ -25,6 +25,14 @@ final class SandboxFixture implements AutoCloseable {
   final TwilioRestClient client;
   private final HttpClient http = HttpClient.newHttpClient();
 
+  static {
+    // Until the project ships a logback-test.xml: logback's default is DEBUG to the console, and
+    // HttpClient's wire log at DEBUG slows these tests down several times.
+    ((ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .setLevel(ch.qos.logback.classic.Level.INFO);
+  }
+
   SandboxFixture(Map<String, String> overrides) {
     Map<String, String> s = new HashMap<>();
     s.put("sandbox.twilio.port", "0");

@@ -46,7 +46,8 @@ abstract class OutboxRouteContract {
                 "outbox.backoff.initial", "200ms",
                 "outbox.max-attempts", "3",
                 "outbox.reconcile.delay", "200ms",
-                "outbox.instance-id", "route-it"));
+                "outbox.instance-id", "route-it",
+                "outbox.verify.service-sid", "VA" + "a".repeat(32)));
     rows = new Rows(node.db.dataSource());
   }
 
@@ -357,5 +358,58 @@ abstract class OutboxRouteContract {
     awaitStatus(id, "SENT");
     assertThat(rows.row(id).get("sent_at")).isNotNull();
     assertThat(rows.attempts(id)).extracting(a -> a.get("outcome")).containsExactly("SENT");
+  }
+
+  @SuppressWarnings("unchecked")
+  List<Map<String, Object>> inspect(String what, String to) {
+    return ((List<Map<String, Object>>) sandbox.call("GET", "/sandbox/" + what, null))
+        .stream().filter(m -> to.equals(m.get("to"))).toList();
+  }
+
+  @Test
+  void aVoiceRowPlacesOneCallThatSpeaksTheBody() {
+    String to = recipient();
+    long id =
+        rows.insert(
+            "voice1",
+            "channel",
+            "voice",
+            "recipient",
+            to,
+            "sender",
+            FROM,
+            "body",
+            "Your appointment is tomorrow at 10 & bring your card");
+    awaitStatus(id, "SENT");
+    assertThat((String) rows.row(id).get("twilio_sid")).startsWith("CA");
+    List<Map<String, Object>> calls = inspect("calls", to);
+    assertThat(calls).hasSize(1);
+    assertThat((String) calls.get(0).get("twiml"))
+        .isEqualTo(
+            "<Response><Say>Your appointment is tomorrow at 10 &amp; bring your card</Say>"
+                + "</Response>");
+  }
+
+  @Test
+  void aVerifyRowStartsOneVerification() {
+    String to = recipient();
+    long id = rows.insert("verify1", "channel", "verify", "recipient", to);
+    awaitStatus(id, "SENT");
+    assertThat((String) rows.row(id).get("twilio_sid")).startsWith("VE");
+    assertThat(rows.row(id)).containsEntry("twilio_status", "pending");
+    assertThat(inspect("verifications", to)).hasSize(1);
+  }
+
+  @Test
+  void anAmbiguousVerifyIsNeverSentTwice() {
+    sandbox.faults(Map.of("createdButErrorRate", 1.0));
+    String to = recipient();
+    long id = rows.insert("verify2", "channel", "verify", "recipient", to);
+    awaitStatus(id, "FAILED");
+    assertThat(rows.row(id)).containsEntry("reason_code", "AMBIGUOUS_NOT_RESENT");
+    assertThat(inspect("verifications", to)).hasSize(1);
+    assertThat(rows.attempts(id))
+        .extracting(a -> a.get("kind") + ":" + a.get("outcome"))
+        .containsExactly("SEND:AMBIGUOUS", "RECONCILE:NOT_RESENT");
   }
 }

@@ -2,7 +2,9 @@ package org.twiliocrm.app;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckHelper;
@@ -13,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.ConfigSource;
 import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.config.Mode;
 import org.twiliocrm.db.Database;
 
 /**
@@ -26,8 +29,13 @@ public final class ConnectorApp {
   private final ConfigSource source;
   private final ConnectorConfig config;
   private final List<AutoCloseable> resources = new ArrayList<>();
+
+  /** The configuration as the routes see it: the source plus what sandbox/live mode derives. */
+  private final Map<String, String> effective = new LinkedHashMap<>();
+
   private Main main;
   private Database database;
+  private Sandboxes sandboxes;
 
   public ConnectorApp(ConfigSource source) {
     this.source = source;
@@ -61,18 +69,43 @@ public final class ConnectorApp {
     return main.getCamelContext();
   }
 
+  /** A configuration value as the running connector sees it, or null when unset. */
+  public String property(String key) {
+    String v = effective.get(key);
+    return v == null || v.isBlank() ? null : v;
+  }
+
+  /** The in-process emulators in sandbox mode, for tests and demos; empty in live mode. */
+  public java.util.Optional<org.twiliocrm.sandbox.twilio.TwilioSandbox> twilioSandbox() {
+    return java.util.Optional.ofNullable(sandboxes).map(Sandboxes::twilio);
+  }
+
+  public java.util.Optional<org.twiliocrm.sandbox.salesforce.SalesforceSandbox>
+      salesforceSandbox() {
+    return java.util.Optional.ofNullable(sandboxes).map(Sandboxes::salesforce);
+  }
+
   private void prepare() {
     LOG.info("Starting in {} mode", config.mode());
     database = Database.open(config.db());
     resources.add(database);
     List<String> sandboxLines = new ArrayList<>();
+    effective.putAll(source.asMap());
+    if (config.mode() == Mode.SANDBOX) {
+      sandboxes = Sandboxes.start(source::get, config);
+      resources.add(sandboxes);
+      effective.putAll(sandboxes.derivedProperties());
+      sandboxLines.addAll(sandboxes.bannerLines());
+    } else {
+      effective.putAll(LiveClients.salesforceComponentProperties(config.salesforce()));
+    }
 
     DslLocations dsl = DslLocations.resolve(config.dsl());
     LOG.info("Routes from {}, kamelets from {}", dsl.routesDescription(), dsl.kameletLocation());
 
     main = new Main();
     main.setOverrideProperties(camelProperties(dsl));
-    Beans.bind(main::bind, source::get, config, database);
+    Beans.bind(main::bind, this::property, config, database);
     main.addMainListener(
         new MainListenerSupport() {
           @Override
@@ -80,6 +113,15 @@ public final class ConnectorApp {
             CamelContext ctx = support.getCamelContext();
             HealthCheckHelper.getHealthCheckRegistry(ctx)
                 .register(new DatabaseHealthCheck(database));
+            if (config.mode() == Mode.LIVE) {
+              LiveCredentialsHealthCheck credentials =
+                  new LiveCredentialsHealthCheck(ConnectorApp.this::property, config);
+              resources.add(credentials);
+              HealthCheckHelper.getHealthCheckRegistry(ctx).register(credentials);
+              LOG.info(
+                  "Readiness waits for Twilio to accept the credentials of {}",
+                  config.twilio().accountSid());
+            }
           }
 
           @Override
@@ -98,7 +140,8 @@ public final class ConnectorApp {
 
   /** All configuration goes to Camel as override properties: YAML routes read it as {{key}}. */
   Properties camelProperties(DslLocations dsl) {
-    Properties p = source.asProperties();
+    Properties p = new Properties();
+    effective.forEach(p::setProperty);
     String port = String.valueOf(config.http().port());
     p.setProperty("camel.main.name", "twilio-crm-connector");
     p.setProperty("camel.main.routesIncludePattern", dsl.routesPattern());
@@ -118,6 +161,8 @@ public final class ConnectorApp {
     p.setProperty("camel.management.infoEnabled", "false");
     p.setProperty("camel.metrics.enabled", "true");
     p.setProperty("camel.health.enabled", "true");
+    // List every check with its state, so an operator sees which dependency holds readiness DOWN.
+    p.setProperty("camel.health.exposureLevel", "full");
     p.setProperty("connector.mode.resolved", config.mode().name().toLowerCase());
     return p;
   }

@@ -42,10 +42,22 @@ public final class ConnectorMain {
     }
     try {
       app.runUntilStopped();
-    } catch (IllegalStateException e) {
-      System.err.println("Start-up failed: " + e.getMessage());
+    } catch (Exception e) {
+      // One readable line first; the stack trace above it is for the developer.
+      System.err.println("Start-up failed: " + causes(e));
       System.exit(3);
     }
+  }
+
+  private static String causes(Throwable e) {
+    StringBuilder sb = new StringBuilder();
+    for (Throwable c = e; c != null && c != c.getCause(); c = c.getCause()) {
+      String m = c.getMessage();
+      if (m != null && sb.indexOf(m) < 0) {
+        sb.append(sb.length() == 0 ? "" : " <- ").append(m);
+      }
+    }
+    return sb.toString();
   }
 
   private static void usage(int exit) {

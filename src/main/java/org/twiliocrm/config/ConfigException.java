@@ -1,7 +1,7 @@
 package org.twiliocrm.config;
 
 /** A configuration value is missing or invalid. The message always names the key. */
-public final class ConfigException extends RuntimeException {
+public final class ConfigException extends IllegalArgumentException {
   private final String key;
 
   public ConfigException(String key, String problem) {

@@ -58,6 +58,30 @@ public final class Settings {
     }
   }
 
+  public double decimal(String key, double def, double min, double max) {
+    String v = raw(key);
+    if (v == null) {
+      return def;
+    }
+    double d;
+    try {
+      d = Double.parseDouble(v);
+    } catch (NumberFormatException e) {
+      throw new ConfigException(
+          key, "must be a number between " + min + " and " + max + ", got '" + v + "'");
+    }
+    if (Double.isNaN(d) || d < min || d > max) {
+      throw new ConfigException(
+          key, "must be a number between " + min + " and " + max + ", got '" + v + "'");
+    }
+    return d;
+  }
+
+  /** The raw value, or null when unset: for keys whose absence means something. */
+  public String optional(String key) {
+    return raw(key);
+  }
+
   public boolean bool(String key, boolean def) {
     String v = raw(key);
     if (v == null) {

@@ -49,8 +49,10 @@ public final class OutboxBeans {
           k ->
               switch (k) {
                 case "twilio.base-url" -> base;
-                case "twilio.account-sid" -> SANDBOX_ACCOUNT;
-                case "twilio.auth-token" -> SANDBOX_TOKEN;
+                // The running connector derives these from the started sandbox; the validate
+                // command starts none, so the sandbox's defaults stand in.
+                case "twilio.account-sid" -> orElse(lookup.apply(k), SANDBOX_ACCOUNT);
+                case "twilio.auth-token" -> orElse(lookup.apply(k), SANDBOX_TOKEN);
                 case "twilio.api-key", "twilio.api-secret" -> null;
                 default -> blankToNull(lookup.apply(k));
               };
@@ -58,6 +60,10 @@ public final class OutboxBeans {
       effective = k -> blankToNull(lookup.apply(k));
     }
     return new TwilioClientFactory(TwilioClientSettings.from(effective));
+  }
+
+  private static String orElse(String v, String def) {
+    return blankToNull(v) == null ? def : v.trim();
   }
 
   private static String blankToNull(String v) {
@@ -80,7 +86,7 @@ public final class OutboxBeans {
             ? new PgNotifyListener(
                 dbConfig.url(), dbConfig.user(), dbConfig.password(), claimer::wake)
             : null;
-    OutboxRuntime runtime = new OutboxRuntime(recorder, listener);
+    OutboxRuntime runtime = new OutboxRuntime(claimer, recorder, listener);
     registry.accept("outboxSettings", s);
     registry.accept("outboxStore", store);
     registry.accept("outboxClaimer", claimer);

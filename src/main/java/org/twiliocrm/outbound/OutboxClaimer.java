@@ -24,6 +24,7 @@ public final class OutboxClaimer {
   private final Semaphore wake = new Semaphore(0);
   private final int refillThreshold;
   private volatile boolean dbDownLogged;
+  private volatile boolean stopping;
 
   public OutboxClaimer(OutboxStore store, OutboxSettings settings) {
     this.store = store;
@@ -38,7 +39,7 @@ public final class OutboxClaimer {
    */
   public List<OutboxWork> claimBatch() throws InterruptedException {
     long deadline = System.nanoTime() + settings.pollInterval().toNanos();
-    while (true) {
+    while (!stopping) {
       int free = settings.maxInFlight() - inFlight.get();
       if (free >= refillThreshold || (free > 0 && inFlight.get() == 0)) {
         wake.drainPermits(); // whatever woke us is covered by this claim
@@ -72,6 +73,13 @@ public final class OutboxClaimer {
       }
       wake.tryAcquire(left, TimeUnit.NANOSECONDS);
     }
+    return List.of();
+  }
+
+  /** The context is stopping: claim nothing more and let a waiting claim return at once. */
+  public void stop() {
+    stopping = true;
+    wake.release();
   }
 
   /** A NOTIFY arrived: new rows may be due. */

@@ -67,6 +67,7 @@ public final class OutboxRecorder implements AutoCloseable {
   private void writeLoop() {
     List<OutboxStore.Result> batch = new ArrayList<>(batchSize);
     long backoff = 100;
+    int failures = 0;
     while (running || !queue.isEmpty()) {
       try {
         if (batch.isEmpty()) {
@@ -83,12 +84,22 @@ public final class OutboxRecorder implements AutoCloseable {
         claimer.release(batch.size());
         batch.clear();
         backoff = 100;
+        failures = 0;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
       } catch (SQLException | RuntimeException e) {
-        // Keep the batch and retry: the rows stay leased, nothing is lost or sent twice.
+        // Keep the batch and retry: the rows stay leased, nothing is lost or sent twice. After a
+        // few failures write the rows one by one, so a single bad result cannot stall the rest;
+        // a row that still fails is left to its lease (it will be reconciled, not resent).
+        failures++;
         LOG.warn("Recording {} outbox results failed, retrying: {}", batch.size(), e.getMessage());
+        if (failures >= 3 && !isConnectionProblem(e)) {
+          writeOneByOne(batch);
+          batch.clear();
+          failures = 0;
+          continue;
+        }
         try {
           Thread.sleep(backoff);
         } catch (InterruptedException ie) {
@@ -97,6 +108,38 @@ public final class OutboxRecorder implements AutoCloseable {
         }
         backoff = Math.min(5_000, backoff * 2);
       }
+    }
+  }
+
+  /** The database is unreachable (SQLState class 08, pool timeout): wait, do not drop. */
+  static boolean isConnectionProblem(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLTransientConnectionException
+          || t instanceof java.sql.SQLNonTransientConnectionException
+          || (t instanceof SQLException sql
+              && sql.getSQLState() != null
+              && sql.getSQLState().startsWith("08"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void writeOneByOne(List<OutboxStore.Result> batch) {
+    for (OutboxStore.Result r : batch) {
+      try {
+        store.record(List.of(r), owner);
+        recorded.incrementAndGet();
+      } catch (SQLException | RuntimeException e) {
+        LOG.error(
+            "Dropping the result of outbox row {} ({}); its lease will expire and it will be"
+                + " reconciled: {}",
+            r.row().id(),
+            r.outcome().status(),
+            e.getMessage());
+      }
+      pending.decrementAndGet();
+      claimer.release(1);
     }
   }
 

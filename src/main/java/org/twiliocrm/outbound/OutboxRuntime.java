@@ -15,11 +15,13 @@ import org.slf4j.LoggerFactory;
 public final class OutboxRuntime extends LifecycleStrategySupport {
   private static final Logger LOG = LoggerFactory.getLogger(OutboxRuntime.class);
 
+  private final OutboxClaimer claimer;
   private final OutboxRecorder recorder;
   private final PgNotifyListener listener;
   private final List<AutoCloseable> closeAfter = new ArrayList<>();
 
-  public OutboxRuntime(OutboxRecorder recorder, PgNotifyListener listener) {
+  public OutboxRuntime(OutboxClaimer claimer, OutboxRecorder recorder, PgNotifyListener listener) {
+    this.claimer = claimer;
     this.recorder = recorder;
     this.listener = listener;
   }
@@ -58,6 +60,12 @@ public final class OutboxRuntime extends LifecycleStrategySupport {
   @Override
   public void onContextStarting(CamelContext context) {
     start();
+  }
+
+  @Override
+  public void onContextStopping(CamelContext context) {
+    // A claim waiting for NOTIFY or the poll interval would hold up graceful shutdown.
+    claimer.stop();
   }
 
   @Override

@@ -89,7 +89,7 @@ public record OutboxSettings(
         s.duration("outbox.backoff.initial", Duration.ofSeconds(1)),
         s.duration("outbox.backoff.max", Duration.ofMinutes(5)),
         s.string("outbox.default-region", "US"),
-        s.integer("outbox.max-segments", 10, 1, 100),
+        s.integer("outbox.max-segments", 11, 1, 100),
         s.httpUrl("outbox.status-callback-url", null),
         verify,
         s.duration("outbox.reconcile.window", Duration.ofMinutes(10)),

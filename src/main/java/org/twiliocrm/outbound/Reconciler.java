@@ -19,6 +19,12 @@ import java.util.Objects;
  * it, per the channel's {@link ReconcilePolicy}. Every decision is logged as a RECONCILE attempt.
  */
 public final class Reconciler {
+  /** Twilio's largest list page. */
+  static final long PAGE_SIZE = 1000;
+
+  /** A lookup reads at most this many messages; beyond it the row stays in RECONCILE. */
+  static final int MAX_SCANNED = 20_000;
+
   private final TwilioRestClient client;
   private final Map<Channel, ReconcilePolicy> policy;
   private final Duration window;
@@ -84,17 +90,25 @@ public final class Reconciler {
     if (work.getFrom() != null) {
       reader.setFrom(new PhoneNumber(work.getFrom()));
     }
-    reader.setDateSentAfter(since.atZone(ZoneOffset.UTC));
-    reader.setPageSize(50L);
-    for (Message m : reader.firstPage(client).getRecords()) {
-      boolean inWindow =
-          m.getDateCreated() == null || !m.getDateCreated().toInstant().isBefore(since);
+    // No DateSent> filter: a message Twilio accepted but has not sent yet (queued, scheduled) has
+    // no DateSent and would be missed, which is exactly the case that must not be resent. Twilio
+    // lists newest first, so the first page covers the window; date_created is checked here.
+    reader.setPageSize(PAGE_SIZE);
+    int seen = 0;
+    for (Message m : reader.read(client)) {
+      // Newest first: once past the window start, nothing older can be ours.
+      if (m.getDateCreated() != null && m.getDateCreated().toInstant().isBefore(since)) {
+        break;
+      }
       boolean sameService =
           work.getMessagingServiceSid() == null
               || work.getMessagingServiceSid().equals(m.getMessagingServiceSid());
       boolean sameText = work.getBody() == null || Objects.equals(work.getBody(), m.getBody());
-      if (inWindow && sameService && sameText) {
+      if (sameService && sameText) {
         return m.getSid();
+      }
+      if (++seen >= MAX_SCANNED) {
+        throw new ApiException("more than " + MAX_SCANNED + " messages in the window to scan");
       }
     }
     return null;

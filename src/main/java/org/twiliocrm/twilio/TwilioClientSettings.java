@@ -2,6 +2,7 @@ package org.twiliocrm.twilio;
 
 import java.net.URI;
 import java.util.function.Function;
+import org.twiliocrm.config.Settings;
 
 /**
  * How the connector reaches Twilio (or the sandbox).
@@ -56,14 +57,14 @@ public record TwilioClientSettings(
 
   public static TwilioClientSettings from(Function<String, String> lookup) {
     return new TwilioClientSettings(
-        Settings.optional(lookup, "twilio.base-url"),
-        Settings.optional(lookup, "twilio.account-sid"),
-        Settings.optional(lookup, "twilio.auth-token"),
-        Settings.optional(lookup, "twilio.api-key"),
-        Settings.optional(lookup, "twilio.api-secret"),
-        Settings.integer(lookup, "twilio.max-connections", 200, 1, 10_000),
-        Settings.integer(lookup, "twilio.connect-timeout-millis", 5_000, 1, 600_000),
-        Settings.integer(lookup, "twilio.response-timeout-millis", 30_000, 1, 600_000));
+        new Settings(lookup).optional("twilio.base-url"),
+        new Settings(lookup).optional("twilio.account-sid"),
+        new Settings(lookup).optional("twilio.auth-token"),
+        new Settings(lookup).optional("twilio.api-key"),
+        new Settings(lookup).optional("twilio.api-secret"),
+        new Settings(lookup).integer("twilio.max-connections", 200, 1, 10_000),
+        new Settings(lookup).integer("twilio.connect-timeout-millis", 5_000, 1, 600_000),
+        new Settings(lookup).integer("twilio.response-timeout-millis", 30_000, 1, 600_000));
   }
 
   /** The user name for HTTP Basic auth: the API key when set, else the account SID. */

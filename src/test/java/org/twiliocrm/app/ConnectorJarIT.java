@@ -21,10 +21,33 @@ class ConnectorJarIT {
   @Test
   void startsInSandboxModeOnEmbeddedDefaultsAndGetsReady() throws Exception {
     int port = FreePort.find();
-    try (ConnectorProcess p = ConnectorProcess.start(work, Map.of(), port)) {
-      p.awaitReady(Duration.ofSeconds(30));
+    int twilioPort = FreePort.find();
+    int salesforcePort = FreePort.find();
+    Path config = work.resolve("ports.properties");
+    Files.writeString(
+        config,
+        "sandbox.twilio.port=" + twilioPort + "\nsandbox.salesforce.port=" + salesforcePort + "\n");
+    try (ConnectorProcess p =
+        ConnectorProcess.start(work, Map.of("CONNECTOR_CONFIG_FILE", config.toString()), port)) {
+      p.awaitReady(Duration.ofSeconds(90));
       String out = p.output();
       assertThat(out).contains("MODE: SANDBOX").contains("jdbc:h2:file:./data/connector");
+      assertThat(out)
+          .contains("Twilio sandbox      http://127.0.0.1:" + twilioPort)
+          .contains("Salesforce sandbox  http://127.0.0.1:" + salesforcePort);
+      // The sandboxes answer like the services they stand in for.
+      HttpResponse<String> unauthorised =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(
+                              "http://127.0.0.1:"
+                                  + twilioPort
+                                  + "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(unauthorised.statusCode()).isEqualTo(401);
+      assertThat(unauthorised.body()).contains("20003");
       assertThat(out).contains("http://localhost:" + port + "/webhooks/twilio/message-status");
       assertThat(Files.exists(work.resolve("data/connector.mv.db"))).isTrue();
 
@@ -56,7 +79,7 @@ class ConnectorJarIT {
             "CONNECTOR_DB_USER", db.user(),
             "CONNECTOR_DB_PASSWORD", "not-needed-but-secret");
     try (ConnectorProcess p = ConnectorProcess.start(work, env, port)) {
-      p.awaitReady(Duration.ofSeconds(30));
+      p.awaitReady(Duration.ofSeconds(90));
       assertThat(p.output()).contains("Database: jdbc:postgresql://127.0.0.1:5432/test");
       assertThat(p.output()).doesNotContain("not-needed-but-secret");
     }
@@ -68,7 +91,7 @@ class ConnectorJarIT {
         Map.of(
             "TWILIO_ACCOUNT_SID", "AC" + "a".repeat(32), "TWILIO_AUTH_TOKEN", "super-secret-token");
     try (ConnectorProcess p = ConnectorProcess.start(work, env, FreePort.find())) {
-      assertThat(p.awaitExit(Duration.ofSeconds(30))).isEqualTo(2);
+      assertThat(p.awaitExit(Duration.ofSeconds(90))).isEqualTo(2);
       assertThat(p.output())
           .contains("Configuration error: salesforce.client-id: is required in live mode");
       assertThat(p.output()).doesNotContain("super-secret-token");
@@ -79,7 +102,7 @@ class ConnectorJarIT {
   void invalidValueStopsStartupNamingTheKey() throws Exception {
     try (ConnectorProcess p =
         ConnectorProcess.start(work, Map.of("CONNECTOR_DB_POOL_SIZE", "lots"), FreePort.find())) {
-      assertThat(p.awaitExit(Duration.ofSeconds(30))).isEqualTo(2);
+      assertThat(p.awaitExit(Duration.ofSeconds(90))).isEqualTo(2);
       assertThat(p.output()).contains("connector.db.pool-size: must be a whole number");
     }
   }

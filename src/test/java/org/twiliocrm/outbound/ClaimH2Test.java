@@ -19,6 +19,11 @@ class ClaimH2Test extends ClaimContract {
   }
 
   @Override
+  int concurrentRows() {
+    return 400;
+  }
+
+  @Override
   Database database() {
     return db;
   }

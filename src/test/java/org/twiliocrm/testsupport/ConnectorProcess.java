@@ -83,13 +83,22 @@ public final class ConnectorProcess implements AutoCloseable {
 
   /** Waits until /observe/health/ready answers 200, failing fast if the process died. */
   public ConnectorProcess awaitReady(Duration timeout) {
+    try {
+      awaitReadyOrFail(timeout);
+    } catch (org.awaitility.core.TerminalFailureException
+        | org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(e.getMessage() + "; connector output:\n" + output(), e);
+    }
+    return this;
+  }
+
+  private void awaitReadyOrFail(Duration timeout) {
     await()
         .atMost(timeout)
         .pollInterval(Duration.ofMillis(50))
         .ignoreExceptionsInstanceOf(IOException.class)
         .failFast("connector exited early", () -> !process.isAlive())
         .until(() -> get("/observe/health/ready").statusCode() == 200);
-    return this;
   }
 
   public HttpResponse<String> get(String path) throws IOException, InterruptedException {

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.CertificateFactory;
@@ -50,16 +51,25 @@ final class OAuthService {
   private final Clock clock;
   private final ObjectMapper json = new ObjectMapper();
   private final SecureRandom random = new SecureRandom();
-  private final X509Certificate jwtCertificate;
+  private final PublicKey jwtKey;
   private final Set<String> validTokens = ConcurrentHashMap.newKeySet();
   private final Set<String> revokedRefreshTokens = ConcurrentHashMap.newKeySet();
   private final AtomicLong logins = new AtomicLong();
 
   OAuthService(SalesforceSandboxSettings settings, String userId, Clock clock) {
+    this(settings, userId, clock, publicKeyOf(loadCertificate(settings.jwtCertificate())));
+  }
+
+  /** With the key that verifies JWT bearer assertions given directly (null = grant refused). */
+  OAuthService(SalesforceSandboxSettings settings, String userId, Clock clock, PublicKey jwtKey) {
     this.settings = settings;
     this.userId = userId;
     this.clock = clock;
-    this.jwtCertificate = loadCertificate(settings.jwtCertificate());
+    this.jwtKey = jwtKey;
+  }
+
+  private static PublicKey publicKeyOf(X509Certificate cert) {
+    return cert == null ? null : cert.getPublicKey();
   }
 
   private static X509Certificate loadCertificate(String path) {
@@ -121,7 +131,7 @@ final class OAuthService {
   }
 
   private void verifyJwt(String assertion, String baseUrl) {
-    if (jwtCertificate == null) {
+    if (jwtKey == null) {
       throw new OAuthError("invalid_grant", "invalid assertion");
     }
     String[] parts = assertion.split("\\.");
@@ -135,7 +145,7 @@ final class OAuthService {
         throw new OAuthError("invalid_grant", "invalid assertion");
       }
       Signature sig = Signature.getInstance("SHA256withRSA");
-      sig.initVerify(jwtCertificate.getPublicKey());
+      sig.initVerify(jwtKey);
       sig.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
       if (!sig.verify(dec.decode(parts[2]))) {
         throw new OAuthError("invalid_grant", "invalid assertion");

@@ -353,6 +353,12 @@ public final class RecordStore {
     if ("Id".equals(key.name())) {
       return find(t, value).map(List::of).orElse(List.of());
     }
+    if (key.unique()) {
+      // unique values are indexed (lower-cased, matching Salesforce's case-insensitive lookup)
+      String id = uniqueMap(t, key).get(value.toLowerCase(Locale.ROOT));
+      Map<String, Object> r = id == null ? null : table(t).get(id);
+      return r == null ? List.of() : List.of(r);
+    }
     List<Map<String, Object>> out = new ArrayList<>();
     for (Map<String, Object> r : table(t).values()) {
       Object v = r.get(key.name());

@@ -208,6 +208,11 @@ public final class SalesforceSandbox implements AutoCloseable {
     return hub.subscriberCounts();
   }
 
+  /** Events the server handed to streaming subscribers, per channel (live and replayed). */
+  public Map<String, Long> streamingDeliveries() {
+    return hub.deliveredCounts();
+  }
+
   public List<Map<String, Object>> records(String objectName) {
     return store.all(objectName);
   }
@@ -220,6 +225,22 @@ public final class SalesforceSandbox implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * Publishes a platform event as if an Apex trigger or flow in the org had fired it (for demos and
+   * for tests that need an event while the REST API is faulted).
+   *
+   * @return the replay id of the event
+   */
+  public long publishPlatformEvent(String eventName, Map<String, Object> fields) {
+    SObjectType t =
+        schema
+            .type(eventName)
+            .filter(SObjectType::isPlatformEvent)
+            .orElseThrow(() -> new IllegalArgumentException("not a platform event: " + eventName));
+    return hub.publishPlatformEvent(
+        t, FieldRules.normalize(t, fields, true, id -> java.util.Optional.empty()), userId);
   }
 
   public List<EventLog.StoredEvent> events() {
@@ -235,6 +256,7 @@ public final class SalesforceSandbox implements AutoCloseable {
     store.clear();
     queries.clear();
     usage.reset();
+    hub.resetCounts();
     faults.clear();
     if (clearEvents) {
       eventLog.clear();

@@ -173,7 +173,20 @@ final class SandboxServlet extends HttpServlet {
           org.eventLog().age(Duration.ofHours(number(body, "hours", 0).longValue()));
           write(resp, 200, Map.of("retained", org.events().size()));
         }
-        case "GET streaming" -> write(resp, 200, Map.of("subscribers", org.streamingSubscribers()));
+        case "POST events/publish" -> {
+          Object fields = body.getOrDefault("fields", Map.of());
+          long replayId =
+              org.publishPlatformEvent(
+                  String.valueOf(body.get("type")), RestApi.objectBody(fields));
+          write(resp, 200, Map.of("replayId", replayId));
+        }
+        case "GET streaming" ->
+            write(
+                resp,
+                200,
+                Map.of(
+                    "subscribers", org.streamingSubscribers(),
+                    "delivered", org.streamingDeliveries()));
         case "POST streaming/drop" ->
             write(resp, 200, Map.of("dropped", org.dropStreamingClients()));
         case "POST tokens/expire" -> write(resp, 200, Map.of("expired", org.expireTokens()));

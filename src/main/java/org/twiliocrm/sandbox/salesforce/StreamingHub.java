@@ -32,7 +32,14 @@ import org.slf4j.LoggerFactory;
 final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.SessionListener {
   private static final Logger LOG = LoggerFactory.getLogger(StreamingHub.class);
   static final String AUTH_INVALID = "401::Authentication invalid";
+
+  /** Platform event CreatedDate as Salesforce renders it: millisecond precision, UTC. */
+  private static final DateTimeFormatter EVENT_DATE =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+          .withZone(java.time.ZoneOffset.UTC);
+
   private static final String AUTH_INVALID_ATTR = "sandbox.authInvalid";
+  private static final String DROPPED_ATTR = "sandbox.dropped";
 
   private final BayeuxServerImpl bayeux;
   private final EventLog log;
@@ -42,6 +49,8 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
   private final Object deliveryLock = new Object();
   private final Map<String, Set<ServerSession>> active = new ConcurrentHashMap<>();
   private final Map<String, Long> pendingReplay = new ConcurrentHashMap<>();
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> delivered =
+      new ConcurrentHashMap<>();
   private final Map<String, String> pendingError = new ConcurrentHashMap<>();
 
   StreamingHub(
@@ -65,14 +74,7 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
         channel,
         replayId -> {
           Map<String, Object> payload = new LinkedHashMap<>();
-          // Salesforce sends milliseconds; camel-salesforce's PlatformEvent parser rejects
-          // nanoseconds
-          // (and then drops the event), so match the real format exactly.
-          payload.put(
-              "CreatedDate",
-              DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
-                  .withZone(java.time.ZoneOffset.UTC)
-                  .format(Instant.now()));
+          payload.put("CreatedDate", EVENT_DATE.format(Instant.now()));
           payload.put("CreatedById", userId);
           payload.putAll(fields);
           return eventData(schemaId(type.name()), payload, replayId);
@@ -157,7 +159,7 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
       for (Map.Entry<String, Set<ServerSession>> sub : active.entrySet()) {
         if (EventLog.channelMatches(sub.getKey(), channel)) {
           for (ServerSession s : sub.getValue()) {
-            s.deliver(null, sub.getKey(), e.data(), Promise.noop());
+            deliver(s, sub.getKey(), e);
           }
         }
       }
@@ -165,7 +167,21 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
     }
   }
 
+  private void deliver(ServerSession session, String channel, EventLog.StoredEvent e) {
+    session.deliver(null, channel, e.data(), Promise.noop());
+    delivered
+        .computeIfAbsent(channel, k -> new java.util.concurrent.atomic.AtomicLong())
+        .incrementAndGet();
+  }
+
   // ---- faults and inspection ----
+
+  /** Events handed to subscribers per channel (live and replayed) since start or reset. */
+  Map<String, Long> deliveredCounts() {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    delivered.forEach((k, v) -> out.put(k, v.get()));
+    return out;
+  }
 
   /** Drops every connected client; each must handshake again (and re-subscribe). */
   int dropClients() {
@@ -174,11 +190,19 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
     for (ServerSession s : sessions) {
       if (!s.isLocalSession()) {
         deactivate(s);
-        bayeux.removeSession(s);
+        s.setAttribute(DROPPED_ATTR, Boolean.TRUE);
+        // Answer the held /meta/connect now; sendMeta turns that answer into "unknown client".
+        flush(s);
         n++;
       }
     }
     return n;
+  }
+
+  private static void flush(ServerSession s) {
+    if (s instanceof org.cometd.server.ServerSessionImpl impl) {
+      impl.flush();
+    }
   }
 
   Map<String, Integer> subscriberCounts() {
@@ -271,10 +295,14 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
   public boolean rcvMeta(ServerSession from, ServerMessage.Mutable message) {
     String channel = message.getChannel();
     usage.count("cometd " + channel);
-    if (Channel.META_CONNECT.equals(channel)
-        && from != null
-        && !oauth.isValidAuthorization(authorization(message))) {
-      from.setAttribute(AUTH_INVALID_ATTR, Boolean.TRUE);
+    if (Channel.META_CONNECT.equals(channel) && from != null) {
+      if (!oauth.isValidAuthorization(authorization(message))) {
+        from.setAttribute(AUTH_INVALID_ATTR, Boolean.TRUE);
+      }
+      if (from.getAttribute(DROPPED_ATTR) != null || from.getAttribute(AUTH_INVALID_ATTR) != null) {
+        // The connect is about to be held; answer it promptly (sendMeta rewrites the answer).
+        bayeux.schedule(() -> flush(from), 50);
+      }
     }
     return true;
   }
@@ -312,16 +340,22 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
           set.remove(to);
         }
       }
-    } else if (Channel.META_CONNECT.equals(channel)
-        && to != null
-        && Boolean.TRUE.equals(to.getAttribute(AUTH_INVALID_ATTR))) {
-      // The token behind this streaming session expired: tell the client as Salesforce does, so
-      // it logs in again and handshakes afresh.
-      reply.setSuccessful(false);
-      reply.put(ServerMessage.ERROR_FIELD, AUTH_INVALID);
-      reply.getAdvice(true).put("reconnect", "none");
-      deactivate(to);
-      bayeux.schedule(() -> bayeux.removeSession(to), 1000);
+    } else if (Channel.META_CONNECT.equals(channel) && to != null && reply.isSuccessful()) {
+      if (Boolean.TRUE.equals(to.getAttribute(DROPPED_ATTR))) {
+        // What Salesforce answers once it forgot a client: handshake again.
+        reply.setSuccessful(false);
+        reply.put(ServerMessage.ERROR_FIELD, "403::Unknown client");
+        reply.getAdvice(true).put("reconnect", "handshake");
+        bayeux.schedule(() -> bayeux.removeSession(to), 100);
+      } else if (Boolean.TRUE.equals(to.getAttribute(AUTH_INVALID_ATTR))) {
+        // The token behind this streaming session expired: camel-salesforce logs in again on
+        // this error, and the advice makes the CometD client handshake afresh with the new token.
+        reply.setSuccessful(false);
+        reply.put(ServerMessage.ERROR_FIELD, AUTH_INVALID);
+        reply.getAdvice(true).put("reconnect", "handshake");
+        deactivate(to);
+        bayeux.schedule(() -> bayeux.removeSession(to), 100);
+      }
     }
     return true;
   }
@@ -345,7 +379,7 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
     synchronized (deliveryLock) {
       if (replayId != -1) {
         for (EventLog.StoredEvent e : log.after(channel, replayId == -2 ? -1 : replayId)) {
-          session.deliver(null, channel, e.data(), Promise.noop());
+          deliver(session, channel, e);
         }
       }
       active.computeIfAbsent(channel, k -> ConcurrentHashMap.newKeySet()).add(session);
@@ -369,9 +403,7 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
     pendingError.keySet().removeIf(k -> k.startsWith(session.getId() + "|"));
   }
 
-  void clear() {
-    synchronized (deliveryLock) {
-      active.clear();
-    }
+  void resetCounts() {
+    delivered.clear();
   }
 }

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +40,10 @@ final class CallbackSender implements AutoCloseable {
   private final Function<String, String> tokenOf;
   private final int timeoutMillis;
 
+  /** Resource SID -> its last queued callback, to keep one resource's callbacks in order. */
+  private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<?>> tails =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   CallbackSender(Supplier<Faults> faults, Function<String, String> tokenOf, int timeoutMillis) {
     this.executor =
         Executors.newFixedThreadPool(
@@ -69,18 +72,15 @@ final class CallbackSender implements AutoCloseable {
       String accountSid, String url, Map<String, List<String>> params, Consumer<Event> history) {
     Faults f = faults.get();
     String status = first(params, "MessageStatus", first(params, "CallStatus", ""));
+    String resource = first(params, "MessageSid", first(params, "CallSid", ""));
     // Out of order, as Twilio does it: an intermediate status is held back so that a later one
     // (often the final delivered) overtakes it.
     boolean intermediate = !SandboxMessage.isFinal(status) && !"completed".equals(status);
     long delay =
         intermediate && Faults.roll(f.outOfOrderCallbackRate()) ? f.outOfOrderDelayMillis() : 0;
     int copies = Faults.roll(f.duplicateCallbackRate()) ? 2 : 1;
-    Executor when =
-        delay > 0
-            ? CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, executor)
-            : executor;
     for (int i = 0; i < copies; i++) {
-      CompletableFuture.runAsync(
+      Supplier<CompletableFuture<?>> attempt =
           () -> {
             if (Faults.roll(faults.get().callbackFailureRate())) {
               history.accept(
@@ -89,17 +89,42 @@ final class CallbackSender implements AutoCloseable {
                       "url",
                       stripFragment(url),
                       "status",
-                      params.get("MessageStatus") != null
-                          ? params.get("MessageStatus").get(0)
-                          : null,
+                      status,
                       "result",
                       "failed (injected fault)"));
-              return;
+              return CompletableFuture.completedFuture(null);
             }
-            post(accountSid, url, params, history, "callback");
-          },
-          when);
+            return post(accountSid, url, params, history, "callback");
+          };
+      if (delay > 0) {
+        CompletableFuture.runAsync(
+            attempt::get,
+            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, executor));
+      } else {
+        inOrder(resource, attempt);
+      }
     }
+  }
+
+  /**
+   * Without injected faults, one resource's callbacks leave one after the other, so a consumer sees
+   * disorder only when a test asks for it.
+   */
+  private void inOrder(String resource, Supplier<CompletableFuture<?>> attempt) {
+    CompletableFuture<?>[] mine = new CompletableFuture<?>[1];
+    tails.compute(
+        resource,
+        (k, prev) -> {
+          CompletableFuture<?> start =
+              prev == null ? CompletableFuture.completedFuture(null) : prev;
+          mine[0] =
+              start
+                  .handle((v, e) -> null)
+                  .thenComposeAsync(v -> attempt.get(), executor)
+                  .handle((v, e) -> null);
+          return mine[0];
+        });
+    mine[0].whenComplete((v, e) -> tails.remove(resource, mine[0]));
   }
 
   /** A plain signed POST (inbound message, TwiML fetch, Gather action). */

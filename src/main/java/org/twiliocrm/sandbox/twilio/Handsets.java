@@ -75,7 +75,7 @@ final class Handsets {
             null,
             null,
             "received");
-    state.messages.put(in.sid, in);
+    state.add(in);
     state.lastInbound.put(SandboxState.bare(from), Instant.now());
 
     String keyword = body == null ? "" : body.trim().toUpperCase(Locale.ROOT);

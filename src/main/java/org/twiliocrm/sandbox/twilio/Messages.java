@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -22,7 +21,6 @@ final class Messages {
   static final Pattern E164 = Pattern.compile("\\+[1-9]\\d{1,14}");
   private static final Pattern SHORT_CODE = Pattern.compile("\\d{3,8}");
   private static final Pattern MG = Pattern.compile("MG[0-9a-fA-F]{32}");
-  private static final Set<String> MAGIC_PREFIX = Set.of("+1500555");
 
   private final TwilioSandboxSettings settings;
   private final SandboxState state;
@@ -126,7 +124,7 @@ final class Messages {
             contentSid,
             sendAt,
             initial);
-    state.messages.put(m.sid, m);
+    state.add(m);
     if (sendAt != null) {
       long delay = Math.max(1, Duration.between(Instant.now(), sendAt).toMillis());
       vertx.setTimer(delay, id -> startSending(m, validity, Instant.now()));
@@ -154,7 +152,7 @@ final class Messages {
             null,
             null,
             "queued");
-    state.messages.put(m.sid, m);
+    state.add(m);
     schedule(m, 0, null);
     return m;
   }
@@ -430,7 +428,7 @@ final class Messages {
       // fall through
     }
     throw ApiError.badRequest(
-        21626, "ValidityPeriod must be an integer 1..36000, got '" + raw + "'.");
+        20001, "ValidityPeriod must be an integer 1..36000, got '" + raw + "'.");
   }
 
   private void later(long millis, Runnable r) {

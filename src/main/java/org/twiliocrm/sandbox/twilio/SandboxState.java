@@ -7,11 +7,37 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /** Everything the sandbox remembers, in memory. {@link #reset()} forgets it all. */
 final class SandboxState {
   final Map<String, SandboxMessage> messages = new ConcurrentHashMap<>();
+
+  /** Message SIDs oldest first, to forget the oldest beyond the configured maximum. */
+  private final java.util.Queue<String> messageOrder =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  private final java.util.concurrent.atomic.AtomicInteger messageCount =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private final int maxMessages;
+  private static final int MAX_INBOX = 1000;
+
+  SandboxState(int maxMessages) {
+    this.maxMessages = maxMessages;
+  }
+
+  /** Stores a message, forgetting the oldest ones beyond {@code sandbox.twilio.max-messages}. */
+  void add(SandboxMessage m) {
+    messages.put(m.sid, m);
+    messageOrder.add(m.sid);
+    if (messageCount.incrementAndGet() > maxMessages) {
+      String oldest = messageOrder.poll();
+      if (oldest != null) {
+        messages.remove(oldest);
+        messageCount.decrementAndGet();
+      }
+    }
+  }
+
   final Map<String, SandboxCall> calls = new ConcurrentHashMap<>();
   final Map<String, SandboxVerification> verifications = new ConcurrentHashMap<>();
 
@@ -28,7 +54,8 @@ final class SandboxState {
   final Map<String, String> smsWebhooks = new ConcurrentHashMap<>();
 
   /** "METHOD path" -> requests received on the Twilio API (not the control API). */
-  final Map<String, AtomicLong> requestCounts = new ConcurrentHashMap<>();
+  final Map<String, java.util.concurrent.atomic.LongAdder> requestCounts =
+      new ConcurrentHashMap<>();
 
   /** Response bodies that did not validate against the OpenAPI response schema. */
   final List<Map<String, Object>> responseViolations =
@@ -48,7 +75,12 @@ final class SandboxState {
     List<Map<String, Object>> inbox =
         inboxes.computeIfAbsent(
             bare(handset), k -> Collections.synchronizedList(new ArrayList<>()));
-    inbox.add(entry);
+    synchronized (inbox) {
+      inbox.add(entry);
+      if (inbox.size() > MAX_INBOX) {
+        inbox.remove(0);
+      }
+    }
   }
 
   List<Map<String, Object>> inbox(String handset) {
@@ -62,11 +94,15 @@ final class SandboxState {
   }
 
   void countRequest(String method, String path) {
-    requestCounts.computeIfAbsent(method + " " + path, k -> new AtomicLong()).incrementAndGet();
+    requestCounts
+        .computeIfAbsent(method + " " + path, k -> new java.util.concurrent.atomic.LongAdder())
+        .increment();
   }
 
   void reset() {
     messages.clear();
+    messageOrder.clear();
+    messageCount.set(0);
     calls.clear();
     verifications.clear();
     optOuts.clear();

@@ -37,7 +37,7 @@ public final class TwilioSandbox implements AutoCloseable {
 
   private final TwilioSandboxSettings settings;
   private final Vertx vertx;
-  private final SandboxState state = new SandboxState();
+  private final SandboxState state;
   private final SenderPacer pacer;
   private final OutcomeRules outcomes;
   private final CallbackSender callbacks;
@@ -59,6 +59,7 @@ public final class TwilioSandbox implements AutoCloseable {
 
   private TwilioSandbox(TwilioSandboxSettings settings) {
     this.settings = settings;
+    this.state = new SandboxState(settings.maxMessages());
     int loops =
         settings.eventLoops() > 0
             ? settings.eventLoops()
@@ -76,7 +77,7 @@ public final class TwilioSandbox implements AutoCloseable {
     this.validateRequests = settings.validateRequests();
     this.validateResponses = settings.validateResponses();
     if (validateRequests || validateResponses) {
-      this.validator = new SpecValidator(settings.openApiDir());
+      this.validator = SpecValidator.forDir(settings.openApiDir());
     }
   }
 
@@ -189,7 +190,7 @@ public final class TwilioSandbox implements AutoCloseable {
   /** Turns validation on or off at run time (the OpenAPI is loaded on first use). */
   synchronized void validation(boolean requests, boolean responses) {
     if ((requests || responses) && validator == null) {
-      validator = new SpecValidator(settings.openApiDir());
+      validator = SpecValidator.forDir(settings.openApiDir());
     }
     validateRequests = requests;
     validateResponses = responses;
@@ -273,6 +274,16 @@ public final class TwilioSandbox implements AutoCloseable {
                 query,
                 req.getHeader("Authorization"));
         if (!problems.isEmpty()) {
+          // A malformed SID in the path names no resource: Twilio answers 404, not 400.
+          // With no query string, a parameter problem can only be a path parameter.
+          if (query.isEmpty()
+              && problems.stream()
+                  .allMatch(
+                      p ->
+                          p.startsWith("validation.request.parameter.")
+                              || p.startsWith("validation.request.path.missing"))) {
+            throw ApiError.notFound(path);
+          }
           throw ApiError.badRequest(20001, "Invalid request: " + String.join("; ", problems));
         }
       }
@@ -282,7 +293,8 @@ public final class TwilioSandbox implements AutoCloseable {
               : routeApi(account, method, path, form, query);
       int status = (Integer) result[0];
       byte[] json = Wire.json(result[1]);
-      if (validateResponses) {
+      if (validateResponses && status < 300) {
+        // Twilio's OpenAPI describes success bodies only.
         List<String> problems = validator.validateResponse(verifyApi, method, path, status, json);
         if (!problems.isEmpty()) {
           Map<String, Object> v = new LinkedHashMap<>();
@@ -310,7 +322,7 @@ public final class TwilioSandbox implements AutoCloseable {
   private String authenticate(HttpServerRequest req, String path, boolean verifyApi) {
     String header = req.getHeader("Authorization");
     if (header == null) {
-      throw new ApiError(401, 20003, "Authenticate");
+      throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
     }
     String account = knownAuth.get(header);
     if (account == null) {
@@ -323,7 +335,7 @@ public final class TwilioSandbox implements AutoCloseable {
       int end = path.indexOf('/', API_PREFIX.length());
       String inPath = path.substring(API_PREFIX.length(), end < 0 ? path.length() : end);
       if (!inPath.equals(account) && !inPath.equals(account + ".json")) {
-        throw new ApiError(401, 20003, "Authenticate");
+        throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
       }
     }
     return account;
@@ -331,7 +343,7 @@ public final class TwilioSandbox implements AutoCloseable {
 
   private String check(String header) {
     if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
-      throw new ApiError(401, 20003, "Authenticate");
+      throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
     }
     String decoded;
     try {
@@ -339,11 +351,11 @@ public final class TwilioSandbox implements AutoCloseable {
           new String(
               Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
-      throw new ApiError(401, 20003, "Authenticate");
+      throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
     }
     int colon = decoded.indexOf(':');
     if (colon < 0) {
-      throw new ApiError(401, 20003, "Authenticate");
+      throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
     }
     String user = decoded.substring(0, colon);
     String secret = decoded.substring(colon + 1);
@@ -355,7 +367,7 @@ public final class TwilioSandbox implements AutoCloseable {
     if (key != null && constantTimeEquals(key.get(0), secret)) {
       return key.get(1);
     }
-    throw new ApiError(401, 20003, "Authenticate");
+    throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
   }
 
   private static boolean constantTimeEquals(String a, String b) {
@@ -458,11 +470,12 @@ public final class TwilioSandbox implements AutoCloseable {
 
   @Override
   public void close() {
-    callbacks.close();
+    // Vert.x first, so no timer hands a callback to a closed executor.
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("Twilio sandbox did not stop cleanly: {}", e.toString());
     }
+    callbacks.close();
   }
 }

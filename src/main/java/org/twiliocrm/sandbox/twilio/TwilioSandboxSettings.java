@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import org.twiliocrm.twilio.Settings;
+import org.twiliocrm.config.Settings;
 
 /**
  * Typed settings of the Twilio sandbox (section {@code sandbox.twilio} of application.properties).
@@ -32,6 +32,8 @@ import org.twiliocrm.twilio.Settings;
  * @param queueSeconds a sender's queue holds this many seconds of its rate; beyond it 21611 / 30001
  * @param outcomeRules recipient pattern -> final status and error code
  * @param maxInFlight concurrent API requests per sandbox before 429 / 20429
+ * @param maxMessages messages kept in memory; beyond it the oldest are forgotten, so long
+ *     benchmarks do not exhaust the heap
  * @param callbackTimeoutMillis timeout of one callback or TwiML fetch
  * @param verifyCodeLength digits in a Verify code
  * @param verifyTtlSeconds how long a verification stays pending
@@ -59,6 +61,7 @@ public record TwilioSandboxSettings(
     int queueSeconds,
     String outcomeRules,
     int maxInFlight,
+    int maxMessages,
     int callbackTimeoutMillis,
     int verifyCodeLength,
     int verifyTtlSeconds,
@@ -79,35 +82,36 @@ public record TwilioSandboxSettings(
 
   public static TwilioSandboxSettings from(Function<String, String> lookup) {
     return new TwilioSandboxSettings(
-        Settings.string(lookup, "sandbox.twilio.host", "127.0.0.1"),
-        Settings.integer(lookup, "sandbox.twilio.port", 8089, 0, 65535),
-        Settings.integer(lookup, "sandbox.twilio.event-loops", 0, 0, 256),
+        new Settings(lookup).string("sandbox.twilio.host", "127.0.0.1"),
+        new Settings(lookup).integer("sandbox.twilio.port", 8089, 0, 65535),
+        new Settings(lookup).integer("sandbox.twilio.event-loops", 0, 0, 256),
         accounts(
-            Settings.string(
-                lookup, "sandbox.twilio.accounts", DEFAULT_ACCOUNT_SID + ":" + DEFAULT_AUTH_TOKEN)),
-        apiKeys(Settings.string(lookup, "sandbox.twilio.api-keys", "")),
-        numbers(Settings.string(lookup, "sandbox.twilio.numbers", "+15005550006")),
-        Settings.string(lookup, "sandbox.twilio.inbound-webhook-url", ""),
-        Settings.bool(lookup, "sandbox.twilio.validation.requests", true),
-        Settings.bool(lookup, "sandbox.twilio.validation.responses", false),
-        Settings.string(lookup, "sandbox.twilio.openapi-dir", ""),
-        Settings.integer(lookup, "sandbox.twilio.lifecycle.step-millis", 200, 0, 600_000),
-        Settings.bool(lookup, "sandbox.twilio.pacing.realistic", false),
-        Settings.decimal(lookup, "sandbox.twilio.pacing.default-mps", 1000, 0.001, 1e6),
-        Settings.decimal(lookup, "sandbox.twilio.pacing.long-code-mps", 1, 0.001, 1e6),
-        Settings.decimal(lookup, "sandbox.twilio.pacing.toll-free-mps", 3, 0.001, 1e6),
-        Settings.decimal(lookup, "sandbox.twilio.pacing.short-code-mps", 100, 0.001, 1e6),
-        Settings.decimal(lookup, "sandbox.twilio.pacing.whatsapp-mps", 80, 0.001, 1e6),
-        Settings.integer(lookup, "sandbox.twilio.pacing.queue-seconds", 36_000, 0, 10_000_000),
+            new Settings(lookup)
+                .string("sandbox.twilio.accounts", DEFAULT_ACCOUNT_SID + ":" + DEFAULT_AUTH_TOKEN)),
+        apiKeys(new Settings(lookup).string("sandbox.twilio.api-keys", "")),
+        numbers(new Settings(lookup).string("sandbox.twilio.numbers", "+15005550006")),
+        new Settings(lookup).string("sandbox.twilio.inbound-webhook-url", ""),
+        new Settings(lookup).bool("sandbox.twilio.validation.requests", true),
+        new Settings(lookup).bool("sandbox.twilio.validation.responses", false),
+        new Settings(lookup).string("sandbox.twilio.openapi-dir", ""),
+        new Settings(lookup).integer("sandbox.twilio.lifecycle.step-millis", 200, 0, 600_000),
+        new Settings(lookup).bool("sandbox.twilio.pacing.realistic", false),
+        new Settings(lookup).decimal("sandbox.twilio.pacing.default-mps", 1000, 0.001, 1e6),
+        new Settings(lookup).decimal("sandbox.twilio.pacing.long-code-mps", 1, 0.001, 1e6),
+        new Settings(lookup).decimal("sandbox.twilio.pacing.toll-free-mps", 3, 0.001, 1e6),
+        new Settings(lookup).decimal("sandbox.twilio.pacing.short-code-mps", 100, 0.001, 1e6),
+        new Settings(lookup).decimal("sandbox.twilio.pacing.whatsapp-mps", 80, 0.001, 1e6),
+        new Settings(lookup).integer("sandbox.twilio.pacing.queue-seconds", 36_000, 0, 10_000_000),
         OutcomeRules.check(
             "sandbox.twilio.outcome-rules",
-            Settings.string(lookup, "sandbox.twilio.outcome-rules", DEFAULT_OUTCOME_RULES)),
-        Settings.integer(lookup, "sandbox.twilio.max-in-flight", 100, 1, 1_000_000),
-        Settings.integer(lookup, "sandbox.twilio.callback.timeout-millis", 5_000, 1, 600_000),
-        Settings.integer(lookup, "sandbox.twilio.verify.code-length", 6, 4, 10),
-        Settings.integer(lookup, "sandbox.twilio.verify.ttl-seconds", 600, 1, 86_400),
-        Settings.integer(lookup, "sandbox.twilio.verify.max-checks", 5, 1, 100),
-        Settings.integer(lookup, "sandbox.twilio.verify.max-sends", 5, 1, 100));
+            new Settings(lookup).string("sandbox.twilio.outcome-rules", DEFAULT_OUTCOME_RULES)),
+        new Settings(lookup).integer("sandbox.twilio.max-in-flight", 100, 1, 1_000_000),
+        new Settings(lookup).integer("sandbox.twilio.max-messages", 200_000, 1, 100_000_000),
+        new Settings(lookup).integer("sandbox.twilio.callback.timeout-millis", 5_000, 1, 600_000),
+        new Settings(lookup).integer("sandbox.twilio.verify.code-length", 6, 4, 10),
+        new Settings(lookup).integer("sandbox.twilio.verify.ttl-seconds", 600, 1, 86_400),
+        new Settings(lookup).integer("sandbox.twilio.verify.max-checks", 5, 1, 100),
+        new Settings(lookup).integer("sandbox.twilio.verify.max-sends", 5, 1, 100));
   }
 
   /** Defaults for tests: port 0, everything else as in application.properties. */
@@ -198,6 +202,7 @@ public record TwilioSandboxSettings(
         queueSeconds,
         outcomeRules,
         maxInFlight,
+        maxMessages,
         callbackTimeoutMillis,
         verifyCodeLength,
         verifyTtlSeconds,

@@ -56,6 +56,11 @@ class FaultsIT {
         .create(client);
   }
 
+  /** Callbacks for one message: a late callback of an earlier test must not count. */
+  private static List<Recorder.Hit> hitsFor(String sid) {
+    return hooks.at("/status").stream().filter(h -> sid.equals(h.param("MessageSid"))).toList();
+  }
+
   private static Exception failure(Runnable r) {
     try {
       r.run();
@@ -129,14 +134,17 @@ class FaultsIT {
 
   @Test
   void concurrencyCapAnswers429With20429AndCreatesNothing() throws Exception {
-    fx.control("PUT", "/sandbox/faults", Map.of("maxInFlight", 2, "latencyMillis", 400));
+    // The latency keeps the first two in flight while the others arrive, even on a busy machine.
+    fx.control("PUT", "/sandbox/faults", Map.of("maxInFlight", 2, "latencyMillis", 2000));
     ExecutorService pool = Executors.newFixedThreadPool(6);
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
     try {
       List<Future<Object>> results = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
         results.add(
             pool.submit(
                 () -> {
+                  go.await();
                   try {
                     return send(fx.client);
                   } catch (ApiException e) {
@@ -144,6 +152,7 @@ class FaultsIT {
                   }
                 }));
       }
+      go.countDown();
       int ok = 0;
       int capped = 0;
       for (Future<Object> f : results) {
@@ -183,7 +192,7 @@ class FaultsIT {
             () ->
                 events(m.getSid()).stream().filter(e -> "callback".equals(e.get("type"))).count()
                     == 3);
-    assertThat(hooks.at("/status")).isEmpty();
+    assertThat(hitsFor(m.getSid())).isEmpty();
     assertThat(events(m.getSid()))
         .filteredOn(e -> "callback".equals(e.get("type")))
         .allMatch(e -> "failed (injected fault)".equals(e.get("result")));
@@ -192,9 +201,9 @@ class FaultsIT {
   @Test
   void duplicateCallbacksArriveTwice() {
     fx.control("PUT", "/sandbox/faults", Map.of("duplicateCallbackRate", 1.0));
-    send(fx.client);
-    await().atMost(Duration.ofSeconds(5)).until(() -> hooks.at("/status").size() >= 6);
-    assertThat(hooks.at("/status"))
+    String sid = send(fx.client).getSid();
+    await().atMost(Duration.ofSeconds(5)).until(() -> hitsFor(sid).size() >= 6);
+    assertThat(hitsFor(sid))
         .filteredOn(h -> "delivered".equals(h.param("MessageStatus")))
         .hasSize(2);
   }
@@ -205,14 +214,13 @@ class FaultsIT {
         "PUT",
         "/sandbox/faults",
         Map.of("outOfOrderCallbackRate", 1.0, "outOfOrderDelayMillis", 400));
-    send(fx.client);
-    await().atMost(Duration.ofSeconds(5)).until(() -> hooks.at("/status").size() == 3);
-    assertThat(hooks.at("/status").get(0).param("MessageStatus")).isEqualTo("delivered");
+    String late = send(fx.client).getSid();
+    await().atMost(Duration.ofSeconds(5)).until(() -> hitsFor(late).size() == 3);
+    assertThat(hitsFor(late).get(0).param("MessageStatus")).isEqualTo("delivered");
     fx.control("DELETE", "/sandbox/faults", null);
-    hooks.hits.clear();
-    send(fx.client);
-    await().atMost(Duration.ofSeconds(5)).until(() -> hooks.at("/status").size() == 3);
-    assertThat(hooks.at("/status"))
+    String inOrder = send(fx.client).getSid();
+    await().atMost(Duration.ofSeconds(5)).until(() -> hitsFor(inOrder).size() == 3);
+    assertThat(hitsFor(inOrder))
         .extracting(h -> h.param("MessageStatus"))
         .containsExactly("sending", "sent", "delivered");
   }

@@ -55,6 +55,15 @@ final class Recorder implements AutoCloseable {
     return "http://127.0.0.1:" + server.getAddress().getPort() + path;
   }
 
+  /**
+   * Status callbacks of one message or call, so a late callback of an earlier test never counts.
+   */
+  List<Hit> about(String path, String sid) {
+    return at(path).stream()
+        .filter(h -> sid.equals(h.param("MessageSid")) || sid.equals(h.param("CallSid")))
+        .toList();
+  }
+
   List<Hit> at(String path) {
     return hits.stream().filter(h -> h.path.equals(path)).toList();
   }

@@ -1,0 +1,122 @@
+package org.twiliocrm.app;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.twiliocrm.config.ConfigException;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
+import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
+import org.twiliocrm.sandbox.twilio.TwilioSandbox;
+import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
+
+/**
+ * Sandbox mode: the local Twilio and Salesforce emulators start in this JVM, and the connector's
+ * production clients are pointed at them by configuration alone (a base URL and the emulators'
+ * credentials), so the same code paths run as in live mode.
+ */
+final class Sandboxes implements AutoCloseable {
+  private final TwilioSandbox twilio;
+  private final SalesforceSandbox salesforce;
+  private final Map<String, String> derived = new LinkedHashMap<>();
+  private final List<String> bannerLines = new ArrayList<>();
+
+  private Sandboxes(TwilioSandbox twilio, SalesforceSandbox salesforce) {
+    this.twilio = twilio;
+    this.salesforce = salesforce;
+  }
+
+  static Sandboxes start(Function<String, String> lookup, ConnectorConfig cfg) {
+    String inbound = cfg.http().publicUrl() + "/webhooks/twilio/inbound";
+    Function<String, String> twilioLookup =
+        k -> {
+          String v = lookup.apply(k);
+          return "sandbox.twilio.inbound-webhook-url".equals(k) && (v == null || v.isBlank())
+              ? inbound
+              : v;
+        };
+    TwilioSandboxSettings ts = settings(() -> TwilioSandboxSettings.from(twilioLookup));
+    SalesforceSandboxSettings ss = settings(() -> SalesforceSandboxSettings.from(lookup));
+    TwilioSandbox twilio = TwilioSandbox.start(ts);
+    SalesforceSandbox salesforce;
+    try {
+      salesforce = SalesforceSandbox.start(ss);
+    } catch (RuntimeException e) {
+      twilio.close();
+      throw e;
+    }
+    Sandboxes s = new Sandboxes(twilio, salesforce);
+    s.derive(ss);
+    return s;
+  }
+
+  private static <T> T settings(java.util.function.Supplier<T> read) {
+    try {
+      return read.get();
+    } catch (IllegalArgumentException e) {
+      String msg = e.getMessage() == null ? "invalid" : e.getMessage();
+      int colon = msg.indexOf(':');
+      throw colon > 0
+          ? new ConfigException(msg.substring(0, colon), msg.substring(colon + 1).trim())
+          : new ConfigException("sandbox", msg);
+    }
+  }
+
+  private void derive(SalesforceSandboxSettings ss) {
+    // The production Twilio client, pointed at the emulator.
+    derived.put("twilio.base-url", twilio.baseUrl());
+    derived.put("twilio.account-sid", twilio.accountSid());
+    derived.put("twilio.auth-token", twilio.authToken(twilio.accountSid()));
+    // camel-salesforce, pointed at the emulator with its seeded connected app and user.
+    derived.put("camel.component.salesforce.loginUrl", salesforce.baseUrl());
+    derived.put("camel.component.salesforce.authenticationType", "USERNAME_PASSWORD");
+    derived.put("camel.component.salesforce.clientId", ss.clientId());
+    derived.put("camel.component.salesforce.clientSecret", ss.clientSecret());
+    derived.put("camel.component.salesforce.userName", ss.username());
+    derived.put("camel.component.salesforce.password", ss.password() + ss.securityToken());
+    derived.putAll(LiveClients.salesforceCommon());
+
+    bannerLines.add(
+        "Twilio sandbox      "
+            + twilio.baseUrl()
+            + "   account "
+            + twilio.accountSid()
+            + "   control API "
+            + twilio.baseUrl()
+            + "/sandbox");
+    bannerLines.add(
+        "Salesforce sandbox  "
+            + salesforce.baseUrl()
+            + "   control API "
+            + salesforce.baseUrl()
+            + "/sandbox");
+  }
+
+  /** Properties that point the production clients at the emulators; they win over the file. */
+  Map<String, String> derivedProperties() {
+    return derived;
+  }
+
+  List<String> bannerLines() {
+    return bannerLines;
+  }
+
+  TwilioSandbox twilio() {
+    return twilio;
+  }
+
+  SalesforceSandbox salesforce() {
+    return salesforce;
+  }
+
+  @Override
+  public void close() {
+    try {
+      salesforce.close();
+    } finally {
+      twilio.close();
+    }
+  }
+}

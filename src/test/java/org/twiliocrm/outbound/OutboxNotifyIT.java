@@ -1,0 +1,100 @@
+package org.twiliocrm.outbound;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.twiliocrm.config.ConnectorConfig;
+
+/**
+ * LISTEN/NOTIFY wakes the claimer on PostgreSQL: with a 30 s poll interval a row is still sent
+ * within a second of its commit, and without LISTEN it waits for the poll.
+ */
+class OutboxNotifyIT {
+  static final String SCHEMA = TestDatabases.unique("outbox_notify_it");
+  static SandboxControl sandbox;
+  static ConnectorConfig.Db db;
+
+  @BeforeAll
+  static void start() {
+    sandbox = new SandboxControl(Map.of("sandbox.twilio.validation.requests", "false"));
+    db = TestDatabases.postgres(SCHEMA);
+  }
+
+  @AfterAll
+  static void stop() {
+    sandbox.close();
+    TestDatabases.dropPostgres(SCHEMA);
+  }
+
+  @Test
+  void aNotifyWakesTheClaimerWithinMilliseconds() throws Exception {
+    try (OutboxNode node = node("true")) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> node.runtime.listener().isListening());
+      Rows rows = new Rows(node.db.dataSource());
+      // Let the first (start-up) poll pass, so only a wake-up can explain a fast send.
+      awaitIdle(node);
+      long start = System.nanoTime();
+      long id =
+          rows.insert(
+              "n1",
+              "channel",
+              "sms",
+              "recipient",
+              "+14155550901",
+              "sender",
+              "+15005550006",
+              "body",
+              "wake");
+      await()
+          .atMost(Duration.ofSeconds(3))
+          .pollInterval(Duration.ofMillis(10))
+          .until(() -> "SENT".equals(rows.status(id)));
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertThat(ms).isLessThan(3_000);
+    }
+  }
+
+  @Test
+  void withoutListenTheRowWaitsForThePoll() throws Exception {
+    try (OutboxNode node = node("false")) {
+      assertThat(node.runtime.listener()).isNull();
+      Rows rows = new Rows(node.db.dataSource());
+      awaitIdle(node);
+      long id =
+          rows.insert(
+              "n2",
+              "channel",
+              "sms",
+              "recipient",
+              "+14155550902",
+              "sender",
+              "+15005550006",
+              "body",
+              "no wake");
+      await()
+          .during(Duration.ofSeconds(3))
+          .atMost(Duration.ofSeconds(4))
+          .until(() -> "PENDING".equals(rows.status(id)));
+    }
+  }
+
+  /** Waits until the node's first claim (at start-up) has come back empty and it is waiting. */
+  private static void awaitIdle(OutboxNode node) {
+    await()
+        .pollDelay(Duration.ofMillis(700))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> node.recorder().pending() == 0);
+  }
+
+  private static OutboxNode node(String listen) throws Exception {
+    return OutboxNode.start(
+        db,
+        sandbox.baseUrl(),
+        Map.of("outbox.poll-interval", "30s", "outbox.listen", listen, "outbox.instance-id", "n"));
+  }
+}

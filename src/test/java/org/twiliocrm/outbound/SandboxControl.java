@@ -1,0 +1,86 @@
+package org.twiliocrm.outbound;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import org.twiliocrm.sandbox.twilio.TwilioSandbox;
+import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
+
+/** A Twilio sandbox on a free port and its control API (/sandbox/...), for outbox tests. */
+final class SandboxControl implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+  final TwilioSandbox sandbox;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  SandboxControl(Map<String, String> overrides) {
+    Map<String, String> s = new java.util.HashMap<>();
+    s.put("sandbox.twilio.port", "0");
+    s.put("sandbox.twilio.event-loops", "2");
+    s.put("sandbox.twilio.lifecycle.step-millis", "20");
+    s.putAll(overrides);
+    sandbox = TwilioSandbox.start(TwilioSandboxSettings.from(s::get));
+  }
+
+  String baseUrl() {
+    return sandbox.baseUrl();
+  }
+
+  Object call(String method, String path, Object body) {
+    try {
+      HttpRequest.BodyPublisher pub =
+          body == null
+              ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body));
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(baseUrl() + path))
+                  .method(method, pub)
+                  .header("Content-Type", "application/json")
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() >= 400) {
+        throw new IllegalStateException(r.statusCode() + " " + r.body());
+      }
+      return JSON.readValue(r.body(), Object.class);
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  void faults(Map<String, Object> f) {
+    call("PUT", "/sandbox/faults", f);
+  }
+
+  void clearFaults() {
+    call("DELETE", "/sandbox/faults", null);
+  }
+
+  /** Messages the sandbox holds, optionally only those to one recipient. */
+  @SuppressWarnings("unchecked")
+  List<Map<String, Object>> messagesTo(String to) {
+    Object r = call("GET", "/sandbox/messages", null);
+    List<Map<String, Object>> all =
+        r instanceof List<?> l
+            ? (List<Map<String, Object>>) l
+            : (List<Map<String, Object>>) ((Map<String, Object>) r).get("messages");
+    return to == null ? all : all.stream().filter(m -> to.equals(m.get("to"))).toList();
+  }
+
+  /** POSTs to the Messages endpoint seen so far. */
+  long messagePosts() {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> counts = (Map<String, Object>) call("GET", "/sandbox/requests", null);
+    Object v = counts.get("POST /2010-04-01/Accounts/" + OutboxNode.ACCOUNT + "/Messages.json");
+    return v == null ? 0 : ((Number) v).longValue();
+  }
+
+  @Override
+  public void close() {
+    sandbox.close();
+  }
+}

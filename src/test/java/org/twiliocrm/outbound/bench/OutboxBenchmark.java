@@ -1,0 +1,379 @@
+package org.twiliocrm.outbound.bench;
+
+import com.sun.net.httpserver.HttpServer;
+import com.twilio.http.NetworkHttpClient;
+import com.twilio.http.Request;
+import com.twilio.http.Response;
+import com.twilio.http.TwilioRestClient;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.twilio.TwilioComponent;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.hc.client5.http.HttpRoute;
+import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.HttpHost;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.db.Database;
+import org.twiliocrm.outbound.OutboxNode;
+import org.twiliocrm.sandbox.twilio.TwilioSandbox;
+import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
+
+/**
+ * Outbox benchmark (not a test). PostgreSQL on 127.0.0.1:5432 (db test, a fresh schema per run),
+ * the Twilio sandbox in-process with request validation off. Prints:
+ *
+ * <ul>
+ *   <li>(a) sends/s over N rows with status callbacks off and on;
+ *   <li>(b) sends/s with 150 ms sandbox latency and the 100-request concurrency cap;
+ *   <li>(c) insert-to-Twilio-request latency p50/p99 at 100 inserts/s (NOTIFY wake-up);
+ *   <li>the textbook baseline in the same run: a camel-sql poller feeding camel-twilio one message
+ *       at a time.
+ * </ul>
+ *
+ * Run: {@code java -cp target/classes:target/test-classes:$(cat target/cp.txt)
+ * org.twiliocrm.outbound.bench.OutboxBenchmark [rows]}
+ */
+public final class OutboxBenchmark {
+  static final String ACCOUNT = OutboxNode.ACCOUNT;
+  static final String TOKEN = OutboxNode.TOKEN;
+  static final String FROM = "+15005550006";
+
+  /** Insert times (nanoTime after commit) by body text, for (c). */
+  static final Map<String, Long> INSERTED = new ConcurrentHashMap<>();
+
+  static final List<Long> LATENCIES = Collections.synchronizedList(new ArrayList<>());
+
+  public static void main(String[] args) throws Exception {
+    int rows = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+    String schema = "outbox_bench_" + Long.toHexString(System.nanoTime());
+    ConnectorConfig.Db db = postgres(schema);
+    HttpServer callbacks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    AtomicLong callbackCount = new AtomicLong();
+    callbacks.createContext(
+        "/status",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          callbackCount.incrementAndGet();
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    callbacks.setExecutor(Executors.newFixedThreadPool(8));
+    callbacks.start();
+    String callbackUrl = "http://127.0.0.1:" + callbacks.getAddress().getPort() + "/status";
+    Map<String, String> sb =
+        Map.of(
+            "sandbox.twilio.port", "0",
+            "sandbox.twilio.validation.requests", "false",
+            "sandbox.twilio.max-in-flight", "100",
+            "sandbox.twilio.lifecycle.step-millis", "50");
+    System.out.printf(
+        "machine: %d cores, load average %.1f at start%n",
+        Runtime.getRuntime().availableProcessors(),
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    try (TwilioSandbox sandbox = TwilioSandbox.start(TwilioSandboxSettings.from(sb::get))) {
+      Map<String, String> base = new HashMap<>();
+      base.put("outbox.instance-id", "bench");
+      base.put("outbox.poll-interval", "500ms");
+
+      // JIT warm-up of the outbox and the sandbox (not reported).
+      run(db, sandbox, base, Math.min(rows, 3_000), "warm-up");
+
+      // (a) 0 ms latency, callbacks off / on.
+      double off = run(db, sandbox, base, rows, "a-off");
+      Map<String, String> withCallbacks = new HashMap<>(base);
+      withCallbacks.put("outbox.status-callback-url", callbackUrl);
+      double on = run(db, sandbox, withCallbacks, rows, "a-on");
+      double baselineA = baseline(db, sandbox, rows, Duration.ofSeconds(20), "base-a");
+      System.out.printf(
+          "(a) outbox, no added latency, %d rows: %.0f sends/s callbacks off, %.0f sends/s"
+              + " callbacks on (%d callbacks received); baseline camel-sql -> camel-twilio: %.0f"
+              + " sends/s; ratio %.1fx%n",
+          rows, off, on, callbackCount.get(), baselineA, off / baselineA);
+
+      // (b) 150 ms latency, 100 concurrent requests at most.
+      faults(sandbox, "{\"latencyMillis\":150,\"maxInFlight\":100}");
+      int rowsB = Math.min(rows, 6_000);
+      double b = run(db, sandbox, base, rowsB, "b");
+      double baselineB = baseline(db, sandbox, rowsB, Duration.ofSeconds(15), "base-b");
+      System.out.printf(
+          "(b) outbox, 150 ms latency + cap 100, %d rows: %.0f sends/s; baseline: %.1f sends/s;"
+              + " ratio %.0fx%n",
+          rowsB, b, baselineB, b / baselineB);
+      faults(sandbox, "{\"latencyMillis\":0}");
+
+      // (c) insert -> Twilio request latency at 100 inserts/s.
+      latency(db, sandbox, base);
+    } finally {
+      callbacks.stop(0);
+      dropPostgres(schema);
+    }
+    System.exit(0);
+  }
+
+  /** Inserts n rows, starts a node, measures until every row is final. */
+  static double run(
+      ConnectorConfig.Db db, TwilioSandbox sandbox, Map<String, String> props, int n, String tag)
+      throws Exception {
+    try (Database d = Database.open(db)) {
+      exec(d, "DELETE FROM outbox_attempt");
+      exec(d, "DELETE FROM outbox_message");
+      insert(d, tag, n);
+    }
+    TwilioRestClient client = client(sandbox, false);
+    long t0 = System.nanoTime();
+    try (OutboxNode node = OutboxNode.start(db, client, null, props)) {
+      long done;
+      do {
+        Thread.sleep(50);
+        done = count(node.db, "status IN ('SENT','FAILED','BLOCKED')");
+      } while (done < n && System.nanoTime() - t0 < 600_000_000_000L);
+      double secs = (System.nanoTime() - t0) / 1e9;
+      long sent = count(node.db, "status = 'SENT'");
+      System.out.printf("   [%s] %d of %d rows SENT in %.2f s%n", tag, sent, n, secs);
+      return sent / secs;
+    }
+  }
+
+  /** The textbook route: camel-sql polls, camel-twilio sends one message at a time. */
+  static double baseline(
+      ConnectorConfig.Db db, TwilioSandbox sandbox, int n, Duration budget, String tag)
+      throws Exception {
+    try (Database d = Database.open(db)) {
+      exec(d, "DELETE FROM outbox_attempt");
+      exec(d, "DELETE FROM outbox_message");
+      insert(d, tag, n);
+      DefaultCamelContext ctx = new DefaultCamelContext();
+      ctx.getRegistry().bind("ds", d.dataSource());
+      TwilioComponent twilio = new TwilioComponent(ctx);
+      twilio.setRestClient(client(sandbox, false));
+      twilio.setAccountSid(ACCOUNT);
+      ctx.addComponent("twilio", twilio);
+      ctx.addRoutes(
+          new RouteBuilder() {
+            @Override
+            public void configure() {
+              from("sql:SELECT id, recipient, sender, body FROM outbox_message"
+                      + " WHERE status = 'PENDING' ORDER BY id?dataSource=#ds&delay=500"
+                      + "&maxMessagesPerPoll=500"
+                      + "&onConsume=UPDATE outbox_message SET status = 'SENT' WHERE id = :#id")
+                  .routeId("baseline")
+                  .setHeader("CamelTwilio.to")
+                  .exchange(
+                      e ->
+                          new com.twilio.type.PhoneNumber(
+                              e.getMessage().getBody(Map.class).get("recipient").toString()))
+                  .setHeader("CamelTwilio.from")
+                  .exchange(
+                      e ->
+                          new com.twilio.type.PhoneNumber(
+                              e.getMessage().getBody(Map.class).get("sender").toString()))
+                  .setHeader("CamelTwilio.body")
+                  .exchange(e -> e.getMessage().getBody(Map.class).get("body").toString())
+                  .to("twilio:message/creator");
+            }
+          });
+      long t0 = System.nanoTime();
+      ctx.start();
+      long done;
+      do {
+        Thread.sleep(100);
+        done = count(d, "status = 'SENT'");
+      } while (done < n && System.nanoTime() - t0 < budget.toNanos());
+      double secs = (System.nanoTime() - t0) / 1e9;
+      ctx.stop();
+      System.out.printf("   [%s] %d of %d rows sent in %.2f s%n", tag, done, n, secs);
+      return done / secs;
+    }
+  }
+
+  /** 100 inserts/s for 10 s; latency from commit to the HTTP request leaving for Twilio. */
+  static void latency(ConnectorConfig.Db db, TwilioSandbox sandbox, Map<String, String> props)
+      throws Exception {
+    try (Database d = Database.open(db)) {
+      exec(d, "DELETE FROM outbox_attempt");
+      exec(d, "DELETE FROM outbox_message");
+    }
+    Map<String, String> p = new HashMap<>(props);
+    p.put("outbox.poll-interval", "10s"); // only NOTIFY can make it fast
+    LATENCIES.clear();
+    try (OutboxNode node = OutboxNode.start(db, client(sandbox, true), null, p)) {
+      while (!node.runtime.listener().isListening()) {
+        Thread.sleep(10);
+      }
+      Thread.sleep(500);
+      int n = 1000;
+      long start = System.nanoTime();
+      try (Connection c = node.db.dataSource().getConnection();
+          PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO outbox_message (idempotency_key, channel, recipient, sender, body)"
+                      + " VALUES (?, 'sms', '+14155550177', ?, ?)")) {
+        for (int i = 0; i < n; i++) {
+          long due = start + i * 10_000_000L;
+          long wait = due - System.nanoTime();
+          if (wait > 0) {
+            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+          }
+          String body = "lat-" + i;
+          ps.setString(1, body);
+          ps.setString(2, FROM);
+          ps.setString(3, body);
+          ps.executeUpdate(); // autocommit: the commit fires the NOTIFY
+          INSERTED.put(body, System.nanoTime());
+        }
+      }
+      long t0 = System.nanoTime();
+      while (LATENCIES.size() < n && System.nanoTime() - t0 < 30_000_000_000L) {
+        Thread.sleep(50);
+      }
+      List<Long> l = new ArrayList<>(LATENCIES);
+      Collections.sort(l);
+      double rate = n / ((System.nanoTime() - start) / 1e9);
+      System.out.printf(
+          "(c) insert -> Twilio request at 100 inserts/s (%d rows, NOTIFY wake-up, poll 10 s):"
+              + " p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d measured)%n",
+          n,
+          pct(l, 50) / 1e6,
+          pct(l, 99) / 1e6,
+          l.isEmpty() ? 0 : l.get(l.size() - 1) / 1e6,
+          l.size());
+    }
+  }
+
+  static double pct(List<Long> sorted, int p) {
+    if (sorted.isEmpty()) {
+      return 0;
+    }
+    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+  }
+
+  /** A retry-free client to the sandbox; with {@code timing}, records (c)'s latencies. */
+  static TwilioRestClient client(TwilioSandbox sandbox, boolean timing) {
+    HttpRoute route = new HttpRoute(new HttpHost("http", "127.0.0.1", sandbox.port()));
+    HttpClientBuilder b =
+        HttpClientBuilder.create()
+            .setConnectionManager(
+                PoolingHttpClientConnectionManagerBuilder.create()
+                    .setMaxConnTotal(300)
+                    .setMaxConnPerRoute(300)
+                    .build())
+            .disableAutomaticRetries()
+            .setRoutePlanner((host, ctx) -> route);
+    NetworkHttpClient http =
+        new NetworkHttpClient(b) {
+          @Override
+          public Response makeRequest(Request request) {
+            if (timing) {
+              List<String> body = request.getPostParams().get("Body");
+              Long at = body == null ? null : INSERTED.get(body.get(0));
+              if (at != null) {
+                LATENCIES.add(System.nanoTime() - at);
+              }
+            }
+            return super.makeRequest(request);
+          }
+
+          @Override
+          protected boolean shouldRetry(Response response, int[] retryCodes) {
+            return false;
+          }
+        };
+    return new TwilioRestClient.Builder(ACCOUNT, TOKEN)
+        .accountSid(ACCOUNT)
+        .httpClient(http)
+        .build();
+  }
+
+  static void insert(Database d, String tag, int n) throws Exception {
+    try (Connection c = d.dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO outbox_message (idempotency_key, channel, recipient, sender, body)"
+                  + " VALUES (?, 'sms', ?, ?, ?)")) {
+        for (int i = 0; i < n; i++) {
+          ps.setString(1, tag + "-" + i);
+          ps.setString(2, "+1415555" + String.format("%04d", i % 10_000));
+          ps.setString(3, FROM);
+          ps.setString(4, "Reminder " + i);
+          ps.addBatch();
+          if (i % 1000 == 999) {
+            ps.executeBatch();
+          }
+        }
+        ps.executeBatch();
+      }
+      c.commit();
+    }
+  }
+
+  static long count(Database d, String where) throws Exception {
+    try (Connection c = d.dataSource().getConnection();
+        Statement s = c.createStatement();
+        var rs = s.executeQuery("SELECT COUNT(*) FROM outbox_message WHERE " + where)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  static void exec(Database d, String sql) throws Exception {
+    try (Connection c = d.dataSource().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  static ConnectorConfig.Db postgres(String schema) throws Exception {
+    try (Connection c =
+            java.sql.DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA " + schema);
+    }
+    return new ConnectorConfig.Db(
+        "jdbc:postgresql://127.0.0.1:5432/test?currentSchema=" + schema,
+        "postgres",
+        "",
+        30,
+        Duration.ofSeconds(5));
+  }
+
+  static void dropPostgres(String schema) throws Exception {
+    try (Connection c =
+            java.sql.DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
+        Statement s = c.createStatement()) {
+      s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    }
+  }
+
+  /** PUT /sandbox/faults on the sandbox's control API. */
+  static void faults(TwilioSandbox sandbox, String json) throws Exception {
+    java.net.http.HttpResponse<String> r =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        URI.create(sandbox.baseUrl() + "/sandbox/faults"))
+                    .header("Content-Type", "application/json")
+                    .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(json))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("faults: " + r.statusCode() + " " + r.body());
+    }
+  }
+}

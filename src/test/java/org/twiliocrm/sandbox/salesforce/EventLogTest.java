@@ -1,0 +1,107 @@
+package org.twiliocrm.sandbox.salesforce;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EventLogTest {
+  @TempDir Path dir;
+
+  private static final class MutableClock extends Clock {
+    Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  @Test
+  void replayIdsIncreaseAndSurviveReopen() {
+    MutableClock clock = new MutableClock();
+    EventLog log = new EventLog(dir, clock, Duration.ofHours(72));
+    log.open();
+    long a = log.append("/event/A__e", id -> Map.of("n", 1)).replayId();
+    long b = log.append("/event/B__e", id -> Map.of("n", 2)).replayId();
+    long c = log.append("/event/A__e", id -> Map.of("n", 3)).replayId();
+    assertThat(a).isLessThan(b).isLessThan(c);
+    log.close();
+
+    EventLog reopened = new EventLog(dir, clock, Duration.ofHours(72));
+    reopened.open();
+    assertThat(reopened.after("/event/A__e", a))
+        .extracting(EventLog.StoredEvent::replayId)
+        .containsExactly(c);
+    assertThat(reopened.after("/event/A__e", -1)).hasSize(2);
+    assertThat(reopened.append("/event/A__e", id -> Map.of()).replayId()).isGreaterThan(c);
+    reopened.close();
+  }
+
+  @Test
+  void retentionMakesOldReplayIdsInvalid() {
+    MutableClock clock = new MutableClock();
+    EventLog log = new EventLog(dir, clock, Duration.ofHours(72));
+    log.open();
+    long first = log.append("/event/A__e", id -> Map.of()).replayId();
+    clock.now = clock.now.plus(Duration.ofHours(71));
+    long second = log.append("/event/A__e", id -> Map.of()).replayId();
+    assertThat(log.isValidReplayId(first - 1)).isTrue();
+    clock.now = clock.now.plus(Duration.ofHours(2)); // first is now 73 h old
+    assertThat(log.isValidReplayId(first - 1)).isFalse();
+    assertThat(log.isValidReplayId(first)).isTrue(); // nothing after it was lost
+    assertThat(log.isValidReplayId(second + 100)).isFalse(); // never issued
+    assertThat(log.isValidReplayId(-1)).isTrue();
+    assertThat(log.isValidReplayId(-2)).isTrue();
+    assertThat(log.isValidReplayId(-3)).isFalse();
+    assertThat(log.after("/event/A__e", -1))
+        .extracting(EventLog.StoredEvent::replayId)
+        .containsExactly(second);
+    log.close();
+
+    EventLog reopened = new EventLog(dir, clock, Duration.ofHours(72));
+    reopened.open();
+    assertThat(reopened.isValidReplayId(first - 1)).isFalse();
+    reopened.close();
+  }
+
+  @Test
+  void aTornLastLineDoesNotStopTheOrg() throws Exception {
+    MutableClock clock = new MutableClock();
+    EventLog log = new EventLog(dir, clock, Duration.ofHours(72));
+    log.open();
+    log.append("/event/A__e", id -> Map.of());
+    log.close();
+    Files.writeString(
+        dir.resolve("events.jsonl"), "{\"replayId\":", java.nio.file.StandardOpenOption.APPEND);
+    EventLog reopened = new EventLog(dir, clock, Duration.ofHours(72));
+    reopened.open();
+    assertThat(reopened.all()).hasSize(1);
+    reopened.close();
+  }
+
+  @Test
+  void changeEventsChannelCarriesEveryObject() {
+    assertThat(EventLog.channelMatches("/data/ChangeEvents", "/data/ContactChangeEvent")).isTrue();
+    assertThat(EventLog.channelMatches("/data/ChangeEvents", "/event/A__e")).isFalse();
+    assertThat(EventLog.channelMatches("/data/LeadChangeEvent", "/data/ContactChangeEvent"))
+        .isFalse();
+  }
+}

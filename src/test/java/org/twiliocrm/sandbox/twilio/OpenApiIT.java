@@ -1,0 +1,159 @@
+package org.twiliocrm.sandbox.twilio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.twilio.rest.api.v2010.account.Call;
+import com.twilio.rest.api.v2010.account.Message;
+import com.twilio.rest.verify.v2.service.Verification;
+import com.twilio.rest.verify.v2.service.VerificationCheck;
+import com.twilio.type.PhoneNumber;
+import com.twilio.type.Twiml;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.ZonedDateTime;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every operation the sandbox serves, with request and response validation on: no response may
+ * break Twilio's OpenAPI schema, and bad requests are refused like Twilio refuses them.
+ */
+class OpenApiIT {
+  static final String SERVICE = "VA" + "3".repeat(32);
+  static final String MG = "MG" + "3".repeat(32);
+  static SandboxFixture fx;
+
+  @BeforeAll
+  static void start() {
+    fx =
+        new SandboxFixture(
+            Map.of(
+                "sandbox.twilio.validation.requests",
+                "true",
+                "sandbox.twilio.validation.responses",
+                "true"));
+  }
+
+  @AfterAll
+  static void stop() {
+    fx.close();
+  }
+
+  @Test
+  void everyOperationsResponseValidatesAgainstTheResponseSchema() {
+    Message m =
+        Message.creator(
+                new PhoneNumber("+14155550700"), new PhoneNumber(SandboxFixture.NUMBER), "hi")
+            .setStatusCallback(URI.create("http://127.0.0.1:9/none"))
+            .create(fx.client);
+    Message.creator(
+            new PhoneNumber("+14155550700"),
+            new PhoneNumber(SandboxFixture.NUMBER),
+            List.of(URI.create("https://example.com/a.jpg")))
+        .create(fx.client);
+    Message.fetcher(m.getSid()).fetch(fx.client);
+    Message.reader()
+        .setTo(new PhoneNumber("+14155550700"))
+        .limit(5)
+        .read(fx.client)
+        .forEach(x -> {});
+    Message scheduled =
+        Message.creator(new PhoneNumber("+14155550701"), MG, "later")
+            .setSendAt(ZonedDateTime.now().plusHours(1))
+            .setScheduleType(Message.ScheduleType.FIXED)
+            .create(fx.client);
+    Message.updater(scheduled.getSid()).setStatus(Message.UpdateStatus.CANCELED).update(fx.client);
+
+    Call c =
+        Call.creator(
+                new PhoneNumber("+14155550702"),
+                new PhoneNumber(SandboxFixture.NUMBER),
+                new Twiml("<Response><Pause length=\"5\"/></Response>"))
+            .create(fx.client);
+    Call.fetcher(c.getSid()).fetch(fx.client);
+    Call.updater(c.getSid()).setStatus(Call.UpdateStatus.COMPLETED).update(fx.client);
+
+    Verification v = Verification.creator(SERVICE, "+14155550703", "sms").create(fx.client);
+    Verification.fetcher(SERVICE, v.getSid()).fetch(fx.client);
+    VerificationCheck.creator(SERVICE).setTo("+14155550703").setCode("not-it").create(fx.client);
+    String code =
+        (String) fx.controlList("/sandbox/handsets/+14155550703/inbox").get(0).get("code");
+    VerificationCheck.creator(SERVICE)
+        .setVerificationSid(v.getSid())
+        .setCode(code)
+        .create(fx.client);
+    Verification v2 = Verification.creator(SERVICE, "+14155550704", "call").create(fx.client);
+    Verification.updater(SERVICE, v2.getSid(), Verification.Status.CANCELED).update(fx.client);
+
+    Map<String, Object> validation = fx.controlMap("GET", "/sandbox/validation", null);
+    assertThat(validation.get("responses")).isEqualTo(true);
+    assertThat((List<?>) validation.get("responseViolations")).isEmpty();
+    // 13 operations ran; make sure they all reached the sandbox as Twilio API requests.
+    Map<String, Object> counts = fx.controlMap("GET", "/sandbox/requests", null);
+    assertThat(counts.keySet())
+        .anyMatch(k -> k.startsWith("POST /v2/Services/" + SERVICE + "/VerificationCheck"));
+    assertThat(counts.keySet())
+        .anyMatch(
+            k -> k.startsWith("GET /2010-04-01/Accounts/" + SandboxFixture.ACCOUNT + "/Calls/"));
+  }
+
+  private static HttpResponse<String> rawPost(String form) throws Exception {
+    String auth =
+        Base64.getEncoder()
+            .encodeToString(
+                (SandboxFixture.ACCOUNT + ":" + SandboxFixture.TOKEN)
+                    .getBytes(StandardCharsets.UTF_8));
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        fx.sandbox.baseUrl()
+                            + "/2010-04-01/Accounts/"
+                            + SandboxFixture.ACCOUNT
+                            + "/Messages.json"))
+                .header("Authorization", "Basic " + auth)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void curlStyleRequestsAreCheckedLikeTwilioDoes() throws Exception {
+    // As in Twilio's docs with curl --data-urlencode: accepted, '+' and a raw '=' intact.
+    HttpResponse<String> ok = rawPost("To=%2B14155550705&From=%2B15005550006&Body=a=b");
+    assertThat(ok.statusCode()).isEqualTo(201);
+    assertThat(ok.body()).contains("\"body\":\"a=b\"").contains("\"to\":\"+14155550705\"");
+
+    HttpResponse<String> unknown =
+        rawPost("To=%2B14155550705&From=%2B15005550006&Body=x&NoSuchParam=1");
+    assertThat(unknown.statusCode()).isEqualTo(400);
+    assertThat(unknown.body()).contains("\"code\":20001").contains("NoSuchParam");
+
+    HttpResponse<String> badEnum =
+        rawPost("To=%2B14155550705&From=%2B15005550006&Body=x&ScheduleType=sometimes");
+    assertThat(badEnum.statusCode()).isEqualTo(400);
+
+    HttpResponse<String> noTo = rawPost("From=%2B15005550006&Body=x");
+    assertThat(noTo.statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void validationCanBeSwitchedAtRunTime() throws Exception {
+    String unknownParam = "To=%2B14155550706&From=%2B15005550006&Body=x&NoSuchParam=1";
+    fx.control("PUT", "/sandbox/validation", Map.of("requests", false));
+    try {
+      assertThat(rawPost(unknownParam).statusCode()).isEqualTo(201);
+    } finally {
+      fx.control("PUT", "/sandbox/validation", Map.of("requests", true));
+    }
+    assertThat(rawPost(unknownParam).statusCode()).isEqualTo(400);
+  }
+}

@@ -31,6 +31,7 @@ public final class RouteValidator {
   private final Path routesDir;
   private final Path kameletsDir;
   private final ConfigSource config;
+  private org.twiliocrm.sandbox.salesforce.SalesforceSandbox salesforce;
 
   public RouteValidator(Path routesDir, Path kameletsDir, ConfigSource config) {
     this.routesDir = routesDir;
@@ -89,6 +90,17 @@ public final class RouteValidator {
   }
 
   public List<Finding> validate(List<Path> files) throws IOException {
+    try {
+      return validateFiles(files);
+    } finally {
+      if (salesforce != null) {
+        salesforce.close();
+        salesforce = null;
+      }
+    }
+  }
+
+  private List<Finding> validateFiles(List<Path> files) throws IOException {
     List<Finding> findings = new ArrayList<>();
     try (Database db = Database.open(validationDb())) {
       for (Path file : files) {
@@ -160,6 +172,9 @@ public final class RouteValidator {
       org.apache.camel.component.kamelet.KameletComponent kamelet =
           ctx.getComponent("kamelet", org.apache.camel.component.kamelet.KameletComponent.class);
       kamelet.setLocation("file:" + kameletsDir.toAbsolutePath() + ",classpath:kamelets");
+      if (Files.readString(file).contains("salesforce:")) {
+        configureSalesforce(ctx);
+      }
       Resource resource =
           PluginHelper.getResourceLoader(ctx).resolveResource("file:" + file.toAbsolutePath());
       PluginHelper.getRoutesLoader(ctx).loadRoutes(resource);
@@ -174,6 +189,36 @@ public final class RouteValidator {
       }
     }
     return findings;
+  }
+
+  /**
+   * camel-salesforce logs in when its component starts, and its consumers refuse lazy login. So
+   * routes that use it are built against the in-process Salesforce emulator, started once per
+   * validation run on a free port: nothing leaves the machine.
+   */
+  private void configureSalesforce(DefaultCamelContext ctx) throws IOException {
+    if (salesforce == null) {
+      Path data = Files.createTempDirectory("validate-salesforce");
+      data.toFile().deleteOnExit();
+      salesforce =
+          org.twiliocrm.sandbox.salesforce.SalesforceSandbox.start(
+              org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings.from(
+                  k ->
+                      switch (k) {
+                        case "sandbox.salesforce.port" -> "0";
+                        case "sandbox.salesforce.data-dir" -> data.toString();
+                        default -> null;
+                      }));
+    }
+    var settings = salesforce.settings();
+    org.apache.camel.component.salesforce.SalesforceComponent sf =
+        ctx.getComponent(
+            "salesforce", org.apache.camel.component.salesforce.SalesforceComponent.class);
+    sf.setLoginUrl(salesforce.baseUrl());
+    sf.setClientId(settings.clientId());
+    sf.setClientSecret(settings.clientSecret());
+    sf.setUserName(settings.username());
+    sf.setPassword(settings.password());
   }
 
   private static int lineOf(Throwable e, DefaultCamelContext ctx) {

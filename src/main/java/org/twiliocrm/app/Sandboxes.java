@@ -49,6 +49,11 @@ final class Sandboxes implements AutoCloseable {
     }
     Sandboxes s = new Sandboxes(twilio, salesforce);
     s.derive(ss);
+    String sender = lookup.apply("crm.events.sender");
+    if (sender == null || sender.isBlank()) {
+      // CRM events carry no From: in the sandbox the emulator's own number sends them.
+      s.derived.put("crm.events.sender", ts.numbers().get(0));
+    }
     return s;
   }
 

@@ -72,7 +72,7 @@ public final class ConnectorApp {
 
     main = new Main();
     main.setOverrideProperties(camelProperties(dsl));
-    Beans.bind(main::bind, config, database);
+    Beans.bind(main::bind, source::get, config, database);
     main.addMainListener(
         new MainListenerSupport() {
           @Override

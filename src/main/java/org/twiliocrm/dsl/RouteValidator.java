@@ -151,7 +151,8 @@ public final class RouteValidator {
       ctx.setAutoStartup(false);
       ctx.setSourceLocationEnabled(true);
       ctx.getPropertiesComponent().setInitialProperties(config.asProperties());
-      org.twiliocrm.app.Beans.bind(ctx.getRegistry()::bind, ConnectorConfig.from(config), db);
+      org.twiliocrm.app.Beans.bind(
+          ctx.getRegistry()::bind, config::get, ConnectorConfig.from(config), db);
       ctx.getPropertiesComponent()
           .addInitialProperty(
               "camel.component.kamelet.location",

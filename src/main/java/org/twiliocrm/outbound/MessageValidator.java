@@ -1,0 +1,298 @@
+package org.twiliocrm.outbound;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.twiliocrm.governance.PhoneRules;
+import org.twiliocrm.governance.SegmentCounter;
+
+/**
+ * Checks a row before anything reaches Twilio, and renders its final text. Each problem fails the
+ * row with a reason code a user can filter on; nothing here throws for bad input, so one bad row
+ * never stops the batch.
+ *
+ * <p>Reason codes: INVALID_RECIPIENT, INVALID_SENDER, SENDER_MISSING, WHATSAPP_ADDRESS,
+ * CONTENT_SID_INVALID, CONTENT_VARIABLES_INVALID, CONTENT_NOT_ALLOWED, BODY_MISSING, BODY_CONFLICT,
+ * BODY_TOO_LONG, TOO_MANY_SEGMENTS, TEMPLATE_UNKNOWN, TEMPLATE_VARIABLES_INVALID,
+ * TEMPLATE_VARIABLES_MISSING, MEDIA_URLS_INVALID, MEDIA_TOO_MANY, MEDIA_NOT_ALLOWED,
+ * VERIFY_NOT_CONFIGURED.
+ */
+public final class MessageValidator {
+  /** Twilio's limit on a message body, in characters. */
+  public static final int MAX_BODY_CHARS = 1600;
+
+  /** Twilio's limit on MediaUrl values per message. */
+  public static final int MAX_MEDIA = 10;
+
+  /** TwiML for a call may be at most 4000 characters. */
+  static final int MAX_TWIML_CHARS = 4000;
+
+  private static final Pattern CONTENT_SID = Pattern.compile("HX[0-9a-fA-F]{32}");
+  private static final Pattern SERVICE_SID = Pattern.compile("MG[0-9a-fA-F]{32}");
+  private static final String WHATSAPP = "whatsapp:";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final PhoneRules phones;
+  private final Templates templates;
+  private final int maxSegments;
+  private final String verifyServiceSid;
+
+  public MessageValidator(
+      PhoneRules phones, Templates templates, int maxSegments, String verifyServiceSid) {
+    this.phones = phones;
+    this.templates = templates;
+    this.maxSegments = maxSegments;
+    this.verifyServiceSid = verifyServiceSid;
+  }
+
+  /** Route step "validate": normalises addresses, checks the request's shape. */
+  public void validate(OutboxWork work) {
+    if (work.isDecided()) {
+      return;
+    }
+    Optional<String> problem = check(work);
+    problem.ifPresent(p -> fail(work, p));
+  }
+
+  /** Route step "render": the final body (template applied), its length and segment count. */
+  public void render(OutboxWork work) {
+    if (work.isDecided()) {
+      return;
+    }
+    OutboxRow row = work.getRow();
+    String body = row.body();
+    if (row.templateName() != null) {
+      Templates.Template t = templates.find(row.templateName()).orElseThrow();
+      body = t.render(variables(row.templateVariables()));
+    }
+    work.setBody(body);
+    if (body == null) {
+      return;
+    }
+    if (body.length() > MAX_BODY_CHARS && row.channel() != Channel.VOICE) {
+      fail(
+          work, "BODY_TOO_LONG: " + body.length() + " characters, Twilio allows " + MAX_BODY_CHARS);
+      return;
+    }
+    if (row.channel() == Channel.VOICE) {
+      if (Twiml.say(body).length() > MAX_TWIML_CHARS) {
+        fail(work, "BODY_TOO_LONG: the spoken text makes TwiML over " + MAX_TWIML_CHARS + " chars");
+      }
+      return;
+    }
+    SegmentCounter.Count count = SegmentCounter.count(body);
+    if (row.channel() != Channel.WHATSAPP && count.segments() > maxSegments) {
+      fail(
+          work,
+          "TOO_MANY_SEGMENTS: "
+              + count.segments()
+              + " "
+              + count.encoding()
+              + " segments, the limit is "
+              + maxSegments);
+      return;
+    }
+    work.setSegments(count.segments());
+  }
+
+  private Optional<String> check(OutboxWork work) {
+    OutboxRow row = work.getRow();
+    Channel channel = row.channel();
+    boolean whatsapp = channel == Channel.WHATSAPP;
+
+    // Recipient: E.164, with the whatsapp: prefix on WhatsApp and nowhere else.
+    String recipient = row.recipient();
+    boolean prefixed = recipient != null && recipient.startsWith(WHATSAPP);
+    if (prefixed && !whatsapp && channel != Channel.VERIFY) {
+      return Optional.of("WHATSAPP_ADDRESS: a whatsapp: recipient needs channel whatsapp");
+    }
+    String bare = prefixed ? recipient.substring(WHATSAPP.length()) : recipient;
+    Optional<String> to = phones.toE164(bare);
+    if (to.isEmpty()) {
+      return Optional.of(
+          "INVALID_RECIPIENT: not a valid phone number (default region "
+              + phones.defaultRegion()
+              + ")");
+    }
+    work.setTo(whatsapp ? WHATSAPP + to.get() : to.get());
+
+    // Sender: a number (E.164), a whatsapp: number, or a Messaging Service.
+    if (channel == Channel.VERIFY) {
+      if (verifyServiceSid == null) {
+        return Optional.of("VERIFY_NOT_CONFIGURED: set outbox.verify.service-sid");
+      }
+      if (row.body() != null || row.templateName() != null || row.contentSid() != null) {
+        return Optional.of("BODY_CONFLICT: a verify row carries no text; Verify writes the OTP");
+      }
+      return Optional.empty();
+    }
+    String service = row.messagingServiceSid();
+    if (service != null && !SERVICE_SID.matcher(service).matches()) {
+      return Optional.of("INVALID_SENDER: messaging_service_sid must be MG + 32 hex digits");
+    }
+    if (service != null && channel == Channel.VOICE) {
+      return Optional.of("INVALID_SENDER: a call needs a sender number, not a Messaging Service");
+    }
+    work.setMessagingServiceSid(service);
+    if (row.sender() == null && service == null) {
+      return Optional.of("SENDER_MISSING: set sender or messaging_service_sid");
+    }
+    if (row.sender() != null) {
+      String sender = row.sender();
+      boolean senderPrefixed = sender.startsWith(WHATSAPP);
+      if (whatsapp != senderPrefixed) {
+        return Optional.of(
+            whatsapp
+                ? "WHATSAPP_ADDRESS: a WhatsApp sender must be written whatsapp:+<number>"
+                : "WHATSAPP_ADDRESS: a whatsapp: sender needs channel whatsapp");
+      }
+      String senderBare = senderPrefixed ? sender.substring(WHATSAPP.length()) : sender;
+      Optional<String> from =
+          senderBare.matches("[A-Za-z][A-Za-z0-9 ]{0,10}") && channel != Channel.VOICE
+              ? Optional.of(senderBare) // alphanumeric sender ID
+              : phones.toE164(senderBare);
+      if (from.isEmpty()) {
+        return Optional.of("INVALID_SENDER: sender is not a valid phone number");
+      }
+      work.setFrom(senderPrefixed ? WHATSAPP + from.get() : from.get());
+    }
+
+    // Content: exactly one of body, template, ContentSid (media may go alone on mms).
+    int sources =
+        (row.body() != null ? 1 : 0)
+            + (row.templateName() != null ? 1 : 0)
+            + (row.contentSid() != null ? 1 : 0);
+    if (sources > 1) {
+      return Optional.of("BODY_CONFLICT: set only one of body, template_name, content_sid");
+    }
+    List<String> media;
+    try {
+      media = mediaUrls(row.mediaUrls());
+    } catch (IllegalArgumentException e) {
+      return Optional.of("MEDIA_URLS_INVALID: " + e.getMessage());
+    }
+    if (!media.isEmpty() && (channel == Channel.VOICE || channel == Channel.SMS)) {
+      return Optional.of("MEDIA_NOT_ALLOWED: media needs channel mms or whatsapp");
+    }
+    if (media.size() > MAX_MEDIA) {
+      return Optional.of(
+          "MEDIA_TOO_MANY: " + media.size() + " media URLs, Twilio allows " + MAX_MEDIA);
+    }
+    work.setMediaUrls(media);
+    if (row.contentSid() != null) {
+      if (!channel.isMessage()) {
+        return Optional.of("CONTENT_NOT_ALLOWED: content_sid needs channel sms, mms or whatsapp");
+      }
+      if (!CONTENT_SID.matcher(row.contentSid()).matches()) {
+        return Optional.of("CONTENT_SID_INVALID: content_sid must be HX + 32 hex digits");
+      }
+      if (row.contentVariables() != null) {
+        try {
+          JsonNode vars = JSON.readTree(row.contentVariables());
+          if (vars == null || !vars.isObject()) {
+            return Optional.of("CONTENT_VARIABLES_INVALID: must be a JSON object");
+          }
+        } catch (JsonProcessingException e) {
+          return Optional.of("CONTENT_VARIABLES_INVALID: not JSON");
+        }
+      }
+      work.setContentSid(row.contentSid());
+      work.setContentVariables(row.contentVariables());
+      return Optional.empty();
+    }
+    if (row.contentVariables() != null) {
+      return Optional.of("CONTENT_VARIABLES_INVALID: content_variables needs content_sid");
+    }
+    if (row.templateName() != null) {
+      Optional<Templates.Template> t = templates.find(row.templateName());
+      if (t.isEmpty()) {
+        return Optional.of("TEMPLATE_UNKNOWN: no template named '" + row.templateName() + "'");
+      }
+      Map<String, String> vars;
+      try {
+        vars = variables(row.templateVariables());
+      } catch (IllegalArgumentException e) {
+        return Optional.of("TEMPLATE_VARIABLES_INVALID: " + e.getMessage());
+      }
+      List<String> missing = new ArrayList<>();
+      for (String v : t.get().variables()) {
+        if (vars.get(v) == null) {
+          missing.add(v);
+        }
+      }
+      if (!missing.isEmpty()) {
+        return Optional.of("TEMPLATE_VARIABLES_MISSING: " + String.join(", ", missing));
+      }
+      return Optional.empty();
+    }
+    if (row.body() == null || row.body().isBlank()) {
+      if (media.isEmpty() || channel == Channel.VOICE) {
+        return Optional.of("BODY_MISSING: set body, template_name or content_sid");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Template variables: a JSON object of scalar values. */
+  static Map<String, String> variables(String json) {
+    if (json == null || json.isBlank()) {
+      return Map.of();
+    }
+    try {
+      JsonNode node = JSON.readTree(json);
+      if (node == null || !node.isObject()) {
+        throw new IllegalArgumentException("must be a JSON object");
+      }
+      Map<String, String> out = new LinkedHashMap<>();
+      node.fields()
+          .forEachRemaining(
+              e -> out.put(e.getKey(), e.getValue().isNull() ? null : e.getValue().asText()));
+      return out;
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("not JSON");
+    }
+  }
+
+  /** Media URLs: a JSON array of absolute http(s) URLs. */
+  static List<String> mediaUrls(String json) {
+    if (json == null || json.isBlank()) {
+      return List.of();
+    }
+    List<String> urls;
+    try {
+      urls = JSON.readValue(json, new TypeReference<List<String>>() {});
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("must be a JSON array of URLs");
+    }
+    for (String u : urls) {
+      URI uri;
+      try {
+        uri = URI.create(u);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("not a URL: " + u);
+      }
+      if (uri.getScheme() == null
+          || !(uri.getScheme().equals("https") || uri.getScheme().equals("http"))
+          || uri.getHost() == null) {
+        throw new IllegalArgumentException("not an absolute http(s) URL: " + u);
+      }
+    }
+    return List.copyOf(urls);
+  }
+
+  private static void fail(OutboxWork work, String problem) {
+    int colon = problem.indexOf(':');
+    String code = problem.substring(0, colon);
+    String reason = problem.substring(colon + 1).trim();
+    work.decide(Outcome.failed(code, reason, null));
+    work.log("VALIDATE", "INVALID", null, null, null, problem);
+  }
+}

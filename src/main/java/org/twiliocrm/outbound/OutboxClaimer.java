@@ -1,0 +1,94 @@
+package org.twiliocrm.outbound;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Route step "claim a batch". Claims only as many rows as there are free send slots (rows claimed
+ * and not yet recorded are bounded by {@code outbox.max-in-flight}), so a claimed row never waits
+ * long enough for its lease to matter. When nothing is due it waits for a wake-up (a PostgreSQL
+ * NOTIFY, or slots freeing up) or the poll interval, whichever comes first.
+ */
+public final class OutboxClaimer {
+  private static final Logger LOG = LoggerFactory.getLogger(OutboxClaimer.class);
+
+  private final OutboxStore store;
+  private final OutboxSettings settings;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Semaphore wake = new Semaphore(0);
+  private final int refillThreshold;
+  private volatile boolean dbDownLogged;
+
+  public OutboxClaimer(OutboxStore store, OutboxSettings settings) {
+    this.store = store;
+    this.settings = settings;
+    // Refill in chunks, not one row per freed slot: one claim statement per quarter of the window.
+    this.refillThreshold = Math.max(1, Math.min(settings.batchSize(), settings.maxInFlight()) / 4);
+  }
+
+  /**
+   * Returns the next batch of claimed rows, or an empty list after the poll interval. Blocks the
+   * calling (timer) thread meanwhile, which is what paces the claim loop.
+   */
+  public List<OutboxWork> claimBatch() throws InterruptedException {
+    long deadline = System.nanoTime() + settings.pollInterval().toNanos();
+    while (true) {
+      int free = settings.maxInFlight() - inFlight.get();
+      if (free >= refillThreshold || (free > 0 && inFlight.get() == 0)) {
+        wake.drainPermits(); // whatever woke us is covered by this claim
+        List<OutboxRow> rows;
+        try {
+          rows =
+              store.claim(
+                  settings.instanceId(),
+                  Math.min(settings.batchSize(), free),
+                  settings.lease().toMillis());
+          dbDownLogged = false;
+        } catch (SQLException e) {
+          if (!dbDownLogged) {
+            LOG.warn("Outbox claim failed, retrying every poll interval: {}", e.getMessage());
+            dbDownLogged = true;
+          }
+          rows = List.of();
+        }
+        if (!rows.isEmpty()) {
+          inFlight.addAndGet(rows.size());
+          List<OutboxWork> work = new ArrayList<>(rows.size());
+          for (OutboxRow r : rows) {
+            work.add(new OutboxWork(r));
+          }
+          return work;
+        }
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return List.of();
+      }
+      wake.tryAcquire(left, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** A NOTIFY arrived: new rows may be due. */
+  public void wake() {
+    wake.release();
+  }
+
+  /** Rows were recorded: their slots are free again. */
+  public void release(int rows) {
+    int now = inFlight.addAndGet(-rows);
+    int free = settings.maxInFlight() - now;
+    if (free >= refillThreshold && free - rows < refillThreshold || now == 0) {
+      wake.release();
+    }
+  }
+
+  public int inFlight() {
+    return inFlight.get();
+  }
+}

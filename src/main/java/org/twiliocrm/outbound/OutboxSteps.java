@@ -1,0 +1,64 @@
+package org.twiliocrm.outbound;
+
+import java.util.Optional;
+import org.apache.camel.Exchange;
+import org.twiliocrm.governance.ConsentChecker;
+
+/**
+ * The small route steps that are not validation, sending or recording: the consent check and the
+ * hand-over of a row's fields to the Twilio kamelets as headers.
+ */
+public final class OutboxSteps {
+  private final ConsentChecker consent;
+  private final String statusCallback;
+  private final String verifyServiceSid;
+
+  public OutboxSteps(ConsentChecker consent, String statusCallback, String verifyServiceSid) {
+    this.consent = consent;
+    this.statusCallback = statusCallback;
+    this.verifyServiceSid = verifyServiceSid;
+  }
+
+  /** Route step "consent": an opted-out recipient becomes BLOCKED with the reason. */
+  public void consent(OutboxWork work) {
+    if (work.isDecided() || work.getTo() == null) {
+      return;
+    }
+    Optional<String> why =
+        consent.optOutReason(work.getTo(), work.getFrom(), work.getMessagingServiceSid());
+    if (why.isPresent()) {
+      work.decide(Outcome.blocked("OPTED_OUT", why.get()));
+      work.log("CONSENT", "BLOCKED", null, null, null, why.get());
+    }
+  }
+
+  /**
+   * Route step before the kamelets: the send's inputs as CamelTwilio* headers. Numbers go in
+   * headers, never into an endpoint URI, where a {@code +} would reach Twilio as a space.
+   */
+  public void toHeaders(Exchange exchange) {
+    OutboxWork work = exchange.getMessage().getBody(OutboxWork.class);
+    var m = exchange.getMessage();
+    m.setHeader(TwilioActions.TO, work.getTo());
+    m.setHeader(TwilioActions.FROM, work.getFrom());
+    m.setHeader(TwilioActions.MESSAGING_SERVICE_SID, work.getMessagingServiceSid());
+    m.setHeader(TwilioActions.STATUS_CALLBACK, statusCallback);
+    switch (work.getRow().channel()) {
+      case VOICE -> m.setHeader(TwilioActions.TWIML, Twiml.say(work.getBody()));
+      case VERIFY -> {
+        m.setHeader(TwilioActions.SERVICE_SID, verifyServiceSid);
+        m.setHeader(
+            TwilioActions.CHANNEL,
+            work.getRow().recipient().startsWith("whatsapp:") ? "whatsapp" : "sms");
+      }
+      default -> {
+        m.setHeader(TwilioActions.BODY, work.getBody());
+        if (!work.getMediaUrls().isEmpty()) {
+          m.setHeader(TwilioActions.MEDIA_URL, work.getMediaUrls());
+        }
+        m.setHeader(TwilioActions.CONTENT_SID, work.getContentSid());
+        m.setHeader(TwilioActions.CONTENT_VARIABLES, work.getContentVariables());
+      }
+    }
+  }
+}

@@ -1,0 +1,321 @@
+package org.twiliocrm.outbound;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+import org.twiliocrm.config.ConnectorConfig.Vendor;
+
+/**
+ * The outbox's SQL, per database. Claiming is one statement with a lease (PostgreSQL: UPDATE ...
+ * WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING; H2: the same UPDATE inside SELECT ...
+ * FROM FINAL TABLE; MariaDB 10.11, which has no UPDATE ... RETURNING: SELECT ... FOR UPDATE SKIP
+ * LOCKED, UPDATE and re-read in one short transaction). Concurrent claimers therefore get disjoint
+ * rows, and a lease that runs out makes a row claimable again.
+ *
+ * <p>Times come from the database clock (now()), never from the JVMs, so instances on different
+ * hosts agree on when a lease ends and when send_after passes.
+ */
+public final class OutboxStore {
+  static final String COLUMNS =
+      "id, idempotency_key, channel, recipient, sender, messaging_service_sid, body, template_name,"
+          + " template_variables, content_sid, content_variables, media_urls, status, attempts,"
+          + " lease_owner, created_at, updated_at";
+
+  private static final String DUE =
+      "((status IN ('PENDING', 'RETRY', 'RECONCILE')"
+          + " AND (next_attempt_at IS NULL OR next_attempt_at <= %1$s)"
+          + " AND (send_after IS NULL OR send_after <= %1$s))"
+          + " OR (status IN ('SENDING', 'RECONCILING') AND lease_until < %1$s))";
+
+  /**
+   * A fresh or retried row is claimed for SENDING; a row whose earlier send may have reached Twilio
+   * (RECONCILE, or a lease that ran out while SENDING/RECONCILING) is claimed for RECONCILING, so
+   * it is looked up before any resend. attempts is assigned first: MariaDB evaluates SET left to
+   * right and would otherwise see the new status.
+   */
+  private static final String SET =
+      "attempts = attempts + CASE WHEN status IN ('PENDING', 'RETRY') THEN 1 ELSE 0 END,"
+          + " status = CASE WHEN status IN ('PENDING', 'RETRY') THEN 'SENDING'"
+          + " ELSE 'RECONCILING' END,"
+          + " lease_owner = ?, lease_until = %2$s, updated_at = %1$s";
+
+  private final DataSource dataSource;
+  private final Vendor vendor;
+  private final String claimSql;
+
+  public OutboxStore(DataSource dataSource, Vendor vendor) {
+    this.dataSource = dataSource;
+    this.vendor = vendor;
+    this.claimSql = claimSql(vendor);
+  }
+
+  public Vendor vendor() {
+    return vendor;
+  }
+
+  static String now(Vendor v) {
+    return switch (v) {
+      case POSTGRESQL -> "now()";
+      case H2 -> "CURRENT_TIMESTAMP";
+      case MARIADB -> "NOW(6)";
+    };
+  }
+
+  /** now() plus a number of milliseconds given as the next JDBC parameter. */
+  static String nowPlusMillis(Vendor v) {
+    return switch (v) {
+      case POSTGRESQL -> "now() + (CAST(? AS BIGINT) * INTERVAL '1 millisecond')";
+      case H2 -> "DATEADD(MILLISECOND, CAST(? AS BIGINT), CURRENT_TIMESTAMP)";
+      case MARIADB -> "DATE_ADD(NOW(6), INTERVAL ? * 1000 MICROSECOND)";
+    };
+  }
+
+  static String claimSql(Vendor v) {
+    String due = String.format(DUE, now(v));
+    String set = String.format(SET, now(v), nowPlusMillis(v));
+    return switch (v) {
+      case POSTGRESQL ->
+          "UPDATE outbox_message SET "
+              + set
+              + " WHERE id IN (SELECT id FROM outbox_message WHERE "
+              + due
+              + " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING "
+              + COLUMNS;
+      case H2 ->
+          "SELECT "
+              + COLUMNS
+              + " FROM FINAL TABLE (UPDATE outbox_message SET "
+              + set
+              + " WHERE id IN (SELECT id FROM outbox_message WHERE "
+              + due
+              + " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED))";
+      case MARIADB ->
+          "SELECT id FROM outbox_message WHERE "
+              + due
+              + " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED";
+    };
+  }
+
+  /** Claims up to {@code limit} due rows for {@code owner} until the lease runs out. */
+  public List<OutboxRow> claim(String owner, int limit, long leaseMillis) throws SQLException {
+    if (limit <= 0) {
+      return List.of();
+    }
+    try (Connection c = dataSource.getConnection()) {
+      if (vendor == Vendor.MARIADB) {
+        return claimMariaDb(c, owner, limit, leaseMillis);
+      }
+      try (PreparedStatement ps = c.prepareStatement(claimSql)) {
+        ps.setString(1, owner);
+        ps.setLong(2, leaseMillis);
+        ps.setInt(3, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          return read(rs);
+        }
+      }
+    }
+  }
+
+  private List<OutboxRow> claimMariaDb(Connection c, String owner, int limit, long leaseMillis)
+      throws SQLException {
+    boolean auto = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try {
+      List<Long> ids = new ArrayList<>(limit);
+      try (PreparedStatement ps = c.prepareStatement(claimSql)) {
+        ps.setInt(1, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            ids.add(rs.getLong(1));
+          }
+        }
+      }
+      if (ids.isEmpty()) {
+        c.commit();
+        return List.of();
+      }
+      String in = "(" + String.join(",", ids.stream().map(String::valueOf).toList()) + ")";
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE outbox_message SET "
+                  + String.format(SET, now(Vendor.MARIADB), nowPlusMillis(Vendor.MARIADB))
+                  + " WHERE id IN "
+                  + in)) {
+        ps.setString(1, owner);
+        ps.setLong(2, leaseMillis);
+        ps.executeUpdate();
+      }
+      List<OutboxRow> rows;
+      try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT " + COLUMNS + " FROM outbox_message WHERE id IN " + in + " ORDER BY id");
+          ResultSet rs = ps.executeQuery()) {
+        rows = read(rs);
+      }
+      c.commit();
+      return rows;
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(auto);
+    }
+  }
+
+  private static List<OutboxRow> read(ResultSet rs) throws SQLException {
+    List<OutboxRow> rows = new ArrayList<>();
+    while (rs.next()) {
+      rows.add(
+          new OutboxRow(
+              rs.getLong("id"),
+              rs.getString("idempotency_key"),
+              Channel.of(rs.getString("channel")),
+              rs.getString("recipient"),
+              rs.getString("sender"),
+              rs.getString("messaging_service_sid"),
+              rs.getString("body"),
+              rs.getString("template_name"),
+              rs.getString("template_variables"),
+              rs.getString("content_sid"),
+              rs.getString("content_variables"),
+              rs.getString("media_urls"),
+              rs.getString("status"),
+              rs.getInt("attempts"),
+              rs.getString("lease_owner"),
+              instant(rs.getTimestamp("created_at")),
+              instant(rs.getTimestamp("updated_at"))));
+    }
+    rows.sort((a, b) -> Long.compare(a.id(), b.id()));
+    return rows;
+  }
+
+  private static Instant instant(Timestamp t) {
+    return t == null ? null : t.toInstant();
+  }
+
+  /** A result to write: the row, the lease it was claimed under, what became of it. */
+  public record Result(OutboxRow row, int attempts, Outcome outcome, List<Attempt> log) {}
+
+  /**
+   * Writes many results in one transaction. A row's state is written only while this instance still
+   * holds its lease (lease_owner matches): a row taken over after an expired lease belongs to the
+   * new owner, who reconciles it. Returns how many rows were updated.
+   */
+  public int record(List<Result> results, String owner) throws SQLException {
+    String finalSql =
+        "UPDATE outbox_message SET status = ?, twilio_sid = COALESCE(?, twilio_sid),"
+            + " twilio_status = COALESCE(?, twilio_status), num_segments = COALESCE(?,"
+            + " num_segments), error_code = ?, reason_code = ?, reason = ?, attempts = ?,"
+            + " next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,"
+            + " sent_at = CASE WHEN ? = 'SENT' THEN "
+            + now(vendor)
+            + " ELSE sent_at END, updated_at = "
+            + now(vendor)
+            + " WHERE id = ? AND lease_owner = ?";
+    String laterSql =
+        "UPDATE outbox_message SET status = ?, error_code = ?, reason_code = ?, reason = ?,"
+            + " attempts = ?, next_attempt_at = "
+            + nowPlusMillis(vendor)
+            + ", lease_owner = NULL, lease_until = NULL, updated_at = "
+            + now(vendor)
+            + " WHERE id = ? AND lease_owner = ?";
+    String attemptSql =
+        "INSERT INTO outbox_attempt (message_id, attempt, kind, outcome, twilio_sid, http_status,"
+            + " error_code, detail, instance, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    try (Connection c = dataSource.getConnection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try (PreparedStatement fin = c.prepareStatement(finalSql);
+          PreparedStatement later = c.prepareStatement(laterSql);
+          PreparedStatement att = c.prepareStatement(attemptSql)) {
+        int finals = 0;
+        int laters = 0;
+        int attempts = 0;
+        for (Result r : results) {
+          Outcome o = r.outcome();
+          if (o.isFinal()) {
+            fin.setString(1, o.status());
+            fin.setString(2, o.twilioSid());
+            fin.setString(3, o.twilioStatus());
+            setInt(fin, 4, o.numSegments());
+            setInt(fin, 5, o.errorCode());
+            fin.setString(6, o.reasonCode());
+            fin.setString(7, OutboxWork.clip(o.reason()));
+            fin.setInt(8, r.attempts());
+            fin.setString(9, o.status());
+            fin.setLong(10, r.row().id());
+            fin.setString(11, owner);
+            fin.addBatch();
+            finals++;
+          } else {
+            later.setString(1, o.status());
+            setInt(later, 2, o.errorCode());
+            later.setString(3, o.reasonCode());
+            later.setString(4, OutboxWork.clip(o.reason()));
+            later.setInt(5, r.attempts());
+            later.setLong(6, o.delayMillis());
+            later.setLong(7, r.row().id());
+            later.setString(8, owner);
+            later.addBatch();
+            laters++;
+          }
+          for (Attempt a : r.log()) {
+            att.setLong(1, a.messageId());
+            att.setInt(2, a.attempt());
+            att.setString(3, a.kind());
+            att.setString(4, a.outcome());
+            att.setString(5, a.twilioSid());
+            setInt(att, 6, a.httpStatus());
+            setInt(att, 7, a.errorCode());
+            att.setString(8, a.detail());
+            att.setString(9, owner);
+            att.setInt(10, a.durationMs());
+            att.addBatch();
+            attempts++;
+          }
+        }
+        int updated = 0;
+        if (finals > 0) {
+          updated += sum(fin.executeBatch());
+        }
+        if (laters > 0) {
+          updated += sum(later.executeBatch());
+        }
+        if (attempts > 0) {
+          att.executeBatch();
+        }
+        c.commit();
+        return updated;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    }
+  }
+
+  private static int sum(int[] counts) {
+    int n = 0;
+    for (int c : counts) {
+      // SUCCESS_NO_INFO (-2) from drivers that batch-rewrite: count it as one.
+      n += c == PreparedStatement.SUCCESS_NO_INFO ? 1 : Math.max(0, c);
+    }
+    return n;
+  }
+
+  private static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {
+    if (v == null) {
+      ps.setNull(i, Types.INTEGER);
+    } else {
+      ps.setInt(i, v);
+    }
+  }
+}

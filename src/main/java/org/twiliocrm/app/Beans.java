@@ -32,5 +32,7 @@ public final class Beans {
     TwilioClientFactory twilio = OutboxBeans.twilioClientFactory(lookup, cfg);
     registry.accept("twilioRestClient", twilio.create());
     OutboxBeans.bind(registry, lookup, cfg.db(), db, twilio.create()).closeAfter(twilio);
+    // Webhooks (signed, persisted, forward-only) and the Salesforce write-back.
+    org.twiliocrm.webhook.WebhookBeans.bind(registry, lookup, cfg, db);
   }
 }

@@ -52,15 +52,15 @@ public final class WebhookBeans implements AutoCloseable {
             new CrmLookup(
                 Settings.string(
                     lookup,
-                    "crm.lookup.phone-fields",
+                    "webhook.crm.lookup.phone-fields",
                     "Contact=MobilePhone|Phone,Lead=MobilePhone|Phone")),
-            Settings.integer(lookup, "crm.writeback.batch-size", 200, 1, 200),
+            Settings.integer(lookup, "webhook.crm.writeback.batch-size", 200, 1, 200),
             Duration.ofMillis(
                 Settings.integer(
-                    lookup, "crm.writeback.initial-backoff-millis", 1000, 10, 3_600_000)),
+                    lookup, "webhook.crm.writeback.initial-backoff-millis", 1000, 10, 3_600_000)),
             Duration.ofMillis(
                 Settings.integer(
-                    lookup, "crm.writeback.max-backoff-millis", 60_000, 10, 3_600_000)));
+                    lookup, "webhook.crm.writeback.max-backoff-millis", 60_000, 10, 3_600_000)));
     registry.accept("webhookMetrics", metrics);
     registry.accept("twilioWebhookGate", new WebhookGate(s, metrics));
     registry.accept("twilioWebhookStore", store);

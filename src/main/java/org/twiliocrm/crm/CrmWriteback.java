@@ -155,8 +155,10 @@ public final class CrmWriteback {
     JsonNode results = JSON.readTree(exchange.getMessage().getBody(String.class));
     succeeded();
     Timestamp now = Timestamp.from(Instant.now());
+    // Autocommit per row on purpose: the event processor locks message_state rows in its own
+    // order, and a multi-row transaction here could deadlock with it.
     try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
+      c.setAutoCommit(true);
       try (PreparedStatement ok =
               c.prepareStatement(
                   "UPDATE message_state SET crm_synced_version = ?, crm_attempts = 0,"
@@ -185,7 +187,6 @@ public final class CrmWriteback {
         ok.executeBatch();
         bad.executeBatch();
       }
-      c.commit();
     }
     metrics.crmCall("ok");
     backlogCountedAt = 0;

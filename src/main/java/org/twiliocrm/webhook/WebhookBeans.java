@@ -68,6 +68,14 @@ public final class WebhookBeans implements AutoCloseable {
         "twilioWebhookReplies", new WebhookReplies(keywords, s.helpText(), db.dataSource()));
     registry.accept("twilioWebhookProcessor", processor);
     registry.accept("crmWriteback", writeback);
+    // platform-http-vertx runs each request on a Vert.x worker thread that waits for the group
+    // commit; the default 20 workers would cap in-flight webhooks at 20. The HTTP server picks up
+    // a VertxOptions bean when it creates its Vert.x instance.
+    registry.accept(
+        "vertxOptions",
+        new io.vertx.core.VertxOptions()
+            .setWorkerPoolSize(
+                Settings.integer(lookup, "webhook.http.worker-threads", 64, 1, 1024)));
     if (cfg != null) {
       registry.accept("salesforce", org.twiliocrm.crm.SalesforceComponents.lazy(cfg.salesforce()));
     }

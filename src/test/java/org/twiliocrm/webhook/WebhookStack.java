@@ -31,22 +31,23 @@ import org.twiliocrm.twilio.TwilioSignature;
  * Salesforce sandbox in-process on free ports, and the connector (ConnectorApp) loading the routes
  * and kamelets shipped in routes/ and kamelets/.
  */
-final class WebhookStack implements AutoCloseable {
-  static final String ACCOUNT = TwilioSandboxSettings.DEFAULT_ACCOUNT_SID;
-  static final String TOKEN = TwilioSandboxSettings.DEFAULT_AUTH_TOKEN;
-  static final String SUB_ACCOUNT = "AC11111111111111111111111111111111";
-  static final String SUB_TOKEN = "sub-account-token";
-  static final String NUMBER = "+15005550006";
+public final class WebhookStack implements AutoCloseable {
+  public static final String ACCOUNT = TwilioSandboxSettings.DEFAULT_ACCOUNT_SID;
+  public static final String TOKEN = TwilioSandboxSettings.DEFAULT_AUTH_TOKEN;
+  public static final String SUB_ACCOUNT = "AC11111111111111111111111111111111";
+  public static final String SUB_TOKEN = "sub-account-token";
+  public static final String NUMBER = "+15005550006";
 
-  final ConnectorConfig.Db db;
-  final TwilioSandbox twilio;
-  final SalesforceSandbox salesforce;
-  final ConnectorApp app;
-  final int port;
-  final String publicUrl;
-  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  public final ConnectorConfig.Db db;
+  public final TwilioSandbox twilio;
+  public final SalesforceSandbox salesforce;
+  public final ConnectorApp app;
+  public final int port;
+  public final String publicUrl;
+  public final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-  WebhookStack(Map<String, String> overrides) throws Exception {
+  public WebhookStack(Map<String, String> overrides) throws Exception {
     db = TestDatabases.postgres("webhooks");
     port = FreePort.find();
     publicUrl = "http://127.0.0.1:" + port;
@@ -55,6 +56,8 @@ final class WebhookStack implements AutoCloseable {
     tw.put("sandbox.twilio.event-loops", "2");
     tw.put("sandbox.twilio.lifecycle.step-millis", "20");
     tw.put("sandbox.twilio.validation.requests", "false");
+    // The test machine is shared and often overloaded: give callbacks time rather than failing.
+    tw.put("sandbox.twilio.callback.timeout-millis", "30000");
     tw.put("sandbox.twilio.inbound-webhook-url", publicUrl + "/webhooks/twilio/inbound");
     twilio = TwilioSandbox.start(TwilioSandboxSettings.from(tw::get));
     Path sfData = Files.createTempDirectory("sf-sandbox");
@@ -113,7 +116,7 @@ final class WebhookStack implements AutoCloseable {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  HttpResponse<String> get(String path) throws Exception {
+  public HttpResponse<String> get(String path) throws Exception {
     return http.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());
@@ -123,7 +126,7 @@ final class WebhookStack implements AutoCloseable {
     return DriverManager.getConnection(db.url(), db.user(), null);
   }
 
-  long count(String sql, Object... args) throws SQLException {
+  public long count(String sql, Object... args) throws SQLException {
     try (Connection c = connect();
         PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {

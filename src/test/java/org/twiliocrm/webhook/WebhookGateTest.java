@@ -21,7 +21,7 @@ class WebhookGateTest {
   private final WebhookMetrics metrics = new WebhookMetrics();
 
   @AfterEach
-  void close() {
+  void close() throws Exception {
     ctx.close();
   }
 

@@ -33,7 +33,7 @@ class WebhookProcessorH2Test {
           db.dataSource(), Keywords.of(WebhookSettings.from(k -> null, true)), 100);
 
   @AfterEach
-  void close() {
+  void close() throws Exception {
     store.close();
     ctx.close();
     db.close();
@@ -138,7 +138,8 @@ class WebhookProcessorH2Test {
     store("inbound", start);
     processor.processBatch();
     // Scoped to the Messaging Service it was sent to.
-    assertThat(one("SELECT status FROM consent WHERE sender_scope = 'MG123'")).isEqualTo("OPTED_IN");
+    assertThat(one("SELECT status FROM consent WHERE sender_scope = 'MG123'"))
+        .isEqualTo("OPTED_IN");
 
     Map<String, String> reply = new LinkedHashMap<>(stop);
     reply.put("MessageSid", "SMin3");

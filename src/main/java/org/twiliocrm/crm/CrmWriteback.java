@@ -95,15 +95,17 @@ public final class CrmWriteback {
         CrmMapping.parse("crmLinks", exchange.getProperty("crmLinks", String.class));
     List<Sent> sent = new ArrayList<>();
     ArrayNode records = JSON.createArrayNode();
+    Timestamp oldest = null;
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT m.message_sid, m.direction, m.channel, m.status, m.error_code,"
                     + " m.from_number, m.to_number, m.body, m.num_segments, m.sent_at,"
                     + " m.delivered_at, m.created_at, m.crm_version, m.crm_object,"
-                    + " m.crm_record_id, m.account_sid FROM message_state m WHERE m.crm_version >"
-                    + " m.crm_synced_version AND (m.crm_next_attempt_at IS NULL OR"
-                    + " m.crm_next_attempt_at <= ?) ORDER BY m.updated_at, m.message_sid LIMIT ?")) {
+                    + " m.crm_record_id, m.account_sid, m.crm_dirty_since FROM message_state m WHERE"
+                    + " m.crm_version > m.crm_synced_version AND (m.crm_next_attempt_at IS NULL OR"
+                    + " m.crm_next_attempt_at <= ?) ORDER BY m.crm_dirty_since, m.message_sid LIMIT"
+                    + " ?")) {
       ps.setTimestamp(1, Timestamp.from(Instant.now()));
       ps.setInt(2, batchSize);
       try (ResultSet rs = ps.executeQuery()) {
@@ -137,10 +139,23 @@ public final class CrmWriteback {
             r.put(links.get(crmObject), crmRecord);
           }
           sent.add(new Sent(sid, rs.getLong(13), 0));
+          Timestamp dirty = rs.getTimestamp(17);
+          if (dirty != null && (oldest == null || dirty.before(oldest))) {
+            oldest = dirty;
+          }
         }
       }
     }
     if (sent.isEmpty()) {
+      return null;
+    }
+    // Coalescing: a full batch goes at once; a partial one waits until its oldest change is
+    // crmMaxDelayMillis old, so a message's quick succession of statuses costs one write. The
+    // younger records ride along in the same call for free.
+    long maxDelay = exchange.getProperty("crmMaxDelayMillis", 0L, Long.class);
+    if (sent.size() < batchSize
+        && oldest != null
+        && oldest.toInstant().isAfter(Instant.now().minusMillis(maxDelay))) {
       return null;
     }
     exchange.setProperty(BATCH, sent);
@@ -154,16 +169,16 @@ public final class CrmWriteback {
     List<Sent> sent = exchange.getProperty(BATCH, List.class);
     JsonNode results = JSON.readTree(exchange.getMessage().getBody(String.class));
     succeeded();
-    Timestamp now = Timestamp.from(Instant.now());
-    // Autocommit per row on purpose: the event processor locks message_state rows in its own
-    // order, and a multi-row transaction here could deadlock with it.
+    // One statement per row in autocommit on purpose: the event processor locks message_state
+    // rows in its own order, and a multi-row transaction (a JDBC batch is one) could deadlock.
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(true);
       try (PreparedStatement ok =
               c.prepareStatement(
                   "UPDATE message_state SET crm_synced_version = ?, crm_attempts = 0,"
-                      + " crm_next_attempt_at = NULL, crm_last_error = NULL WHERE message_sid = ?"
-                      + " AND crm_synced_version < ?");
+                      + " crm_next_attempt_at = NULL, crm_last_error = NULL, crm_dirty_since = CASE"
+                      + " WHEN crm_version <= ? THEN NULL ELSE crm_dirty_since END WHERE"
+                      + " message_sid = ? AND crm_synced_version < ?");
           PreparedStatement bad =
               c.prepareStatement(
                   "UPDATE message_state SET crm_attempts = crm_attempts + 1, crm_next_attempt_at"
@@ -173,19 +188,18 @@ public final class CrmWriteback {
           JsonNode r = results != null && results.isArray() ? results.get(i) : null;
           if (r != null && r.path("success").asBoolean(false)) {
             ok.setLong(1, s.version());
-            ok.setString(2, s.key());
-            ok.setLong(3, s.version());
-            ok.addBatch();
+            ok.setLong(2, s.version());
+            ok.setString(3, s.key());
+            ok.setLong(4, s.version());
+            ok.executeUpdate();
           } else {
             bad.setTimestamp(1, Timestamp.from(Instant.now().plus(maxBackoff)));
             bad.setString(2, truncate(r == null ? "no result" : r.path("errors").toString()));
             bad.setString(3, s.key());
-            bad.addBatch();
+            bad.executeUpdate();
             LOG.warn("Salesforce rejected message {}: {}", s.key(), r);
           }
         }
-        ok.executeBatch();
-        bad.executeBatch();
       }
     }
     metrics.crmCall("ok");
@@ -410,11 +424,13 @@ public final class CrmWriteback {
         try (PreparedStatement ps =
             c.prepareStatement(
                 "UPDATE message_state SET crm_object = ?, crm_record_id = ?, crm_version ="
-                    + " crm_version + 1 WHERE message_sid = ? AND crm_record_id IS NULL AND"
+                    + " crm_version + 1, crm_dirty_since = COALESCE(crm_dirty_since, ?) WHERE"
+                    + " message_sid = ? AND crm_record_id IS NULL AND"
                     + " direction <> 'call'")) {
           ps.setString(1, f.object());
           ps.setString(2, f.id());
-          ps.setString(3, a.sid);
+          ps.setTimestamp(3, Timestamp.from(Instant.now()));
+          ps.setString(4, a.sid);
           ps.executeUpdate();
         }
       }

@@ -239,7 +239,8 @@ public final class WebhookProcessor {
             "UPDATE message_state SET status = ?, error_code = COALESCE(?, error_code),"
                 + " sent_at = CASE WHEN ? = 'sent' AND sent_at IS NULL THEN ? ELSE sent_at END,"
                 + " delivered_at = CASE WHEN ? IN ('delivered', 'read') AND delivered_at IS NULL"
-                + " THEN ? ELSE delivered_at END, updated_at = ?, crm_version = crm_version + 1"
+                + " THEN ? ELSE delivered_at END, updated_at = ?, crm_version = crm_version + 1,"
+                + " crm_dirty_since = COALESCE(crm_dirty_since, ?)"
                 + " WHERE message_sid = ? AND status IN ("
                 + marks(preds.size())
                 + ")")) {
@@ -249,6 +250,7 @@ public final class WebhookProcessor {
       ps.setString(i++, to);
       ps.setTimestamp(i++, now);
       ps.setString(i++, to);
+      ps.setTimestamp(i++, now);
       ps.setTimestamp(i++, now);
       ps.setTimestamp(i++, now);
       ps.setString(i++, e.sid);
@@ -537,8 +539,8 @@ public final class WebhookProcessor {
             "INSERT INTO message_state (message_sid, direction, channel, status, error_code,"
                 + " from_number, to_number, messaging_service_sid, account_sid, body,"
                 + " num_segments, crm_object, crm_record_id, reply_to_sid, sent_at, delivered_at,"
-                + " created_at, updated_at, crm_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                + " ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " created_at, updated_at, crm_version, crm_dirty_since) VALUES (?, ?, ?, ?, ?, ?,"
+                + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       int i = 1;
       ps.setString(i++, sid);
       ps.setString(i++, direction);
@@ -559,6 +561,7 @@ public final class WebhookProcessor {
       ps.setTimestamp(i++, now);
       ps.setTimestamp(i++, now);
       ps.setInt(i++, crmVersion);
+      ps.setTimestamp(i++, crmVersion > 0 ? now : null);
       ps.executeUpdate();
     }
   }

@@ -25,7 +25,8 @@ CREATE INDEX webhook_event_state_idx ON webhook_event (state, id);
 -- The connector's view of every message it has heard of, outbound or inbound. status only moves
 -- forward (see org.twiliocrm.webhook.MessageStatus). crm_version counts changes the CRM has not
 -- seen yet; the write-back sends the row's current state and records the version it sent, so a
--- late or retried write can never put an older state into the CRM.
+-- late or retried write can never put an older state into the CRM. crm_dirty_since is when the
+-- oldest change not yet in the CRM happened: partial batches wait for it to age (coalescing).
 CREATE TABLE message_state (
     message_sid           VARCHAR(64)  NOT NULL PRIMARY KEY,
     direction             VARCHAR(16)  NOT NULL,
@@ -50,6 +51,7 @@ CREATE TABLE message_state (
     crm_version           INTEGER      NOT NULL DEFAULT 1,
     crm_synced_version    INTEGER      NOT NULL DEFAULT 0,
     crm_attempts          INTEGER      NOT NULL DEFAULT 0,
+    crm_dirty_since       TIMESTAMP(6) WITH TIME ZONE,
     crm_next_attempt_at   TIMESTAMP(6) WITH TIME ZONE,
     crm_last_error        VARCHAR(1000)
 );

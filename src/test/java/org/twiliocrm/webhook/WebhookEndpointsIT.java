@@ -186,4 +186,27 @@ class WebhookEndpointsIT {
     assertThat(m.statusCode()).isEqualTo(200);
     assertThat(m.body()).contains("twiliocrm_webhook_rejected_total").contains("bad-signature");
   }
+
+  @Test
+  void twimlEndpointServesTheOutboxRowsMessageSignatureChecked() throws Exception {
+    stack.exec(
+        "INSERT INTO outbox_message (idempotency_key, channel, recipient, body, status, twilio_sid)"
+            + " VALUES ('twiml-1', 'voice', '+15555550101', 'Your visit is at 3 & bring ID', 'SENT',"
+            + " 'CAtwiml1')");
+    String id =
+        stack.string(
+            "SELECT CAST(id AS VARCHAR) FROM outbox_message WHERE idempotency_key = ?", "twiml-1");
+    String path = "/webhooks/twilio/twiml?id=" + id;
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("AccountSid", WebhookStack.ACCOUNT);
+    f.put("CallSid", "CAtwiml1");
+    HttpResponse<String> ok = stack.postSigned(path, f, WebhookStack.TOKEN, Map.of());
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(ok.headers().firstValue("Content-Type").orElse("")).startsWith("text/xml");
+    assertThat(ok.body()).contains("<Say>Your visit is at 3 &amp; bring ID</Say>");
+    assertThat(ok.headers().map().keySet()).noneMatch(h -> h.equalsIgnoreCase("CallSid"));
+    HttpResponse<String> unsigned = stack.post(path, f, null, Map.of());
+    assertThat(unsigned.statusCode()).isEqualTo(403);
+    assertThat(unsigned.body()).doesNotContain("Your visit");
+  }
 }

@@ -220,7 +220,7 @@ class WritebackIT {
   @Test
   void whileTheOrgIsDownWriteBacksWaitAndArriveInOrder() throws Exception {
     await().atMost(Duration.ofSeconds(20)).until(() -> stack.app.camelContext() != null);
-    stack.salesforce.faults().orgDownFor(10_000);
+    stack.salesforce.faults().orgDownFor(120_000);
     List<String> sids = new ArrayList<>();
     for (int i = 0; i < 150; i++) {
       String sid = String.format("SMdown%026d", i);
@@ -240,13 +240,17 @@ class WritebackIT {
       }
     }
     assertThat(stack.salesforce.faults().orgDown()).isTrue();
-    // The backlog is visible while Salesforce is down.
+    // While Salesforce is down the write-backs wait in the database, and the backlog shows it.
     await()
-        .atMost(Duration.ofSeconds(20))
+        .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () ->
                 assertThat(stack.get("/observe/metrics").body())
                     .containsPattern("twiliocrm_crm_writeback_backlog [1-9]"));
+    assertThat(sfMessages()).doesNotContainKeys(sids.toArray(new String[0]));
+    assertThat(stack.salesforce.apiUsage().byEndpoint().keySet())
+        .anyMatch(k -> k.startsWith("503"));
+    stack.salesforce.faults().clear();
     await()
         .atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofMillis(250))
@@ -258,7 +262,5 @@ class WritebackIT {
                 assertThat(sf.get(sid).get("Status__c")).as(sid).isEqualTo("delivered");
               }
             });
-    assertThat(stack.salesforce.apiUsage().byEndpoint().keySet())
-        .anyMatch(k -> k.startsWith("503"));
   }
 }

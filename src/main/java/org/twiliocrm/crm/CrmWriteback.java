@@ -53,6 +53,15 @@ public final class CrmWriteback {
   private volatile Instant pausedUntil = Instant.EPOCH;
   private int consecutiveFailures;
   private final AtomicLong backlog = new AtomicLong();
+
+  /**
+   * Records whose call failed in an unknown way (a timeout: the request may still land later). A
+   * success that comes soon after such a failure is not trusted: the record is written once more
+   * after {@link #SUSPECT_GUARD}, so a stale request that lands late cannot leave an older state.
+   */
+  private final Map<String, Instant> suspects = new java.util.concurrent.ConcurrentHashMap<>();
+
+  static final Duration SUSPECT_GUARD = Duration.ofSeconds(10);
   private volatile long backlogCountedAt;
 
   public CrmWriteback(
@@ -186,7 +195,16 @@ public final class CrmWriteback {
         for (int i = 0; i < sent.size(); i++) {
           Sent s = sent.get(i);
           JsonNode r = results != null && results.isArray() ? results.get(i) : null;
-          if (r != null && r.path("success").asBoolean(false)) {
+          Instant failedAt = suspects.remove(s.key());
+          if (r != null
+              && r.path("success").asBoolean(false)
+              && failedAt != null
+              && Instant.now().isBefore(failedAt.plus(SUSPECT_GUARD))) {
+            bad.setTimestamp(1, Timestamp.from(failedAt.plus(SUSPECT_GUARD)));
+            bad.setString(2, "re-sent after an ambiguous failure");
+            bad.setString(3, s.key());
+            bad.executeUpdate();
+          } else if (r != null && r.path("success").asBoolean(false)) {
             ok.setLong(1, s.version());
             ok.setLong(2, s.version());
             ok.setString(3, s.key());
@@ -210,6 +228,16 @@ public final class CrmWriteback {
   /** Route step when the call failed as a whole: nothing is marked, the write-back pauses. */
   public void failed(Exchange exchange) {
     Exception e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+    @SuppressWarnings("unchecked")
+    List<Sent> batch = exchange.getProperty(BATCH, List.class);
+    if (batch != null) {
+      Instant now = Instant.now();
+      for (Sent s : batch) {
+        if (s.actionId() == 0) {
+          suspects.put(s.key(), now);
+        }
+      }
+    }
     Duration wait;
     synchronized (this) {
       consecutiveFailures++;

@@ -76,7 +76,7 @@ class WritebackIT {
     // Let any earlier write-back settle, then count only this run's calls.
     long callsBefore = stack.salesforce.apiUsage().total();
     Set<String> sids = ConcurrentHashMap.newKeySet();
-    ExecutorService pool = Executors.newFixedThreadPool(16);
+    ExecutorService pool = Executors.newFixedThreadPool(48);
     try {
       List<Future<?>> fs = new ArrayList<>();
       for (int i = 0; i < 1000; i++) {

@@ -230,7 +230,15 @@ public final class CrmWriteback {
     Exception e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
     @SuppressWarnings("unchecked")
     List<Sent> batch = exchange.getProperty(BATCH, List.class);
-    if (batch != null) {
+    // A refusal with an HTTP status (503 org down, 403 limit) was not applied: nothing to fear.
+    // Anything else (timeout, connection reset) may still land later.
+    boolean definite = false;
+    for (Throwable t = e; t != null && !definite; t = t.getCause()) {
+      definite =
+          t instanceof org.apache.camel.component.salesforce.api.SalesforceException se
+              && se.getStatusCode() >= 400;
+    }
+    if (batch != null && !definite) {
       Instant now = Instant.now();
       for (Sent s : batch) {
         if (s.actionId() == 0) {

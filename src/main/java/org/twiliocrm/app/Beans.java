@@ -35,5 +35,7 @@ public final class Beans {
     OutboxBeans.bind(registry, lookup, cfg.db(), db, twilio.create()).closeAfter(twilio);
     // CRM events (Salesforce platform events and record changes to the outbox).
     CrmEventsBeans.bind(registry, lookup, db);
+    // Webhooks (signed, persisted, forward-only) and the Salesforce write-back.
+    org.twiliocrm.webhook.WebhookBeans.bind(registry, lookup, cfg, db);
   }
 }

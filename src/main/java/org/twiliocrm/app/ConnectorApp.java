@@ -99,6 +99,17 @@ public final class ConnectorApp {
     } else {
       effective.putAll(LiveClients.salesforceComponentProperties(config.salesforce()));
     }
+    if (property("outbox.status-callback-url") == null) {
+      // Statuses of what the outbox sends come back to this connector's own webhook.
+      effective.put(
+          "outbox.status-callback-url",
+          config.http().publicUrl() + "/webhooks/twilio/message-status");
+    }
+    if (property("outbox.call-status-callback-url") == null) {
+      effective.put(
+          "outbox.call-status-callback-url",
+          config.http().publicUrl() + "/webhooks/twilio/call-status");
+    }
 
     DslLocations dsl = DslLocations.resolve(config.dsl());
     LOG.info("Routes from {}, kamelets from {}", dsl.routesDescription(), dsl.kameletLocation());

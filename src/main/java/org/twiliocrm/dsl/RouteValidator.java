@@ -172,7 +172,7 @@ public final class RouteValidator {
       org.apache.camel.component.kamelet.KameletComponent kamelet =
           ctx.getComponent("kamelet", org.apache.camel.component.kamelet.KameletComponent.class);
       kamelet.setLocation("file:" + kameletsDir.toAbsolutePath() + ",classpath:kamelets");
-      if (Files.readString(file).contains("salesforce:")) {
+      if (Files.readString(file).contains("salesforce")) {
         configureSalesforce(ctx);
       }
       Resource resource =

@@ -97,7 +97,11 @@ public final class OutboxBeans {
     registry.accept(
         "outboxSteps",
         new OutboxSteps(
-            new ConsentChecker(db.dataSource()), s.statusCallbackUrl(), s.verifyServiceSid()));
+            new ConsentChecker(db.dataSource()),
+            s.statusCallbackUrl(),
+            s.verifyServiceSid(),
+            new org.twiliocrm.config.Settings(lookup)
+                .httpUrl("outbox.call-status-callback-url", s.statusCallbackUrl())));
     registry.accept(
         "outboxReconciler", new Reconciler(twilio, s.reconcilePolicy(), s.reconcileWindow()));
     registry.accept(

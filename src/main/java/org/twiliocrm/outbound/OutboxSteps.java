@@ -12,8 +12,19 @@ public final class OutboxSteps {
   private final ConsentChecker consent;
   private final String statusCallback;
   private final String verifyServiceSid;
+  private final String callStatusCallback;
 
   public OutboxSteps(ConsentChecker consent, String statusCallback, String verifyServiceSid) {
+    this(consent, statusCallback, verifyServiceSid, statusCallback);
+  }
+
+  /** Calls report to their own webhook: call callbacks carry CallSid/CallStatus, not MessageSid. */
+  public OutboxSteps(
+      ConsentChecker consent,
+      String statusCallback,
+      String verifyServiceSid,
+      String callStatusCallback) {
+    this.callStatusCallback = callStatusCallback;
     this.consent = consent;
     this.statusCallback = statusCallback;
     this.verifyServiceSid = verifyServiceSid;
@@ -44,7 +55,10 @@ public final class OutboxSteps {
     m.setHeader(TwilioActions.MESSAGING_SERVICE_SID, work.getMessagingServiceSid());
     m.setHeader(TwilioActions.STATUS_CALLBACK, statusCallback);
     switch (work.getRow().channel()) {
-      case VOICE -> m.setHeader(TwilioActions.TWIML, Twiml.say(work.getBody()));
+      case VOICE -> {
+        m.setHeader(TwilioActions.TWIML, Twiml.say(work.getBody()));
+        m.setHeader(TwilioActions.STATUS_CALLBACK, callStatusCallback);
+      }
       case VERIFY -> {
         m.setHeader(TwilioActions.SERVICE_SID, verifyServiceSid);
         m.setHeader(

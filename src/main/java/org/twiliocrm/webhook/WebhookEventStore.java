@@ -1,0 +1,209 @@
+package org.twiliocrm.webhook;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.AsyncProcessor;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.twiliocrm.config.ConnectorConfig.Vendor;
+
+/**
+ * Persist, then acknowledge: writes accepted webhook events to {@code webhook_event} before the
+ * route answers 200. Requests are queued and a few writer threads insert them in batches, one
+ * transaction per batch (group commit): under load one commit carries hundreds of callbacks, which
+ * is what makes thousands per second possible while each caller still waits for its own commit.
+ *
+ * <p>Duplicates (same dedupe key) are dropped by the database's unique key, so the check holds
+ * across replicas. When the database fails, the request gets 503 and Twilio retries it later.
+ */
+public final class WebhookEventStore implements AsyncProcessor, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(WebhookEventStore.class);
+  public static final String DUPLICATE = "twilioWebhookDuplicate";
+
+  private record Pending(
+      WebhookEvent event, Exchange exchange, AsyncCallback callback, long start) {}
+
+  private final DataSource dataSource;
+  private final String insertSql;
+  private final boolean ignoresConflicts;
+  private final int batch;
+  private final WebhookMetrics metrics;
+  private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(50_000);
+  private final List<Thread> writers = new ArrayList<>();
+  private final List<Runnable> listeners = new ArrayList<>();
+  private volatile boolean running = true;
+
+  public WebhookEventStore(
+      DataSource dataSource, Vendor vendor, int threads, int batch, WebhookMetrics metrics) {
+    this.dataSource = dataSource;
+    this.batch = batch;
+    this.metrics = metrics;
+    String cols =
+        "(kind, dedupe_key, sid, status, account_sid, idempotency_token, payload, received_at)";
+    switch (vendor) {
+      case POSTGRESQL:
+        insertSql =
+            "INSERT INTO webhook_event "
+                + cols
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING";
+        ignoresConflicts = true;
+        break;
+      case MARIADB:
+        insertSql = "INSERT IGNORE INTO webhook_event " + cols + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+        ignoresConflicts = true;
+        break;
+      default:
+        // H2: standard MERGE that only inserts; an existing key is left as it is.
+        insertSql =
+            "MERGE INTO webhook_event t USING (VALUES (CAST(? AS VARCHAR(24)), CAST(? AS"
+                + " VARCHAR(200)), CAST(? AS VARCHAR(64)), CAST(? AS VARCHAR(32)), CAST(? AS"
+                + " VARCHAR(64)), CAST(? AS VARCHAR(200)), CAST(? AS CHARACTER LARGE OBJECT),"
+                + " CAST(? AS TIMESTAMP(6) WITH TIME ZONE))) s(kind, dedupe_key, sid, status,"
+                + " account_sid, idempotency_token, payload, received_at) ON t.dedupe_key ="
+                + " s.dedupe_key WHEN NOT MATCHED THEN INSERT "
+                + cols
+                + " VALUES (s.kind, s.dedupe_key, s.sid, s.status, s.account_sid,"
+                + " s.idempotency_token, s.payload, s.received_at)";
+        ignoresConflicts = true;
+    }
+    for (int i = 0; i < threads; i++) {
+      Thread t = new Thread(this::writeLoop, "webhook-writer-" + i);
+      t.setDaemon(true);
+      t.start();
+      writers.add(t);
+    }
+  }
+
+  /** Called after each commit that stored at least one new event (wakes the processor). */
+  public void onStored(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  @Override
+  public boolean process(Exchange exchange, AsyncCallback callback) {
+    WebhookEvent event = exchange.getProperty(WebhookGate.EVENT, WebhookEvent.class);
+    if (event == null || "twiml".equals(event.kind())) {
+      callback.done(true);
+      return true;
+    }
+    if (!queue.offer(new Pending(event, exchange, callback, System.nanoTime()))) {
+      // Back-pressure: Twilio retries a 503 later; better than unbounded memory.
+      exchange.setProperty(WebhookGate.STATUS, 503);
+      callback.done(true);
+      return true;
+    }
+    return false;
+  }
+
+  @Override
+  public void process(Exchange exchange) throws Exception {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    if (!process(exchange, doneSync -> f.complete(null))) {
+      f.get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Override
+  public CompletableFuture<Exchange> processAsync(Exchange exchange) {
+    CompletableFuture<Exchange> f = new CompletableFuture<>();
+    process(exchange, doneSync -> f.complete(exchange));
+    return f;
+  }
+
+  private void writeLoop() {
+    List<Pending> work = new ArrayList<>(batch);
+    while (running) {
+      try {
+        Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        work.add(first);
+        queue.drainTo(work, batch - 1);
+        write(work);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException e) {
+        LOG.error("webhook writer failed: {}", e.toString());
+      } finally {
+        work.clear();
+      }
+    }
+  }
+
+  private void write(List<Pending> work) {
+    int[] counts = null;
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement(insertSql)) {
+        for (Pending p : work) {
+          WebhookEvent e = p.event();
+          ps.setString(1, e.kind());
+          ps.setString(2, e.dedupeKey());
+          ps.setString(3, e.sid());
+          ps.setString(4, e.status());
+          ps.setString(5, e.accountSid());
+          ps.setString(6, e.idempotencyToken());
+          ps.setString(7, e.payload());
+          ps.setTimestamp(8, Timestamp.from(e.receivedAt()));
+          ps.addBatch();
+        }
+        counts = ps.executeBatch();
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      LOG.warn("storing {} webhook event(s) failed, answering 503: {}", work.size(), e.toString());
+      for (Pending p : work) {
+        p.exchange().setProperty(WebhookGate.STATUS, 503);
+      }
+      counts = null;
+    }
+    boolean anyNew = false;
+    long now = System.nanoTime();
+    for (int i = 0; i < work.size(); i++) {
+      Pending p = work.get(i);
+      if (counts != null) {
+        // A conflict-ignoring insert reports 0 rows for a duplicate. SUCCESS_NO_INFO (-2) counts
+        // as stored: the driver did not say, and the unique key kept the table right either way.
+        boolean duplicate = ignoresConflicts && counts[i] == 0;
+        p.exchange().setProperty(DUPLICATE, duplicate);
+        if (duplicate) {
+          metrics.duplicate(p.event().kind());
+        } else {
+          anyNew = true;
+          metrics.accepted(p.event().kind());
+        }
+        metrics.persisted(now - p.start());
+      }
+      try {
+        p.callback().done(false);
+      } catch (RuntimeException e) {
+        LOG.warn("completing a webhook reply failed: {}", e.toString());
+      }
+    }
+    if (anyNew) {
+      listeners.forEach(Runnable::run);
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    writers.forEach(Thread::interrupt);
+  }
+}

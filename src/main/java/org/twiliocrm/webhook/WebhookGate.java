@@ -1,0 +1,324 @@
+package org.twiliocrm.webhook;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.twiliocrm.twilio.TwilioSignature;
+
+/**
+ * First step of every Twilio webhook: size, shape and X-Twilio-Signature. Sets the exchange
+ * property {@link #STATUS} to the HTTP status the request earns (200 when accepted) and, when
+ * accepted, {@link #EVENT} to the parsed {@link WebhookEvent}. It never throws for bad input: a
+ * rejection is an answer, not an error, and is counted in the metrics.
+ *
+ * <p>The URL checked is the public one Twilio called: {@code connector.public-url} plus the path
+ * and query as received, or scheme and host from X-Forwarded-Proto/Host when those are trusted. The
+ * signature check itself is {@link TwilioSignature}, shared with the sandbox and pinned to the
+ * golden vectors.
+ */
+public final class WebhookGate {
+  public static final String STATUS = "twilioWebhookStatus";
+  public static final String EVENT = "twilioWebhookEvent";
+  public static final String REASON = "twilioWebhookReason";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final WebhookSettings settings;
+  private final WebhookMetrics metrics;
+  private final Map<String, TwilioSignature> byAccount = new TreeMap<>();
+
+  public WebhookGate(WebhookSettings settings, WebhookMetrics metrics) {
+    this.settings = settings;
+    this.metrics = metrics;
+    settings.authTokens().forEach((sid, token) -> byAccount.put(sid, new TwilioSignature(token)));
+  }
+
+  /** Route step: checks the request of the given endpoint kind. */
+  public void check(Exchange exchange, String kind) {
+    metrics.bind(exchange.getContext());
+    Message in = exchange.getMessage();
+    String reason = reject(exchange, in, kind);
+    if (reason != null) {
+      metrics.rejected(kind, reason);
+      exchange.setProperty(REASON, reason);
+    } else {
+      exchange.setProperty(STATUS, 200);
+    }
+  }
+
+  /** Returns the rejection reason (and sets STATUS), or null when accepted. */
+  private String reject(Exchange exchange, Message in, String kind) {
+    Long length = in.getHeader("Content-Length", Long.class);
+    if (length != null && length > settings.maxBodyBytes()) {
+      return status(exchange, 413, "too-large");
+    }
+    String contentType = lower(in.getHeader(Exchange.CONTENT_TYPE, String.class));
+    String url = signedUrl(in);
+    String signature = in.getHeader("X-Twilio-Signature", String.class);
+    Map<String, List<String>> params;
+    String payload;
+    boolean json = contentType.startsWith("application/json");
+    String rawJson = null;
+    if (json) {
+      rawJson = in.getBody(String.class);
+      if (rawJson == null || rawJson.length() > settings.maxBodyBytes()) {
+        return status(
+            exchange, rawJson == null ? 400 : 413, rawJson == null ? "malformed" : "too-large");
+      }
+      params = new TreeMap<>();
+      try {
+        JsonNode node = JSON.readTree(rawJson);
+        if (node == null || !node.isObject()) {
+          return status(exchange, 400, "malformed");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          params.put(
+              e.getKey(),
+              List.of(e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
+        }
+      } catch (Exception e) {
+        return status(exchange, 400, "malformed");
+      }
+      payload = rawJson;
+    } else {
+      Object body = in.getBody();
+      if (body instanceof Map<?, ?> form) {
+        params = fromMap(form);
+      } else {
+        String raw = in.getBody(String.class);
+        if (raw != null && raw.length() > settings.maxBodyBytes()) {
+          return status(exchange, 413, "too-large");
+        }
+        if (raw != null
+            && !raw.isEmpty()
+            && !contentType.startsWith("application/x-www-form-urlencoded")) {
+          return status(exchange, 400, "malformed");
+        }
+        try {
+          params = decodeForm(raw);
+        } catch (IllegalArgumentException e) {
+          return status(exchange, 400, "malformed");
+        }
+      }
+      payload = encodeForm(params);
+      if (payload.length() > settings.maxBodyBytes()) {
+        return status(exchange, 413, "too-large");
+      }
+    }
+    if (signature == null || signature.isBlank()) {
+      return status(exchange, 403, "unsigned");
+    }
+    String account = first(params, "AccountSid");
+    if (!signatureValid(account, url, params, json ? rawJson : null, signature)) {
+      return status(exchange, 403, "bad-signature");
+    }
+    WebhookEvent event =
+        event(
+            kind,
+            account,
+            in.getHeader("I-Twilio-Idempotency-Token", String.class),
+            params,
+            payload);
+    if (event == null) {
+      return status(exchange, 400, "malformed");
+    }
+    exchange.setProperty(EVENT, event);
+    return null;
+  }
+
+  private boolean signatureValid(
+      String account,
+      String url,
+      Map<String, List<String>> params,
+      String rawJson,
+      String signature) {
+    Collection<TwilioSignature> candidates;
+    TwilioSignature own = account == null ? null : byAccount.get(account);
+    if (own != null) {
+      candidates = List.of(own);
+    } else if (account == null) {
+      // No AccountSid in the request (a JSON body or a bare GET): any configured account may sign.
+      candidates = byAccount.values();
+    } else {
+      return false;
+    }
+    boolean ok = false;
+    for (TwilioSignature s : candidates) {
+      // Non-short-circuit OR: every candidate is tried so timing does not reveal which one matched.
+      ok |=
+          rawJson != null
+              ? s.validateJson(url, rawJson, signature)
+              : s.validate(url, params, signature);
+    }
+    return ok;
+  }
+
+  /** Builds the event with its dedupe key; null when a required parameter is missing. */
+  static WebhookEvent event(
+      String kind, String account, String token, Map<String, List<String>> params, String payload) {
+    String sid;
+    String status;
+    String key;
+    switch (kind) {
+      case "message-status":
+        sid = first(params, "MessageSid", first(params, "SmsSid", null));
+        status = first(params, "MessageStatus", first(params, "SmsStatus", null));
+        if (sid == null || status == null) {
+          return null;
+        }
+        status = status.toLowerCase(Locale.ROOT);
+        // WhatsApp read receipts come as EventType=READ.
+        if ("READ".equalsIgnoreCase(first(params, "EventType", null))) {
+          status = "read";
+        }
+        key = "ms:" + sid + ":" + status;
+        break;
+      case "inbound":
+        sid = first(params, "MessageSid", first(params, "SmsSid", null));
+        status = "received";
+        if (sid == null
+            || first(params, "From", null) == null
+            || first(params, "To", null) == null) {
+          return null;
+        }
+        key = "in:" + sid;
+        break;
+      case "call-status":
+        sid = first(params, "CallSid", null);
+        status = first(params, "CallStatus", null);
+        if (sid == null || status == null) {
+          return null;
+        }
+        status = status.toLowerCase(Locale.ROOT);
+        key = "cs:" + sid + ":" + status;
+        break;
+      case "twiml":
+        sid = first(params, "CallSid", null);
+        status = null;
+        key = token != null ? "tok:" + token : "twiml:" + sid;
+        break;
+      default:
+        throw new IllegalArgumentException("unknown webhook kind '" + kind + "'");
+    }
+    return new WebhookEvent(kind, key, sid, status, account, token, params, payload, Instant.now());
+  }
+
+  /** The URL Twilio called: public URL (or trusted forwarded scheme/host) + path and query. */
+  String signedUrl(Message in) {
+    String uri = in.getHeader(Exchange.HTTP_URI, String.class);
+    if (uri == null) {
+      uri = in.getHeader(Exchange.HTTP_PATH, "/", String.class);
+    }
+    if (uri.indexOf('?') < 0) {
+      String q = in.getHeader(Exchange.HTTP_RAW_QUERY, String.class);
+      if (q == null) {
+        q = in.getHeader(Exchange.HTTP_QUERY, String.class);
+      }
+      if (q != null && !q.isEmpty()) {
+        uri = uri + "?" + q;
+      }
+    }
+    if (settings.trustForwardedHeaders()) {
+      String proto = firstValue(in.getHeader("X-Forwarded-Proto", String.class));
+      String host = firstValue(in.getHeader("X-Forwarded-Host", String.class));
+      if (proto != null || host != null) {
+        String base = settings.publicUrl();
+        int sep = base.indexOf("://");
+        String scheme = proto != null ? proto : base.substring(0, sep);
+        String rest = base.substring(sep + 3);
+        int slash = rest.indexOf('/');
+        String authority = host != null ? host : (slash < 0 ? rest : rest.substring(0, slash));
+        String prefix = slash < 0 ? "" : rest.substring(slash);
+        return scheme + "://" + authority + prefix + uri;
+      }
+    }
+    return settings.publicUrl() + uri;
+  }
+
+  private static String firstValue(String header) {
+    if (header == null || header.isBlank()) {
+      return null;
+    }
+    int comma = header.indexOf(',');
+    return (comma < 0 ? header : header.substring(0, comma)).trim();
+  }
+
+  private static String status(Exchange exchange, int code, String reason) {
+    exchange.setProperty(STATUS, code);
+    return reason;
+  }
+
+  private static String lower(String s) {
+    return s == null ? "" : s.toLowerCase(Locale.ROOT);
+  }
+
+  static String first(Map<String, List<String>> params, String name, String def) {
+    List<String> v = params.get(name);
+    return v == null || v.isEmpty() ? def : v.get(0);
+  }
+
+  private static String first(Map<String, List<String>> params, String name) {
+    return first(params, name, null);
+  }
+
+  private static Map<String, List<String>> fromMap(Map<?, ?> form) {
+    Map<String, List<String>> out = new TreeMap<>();
+    form.forEach(
+        (k, v) -> {
+          List<String> values = new ArrayList<>();
+          if (v instanceof Collection<?> c) {
+            c.forEach(x -> values.add(x == null ? "" : x.toString()));
+          } else {
+            values.add(v == null ? "" : v.toString());
+          }
+          out.put(String.valueOf(k), values);
+        });
+    return out;
+  }
+
+  static Map<String, List<String>> decodeForm(String raw) {
+    Map<String, List<String>> out = new TreeMap<>();
+    if (raw == null || raw.isEmpty()) {
+      return out;
+    }
+    for (String pair : raw.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      out.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+    }
+    return out;
+  }
+
+  static String encodeForm(Map<String, List<String>> params) {
+    StringBuilder sb = new StringBuilder();
+    params.forEach(
+        (k, vs) -> {
+          for (String v : vs) {
+            if (sb.length() > 0) {
+              sb.append('&');
+            }
+            sb.append(URLEncoder.encode(k, StandardCharsets.UTF_8))
+                .append('=')
+                .append(URLEncoder.encode(v, StandardCharsets.UTF_8));
+          }
+        });
+    return sb.toString();
+  }
+}

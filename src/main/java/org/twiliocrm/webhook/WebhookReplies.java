@@ -1,0 +1,124 @@
+package org.twiliocrm.webhook;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the webhook endpoints answer: empty 200s for callbacks, TwiML for inbound messages (the HELP
+ * text) and for the TwiML that outbound calls fetch, and the bare status of a rejection.
+ */
+public final class WebhookReplies {
+  private static final Logger LOG = LoggerFactory.getLogger(WebhookReplies.class);
+  public static final String CONTENT_TYPE = "twilioWebhookContentType";
+  private static final String EMPTY_TWIML = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+
+  private final Keywords keywords;
+  private final String helpText;
+  private final DataSource dataSource;
+
+  public WebhookReplies(Keywords keywords, String helpText, DataSource dataSource) {
+    this.keywords = keywords;
+    this.helpText = helpText;
+    this.dataSource = dataSource;
+  }
+
+  /** Route step of the inbound endpoint: HELP gets the configured text, anything else no reply. */
+  public void inboundTwiml(Exchange exchange) {
+    WebhookEvent e = exchange.getProperty(WebhookGate.EVENT, WebhookEvent.class);
+    String twiml = EMPTY_TWIML;
+    if (e != null
+        && keywords.classify(e.param("Body")) == Keywords.Kind.HELP
+        && !helpText.isBlank()) {
+      twiml =
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>"
+              + xml(helpText)
+              + "</Message></Response>";
+    }
+    exchange.getMessage().setBody(twiml);
+    exchange.setProperty(CONTENT_TYPE, "text/xml");
+  }
+
+  /**
+   * Route step of the TwiML endpoint: reads the message of the outbox row the call belongs to (the
+   * {@code id} query parameter, else the row whose twilio_sid is the CallSid) and speaks it.
+   */
+  public void callTwiml(Exchange exchange) {
+    WebhookEvent e = exchange.getProperty(WebhookGate.EVENT, WebhookEvent.class);
+    String query = exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class);
+    Long id = null;
+    if (query != null) {
+      for (String p : query.split("&")) {
+        if (p.startsWith("id=")) {
+          try {
+            id = Long.valueOf(p.substring(3));
+          } catch (NumberFormatException ignored) {
+            id = -1L;
+          }
+        }
+      }
+    }
+    String body = null;
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                id != null
+                    ? "SELECT body FROM outbox_message WHERE id = ?"
+                    : "SELECT body FROM outbox_message WHERE twilio_sid = ?")) {
+      if (id != null) {
+        ps.setLong(1, id);
+      } else {
+        ps.setString(1, e == null ? null : e.sid());
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          body = rs.getString(1);
+        }
+      }
+    } catch (SQLException ex) {
+      LOG.warn("TwiML lookup failed: {}", ex.toString());
+    }
+    String twiml =
+        body == null
+            ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>"
+            : "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>"
+                + xml(body)
+                + "</Say></Response>";
+    exchange.getMessage().setBody(twiml);
+    exchange.setProperty(CONTENT_TYPE, "text/xml");
+  }
+
+  /**
+   * Last step of every webhook reply, after all headers were removed: the status the request
+   * earned, its content type, and no body for a rejection.
+   */
+  public void finish(Exchange exchange) {
+    Integer status = exchange.getProperty(WebhookGate.STATUS, Integer.class);
+    int code = status == null ? 500 : status;
+    var m = exchange.getMessage();
+    m.setHeader(Exchange.HTTP_RESPONSE_CODE, code);
+    if (code != 200) {
+      m.setBody("");
+      m.setHeader(Exchange.CONTENT_TYPE, "text/plain");
+      return;
+    }
+    String type = exchange.getProperty(CONTENT_TYPE, String.class);
+    if (type == null) {
+      m.setBody("");
+      type = "text/plain";
+    }
+    m.setHeader(Exchange.CONTENT_TYPE, type);
+  }
+
+  static String xml(String s) {
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
+  }
+}

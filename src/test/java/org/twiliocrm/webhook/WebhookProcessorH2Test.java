@@ -1,0 +1,193 @@
+package org.twiliocrm.webhook;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.twiliocrm.db.Database;
+import org.twiliocrm.testsupport.TestDatabases;
+
+/**
+ * Store and processor on the embedded H2 database (the same SQL runs on PostgreSQL in the ITs):
+ * dedupe, forward-only statuses on message_state and the outbox row, consent and CRM actions.
+ */
+class WebhookProcessorH2Test {
+  private final Database db = Database.open(TestDatabases.h2("wh"));
+  private final CamelContext ctx = new DefaultCamelContext();
+  private final WebhookMetrics metrics = new WebhookMetrics();
+  private final WebhookEventStore store =
+      new WebhookEventStore(db.dataSource(), db.vendor(), 1, 100, metrics);
+  private final WebhookProcessor processor =
+      new WebhookProcessor(
+          db.dataSource(), Keywords.of(WebhookSettings.from(k -> null, true)), 100);
+
+  @AfterEach
+  void close() throws Exception {
+    store.close();
+    ctx.close();
+    db.close();
+  }
+
+  private boolean store(String kind, Map<String, String> form) throws Exception {
+    Map<String, List<String>> p = new TreeMap<>();
+    form.forEach((k, v) -> p.put(k, List.of(v)));
+    WebhookEvent e = WebhookGate.event(kind, null, null, p, WebhookGate.encodeForm(p));
+    Exchange ex = new DefaultExchange(ctx);
+    ex.setProperty(WebhookGate.EVENT, e);
+    ex.setProperty(WebhookGate.STATUS, 200);
+    store.process(ex);
+    return !ex.getProperty(WebhookEventStore.DUPLICATE, Boolean.class);
+  }
+
+  private static Map<String, String> status(String sid, String status, String error) {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("MessageSid", sid);
+    f.put("MessageStatus", status);
+    f.put("From", "+15005550006");
+    f.put("To", "+15555550101");
+    if (error != null) {
+      f.put("ErrorCode", error);
+    }
+    return f;
+  }
+
+  private String one(String sql, Object... args) throws Exception {
+    try (Connection c = db.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  @Test
+  void duplicatesAreDroppedByTheUniqueKey() throws Exception {
+    assertThat(store("message-status", status("SM1", "sent", null))).isTrue();
+    assertThat(store("message-status", status("SM1", "sent", null))).isFalse();
+    assertThat(store("message-status", status("SM1", "delivered", null))).isTrue();
+    assertThat(one("SELECT COUNT(*) FROM webhook_event")).isEqualTo("2");
+  }
+
+  @Test
+  void lateCallbacksNeverMoveAMessageBackAndErrorCodesStay() throws Exception {
+    try (Connection c = db.dataSource().getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO outbox_message (idempotency_key, channel, recipient, body, status,"
+                    + " twilio_sid, twilio_status, crm_object, crm_record_id) VALUES ('k1', 'sms',"
+                    + " '+15555550101', 'hi', 'SENT', 'SM2', 'queued', 'Contact', '003X')")) {
+      ps.executeUpdate();
+    }
+    store("message-status", status("SM2", "undelivered", "30003"));
+    store("message-status", status("SM2", "sent", null));
+    store("message-status", status("SM2", "sending", null));
+    assertThat(processor.processBatch()).isEqualTo(3);
+    assertThat(one("SELECT status FROM message_state WHERE message_sid = 'SM2'"))
+        .isEqualTo("undelivered");
+    assertThat(one("SELECT error_code FROM message_state WHERE message_sid = 'SM2'"))
+        .isEqualTo("30003");
+    assertThat(one("SELECT crm_record_id FROM message_state WHERE message_sid = 'SM2'"))
+        .isEqualTo("003X");
+    assertThat(one("SELECT twilio_status FROM outbox_message WHERE twilio_sid = 'SM2'"))
+        .isEqualTo("undelivered");
+    assertThat(one("SELECT error_code FROM outbox_message WHERE twilio_sid = 'SM2'"))
+        .isEqualTo("30003");
+    // In order, a message moves all the way.
+    store("message-status", status("SM3", "sent", null));
+    processor.processBatch();
+    store("message-status", status("SM3", "delivered", null));
+    store("message-status", status("SM3", "read", null));
+    processor.processBatch();
+    assertThat(one("SELECT status FROM message_state WHERE message_sid = 'SM3'")).isEqualTo("read");
+  }
+
+  @Test
+  void stopStartAndRepliesWriteConsentAndCrmActions() throws Exception {
+    Map<String, String> stop = new LinkedHashMap<>();
+    stop.put("MessageSid", "SMin1");
+    stop.put("From", "+15555550104");
+    stop.put("To", "+15005550006");
+    stop.put("Body", "STOP");
+    store("inbound", stop);
+    processor.processBatch();
+    assertThat(
+            one(
+                "SELECT status FROM consent WHERE recipient = '+15555550104' AND sender_scope ="
+                    + " '+15005550006'"))
+        .isEqualTo("OPTED_OUT");
+    assertThat(one("SELECT kind FROM crm_action WHERE message_sid = 'SMin1'")).isEqualTo("OPT_OUT");
+
+    Map<String, String> start = new LinkedHashMap<>(stop);
+    start.put("MessageSid", "SMin2");
+    start.put("Body", "start");
+    start.put("MessagingServiceSid", "MG123");
+    store("inbound", start);
+    processor.processBatch();
+    // Scoped to the Messaging Service it was sent to.
+    assertThat(one("SELECT status FROM consent WHERE sender_scope = 'MG123'"))
+        .isEqualTo("OPTED_IN");
+
+    Map<String, String> reply = new LinkedHashMap<>(stop);
+    reply.put("MessageSid", "SMin3");
+    reply.put("Body", "Running late");
+    store("inbound", reply);
+    processor.processBatch();
+    assertThat(one("SELECT kind FROM crm_action WHERE message_sid = 'SMin3'")).isEqualTo("TASK");
+    assertThat(one("SELECT detail FROM crm_action WHERE message_sid = 'SMin3'"))
+        .isEqualTo("Running late");
+    assertThat(one("SELECT direction FROM message_state WHERE message_sid = 'SMin3'"))
+        .isEqualTo("inbound");
+    // HELP stores the message but no action.
+    Map<String, String> help = new LinkedHashMap<>(stop);
+    help.put("MessageSid", "SMin4");
+    help.put("Body", "help");
+    store("inbound", help);
+    processor.processBatch();
+    assertThat(one("SELECT COUNT(*) FROM crm_action WHERE message_sid = 'SMin4'")).isEqualTo("0");
+  }
+
+  @Test
+  void callStatusesReachTheOutboxRowWithAnsweredBy() throws Exception {
+    try (Connection c = db.dataSource().getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO outbox_message (idempotency_key, channel, recipient, body, status,"
+                    + " twilio_sid, crm_object, crm_record_id) VALUES ('k2', 'voice',"
+                    + " '+15555550101', 'Your appointment is at 3', 'SENT', 'CA1', 'Contact',"
+                    + " '003Y')")) {
+      ps.executeUpdate();
+    }
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("CallSid", "CA1");
+    f.put("CallStatus", "completed");
+    f.put("AnsweredBy", "human");
+    f.put("CallDuration", "42");
+    store("call-status", f);
+    Map<String, String> late = new LinkedHashMap<>(f);
+    late.put("CallStatus", "ringing");
+    late.remove("AnsweredBy");
+    store("call-status", late);
+    processor.processBatch();
+    assertThat(one("SELECT twilio_status FROM outbox_message WHERE twilio_sid = 'CA1'"))
+        .isEqualTo("completed");
+    assertThat(one("SELECT answered_by FROM outbox_message WHERE twilio_sid = 'CA1'"))
+        .isEqualTo("human");
+    assertThat(one("SELECT detail FROM crm_action WHERE message_sid = 'CA1'"))
+        .contains("completed")
+        .contains("human");
+  }
+}

@@ -1,0 +1,216 @@
+package org.twiliocrm.webhook;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.twiliocrm.app.ConnectorApp;
+import org.twiliocrm.config.ConfigSource;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
+import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
+import org.twiliocrm.sandbox.twilio.TwilioSandbox;
+import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
+import org.twiliocrm.testsupport.FreePort;
+import org.twiliocrm.testsupport.TestDatabases;
+import org.twiliocrm.twilio.TwilioSignature;
+
+/**
+ * The whole stack over real sockets: a fresh PostgreSQL schema, the Twilio sandbox and the
+ * Salesforce sandbox in-process on free ports, and the connector (ConnectorApp) loading the routes
+ * and kamelets shipped in routes/ and kamelets/.
+ */
+public final class WebhookStack implements AutoCloseable {
+  public static final String ACCOUNT = TwilioSandboxSettings.DEFAULT_ACCOUNT_SID;
+  public static final String TOKEN = TwilioSandboxSettings.DEFAULT_AUTH_TOKEN;
+  public static final String SUB_ACCOUNT = "AC11111111111111111111111111111111";
+  public static final String SUB_TOKEN = "sub-account-token";
+  public static final String NUMBER = "+15005550006";
+
+  public final ConnectorConfig.Db db;
+  public final TwilioSandbox twilio;
+  public final SalesforceSandbox salesforce;
+  public final ConnectorApp app;
+  public final int port;
+  public final String publicUrl;
+  public final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  public WebhookStack(Map<String, String> overrides) throws Exception {
+    db = TestDatabases.postgres("webhooks");
+    port = FreePort.find();
+    publicUrl = "http://127.0.0.1:" + port;
+    Map<String, String> tw = new HashMap<>();
+    tw.put("sandbox.twilio.port", "0");
+    tw.put("sandbox.twilio.event-loops", "2");
+    tw.put("sandbox.twilio.lifecycle.step-millis", "20");
+    tw.put("sandbox.twilio.validation.requests", "false");
+    // The test machine is shared and often overloaded: give callbacks time rather than failing.
+    tw.put("sandbox.twilio.callback.timeout-millis", "30000");
+    tw.put("sandbox.twilio.inbound-webhook-url", publicUrl + "/webhooks/twilio/inbound");
+    twilio = TwilioSandbox.start(TwilioSandboxSettings.from(tw::get));
+    Path sfData = Files.createTempDirectory("sf-sandbox");
+    salesforce =
+        SalesforceSandbox.start(
+            SalesforceSandboxSettings.defaults().withPort(0).withDataDir(sfData));
+    SalesforceSandboxSettings sf = salesforce.settings();
+
+    Properties p = new Properties();
+    p.setProperty("connector.mode", "sandbox");
+    p.setProperty("connector.http.host", "127.0.0.1");
+    p.setProperty("connector.http.port", String.valueOf(port));
+    p.setProperty("connector.public-url", publicUrl);
+    p.setProperty("connector.db.url", db.url());
+    p.setProperty("connector.db.user", db.user());
+    p.setProperty("connector.db.pool-size", "20");
+    p.setProperty("connector.routes.location", Path.of("routes").toAbsolutePath().toString());
+    p.setProperty("connector.kamelets.location", Path.of("kamelets").toAbsolutePath().toString());
+    p.setProperty("outbox.enabled", "false");
+    p.setProperty("webhook.auth-tokens", SUB_ACCOUNT + ":" + SUB_TOKEN);
+    p.setProperty("webhook.crm.writeback.initial-backoff-millis", "200");
+    p.setProperty("webhook.crm.writeback.max-backoff-millis", "1000");
+    p.setProperty("webhook.process.poll-millis", "200");
+    p.setProperty("camel.component.salesforce.loginUrl", salesforce.baseUrl());
+    p.setProperty("camel.component.salesforce.clientId", sf.clientId());
+    p.setProperty("camel.component.salesforce.clientSecret", sf.clientSecret());
+    p.setProperty("camel.component.salesforce.userName", sf.username());
+    p.setProperty("camel.component.salesforce.password", sf.password());
+    p.setProperty("sandbox.twilio.accounts", ACCOUNT + ":" + TOKEN);
+    overrides.forEach(p::setProperty);
+    app = new ConnectorApp(ConfigSource.load(Map.of(), p));
+    app.start();
+  }
+
+  /** Posts a form signed as Twilio would for {@code url} (as Twilio called it). */
+  HttpResponse<String> postSigned(
+      String path, Map<String, String> form, String token, Map<String, String> headers)
+      throws Exception {
+    String signature = new TwilioSignature(token).signSingle(publicUrl + path, form);
+    return post(path, form, signature, headers);
+  }
+
+  HttpResponse<String> post(
+      String path, Map<String, String> form, String signature, Map<String, String> headers)
+      throws Exception {
+    Map<String, List<String>> multi = new java.util.TreeMap<>();
+    form.forEach((k, v) -> multi.put(k, List.of(v)));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString(WebhookGate.encodeForm(multi)));
+    if (signature != null) {
+      b.header("X-Twilio-Signature", signature);
+    }
+    headers.forEach(b::header);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpResponse<String> get(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  Connection connect() throws SQLException {
+    return DriverManager.getConnection(db.url(), db.user(), null);
+  }
+
+  public long count(String sql, Object... args) throws SQLException {
+    try (Connection c = connect();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  String string(String sql, Object... args) throws SQLException {
+    try (Connection c = connect();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  void exec(String sql, Object... args) throws SQLException {
+    try (Connection c = connect();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  /** Calls a Twilio sandbox control endpoint with a JSON body. */
+  HttpResponse<String> twilioControl(String method, String path, String json) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(twilio.baseUrl() + path))
+            .header("Content-Type", "application/json")
+            .method(
+                method,
+                json == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(json))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Creates a message in the Twilio sandbox with our status callback (plain HTTP, Basic auth). */
+  HttpResponse<String> createMessage(String to, String body) throws Exception {
+    String form =
+        "To="
+            + enc(to)
+            + "&From="
+            + enc(NUMBER)
+            + "&Body="
+            + enc(body)
+            + "&StatusCallback="
+            + enc(publicUrl + "/webhooks/twilio/message-status");
+    String auth =
+        java.util.Base64.getEncoder()
+            .encodeToString(
+                (ACCOUNT + ":" + TOKEN).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return http.send(
+        HttpRequest.newBuilder(
+                URI.create(twilio.baseUrl() + "/2010-04-01/Accounts/" + ACCOUNT + "/Messages.json"))
+            .header("Authorization", "Basic " + auth)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString(form))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  static String enc(String s) {
+    return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public void close() {
+    try {
+      app.stop();
+    } finally {
+      twilio.close();
+      salesforce.close();
+    }
+  }
+}

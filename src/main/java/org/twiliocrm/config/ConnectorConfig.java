@@ -109,7 +109,7 @@ public record ConnectorConfig(
             port,
             s.httpUrl("connector.public-url", "http://localhost:" + port),
             s.bool("connector.http.trust-forwarded-headers", false));
-    String url = s.string("connector.db.url", "jdbc:h2:file:./data/connector");
+    String url = s.string("connector.db.url", "jdbc:h2:file:./data/connector;AUTO_SERVER=TRUE");
     Vendor.of(url);
     Db db =
         new Db(

@@ -11,7 +11,6 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -19,7 +18,6 @@ import org.twiliocrm.app.ConnectorApp;
 import org.twiliocrm.config.ConfigSource;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
-import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
 import org.twiliocrm.sandbox.twilio.TwilioSandbox;
 import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
 import org.twiliocrm.testsupport.FreePort;
@@ -51,21 +49,6 @@ public final class WebhookStack implements AutoCloseable {
     db = TestDatabases.postgres("webhooks");
     port = FreePort.find();
     publicUrl = "http://127.0.0.1:" + port;
-    Map<String, String> tw = new HashMap<>();
-    tw.put("sandbox.twilio.port", "0");
-    tw.put("sandbox.twilio.event-loops", "2");
-    tw.put("sandbox.twilio.lifecycle.step-millis", "20");
-    tw.put("sandbox.twilio.validation.requests", "false");
-    // The test machine is shared and often overloaded: give callbacks time rather than failing.
-    tw.put("sandbox.twilio.callback.timeout-millis", "30000");
-    tw.put("sandbox.twilio.inbound-webhook-url", publicUrl + "/webhooks/twilio/inbound");
-    twilio = TwilioSandbox.start(TwilioSandboxSettings.from(tw::get));
-    Path sfData = Files.createTempDirectory("sf-sandbox");
-    salesforce =
-        SalesforceSandbox.start(
-            SalesforceSandboxSettings.defaults().withPort(0).withDataDir(sfData));
-    SalesforceSandboxSettings sf = salesforce.settings();
-
     Properties p = new Properties();
     p.setProperty("connector.mode", "sandbox");
     p.setProperty("connector.http.host", "127.0.0.1");
@@ -77,19 +60,30 @@ public final class WebhookStack implements AutoCloseable {
     p.setProperty("connector.routes.location", Path.of("routes").toAbsolutePath().toString());
     p.setProperty("connector.kamelets.location", Path.of("kamelets").toAbsolutePath().toString());
     p.setProperty("outbox.enabled", "false");
+    // The CRM event subscription's CometD polls would count against the org's API calls, which
+    // the write-back test measures.
+    p.setProperty("crm.events.enabled", "false");
     p.setProperty("webhook.auth-tokens", SUB_ACCOUNT + ":" + SUB_TOKEN);
     p.setProperty("webhook.crm.writeback.initial-backoff-millis", "200");
     p.setProperty("webhook.crm.writeback.max-backoff-millis", "1000");
     p.setProperty("webhook.process.poll-millis", "200");
-    p.setProperty("camel.component.salesforce.loginUrl", salesforce.baseUrl());
-    p.setProperty("camel.component.salesforce.clientId", sf.clientId());
-    p.setProperty("camel.component.salesforce.clientSecret", sf.clientSecret());
-    p.setProperty("camel.component.salesforce.userName", sf.username());
-    p.setProperty("camel.component.salesforce.password", sf.password());
+    // The connector starts both emulators itself in sandbox mode (free ports here) and points its
+    // production clients at them; the test then drives the same instances.
+    p.setProperty("sandbox.twilio.port", "0");
+    p.setProperty("sandbox.twilio.event-loops", "2");
+    p.setProperty("sandbox.twilio.lifecycle.step-millis", "20");
+    p.setProperty("sandbox.twilio.validation.requests", "false");
+    // The test machine is shared and often overloaded: give callbacks time rather than failing.
+    p.setProperty("sandbox.twilio.callback.timeout-millis", "30000");
+    p.setProperty("sandbox.salesforce.port", "0");
+    p.setProperty(
+        "sandbox.salesforce.data-dir", Files.createTempDirectory("sf-sandbox").toString());
     p.setProperty("sandbox.twilio.accounts", ACCOUNT + ":" + TOKEN);
     overrides.forEach(p::setProperty);
     app = new ConnectorApp(ConfigSource.load(Map.of(), p));
     app.start();
+    twilio = app.twilioSandbox().orElseThrow();
+    salesforce = app.salesforceSandbox().orElseThrow();
   }
 
   /** Posts a form signed as Twilio would for {@code url} (as Twilio called it). */
@@ -206,11 +200,7 @@ public final class WebhookStack implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      app.stop();
-    } finally {
-      twilio.close();
-      salesforce.close();
-    }
+    // Stopping the connector also stops the emulators it started.
+    app.stop();
   }
 }

@@ -75,6 +75,7 @@ class WritebackIT {
         .isEqualTo(200);
     // Let any earlier write-back settle, then count only this run's calls.
     long callsBefore = restCalls();
+    long startNanos = System.nanoTime();
     Set<String> sids = ConcurrentHashMap.newKeySet();
     ExecutorService pool = Executors.newFixedThreadPool(48);
     try {
@@ -108,6 +109,7 @@ class WritebackIT {
                             "SELECT COUNT(*) FROM message_state WHERE status = 'delivered' AND"
                                 + " to_number LIKE '+1555777%'"))
                     .isEqualTo(1000));
+    double callbackSeconds = (System.nanoTime() - startNanos) / 1e9;
     // ... and in Salesforce, one record per message, delivered, with its fields.
     await()
         .atMost(Duration.ofSeconds(90))
@@ -132,7 +134,13 @@ class WritebackIT {
             + calls
             + " "
             + stack.salesforce.apiUsage().byEndpoint());
-    assertThat(calls).isLessThanOrEqualTo(20);
+    // Partial batches are flushed at least every 0.8 s, so a machine too loaded to deliver the
+    // callbacks within ~15 s spends one extra call per flush window: the bound follows the window
+    // (17 calls measured when the callbacks took a few seconds), and a per-callback write-back
+    // (about 3,000 calls) still fails.
+    long allowed = Math.max(20, 6 + (long) Math.ceil(callbackSeconds / 0.8));
+    System.out.printf("callbacks took %.1f s; allowed %d calls%n", callbackSeconds, allowed);
+    assertThat(calls).isLessThanOrEqualTo(allowed);
     // Duplicates were injected and dropped: each (MessageSid, status) is stored once.
     assertThat(
             stack.count(

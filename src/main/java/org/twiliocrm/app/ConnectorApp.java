@@ -87,12 +87,30 @@ public final class ConnectorApp {
 
   private void prepare() {
     LOG.info("Starting in {} mode", config.mode());
-    database = Database.open(config.db());
+    // The emulators (the Twilio one reads Twilio's 2 MB OpenAPI description) start while the
+    // database migrates: the two are independent and each takes a second or two.
+    java.util.concurrent.CompletableFuture<Sandboxes> starting =
+        config.mode() == Mode.SANDBOX
+            ? java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> Sandboxes.start(source::get, config))
+            : null;
+    try {
+      database = Database.open(config.db());
+    } catch (RuntimeException e) {
+      if (starting != null) {
+        starting.thenAccept(Sandboxes::close);
+      }
+      throw e;
+    }
     resources.add(database);
     List<String> sandboxLines = new ArrayList<>();
     effective.putAll(source.asMap());
     if (config.mode() == Mode.SANDBOX) {
-      sandboxes = Sandboxes.start(source::get, config);
+      try {
+        sandboxes = starting.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw e.getCause() instanceof RuntimeException r ? r : e;
+      }
       resources.add(sandboxes);
       effective.putAll(sandboxes.derivedProperties());
       sandboxLines.addAll(sandboxes.bannerLines());

@@ -88,7 +88,8 @@ public final class ConfigSource {
           || key.startsWith("salesforce.")
           || key.startsWith("sandbox.")
           || key.startsWith("outbox.")
-          || key.startsWith("webhook.")) {
+          || key.startsWith("webhook.")
+          || key.startsWith("crm.")) {
         merged.put(key, system.getProperty(key).trim());
       }
     }

@@ -43,6 +43,18 @@ class ConfigSourceTest {
   }
 
   @Test
+  void everyFlowsKeysCanBeSetAsSystemProperties() {
+    Properties sys = new Properties();
+    sys.setProperty("crm.events.sender", "+15005550006");
+    sys.setProperty("webhook.max-body-bytes", "1024");
+    sys.setProperty("unrelated.key", "x");
+    ConfigSource s = ConfigSource.load(Map.of(), sys);
+    assertThat(s.get("crm.events.sender")).isEqualTo("+15005550006");
+    assertThat(s.get("webhook.max-body-bytes")).isEqualTo("1024");
+    assertThat(s.get("unrelated.key")).isNull();
+  }
+
+  @Test
   void missingExternalFileNamesTheVariable() {
     assertThatThrownBy(
             () ->

@@ -62,6 +62,7 @@ public record CrmEventsSettings(
           String v = lookup.apply(P + k);
           return v == null || v.isBlank() ? null : v.trim();
         };
+    org.twiliocrm.config.Settings typed = new org.twiliocrm.config.Settings(lookup);
     String leaderMode = or(get.apply("leader.mode"), "none").toLowerCase(Locale.ROOT);
     if (!leaderMode.equals("none") && !leaderMode.equals("file")) {
       throw new IllegalArgumentException(
@@ -73,7 +74,7 @@ public record CrmEventsSettings(
           P + "default-channel: must be one of " + SendChannel.KNOWN + ", got '" + channel + "'");
     }
     return new CrmEventsSettings(
-        bool(get, "enabled", true),
+        typed.bool(P + "enabled", true),
         topic(get, "platform-event-topic", "/event/Send_Message__e", "/event/"),
         topic(get, "change-event-topic", "/data/ChangeEvents", "/data/"),
         replayId(get, "initial-replay-id", -1),
@@ -82,26 +83,15 @@ public record CrmEventsSettings(
         channel,
         phoneFields(or(get.apply("phone-fields"), "003=Contact.MobilePhone,00Q=Lead.MobilePhone")),
         sender(get.apply("sender")),
-        bool(get, "write-back", true),
+        typed.bool(P + "write-back", true),
         leaderMode,
         or(get.apply("leader.root"), "data/cluster"),
-        duration(get, "leader.interval", Duration.ofSeconds(2)),
-        (int) integer(get, "leader.heartbeat-multiplier", 5, 2, 100));
+        typed.duration(P + "leader.interval", Duration.ofSeconds(2)),
+        typed.integer(P + "leader.heartbeat-multiplier", 5, 2, 100));
   }
 
   private static String or(String v, String def) {
     return v == null ? def : v;
-  }
-
-  private static boolean bool(Function<String, String> get, String key, boolean def) {
-    String v = get.apply(key);
-    if (v == null) {
-      return def;
-    }
-    if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
-      return Boolean.parseBoolean(v);
-    }
-    throw new IllegalArgumentException(P + key + ": must be true or false, got '" + v + "'");
   }
 
   private static String topic(Function<String, String> get, String key, String def, String pfx) {
@@ -114,50 +104,24 @@ public record CrmEventsSettings(
   }
 
   private static long replayId(Function<String, String> get, String key, long def) {
-    long v = integer(get, key, def, -2, Long.MAX_VALUE);
+    long v = def;
+    String raw = get.apply(key);
+    if (raw != null) {
+      try {
+        v = Long.parseLong(raw);
+      } catch (NumberFormatException e) {
+        v = Long.MIN_VALUE;
+      }
+    }
     if (v != -1 && v != -2) {
       throw new IllegalArgumentException(
-          P + key + ": must be -1 (new events only) or -2 (all retained events), got " + v);
+          P
+              + key
+              + ": must be -1 (new events only) or -2 (all retained events), got '"
+              + raw
+              + "'");
     }
     return v;
-  }
-
-  private static long integer(
-      Function<String, String> get, String key, long def, long min, long max) {
-    String v = get.apply(key);
-    if (v == null) {
-      return def;
-    }
-    try {
-      long n = Long.parseLong(v);
-      if (n < min || n > max) {
-        throw new NumberFormatException();
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          P + key + ": must be an integer " + min + ".." + max + ", got '" + v + "'");
-    }
-  }
-
-  private static Duration duration(Function<String, String> get, String key, Duration def) {
-    String v = get.apply(key);
-    if (v == null) {
-      return def;
-    }
-    String s = v.toLowerCase(Locale.ROOT);
-    try {
-      if (s.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
-      }
-      if (s.endsWith("s")) {
-        return Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)));
-      }
-    } catch (NumberFormatException e) {
-      // fall through to the message below
-    }
-    throw new IllegalArgumentException(
-        P + key + ": must be a duration like 500ms or 2s, got '" + v + "'");
   }
 
   private static String sender(String v) {

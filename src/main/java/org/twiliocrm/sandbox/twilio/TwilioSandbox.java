@@ -2,6 +2,7 @@ package org.twiliocrm.sandbox.twilio;
 
 import io.netty.channel.ChannelOption;
 import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -18,6 +19,8 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,7 +49,14 @@ public final class TwilioSandbox implements AutoCloseable {
   private final Calls calls;
   private final Verify verify;
   private final ControlApi control;
-  private volatile SpecValidator validator;
+
+  /**
+   * Twilio's OpenAPI takes about 1.5 s of CPU to load, so it loads on its own thread while the rest
+   * of the connector starts; a request that arrives before it is ready waits for it rather than
+   * going unchecked.
+   */
+  private volatile CompletableFuture<SpecValidator> validator;
+
   private volatile boolean validateRequests;
   private volatile boolean validateResponses;
   private volatile Faults faults = Faults.NONE;
@@ -77,8 +87,26 @@ public final class TwilioSandbox implements AutoCloseable {
     this.validateRequests = settings.validateRequests();
     this.validateResponses = settings.validateResponses();
     if (validateRequests || validateResponses) {
-      this.validator = SpecValidator.forDir(settings.openApiDir());
+      this.validator = loadValidator();
     }
+  }
+
+  private CompletableFuture<SpecValidator> loadValidator() {
+    CompletableFuture<SpecValidator> f = new CompletableFuture<>();
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                f.complete(SpecValidator.forDir(settings.openApiDir()));
+              } catch (Throwable e) {
+                LOG.error("Twilio OpenAPI could not be loaded; validated requests get 500", e);
+                f.completeExceptionally(e);
+              }
+            },
+            "twilio-sandbox-openapi");
+    t.setDaemon(true);
+    t.start();
+    return f;
   }
 
   /** Starts a sandbox and waits until it listens. */
@@ -190,7 +218,7 @@ public final class TwilioSandbox implements AutoCloseable {
   /** Turns validation on or off at run time (the OpenAPI is loaded on first use). */
   synchronized void validation(boolean requests, boolean responses) {
     if ((requests || responses) && validator == null) {
-      validator = SpecValidator.forDir(settings.openApiDir());
+      validator = loadValidator();
     }
     validateRequests = requests;
     validateResponses = responses;
@@ -239,12 +267,31 @@ public final class TwilioSandbox implements AutoCloseable {
             body -> {
               int delay = f.latency();
               if (delay > 0) {
-                vertx.setTimer(delay, id -> process(req, body, f));
+                vertx.setTimer(delay, id -> processWhenValidatorReady(req, body, f));
               } else {
-                process(req, body, f);
+                processWhenValidatorReady(req, body, f);
               }
             })
         .onFailure(err -> inFlight.decrementAndGet());
+  }
+
+  private void processWhenValidatorReady(HttpServerRequest req, Buffer body, Faults f) {
+    CompletableFuture<SpecValidator> v = validator;
+    if ((validateRequests || validateResponses) && v != null && !v.isDone()) {
+      // Only in the first second or so after start-up: park the request, never the event loop.
+      Context ctx = vertx.getOrCreateContext();
+      v.whenComplete((ok, err) -> ctx.runOnContext(x -> process(req, body, f)));
+      return;
+    }
+    process(req, body, f);
+  }
+
+  private SpecValidator validator() {
+    try {
+      return validator.join();
+    } catch (CompletionException e) {
+      throw new ApiError(500, 20500, "Internal Server Error: sandbox OpenAPI not loaded");
+    }
   }
 
   private void process(HttpServerRequest req, Buffer body, Faults f) {
@@ -265,14 +312,15 @@ public final class TwilioSandbox implements AutoCloseable {
       String account = authenticate(req, path, verifyApi);
       if (validateRequests) {
         List<String> problems =
-            validator.validateRequest(
-                verifyApi,
-                method,
-                path,
-                req.getHeader("Content-Type"),
-                form,
-                query,
-                req.getHeader("Authorization"));
+            validator()
+                .validateRequest(
+                    verifyApi,
+                    method,
+                    path,
+                    req.getHeader("Content-Type"),
+                    form,
+                    query,
+                    req.getHeader("Authorization"));
         if (!problems.isEmpty()) {
           // A malformed SID in the path names no resource: Twilio answers 404, not 400.
           // With no query string, a parameter problem can only be a path parameter.
@@ -295,7 +343,7 @@ public final class TwilioSandbox implements AutoCloseable {
       byte[] json = Wire.json(result[1]);
       if (validateResponses && status < 300) {
         // Twilio's OpenAPI describes success bodies only.
-        List<String> problems = validator.validateResponse(verifyApi, method, path, status, json);
+        List<String> problems = validator().validateResponse(verifyApi, method, path, status, json);
         if (!problems.isEmpty()) {
           Map<String, Object> v = new LinkedHashMap<>();
           v.put("method", method);

@@ -13,6 +13,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.util.Base64;
 import java.util.List;
@@ -104,7 +106,35 @@ class OpenApiIT {
             k -> k.startsWith("GET /2010-04-01/Accounts/" + SandboxFixture.ACCOUNT + "/Calls/"));
   }
 
+  @Test
+  void requestsArrivingWhileTheOpenApiLoadsWaitForItAndAreStillChecked() throws Exception {
+    // A spec directory no other test used: this sandbox's validator is certainly still loading
+    // (about a second of CPU) when the requests below arrive.
+    Path dir = Files.createTempDirectory("openapi");
+    for (String f : List.of(SpecValidator.API_FILE, SpecValidator.VERIFY_FILE)) {
+      Files.writeString(dir.resolve(f), SpecValidator.load(null, f));
+    }
+    try (SandboxFixture fresh =
+        new SandboxFixture(
+            Map.of(
+                "sandbox.twilio.validation.requests",
+                "true",
+                "sandbox.twilio.openapi-dir",
+                dir.toString()))) {
+      HttpResponse<String> unknown =
+          rawPost(fresh, "To=%2B14155550707&From=%2B15005550006&Body=x&NoSuchParam=1");
+      HttpResponse<String> ok = rawPost(fresh, "To=%2B14155550707&From=%2B15005550006&Body=x");
+      assertThat(unknown.statusCode()).isEqualTo(400);
+      assertThat(unknown.body()).contains("\"code\":20001").contains("NoSuchParam");
+      assertThat(ok.statusCode()).isEqualTo(201);
+    }
+  }
+
   private static HttpResponse<String> rawPost(String form) throws Exception {
+    return rawPost(fx, form);
+  }
+
+  private static HttpResponse<String> rawPost(SandboxFixture fx, String form) throws Exception {
     String auth =
         Base64.getEncoder()
             .encodeToString(

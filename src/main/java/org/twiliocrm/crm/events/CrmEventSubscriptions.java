@@ -1,5 +1,9 @@
 package org.twiliocrm.crm.events;
 
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,12 +18,17 @@ import java.util.regex.Pattern;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ServiceStatus;
 import org.apache.camel.cluster.CamelClusterEventListener;
+import org.apache.camel.cluster.CamelClusterService;
 import org.apache.camel.cluster.CamelClusterView;
 import org.apache.camel.component.file.cluster.FileLockClusterService;
+import org.apache.camel.component.kubernetes.KubernetesConfiguration;
+import org.apache.camel.component.kubernetes.cluster.KubernetesClusterService;
+import org.apache.camel.component.kubernetes.cluster.LeaseResourceType;
 import org.apache.camel.component.salesforce.SalesforceComponent;
 import org.apache.camel.component.salesforce.internal.streaming.SubscriptionHelper;
 import org.apache.camel.support.LifecycleStrategySupport;
 import org.apache.camel.support.service.ServiceHelper;
+import org.apache.camel.support.service.ServiceSupport;
 import org.cometd.bayeux.Channel;
 import org.cometd.bayeux.Message;
 import org.cometd.bayeux.client.ClientSessionChannel;
@@ -35,8 +44,8 @@ import org.slf4j.LoggerFactory;
  * the database and pinned (see {@link ReplayPins}), so a new leader resumes right after the last
  * COMMITTED event of the old one; the idempotent outbox insert absorbs the overlap.
  *
- * <p>A Kubernetes deployment swaps the cluster service for camel-kubernetes'
- * KubernetesClusterService (Lease objects); see docs/crm-events.md.
+ * <p>With {@code kubernetes}, camel-kubernetes' KubernetesClusterService elects the leader with a
+ * Lease object (RBAC on coordination.k8s.io leases; see deploy/ and docs/crm-events.md).
  */
 public final class CrmEventSubscriptions extends LifecycleStrategySupport {
   private static final Logger LOG = LoggerFactory.getLogger(CrmEventSubscriptions.class);
@@ -60,7 +69,7 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
           });
   private final AtomicReference<CamelContext> contextRef;
   private volatile CamelContext context;
-  private volatile FileLockClusterService cluster;
+  private volatile CamelClusterService cluster;
   private volatile BayeuxClient watchedClient;
   private volatile boolean leader;
 
@@ -98,14 +107,9 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
       worker.execute(this::becomeLeader);
       return;
     }
-    FileLockClusterService service = new FileLockClusterService();
-    service.setId(NAMESPACE + "-" + ProcessHandle.current().pid());
-    service.setRoot(settings.leaderRoot());
-    long interval = settings.leaderInterval().toMillis();
-    service.setAcquireLockDelay(Math.max(100, interval / 2), TimeUnit.MILLISECONDS);
-    service.setAcquireLockInterval(interval, TimeUnit.MILLISECONDS);
-    service.setHeartbeatTimeoutMultiplier(settings.leaderHeartbeatMultiplier());
     try {
+      CamelClusterService service =
+          settings.leaderMode().equals("kubernetes") ? kubernetesLease(ctx) : fileLock();
       ctx.addService(service, true, true);
       CamelClusterView view = service.getView(NAMESPACE);
       view.addEventListener(
@@ -115,13 +119,88 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
                 worker.execute(local ? this::becomeLeader : this::stepDown);
               });
       cluster = service;
-      LOG.info(
-          "CRM events: waiting for leadership of '{}' (file lock under {})",
-          NAMESPACE,
-          settings.leaderRoot());
+      LOG.info("CRM events: waiting for leadership of '{}' ({})", NAMESPACE, describe());
     } catch (Exception e) {
-      throw new IllegalStateException("crm.events.leader.root: cluster service failed", e);
+      throw new IllegalStateException(
+          "crm.events.leader.mode="
+              + settings.leaderMode()
+              + ": cluster service failed: "
+              + e.getMessage(),
+          e);
     }
+  }
+
+  private FileLockClusterService fileLock() {
+    FileLockClusterService service = new FileLockClusterService();
+    service.setId(NAMESPACE + "-" + ProcessHandle.current().pid());
+    service.setRoot(settings.leaderRoot());
+    long interval = settings.leaderInterval().toMillis();
+    service.setAcquireLockDelay(Math.max(100, interval / 2), TimeUnit.MILLISECONDS);
+    service.setAcquireLockInterval(interval, TimeUnit.MILLISECONDS);
+    service.setHeartbeatTimeoutMultiplier(settings.leaderHeartbeatMultiplier());
+    return service;
+  }
+
+  /**
+   * One Lease ({@code <lease-name>-crm-events}) among the pods; the member name is the pod name
+   * ({@code HOSTNAME}). The same two knobs as the file lock: the leader renews every interval, and
+   * a follower takes over once the Lease has gone unrenewed for interval × multiplier.
+   */
+  private KubernetesClusterService kubernetesLease(CamelContext ctx) throws Exception {
+    CrmEventsSettings.KubernetesLease k = settings.kubernetes();
+    // Our own client, built from the pod's service account (or kubeconfig) with the configured
+    // overrides: camel-kubernetes 4.17 ignores a master URL set on the cluster service itself.
+    ConfigBuilder config = new ConfigBuilder(Config.autoConfigure(null));
+    if (k.masterUrl() != null) {
+      config.withMasterUrl(k.masterUrl());
+    }
+    if (k.namespace() != null) {
+      config.withNamespace(k.namespace());
+    }
+    KubernetesClient client = new KubernetesClientBuilder().withConfig(config.build()).build();
+    if (client.getNamespace() == null) {
+      client.close();
+      throw new IllegalStateException(
+          "crm.events.leader.kubernetes.namespace: not set, and this process runs outside a pod"
+              + " (no service account namespace to default to)");
+    }
+    // Stopped after the cluster service (services stop in reverse order of addition).
+    ctx.addService(
+        new ServiceSupport() {
+          @Override
+          protected void doStop() {
+            client.close();
+          }
+        },
+        true,
+        true);
+    KubernetesConfiguration kc = new KubernetesConfiguration();
+    kc.setKubernetesClient(client);
+    KubernetesClusterService service = new KubernetesClusterService(kc);
+    service.setId(NAMESPACE + "-kubernetes");
+    service.setLeaseResourceType(LeaseResourceType.Lease);
+    service.setKubernetesResourceName(k.leaseName());
+    service.setKubernetesResourcesNamespace(client.getNamespace());
+    long interval = settings.leaderInterval().toMillis();
+    long lease = interval * settings.leaderHeartbeatMultiplier();
+    service.setRetryPeriodMillis(interval);
+    service.setLeaseDurationMillis(lease);
+    // The leader gives up before its Lease can expire, so two pods never lead at once.
+    service.setRenewDeadlineMillis(Math.max(interval * 3 / 2, lease * 2 / 3));
+    return service;
+  }
+
+  private String describe() {
+    if (settings.leaderMode().equals("kubernetes")) {
+      CrmEventsSettings.KubernetesLease k = settings.kubernetes();
+      return "Kubernetes Lease "
+          + k.leaseName()
+          + "-"
+          + NAMESPACE
+          + " in namespace "
+          + (k.namespace() == null ? "of this pod" : k.namespace());
+    }
+    return "file lock under " + settings.leaderRoot();
   }
 
   @Override

@@ -23,11 +23,13 @@ import java.util.function.Function;
  * @param sender the From of CRM-triggered messages: an E.164 number, a whatsapp: address or a
  *     Messaging Service SID (MG...); null = rows carry none (the outbox then needs one)
  * @param writeBack whether a rejected event's reason is written back to its CRM record (a Task)
- * @param leaderMode {@code none} (this process always subscribes) or {@code file}
- *     (FileLockClusterService: one subscriber among the processes sharing {@code leaderRoot})
+ * @param leaderMode {@code none} (this process always subscribes), {@code file}
+ *     (FileLockClusterService: one subscriber among the processes sharing {@code leaderRoot}) or
+ *     {@code kubernetes} (KubernetesClusterService: one subscriber among the pods holding a Lease)
  * @param leaderRoot directory of the file lock (must be shared by all replicas on the host)
  * @param leaderInterval how often the lock is tried / the leader heartbeats
  * @param leaderHeartbeatMultiplier missed heartbeats after which a follower takes over
+ * @param kubernetes where the Lease lives, for {@code leaderMode=kubernetes}
  */
 public record CrmEventsSettings(
     boolean enabled,
@@ -43,7 +45,18 @@ public record CrmEventsSettings(
     String leaderMode,
     String leaderRoot,
     Duration leaderInterval,
-    int leaderHeartbeatMultiplier) {
+    int leaderHeartbeatMultiplier,
+    KubernetesLease kubernetes) {
+
+  /**
+   * The Lease of {@code crm.events.leader.mode=kubernetes}.
+   *
+   * @param namespace namespace of the Lease; null = the pod's own (service account or {@code
+   *     KUBERNETES_NAMESPACE})
+   * @param masterUrl API server; null = the in-cluster configuration
+   * @param leaseName prefix of the Lease's name (the Lease is {@code <leaseName>-crm-events})
+   */
+  public record KubernetesLease(String namespace, String masterUrl, String leaseName) {}
 
   static final String P = "crm.events.";
 
@@ -64,9 +77,20 @@ public record CrmEventsSettings(
         };
     org.twiliocrm.config.Settings typed = new org.twiliocrm.config.Settings(lookup);
     String leaderMode = or(get.apply("leader.mode"), "none").toLowerCase(Locale.ROOT);
-    if (!leaderMode.equals("none") && !leaderMode.equals("file")) {
+    if (!leaderMode.equals("none")
+        && !leaderMode.equals("file")
+        && !leaderMode.equals("kubernetes")) {
       throw new IllegalArgumentException(
-          P + "leader.mode: must be none or file, got '" + leaderMode + "'");
+          P + "leader.mode: must be none, file or kubernetes, got '" + leaderMode + "'");
+    }
+    String masterUrl = typed.httpUrl(P + "leader.kubernetes.master-url", null);
+    String leaseName = or(get.apply("leader.kubernetes.lease-name"), "twilio-crm-connector");
+    if (!leaseName.matches("[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?")) {
+      throw new IllegalArgumentException(
+          P
+              + "leader.kubernetes.lease-name: must be a lower-case DNS label (a-z, 0-9, -), got '"
+              + leaseName
+              + "'");
     }
     String channel = or(get.apply("default-channel"), "sms").toLowerCase(Locale.ROOT);
     if (!SendChannel.isKnown(channel)) {
@@ -87,7 +111,8 @@ public record CrmEventsSettings(
         leaderMode,
         or(get.apply("leader.root"), "data/cluster"),
         typed.duration(P + "leader.interval", Duration.ofSeconds(2)),
-        typed.integer(P + "leader.heartbeat-multiplier", 5, 2, 100));
+        typed.integer(P + "leader.heartbeat-multiplier", 5, 2, 100),
+        new KubernetesLease(get.apply("leader.kubernetes.namespace"), masterUrl, leaseName));
   }
 
   private static String or(String v, String def) {

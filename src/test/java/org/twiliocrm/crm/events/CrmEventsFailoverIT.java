@@ -3,37 +3,95 @@ package org.twiliocrm.crm.events;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
 
 /**
- * Two connector processes (child JVMs) share one PostgreSQL schema and a file-lock directory; only
- * the leader subscribes. The leader is killed (SIGKILL) while events keep coming: the follower
+ * Two connector processes (child JVMs) share one PostgreSQL schema; only the leader subscribes,
+ * elected by a file lock (one host) or by a Kubernetes Lease (against a Kubernetes API server in
+ * CRUD mode, over HTTP). The leader is killed (SIGKILL) while events keep coming: the follower
  * takes over from the stored replay id and every event becomes exactly one outbox row.
  */
 class CrmEventsFailoverIT {
   private static final String CHANNEL = "/event/Send_Message__e";
+  private static final String K8S_NAMESPACE = "crm-test";
+  private static final String LEASE = "twilio-crm-connector-crm-events";
 
-  @Test
-  void killingTheLeaderLosesAndDoublesNothing() throws Exception {
+  @ParameterizedTest(name = "leader.mode={0}")
+  @ValueSource(strings = {"file", "kubernetes"})
+  void killingTheLeaderLosesAndDoublesNothing(String mode) throws Exception {
     Path dir = Files.createTempDirectory("crm-failover");
     List<Process> nodes = new ArrayList<>();
+    KubernetesMockServer k8s = null;
+    List<String> leaderSettings = new ArrayList<>();
+    leaderSettings.add("crm.events.leader.mode=" + mode);
+    leaderSettings.add("crm.events.leader.interval=1s");
+    leaderSettings.add("crm.events.leader.heartbeat-multiplier=3");
+    if (mode.equals("file")) {
+      leaderSettings.add("crm.events.leader.root=" + dir.resolve("lock"));
+    } else {
+      k8s =
+          new KubernetesMockServer(
+              new Context(),
+              new MockWebServer(),
+              new HashMap<>(),
+              new KubernetesCrudDispatcher(),
+              false);
+      k8s.init();
+      // The two "pods": Camel's Lease election only lets listed, ready pods lead.
+      try (KubernetesClient client = k8s.createClient()) {
+        for (String pod : List.of("a", "b")) {
+          client
+              .pods()
+              .inNamespace(K8S_NAMESPACE)
+              .resource(
+                  new PodBuilder()
+                      .withNewMetadata()
+                      .withName(pod)
+                      .endMetadata()
+                      .withNewStatus()
+                      .withPhase("Running")
+                      .addNewCondition()
+                      .withType("Ready")
+                      .withStatus("True")
+                      .endCondition()
+                      .addNewContainerStatus()
+                      .withName("connector")
+                      .withReady(true)
+                      .endContainerStatus()
+                      .endStatus()
+                      .build())
+              .create();
+        }
+      }
+      leaderSettings.add("crm.events.leader.kubernetes.master-url=" + k8s.url("/"));
+      leaderSettings.add("crm.events.leader.kubernetes.namespace=" + K8S_NAMESPACE);
+    }
     try (SalesforceSandbox org =
             SalesforceSandbox.start(
                 SalesforceSandboxSettings.defaults().withPort(0).withDataDir(dir.resolve("sf")));
         PgSchema db = new PgSchema()) {
       SandboxOrg api = new SandboxOrg(org.baseUrl());
       // both processes start together (JVM start-up dominates this test); one wins the lock
-      nodes.add(spawn(org.baseUrl(), db.url(), dir, "a"));
-      nodes.add(spawn(org.baseUrl(), db.url(), dir, "b"));
+      nodes.add(spawn(org.baseUrl(), db.url(), dir, "a", leaderSettings));
+      nodes.add(spawn(org.baseUrl(), db.url(), dir, "b", leaderSettings));
       await()
           .atMost(Duration.ofSeconds(90))
           .until(
@@ -47,6 +105,9 @@ class CrmEventsFailoverIT {
       String follower = aLeads ? "b" : "a";
       // the follower does not subscribe
       assertThat(org.streamingSubscribers().getOrDefault(CHANNEL, 0)).isEqualTo(1);
+      if (k8s != null) {
+        assertThat(leaseHolder(k8s)).isEqualTo(aLeads ? "a" : "b");
+      }
 
       for (int i = 0; i < 10; i++) {
         api.publish(Map.of("To__c", "+1555555500" + i, "Body__c", "m" + i));
@@ -58,6 +119,13 @@ class CrmEventsFailoverIT {
         api.publish(Map.of("To__c", "+155555550" + i, "Body__c", "m" + i));
       }
       leader.destroyForcibly().waitFor();
+      if (k8s != null) {
+        // What Kubernetes does when a pod dies: it leaves the ready pods. Camel's Lease election
+        // counts only those as members, so the dead leader's Lease becomes invalid.
+        try (KubernetesClient client = k8s.createClient()) {
+          client.pods().inNamespace(K8S_NAMESPACE).withName(aLeads ? "a" : "b").delete();
+        }
+      }
       for (int i = 15; i < 20; i++) {
         api.publish(Map.of("To__c", "+155555550" + i, "Body__c", "m" + i));
       }
@@ -65,6 +133,9 @@ class CrmEventsFailoverIT {
           .atMost(Duration.ofSeconds(60))
           .until(() -> db.count("SELECT count(*) FROM outbox_message") == 20);
       assertThat(leads(dir, follower)).isTrue();
+      if (k8s != null) {
+        assertThat(leaseHolder(k8s)).isEqualTo(follower);
+      }
       // every event exactly once: 20 rows, 20 distinct messages, no rejection
       assertThat(db.count("SELECT count(DISTINCT body) FROM outbox_message")).isEqualTo(20);
       assertThat(db.count("SELECT count(*) FROM crm_event_rejection")).isZero();
@@ -77,6 +148,16 @@ class CrmEventsFailoverIT {
       for (Process p : nodes) {
         p.destroyForcibly();
       }
+      if (k8s != null) {
+        k8s.destroy();
+      }
+    }
+  }
+
+  private static String leaseHolder(KubernetesMockServer k8s) {
+    try (KubernetesClient client = k8s.createClient()) {
+      Lease lease = client.leases().inNamespace(K8S_NAMESPACE).withName(LEASE).get();
+      return lease == null ? null : lease.getSpec().getHolderIdentity();
     }
   }
 
@@ -90,22 +171,23 @@ class CrmEventsFailoverIT {
     return Files.exists(log) && Files.readString(log).contains("holds the Salesforce");
   }
 
-  private static Process spawn(String sfUrl, String jdbcUrl, Path dir, String name)
-      throws Exception {
+  private static Process spawn(
+      String sfUrl, String jdbcUrl, Path dir, String name, List<String> settings) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb =
-        new ProcessBuilder(
+    List<String> cmd = new ArrayList<>();
+    cmd.addAll(
+        List.of(
             java,
             "-Xmx256m",
             "-cp",
             System.getProperty("java.class.path"),
             CrmEventsNode.class.getName(),
             sfUrl,
-            jdbcUrl,
-            "crm.events.leader.mode=file",
-            "crm.events.leader.root=" + dir.resolve("lock"),
-            "crm.events.leader.interval=1s",
-            "crm.events.leader.heartbeat-multiplier=3");
+            jdbcUrl));
+    cmd.addAll(settings);
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    // The pod name: what a Kubernetes member is called in the Lease.
+    pb.environment().put("HOSTNAME", name);
     pb.redirectErrorStream(true);
     File log = dir.resolve(name + ".log").toFile();
     pb.redirectOutput(log);

@@ -183,6 +183,25 @@ class CrmEventsMappingTest {
         .hasMessageStartingWith("crm.events.fallback-replay-id:");
     assertThatThrownBy(() -> CrmEventsSettings.from(Map.of("crm.events.leader.mode", "zk")::get))
         .hasMessageStartingWith("crm.events.leader.mode:");
+    assertThatThrownBy(
+            () ->
+                CrmEventsSettings.from(
+                    Map.of("crm.events.leader.kubernetes.lease-name", "Twilio_CRM")::get))
+        .hasMessageStartingWith("crm.events.leader.kubernetes.lease-name:");
+    assertThatThrownBy(
+            () ->
+                CrmEventsSettings.from(
+                    Map.of("crm.events.leader.kubernetes.master-url", "k8s.local")::get))
+        .hasMessageStartingWith("crm.events.leader.kubernetes.master-url:");
+    CrmEventsSettings k =
+        CrmEventsSettings.from(
+            Map.of(
+                    "crm.events.leader.mode", "Kubernetes",
+                    "crm.events.leader.kubernetes.namespace", "crm")
+                ::get);
+    assertThat(k.leaderMode()).isEqualTo("kubernetes");
+    assertThat(k.kubernetes())
+        .isEqualTo(new CrmEventsSettings.KubernetesLease("crm", null, "twilio-crm-connector"));
   }
 
   @Test

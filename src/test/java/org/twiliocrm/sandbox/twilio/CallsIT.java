@@ -13,51 +13,30 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Calls through twilio-java: TwiML from Url (signed) or inline, Gather answered by the handset. */
 class CallsIT {
   static final String PHONE = "+14155550600";
-  static SandboxFixture fx;
-  static Recorder hooks;
-
-  @BeforeAll
-  static void start() {
-    fx = new SandboxFixture(Map.of());
-    hooks = new Recorder();
-  }
-
-  @AfterAll
-  static void stop() {
-    hooks.close();
-    fx.close();
-  }
-
-  @BeforeEach
-  void reset() {
-    fx.control("POST", "/sandbox/reset", null);
-    hooks.hits.clear();
-  }
+  @RegisterExtension static final SandboxWithHooks sandbox = new SandboxWithHooks();
 
   private static Call.Status status(String sid) {
-    return Call.fetcher(sid).fetch(fx.client).getStatus();
+    return Call.fetcher(sid).fetch(sandbox.fx.client).getStatus();
   }
 
   @Test
   void twimlFromUrlIsFetchedSignedAndTheHandsetAnswersTheGather() {
-    hooks.reply.set(
+    sandbox.hooks.reply.set(
         "<Response><Gather action=\"/gathered\" numDigits=\"1\" timeout=\"30\"><Say>Press 1 to confirm</Say></Gather></Response>");
     Call call =
         Call.creator(
                 new PhoneNumber(PHONE),
                 new PhoneNumber(SandboxFixture.NUMBER),
-                URI.create(hooks.url("/voice")))
-            .setStatusCallback(URI.create(hooks.url("/call-status")))
+                URI.create(sandbox.hooks.url("/voice")))
+            .setStatusCallback(URI.create(sandbox.hooks.url("/call-status")))
             .setStatusCallbackEvent(List.of("initiated", "ringing", "answered", "completed"))
-            .create(fx.client);
+            .create(sandbox.fx.client);
     assertThat(call.getSid()).matches("CA[0-9a-f]{32}");
     assertThat(call.getStatus()).isEqualTo(Call.Status.QUEUED);
 
@@ -66,41 +45,44 @@ class CallsIT {
         .until(
             () ->
                 Boolean.TRUE.equals(
-                    fx.controlList("/sandbox/handsets/" + PHONE + "/calls")
+                    sandbox
+                        .fx
+                        .controlList("/sandbox/handsets/" + PHONE + "/calls")
                         .get(0)
                         .get("awaitingDigits")));
-    Recorder.Hit fetch = hooks.at("/voice").get(0);
+    Recorder.Hit fetch = sandbox.hooks.at("/voice").get(0);
     Map<String, String> single = new HashMap<>();
     fetch.params().forEach((k, v) -> single.put(k, v.get(0)));
     assertThat(
             new RequestValidator(SandboxFixture.TOKEN)
-                .validate(hooks.url("/voice"), single, fetch.signature()))
+                .validate(sandbox.hooks.url("/voice"), single, fetch.signature()))
         .isTrue();
     assertThat(fetch.param("CallSid")).isEqualTo(call.getSid());
     assertThat(fetch.param("CallStatus")).isEqualTo("in-progress");
 
-    hooks.reply.set("<Response><Say>Confirmed, goodbye</Say><Hangup/></Response>");
-    fx.control(
+    sandbox.hooks.reply.set("<Response><Say>Confirmed, goodbye</Say><Hangup/></Response>");
+    sandbox.fx.control(
         "POST",
         "/sandbox/handsets/" + PHONE + "/calls/" + call.getSid() + "/digits",
         Map.of("digits", "1"));
     await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> status(call.getSid()) == Call.Status.COMPLETED);
-    assertThat(hooks.at("/gathered").get(0).param("Digits")).isEqualTo("1");
+    assertThat(sandbox.hooks.at("/gathered").get(0).param("Digits")).isEqualTo("1");
 
-    Map<String, Object> seen = fx.controlList("/sandbox/handsets/" + PHONE + "/calls").get(0);
+    Map<String, Object> seen =
+        sandbox.fx.controlList("/sandbox/handsets/" + PHONE + "/calls").get(0);
     assertThat(seen.get("said")).isEqualTo(List.of("Press 1 to confirm", "Confirmed, goodbye"));
     assertThat(((Map<?, ?>) ((List<?>) seen.get("gathers")).get(0)).get("digits")).isEqualTo("1");
 
-    await().atMost(Duration.ofSeconds(5)).until(() -> hooks.at("/call-status").size() == 4);
-    assertThat(hooks.at("/call-status"))
+    await().atMost(Duration.ofSeconds(5)).until(() -> sandbox.hooks.at("/call-status").size() == 4);
+    assertThat(sandbox.hooks.at("/call-status"))
         .extracting(h -> h.param("CallStatus"))
         .containsExactly("initiated", "ringing", "in-progress", "completed");
-    assertThat(hooks.at("/call-status"))
+    assertThat(sandbox.hooks.at("/call-status"))
         .extracting(h -> h.param("SequenceNumber"))
         .containsExactly("0", "1", "2", "3");
-    assertThat(hooks.at("/call-status").get(3).param("CallDuration")).isNotNull();
+    assertThat(sandbox.hooks.at("/call-status").get(3).param("CallDuration")).isNotNull();
   }
 
   @Test
@@ -111,24 +93,25 @@ class CallsIT {
                 new PhoneNumber(SandboxFixture.NUMBER),
                 new Twiml("<Response><Say>Hello</Say></Response>"))
             .setMachineDetection("Enable")
-            .create(fx.client);
+            .create(sandbox.fx.client);
     Call machine =
         Call.creator(
                 new PhoneNumber("+15005554004"),
                 new PhoneNumber(SandboxFixture.NUMBER),
                 new Twiml("<Response><Say>Hello</Say></Response>"))
             .setMachineDetection("Enable")
-            .create(fx.client);
+            .create(sandbox.fx.client);
     await()
         .atMost(Duration.ofSeconds(5))
         .until(
             () ->
                 status(human.getSid()) == Call.Status.COMPLETED
                     && status(machine.getSid()) == Call.Status.COMPLETED);
-    assertThat(Call.fetcher(human.getSid()).fetch(fx.client).getAnsweredBy()).isEqualTo("human");
-    assertThat(Call.fetcher(machine.getSid()).fetch(fx.client).getAnsweredBy())
+    assertThat(Call.fetcher(human.getSid()).fetch(sandbox.fx.client).getAnsweredBy())
+        .isEqualTo("human");
+    assertThat(Call.fetcher(machine.getSid()).fetch(sandbox.fx.client).getAnsweredBy())
         .isEqualTo("machine_start");
-    assertThat(fx.controlList("/sandbox/handsets/" + PHONE + "/calls").get(0).get("said"))
+    assertThat(sandbox.fx.controlList("/sandbox/handsets/" + PHONE + "/calls").get(0).get("said"))
         .isEqualTo(List.of("Hello"));
   }
 
@@ -151,16 +134,16 @@ class CallsIT {
                         new PhoneNumber(to),
                         new PhoneNumber(SandboxFixture.NUMBER),
                         new Twiml("<Response><Say>x</Say></Response>"))
-                    .setStatusCallback(URI.create(hooks.url("/end")))
-                    .create(fx.client)
+                    .setStatusCallback(URI.create(sandbox.hooks.url("/end")))
+                    .create(sandbox.fx.client)
                     .getSid()));
     expected.forEach(
         (to, st) -> await().atMost(Duration.ofSeconds(5)).until(() -> status(sids.get(to)) == st));
-    await().atMost(Duration.ofSeconds(5)).until(() -> hooks.at("/end").size() == 3);
-    assertThat(hooks.at("/end"))
+    await().atMost(Duration.ofSeconds(5)).until(() -> sandbox.hooks.at("/end").size() == 3);
+    assertThat(sandbox.hooks.at("/end"))
         .extracting(h -> h.param("CallStatus"))
         .containsExactlyInAnyOrder("busy", "no-answer", "failed");
-    assertThat(fx.control("GET", "/sandbox/calls", null)).asList().hasSize(3);
+    assertThat(sandbox.fx.control("GET", "/sandbox/calls", null)).asList().hasSize(3);
   }
 
   @Test
@@ -171,9 +154,9 @@ class CallsIT {
                 new PhoneNumber(SandboxFixture.NUMBER),
                 new Twiml(
                     "<Response><Gather timeout=\"1\"><Say>Anything?</Say></Gather><Say>No input, bye</Say></Response>"))
-            .create(fx.client);
+            .create(sandbox.fx.client);
     await().atMost(Duration.ofSeconds(5)).until(() -> status(c.getSid()) == Call.Status.COMPLETED);
-    assertThat(fx.controlList("/sandbox/handsets/" + PHONE + "/calls").get(0).get("said"))
+    assertThat(sandbox.fx.controlList("/sandbox/handsets/" + PHONE + "/calls").get(0).get("said"))
         .isEqualTo(List.of("Anything?", "No input, bye"));
 
     Call longCall =
@@ -181,12 +164,14 @@ class CallsIT {
                 new PhoneNumber(PHONE),
                 new PhoneNumber(SandboxFixture.NUMBER),
                 new Twiml("<Response><Gather timeout=\"60\"><Say>Wait</Say></Gather></Response>"))
-            .create(fx.client);
+            .create(sandbox.fx.client);
     await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> status(longCall.getSid()) == Call.Status.IN_PROGRESS);
     Call hungUp =
-        Call.updater(longCall.getSid()).setStatus(Call.UpdateStatus.COMPLETED).update(fx.client);
+        Call.updater(longCall.getSid())
+            .setStatus(Call.UpdateStatus.COMPLETED)
+            .update(sandbox.fx.client);
     assertThat(hungUp.getStatus()).isEqualTo(Call.Status.COMPLETED);
   }
 
@@ -198,14 +183,14 @@ class CallsIT {
               new PhoneNumber("12"),
               new PhoneNumber(SandboxFixture.NUMBER),
               new Twiml("<Response/>"))
-          .create(fx.client);
+          .create(sandbox.fx.client);
     } catch (ApiException ex) {
       e = ex;
     }
     assertThat(e).isNotNull();
     assertThat(e.getCode()).isEqualTo(21211);
     try {
-      Call.fetcher("CA" + "0".repeat(32)).fetch(fx.client);
+      Call.fetcher("CA" + "0".repeat(32)).fetch(sandbox.fx.client);
       throw new AssertionError("expected 404");
     } catch (ApiException ex) {
       assertThat(ex.getCode()).isEqualTo(20404);

@@ -19,46 +19,27 @@ import java.util.concurrent.Future;
 import org.apache.hc.client5.http.HttpRoute;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.core5.http.HttpHost;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Faults on demand, seen through the real SDK and TwilioClientFactory. */
 class FaultsIT {
-  static SandboxFixture fx;
-  static Recorder hooks;
-  static String createKey;
-
-  @BeforeAll
-  static void start() {
-    fx = new SandboxFixture(Map.of());
-    hooks = new Recorder();
-    createKey = "POST /2010-04-01/Accounts/" + SandboxFixture.ACCOUNT + "/Messages.json";
-  }
-
-  @AfterAll
-  static void stop() {
-    hooks.close();
-    fx.close();
-  }
-
-  @BeforeEach
-  void reset() {
-    fx.control("POST", "/sandbox/reset", null);
-    hooks.hits.clear();
-  }
+  @RegisterExtension static final SandboxWithHooks sandbox = new SandboxWithHooks();
+  static final String createKey =
+      "POST /2010-04-01/Accounts/" + SandboxFixture.ACCOUNT + "/Messages.json";
 
   private static Message send(TwilioRestClient client) {
     return Message.creator(
             new PhoneNumber("+14155550300"), new PhoneNumber(SandboxFixture.NUMBER), "x")
-        .setStatusCallback(URI.create(hooks.url("/status")))
+        .setStatusCallback(URI.create(sandbox.hooks.url("/status")))
         .create(client);
   }
 
   /** Callbacks for one message: a late callback of an earlier test must not count. */
   private static List<Recorder.Hit> hitsFor(String sid) {
-    return hooks.at("/status").stream().filter(h -> sid.equals(h.param("MessageSid"))).toList();
+    return sandbox.hooks.at("/status").stream()
+        .filter(h -> sid.equals(h.param("MessageSid")))
+        .toList();
   }
 
   private static Exception failure(Runnable r) {
@@ -72,70 +53,70 @@ class FaultsIT {
 
   @Test
   void oneCreateAgainst503IsExactlyOnePost() {
-    fx.control("PUT", "/sandbox/faults", Map.of("error503Rate", 1.0));
-    Exception e = failure(() -> send(fx.client));
+    sandbox.fx.control("PUT", "/sandbox/faults", Map.of("error503Rate", 1.0));
+    Exception e = failure(() -> send(sandbox.fx.client));
     assertThat(e).isInstanceOf(ApiException.class);
     assertThat(((ApiException) e).getStatusCode()).isEqualTo(503);
-    assertThat(fx.requests(createKey)).isEqualTo(1);
-    assertThat(fx.controlList("/sandbox/messages")).isEmpty();
+    assertThat(sandbox.fx.requests(createKey)).isEqualTo(1);
+    assertThat(sandbox.fx.controlList("/sandbox/messages")).isEmpty();
   }
 
   @Test
   void oneCreateAgainst500IsExactlyOnePostWhileTheStockSdkClientSendsThree() {
-    fx.control("PUT", "/sandbox/faults", Map.of("error500Rate", 1.0));
-    Exception e = failure(() -> send(fx.client));
+    sandbox.fx.control("PUT", "/sandbox/faults", Map.of("error500Rate", 1.0));
+    Exception e = failure(() -> send(sandbox.fx.client));
     assertThat(((ApiException) e).getStatusCode()).isEqualTo(500);
-    assertThat(fx.requests(createKey)).isEqualTo(1);
+    assertThat(sandbox.fx.requests(createKey)).isEqualTo(1);
 
     // The negative control: twilio-java's own NetworkHttpClient re-sends the POST.
-    HttpRoute route = new HttpRoute(new HttpHost("http", "127.0.0.1", fx.sandbox.port()));
+    HttpRoute route = new HttpRoute(new HttpHost("http", "127.0.0.1", sandbox.fx.sandbox.port()));
     TwilioRestClient stock =
         new TwilioRestClient.Builder(SandboxFixture.ACCOUNT, SandboxFixture.TOKEN)
             .httpClient(
                 new NetworkHttpClient(HttpClientBuilder.create().setRoutePlanner((h, c) -> route)))
             .build();
     failure(() -> send(stock));
-    assertThat(fx.requests(createKey)).isEqualTo(1 + 3);
+    assertThat(sandbox.fx.requests(createKey)).isEqualTo(1 + 3);
   }
 
   @Test
   void createdButAnswered500LeavesTheMessageStored() {
-    fx.control("PUT", "/sandbox/faults", Map.of("createdButErrorRate", 1.0));
-    Exception e = failure(() -> send(fx.client));
+    sandbox.fx.control("PUT", "/sandbox/faults", Map.of("createdButErrorRate", 1.0));
+    Exception e = failure(() -> send(sandbox.fx.client));
     assertThat(((ApiException) e).getStatusCode()).isEqualTo(500);
-    assertThat(fx.requests(createKey)).isEqualTo(1);
-    assertThat(fx.controlList("/sandbox/messages")).hasSize(1);
+    assertThat(sandbox.fx.requests(createKey)).isEqualTo(1);
+    assertThat(sandbox.fx.controlList("/sandbox/messages")).hasSize(1);
   }
 
   @Test
   void connectionResetGivesAConnectionErrorAndOnePost() {
-    fx.control("PUT", "/sandbox/faults", Map.of("resetRate", 1.0));
-    Exception e = failure(() -> send(fx.client));
+    sandbox.fx.control("PUT", "/sandbox/faults", Map.of("resetRate", 1.0));
+    Exception e = failure(() -> send(sandbox.fx.client));
     // twilio-java reports an I/O failure as an ApiException without an HTTP status.
     assertThat(e).isInstanceOf(ApiException.class).hasMessageContaining("reset");
     assertThat(((ApiException) e).getStatusCode()).isNull();
-    assertThat(fx.requests(createKey)).isEqualTo(1);
-    fx.control("DELETE", "/sandbox/faults", null);
-    assertThat(send(fx.client).getSid()).startsWith("SM");
+    assertThat(sandbox.fx.requests(createKey)).isEqualTo(1);
+    sandbox.fx.control("DELETE", "/sandbox/faults", null);
+    assertThat(send(sandbox.fx.client).getSid()).startsWith("SM");
   }
 
   @Test
   void latencyIsAddedFixedPlusJitter() {
-    fx.control("PUT", "/sandbox/faults", Map.of("latencyMillis", 300, "jitterMillis", 100));
+    sandbox.fx.control("PUT", "/sandbox/faults", Map.of("latencyMillis", 300, "jitterMillis", 100));
     long t0 = System.nanoTime();
-    send(fx.client);
+    send(sandbox.fx.client);
     long ms = (System.nanoTime() - t0) / 1_000_000;
     assertThat(ms).isBetween(300L, 2000L);
-    fx.control("DELETE", "/sandbox/faults", null);
+    sandbox.fx.control("DELETE", "/sandbox/faults", null);
     long t1 = System.nanoTime();
-    send(fx.client);
+    send(sandbox.fx.client);
     assertThat((System.nanoTime() - t1) / 1_000_000).isLessThan(300L);
   }
 
   @Test
   void concurrencyCapAnswers429With20429AndCreatesNothing() throws Exception {
     // The latency keeps the first two in flight while the others arrive, even on a busy machine.
-    fx.control("PUT", "/sandbox/faults", Map.of("maxInFlight", 2, "latencyMillis", 2000));
+    sandbox.fx.control("PUT", "/sandbox/faults", Map.of("maxInFlight", 2, "latencyMillis", 2000));
     ExecutorService pool = Executors.newFixedThreadPool(6);
     java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
     try {
@@ -146,7 +127,7 @@ class FaultsIT {
                 () -> {
                   go.await();
                   try {
-                    return send(fx.client);
+                    return send(sandbox.fx.client);
                   } catch (ApiException e) {
                     return e;
                   }
@@ -168,9 +149,9 @@ class FaultsIT {
       }
       assertThat(ok).isBetween(1, 2);
       assertThat(capped).isEqualTo(6 - ok);
-      assertThat(fx.controlList("/sandbox/messages")).hasSize(ok);
+      assertThat(sandbox.fx.controlList("/sandbox/messages")).hasSize(ok);
       // No hidden retry of the 429s either.
-      assertThat(fx.requests(createKey)).isEqualTo(6);
+      assertThat(sandbox.fx.requests(createKey)).isEqualTo(6);
     } finally {
       pool.shutdownNow();
     }
@@ -178,13 +159,13 @@ class FaultsIT {
 
   @Test
   void failingCallbackDeliveriesAreRecordedNotSent() {
-    fx.control("PUT", "/sandbox/faults", Map.of("callbackFailureRate", 1.0));
-    Message m = send(fx.client);
+    sandbox.fx.control("PUT", "/sandbox/faults", Map.of("callbackFailureRate", 1.0));
+    Message m = send(sandbox.fx.client);
     await()
         .atMost(Duration.ofSeconds(5))
         .until(
             () ->
-                Message.fetcher(m.getSid()).fetch(fx.client).getStatus()
+                Message.fetcher(m.getSid()).fetch(sandbox.fx.client).getStatus()
                     == Message.Status.DELIVERED);
     await()
         .atMost(Duration.ofSeconds(5))
@@ -200,8 +181,8 @@ class FaultsIT {
 
   @Test
   void duplicateCallbacksArriveTwice() {
-    fx.control("PUT", "/sandbox/faults", Map.of("duplicateCallbackRate", 1.0));
-    String sid = send(fx.client).getSid();
+    sandbox.fx.control("PUT", "/sandbox/faults", Map.of("duplicateCallbackRate", 1.0));
+    String sid = send(sandbox.fx.client).getSid();
     await().atMost(Duration.ofSeconds(5)).until(() -> hitsFor(sid).size() >= 6);
     assertThat(hitsFor(sid))
         .filteredOn(h -> "delivered".equals(h.param("MessageStatus")))
@@ -210,15 +191,15 @@ class FaultsIT {
 
   @Test
   void outOfOrderCallbacksLetDeliveredOvertakeSent() {
-    fx.control(
+    sandbox.fx.control(
         "PUT",
         "/sandbox/faults",
         Map.of("outOfOrderCallbackRate", 1.0, "outOfOrderDelayMillis", 400));
-    String late = send(fx.client).getSid();
+    String late = send(sandbox.fx.client).getSid();
     await().atMost(Duration.ofSeconds(5)).until(() -> hitsFor(late).size() == 3);
     assertThat(hitsFor(late).get(0).param("MessageStatus")).isEqualTo("delivered");
-    fx.control("DELETE", "/sandbox/faults", null);
-    String inOrder = send(fx.client).getSid();
+    sandbox.fx.control("DELETE", "/sandbox/faults", null);
+    String inOrder = send(sandbox.fx.client).getSid();
     await().atMost(Duration.ofSeconds(5)).until(() -> hitsFor(inOrder).size() == 3);
     assertThat(hitsFor(inOrder))
         .extracting(h -> h.param("MessageStatus"))
@@ -227,15 +208,17 @@ class FaultsIT {
 
   @Test
   void unknownFaultNamesAreRejected() {
-    assertThat(failure(() -> fx.control("PUT", "/sandbox/faults", Map.of("noSuchFault", 1))))
+    assertThat(
+            failure(() -> sandbox.fx.control("PUT", "/sandbox/faults", Map.of("noSuchFault", 1))))
         .hasMessageContaining("400");
-    assertThat(failure(() -> fx.control("PUT", "/sandbox/faults", Map.of("error500Rate", 2))))
+    assertThat(
+            failure(() -> sandbox.fx.control("PUT", "/sandbox/faults", Map.of("error500Rate", 2))))
         .hasMessageContaining("0..1");
   }
 
   @SuppressWarnings("unchecked")
   private static List<Map<String, Object>> events(String sid) {
     return (List<Map<String, Object>>)
-        fx.controlMap("GET", "/sandbox/messages/" + sid, null).get("events");
+        sandbox.fx.controlMap("GET", "/sandbox/messages/" + sid, null).get("events");
   }
 }

@@ -11,10 +11,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A handset writes to a sandbox number: signed webhook, TwiML reply to the inbox, STOP/START/HELP.
@@ -22,60 +20,42 @@ import org.junit.jupiter.api.Test;
 class HandsetsIT {
   static final String PHONE = "+14155550200";
   static final String OTHER_NUMBER = "+15005550007";
-  static SandboxFixture fx;
-  static Recorder hooks;
 
-  @BeforeAll
-  static void start() {
-    hooks = new Recorder();
-    fx =
-        new SandboxFixture(
-            Map.of(
-                "sandbox.twilio.numbers",
-                SandboxFixture.NUMBER + "," + OTHER_NUMBER,
-                "sandbox.twilio.inbound-webhook-url",
-                hooks.url("/sms")));
-  }
-
-  @AfterAll
-  static void stop() {
-    hooks.close();
-    fx.close();
-  }
-
-  @BeforeEach
-  void reset() {
-    fx.control("POST", "/sandbox/reset", null);
-    hooks.hits.clear();
-    hooks.reply.set("<Response/>");
-    hooks.status.set(200);
-  }
+  @RegisterExtension
+  static final SandboxWithHooks sandbox =
+      new SandboxWithHooks(
+          receiver ->
+              Map.of(
+                  "sandbox.twilio.numbers",
+                  SandboxFixture.NUMBER + "," + OTHER_NUMBER,
+                  "sandbox.twilio.inbound-webhook-url",
+                  receiver.url("/sms")));
 
   private static Map<String, Object> handsetSays(String body, String to) {
-    return fx.controlMap(
+    return sandbox.fx.controlMap(
         "POST", "/sandbox/handsets/" + PHONE + "/messages", Map.of("to", to, "body", body));
   }
 
   private static List<Object> inboxBodies() {
-    return fx.controlList("/sandbox/handsets/" + PHONE + "/inbox").stream()
+    return sandbox.fx.controlList("/sandbox/handsets/" + PHONE + "/inbox").stream()
         .map(e -> e.get("body"))
         .toList();
   }
 
   private static Message sendFrom(String from) {
     return Message.creator(new PhoneNumber(PHONE), new PhoneNumber(from), "promo")
-        .create(fx.client);
+        .create(sandbox.fx.client);
   }
 
   @Test
   void inboundIsPostedSignedAndTheTwimlReplyReachesTheHandset() {
-    hooks.reply.set("<Response><Message>Thanks, got it</Message></Response>");
+    sandbox.hooks.reply.set("<Response><Message>Thanks, got it</Message></Response>");
     Map<String, Object> r = handsetSays("hello + bye", SandboxFixture.NUMBER);
     assertThat(r.get("sid").toString()).startsWith("SM");
     assertThat(((Map<?, ?>) r.get("webhook")).get("httpStatus")).isEqualTo(200);
     assertThat((List<?>) r.get("replies")).hasSize(1);
 
-    Recorder.Hit hit = hooks.at("/sms").get(0);
+    Recorder.Hit hit = sandbox.hooks.at("/sms").get(0);
     assertThat(hit.param("From")).isEqualTo(PHONE);
     assertThat(hit.param("To")).isEqualTo(SandboxFixture.NUMBER);
     assertThat(hit.param("Body")).isEqualTo("hello + bye");
@@ -86,12 +66,12 @@ class HandsetsIT {
     hit.params().forEach((k, v) -> single.put(k, v.get(0)));
     assertThat(
             new RequestValidator(SandboxFixture.TOKEN)
-                .validate(hooks.url("/sms"), single, hit.signature()))
+                .validate(sandbox.hooks.url("/sms"), single, hit.signature()))
         .isTrue();
     single.put("Body", "tampered");
     assertThat(
             new RequestValidator(SandboxFixture.TOKEN)
-                .validate(hooks.url("/sms"), single, hit.signature()))
+                .validate(sandbox.hooks.url("/sms"), single, hit.signature()))
         .isFalse();
 
     await().atMost(Duration.ofSeconds(5)).until(() -> inboxBodies().contains("Thanks, got it"));
@@ -101,13 +81,13 @@ class HandsetsIT {
   void emptyResponseOrFailingWebhookSendsNoReply() {
     Map<String, Object> r = handsetSays("hi", SandboxFixture.NUMBER);
     assertThat((List<?>) r.get("replies")).isEmpty();
-    hooks.status.set(500);
-    hooks.reply.set("<Response><Message>never</Message></Response>");
+    sandbox.hooks.status.set(500);
+    sandbox.hooks.reply.set("<Response><Message>never</Message></Response>");
     r = handsetSays("hi again", SandboxFixture.NUMBER);
     assertThat(((Map<?, ?>) r.get("webhook")).get("httpStatus")).isEqualTo(500);
     assertThat((List<?>) r.get("replies")).isEmpty();
-    hooks.status.set(200);
-    hooks.reply.set("<Response><Message>broken");
+    sandbox.hooks.status.set(200);
+    sandbox.hooks.reply.set("<Response><Message>broken");
     r = handsetSays("and again", SandboxFixture.NUMBER);
     assertThat(((Map<?, ?>) r.get("webhook")).get("error").toString()).contains("TwiML");
     assertThat(inboxBodies()).isEmpty();
@@ -116,9 +96,9 @@ class HandsetsIT {
   @Test
   void stopBlocksSendsWith21610UntilStartAndOnlyForThatSender() {
     assertThat(sendFrom(SandboxFixture.NUMBER).getSid()).startsWith("SM");
-    hooks.reply.set("<Response><Message>ignored after STOP</Message></Response>");
+    sandbox.hooks.reply.set("<Response><Message>ignored after STOP</Message></Response>");
     handsetSays(" stop ", SandboxFixture.NUMBER);
-    assertThat(hooks.at("/sms")).hasSize(1); // Twilio still tells the webhook
+    assertThat(sandbox.hooks.at("/sms")).hasSize(1); // Twilio still tells the webhook
     await().atMost(Duration.ofSeconds(5)).until(() -> inboxBodies().contains(Handsets.STOP_REPLY));
     ApiException e = null;
     try {
@@ -130,12 +110,12 @@ class HandsetsIT {
     assertThat(e.getCode()).isEqualTo(21610);
     assertThat(sendFrom(OTHER_NUMBER).getSid()).startsWith("SM");
 
-    hooks.reply.set("<Response/>");
+    sandbox.hooks.reply.set("<Response/>");
     handsetSays("START", SandboxFixture.NUMBER);
     await().atMost(Duration.ofSeconds(5)).until(() -> inboxBodies().contains(Handsets.START_REPLY));
     assertThat(sendFrom(SandboxFixture.NUMBER).getSid()).startsWith("SM");
     assertThat(inboxBodies()).doesNotContain("ignored after STOP");
-    assertThat(fx.controlList("/sandbox/messages?status=received")).hasSize(2);
+    assertThat(sandbox.fx.controlList("/sandbox/messages?status=received")).hasSize(2);
   }
 
   @Test

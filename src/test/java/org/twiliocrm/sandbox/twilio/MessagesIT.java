@@ -13,42 +13,20 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.twiliocrm.twilio.TwilioClientFactory;
 import org.twiliocrm.twilio.TwilioClientSettings;
 import org.twiliocrm.twilio.TwilioSignature;
 
 /** Messages through the real twilio-java SDK against the sandbox over HTTP. */
 class MessagesIT {
-  static SandboxFixture fx;
-  static Recorder hooks;
-
-  @BeforeAll
-  static void start() {
-    fx = new SandboxFixture(Map.of());
-    hooks = new Recorder();
-  }
-
-  @AfterAll
-  static void stop() {
-    hooks.close();
-    fx.close();
-  }
-
-  @BeforeEach
-  void reset() {
-    fx.control("POST", "/sandbox/reset", null);
-    hooks.hits.clear();
-    hooks.reply.set("<Response/>");
-  }
+  @RegisterExtension static final SandboxWithHooks sandbox = new SandboxWithHooks();
 
   private static Message send(String to, String body) {
     return Message.creator(new PhoneNumber(to), new PhoneNumber(SandboxFixture.NUMBER), body)
-        .setStatusCallback(URI.create(hooks.url("/status")))
-        .create(fx.client);
+        .setStatusCallback(URI.create(sandbox.hooks.url("/status")))
+        .create(sandbox.fx.client);
   }
 
   private static int errorOf(Runnable r) {
@@ -72,21 +50,25 @@ class MessagesIT {
     assertThat(m.getDateCreated()).isNotNull();
     assertThat(m.getPrice()).isNull();
 
-    Message fetched = Message.fetcher(m.getSid()).fetch(fx.client);
+    Message fetched = Message.fetcher(m.getSid()).fetch(sandbox.fx.client);
     assertThat(fetched.getSid()).isEqualTo(m.getSid());
     assertThat(
-            errorOf(() -> Message.fetcher("SM00000000000000000000000000000000").fetch(fx.client)))
+            errorOf(
+                () ->
+                    Message.fetcher("SM00000000000000000000000000000000").fetch(sandbox.fx.client)))
         .isEqualTo(20404);
     // Every response so far validated against Twilio's response schema.
     assertThat(
-            (List<?>) fx.controlMap("GET", "/sandbox/validation", null).get("responseViolations"))
+            (List<?>)
+                sandbox.fx.controlMap("GET", "/sandbox/validation", null).get("responseViolations"))
         .isEmpty();
   }
 
   @Test
   void plusInNumbersArrivesIntactAndBodyKeepsSpecialCharacters() {
     Message m = send("+14155550124", "a+b=c & d%20 é");
-    Map<String, Object> seen = fx.controlMap("GET", "/sandbox/messages/" + m.getSid(), null);
+    Map<String, Object> seen =
+        sandbox.fx.controlMap("GET", "/sandbox/messages/" + m.getSid(), null);
     assertThat(seen.get("to")).isEqualTo("+14155550124");
     assertThat(seen.get("from")).isEqualTo("+15005550006");
     assertThat(seen.get("body")).isEqualTo("a+b=c & d%20 é");
@@ -97,8 +79,8 @@ class MessagesIT {
     Message m = send("+14155550125", "hi");
     await()
         .atMost(Duration.ofSeconds(5))
-        .until(() -> hooks.about("/status", m.getSid()).size() >= 3);
-    List<Recorder.Hit> hits = hooks.about("/status", m.getSid());
+        .until(() -> sandbox.hooks.about("/status", m.getSid()).size() >= 3);
+    List<Recorder.Hit> hits = sandbox.hooks.about("/status", m.getSid());
     assertThat(hits)
         .extracting(h -> h.param("MessageStatus"))
         .containsExactly("sending", "sent", "delivered");
@@ -118,7 +100,7 @@ class MessagesIT {
     assertThat(delivered.param("MessageSid")).isEqualTo(m.getSid());
     assertThat(delivered.param("To")).isEqualTo("+14155550125");
 
-    String url = hooks.url("/status");
+    String url = sandbox.hooks.url("/status");
     for (Recorder.Hit h : hits) {
       Map<String, String> single = new HashMap<>();
       h.params().forEach((k, v) -> single.put(k, v.get(0)));
@@ -130,10 +112,10 @@ class MessagesIT {
       assertThat(new RequestValidator("wrong-token").validate(url, single, h.signature()))
           .isFalse();
     }
-    Message done = Message.fetcher(m.getSid()).fetch(fx.client);
+    Message done = Message.fetcher(m.getSid()).fetch(sandbox.fx.client);
     assertThat(done.getStatus()).isEqualTo(Message.Status.DELIVERED);
     assertThat(done.getDateSent()).isNotNull();
-    assertThat(fx.controlList("/sandbox/handsets/+14155550125/inbox"))
+    assertThat(sandbox.fx.controlList("/sandbox/handsets/+14155550125/inbox"))
         .extracting(e -> e.get("body"))
         .containsExactly("hi");
     // 4 status changes + 3 callback attempts; a callback is recorded once its answer is in.
@@ -142,7 +124,9 @@ class MessagesIT {
         .until(
             () ->
                 ((List<?>)
-                            fx.controlMap("GET", "/sandbox/messages/" + m.getSid(), null)
+                            sandbox
+                                .fx
+                                .controlMap("GET", "/sandbox/messages/" + m.getSid(), null)
                                 .get("events"))
                         .size()
                     == 7);
@@ -165,17 +149,17 @@ class MessagesIT {
         .atMost(Duration.ofSeconds(5))
         .until(
             () ->
-                hooks.at("/status").stream()
+                sandbox.hooks.at("/status").stream()
                         .filter(h -> "undelivered".equals(h.param("MessageStatus")))
                         .count()
                     == 4);
-    for (Recorder.Hit h : hooks.at("/status")) {
+    for (Recorder.Hit h : sandbox.hooks.at("/status")) {
       if ("undelivered".equals(h.param("MessageStatus"))) {
         assertThat(h.param("ErrorCode")).isEqualTo(String.valueOf(expected.get(h.param("To"))));
       }
     }
     // A pattern added at run time wins over the defaults.
-    fx.control(
+    sandbox.fx.control(
         "POST",
         "/sandbox/outcomes",
         Map.of("pattern", "\\+1415555099\\d", "status", "failed", "errorCode", 30008));
@@ -184,14 +168,16 @@ class MessagesIT {
         .atMost(Duration.ofSeconds(5))
         .until(
             () ->
-                Message.fetcher(m.getSid()).fetch(fx.client).getStatus() == Message.Status.FAILED);
-    assertThat(Message.fetcher(m.getSid()).fetch(fx.client).getErrorCode()).isEqualTo(30008);
+                Message.fetcher(m.getSid()).fetch(sandbox.fx.client).getStatus()
+                    == Message.Status.FAILED);
+    assertThat(Message.fetcher(m.getSid()).fetch(sandbox.fx.client).getErrorCode())
+        .isEqualTo(30008);
     Message ok = send("+14155550981", "z");
     await()
         .atMost(Duration.ofSeconds(5))
         .until(
             () ->
-                Message.fetcher(ok.getSid()).fetch(fx.client).getStatus()
+                Message.fetcher(ok.getSid()).fetch(sandbox.fx.client).getStatus()
                     == Message.Status.DELIVERED);
   }
 
@@ -213,13 +199,13 @@ class MessagesIT {
     assertThat(e.getStatusCode()).isEqualTo(400);
     assertThat(e.getMoreInfo()).isEqualTo("https://www.twilio.com/docs/errors/21211");
     // Nothing was stored for rejected creates; a good one beside them succeeds.
-    assertThat(fx.controlList("/sandbox/messages")).isEmpty();
+    assertThat(sandbox.fx.controlList("/sandbox/messages")).isEmpty();
     assertThat(send("+14155550126", "x".repeat(1600)).getNumSegments()).isEqualTo("11");
   }
 
   @Test
   void badCredentialsGet20003AndApiKeysWork() {
-    try (TwilioClientFactory bad = fx.factory("not-the-token")) {
+    try (TwilioClientFactory bad = sandbox.fx.factory("not-the-token")) {
       ApiException e = null;
       try {
         Message.creator(
@@ -234,7 +220,7 @@ class MessagesIT {
     }
     TwilioClientSettings keyed =
         new TwilioClientSettings(
-            fx.sandbox.baseUrl(),
+            sandbox.fx.sandbox.baseUrl(),
             SandboxFixture.ACCOUNT,
             null,
             SandboxFixture.KEY,
@@ -251,7 +237,7 @@ class MessagesIT {
     }
     TwilioClientSettings wrongKey =
         new TwilioClientSettings(
-            fx.sandbox.baseUrl(),
+            sandbox.fx.sandbox.baseUrl(),
             SandboxFixture.ACCOUNT,
             null,
             SandboxFixture.KEY,
@@ -279,11 +265,11 @@ class MessagesIT {
     assertThatThrownBy(
             () ->
                 Message.creator(new PhoneNumber("+14155550128"), "MGnotvalid", "x")
-                    .create(fx.client))
+                    .create(sandbox.fx.client))
         .isInstanceOf(ApiException.class);
     Message viaService =
         Message.creator(new PhoneNumber("+14155550128"), "MG" + "0".repeat(32), "x")
-            .create(fx.client);
+            .create(sandbox.fx.client);
     assertThat(viaService.getStatus()).isEqualTo(Message.Status.ACCEPTED);
     assertThat(viaService.getMessagingServiceSid()).isEqualTo("MG" + "0".repeat(32));
   }
@@ -295,23 +281,24 @@ class MessagesIT {
                 new PhoneNumber("whatsapp:+14155550129"),
                 new PhoneNumber("whatsapp:" + SandboxFixture.NUMBER),
                 "hi")
-            .setStatusCallback(URI.create(hooks.url("/status")))
-            .create(fx.client);
+            .setStatusCallback(URI.create(sandbox.hooks.url("/status")))
+            .create(sandbox.fx.client);
     await()
         .atMost(Duration.ofSeconds(5))
         .until(
             () ->
-                Message.fetcher(outside.getSid()).fetch(fx.client).getStatus()
+                Message.fetcher(outside.getSid()).fetch(sandbox.fx.client).getStatus()
                     == Message.Status.FAILED);
-    assertThat(Message.fetcher(outside.getSid()).fetch(fx.client).getErrorCode()).isEqualTo(63016);
+    assertThat(Message.fetcher(outside.getSid()).fetch(sandbox.fx.client).getErrorCode())
+        .isEqualTo(63016);
     await()
         .atMost(Duration.ofSeconds(5))
         .until(
             () ->
-                hooks.about("/status", outside.getSid()).stream()
+                sandbox.hooks.about("/status", outside.getSid()).stream()
                     .anyMatch(h -> "failed".equals(h.param("MessageStatus"))));
     Recorder.Hit failed =
-        hooks.about("/status", outside.getSid()).stream()
+        sandbox.hooks.about("/status", outside.getSid()).stream()
             .filter(h -> "failed".equals(h.param("MessageStatus")))
             .findFirst()
             .orElseThrow();
@@ -319,7 +306,7 @@ class MessagesIT {
     assertThat(failed.param("ChannelPrefix")).isEqualTo("whatsapp");
 
     // The handset writes first: the 24-hour window opens.
-    fx.control(
+    sandbox.fx.control(
         "POST",
         "/sandbox/handsets/whatsapp:+14155550129/messages",
         Map.of("to", SandboxFixture.NUMBER, "body", "hello"));
@@ -328,12 +315,12 @@ class MessagesIT {
                 new PhoneNumber("whatsapp:+14155550129"),
                 new PhoneNumber("whatsapp:" + SandboxFixture.NUMBER),
                 "hi again")
-            .create(fx.client);
+            .create(sandbox.fx.client);
     await()
         .atMost(Duration.ofSeconds(5))
         .until(
             () ->
-                Message.fetcher(inside.getSid()).fetch(fx.client).getStatus()
+                Message.fetcher(inside.getSid()).fetch(sandbox.fx.client).getStatus()
                     == Message.Status.DELIVERED);
   }
 }

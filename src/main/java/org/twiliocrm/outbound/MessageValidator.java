@@ -53,6 +53,43 @@ public final class MessageValidator {
     this.verifyServiceSid = verifyServiceSid;
   }
 
+  /**
+   * Route step "validate" over a claimed batch. The claim route runs it once per batch, before the
+   * rows fan out to the send consumers. A row whose check throws fails alone (INTERNAL_ERROR), so
+   * it cannot take the rest of the batch with it.
+   */
+  public List<OutboxWork> validateAll(List<OutboxWork> batch) {
+    for (OutboxWork w : batch) {
+      try {
+        validate(w);
+      } catch (RuntimeException e) {
+        internalError(w, "validate", e);
+      }
+    }
+    return batch;
+  }
+
+  /** Route step "render" over a claimed batch; see {@link #validateAll}. */
+  public List<OutboxWork> renderAll(List<OutboxWork> batch) {
+    for (OutboxWork w : batch) {
+      try {
+        render(w);
+      } catch (RuntimeException e) {
+        internalError(w, "render", e);
+      }
+    }
+    return batch;
+  }
+
+  private static void internalError(OutboxWork w, String step, RuntimeException e) {
+    if (w.isDecided()) {
+      return;
+    }
+    String why = step + " failed: " + e;
+    w.decide(Outcome.failed("INTERNAL_ERROR", why, null));
+    w.log(step.toUpperCase(java.util.Locale.ROOT), "FAILED", null, null, null, why);
+  }
+
   /** Route step "validate": normalises addresses, checks the request's shape. */
   public void validate(OutboxWork work) {
     if (work.isDecided()) {

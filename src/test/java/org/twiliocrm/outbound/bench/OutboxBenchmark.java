@@ -69,6 +69,9 @@ public final class OutboxBenchmark {
 
   static final List<Long> LATENCIES = Collections.synchronizedList(new ArrayList<>());
 
+  /** Latency by body, to name the slowest rows of (c). */
+  static final Map<String, Long> LATENCY_BY_BODY = new ConcurrentHashMap<>();
+
   /** nanoTime of the first Twilio request since {@link #FIRST_REQUEST} was reset to 0. */
   static final AtomicLong FIRST_REQUEST = new AtomicLong();
 
@@ -284,6 +287,8 @@ public final class OutboxBenchmark {
     Map<String, String> p = new HashMap<>(props);
     p.put("outbox.poll-interval", "10s"); // only NOTIFY can make it fast
     LATENCIES.clear();
+    LATENCY_BY_BODY.clear();
+    INSERTED.clear();
     try (OutboxNode node = OutboxNode.start(db, client(sandbox, true), null, p)) {
       while (!node.runtime.listener().isListening()) {
         Thread.sleep(10);
@@ -306,8 +311,10 @@ public final class OutboxBenchmark {
           ps.setString(1, body);
           ps.setString(2, FROM);
           ps.setString(3, body);
-          ps.executeUpdate(); // autocommit: the commit fires the NOTIFY
+          // Timed from before the insert (its commit included): the NOTIFY can reach the
+          // connector, and the send leave, before executeUpdate() has returned here.
           INSERTED.put(body, System.nanoTime());
+          ps.executeUpdate(); // autocommit: the commit fires the NOTIFY
         }
       }
       long t0 = System.nanoTime();
@@ -325,6 +332,18 @@ public final class OutboxBenchmark {
           pct(l, 99) / 1e6,
           l.isEmpty() ? 0 : l.get(l.size() - 1) / 1e6,
           l.size());
+      StringBuilder slow = new StringBuilder();
+      LATENCY_BY_BODY.entrySet().stream()
+          .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+          .limit(12)
+          .forEach(
+              e ->
+                  slow.append(' ')
+                      .append(e.getKey().substring(4))
+                      .append(':')
+                      .append(e.getValue() / 1_000_000)
+                      .append("ms"));
+      System.out.println("    slowest rows (insert number: latency):" + slow);
     }
   }
 
@@ -356,7 +375,9 @@ public final class OutboxBenchmark {
               List<String> body = request.getPostParams().get("Body");
               Long at = body == null ? null : INSERTED.get(body.get(0));
               if (at != null) {
-                LATENCIES.add(System.nanoTime() - at);
+                long l = System.nanoTime() - at;
+                LATENCIES.add(l);
+                LATENCY_BY_BODY.put(body.get(0), l);
               }
             }
             return super.makeRequest(request);

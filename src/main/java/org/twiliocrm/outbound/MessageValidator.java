@@ -87,7 +87,7 @@ public final class MessageValidator {
     }
     String why = step + " failed: " + e;
     w.decide(Outcome.failed("INTERNAL_ERROR", why, null));
-    w.log(step.toUpperCase(java.util.Locale.ROOT), "FAILED", null, null, null, why);
+    w.log("VALIDATE", "INTERNAL_ERROR", null, null, null, why);
   }
 
   /** Route step "validate": normalises addresses, checks the request's shape. */

@@ -10,10 +10,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Route step "claim a batch". Claims only as many rows as there are free send slots (rows claimed
- * and not yet recorded are bounded by {@code outbox.max-in-flight}), so a claimed row never waits
- * long enough for its lease to matter. When nothing is due it waits for a wake-up (a PostgreSQL
- * NOTIFY, or slots freeing up) or the poll interval, whichever comes first.
+ * Route step "claim a batch". Claims only as many rows as the claim window leaves room for (rows
+ * claimed and not yet recorded are bounded by {@code outbox.max-in-flight}, a few times {@code
+ * outbox.send-concurrency}), so a claimed row waits for a send slot a few requests long at most,
+ * well inside its lease. When nothing is due it waits for a wake-up (a PostgreSQL NOTIFY, or slots
+ * freeing up) or the poll interval, whichever comes first.
  */
 public final class OutboxClaimer {
   private static final Logger LOG = LoggerFactory.getLogger(OutboxClaimer.class);

@@ -15,7 +15,8 @@ import org.twiliocrm.config.Settings;
  * @param enabled whether the outbox routes claim and send at all
  * @param instanceId this process's name in lease_owner and the attempt log
  * @param batchSize most rows one claim statement takes
- * @param maxInFlight most rows claimed and not yet recorded; bounds concurrent Twilio requests
+ * @param maxInFlight most rows claimed and not yet recorded (queued, sending, or waiting for the
+ *     result writer)
  * @param pollInterval how often to look for due rows when no NOTIFY arrives (the safety net)
  * @param lease how long a claim holds a row before another instance may take it over
  * @param listen on PostgreSQL, whether LISTEN/NOTIFY wakes the claimer
@@ -32,6 +33,8 @@ import org.twiliocrm.config.Settings;
  * @param reconcilePolicy what an ambiguous outcome leads to, per channel
  * @param templatesLocation YAML file of message templates (file path or classpath:...)
  * @param recordBatchSize most results written in one database transaction
+ * @param sendConcurrency most Twilio requests at once (the send route's consumers); Twilio allows
+ *     about 100 per account
  */
 public record OutboxSettings(
     boolean enabled,
@@ -52,7 +55,8 @@ public record OutboxSettings(
     Duration reconcileDelay,
     Map<Channel, ReconcilePolicy> reconcilePolicy,
     String templatesLocation,
-    int recordBatchSize) {
+    int recordBatchSize,
+    int sendConcurrency) {
 
   public static OutboxSettings from(Function<String, String> lookup) {
     try {
@@ -81,7 +85,7 @@ public record OutboxSettings(
         s.bool("outbox.enabled", true),
         s.string("outbox.instance-id", ManagementFactory.getRuntimeMXBean().getName()),
         s.integer("outbox.batch-size", 200, 1, 10_000),
-        s.integer("outbox.max-in-flight", 100, 1, 10_000),
+        s.integer("outbox.max-in-flight", 300, 1, 10_000),
         s.duration("outbox.poll-interval", Duration.ofSeconds(1)),
         lease,
         s.bool("outbox.listen", true),
@@ -96,6 +100,7 @@ public record OutboxSettings(
         s.duration("outbox.reconcile.delay", Duration.ofSeconds(2)),
         Map.copyOf(policy),
         s.string("outbox.templates.location", "classpath:outbound/templates.yaml"),
-        s.integer("outbox.record.batch-size", 500, 1, 10_000));
+        s.integer("outbox.record.batch-size", 500, 1, 10_000),
+        s.integer("outbox.send-concurrency", 100, 1, 1_000));
   }
 }

@@ -14,7 +14,8 @@ class OutboxSettingsTest {
   @Test
   void defaultsApplyWhenNothingIsSet() {
     OutboxSettings s = OutboxSettings.from(k -> null);
-    assertThat(s.maxInFlight()).isEqualTo(100);
+    assertThat(s.maxInFlight()).isEqualTo(300);
+    assertThat(s.sendConcurrency()).isEqualTo(100);
     assertThat(s.lease()).isEqualTo(Duration.ofSeconds(60));
     assertThat(s.reconcilePolicy().get(Channel.VERIFY)).isEqualTo(ReconcilePolicy.NEVER_RESEND);
     assertThat(s.reconcilePolicy().get(Channel.SMS)).isEqualTo(ReconcilePolicy.LOOKUP_THEN_RESEND);

@@ -36,8 +36,8 @@ import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
  * the first measured publish to the last one done); a rate is sustained when the achieved rate
  * keeps up and the latency stays bounded (p99 well under the run's length).
  *
- * <p>Args: [rates/s, comma-separated=50] [events per rate=1000] [warmup per rate=100] [full]. Not a
- * test.
+ * <p>Args: [rates/s, comma-separated=50] [events per rate=1000] [warmup per rate=100] [full|-]
+ * [lookup: events carry Record_Id__c instead of To__c, one SOQL look-up each]. Not a test.
  */
 public final class CrmEventsBench {
   public static void main(String[] args) throws Exception {
@@ -48,6 +48,8 @@ public final class CrmEventsBench {
     int events = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
     int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 100;
     boolean full = args.length > 3 && args[3].equals("full");
+    // lookup: events carry only Record_Id__c (a seeded Contact), so each costs a SOQL look-up.
+    boolean lookup = args.length > 4 && args[4].equals("lookup");
     System.out.printf(
         "machine: %d cores, load average %.1f at start%n",
         Runtime.getRuntime().availableProcessors(),
@@ -58,6 +60,9 @@ public final class CrmEventsBench {
                     .withPort(0)
                     .withDataDir(Files.createTempDirectory("bench-sf")));
         PgSchema db = new PgSchema()) {
+      // Publishes and SOQL look-ups count against the org's daily API allowance (15,000 by
+      // default); a long ramp would run out of it.
+      org.apiUsage().setDailyLimit(100_000_000);
       TwilioSandbox twilio =
           full
               ? TwilioSandbox.start(
@@ -78,10 +83,11 @@ public final class CrmEventsBench {
         }
         SandboxOrg api = new SandboxOrg(org.baseUrl());
         api.publish(Map.of("To__c", "+15555550000", "Body__c", "token warm-up"));
+        String recordId = lookup ? api.idOf("Contact", "Lovelace") : null;
         ExecutorService pool = Executors.newFixedThreadPool(8);
         int sustained = 0;
         for (int rate : rates) {
-          double[] r = runRate(org, db, api, pool, rate, events, warmup, full);
+          double[] r = runRate(org, db, api, pool, rate, events, warmup, full, recordId);
           // Kept up (achieved >= 95% of the offered rate) with a p99 under one second.
           if (r[0] >= 0.95 * rate && r[1] >= 0 && r[1] < 1000) {
             sustained = Math.max(sustained, rate);
@@ -118,7 +124,8 @@ public final class CrmEventsBench {
       int rate,
       int events,
       int warmup,
-      boolean full)
+      boolean full,
+      String recordId)
       throws Exception {
     String prefix = "bench-" + rate + "-";
     Map<String, Long> sentAt = new ConcurrentHashMap<>();
@@ -138,8 +145,10 @@ public final class CrmEventsBench {
               sentAt.put(key, System.currentTimeMillis());
               api.publish(
                   Map.of(
-                      "To__c",
-                      String.format("+1415%03d%04d", 200 + rate % 700, n),
+                      recordId == null ? "To__c" : "Record_Id__c",
+                      recordId == null
+                          ? String.format("+1415%03d%04d", 200 + rate % 700, n)
+                          : recordId,
                       "Body__c",
                       "bench " + n,
                       "Idempotency_Key__c",

@@ -37,7 +37,9 @@ import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
  * keeps up and the latency stays bounded (p99 well under the run's length).
  *
  * <p>Args: [rates/s, comma-separated=50] [events per rate=1000] [warmup per rate=100] [full|-]
- * [lookup: events carry Record_Id__c instead of To__c, one SOQL look-up each]. Not a test.
+ * [lookup: events carry Record_Id__c instead of To__c, one SOQL look-up each; use it with '-', not
+ * full: the seeded Contact's number is a fictional 555-01xx one that the outbox refuses]. Not a
+ * test.
  */
 public final class CrmEventsBench {
   public static void main(String[] args) throws Exception {

@@ -174,6 +174,11 @@ public final class ConnectorApp {
     String port = String.valueOf(config.http().port());
     p.setProperty("camel.main.name", "twilio-crm-connector");
     p.setProperty("camel.main.routesIncludePattern", dsl.routesPattern());
+    // crm.events.enabled=false: the subscription routes are not even loaded. Loaded but not
+    // started, their consumers still make camel-salesforce open a CometD session (handshake and
+    // /meta/connect polls) when the component starts.
+    org.twiliocrm.crm.events.CrmEventsBeans.routesExcludePattern(this::property)
+        .ifPresent(x -> p.setProperty("camel.main.routesExcludePattern", x));
     p.setProperty("camel.main.sourceLocationEnabled", "true");
     p.setProperty("camel.component.kamelet.location", dsl.kameletLocation());
     // One HTTP server for webhooks, health and metrics: management on a separate port fails with

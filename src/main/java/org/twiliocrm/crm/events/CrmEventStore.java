@@ -6,6 +6,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Types;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -70,66 +74,79 @@ public final class CrmEventStore {
   public record Result(int inserted, int duplicates, int rejected) {}
 
   /**
-   * Writes the outcome and advances the replay id; returns the outcome unchanged so the route can
-   * write rejections back to Salesforce afterwards. A database error propagates (the route retries
-   * the same event; nothing was committed).
+   * Writes the outcome and advances the replay id; returns the outcome unchanged. A database error
+   * propagates (nothing was committed).
    */
   public EventOutcome commit(EventOutcome outcome) throws SQLException {
-    Result r = write(outcome);
-    metrics.committed(outcome.channel(), r);
-    for (Decision.Reject rej : outcome.rejections()) {
-      // The recipient may be in the payload: log the reason and record id only.
-      LOG.warn(
-          "CRM event rejected on {} (replay id {}): {} - {} (record {})",
-          outcome.channel(),
-          outcome.replayId(),
-          rej.reasonCode(),
-          rej.reason(),
-          rej.crmRecordId());
-      metrics.rejected(outcome.channel(), rej.reasonCode());
-    }
+    commitAll(List.of(outcome));
     return outcome;
   }
 
+  /**
+   * Group commit: writes the outcomes of several events, in the order they were received, and the
+   * last replay id of each channel among them, in ONE transaction; then counts and logs them. The
+   * caller hands over a prefix of the received events, so the stored replay id still never runs
+   * ahead of a committed row. A database error propagates (nothing was committed).
+   */
+  public List<Result> commitAll(List<EventOutcome> outcomes) throws SQLException {
+    List<Result> results = writeAll(outcomes);
+    for (int i = 0; i < outcomes.size(); i++) {
+      EventOutcome outcome = outcomes.get(i);
+      metrics.committed(outcome.channel(), results.get(i));
+      for (Decision.Reject rej : outcome.rejections()) {
+        // The recipient may be in the payload: log the reason and record id only.
+        LOG.warn(
+            "CRM event rejected on {} (replay id {}): {} - {} (record {})",
+            outcome.channel(),
+            outcome.replayId(),
+            rej.reasonCode(),
+            rej.reason(),
+            rej.crmRecordId());
+        metrics.rejected(outcome.channel(), rej.reasonCode());
+      }
+    }
+    return results;
+  }
+
   Result write(EventOutcome outcome) throws SQLException {
+    return writeAll(List.of(outcome)).get(0);
+  }
+
+  List<Result> writeAll(List<EventOutcome> outcomes) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       boolean auto = c.getAutoCommit();
       c.setAutoCommit(false);
       try {
-        int inserted = 0;
-        int duplicates = 0;
-        int rejected = 0;
-        for (Decision d : outcome.decisions()) {
-          boolean fresh;
-          if (d instanceof Decision.Send s) {
-            fresh =
-                insertOnce(
-                    c,
-                    postgres ? INSERT_OUTBOX_PG : INSERT_OUTBOX,
-                    ps -> bindSend(ps, s, sender, messagingServiceSid));
-          } else {
-            Decision.Reject j = (Decision.Reject) d;
-            fresh =
-                insertOnce(
-                    c,
-                    postgres ? INSERT_REJECTION_PG : INSERT_REJECTION,
-                    ps -> bindReject(ps, j, outcome));
-          }
-          if (d instanceof Decision.Send) {
-            if (fresh) {
-              inserted++;
-            } else {
-              duplicates++;
+        int[][] fresh = postgres ? insertBatched(c, outcomes) : insertEach(c, outcomes);
+        List<Result> results = new ArrayList<>(outcomes.size());
+        Map<String, Long> lastReplayId = new LinkedHashMap<>();
+        for (int i = 0; i < outcomes.size(); i++) {
+          EventOutcome outcome = outcomes.get(i);
+          int inserted = 0;
+          int duplicates = 0;
+          int rejected = 0;
+          for (int k = 0; k < outcome.decisions().size(); k++) {
+            boolean isNew = fresh[i][k] > 0;
+            if (outcome.decisions().get(k) instanceof Decision.Send) {
+              if (isNew) {
+                inserted++;
+              } else {
+                duplicates++;
+              }
+            } else if (isNew) {
+              rejected++;
             }
-          } else if (fresh) {
-            rejected++;
+          }
+          results.add(new Result(inserted, duplicates, rejected));
+          if (outcome.replayId() != null) {
+            lastReplayId.put(outcome.channel(), outcome.replayId());
           }
         }
-        if (outcome.replayId() != null) {
-          storeReplayId(c, outcome.channel(), outcome.replayId());
+        for (Map.Entry<String, Long> e : lastReplayId.entrySet()) {
+          storeReplayId(c, e.getKey(), e.getValue());
         }
         c.commit();
-        return new Result(inserted, duplicates, rejected);
+        return results;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
@@ -137,6 +154,64 @@ public final class CrmEventStore {
         c.setAutoCommit(auto);
       }
     }
+  }
+
+  /** PostgreSQL: every row of the group in one JDBC batch per table (ON CONFLICT DO NOTHING). */
+  private int[][] insertBatched(Connection c, List<EventOutcome> outcomes) throws SQLException {
+    int[][] fresh = new int[outcomes.size()][];
+    try (PreparedStatement sends = c.prepareStatement(INSERT_OUTBOX_PG);
+        PreparedStatement rejects = c.prepareStatement(INSERT_REJECTION_PG)) {
+      List<int[]> sendAt = new ArrayList<>();
+      List<int[]> rejectAt = new ArrayList<>();
+      for (int i = 0; i < outcomes.size(); i++) {
+        EventOutcome o = outcomes.get(i);
+        fresh[i] = new int[o.decisions().size()];
+        for (int k = 0; k < o.decisions().size(); k++) {
+          Decision d = o.decisions().get(k);
+          if (d instanceof Decision.Send s) {
+            bindSend(sends, s, sender, messagingServiceSid);
+            sends.addBatch();
+            sendAt.add(new int[] {i, k});
+          } else {
+            bindReject(rejects, (Decision.Reject) d, o);
+            rejects.addBatch();
+            rejectAt.add(new int[] {i, k});
+          }
+        }
+      }
+      spread(sendAt.isEmpty() ? new int[0] : sends.executeBatch(), sendAt, fresh);
+      spread(rejectAt.isEmpty() ? new int[0] : rejects.executeBatch(), rejectAt, fresh);
+    }
+    return fresh;
+  }
+
+  private static void spread(int[] counts, List<int[]> at, int[][] fresh) {
+    for (int j = 0; j < at.size(); j++) {
+      // pgjdbc reports the real count per statement: 1 inserted, 0 conflict.
+      fresh[at.get(j)[0]][at.get(j)[1]] =
+          counts[j] == PreparedStatement.SUCCESS_NO_INFO ? 1 : counts[j];
+    }
+  }
+
+  /** Other databases: one statement per row, a duplicate detected under a savepoint. */
+  private int[][] insertEach(Connection c, List<EventOutcome> outcomes) throws SQLException {
+    int[][] fresh = new int[outcomes.size()][];
+    for (int i = 0; i < outcomes.size(); i++) {
+      EventOutcome outcome = outcomes.get(i);
+      fresh[i] = new int[outcome.decisions().size()];
+      for (int k = 0; k < outcome.decisions().size(); k++) {
+        Decision d = outcome.decisions().get(k);
+        boolean isNew;
+        if (d instanceof Decision.Send s) {
+          isNew = insertOnce(c, INSERT_OUTBOX, ps -> bindSend(ps, s, sender, messagingServiceSid));
+        } else {
+          Decision.Reject j = (Decision.Reject) d;
+          isNew = insertOnce(c, INSERT_REJECTION, ps -> bindReject(ps, j, outcome));
+        }
+        fresh[i][k] = isNew ? 1 : 0;
+      }
+    }
+    return fresh;
   }
 
   /** The stored resume point of a channel, if any. */
@@ -155,34 +230,41 @@ public final class CrmEventStore {
   }
 
   /**
-   * Last resort after an event exhausted its retries (e.g. a value the database refuses): records
-   * it as PROCESSING_FAILED and moves the replay id past it, so it is visible and does not come
-   * back on every restart. If the database itself is down this fails too, and the event is read
-   * again after a restart.
+   * Last resort after an event exhausted its retries (e.g. a value the database refuses): the
+   * outcome that records it as PROCESSING_FAILED and moves the replay id past it, so it is visible
+   * and does not come back on every restart. Logged and counted here; committed in order by {@link
+   * CrmEventCommitter}.
    */
-  public void recordFailure(org.apache.camel.Exchange exchange) throws SQLException {
-    Exception cause =
-        exchange.getProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, Exception.class);
-    Object ch = exchange.getMessage().getHeader("CamelSalesforceChannel");
-    Object rid = exchange.getMessage().getHeader("CamelSalesforceReplayId");
-    String channel = ch == null ? "unknown" : ch.toString();
-    Long replayId = rid instanceof Number n ? n.longValue() : null;
-    String reason =
-        "processing failed after retries: " + (cause == null ? "unknown" : cause.toString());
+  EventOutcome failure(String channel, Long replayId, Throwable cause) {
+    String reason = "processing failed after retries: " + describe(cause);
     LOG.error("CRM event on {} (replay id {}) given up: {}", channel, replayId, reason);
     metrics.rejected(channel, "PROCESSING_FAILED");
-    write(
-        new EventOutcome(
-            channel,
-            replayId,
-            java.util.List.of(
-                new Decision.Reject(
-                    "failed:" + channel + ":" + replayId,
-                    "PROCESSING_FAILED",
-                    reason,
-                    null,
-                    null,
-                    null))));
+    return new EventOutcome(
+        channel,
+        replayId,
+        List.of(
+            new Decision.Reject(
+                "failed:" + channel + ":" + replayId,
+                "PROCESSING_FAILED",
+                reason,
+                null,
+                null,
+                null)));
+  }
+
+  /**
+   * A database error without the row's values: pgjdbc's batch error quotes the whole statement with
+   * its parameters, and a server error's "Detail: Failing row contains (...)" lists the row. Both
+   * would put recipients' phone numbers into the log and the rejection table.
+   */
+  static String describe(Throwable t) {
+    if (t == null) {
+      return "unknown";
+    }
+    if (t instanceof java.sql.BatchUpdateException b && b.getNextException() != null) {
+      t = b.getNextException();
+    }
+    return t.toString().replaceAll("(?s)\\s*Detail:.*", "");
   }
 
   /** Records that a stored replay id had expired, so the gap is visible next to bad events. */
@@ -218,12 +300,6 @@ public final class CrmEventStore {
   }
 
   private boolean insertOnce(Connection c, String sql, Binder binder) throws SQLException {
-    if (postgres) {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        binder.bind(ps);
-        return ps.executeUpdate() == 1;
-      }
-    }
     Savepoint sp = c.setSavepoint();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       binder.bind(ps);

@@ -57,6 +57,7 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
 
   private final CrmEventsSettings settings;
   private final CrmEventStore store;
+  private final CrmEventCommitter committer;
   private final CrmEventMetrics metrics;
   private final boolean changeRouteWanted;
   private final Map<String, Long> pinned = new ConcurrentHashMap<>();
@@ -76,12 +77,14 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
   public CrmEventSubscriptions(
       CrmEventsSettings settings,
       CrmEventStore store,
+      CrmEventCommitter committer,
       CrmEventMetrics metrics,
       boolean changeRouteWanted,
       AtomicReference<CamelContext> contextRef) {
     this.contextRef = contextRef;
     this.settings = settings;
     this.store = store;
+    this.committer = committer;
     this.metrics = metrics;
     this.changeRouteWanted = changeRouteWanted;
   }
@@ -102,6 +105,12 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
     if (!settings.enabled()) {
       LOG.info("CRM events disabled (crm.events.enabled=false)");
       return;
+    }
+    try {
+      // A context service is stopped after the routes: the events they queued get committed.
+      ctx.addService(committer, true, true);
+    } catch (Exception e) {
+      throw new IllegalStateException("CRM events: the group committer did not start", e);
     }
     if (settings.leaderMode().equals("none")) {
       worker.execute(this::becomeLeader);
@@ -263,6 +272,12 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
       } catch (Exception e) {
         LOG.warn("CRM events: stopping {} failed: {}", routeId, e.toString());
       }
+    }
+    try {
+      // Commit what the stopped routes queued, so the next leader does not read it again.
+      committer.flush(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

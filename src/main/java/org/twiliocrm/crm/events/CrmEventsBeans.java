@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.outbound.OutboxSettings;
 import org.twiliocrm.outbound.Templates;
@@ -14,7 +15,8 @@ import org.twiliocrm.outbound.Templates;
  *
  * <ul>
  *   <li>{@code crmEvents}: maps raw events to outbox rows / rejections, builds write-back Tasks
- *   <li>{@code crmEventStore}: the one transaction per event (rows + rejections + replay id)
+ *   <li>{@code crmEventStore}: one transaction per group of events (rows + rejections + replay id)
+ *   <li>{@code crmEventCommitter}: the group commit the routes hand each event's outcome to
  *   <li>{@code crmEventSubscriptions}: a LifecycleStrategy that starts the routes on the leader
  *       after pinning each channel's stored replay id
  *   <li>{@code crmEventsSettings}, {@code crmSendRules}
@@ -22,6 +24,23 @@ import org.twiliocrm.outbound.Templates;
  */
 public final class CrmEventsBeans {
   private CrmEventsBeans() {}
+
+  /** Where committed rejections go to be written back (a route in crm-events-to-outbox.yaml). */
+  static final String WRITE_BACK_QUEUE = "seda:crm-events-write-back";
+
+  /**
+   * With {@code crm.events.enabled=false}, the route files to leave out. Loaded but never started,
+   * a salesforce:subscribe consumer still registers camel-salesforce's streaming helper, which the
+   * component then starts: a CometD handshake and /meta/connect polls for as long as it runs, with
+   * no subscriber. Not loading the routes is the only way to keep a disabled connector off CometD.
+   */
+  public static java.util.Optional<String> routesExcludePattern(Function<String, String> lookup) {
+    if (CrmEventsSettings.from(lookup).enabled()) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(
+        "**/crm-events-to-outbox.camel.yaml,**/crm-record-changes-to-outbox.camel.yaml");
+  }
 
   public static CrmEventSubscriptions bind(
       BiConsumer<String, Object> registry, Function<String, String> lookup, Database db) {
@@ -50,12 +69,34 @@ public final class CrmEventsBeans {
             new ChangeEventMapper(rules, recipients, catalog),
             s,
             metrics);
+    AtomicReference<ProducerTemplate> writeBackSender = new AtomicReference<>();
+    CrmEventCommitter committer =
+        new CrmEventCommitter(
+            store,
+            new org.twiliocrm.config.Settings(lookup)
+                .integer("crm.events.max-redeliveries", 20, -1, Integer.MAX_VALUE),
+            outcome -> {
+              if (!s.writeBack()) {
+                return;
+              }
+              // Off the committer thread: a slow Salesforce must not hold back commits.
+              ProducerTemplate t =
+                  writeBackSender.updateAndGet(
+                      p -> p != null ? p : context.get().createProducerTemplate());
+              try {
+                t.sendBody(WRITE_BACK_QUEUE, outcome);
+              } catch (RuntimeException e) {
+                metrics.writeBackFailed();
+                throw e;
+              }
+            });
     CrmEventSubscriptions subscriptions =
-        new CrmEventSubscriptions(s, store, metrics, !rules.isEmpty(), context);
+        new CrmEventSubscriptions(s, store, committer, metrics, !rules.isEmpty(), context);
     registry.accept("crmEventsSettings", s);
     registry.accept("crmSendRules", rules);
     registry.accept("crmEvents", events);
     registry.accept("crmEventStore", store);
+    registry.accept("crmEventCommitter", committer);
     registry.accept("crmEventMetrics", metrics);
     registry.accept("crmEventSubscriptions", subscriptions);
     return subscriptions;

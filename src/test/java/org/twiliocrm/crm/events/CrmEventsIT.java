@@ -12,6 +12,8 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.db.Database;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
 
@@ -217,5 +219,99 @@ class CrmEventsIT {
           .atMost(WAIT)
           .until(() -> !api.query("SELECT Id FROM Task WHERE WhatId = '" + orphan + "'").isEmpty());
     }
+  }
+
+  @Test
+  void groupCommitStoresTheLastReplayIdAndIsolatesAnEventTheDatabaseRefuses() throws Exception {
+    try (PgSchema schema = new PgSchema();
+        Database db =
+            Database.open(
+                new ConnectorConfig.Db(schema.url(), "postgres", "", 5, Duration.ofSeconds(5)))) {
+      CrmEventStore store =
+          new CrmEventStore(db.dataSource(), CrmEventMetrics.standalone(), "+15005550006", true);
+      String ch = "/event/Send_Message__e";
+      // one transaction for three events: counts per event, the last replay id stored
+      assertThat(
+              store.commitAll(
+                  List.of(
+                      new EventOutcome(ch, 1L, List.of(send("g-1", "+15555554001"))),
+                      new EventOutcome(ch, 2L, List.of(send("g-1", "+15555554001"))),
+                      new EventOutcome(
+                          ch,
+                          3L,
+                          List.of(
+                              new Decision.Reject(
+                                  "e-3", "MISSING_FIELD", "no body", null, null, "{}"))))))
+          .containsExactly(
+              new CrmEventStore.Result(1, 0, 0),
+              new CrmEventStore.Result(0, 1, 0),
+              new CrmEventStore.Result(0, 0, 1));
+      assertThat(store.replayId(ch)).contains(3L);
+
+      List<EventOutcome> handedOff = new java.util.concurrent.CopyOnWriteArrayList<>();
+      CrmEventCommitter committer = new CrmEventCommitter(store, 0, handedOff::add);
+      committer.start();
+      // 300 events queued at once; number 150 has a recipient the column refuses (varchar 64)
+      for (int i = 0; i < 300; i++) {
+        String to = i == 150 ? "+1".repeat(40) : String.format("+1555555%04d", i);
+        committer.submit(new EventOutcome(ch, 10L + i, List.of(send("g-q-" + i, to))));
+      }
+      assertThat(committer.flush(20_000)).isTrue();
+      assertThat(
+              schema.count(
+                  "SELECT count(*) FROM outbox_message WHERE idempotency_key LIKE 'g-q-%'"))
+          .isEqualTo(299);
+      assertThat(
+              schema.rows(
+                  "SELECT reason_code, replay_id FROM crm_event_rejection WHERE event_key LIKE 'failed:%'"))
+          .containsExactly(List.of("PROCESSING_FAILED", "160"));
+      // the database's reason, without the refused row's values (a recipient)
+      assertThat(
+              schema
+                  .rows("SELECT reason FROM crm_event_rejection WHERE event_key LIKE 'failed:%'")
+                  .get(0)
+                  .get(0))
+          .contains("value too long")
+          .doesNotContain("+1+1+1");
+      assertThat(store.replayId(ch)).contains(309L);
+      // fewer transactions than events: they were grouped
+      assertThat(committer.commits()).isLessThan(300);
+      // nothing to write back: no rejection names a record
+      assertThat(handedOff).isEmpty();
+      committer.stop();
+    }
+  }
+
+  private static Decision.Send send(String key, String to) {
+    return new Decision.Send(key, "sms", to, "hi", null, null, null, null);
+  }
+
+  @Test
+  void disabledMeansNoSubscription() throws Exception {
+    long handshakes = handshakes();
+    try (PgSchema db = new PgSchema();
+        CrmEventsNode node =
+            new CrmEventsNode(org.baseUrl(), db.url(), Map.of("crm.events.enabled", "false"))
+                .start()) {
+      long before = org.streamingDeliveries().values().stream().mapToLong(Long::longValue).sum();
+      api.publish(event("To__c", "+15555555000", "Body__c", "nobody listens"));
+      await()
+          .during(Duration.ofSeconds(3))
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  org.streamingSubscribers().values().stream().mapToInt(Integer::intValue).sum()
+                      == 0);
+      assertThat(org.streamingDeliveries().values().stream().mapToLong(Long::longValue).sum())
+          .isEqualTo(before);
+      assertThat(db.count("SELECT count(*) FROM outbox_message")).isZero();
+      assertThat(node.subscriptions().isLeader()).isFalse();
+      // not even a CometD session (camel-salesforce starts one for a loaded, stopped consumer)
+      assertThat(handshakes()).isEqualTo(handshakes);
+    }
+  }
+
+  private static long handshakes() {
+    return org.apiUsage().byEndpoint().getOrDefault("cometd /meta/handshake", 0L);
   }
 }

@@ -51,6 +51,9 @@ public final class CrmEventsNode implements AutoCloseable {
     }
     keys.putAll(extra);
     keys.forEach(p::setProperty);
+    // As ConnectorApp does: a disabled connector does not load the subscription routes.
+    CrmEventsBeans.routesExcludePattern(keys::get)
+        .ifPresent(x -> p.setProperty("camel.main.routesExcludePattern", x));
     main.setOverrideProperties(p);
     subscriptions = CrmEventsBeans.bind(main::bind, keys::get, db);
     if (twilioUrl != null) {

@@ -57,6 +57,7 @@ public final class WebhookBench {
     }
     try (WebhookStack stack = new WebhookStack(o)) {
       write(stack, dir.resolve("warm.txt"), warm, "WARM");
+      write(stack, dir.resolve("warm2.txt"), warm / 4, "WARMB");
       write(stack, dir.resolve("bench.txt"), total, "BENCH");
       System.out.println("READY port=" + stack.port);
       System.out.flush();

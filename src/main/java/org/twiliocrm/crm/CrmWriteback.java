@@ -111,7 +111,8 @@ public final class CrmWriteback {
                 "SELECT m.message_sid, m.direction, m.channel, m.status, m.error_code,"
                     + " m.from_number, m.to_number, m.body, m.num_segments, m.sent_at,"
                     + " m.delivered_at, m.created_at, m.crm_version, m.crm_object,"
-                    + " m.crm_record_id, m.account_sid, m.crm_dirty_since FROM message_state m WHERE"
+                    + " m.crm_record_id, m.account_sid, m.crm_dirty_since, m.answered_by,"
+                    + " m.duration_seconds FROM message_state m WHERE"
                     + " m.crm_version > m.crm_synced_version AND (m.crm_next_attempt_at IS NULL OR"
                     + " m.crm_next_attempt_at <= ?) ORDER BY m.crm_dirty_since, m.message_sid LIMIT"
                     + " ?")) {
@@ -122,7 +123,12 @@ public final class CrmWriteback {
           Map<String, Object> src = new LinkedHashMap<>();
           String sid = rs.getString(1);
           src.put("sid", sid);
-          src.put("direction", "inbound".equals(rs.getString(2)) ? "inbound" : "outbound-api");
+          String direction = rs.getString(2);
+          src.put(
+              "direction",
+              "inbound".equals(direction)
+                  ? "inbound"
+                  : "call".equals(direction) ? "outbound-call" : "outbound-api");
           src.put("channel", rs.getString(3));
           src.put("status", rs.getString(4));
           int err = rs.getInt(5);
@@ -136,6 +142,9 @@ public final class CrmWriteback {
           src.put("deliveredAt", iso(rs.getTimestamp(11)));
           src.put("createdAt", iso(rs.getTimestamp(12)));
           src.put("accountSid", rs.getString(16));
+          src.put("answeredBy", rs.getString(18));
+          int duration = rs.getInt(19);
+          src.put("duration", rs.wasNull() ? null : duration);
           ObjectNode r = records.addObject();
           r.putObject("attributes").put("type", object);
           r.put(externalId, sid);
@@ -546,6 +555,8 @@ public final class CrmWriteback {
           "deliveredAt",
           "createdAt",
           "accountSid",
+          "answeredBy",
+          "duration",
           "detail",
           "phone",
           "subject");

@@ -64,8 +64,10 @@ public final class WebhookBeans implements AutoCloseable {
     registry.accept("webhookMetrics", metrics);
     registry.accept("twilioWebhookGate", new WebhookGate(s, metrics));
     registry.accept("twilioWebhookStore", store);
-    registry.accept(
-        "twilioWebhookReplies", new WebhookReplies(keywords, s.helpText(), db.dataSource()));
+    WebhookReplies replies = new WebhookReplies(keywords, s.helpText(), db.dataSource());
+    registry.accept("twilioWebhookReplies", replies);
+    // The kamelet's last step on every request: a plain processor, no bean method binding.
+    registry.accept("twilioWebhookFinish", (org.apache.camel.Processor) replies::finish);
     registry.accept("twilioWebhookProcessor", processor);
     registry.accept("crmWriteback", writeback);
     // platform-http-vertx runs each request on a Vert.x worker thread that waits for the group

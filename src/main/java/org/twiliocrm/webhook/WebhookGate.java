@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.Processor;
 import org.twiliocrm.twilio.TwilioSignature;
 
 /**
@@ -28,10 +29,13 @@ import org.twiliocrm.twilio.TwilioSignature;
  * signature check itself is {@link TwilioSignature}, shared with the sandbox and pinned to the
  * golden vectors.
  */
-public final class WebhookGate {
+public final class WebhookGate implements Processor {
   public static final String STATUS = "twilioWebhookStatus";
   public static final String EVENT = "twilioWebhookEvent";
   public static final String REASON = "twilioWebhookReason";
+
+  /** Exchange property the kamelet sets to the endpoint kind before this step. */
+  public static final String KIND = "twilioWebhookKind";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -45,7 +49,17 @@ public final class WebhookGate {
     settings.authTokens().forEach((sid, token) -> byAccount.put(sid, new TwilioSignature(token)));
   }
 
-  /** Route step: checks the request of the given endpoint kind. */
+  /**
+   * Route step ({@code process: ref: twilioWebhookGate}): checks the request of the kind in {@link
+   * #KIND}. A plain processor rather than a bean call with simple-language arguments, which cost a
+   * parse and bind on every request of the hottest route.
+   */
+  @Override
+  public void process(Exchange exchange) {
+    check(exchange, exchange.getProperty(KIND, String.class));
+  }
+
+  /** Checks the request of the given endpoint kind. */
   public void check(Exchange exchange, String kind) {
     metrics.bind(exchange.getContext());
     Message in = exchange.getMessage();

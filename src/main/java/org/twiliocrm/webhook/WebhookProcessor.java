@@ -427,17 +427,21 @@ public final class WebhookProcessor {
     Integer duration = integer(e.p("CallDuration"));
     List<String> preds = guard(MessageStatus.predecessors(status));
     int moved;
+    // A call is a message_state row (direction call, channel voice) and, like a message, a record
+    // of the message object in the CRM: each forward move bumps crm_version for the write-back.
     try (PreparedStatement ps =
         c.prepareStatement(
             "UPDATE message_state SET status = ?, answered_by = COALESCE(?, answered_by),"
-                + " duration_seconds = COALESCE(?, duration_seconds), updated_at = ? WHERE"
-                + " message_sid = ? AND status IN ("
+                + " duration_seconds = COALESCE(?, duration_seconds), updated_at = ?,"
+                + " crm_version = crm_version + 1, crm_dirty_since = COALESCE(crm_dirty_since, ?)"
+                + " WHERE message_sid = ? AND status IN ("
                 + marks(preds.size())
                 + ")")) {
       int i = 1;
       ps.setString(i++, status);
       ps.setString(i++, answeredBy);
       setInt(ps, i++, duration);
+      ps.setTimestamp(i++, now);
       ps.setTimestamp(i++, now);
       ps.setString(i++, e.sid);
       for (String p : preds) {
@@ -461,7 +465,6 @@ public final class WebhookProcessor {
       }
     }
     if (moved == 0 && !exists(c, e.sid)) {
-      // Calls are not Twilio_Message__c records: crm_version 0 keeps them out of that write-back.
       insertState(
           c,
           e.sid,
@@ -481,16 +484,39 @@ public final class WebhookProcessor {
           null,
           null,
           now,
-          0);
+          1);
+      moved = 1;
+    }
+    if (answeredBy != null || duration != null) {
+      // AnsweredBy and CallDuration are facts, not states: a callback that does not move the
+      // status (AMD's answer often rides on an earlier state that arrives late) still records them.
+      String changed =
+          answeredBy != null && duration != null
+              ? "(answered_by IS NULL OR answered_by <> ? OR duration_seconds IS NULL OR"
+                  + " duration_seconds <> ?)"
+              : answeredBy != null
+                  ? "(answered_by IS NULL OR answered_by <> ?)"
+                  : "(duration_seconds IS NULL OR duration_seconds <> ?)";
       try (PreparedStatement ps =
           c.prepareStatement(
-              "UPDATE message_state SET answered_by = ?, duration_seconds = ? WHERE message_sid = ?")) {
-        ps.setString(1, answeredBy);
-        setInt(ps, 2, duration);
-        ps.setString(3, e.sid);
+              "UPDATE message_state SET answered_by = COALESCE(?, answered_by), duration_seconds"
+                  + " = COALESCE(?, duration_seconds), updated_at = ?, crm_version = crm_version +"
+                  + " 1, crm_dirty_since = COALESCE(crm_dirty_since, ?) WHERE message_sid = ? AND "
+                  + changed)) {
+        int i = 1;
+        ps.setString(i++, answeredBy);
+        setInt(ps, i++, duration);
+        ps.setTimestamp(i++, now);
+        ps.setTimestamp(i++, now);
+        ps.setString(i++, e.sid);
+        if (answeredBy != null) {
+          ps.setString(i++, answeredBy);
+        }
+        if (duration != null) {
+          ps.setInt(i++, duration);
+        }
         ps.executeUpdate();
       }
-      moved = 1;
     }
     if (outboxTable) {
       updateOutbox(c, e.sid, status, null, answeredBy, now);

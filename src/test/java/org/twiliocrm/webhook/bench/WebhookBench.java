@@ -23,137 +23,118 @@ import org.twiliocrm.webhook.WebhookStack;
 
 /**
  * Benchmark (not a test): signed message status callbacks accepted and persisted per second by the
- * shipped webhook route on PostgreSQL, with the acknowledgement latency percentiles and a lost
- * count; then, in the same run, the baseline of one insert plus one Salesforce update per callback
- * (plain JDBC + one REST upsert per callback against the Salesforce sandbox).
+ * shipped webhook route on PostgreSQL, and the baseline of one insert plus one Salesforce update
+ * per callback (plain JDBC + one REST upsert per callback against the Salesforce sandbox).
  *
- * <p>Run after {@code mvn -q -o test-compile dependency:build-classpath
- * -Dmdep.outputFile=target/cp.txt}:
+ * <p>{@code bench/webhooks-wrk} drives it: this JVM runs the connector (mode {@code serve}) and
+ * writes distinct pre-signed requests to files; wrk, a C load generator in its own process, replays
+ * them and counts the 200s, so the client does not compete with the connector for the CPU as an
+ * in-JVM Java client does. Then, on stdin: {@code count PREFIX} prints the rows stored, {@code
+ * baseline N CLIENTS} runs the baseline, {@code quit} stops.
  *
  * <pre>
  * java -cp target/classes:target/test-classes:$(cat target/cp.txt) \
- *   org.twiliocrm.webhook.bench.WebhookBench [callbacks=20000] [clients=64] [baseline=2000]
+ *   org.twiliocrm.webhook.bench.WebhookBench serve DIR WARM_N BENCH_N
  * </pre>
  */
 public final class WebhookBench {
   private static final String PATH = "/webhooks/twilio/message-status";
 
   public static void main(String[] args) throws Exception {
-    int total = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
-    int clients = args.length > 1 ? Integer.parseInt(args[1]) : 64;
-    int baselineN = args.length > 2 ? Integer.parseInt(args[2]) : 2_000;
+    if (args.length < 4 || !"serve".equals(args[0])) {
+      System.err.println("usage: WebhookBench serve DIR WARM_N BENCH_N");
+      System.exit(2);
+    }
+    java.nio.file.Path dir = java.nio.file.Path.of(args[1]);
+    int warm = Integer.parseInt(args[2]);
+    int total = Integer.parseInt(args[3]);
     Map<String, String> o = new LinkedHashMap<>();
     o.put("webhook.crm.writeback.enabled", "false");
-    o.put("connector.db.pool-size", "20");
-    try (WebhookStack stack = new WebhookStack(o)) {
-      System.out.println("warm-up ...");
-      run(stack, 2_000, clients, "WARM");
-      System.out.println("measuring " + total + " callbacks with " + clients + " clients ...");
-      Result r = run(stack, total, clients, "BENCH");
-      long stored = stack.count("SELECT COUNT(*) FROM webhook_event WHERE sid LIKE 'SMBENCH%'");
-      System.out.printf(
-          "connector: %d callbacks in %.2f s = %.0f/s, ack p50 %.1f ms, p99 %.1f ms, max %.1f"
-              + " ms, non-200 %d, stored %d, lost %d%n",
-          total,
-          r.seconds,
-          total / r.seconds,
-          r.p50,
-          r.p99,
-          r.max,
-          r.errors,
-          stored,
-          total - stored);
-      for (String line : stack.get("/observe/metrics").body().split("\n")) {
-        if (line.startsWith("twiliocrm_webhook_persist")) {
-          System.out.println("  " + line);
-        }
+    for (String key : System.getProperties().stringPropertyNames()) {
+      if (key.startsWith("webhook.") || key.startsWith("connector.")) {
+        o.put(key, System.getProperty(key));
       }
-      Result b = baseline(stack, baselineN, clients);
-      System.out.printf(
-          "baseline (1 insert + 1 Salesforce upsert per callback): %d in %.2f s = %.0f/s, p50"
-              + " %.1f ms, p99 %.1f ms, errors %d, Salesforce API calls %d%n",
-          baselineN, b.seconds, baselineN / b.seconds, b.p50, b.p99, b.errors, baselineN);
+    }
+    try (WebhookStack stack = new WebhookStack(o)) {
+      write(stack, dir.resolve("warm.txt"), warm, "WARM");
+      write(stack, dir.resolve("warm2.txt"), warm / 4, "WARMB");
+      write(stack, dir.resolve("bench.txt"), total, "BENCH");
+      System.out.println("READY port=" + stack.port);
+      System.out.flush();
+      java.io.BufferedReader in =
+          new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+      String line;
+      while ((line = in.readLine()) != null) {
+        String[] cmd = line.trim().split("\\s+");
+        switch (cmd[0]) {
+          case "count" -> {
+            long stored =
+                stack.count(
+                    "SELECT COUNT(*) FROM webhook_event WHERE sid LIKE ?", "SM" + cmd[1] + "%");
+            System.out.println("STORED " + stored);
+            for (String m : stack.get("/observe/metrics").body().split("\n")) {
+              if (m.startsWith("twiliocrm_webhook_persist")) {
+                System.out.println("  " + m);
+              }
+            }
+          }
+          case "baseline" -> {
+            int n = Integer.parseInt(cmd[1]);
+            int clients = Integer.parseInt(cmd[2]);
+            Result b = baseline(stack, n, clients);
+            System.out.printf(
+                "BASELINE 1 insert + 1 Salesforce upsert per callback, %d clients: %d in %.2f s ="
+                    + " %.0f/s, p50 %.1f ms, p99 %.1f ms, errors %d, Salesforce API calls %d%n",
+                clients, n, b.seconds, n / b.seconds, b.p50, b.p99, b.errors, n);
+          }
+          case "quit" -> {
+            System.out.println("BYE");
+            System.out.flush();
+            System.exit(0);
+          }
+          default -> System.out.println("unknown command " + line);
+        }
+        System.out.flush();
+      }
     }
     System.exit(0);
   }
 
-  record Result(double seconds, double p50, double p99, double max, int errors) {}
-
-  static Result run(WebhookStack stack, int total, int clients, String prefix) throws Exception {
+  /**
+   * Writes {@code total} distinct signed callbacks, one per line: signature, a tab, the form body.
+   * Three statuses per MessageSid, so every line is a distinct (MessageSid, status) and a new row.
+   */
+  static void write(WebhookStack stack, java.nio.file.Path file, int total, String prefix)
+      throws Exception {
     TwilioSignature signer = new TwilioSignature(WebhookStack.TOKEN);
     String url = stack.publicUrl + PATH;
-    String[] bodies = new String[total];
-    String[] sigs = new String[total];
     String[] statuses = {"sent", "delivered", "sending"};
-    for (int i = 0; i < total; i++) {
-      Map<String, String> f = new LinkedHashMap<>();
-      f.put("AccountSid", WebhookStack.ACCOUNT);
-      f.put("ApiVersion", "2010-04-01");
-      f.put("From", WebhookStack.NUMBER);
-      f.put("MessageSid", String.format("SM%s%026d", prefix, i / 3));
-      f.put("MessageStatus", statuses[i % 3]);
-      f.put("To", "+15557770000");
-      sigs[i] = signer.signSingle(url, f);
-      StringBuilder sb = new StringBuilder();
-      f.forEach(
-          (k, v) ->
-              sb.append(sb.length() == 0 ? "" : "&")
-                  .append(k)
-                  .append('=')
-                  .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
-      bodies[i] = sb.toString();
+    try (java.io.BufferedWriter w =
+        java.nio.file.Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      for (int i = 0; i < total; i++) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("AccountSid", WebhookStack.ACCOUNT);
+        f.put("ApiVersion", "2010-04-01");
+        f.put("From", WebhookStack.NUMBER);
+        f.put("MessageSid", String.format("SM%s%026d", prefix, i / 3));
+        f.put("MessageStatus", statuses[i % 3]);
+        f.put("To", "+15557770000");
+        StringBuilder sb = new StringBuilder();
+        f.forEach(
+            (k, v) ->
+                sb.append(sb.length() == 0 ? "" : "&")
+                    .append(k)
+                    .append('=')
+                    .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
+        w.write(signer.signSingle(url, f));
+        w.write('\t');
+        w.write(sb.toString());
+        w.write('\n');
+      }
     }
-    HttpClient http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .executor(java.util.concurrent.Executors.newFixedThreadPool(clients))
-            .build();
-    URI target = URI.create("http://127.0.0.1:" + stack.port + PATH);
-    long[] lat = new long[total];
-    AtomicInteger next = new AtomicInteger();
-    AtomicInteger errors = new AtomicInteger();
-    CountDownLatch done = new CountDownLatch(clients);
-    long start = System.nanoTime();
-    for (int c = 0; c < clients; c++) {
-      Thread t =
-          new Thread(
-              () -> {
-                try {
-                  int i;
-                  while ((i = next.getAndIncrement()) < total) {
-                    HttpRequest req =
-                        HttpRequest.newBuilder(target)
-                            .header("Content-Type", "application/x-www-form-urlencoded")
-                            .header("X-Twilio-Signature", sigs[i])
-                            .POST(HttpRequest.BodyPublishers.ofString(bodies[i]))
-                            .build();
-                    long t0 = System.nanoTime();
-                    try {
-                      HttpResponse<Void> r = http.send(req, HttpResponse.BodyHandlers.discarding());
-                      if (r.statusCode() != 200) {
-                        errors.incrementAndGet();
-                      }
-                    } catch (Exception e) {
-                      errors.incrementAndGet();
-                    }
-                    lat[i] = System.nanoTime() - t0;
-                  }
-                } finally {
-                  done.countDown();
-                }
-              });
-      t.start();
-    }
-    done.await();
-    double seconds = (System.nanoTime() - start) / 1e9;
-    Arrays.sort(lat);
-    return new Result(
-        seconds,
-        lat[(int) (total * 0.50)] / 1e6,
-        lat[Math.min(total - 1, (int) (total * 0.99))] / 1e6,
-        lat[total - 1] / 1e6,
-        errors.get());
   }
+
+  record Result(double seconds, double p50, double p99, double max, int errors) {}
 
   /** One JDBC insert (own transaction) + one Salesforce upsert per callback, same concurrency. */
   static Result baseline(WebhookStack stack, int total, int clients) throws Exception {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class VoiceWebhooksIT {
   private static final String PATH = "/webhooks/twilio/call-status";
-  private static final String ADA = "+15555550101";
+  private static final String ADA = "+14155550101";
   private WebhookStack stack;
 
   @BeforeAll

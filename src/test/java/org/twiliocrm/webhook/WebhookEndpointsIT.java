@@ -39,7 +39,7 @@ class WebhookEndpointsIT {
     f.put("MessageStatus", status);
     f.put("SmsStatus", status);
     f.put("From", WebhookStack.NUMBER);
-    f.put("To", "+15555550101");
+    f.put("To", "+14155550101");
     f.put("ApiVersion", "2010-04-01");
     return f;
   }
@@ -191,7 +191,7 @@ class WebhookEndpointsIT {
   void twimlEndpointServesTheOutboxRowsMessageSignatureChecked() throws Exception {
     stack.exec(
         "INSERT INTO outbox_message (idempotency_key, channel, recipient, body, status, twilio_sid)"
-            + " VALUES ('twiml-1', 'voice', '+15555550101', 'Your visit is at 3 & bring ID', 'SENT',"
+            + " VALUES ('twiml-1', 'voice', '+14155550101', 'Your visit is at 3 & bring ID', 'SENT',"
             + " 'CAtwiml1')");
     String id =
         stack.string(

@@ -55,7 +55,7 @@ class WebhookProcessorH2Test {
     f.put("MessageSid", sid);
     f.put("MessageStatus", status);
     f.put("From", "+15005550006");
-    f.put("To", "+15555550101");
+    f.put("To", "+14155550101");
     if (error != null) {
       f.put("ErrorCode", error);
     }
@@ -89,7 +89,7 @@ class WebhookProcessorH2Test {
             c.prepareStatement(
                 "INSERT INTO outbox_message (idempotency_key, channel, recipient, body, status,"
                     + " twilio_sid, twilio_status, crm_object, crm_record_id) VALUES ('k1', 'sms',"
-                    + " '+15555550101', 'hi', 'SENT', 'SM2', 'queued', 'Contact', '003X')")) {
+                    + " '+14155550101', 'hi', 'SENT', 'SM2', 'queued', 'Contact', '003X')")) {
       ps.executeUpdate();
     }
     store("message-status", status("SM2", "undelivered", "30003"));
@@ -119,14 +119,14 @@ class WebhookProcessorH2Test {
   void stopStartAndRepliesWriteConsentAndCrmActions() throws Exception {
     Map<String, String> stop = new LinkedHashMap<>();
     stop.put("MessageSid", "SMin1");
-    stop.put("From", "+15555550104");
+    stop.put("From", "+14155550104");
     stop.put("To", "+15005550006");
     stop.put("Body", "STOP");
     store("inbound", stop);
     processor.processBatch();
     assertThat(
             one(
-                "SELECT status FROM consent WHERE recipient = '+15555550104' AND sender_scope ="
+                "SELECT status FROM consent WHERE recipient = '+14155550104' AND sender_scope ="
                     + " '+15005550006'"))
         .isEqualTo("OPTED_OUT");
     assertThat(one("SELECT kind FROM crm_action WHERE message_sid = 'SMin1'")).isEqualTo("OPT_OUT");
@@ -167,7 +167,7 @@ class WebhookProcessorH2Test {
             c.prepareStatement(
                 "INSERT INTO outbox_message (idempotency_key, channel, recipient, body, status,"
                     + " twilio_sid, crm_object, crm_record_id) VALUES ('k2', 'voice',"
-                    + " '+15555550101', 'Your appointment is at 3', 'SENT', 'CA1', 'Contact',"
+                    + " '+14155550101', 'Your appointment is at 3', 'SENT', 'CA1', 'Contact',"
                     + " '003Y')")) {
       ps.executeUpdate();
     }

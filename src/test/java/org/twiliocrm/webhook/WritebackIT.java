@@ -153,8 +153,8 @@ class WritebackIT {
 
   @Test
   void stopStartHelpAndRepliesReachConsentAndTheCrm() throws Exception {
-    String katherine = "+15555550104";
-    String ada = "+15555550101";
+    String katherine = "+14155550104";
+    String ada = "+14155550101";
     // STOP: consent per recipient and sender, and the Contact's SMS opt-out field.
     handset(katherine, "Stop");
     await()

@@ -110,13 +110,13 @@ class CrmEventsFailoverIT {
       }
 
       for (int i = 0; i < 10; i++) {
-        api.publish(Map.of("To__c", "+1555555500" + i, "Body__c", "m" + i));
+        api.publish(Map.of("To__c", "+1415555500" + i, "Body__c", "m" + i));
       }
       await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> db.count("SELECT count(*) FROM outbox_message") == 10);
       for (int i = 10; i < 15; i++) {
-        api.publish(Map.of("To__c", "+155555550" + i, "Body__c", "m" + i));
+        api.publish(Map.of("To__c", "+141555550" + i, "Body__c", "m" + i));
       }
       leader.destroyForcibly().waitFor();
       if (k8s != null) {
@@ -127,7 +127,7 @@ class CrmEventsFailoverIT {
         }
       }
       for (int i = 15; i < 20; i++) {
-        api.publish(Map.of("To__c", "+155555550" + i, "Body__c", "m" + i));
+        api.publish(Map.of("To__c", "+141555550" + i, "Body__c", "m" + i));
       }
       await()
           .atMost(Duration.ofSeconds(60))
@@ -140,7 +140,7 @@ class CrmEventsFailoverIT {
       assertThat(db.count("SELECT count(DISTINCT body) FROM outbox_message")).isEqualTo(20);
       assertThat(db.count("SELECT count(*) FROM crm_event_rejection")).isZero();
       // and nothing arrives late
-      api.publish(Map.of("To__c", "+15555555099", "Body__c", "after failover"));
+      api.publish(Map.of("To__c", "+14155555099", "Body__c", "after failover"));
       await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> db.count("SELECT count(*) FROM outbox_message") == 21);

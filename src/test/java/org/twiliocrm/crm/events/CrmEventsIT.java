@@ -66,7 +66,7 @@ class CrmEventsIT {
       String ada = api.idOf("Contact", "Lovelace");
       String edsger = api.idOf("Contact", "Dijkstra"); // no MobilePhone
       String linus = api.idOf("Lead", "Torvalds");
-      api.publish(event("To__c", "+15555550999", "Body__c", "Hello", "Idempotency_Key__c", "k-1"));
+      api.publish(event("To__c", "+14155550999", "Body__c", "Hello", "Idempotency_Key__c", "k-1"));
       api.publish(
           event(
               "Record_Id__c", ada,
@@ -74,14 +74,14 @@ class CrmEventsIT {
               "Variables__c", "{\"name\":\"Ada\",\"amount\":\"$5\",\"date\":\"Monday\"}"));
       api.publish(event("Record_Id__c", linus, "Body__c", "Hi lead", "Channel__c", "whatsapp"));
       // the same idempotency key again: ignored, not a second row
-      api.publish(event("To__c", "+15555550999", "Body__c", "Hello", "Idempotency_Key__c", "k-1"));
+      api.publish(event("To__c", "+14155550999", "Body__c", "Hello", "Idempotency_Key__c", "k-1"));
       // bad events
       api.publish(event("Body__c", "to nobody"));
       api.publish(event("Record_Id__c", ada, "Template__c", "no-such-template"));
       api.publish(event("Record_Id__c", edsger, "Body__c", "no phone"));
       api.publish(event("Record_Id__c", ada, "Template__c", "payment-due", "Variables__c", "{x"));
       // the subscription keeps going after bad events
-      api.publish(event("To__c", "+15555550998", "Body__c", "still here"));
+      api.publish(event("To__c", "+14155550998", "Body__c", "still here"));
 
       await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 4);
       await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM crm_event_rejection") == 4);
@@ -91,12 +91,12 @@ class CrmEventsIT {
                       + " FROM outbox_message ORDER BY id"))
           .extracting(r -> r.subList(1, 6))
           .containsExactly(
-              List.of("sms", "+15555550999", "Hello", "null", "null").stream()
+              List.of("sms", "+14155550999", "Hello", "null", "null").stream()
                   .map(s -> s.equals("null") ? null : s)
                   .toList(),
-              java.util.Arrays.asList("sms", "+15555550101", null, "payment-due", "Contact"),
-              java.util.Arrays.asList("whatsapp", "whatsapp:+15555550301", "Hi lead", null, "Lead"),
-              java.util.Arrays.asList("sms", "+15555550998", "still here", null, null));
+              java.util.Arrays.asList("sms", "+14155550101", null, "payment-due", "Contact"),
+              java.util.Arrays.asList("whatsapp", "whatsapp:+14155550301", "Hi lead", null, "Lead"),
+              java.util.Arrays.asList("sms", "+14155550998", "still here", null, null));
       assertThat(db.rows("SELECT reason_code, crm_record_id FROM crm_event_rejection ORDER BY id"))
           .containsExactly(
               java.util.Arrays.asList("MISSING_FIELD", null),
@@ -136,19 +136,19 @@ class CrmEventsIT {
     try (PgSchema db = new PgSchema()) {
       try (CrmEventsNode first = node(db)) {
         for (int i = 0; i < 5; i++) {
-          api.publish(event("To__c", "+1555555100" + i, "Body__c", "before " + i));
+          api.publish(event("To__c", "+1415555100" + i, "Body__c", "before " + i));
         }
         await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 5);
       }
       awaitSubscribed("/event/Send_Message__e", 0);
       // published while the connector is down
       for (int i = 0; i < 10; i++) {
-        api.publish(event("To__c", "+1555555200" + i, "Body__c", "while down " + i));
+        api.publish(event("To__c", "+1415555200" + i, "Body__c", "while down " + i));
       }
       assertThat(db.count("SELECT count(*) FROM outbox_message")).isEqualTo(5);
       try (CrmEventsNode second = node(db)) {
         await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 15);
-        api.publish(event("To__c", "+15555553000", "Body__c", "after restart"));
+        api.publish(event("To__c", "+14155553000", "Body__c", "after restart"));
         await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 16);
         // resumed exactly after the last committed event: nothing re-read, nothing skipped
         assertThat(second.metrics().count("crm.events.duplicates")).isZero();
@@ -162,13 +162,13 @@ class CrmEventsIT {
   void anExpiredReplayIdFallsBackLogsTheGapAndCountsIt() throws Exception {
     try (PgSchema db = new PgSchema()) {
       try (CrmEventsNode first = node(db)) {
-        api.publish(event("To__c", "+15555554000", "Body__c", "seen"));
+        api.publish(event("To__c", "+14155554000", "Body__c", "seen"));
         await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 1);
       }
       awaitSubscribed("/event/Send_Message__e", 0);
-      api.publish(event("To__c", "+15555554001", "Body__c", "expired while down"));
+      api.publish(event("To__c", "+14155554001", "Body__c", "expired while down"));
       org.eventLog().age(Duration.ofHours(24 * 30)); // everything so far is past retention
-      api.publish(event("To__c", "+15555554002", "Body__c", "retained"));
+      api.publish(event("To__c", "+14155554002", "Body__c", "retained"));
       try (CrmEventsNode second = node(db)) {
         await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 2);
         await()
@@ -207,7 +207,7 @@ class CrmEventsIT {
       assertThat(db.rows("SELECT recipient, body, crm_object, crm_record_id FROM outbox_message"))
           .containsExactly(
               List.of(
-                  "+15555550101",
+                  "+14155550101",
                   "Your case "
                       + caseNumber
                       + " has been closed. Reply to this message if you need more help.",
@@ -234,8 +234,8 @@ class CrmEventsIT {
       assertThat(
               store.commitAll(
                   List.of(
-                      new EventOutcome(ch, 1L, List.of(send("g-1", "+15555554001"))),
-                      new EventOutcome(ch, 2L, List.of(send("g-1", "+15555554001"))),
+                      new EventOutcome(ch, 1L, List.of(send("g-1", "+14155554001"))),
+                      new EventOutcome(ch, 2L, List.of(send("g-1", "+14155554001"))),
                       new EventOutcome(
                           ch,
                           3L,
@@ -253,7 +253,7 @@ class CrmEventsIT {
       committer.start();
       // 300 events queued at once; number 150 has a recipient the column refuses (varchar 64)
       for (int i = 0; i < 300; i++) {
-        String to = i == 150 ? "+1".repeat(40) : String.format("+1555555%04d", i);
+        String to = i == 150 ? "+1".repeat(40) : String.format("+1415555%04d", i);
         committer.submit(new EventOutcome(ch, 10L + i, List.of(send("g-q-" + i, to))));
       }
       assertThat(committer.flush(20_000)).isTrue();
@@ -294,7 +294,7 @@ class CrmEventsIT {
             new CrmEventsNode(org.baseUrl(), db.url(), Map.of("crm.events.enabled", "false"))
                 .start()) {
       long before = org.streamingDeliveries().values().stream().mapToLong(Long::longValue).sum();
-      api.publish(event("To__c", "+15555555000", "Body__c", "nobody listens"));
+      api.publish(event("To__c", "+14155555000", "Body__c", "nobody listens"));
       await()
           .during(Duration.ofSeconds(3))
           .atMost(Duration.ofSeconds(5))

@@ -21,7 +21,7 @@ class CrmEventsMappingTest {
   private final SoqlClient soql =
       q -> {
         if (q.contains("FROM Contact") && q.contains(ADA)) {
-          return List.of(Map.of("Id", ADA, "MobilePhone", "+15555550101"));
+          return List.of(Map.of("Id", ADA, "MobilePhone", "+14155550101"));
         }
         if (q.contains("FROM Contact") && q.contains(NOPHONE)) {
           return List.of(Map.of("Id", NOPHONE));
@@ -58,7 +58,7 @@ class CrmEventsMappingTest {
             new Decision.Send(
                 "sf-event:/event/Send_Message__e:7",
                 "sms",
-                "+15555550101",
+                "+14155550101",
                 "hi",
                 null,
                 null,
@@ -70,7 +70,7 @@ class CrmEventsMappingTest {
   void idempotencyKeyFieldWinsOverTheReplayId() throws Exception {
     EventOutcome o =
         events.map(
-            pe(8, "{\"To__c\":\"+15555550999\",\"Body__c\":\"hi\",\"Idempotency_Key__c\":\"k1\"}"),
+            pe(8, "{\"To__c\":\"+14155550999\",\"Body__c\":\"hi\",\"Idempotency_Key__c\":\"k1\"}"),
             "/event/Send_Message__e",
             8L);
     assertThat(o.sends()).extracting(Decision.Send::idempotencyKey).containsExactly("k1");
@@ -147,7 +147,7 @@ class CrmEventsMappingTest {
             new Decision.Send(
                 "sf-cdc:case-closed:" + CASE + ":tx1:1",
                 "sms",
-                "+15555550101",
+                "+14155550101",
                 "Case 00001001 closed",
                 null,
                 null,
@@ -217,7 +217,7 @@ class CrmEventsMappingTest {
       CrmEventStore store =
           new CrmEventStore(db.dataSource(), CrmEventMetrics.standalone(), "+15005550006", false);
       Decision.Send send =
-          new Decision.Send("k1", "sms", "+15555550101", "hi", null, null, "Contact", ADA);
+          new Decision.Send("k1", "sms", "+14155550101", "hi", null, null, "Contact", ADA);
       Decision.Reject rej = new Decision.Reject("e2", "NO_PHONE", "none", "Contact", NOPHONE, "{}");
       assertThat(store.write(new EventOutcome("/event/X", 5L, List.of(send, rej))))
           .isEqualTo(new CrmEventStore.Result(1, 0, 1));

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** How the real camel-salesforce component fares under each fault the sandbox can inject. */
 class SalesforceFaultsIT {
   private static final Map<String, Object> QUERY =
-      Map.of("sObjectQuery", "SELECT Id FROM Contact WHERE MobilePhone = '+15555550101'");
+      Map.of("sObjectQuery", "SELECT Id FROM Contact WHERE MobilePhone = '+14155550101'");
   @TempDir static Path dir;
   static SandboxFixture f;
 

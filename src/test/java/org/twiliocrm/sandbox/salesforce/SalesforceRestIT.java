@@ -58,7 +58,7 @@ class SalesforceRestIT {
     JsonNode created =
         call(
             "createSObject",
-            "{\"FirstName\":\"Joan\",\"LastName\":\"Clarke\",\"MobilePhone\":\"+15555550999\"}",
+            "{\"FirstName\":\"Joan\",\"LastName\":\"Clarke\",\"MobilePhone\":\"+14155550999\"}",
             Map.of("sObjectName", "Contact"));
     String id = created.get("id").asText();
     assertThat(id).hasSize(18).startsWith("003");
@@ -97,7 +97,7 @@ class SalesforceRestIT {
             "sObjectIdName", "Message_Sid__c",
             "sObjectIdValue", "SM00000000000000000000000000000001");
     JsonNode first =
-        call("upsertSObject", "{\"Status__c\":\"queued\",\"To__c\":\"+15555550101\"}", key);
+        call("upsertSObject", "{\"Status__c\":\"queued\",\"To__c\":\"+14155550101\"}", key);
     assertThat(first.get("created").asBoolean()).isTrue();
     JsonNode second = call("upsertSObject", "{\"Status__c\":\"delivered\"}", key);
     assertThat(second.get("created").asBoolean()).isFalse();
@@ -107,7 +107,7 @@ class SalesforceRestIT {
         .satisfies(
             r -> {
               assertThat(r.get("Status__c")).isEqualTo("delivered");
-              assertThat(r.get("To__c")).isEqualTo("+15555550101");
+              assertThat(r.get("To__c")).isEqualTo("+14155550101");
             });
   }
 
@@ -119,7 +119,7 @@ class SalesforceRestIT {
             null,
             Map.of(
                 "sObjectQuery",
-                "SELECT Id, FirstName, MobilePhone FROM Contact WHERE MobilePhone = '+15555550101'"
+                "SELECT Id, FirstName, MobilePhone FROM Contact WHERE MobilePhone = '+14155550101'"
                     + " AND SMS_Opt_Out__c = false"));
     assertThat(one.get("totalSize").asInt()).isEqualTo(1);
     assertThat(one.at("/records/0/FirstName").asText()).isEqualTo("Ada");
@@ -130,7 +130,7 @@ class SalesforceRestIT {
             null,
             Map.of(
                 "sObjectQuery",
-                "SELECT FirstName FROM Contact WHERE (MobilePhone IN ('+15555550102', '+15555550103')"
+                "SELECT FirstName FROM Contact WHERE (MobilePhone IN ('+14155550102', '+14155550103')"
                     + " OR LastName LIKE 'john%') AND SMS_Opt_Out__c != true ORDER BY FirstName DESC"
                     + " LIMIT 5"));
     List<String> names = new ArrayList<>();

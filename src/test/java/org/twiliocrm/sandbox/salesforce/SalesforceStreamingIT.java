@@ -80,7 +80,7 @@ class SalesforceStreamingIT {
     String result =
         f.request(
             "salesforce:createSObject",
-            "{\"Channel__c\":\"sms\",\"To__c\":\"+15555550101\",\"Body__c\":\"Your appointment is"
+            "{\"Channel__c\":\"sms\",\"To__c\":\"+14155550101\",\"Body__c\":\"Your appointment is"
                 + " tomorrow\",\"Idempotency_Key__c\":\"k-1\"}",
             Map.of("sObjectName", "Send_Message__e"));
     assertThat(json.readTree(result).get("success").asBoolean()).isTrue();
@@ -103,13 +103,13 @@ class SalesforceStreamingIT {
         json.readTree(
                 f.request(
                     "salesforce:createSObject",
-                    "{\"LastName\":\"Franklin\",\"MobilePhone\":\"+15555550777\"}",
+                    "{\"LastName\":\"Franklin\",\"MobilePhone\":\"+14155550777\"}",
                     Map.of("sObjectName", "Contact")))
             .get("id")
             .asText();
     f.request(
         "salesforce:updateSObject",
-        "{\"MobilePhone\":\"+15555550778\"}",
+        "{\"MobilePhone\":\"+14155550778\"}",
         Map.of("sObjectName", "Contact", "sObjectId", id));
     f.request("salesforce:deleteSObject", null, Map.of("sObjectName", "Contact", "sObjectId", id));
 
@@ -124,7 +124,7 @@ class SalesforceStreamingIT {
     assertThat(header.get("changedFields").toString()).contains("MobilePhone", "LastModifiedDate");
     assertThat(header.get("transactionKey").asText()).isNotBlank();
     assertThat(header.get("commitTimestamp").asLong()).isPositive();
-    assertThat(update.get("MobilePhone").asText()).isEqualTo("+15555550778");
+    assertThat(update.get("MobilePhone").asText()).isEqualTo("+14155550778");
     assertThat(payload(received.get(0)).at("/Name/LastName").asText()).isEqualTo("Franklin");
   }
 

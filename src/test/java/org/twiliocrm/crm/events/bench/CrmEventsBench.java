@@ -37,9 +37,7 @@ import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
  * keeps up and the latency stays bounded (p99 well under the run's length).
  *
  * <p>Args: [rates/s, comma-separated=50] [events per rate=1000] [warmup per rate=100] [full|-]
- * [lookup: events carry Record_Id__c instead of To__c, one SOQL look-up each; use it with '-', not
- * full: the seeded Contact's number is a fictional 555-01xx one that the outbox refuses]. Not a
- * test.
+ * [lookup: events carry Record_Id__c instead of To__c, one SOQL look-up each]. Not a test.
  */
 public final class CrmEventsBench {
   public static void main(String[] args) throws Exception {
@@ -84,7 +82,7 @@ public final class CrmEventsBench {
           LockSupport.parkNanos(1_000_000);
         }
         SandboxOrg api = new SandboxOrg(org.baseUrl());
-        api.publish(Map.of("To__c", "+15555550000", "Body__c", "token warm-up"));
+        api.publish(Map.of("To__c", "+14155550000", "Body__c", "token warm-up"));
         String recordId = lookup ? api.idOf("Contact", "Lovelace") : null;
         ExecutorService pool = Executors.newFixedThreadPool(8);
         int sustained = 0;

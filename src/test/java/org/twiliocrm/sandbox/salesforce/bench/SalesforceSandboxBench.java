@@ -129,7 +129,7 @@ public final class SalesforceSandboxBench {
   private static void upsert(ProducerTemplate t, String sid, String status) {
     t.requestBodyAndHeaders(
         "salesforce:upsertSObject",
-        "{\"Status__c\":\"" + status + "\",\"To__c\":\"+15555550101\",\"Segments__c\":1}",
+        "{\"Status__c\":\"" + status + "\",\"To__c\":\"+14155550101\",\"Segments__c\":1}",
         Map.of(
             "sObjectName", "Twilio_Message__c",
             "sObjectIdName", "Message_Sid__c",

@@ -71,6 +71,7 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
   private final AtomicReference<CamelContext> contextRef;
   private volatile CamelContext context;
   private volatile CamelClusterService cluster;
+  private volatile KubernetesClient kubernetesClient;
   private volatile BayeuxClient watchedClient;
   private volatile boolean leader;
 
@@ -97,6 +98,11 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
   @Override
   public void onContextStarting(CamelContext ctx) {
     contextRef.set(ctx);
+    if (settings.enabled() && settings.leaderMode().equals("kubernetes")) {
+      // Here, not once the context has started: Camel stops the start-up on an error now, but
+      // only logs one from onContextStarted, which would leave replicas running without a leader.
+      kubernetesClient = kubernetesClient();
+    }
   }
 
   @Override
@@ -155,7 +161,7 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
    * ({@code HOSTNAME}). The same two knobs as the file lock: the leader renews every interval, and
    * a follower takes over once the Lease has gone unrenewed for interval × multiplier.
    */
-  private KubernetesClusterService kubernetesLease(CamelContext ctx) throws Exception {
+  private KubernetesClient kubernetesClient() {
     CrmEventsSettings.KubernetesLease k = settings.kubernetes();
     // Our own client, built from the pod's service account (or kubeconfig) with the configured
     // overrides: camel-kubernetes 4.17 ignores a master URL set on the cluster service itself.
@@ -173,6 +179,12 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
           "crm.events.leader.kubernetes.namespace: not set, and this process runs outside a pod"
               + " (no service account namespace to default to)");
     }
+    return client;
+  }
+
+  private KubernetesClusterService kubernetesLease(CamelContext ctx) throws Exception {
+    CrmEventsSettings.KubernetesLease k = settings.kubernetes();
+    KubernetesClient client = kubernetesClient;
     // Stopped after the cluster service (services stop in reverse order of addition).
     ctx.addService(
         new ServiceSupport() {

@@ -158,6 +158,9 @@ public final class ConnectorApp {
             long sinceJvmStart =
                 System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
             LOG.info(Banner.render(config, database.displayUrl(), sandboxLines, sinceJvmStart));
+            // The Twilio sandbox's request validation: loaded now rather than during start-up; a
+            // request that comes first waits for it.
+            twilioSandbox().ifPresent(org.twiliocrm.sandbox.twilio.TwilioSandbox::loadValidation);
           }
 
           @Override

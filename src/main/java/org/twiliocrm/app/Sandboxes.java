@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import org.twiliocrm.config.ConfigException;
 import org.twiliocrm.config.ConnectorConfig;
@@ -39,13 +41,23 @@ final class Sandboxes implements AutoCloseable {
         };
     TwilioSandboxSettings ts = settings(() -> TwilioSandboxSettings.from(twilioLookup));
     SalesforceSandboxSettings ss = settings(() -> SalesforceSandboxSettings.from(lookup));
-    TwilioSandbox twilio = TwilioSandbox.start(ts);
+    // The two emulators start side by side (the database migrates meanwhile on the main thread).
+    CompletableFuture<SalesforceSandbox> sf =
+        CompletableFuture.supplyAsync(() -> SalesforceSandbox.start(ss));
+    TwilioSandbox twilio;
+    try {
+      // Its OpenAPI loads once the connector is ready (ConnectorApp), not during start-up.
+      twilio = TwilioSandbox.startLazy(ts);
+    } catch (RuntimeException e) {
+      sf.thenAccept(SalesforceSandbox::close);
+      throw e;
+    }
     SalesforceSandbox salesforce;
     try {
-      salesforce = SalesforceSandbox.start(ss);
-    } catch (RuntimeException e) {
+      salesforce = sf.join();
+    } catch (CompletionException e) {
       twilio.close();
-      throw e;
+      throw e.getCause() instanceof RuntimeException r ? r : e;
     }
     Sandboxes s = new Sandboxes(twilio, salesforce);
     s.derive(ss);

@@ -51,11 +51,15 @@ public final class TwilioSandbox implements AutoCloseable {
   private final ControlApi control;
 
   /**
-   * Twilio's OpenAPI takes about 1.5 s of CPU to load, so it loads on its own thread while the rest
-   * of the connector starts; a request that arrives before it is ready waits for it rather than
-   * going unchecked.
+   * Twilio's OpenAPI takes about 1.5 s of CPU to load, so it loads on its own thread: at once, or
+   * (inside the connector) once the connector is ready, see {@link #startLazy}. A request that
+   * arrives before it is loaded starts the load if needed and waits for it rather than going
+   * unchecked.
    */
   private volatile CompletableFuture<SpecValidator> validator;
+
+  private final java.util.concurrent.atomic.AtomicBoolean validatorLoadStarted =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private volatile boolean validateRequests;
   private volatile boolean validateResponses;
@@ -67,7 +71,7 @@ public final class TwilioSandbox implements AutoCloseable {
 
   private int port;
 
-  private TwilioSandbox(TwilioSandboxSettings settings) {
+  private TwilioSandbox(TwilioSandboxSettings settings, boolean loadValidatorNow) {
     this.settings = settings;
     this.state = new SandboxState(settings.maxMessages());
     int loops =
@@ -87,12 +91,22 @@ public final class TwilioSandbox implements AutoCloseable {
     this.validateRequests = settings.validateRequests();
     this.validateResponses = settings.validateResponses();
     if (validateRequests || validateResponses) {
-      this.validator = loadValidator();
+      this.validator = new CompletableFuture<>();
+      if (loadValidatorNow) {
+        loadValidation();
+      }
     }
   }
 
-  private CompletableFuture<SpecValidator> loadValidator() {
-    CompletableFuture<SpecValidator> f = new CompletableFuture<>();
+  /**
+   * Starts loading Twilio's OpenAPI for the request and response checks, if validation is on and
+   * the load has not started yet. Returns at once.
+   */
+  public void loadValidation() {
+    CompletableFuture<SpecValidator> f = validator;
+    if (f == null || !validatorLoadStarted.compareAndSet(false, true)) {
+      return;
+    }
     Thread t =
         new Thread(
             () -> {
@@ -106,12 +120,23 @@ public final class TwilioSandbox implements AutoCloseable {
             "twilio-sandbox-openapi");
     t.setDaemon(true);
     t.start();
-    return f;
   }
 
-  /** Starts a sandbox and waits until it listens. */
+  /** Starts a sandbox and waits until it listens; the OpenAPI starts loading at once. */
   public static TwilioSandbox start(TwilioSandboxSettings settings) {
-    TwilioSandbox s = new TwilioSandbox(settings);
+    return start(settings, true);
+  }
+
+  /**
+   * Starts a sandbox whose OpenAPI loads on the first request or on {@link #loadValidation()}: the
+   * connector calls that once it is ready, so the load does not compete with its start-up.
+   */
+  public static TwilioSandbox startLazy(TwilioSandboxSettings settings) {
+    return start(settings, false);
+  }
+
+  private static TwilioSandbox start(TwilioSandboxSettings settings, boolean loadValidatorNow) {
+    TwilioSandbox s = new TwilioSandbox(settings, loadValidatorNow);
     try {
       s.listen();
     } catch (RuntimeException e) {
@@ -218,7 +243,10 @@ public final class TwilioSandbox implements AutoCloseable {
   /** Turns validation on or off at run time (the OpenAPI is loaded on first use). */
   synchronized void validation(boolean requests, boolean responses) {
     if ((requests || responses) && validator == null) {
-      validator = loadValidator();
+      validator = new CompletableFuture<>();
+    }
+    if (requests || responses) {
+      loadValidation();
     }
     validateRequests = requests;
     validateResponses = responses;
@@ -278,7 +306,8 @@ public final class TwilioSandbox implements AutoCloseable {
   private void processWhenValidatorReady(HttpServerRequest req, Buffer body, Faults f) {
     CompletableFuture<SpecValidator> v = validator;
     if ((validateRequests || validateResponses) && v != null && !v.isDone()) {
-      // Only in the first second or so after start-up: park the request, never the event loop.
+      // Only in the first seconds after start-up: park the request, never the event loop.
+      loadValidation();
       Context ctx = vertx.getOrCreateContext();
       v.whenComplete((ok, err) -> ctx.runOnContext(x -> process(req, body, f)));
       return;

@@ -22,6 +22,8 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every operation the sandbox serves, with request and response validation on: no response may
@@ -106,10 +108,12 @@ class OpenApiIT {
             k -> k.startsWith("GET /2010-04-01/Accounts/" + SandboxFixture.ACCOUNT + "/Calls/"));
   }
 
-  @Test
-  void requestsArrivingWhileTheOpenApiLoadsWaitForItAndAreStillChecked() throws Exception {
+  @ParameterizedTest(name = "lazy={0}")
+  @ValueSource(booleans = {false, true})
+  void requestsArrivingWhileTheOpenApiLoadsWaitForItAndAreStillChecked(boolean lazy)
+      throws Exception {
     // A spec directory no other test used: this sandbox's validator is certainly still loading
-    // (about a second of CPU) when the requests below arrive.
+    // (about a second of CPU), or with lazy=true not even started, when the requests arrive.
     Path dir = Files.createTempDirectory("openapi");
     for (String f : List.of(SpecValidator.API_FILE, SpecValidator.VERIFY_FILE)) {
       Files.writeString(dir.resolve(f), SpecValidator.load(null, f));
@@ -120,7 +124,8 @@ class OpenApiIT {
                 "sandbox.twilio.validation.requests",
                 "true",
                 "sandbox.twilio.openapi-dir",
-                dir.toString()))) {
+                dir.toString()),
+            lazy)) {
       HttpResponse<String> unknown =
           rawPost(fresh, "To=%2B14155550707&From=%2B15005550006&Body=x&NoSuchParam=1");
       HttpResponse<String> ok = rawPost(fresh, "To=%2B14155550707&From=%2B15005550006&Body=x");

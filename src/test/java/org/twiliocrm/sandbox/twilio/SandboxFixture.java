@@ -26,6 +26,11 @@ final class SandboxFixture implements AutoCloseable {
   private final HttpClient http = HttpClient.newHttpClient();
 
   SandboxFixture(Map<String, String> overrides) {
+    this(overrides, false);
+  }
+
+  /** With {@code lazyValidation}, the OpenAPI loads on the first request (as in the connector). */
+  SandboxFixture(Map<String, String> overrides, boolean lazyValidation) {
     Map<String, String> s = new HashMap<>();
     s.put("sandbox.twilio.port", "0");
     s.put("sandbox.twilio.event-loops", "2");
@@ -33,7 +38,8 @@ final class SandboxFixture implements AutoCloseable {
     s.put("sandbox.twilio.api-keys", KEY + ":" + KEY_SECRET + ":" + ACCOUNT);
     s.put("sandbox.twilio.validation.responses", "true");
     s.putAll(overrides);
-    sandbox = TwilioSandbox.start(TwilioSandboxSettings.from(s::get));
+    TwilioSandboxSettings settings = TwilioSandboxSettings.from(s::get);
+    sandbox = lazyValidation ? TwilioSandbox.startLazy(settings) : TwilioSandbox.start(settings);
     factory = factory(TOKEN);
     client = factory.create();
   }

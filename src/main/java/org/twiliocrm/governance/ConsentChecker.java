@@ -20,39 +20,10 @@ import javax.sql.DataSource;
  * sender of a Messaging Service applies to the service (that is how Twilio's STOP handling works).
  */
 public final class ConsentChecker {
-  private static final String SQL =
-      "SELECT keyword, source FROM consent WHERE recipient = ? AND status = 'OPTED_OUT'"
-          + " AND sender_scope IN ('*', ?, ?)";
-
   private final DataSource dataSource;
 
   public ConsentChecker(DataSource dataSource) {
     this.dataSource = dataSource;
-  }
-
-  /** Why the recipient may not be messaged, or empty when it may. */
-  public Optional<String> optOutReason(String recipient, String sender, String serviceSid) {
-    String bare = bareNumber(recipient);
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(SQL)) {
-      ps.setString(1, bare);
-      ps.setString(2, sender == null ? "*" : bareNumber(sender));
-      ps.setString(3, serviceSid == null ? "*" : serviceSid);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (rs.next()) {
-          String keyword = rs.getString(1);
-          return Optional.of(
-              "recipient opted out"
-                  + (keyword == null ? "" : " with " + keyword)
-                  + " (source "
-                  + rs.getString(2)
-                  + ")");
-        }
-        return Optional.empty();
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException("consent lookup failed: " + e.getMessage(), e);
-    }
   }
 
   /** One send to check: the recipient, and the sender and/or Messaging Service it comes from. */
@@ -62,11 +33,10 @@ public final class ConsentChecker {
   static final int CHUNK = 500;
 
   /**
-   * {@link #optOutReason} for many sends with one query per {@value #CHUNK} distinct recipients
-   * instead of one per send: the outbox checks a claimed batch at once, which at thousands of sends
-   * a second saves as many database round trips. Same rule: any OPTED_OUT row for the recipient
-   * whose scope is the sender, the service or {@code '*'} blocks. The result lists a reason (or
-   * empty) per subject, in order.
+   * Why each send may not go out (empty when it may), in order, with one query per {@value #CHUNK}
+   * distinct recipients rather than one per send: the outbox checks a claimed batch at once, which
+   * at thousands of sends a second saves as many database round trips. Any OPTED_OUT row for the
+   * recipient whose scope is the sender, the service or {@code '*'} blocks.
    */
   public List<Optional<String>> optOutReasons(List<Subject> subjects) {
     Set<String> recipients = new LinkedHashSet<>();

@@ -35,19 +35,6 @@ public final class OutboxSteps {
     this.verifyServiceSid = verifyServiceSid;
   }
 
-  /** Route step "consent": an opted-out recipient becomes BLOCKED with the reason. */
-  public void consent(OutboxWork work) {
-    if (work.isDecided() || work.getTo() == null) {
-      return;
-    }
-    Optional<String> why =
-        consent.optOutReason(work.getTo(), work.getFrom(), work.getMessagingServiceSid());
-    if (why.isPresent()) {
-      work.decide(Outcome.blocked("OPTED_OUT", why.get()));
-      work.log("CONSENT", "BLOCKED", null, null, null, why.get());
-    }
-  }
-
   /**
    * Route step "consent" over a claimed batch: one consent query for the whole batch (see {@link
    * ConsentChecker#optOutReasons}) instead of one per row. If the lookup itself fails, the

@@ -37,6 +37,9 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookEventStore.class);
   public static final String DUPLICATE = "twilioWebhookDuplicate";
 
+  /** Longest a request waits for its commit before it answers 503 (Twilio then retries). */
+  private static final long COMMIT_WAIT_MILLIS = 30_000;
+
   /** One queued event; the writer fills in the outcome, then counts down. */
   private static final class Pending {
     final WebhookEvent event;
@@ -55,7 +58,6 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
   private final String insertSql;
   private final boolean ignoresConflicts;
   private final int batch;
-  private final long waitMillis;
   private final WebhookMetrics metrics;
   private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(50_000);
   private final List<Thread> writers = new ArrayList<>();
@@ -67,7 +69,6 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
     this.dataSource = dataSource;
     this.batch = batch;
     this.metrics = metrics;
-    this.waitMillis = 30_000;
     String cols =
         "(kind, dedupe_key, sid, status, account_sid, idempotency_token, payload, received_at)";
     switch (vendor) {
@@ -121,7 +122,7 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
       exchange.setProperty(WebhookGate.STATUS, 503);
       return;
     }
-    if (!p.done.await(waitMillis, TimeUnit.MILLISECONDS)) {
+    if (!p.done.await(COMMIT_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
       // Not known to be committed: no 200. If the row lands later, Twilio's retry is a duplicate.
       exchange.setProperty(WebhookGate.STATUS, 503);
       return;

@@ -156,11 +156,6 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
     return service;
   }
 
-  /**
-   * One Lease ({@code <lease-name>-crm-events}) among the pods; the member name is the pod name
-   * ({@code HOSTNAME}). The same two knobs as the file lock: the leader renews every interval, and
-   * a follower takes over once the Lease has gone unrenewed for interval × multiplier.
-   */
   private KubernetesClient kubernetesClient() {
     CrmEventsSettings.KubernetesLease k = settings.kubernetes();
     // Our own client, built from the pod's service account (or kubeconfig) with the configured
@@ -182,6 +177,11 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
     return client;
   }
 
+  /**
+   * One Lease ({@code <lease-name>-crm-events}) among the pods; the member name is the pod name
+   * ({@code HOSTNAME}). The same two knobs as the file lock: the leader renews every interval, and
+   * a follower takes over once the Lease has gone unrenewed for interval × multiplier.
+   */
   private KubernetesClusterService kubernetesLease(CamelContext ctx) throws Exception {
     CrmEventsSettings.KubernetesLease k = settings.kubernetes();
     KubernetesClient client = kubernetesClient;
@@ -213,13 +213,12 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
 
   private String describe() {
     if (settings.leaderMode().equals("kubernetes")) {
-      CrmEventsSettings.KubernetesLease k = settings.kubernetes();
       return "Kubernetes Lease "
-          + k.leaseName()
+          + settings.kubernetes().leaseName()
           + "-"
           + NAMESPACE
           + " in namespace "
-          + (k.namespace() == null ? "of this pod" : k.namespace());
+          + kubernetesClient.getNamespace();
     }
     return "file lock under " + settings.leaderRoot();
   }

@@ -73,8 +73,7 @@ public final class CrmEventsBeans {
     CrmEventCommitter committer =
         new CrmEventCommitter(
             store,
-            new org.twiliocrm.config.Settings(lookup)
-                .integer("crm.events.max-redeliveries", 20, -1, Integer.MAX_VALUE),
+            s.maxRedeliveries(),
             outcome -> {
               if (!s.writeBack()) {
                 return;

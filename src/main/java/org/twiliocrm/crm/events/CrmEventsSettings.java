@@ -23,6 +23,8 @@ import java.util.function.Function;
  * @param sender the From of CRM-triggered messages: an E.164 number, a whatsapp: address or a
  *     Messaging Service SID (MG...); null = rows carry none (the outbox then needs one)
  * @param writeBack whether a rejected event's reason is written back to its CRM record (a Task)
+ * @param maxRedeliveries retries of one event on database/Salesforce errors before it is recorded
+ *     as PROCESSING_FAILED (-1 = forever); the routes' redelivery policy and the group commit
  * @param leaderMode {@code none} (this process always subscribes), {@code file}
  *     (FileLockClusterService: one subscriber among the processes sharing {@code leaderRoot}) or
  *     {@code kubernetes} (KubernetesClusterService: one subscriber among the pods holding a Lease)
@@ -42,6 +44,7 @@ public record CrmEventsSettings(
     Map<String, String> phoneFields,
     String sender,
     boolean writeBack,
+    int maxRedeliveries,
     String leaderMode,
     String leaderRoot,
     Duration leaderInterval,
@@ -108,6 +111,7 @@ public record CrmEventsSettings(
         phoneFields(or(get.apply("phone-fields"), "003=Contact.MobilePhone,00Q=Lead.MobilePhone")),
         sender(get.apply("sender")),
         typed.bool(P + "write-back", true),
+        typed.integer(P + "max-redeliveries", 20, -1, Integer.MAX_VALUE),
         leaderMode,
         or(get.apply("leader.root"), "data/cluster"),
         typed.duration(P + "leader.interval", Duration.ofSeconds(2)),

@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,8 +59,7 @@ public final class TwilioSandbox implements AutoCloseable {
    */
   private volatile CompletableFuture<SpecValidator> validator;
 
-  private final java.util.concurrent.atomic.AtomicBoolean validatorLoadStarted =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean validatorLoadStarted = new AtomicBoolean();
 
   private volatile boolean validateRequests;
   private volatile boolean validateResponses;

@@ -185,7 +185,7 @@ public final class ConnectorApp {
     p.setProperty("camel.main.sourceLocationEnabled", "true");
     p.setProperty("camel.component.kamelet.location", dsl.kameletLocation());
     // One HTTP server for webhooks, health and metrics: management on a separate port fails with
-    // platform-http-vertx 4.17 (see ../shared/docs/camel-notes.md).
+    // platform-http-vertx 4.17 ("No PlatformHttpEngine"), so health and metrics share the port.
     p.setProperty("camel.server.enabled", "true");
     p.setProperty("camel.server.host", config.http().host());
     p.setProperty("camel.server.port", port);

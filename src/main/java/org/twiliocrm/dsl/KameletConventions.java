@@ -8,8 +8,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The project's kamelet conventions (see ../shared/docs/house-style.md), checked by the validate
- * command and by the test suite: the name equals the file name and reads {@code
+ * The project's kamelet conventions (see kamelets/README.md), checked by the validate command and
+ * by the test suite: the name equals the file name and reads {@code
  * <system>-<verb>-<source|sink|action>}; every property has a title, a description and a type;
  * secrets are {@code format: password} in the credentials group; types and dependencies are
  * declared.

@@ -20,11 +20,12 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Pins {@link TwilioSignature} to the golden vectors in ../shared/twilio/signature-vectors.json.
+ * Pins {@link TwilioSignature} to the golden vectors in src/test/resources/twilio (provenance in
+ * the README beside them).
  */
 class TwilioSignatureTest {
 
-  private static final Path VECTORS = Path.of("../shared/twilio/signature-vectors.json");
+  private static final Path VECTORS = Path.of("src/test/resources/twilio/signature-vectors.json");
 
   static JsonNode root() throws IOException {
     return new ObjectMapper().readTree(Files.readString(VECTORS));

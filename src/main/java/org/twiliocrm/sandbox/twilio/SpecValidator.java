@@ -57,7 +57,7 @@ final class SpecValidator {
     LOG.info("Twilio OpenAPI loaded in {} ms", (System.nanoTime() - t0) / 1_000_000);
   }
 
-  /** Reads a spec from the configured dir, else ../shared/twilio/openapi, else the classpath. */
+  /** Reads a spec from the configured dir, else the copy packaged in the jar. */
   static String load(String dir, String file) {
     try {
       if (dir != null && !dir.isBlank()) {
@@ -68,17 +68,13 @@ final class SpecValidator {
         }
         return Files.readString(p);
       }
-      Path shared = Path.of("..", "shared", "twilio", "openapi", file);
-      if (Files.isRegularFile(shared)) {
-        return Files.readString(shared);
-      }
       try (InputStream in =
           SpecValidator.class.getResourceAsStream("/sandbox/twilio/openapi/" + file)) {
         if (in == null) {
           throw new IllegalStateException(
               "Twilio OpenAPI "
                   + file
-                  + " found neither in ../shared/twilio/openapi nor on the classpath;"
+                  + " is missing from the classpath (a broken build?);"
                   + " set sandbox.twilio.openapi-dir");
         }
         return new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -20,7 +20,7 @@ import org.twiliocrm.config.Settings;
  * @param validateResponses check each JSON response against the OpenAPI response schema and record
  *     violations (see /sandbox/validation)
  * @param openApiDir directory holding twilio_api_v2010.json and twilio_verify_v2.json; empty = look
- *     in ../shared/twilio/openapi, then on the classpath
+ *     use the copy packaged in the jar
  * @param stepMillis delay between lifecycle steps (queued -> sending -> sent -> delivered)
  * @param realisticPacing pace each sender at Twilio's rates (long code, toll-free, short code)
  *     instead of {@code defaultMps}

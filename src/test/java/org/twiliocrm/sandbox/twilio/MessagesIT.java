@@ -1,6 +1,7 @@
 package org.twiliocrm.sandbox.twilio;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.twilio.exception.ApiException;

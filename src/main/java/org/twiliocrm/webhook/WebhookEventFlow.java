@@ -141,11 +141,13 @@ public final class WebhookEventFlow {
         events.park(c, id, String.valueOf(error));
         c.commit();
         oneByOne.updateAndGet(n -> Math.max(0, n - 1));
-        LOG.warn("webhook event {} failed and is parked as FAILED: {}", id, error);
+        LOG.warn("webhook event {} failed and is parked as FAILED: {}", id, String.valueOf(error));
       } else {
         oneByOne.set(b.events().size());
         LOG.warn(
-            "batch of {} webhook events failed, retrying one by one: {}", b.events().size(), error);
+            "batch of {} webhook events failed, retrying one by one: {}",
+            b.events().size(),
+            String.valueOf(error));
       }
       exchange.setProperty(MORE, true);
     } catch (SQLException e) {

@@ -223,4 +223,25 @@ class WebhookProcessorH2Test {
         .contains("completed")
         .contains("human");
   }
+
+  @Test
+  void anEventThatFailsOnItsOwnIsParkedAndTheRestOfItsBatchApplies() throws Exception {
+    // A From longer than message_state.from_number (64) fails the insert of this event only.
+    Map<String, String> bad = status("SMbad", "sent", null);
+    bad.put("From", "+1" + "5".repeat(80));
+    store("message-status", status("SMok1", "sent", null));
+    store("message-status", bad);
+    store("message-status", status("SMok2", "delivered", null));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> "0".equals(one("SELECT COUNT(*) FROM webhook_event WHERE state = 'NEW'")));
+    assertThat(one("SELECT state FROM webhook_event WHERE sid = 'SMbad'")).isEqualTo("FAILED");
+    assertThat(one("SELECT last_error FROM webhook_event WHERE sid = 'SMbad'")).isNotBlank();
+    assertThat(one("SELECT status FROM message_state WHERE message_sid = 'SMok1'"))
+        .isEqualTo("sent");
+    assertThat(one("SELECT status FROM message_state WHERE message_sid = 'SMok2'"))
+        .isEqualTo("delivered");
+    assertThat(one("SELECT COUNT(*) FROM message_state WHERE message_sid = 'SMbad'"))
+        .isEqualTo("0");
+  }
 }

@@ -25,6 +25,10 @@ class PacingIT {
     fx =
         new SandboxFixture(
             Map.of(
+                // Each test paces its own sender, so each is an owned number.
+                "sandbox.twilio.numbers",
+                    SandboxFixture.NUMBER + ",+15005550100,+15005550101,+15005550102",
+                "sandbox.twilio.messaging-services", MG,
                 "sandbox.twilio.pacing.realistic", "true",
                 "sandbox.twilio.pacing.long-code-mps", "1",
                 "sandbox.twilio.pacing.queue-seconds", "2"));

@@ -285,7 +285,7 @@ abstract class OutboxRouteContract {
     long before = sandbox.messagePosts();
     String to = recipient();
     long id = rows.insert("t1", "channel", "sms", "recipient", to, "sender", FROM, "body", "x");
-    await().atMost(Duration.ofSeconds(10)).until(() -> rows.attempts(id).size() >= 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> rows.attempts(id).size() >= 1);
     // The hidden-retry trap: one create, one POST (twilio-java and HttpClient retries are off).
     assertThat(sandbox.messagePosts() - before).isEqualTo(1);
     assertThat(rows.attempts(id).get(0))
@@ -335,7 +335,7 @@ abstract class OutboxRouteContract {
     sandbox.faults(Map.of("error500Rate", 1.0));
     String to = recipient();
     long id = rows.insert("a2", "channel", "sms", "recipient", to, "sender", FROM, "body", "amb2");
-    await().atMost(Duration.ofSeconds(10)).until(() -> !rows.attempts(id).isEmpty());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !rows.attempts(id).isEmpty());
     sandbox.clearFaults();
     awaitStatus(id, "SENT");
     assertThat(sandbox.messagesTo(to)).hasSize(1);

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class HandsetsIT {
   static final String PHONE = "+14155550200";
-  static final String OTHER_NUMBER = "+15005550007";
+  // A second owned number (+15005550007 is Twilio's magic "not owned" sender, refused as a From).
+  static final String OTHER_NUMBER = "+15005550010";
 
   @RegisterExtension
   static final SandboxWithHooks sandbox =

@@ -214,9 +214,9 @@ public final class OutboxStore {
             + " twilio_status = COALESCE(?, twilio_status), num_segments = COALESCE(?,"
             + " num_segments), error_code = ?, reason_code = ?, reason = ?, attempts = ?,"
             + " next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,"
-            + " sent_at = CASE WHEN ? = 'SENT' THEN "
+            + " sent_at = CASE WHEN ? = 'SENT' THEN COALESCE(?, "
             + now(vendor)
-            + " ELSE sent_at END, updated_at = "
+            + ") ELSE sent_at END, updated_at = "
             + now(vendor)
             + " WHERE id = ? AND lease_owner = ?";
     String laterSql =
@@ -250,8 +250,10 @@ public final class OutboxStore {
             fin.setString(7, OutboxWork.clip(o.reason()));
             fin.setInt(8, r.attempts());
             fin.setString(9, o.status());
-            fin.setLong(10, r.row().id());
-            fin.setString(11, owner);
+            // Twilio's own creation time when known (reconciliation), else the time of writing.
+            fin.setTimestamp(10, o.sentAt() == null ? null : Timestamp.from(o.sentAt()));
+            fin.setLong(11, r.row().id());
+            fin.setString(12, owner);
             fin.addBatch();
             finals++;
           } else {

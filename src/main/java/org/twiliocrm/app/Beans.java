@@ -1,16 +1,26 @@
 package org.twiliocrm.app;
 
+import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.config.Mode;
+import org.twiliocrm.crm.CrmBeans;
+import org.twiliocrm.crm.WritebackSettings;
 import org.twiliocrm.crm.events.CrmEventsBeans;
+import org.twiliocrm.crm.events.CrmEventsSettings;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.outbound.OutboxBeans;
+import org.twiliocrm.outbound.OutboxSettings;
 import org.twiliocrm.twilio.TwilioClientFactory;
+import org.twiliocrm.twilio.TwilioClientSettings;
+import org.twiliocrm.webhook.WebhookBeans;
+import org.twiliocrm.webhook.WebhookSettings;
 
 /**
  * The beans YAML routes may reference by name. The running connector and the validate command bind
- * the same set, so a route that validates also resolves its beans at run time.
+ * the same set, so a route that validates also resolves its beans at run time. Each flow's typed
+ * settings are read here, once, from the keys they declare, and handed to the flow's beans.
  */
 public final class Beans {
   private Beans() {}
@@ -22,22 +32,30 @@ public final class Beans {
     registry.accept("connectorInfo", new ConnectorInfo(cfg, db.displayUrl()));
   }
 
-  /** The core beans plus each flow's, which read their own keys through {@code lookup}. */
+  /** The core beans plus each flow's, built from the settings read through {@code lookup}. */
   public static void bind(
       BiConsumer<String, Object> registry,
       Function<String, String> lookup,
       ConnectorConfig cfg,
       Database db) {
     bind(registry, cfg, db);
-    // Outbox (database triggers to Twilio): one TwilioRestClient without hidden retries.
-    TwilioClientFactory twilio = OutboxBeans.twilioClientFactory(lookup, cfg);
+    boolean sandbox = cfg.mode() == Mode.SANDBOX;
+    // Outbox (database triggers to Twilio): one TwilioRestClient without hidden retries, aimed at
+    // the sandbox in sandbox mode (the validate command starts none: its defaults stand in).
+    Function<String, String> twilioLookup = sandbox ? Sandboxes.twilioClient(lookup) : lookup;
+    TwilioClientFactory twilio =
+        new TwilioClientFactory(Sandboxes.settings(() -> TwilioClientSettings.from(twilioLookup)));
     registry.accept("twilioRestClient", twilio.create());
-    OutboxBeans.bind(registry, lookup, cfg.db(), db, twilio.create()).closeAfter(twilio);
+    OutboxSettings outbox = OutboxSettings.from(lookup);
+    OutboxBeans.bind(registry, outbox, cfg.db(), db, twilio.create()).closeAfter(twilio);
     // CRM events (Salesforce platform events and record changes to the outbox).
-    CrmEventsBeans.bind(registry, lookup, db);
-    // Webhooks (signed, persisted, forward-only).
-    org.twiliocrm.webhook.WebhookBeans.bind(registry, lookup, cfg, db);
+    CrmEventsBeans.bind(registry, CrmEventsSettings.from(lookup), outbox.templatesLocation(), db);
+    // Webhooks (signed, persisted, forward-only); in sandbox mode every sandbox account signs.
+    WebhookSettings webhooks = WebhookSettings.from(lookup);
+    Map<String, String> sandboxTokens =
+        sandbox ? Sandboxes.accountTokens(lookup) : Map.<String, String>of();
+    WebhookBeans.bind(registry, webhooks.withAuthTokens(sandboxTokens), db);
     // The Salesforce write-back of what the webhooks recorded.
-    org.twiliocrm.crm.CrmBeans.bind(registry, lookup, db);
+    CrmBeans.bind(registry, WritebackSettings.from(lookup), db);
   }
 }

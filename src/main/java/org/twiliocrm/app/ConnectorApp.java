@@ -75,14 +75,13 @@ public final class ConnectorApp {
     return v == null || v.isBlank() ? null : v;
   }
 
-  /** The in-process emulators in sandbox mode, for tests and demos; empty in live mode. */
-  public java.util.Optional<org.twiliocrm.sandbox.twilio.TwilioSandbox> twilioSandbox() {
-    return java.util.Optional.ofNullable(sandboxes).map(Sandboxes::twilio);
-  }
-
-  public java.util.Optional<org.twiliocrm.sandbox.salesforce.SalesforceSandbox>
-      salesforceSandbox() {
-    return java.util.Optional.ofNullable(sandboxes).map(Sandboxes::salesforce);
+  /**
+   * The in-process emulators in sandbox mode, empty in live mode. Package-private: the public API
+   * hands out no sandbox types; tests reach them through their own accessor in this package, and
+   * everyone else through the base URLs in {@link #property}.
+   */
+  java.util.Optional<Sandboxes> sandboxes() {
+    return java.util.Optional.ofNullable(sandboxes);
   }
 
   private void prepare() {
@@ -160,7 +159,7 @@ public final class ConnectorApp {
             LOG.info(Banner.render(config, database.displayUrl(), sandboxLines, sinceJvmStart));
             // The Twilio sandbox's request validation: loaded now rather than during start-up; a
             // request that comes first waits for it.
-            twilioSandbox().ifPresent(org.twiliocrm.sandbox.twilio.TwilioSandbox::loadValidation);
+            sandboxes().ifPresent(s -> s.twilio().loadValidation());
           }
 
           @Override
@@ -180,7 +179,8 @@ public final class ConnectorApp {
     // crm.events.enabled=false: the subscription routes are not even loaded. Loaded but not
     // started, their consumers still make camel-salesforce open a CometD session (handshake and
     // /meta/connect polls) when the component starts.
-    org.twiliocrm.crm.events.CrmEventsBeans.routesExcludePattern(this::property)
+    org.twiliocrm.crm.events.CrmEventsBeans.routesExcludePattern(
+            org.twiliocrm.crm.events.CrmEventsSettings.from(this::property))
         .ifPresent(x -> p.setProperty("camel.main.routesExcludePattern", x));
     p.setProperty("camel.main.sourceLocationEnabled", "true");
     p.setProperty("camel.component.kamelet.location", dsl.kameletLocation());

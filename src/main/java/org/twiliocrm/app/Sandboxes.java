@@ -84,7 +84,35 @@ final class Sandboxes implements AutoCloseable {
                 }));
   }
 
-  private static <T> T settings(java.util.function.Supplier<T> read) {
+  /**
+   * The lookup the production Twilio client reads in sandbox mode: what the started sandbox derived
+   * ({@link #derivedProperties}) when there is one, otherwise (the validate command) the sandbox's
+   * configured address and first account. API keys are never sent to the sandbox.
+   */
+  static Function<String, String> twilioClient(Function<String, String> lookup) {
+    TwilioSandboxSettings ts = settings(() -> TwilioSandboxSettings.from(lookup));
+    Map.Entry<String, String> account = ts.accounts().entrySet().iterator().next();
+    String base = "http://127.0.0.1:" + (ts.port() == 0 ? 8089 : ts.port());
+    return k ->
+        switch (k) {
+          case "twilio.base-url" -> orElse(lookup.apply(k), base);
+          case "twilio.account-sid" -> orElse(lookup.apply(k), account.getKey());
+          case "twilio.auth-token" -> orElse(lookup.apply(k), account.getValue());
+          case "twilio.api-key", "twilio.api-secret" -> null;
+          default -> lookup.apply(k);
+        };
+  }
+
+  /** Every sandbox account's token: callbacks the sandbox signs are checked against them. */
+  static Map<String, String> accountTokens(Function<String, String> lookup) {
+    return settings(() -> TwilioSandboxSettings.from(lookup)).accounts();
+  }
+
+  private static String orElse(String v, String def) {
+    return v == null || v.isBlank() ? def : v.trim();
+  }
+
+  static <T> T settings(java.util.function.Supplier<T> read) {
     try {
       return read.get();
     } catch (IllegalArgumentException e) {

@@ -1,9 +1,6 @@
 package org.twiliocrm.crm;
 
-import java.time.Duration;
 import java.util.function.BiConsumer;
-import java.util.function.Function;
-import org.twiliocrm.config.Settings;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.webhook.CrmActionQueue;
 import org.twiliocrm.webhook.MessageStateStore;
@@ -16,24 +13,15 @@ import org.twiliocrm.webhook.MessageStateStore;
 public final class CrmBeans {
   private CrmBeans() {}
 
-  public static void bind(
-      BiConsumer<String, Object> registry, Function<String, String> lookup, Database db) {
-    Settings settings = new Settings(lookup);
+  public static void bind(BiConsumer<String, Object> registry, WritebackSettings s, Database db) {
     registry.accept(
         "crmWriteback",
         new CrmWriteback(
             new MessageStateStore(db.dataSource()),
             new CrmActionQueue(db.dataSource()),
-            new CrmLookup(
-                settings.string(
-                    "webhook.crm.lookup.phone-fields",
-                    "Contact=MobilePhone|Phone,Lead=MobilePhone|Phone")),
-            settings.integer("webhook.crm.writeback.batch-size", 200, 1, 200),
-            Duration.ofMillis(
-                settings.integer(
-                    "webhook.crm.writeback.initial-backoff-millis", 1000, 10, 3_600_000)),
-            Duration.ofMillis(
-                settings.integer(
-                    "webhook.crm.writeback.max-backoff-millis", 60_000, 10, 3_600_000))));
+            new CrmLookup(s.lookupPhoneFields()),
+            s.batchSize(),
+            s.initialBackoff(),
+            s.maxBackoff()));
   }
 }

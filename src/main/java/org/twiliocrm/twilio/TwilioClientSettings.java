@@ -1,7 +1,10 @@
 package org.twiliocrm.twilio;
 
 import java.net.URI;
+import java.util.List;
 import java.util.function.Function;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.config.Key;
 import org.twiliocrm.config.Settings;
 
 /**
@@ -55,16 +58,52 @@ public record TwilioClientSettings(
     }
   }
 
+  // Each key declared once (see ConfigReferenceTest); the credentials are ConnectorConfig's.
+  public static final Key<String> BASE_URL =
+      Key.string(
+          "twilio.base-url",
+          "",
+          "Where the connector sends Twilio API requests, e.g. http://127.0.0.1:8089 for the"
+              + " sandbox (empty = real Twilio).");
+  public static final Key<Integer> MAX_CONNECTIONS =
+      Key.integer(
+          "twilio.max-connections",
+          200,
+          1,
+          10_000,
+          "Pooled HTTP connections to Twilio, total and per host (the SDK's default is 20 per"
+              + " host).");
+  public static final Key<Integer> CONNECT_TIMEOUT_MILLIS =
+      Key.integer(
+          "twilio.connect-timeout-millis",
+          5_000,
+          1,
+          600_000,
+          "TCP connect timeout to Twilio in milliseconds.");
+  public static final Key<Integer> RESPONSE_TIMEOUT_MILLIS =
+      Key.integer(
+          "twilio.response-timeout-millis",
+          30_000,
+          1,
+          600_000,
+          "How long to wait for Twilio's response in milliseconds.");
+
+  public static final List<Key<?>> KEYS =
+      List.of(BASE_URL, MAX_CONNECTIONS, CONNECT_TIMEOUT_MILLIS, RESPONSE_TIMEOUT_MILLIS);
+
   public static TwilioClientSettings from(Function<String, String> lookup) {
+    Settings s = new Settings(lookup);
+    // The SID and key are checked here, by the record, so that the message says what the
+    // client needs; ConnectorConfig checks their syntax once more at start-up.
     return new TwilioClientSettings(
-        new Settings(lookup).optional("twilio.base-url"),
-        new Settings(lookup).optional("twilio.account-sid"),
-        new Settings(lookup).optional("twilio.auth-token"),
-        new Settings(lookup).optional("twilio.api-key"),
-        new Settings(lookup).optional("twilio.api-secret"),
-        new Settings(lookup).integer("twilio.max-connections", 200, 1, 10_000),
-        new Settings(lookup).integer("twilio.connect-timeout-millis", 5_000, 1, 600_000),
-        new Settings(lookup).integer("twilio.response-timeout-millis", 30_000, 1, 600_000));
+        BASE_URL.read(s),
+        s.raw(ConnectorConfig.TWILIO_ACCOUNT_SID.name()),
+        ConnectorConfig.TWILIO_AUTH_TOKEN.read(s),
+        s.raw(ConnectorConfig.TWILIO_API_KEY.name()),
+        ConnectorConfig.TWILIO_API_SECRET.read(s),
+        MAX_CONNECTIONS.read(s),
+        CONNECT_TIMEOUT_MILLIS.read(s),
+        RESPONSE_TIMEOUT_MILLIS.read(s));
   }
 
   /** The user name for HTTP Basic auth: the API key when set, else the account SID. */

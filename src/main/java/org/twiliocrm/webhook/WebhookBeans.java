@@ -1,10 +1,6 @@
 package org.twiliocrm.webhook;
 
 import java.util.function.BiConsumer;
-import java.util.function.Function;
-import org.twiliocrm.config.ConnectorConfig;
-import org.twiliocrm.config.Mode;
-import org.twiliocrm.config.Settings;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.outbound.OutboxStore;
 
@@ -16,13 +12,7 @@ import org.twiliocrm.outbound.OutboxStore;
 public final class WebhookBeans {
   private WebhookBeans() {}
 
-  public static void bind(
-      BiConsumer<String, Object> registry,
-      Function<String, String> lookup,
-      ConnectorConfig cfg,
-      Database db) {
-    boolean sandbox = cfg == null || cfg.mode() == Mode.SANDBOX;
-    WebhookSettings s = WebhookSettings.from(lookup, sandbox);
+  public static void bind(BiConsumer<String, Object> registry, WebhookSettings s, Database db) {
     WebhookMetrics metrics = new WebhookMetrics();
     Keywords keywords = Keywords.of(s);
     WebhookEventStore store =
@@ -54,9 +44,6 @@ public final class WebhookBeans {
     // commit; the default 20 workers would cap in-flight webhooks at 20. The HTTP server picks up
     // a VertxOptions bean when it creates its Vert.x instance.
     registry.accept(
-        "vertxOptions",
-        new io.vertx.core.VertxOptions()
-            .setWorkerPoolSize(
-                new Settings(lookup).integer("webhook.http.worker-threads", 64, 1, 1024)));
+        "vertxOptions", new io.vertx.core.VertxOptions().setWorkerPoolSize(s.httpWorkerThreads()));
   }
 }

@@ -6,7 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Function;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.config.Key;
 import org.twiliocrm.config.Settings;
 
 /**
@@ -18,6 +21,7 @@ import org.twiliocrm.config.Settings;
  * @param trustForwardedHeaders take scheme and host from X-Forwarded-Proto/Host when present
  * @param authTokens AccountSid -> auth token; a sub-account signs with its own token
  * @param maxBodyBytes larger requests get 413
+ * @param httpWorkerThreads Vert.x worker threads; each in-flight webhook holds one until committed
  * @param writerThreads threads that batch accepted callbacks into the database
  * @param writerBatch most events per insert statement
  * @param processBatch most stored events one processing transaction handles
@@ -31,6 +35,7 @@ public record WebhookSettings(
     boolean trustForwardedHeaders,
     Map<String, String> authTokens,
     int maxBodyBytes,
+    int httpWorkerThreads,
     int writerThreads,
     int writerBatch,
     int processBatch,
@@ -39,69 +44,168 @@ public record WebhookSettings(
     List<String> helpKeywords,
     String helpText) {
 
-  public static final String DEFAULT_OPT_OUT =
-      "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT,REVOKE,OPTOUT";
-  public static final String DEFAULT_OPT_IN = "START,YES,UNSTOP";
-  public static final String DEFAULT_HELP = "HELP,INFO";
+  // Each key declared once (see ConfigReferenceTest); connector.public-url and the Twilio
+  // credentials are ConnectorConfig's.
+  public static final Key<Map<String, String>> AUTH_TOKENS =
+      Key.custom(
+          "webhook.auth-tokens",
+          "secret",
+          "",
+          "AccountSid:authToken,...",
+          "Extra webhook signing tokens, AccountSid:authToken comma-separated (sub-accounts sign"
+              + " with their own token); a secret: set WEBHOOK_AUTH_TOKENS.",
+          (s, k) -> pairs(k.name(), Objects.requireNonNullElse(s.raw(k.name()), "")));
+  public static final Key<Integer> MAX_BODY_BYTES =
+      Key.integer(
+          "webhook.max-body-bytes",
+          65536,
+          1024,
+          10_000_000,
+          "Webhook requests larger than this many bytes are refused with 413.");
+  public static final Key<Integer> HTTP_WORKER_THREADS =
+      Key.integer(
+          "webhook.http.worker-threads",
+          64,
+          1,
+          1024,
+          "Vert.x worker threads of the HTTP server; each in-flight webhook holds one until its row"
+              + " is committed.");
+  public static final Key<Integer> WRITER_THREADS =
+      Key.integer(
+          "webhook.writer.threads",
+          2,
+          1,
+          64,
+          "Threads that write accepted webhooks to the database in batches (group commit) before"
+              + " the 200.");
+  public static final Key<Integer> WRITER_BATCH =
+      Key.integer(
+          "webhook.writer.batch", 500, 1, 10_000, "Most webhook events one insert batch carries.");
+  public static final Key<Integer> PROCESS_BATCH =
+      Key.integer(
+          "webhook.process.batch",
+          200,
+          1,
+          10_000,
+          "Most stored webhook events one processing transaction applies.");
+
+  /** Read by the stored-event route as {{webhook.process.poll-millis}}; checked at start-up. */
+  public static final Key<Integer> PROCESS_POLL_MILLIS =
+      Key.integer(
+          "webhook.process.poll-millis",
+          1000,
+          1,
+          3_600_000,
+          "How long the event processor sleeps when idle before polling again (it is woken on every"
+              + " store).");
+
+  public static final Key<List<String>> OPT_OUT_KEYWORDS =
+      keywords(
+          "webhook.keywords.opt-out",
+          "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT,REVOKE,OPTOUT",
+          "Inbound keywords that opt the sender out (whole body, case-insensitive), Twilio's"
+              + " defaults.");
+  public static final Key<List<String>> OPT_IN_KEYWORDS =
+      keywords(
+          "webhook.keywords.opt-in",
+          "START,YES,UNSTOP",
+          "Inbound keywords that opt the sender back in.");
+  public static final Key<List<String>> HELP_KEYWORDS =
+      keywords(
+          "webhook.keywords.help",
+          "HELP,INFO",
+          "Inbound keywords answered with webhook.help-text.");
+  public static final Key<String> HELP_TEXT =
+      Key.custom(
+          "webhook.help-text",
+          "string",
+          "Reply STOP to unsubscribe. Msg&data rates may apply.",
+          "",
+          "Text answered as TwiML to a HELP keyword; empty = no answer.",
+          (s, k) -> Objects.requireNonNullElse(k.rawOrDefault(s), ""));
+
+  public static final List<Key<?>> KEYS =
+      List.of(
+          AUTH_TOKENS,
+          MAX_BODY_BYTES,
+          HTTP_WORKER_THREADS,
+          WRITER_THREADS,
+          WRITER_BATCH,
+          PROCESS_BATCH,
+          PROCESS_POLL_MILLIS,
+          OPT_OUT_KEYWORDS,
+          OPT_IN_KEYWORDS,
+          HELP_KEYWORDS,
+          HELP_TEXT);
 
   /**
-   * Reads the {@code webhook.*} keys. Tokens come from {@code webhook.auth-tokens}, plus {@code
-   * twilio.account-sid}/{@code twilio.auth-token}, plus {@code sandbox.twilio.accounts} (or the
-   * sandbox's default account) when {@code sandboxMode} is set.
+   * Reads the {@code webhook.*} keys. Tokens come from {@code webhook.auth-tokens} plus {@code
+   * twilio.account-sid}/{@code twilio.auth-token}; the wiring point adds the sandbox's accounts in
+   * sandbox mode ({@link #withAuthTokens}).
    */
-  public static WebhookSettings from(Function<String, String> lookup, boolean sandboxMode) {
-    String port = new Settings(lookup).string("connector.http.port", "8080");
-    String publicUrl = new Settings(lookup).string("connector.public-url", "");
-    if (publicUrl.isEmpty()) {
-      publicUrl = "http://localhost:" + port;
+  public static WebhookSettings from(Function<String, String> lookup) {
+    Settings s = new Settings(lookup);
+    String publicUrl = ConnectorConfig.PUBLIC_URL.read(s);
+    if (publicUrl == null) {
+      publicUrl = "http://localhost:" + ConnectorConfig.HTTP_PORT.read(s);
     }
-    if (!publicUrl.startsWith("http://") && !publicUrl.startsWith("https://")) {
-      throw new IllegalArgumentException(
-          "connector.public-url: must start with http:// or https://, got '" + publicUrl + "'");
-    }
-    while (publicUrl.endsWith("/")) {
-      publicUrl = publicUrl.substring(0, publicUrl.length() - 1);
-    }
-    Map<String, String> tokens = new LinkedHashMap<>();
-    tokens.putAll(
-        pairs("webhook.auth-tokens", new Settings(lookup).string("webhook.auth-tokens", "")));
-    String sid = new Settings(lookup).optional("twilio.account-sid");
-    String token = new Settings(lookup).optional("twilio.auth-token");
+    Map<String, String> tokens = new LinkedHashMap<>(AUTH_TOKENS.read(s));
+    String sid = s.raw(ConnectorConfig.TWILIO_ACCOUNT_SID.name());
+    String token = ConnectorConfig.TWILIO_AUTH_TOKEN.read(s);
     if (sid != null && token != null) {
       tokens.putIfAbsent(sid, token);
     }
-    if (sandboxMode) {
-      tokens.putAll(
-          pairs(
-              "sandbox.twilio.accounts",
-              new Settings(lookup)
-                  .string(
-                      "sandbox.twilio.accounts",
-                      "AC00000000000000000000000000000000:sandbox-auth-token")));
-    }
+    PROCESS_POLL_MILLIS.read(s);
     return new WebhookSettings(
         publicUrl,
-        new Settings(lookup).bool("connector.http.trust-forwarded-headers", false),
+        ConnectorConfig.TRUST_FORWARDED_HEADERS.read(s),
         Collections.unmodifiableMap(tokens),
-        new Settings(lookup).integer("webhook.max-body-bytes", 65536, 1024, 10_000_000),
-        new Settings(lookup).integer("webhook.writer.threads", 2, 1, 64),
-        new Settings(lookup).integer("webhook.writer.batch", 500, 1, 10_000),
-        new Settings(lookup).integer("webhook.process.batch", 200, 1, 10_000),
-        keywords(lookup, "webhook.keywords.opt-out", DEFAULT_OPT_OUT),
-        keywords(lookup, "webhook.keywords.opt-in", DEFAULT_OPT_IN),
-        keywords(lookup, "webhook.keywords.help", DEFAULT_HELP),
-        new Settings(lookup)
-            .string("webhook.help-text", "Reply STOP to unsubscribe. Msg&data rates may apply."));
+        MAX_BODY_BYTES.read(s),
+        HTTP_WORKER_THREADS.read(s),
+        WRITER_THREADS.read(s),
+        WRITER_BATCH.read(s),
+        PROCESS_BATCH.read(s),
+        OPT_OUT_KEYWORDS.read(s),
+        OPT_IN_KEYWORDS.read(s),
+        HELP_KEYWORDS.read(s),
+        HELP_TEXT.read(s));
   }
 
-  private static List<String> keywords(Function<String, String> lookup, String key, String def) {
-    List<String> out = new ArrayList<>();
-    for (String k : new Settings(lookup).string(key, def).split(",")) {
-      if (!k.isBlank()) {
-        out.add(k.trim().toUpperCase(Locale.ROOT));
-      }
-    }
-    return List.copyOf(out);
+  /** These settings with more signing tokens, AccountSid -> token (they win over the file's). */
+  public WebhookSettings withAuthTokens(Map<String, String> more) {
+    Map<String, String> tokens = new LinkedHashMap<>(authTokens);
+    tokens.putAll(more);
+    return new WebhookSettings(
+        publicUrl,
+        trustForwardedHeaders,
+        Collections.unmodifiableMap(tokens),
+        maxBodyBytes,
+        httpWorkerThreads,
+        writerThreads,
+        writerBatch,
+        processBatch,
+        optOutKeywords,
+        optInKeywords,
+        helpKeywords,
+        helpText);
+  }
+
+  private static Key<List<String>> keywords(String name, String def, String description) {
+    return Key.custom(
+        name,
+        "list",
+        def,
+        "comma-separated words",
+        description,
+        (s, k) -> {
+          List<String> out = new ArrayList<>();
+          for (String w : k.rawOrDefault(s).split(",")) {
+            if (!w.isBlank()) {
+              out.add(w.trim().toUpperCase(Locale.ROOT));
+            }
+          }
+          return List.copyOf(out);
+        });
   }
 
   /** {@code AC1:token1,AC2:token2}; each item must have both halves. */

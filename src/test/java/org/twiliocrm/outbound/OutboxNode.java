@@ -87,7 +87,8 @@ public final class OutboxNode implements AutoCloseable {
     ctx.getPropertiesComponent().setInitialProperties(initial);
     ctx.getRegistry().bind("twilioRestClient", client);
     OutboxRuntime runtime =
-        OutboxBeans.bind(ctx.getRegistry()::bind, props::get, dbConfig, db, client);
+        OutboxBeans.bind(
+            ctx.getRegistry()::bind, OutboxSettings.from(props::get), dbConfig, db, client);
     if (owned != null) {
       runtime.closeAfter(owned);
     }

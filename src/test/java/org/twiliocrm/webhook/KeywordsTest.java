@@ -6,7 +6,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class KeywordsTest {
-  private final Keywords defaults = Keywords.of(WebhookSettings.from(k -> null, true));
+  private final Keywords defaults = Keywords.of(WebhookSettings.from(k -> null));
 
   @Test
   void twilioDefaultListsWholeBodyCaseInsensitive() {
@@ -27,7 +27,7 @@ class KeywordsTest {
   @Test
   void listsAreConfigurable() {
     Map<String, String> m = Map.of("webhook.keywords.opt-out", "ARRET,STOP");
-    Keywords k = Keywords.of(WebhookSettings.from(m::get, false));
+    Keywords k = Keywords.of(WebhookSettings.from(m::get));
     assertThat(k.classify("arret")).isEqualTo(Keywords.Kind.OPT_OUT);
     assertThat(k.classify("quit")).isEqualTo(Keywords.Kind.NONE);
   }

@@ -26,7 +26,13 @@ class WebhookGateTest {
   }
 
   private WebhookGate gate(Map<String, String> cfg) {
-    return new WebhookGate(WebhookSettings.from(cfg::get, true), metrics);
+    return new WebhookGate(
+        WebhookSettings.from(cfg::get)
+            .withAuthTokens(
+                java.util.Map.of(
+                    org.twiliocrm.sandbox.twilio.TwilioSandboxSettings.DEFAULT_ACCOUNT_SID,
+                    org.twiliocrm.sandbox.twilio.TwilioSandboxSettings.DEFAULT_AUTH_TOKEN)),
+        metrics);
   }
 
   private Exchange request(String uri, Map<String, String> form, String signature) {

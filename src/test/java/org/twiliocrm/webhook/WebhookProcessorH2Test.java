@@ -45,7 +45,14 @@ class WebhookProcessorH2Test {
     Properties p = new Properties();
     p.setProperty("webhook.process.poll-millis", "50");
     flow.getPropertiesComponent().setInitialProperties(p);
-    WebhookBeans.bind(flow.getRegistry()::bind, p::getProperty, null, db);
+    WebhookBeans.bind(
+        flow.getRegistry()::bind,
+        WebhookSettings.from(p::getProperty)
+            .withAuthTokens(
+                java.util.Map.of(
+                    org.twiliocrm.sandbox.twilio.TwilioSandboxSettings.DEFAULT_ACCOUNT_SID,
+                    org.twiliocrm.sandbox.twilio.TwilioSandboxSettings.DEFAULT_AUTH_TOKEN)),
+        db);
     // This test's store writes the events; the route's wake-up comes from it.
     store.onStored(
         flow.getRegistry().lookupByNameAndType("twilioWebhookEvents", WebhookEventFlow.class)

@@ -15,7 +15,7 @@ class WebhookSettingsTest {
             "twilio.account-sid", "ACmain",
             "twilio.auth-token", "maintoken",
             "connector.public-url", "https://hooks.example.com/");
-    WebhookSettings s = WebhookSettings.from(m::get, false);
+    WebhookSettings s = WebhookSettings.from(m::get);
     assertThat(s.authTokens())
         .containsEntry("ACsub", "subtoken")
         .containsEntry("ACmain", "maintoken");
@@ -24,21 +24,23 @@ class WebhookSettingsTest {
   }
 
   @Test
-  void sandboxModeKnowsTheSandboxAccount() {
-    assertThat(WebhookSettings.from(k -> null, true).authTokens())
+  void theWiringPointAddsTokens() {
+    // Sandbox mode adds the sandbox's accounts here (app.Beans; SandboxesTest checks which).
+    assertThat(WebhookSettings.from(k -> null).authTokens()).isEmpty();
+    assertThat(
+            WebhookSettings.from(k -> null)
+                .withAuthTokens(Map.of("AC00000000000000000000000000000000", "t"))
+                .authTokens())
         .containsKey("AC00000000000000000000000000000000");
-    assertThat(WebhookSettings.from(k -> null, false).authTokens()).isEmpty();
   }
 
   @Test
   void badValuesNameTheKey() {
-    assertThatThrownBy(() -> WebhookSettings.from(Map.of("webhook.auth-tokens", "ACx")::get, false))
+    assertThatThrownBy(() -> WebhookSettings.from(Map.of("webhook.auth-tokens", "ACx")::get))
         .hasMessageStartingWith("webhook.auth-tokens:");
-    assertThatThrownBy(
-            () -> WebhookSettings.from(Map.of("connector.public-url", "ftp://x")::get, false))
+    assertThatThrownBy(() -> WebhookSettings.from(Map.of("connector.public-url", "ftp://x")::get))
         .hasMessageStartingWith("connector.public-url:");
-    assertThatThrownBy(
-            () -> WebhookSettings.from(Map.of("webhook.max-body-bytes", "abc")::get, false))
+    assertThatThrownBy(() -> WebhookSettings.from(Map.of("webhook.max-body-bytes", "abc")::get))
         .hasMessageStartingWith("webhook.max-body-bytes:");
   }
 }

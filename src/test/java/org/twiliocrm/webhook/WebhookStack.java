@@ -82,8 +82,8 @@ public final class WebhookStack implements AutoCloseable {
     overrides.forEach(p::setProperty);
     app = new ConnectorApp(ConfigSource.load(Map.of(), p));
     app.start();
-    twilio = app.twilioSandbox().orElseThrow();
-    salesforce = app.salesforceSandbox().orElseThrow();
+    twilio = org.twiliocrm.app.TestSandboxes.twilio(app);
+    salesforce = org.twiliocrm.app.TestSandboxes.salesforce(app);
   }
 
   /** Posts a form signed as Twilio would for {@code url} (as Twilio called it). */

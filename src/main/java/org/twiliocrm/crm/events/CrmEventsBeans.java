@@ -3,11 +3,9 @@ package org.twiliocrm.crm.events;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
-import java.util.function.Function;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.twiliocrm.db.Database;
-import org.twiliocrm.outbound.OutboxSettings;
 import org.twiliocrm.outbound.Templates;
 
 /**
@@ -34,8 +32,8 @@ public final class CrmEventsBeans {
    * component then starts: a CometD handshake and /meta/connect polls for as long as it runs, with
    * no subscriber. Not loading the routes is the only way to keep a disabled connector off CometD.
    */
-  public static java.util.Optional<String> routesExcludePattern(Function<String, String> lookup) {
-    if (CrmEventsSettings.from(lookup).enabled()) {
+  public static java.util.Optional<String> routesExcludePattern(CrmEventsSettings s) {
+    if (s.enabled()) {
       return java.util.Optional.empty();
     }
     return java.util.Optional.of(
@@ -43,10 +41,12 @@ public final class CrmEventsBeans {
   }
 
   public static CrmEventSubscriptions bind(
-      BiConsumer<String, Object> registry, Function<String, String> lookup, Database db) {
-    CrmEventsSettings s = CrmEventsSettings.from(lookup);
+      BiConsumer<String, Object> registry,
+      CrmEventsSettings s,
+      String templatesLocation,
+      Database db) {
     SendRules rules = SendRules.load(s.rulesLocation(), s.defaultChannel());
-    Templates templates = Templates.load(OutboxSettings.from(lookup).templatesLocation());
+    Templates templates = Templates.load(templatesLocation);
     AtomicReference<CamelContext> context = new AtomicReference<>();
     CrmEventMetrics metrics =
         new CrmEventMetrics(

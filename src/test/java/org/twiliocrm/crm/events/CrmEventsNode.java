@@ -52,10 +52,15 @@ public final class CrmEventsNode implements AutoCloseable {
     keys.putAll(extra);
     keys.forEach(p::setProperty);
     // As ConnectorApp does: a disabled connector does not load the subscription routes.
-    CrmEventsBeans.routesExcludePattern(keys::get)
+    CrmEventsBeans.routesExcludePattern(CrmEventsSettings.from(keys::get))
         .ifPresent(x -> p.setProperty("camel.main.routesExcludePattern", x));
     main.setOverrideProperties(p);
-    subscriptions = CrmEventsBeans.bind(main::bind, keys::get, db);
+    subscriptions =
+        CrmEventsBeans.bind(
+            main::bind,
+            CrmEventsSettings.from(keys::get),
+            org.twiliocrm.outbound.OutboxSettings.from(keys::get).templatesLocation(),
+            db);
     if (twilioUrl != null) {
       TwilioClientFactory twilio =
           new TwilioClientFactory(
@@ -71,7 +76,7 @@ public final class CrmEventsNode implements AutoCloseable {
       Map<String, String> outboxKeys = keys;
       OutboxBeans.bind(
           main::bind,
-          outboxKeys::get,
+          org.twiliocrm.outbound.OutboxSettings.from(outboxKeys::get),
           new ConnectorConfig.Db(jdbcUrl, "postgres", "", 10, Duration.ofSeconds(5)),
           db,
           twilio.create());

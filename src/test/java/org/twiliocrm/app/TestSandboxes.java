@@ -1,0 +1,24 @@
+package org.twiliocrm.app;
+
+import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
+import org.twiliocrm.sandbox.twilio.TwilioSandbox;
+
+/**
+ * Test-only access to the emulators a sandbox-mode {@link ConnectorApp} started: ConnectorApp's
+ * public API hands out no sandbox types (the sandbox stays at the edge of production code).
+ */
+public final class TestSandboxes {
+  private TestSandboxes() {}
+
+  public static TwilioSandbox twilio(ConnectorApp app) {
+    return app.sandboxes()
+        .orElseThrow(() -> new IllegalStateException("not in sandbox mode"))
+        .twilio();
+  }
+
+  public static SalesforceSandbox salesforce(ConnectorApp app) {
+    return app.sandboxes()
+        .orElseThrow(() -> new IllegalStateException("not in sandbox mode"))
+        .salesforce();
+  }
+}

@@ -42,7 +42,15 @@ public final class WebhookBeans implements AutoCloseable {
     Keywords keywords = Keywords.of(s);
     WebhookEventStore store =
         new WebhookEventStore(
-            db.dataSource(), db.vendor(), s.writerThreads(), s.writerBatch(), metrics);
+            db.dataSource(),
+            db.vendor(),
+            s.writerThreads(),
+            s.writerBatch(),
+            metrics,
+            s.ackWaitMillis());
+    RejectionLog rejections =
+        new RejectionLog(
+            new Settings(lookup).integer("webhook.rejection-log.per-minute", 30, 1, 100_000));
     WebhookProcessor processor = new WebhookProcessor(db.dataSource(), keywords, s.processBatch());
     store.onStored(processor::wake);
     CrmWriteback writeback =
@@ -62,7 +70,11 @@ public final class WebhookBeans implements AutoCloseable {
                 new Settings(lookup)
                     .integer("webhook.crm.writeback.max-backoff-millis", 60_000, 10, 3_600_000)));
     registry.accept("webhookMetrics", metrics);
-    registry.accept("twilioWebhookGate", new WebhookGate(s, metrics));
+    WebhookGate gate = new WebhookGate(s, metrics, rejections);
+    registry.accept("twilioWebhookGate", gate);
+    registry.accept("twilioWebhookFailed", (org.apache.camel.Processor) gate::failed);
+    // Installed on the HTTP server once it runs (ConnectorApp): refusals before any route.
+    registry.accept("twilioWebhookEdge", new WebhookEdge(metrics, rejections));
     registry.accept("twilioWebhookStore", store);
     WebhookReplies replies = new WebhookReplies(keywords, s.helpText(), db.dataSource());
     registry.accept("twilioWebhookReplies", replies);

@@ -42,6 +42,24 @@ public final class WebhookEdge implements Handler<RoutingContext> {
     for (VertxPlatformHttpRouter router :
         context.getRegistry().findByType(VertxPlatformHttpRouter.class)) {
       register(router);
+      // Camel 4.17's body handler never turns Vert.x's file uploads off (camel.server.
+      // fileUploadEnabled=false only skips choosing a directory; BodyHandler.create() defaults to
+      // handling uploads into ./file-uploads), so a multipart post would be streamed to disk
+      // before any route saw it. Twilio never posts multipart: refuse it here, first, on the
+      // webhook paths, before the body is read.
+      router
+          .route(WEBHOOK_PREFIX + "*")
+          .order(Integer.MIN_VALUE)
+          .handler(
+              ctx -> {
+                String type = ctx.request().getHeader("Content-Type");
+                if (type != null
+                    && type.regionMatches(true, 0, "multipart/", 0, "multipart/".length())) {
+                  ctx.fail(415);
+                } else {
+                  ctx.next();
+                }
+              });
       // The platform router is mounted under the server's main router, which is the one whose
       // error handlers Vert.x consults for failures that bubble out of the sub-router.
       if (router.getServer() != null

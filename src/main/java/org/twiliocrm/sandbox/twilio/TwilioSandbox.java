@@ -262,12 +262,18 @@ public final class TwilioSandbox implements AutoCloseable {
     return m;
   }
 
+  /** Forgets everything at once: requests in progress finish before, later ones see it empty. */
   void reset() {
-    state.reset();
-    pacer.reset();
-    outcomes.reset();
-    verify.reset();
-    faults = Faults.NONE;
+    state.lock.writeLock().lock();
+    try {
+      state.reset();
+      pacer.reset();
+      outcomes.reset();
+      verify.reset();
+      faults = Faults.NONE;
+    } finally {
+      state.lock.writeLock().unlock();
+    }
   }
 
   // ---------------------------------------------------------------- request handling
@@ -350,6 +356,9 @@ public final class TwilioSandbox implements AutoCloseable {
                     form,
                     query,
                     req.getHeader("Authorization"));
+        if (problems.stream().anyMatch(p -> p.startsWith("validation.request.path.missing"))) {
+          throw ApiError.notEmulated(method, path);
+        }
         if (!problems.isEmpty()) {
           // A malformed SID in the path names no resource: Twilio answers 404, not 400.
           // With no query string, a parameter problem can only be a path parameter.
@@ -364,10 +373,20 @@ public final class TwilioSandbox implements AutoCloseable {
           throw ApiError.badRequest(20001, "Invalid request: " + String.join("; ", problems));
         }
       }
-      Object[] result =
-          verifyApi
-              ? routeVerify(account, method, path, form)
-              : routeApi(account, method, path, form, query);
+      Object[] result;
+      state.lock.readLock().lock();
+      try {
+        result =
+            verifyApi
+                ? routeVerify(account, method, path, form, query)
+                : routeApi(account, method, path, form, query);
+      } finally {
+        state.lock.readLock().unlock();
+      }
+      if (status(result) == 204) {
+        send(req, 204, new byte[0]);
+        return;
+      }
       int status = (Integer) result[0];
       byte[] json = Wire.json(result[1]);
       if (validateResponses && status < 300) {
@@ -459,7 +478,7 @@ public final class TwilioSandbox implements AutoCloseable {
       Map<String, List<String>> form,
       Map<String, List<String>> query) {
     if (!path.startsWith(API_PREFIX)) {
-      throw ApiError.notFound(path);
+      throw ApiError.notEmulated(method, path);
     }
     String[] seg = path.substring(API_PREFIX.length()).split("/");
     // seg[0] = AccountSid, seg[1] = Messages.json | Messages | Calls.json | Calls, seg[2] =
@@ -480,6 +499,10 @@ public final class TwilioSandbox implements AutoCloseable {
       if (method.equals("POST")) {
         return new Object[] {200, messages.update(account, sid, form).toJson()};
       }
+      if (method.equals("DELETE")) {
+        messages.delete(account, sid);
+        return new Object[] {204, null};
+      }
     }
     if (seg.length == 2 && seg[1].equals("Calls.json") && method.equals("POST")) {
       return new Object[] {201, calls.create(account, form).toJson()};
@@ -493,12 +516,37 @@ public final class TwilioSandbox implements AutoCloseable {
         return new Object[] {200, calls.update(account, sid, form).toJson()};
       }
     }
-    throw ApiError.notFound(path);
+    throw ApiError.notEmulated(method, path);
   }
 
   private Object[] routeVerify(
-      String account, String method, String path, Map<String, List<String>> form) {
+      String account,
+      String method,
+      String path,
+      Map<String, List<String>> form,
+      Map<String, List<String>> query) {
     String[] seg = path.split("/");
+    if (seg.length == 3 && seg[1].equals("v2") && seg[2].equals("Services")) {
+      if (method.equals("POST")) {
+        return new Object[] {201, verify.createService(account, form)};
+      }
+      if (method.equals("GET")) {
+        return new Object[] {200, verify.listServices(account, query)};
+      }
+    }
+    if (seg.length == 4 && seg[1].equals("v2") && seg[2].equals("Services")) {
+      switch (method) {
+        case "GET":
+          return new Object[] {200, verify.fetchService(account, seg[3])};
+        case "POST":
+          return new Object[] {200, verify.updateService(account, seg[3], form)};
+        case "DELETE":
+          verify.deleteService(account, seg[3]);
+          return new Object[] {204, null};
+        default:
+          break;
+      }
+    }
     // ["", "v2", "Services", "{VA}", "Verifications" | "VerificationCheck", "{sid}"?]
     if (seg.length >= 5 && seg[1].equals("v2") && seg[2].equals("Services")) {
       String service = seg[3];
@@ -515,7 +563,11 @@ public final class TwilioSandbox implements AutoCloseable {
         return new Object[] {200, verify.check(account, service, form)};
       }
     }
-    throw ApiError.notFound(path);
+    throw ApiError.notEmulated(method, path);
+  }
+
+  private static int status(Object[] result) {
+    return (Integer) result[0];
   }
 
   private static Map<String, List<String>> query(HttpServerRequest req) {

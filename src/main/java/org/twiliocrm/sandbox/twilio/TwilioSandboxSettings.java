@@ -39,6 +39,10 @@ import org.twiliocrm.config.Settings;
  * @param verifyTtlSeconds how long a verification stays pending
  * @param verifyMaxChecks wrong checks allowed before 60202
  * @param verifyMaxSends sends per To and service within the TTL before 60203
+ * @param verifyServices Verify service SIDs that exist from the start (others are created with POST
+ *     /v2/Services); a request naming any other service gets 404 / 20404, as from Twilio
+ * @param stateDir directory where messages and Verify services are kept across restarts; empty =
+ *     memory only
  */
 public record TwilioSandboxSettings(
     String host,
@@ -66,7 +70,9 @@ public record TwilioSandboxSettings(
     int verifyCodeLength,
     int verifyTtlSeconds,
     int verifyMaxChecks,
-    int verifyMaxSends) {
+    int verifyMaxSends,
+    List<String> verifyServices,
+    String stateDir) {
 
   /** The account every default-configured sandbox knows; a sandbox-only credential. */
   public static final String DEFAULT_ACCOUNT_SID = "AC00000000000000000000000000000000";
@@ -111,7 +117,34 @@ public record TwilioSandboxSettings(
         new Settings(lookup).integer("sandbox.twilio.verify.code-length", 6, 4, 10),
         new Settings(lookup).integer("sandbox.twilio.verify.ttl-seconds", 600, 1, 86_400),
         new Settings(lookup).integer("sandbox.twilio.verify.max-checks", 5, 1, 100),
-        new Settings(lookup).integer("sandbox.twilio.verify.max-sends", 5, 1, 100));
+        new Settings(lookup).integer("sandbox.twilio.verify.max-sends", 5, 1, 100),
+        verifyServices(lookup),
+        new Settings(lookup).string("sandbox.twilio.state-dir", ""));
+  }
+
+  /**
+   * {@code sandbox.twilio.verify.services}; when empty, the connector's own {@code
+   * outbox.verify.service-sid}, so the connector's Verify sends find their service in the sandbox.
+   */
+  private static List<String> verifyServices(Function<String, String> lookup) {
+    String raw = new Settings(lookup).string("sandbox.twilio.verify.services", "");
+    if (raw.isBlank()) {
+      raw = new Settings(lookup).string("outbox.verify.service-sid", "");
+    }
+    List<String> out = new java.util.ArrayList<>();
+    for (String sid : raw.split(",")) {
+      if (sid.isBlank()) {
+        continue;
+      }
+      if (!sid.trim().matches("VA[0-9a-fA-F]{32}")) {
+        throw new IllegalArgumentException(
+            "sandbox.twilio.verify.services: each item must be VA<32 hex>, got '"
+                + sid.trim()
+                + "'");
+      }
+      out.add(sid.trim());
+    }
+    return List.copyOf(out);
   }
 
   /** Defaults for tests: port 0, everything else as in application.properties. */
@@ -207,7 +240,42 @@ public record TwilioSandboxSettings(
         verifyCodeLength,
         verifyTtlSeconds,
         verifyMaxChecks,
-        verifyMaxSends);
+        verifyMaxSends,
+        verifyServices,
+        stateDir);
+  }
+
+  /** Same settings with other Verify services and state directory, for tests and the CLI. */
+  public TwilioSandboxSettings withVerifyServices(List<String> services) {
+    return new TwilioSandboxSettings(
+        host,
+        port,
+        eventLoops,
+        accounts,
+        apiKeys,
+        numbers,
+        inboundWebhookUrl,
+        validateRequests,
+        validateResponses,
+        openApiDir,
+        stepMillis,
+        realisticPacing,
+        defaultMps,
+        longCodeMps,
+        tollFreeMps,
+        shortCodeMps,
+        whatsAppMps,
+        queueSeconds,
+        outcomeRules,
+        maxInFlight,
+        maxMessages,
+        callbackTimeoutMillis,
+        verifyCodeLength,
+        verifyTtlSeconds,
+        verifyMaxChecks,
+        verifyMaxSends,
+        List.copyOf(services),
+        stateDir);
   }
 
   @Override

@@ -87,7 +87,7 @@ final class SandboxMessage {
     events.add(Event.of("restored", "status", status));
   }
 
-  /** What the state directory keeps of a message (see {@link StateFile}). */
+  /** What the state directory keeps of a message (see TwilioSandbox#saveState). */
   synchronized Map<String, Object> toSaved() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("sid", sid);

@@ -232,6 +232,68 @@ public final class TwilioSandbox implements AutoCloseable {
     return t;
   }
 
+  /**
+   * What survives a restart ({@code sandbox --state-dir}): messages and Verify services, as JSON.
+   * Calls, verifications, inboxes and opt-outs are short-lived and start empty.
+   */
+  public byte[] saveState() {
+    state.lock.writeLock().lock();
+    try {
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put(
+          "messages",
+          state.messages.values().stream()
+              .sorted(java.util.Comparator.comparing(m -> m.dateCreated))
+              .map(SandboxMessage::toSaved)
+              .toList());
+      out.put("verifyServices", List.copyOf(state.verifyServices.values()));
+      return Wire.json(out);
+    } finally {
+      state.lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Restores what {@link #saveState()} wrote. A message that was still on its way keeps its last
+   * status (its life cycle does not resume).
+   *
+   * @return the number of messages restored
+   */
+  @SuppressWarnings("unchecked")
+  public int restoreState(byte[] json) {
+    Map<String, Object> in;
+    try {
+      in = Wire.JSON.readValue(json, Map.class);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "Twilio sandbox state is not valid JSON: " + e.getMessage());
+    }
+    state.lock.writeLock().lock();
+    try {
+      int n = 0;
+      for (Map<String, Object> m :
+          (List<Map<String, Object>>) in.getOrDefault("messages", List.of())) {
+        SandboxMessage restored =
+            new SandboxMessage(
+                m,
+                java.time.Instant.parse((String) m.get("date_created")),
+                m.get("date_sent") == null
+                    ? null
+                    : java.time.Instant.parse((String) m.get("date_sent")),
+                java.time.Instant.parse((String) m.get("date_updated")));
+        state.add(restored);
+        n++;
+      }
+      for (Map<String, Object> svc :
+          (List<Map<String, Object>>) in.getOrDefault("verifyServices", List.of())) {
+        state.verifyServices.put((String) svc.get("sid"), new LinkedHashMap<>(svc));
+      }
+      return n;
+    } finally {
+      state.lock.writeLock().unlock();
+    }
+  }
+
   Faults faults() {
     return faults;
   }

@@ -41,8 +41,6 @@ import org.twiliocrm.config.Settings;
  * @param verifyMaxSends sends per To and service within the TTL before 60203
  * @param verifyServices Verify service SIDs that exist from the start (others are created with POST
  *     /v2/Services); a request naming any other service gets 404 / 20404, as from Twilio
- * @param stateDir directory where messages and Verify services are kept across restarts; empty =
- *     memory only
  */
 public record TwilioSandboxSettings(
     String host,
@@ -71,8 +69,7 @@ public record TwilioSandboxSettings(
     int verifyTtlSeconds,
     int verifyMaxChecks,
     int verifyMaxSends,
-    List<String> verifyServices,
-    String stateDir) {
+    List<String> verifyServices) {
 
   /** The account every default-configured sandbox knows; a sandbox-only credential. */
   public static final String DEFAULT_ACCOUNT_SID = "AC00000000000000000000000000000000";
@@ -118,8 +115,7 @@ public record TwilioSandboxSettings(
         new Settings(lookup).integer("sandbox.twilio.verify.ttl-seconds", 600, 1, 86_400),
         new Settings(lookup).integer("sandbox.twilio.verify.max-checks", 5, 1, 100),
         new Settings(lookup).integer("sandbox.twilio.verify.max-sends", 5, 1, 100),
-        verifyServices(lookup),
-        new Settings(lookup).string("sandbox.twilio.state-dir", ""));
+        verifyServices(lookup));
   }
 
   /**
@@ -241,11 +237,10 @@ public record TwilioSandboxSettings(
         verifyTtlSeconds,
         verifyMaxChecks,
         verifyMaxSends,
-        verifyServices,
-        stateDir);
+        verifyServices);
   }
 
-  /** Same settings with other Verify services and state directory, for tests and the CLI. */
+  /** Same settings with other Verify services. */
   public TwilioSandboxSettings withVerifyServices(List<String> services) {
     return new TwilioSandboxSettings(
         host,
@@ -274,8 +269,7 @@ public record TwilioSandboxSettings(
         verifyTtlSeconds,
         verifyMaxChecks,
         verifyMaxSends,
-        List.copyOf(services),
-        stateDir);
+        List.copyOf(services));
   }
 
   @Override

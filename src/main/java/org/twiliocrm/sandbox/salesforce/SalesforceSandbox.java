@@ -328,9 +328,16 @@ public final class SalesforceSandbox implements AutoCloseable {
                 "SystemModstamp")) {
           body.remove(system);
         }
-        if (nameIsComputed(e.getKey())) {
-          body.remove("Name"); // FirstName + LastName, computed again
-        }
+        // Computed and read-only fields (Name of a person, auto-numbers) are computed again.
+        schema
+            .type(e.getKey())
+            .ifPresent(
+                t ->
+                    body.keySet()
+                        .removeIf(
+                            k ->
+                                !k.equals("Id")
+                                    && t.field(k).map(f -> !f.createable()).orElse(false)));
         try {
           store.seed(e.getKey(), body);
           loaded++;
@@ -350,13 +357,6 @@ public final class SalesforceSandbox implements AutoCloseable {
       pending = failed;
     }
     return loaded;
-  }
-
-  private boolean nameIsComputed(String type) {
-    return schema
-        .type(type)
-        .map(t -> t.field("Name").map(f -> !f.createable()).orElse(false))
-        .orElse(false);
   }
 
   // ---- internals used by the servlet ----

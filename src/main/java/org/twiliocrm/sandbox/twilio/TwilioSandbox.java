@@ -39,6 +39,31 @@ public final class TwilioSandbox implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TwilioSandbox.class);
   private static final String API_PREFIX = "/2010-04-01/Accounts/";
 
+  /**
+   * Every operation the sandbox serves, as "METHOD path" with the path template of Twilio's
+   * OpenAPI. docs/sandbox-coverage.md is generated from this list and the OpenAPI
+   * (TwilioCoverageTest), and a test sends each one to prove it is routed.
+   */
+  public static final List<String> SUPPORTED =
+      List.of(
+          "POST /2010-04-01/Accounts/{AccountSid}/Messages.json",
+          "GET /2010-04-01/Accounts/{AccountSid}/Messages.json",
+          "GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json",
+          "POST /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json",
+          "DELETE /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json",
+          "POST /2010-04-01/Accounts/{AccountSid}/Calls.json",
+          "GET /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json",
+          "POST /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json",
+          "POST /v2/Services",
+          "GET /v2/Services",
+          "GET /v2/Services/{Sid}",
+          "POST /v2/Services/{Sid}",
+          "DELETE /v2/Services/{Sid}",
+          "POST /v2/Services/{ServiceSid}/Verifications",
+          "GET /v2/Services/{ServiceSid}/Verifications/{Sid}",
+          "POST /v2/Services/{ServiceSid}/Verifications/{Sid}",
+          "POST /v2/Services/{ServiceSid}/VerificationCheck");
+
   private final TwilioSandboxSettings settings;
   private final Vertx vertx;
   private final SandboxState state;

@@ -216,6 +216,61 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
     }
   }
 
+  // ---------------------------------------------------------------- the processing side
+
+  /**
+   * Claims up to {@code limit} NEW events in the caller's transaction ({@code FOR UPDATE SKIP
+   * LOCKED}): another replica skips them, and a crash before the commit simply leaves them NEW.
+   */
+  List<StoredEvent> claim(Connection c, int limit) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT id, kind, sid, status, payload FROM webhook_event WHERE state = 'NEW'"
+                + " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED")) {
+      ps.setInt(1, limit);
+      List<StoredEvent> out = new ArrayList<>();
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new StoredEvent(
+                  rs.getLong(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  StoredEvent.params(rs.getString(5))));
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Marks applied events DONE, in the transaction that applied them. */
+  void markDone(Connection c, List<StoredEvent> events) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE webhook_event SET state = 'DONE', processed_at = ? WHERE id = ?")) {
+      Timestamp now = Timestamp.from(java.time.Instant.now());
+      for (StoredEvent e : events) {
+        ps.setTimestamp(1, now);
+        ps.setLong(2, e.id());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  /** Parks an event that failed on its own as FAILED, with the error, so the rest flows on. */
+  void park(Connection c, long id, String error) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE webhook_event SET state = 'FAILED', attempts = attempts + 1, last_error = ?"
+                + " WHERE id = ? AND state = 'NEW'")) {
+      ps.setString(1, error == null || error.length() <= 1000 ? error : error.substring(0, 1000));
+      ps.setLong(2, id);
+      ps.executeUpdate();
+    }
+  }
+
   @Override
   public void close() {
     running = false;

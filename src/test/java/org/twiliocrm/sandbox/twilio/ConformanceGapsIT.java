@@ -139,6 +139,9 @@ class ConformanceGapsIT {
     assertThat(s.getFriendlyName()).isEqualTo("My app");
     assertThat(Service.fetcher(s.getSid()).fetch(fx.client).getFriendlyName()).isEqualTo("My app");
     assertThat(Service.reader().read(fx.client)).extracting(Service::getSid).contains(s.getSid());
+    assertThat(fx.controlList("/sandbox/verify-services"))
+        .extracting(m -> m.get("sid"))
+        .containsExactly(s.getSid());
     Verification v = Verification.creator(s.getSid(), "+14155550810", "sms").create(fx.client);
     assertThat(v.getStatus()).isEqualTo("pending");
 

@@ -10,6 +10,7 @@ import org.twiliocrm.config.ConfigSource;
  * <pre>
  *   java -jar twilio-crm-connector.jar                 run the connector
  *   java -jar twilio-crm-connector.jar validate [dir]  check routes and kamelets, start nothing
+ *   java -jar twilio-crm-connector.jar sandbox [...]   only the Twilio and Salesforce emulators
  * </pre>
  */
 public final class ConnectorMain {
@@ -21,6 +22,8 @@ public final class ConnectorMain {
     switch (command) {
       case "run" -> run();
       case "validate" -> System.exit(RouteValidator.run(rest, System.out, System.err));
+      case "sandbox" ->
+          System.exit(org.twiliocrm.sandbox.SandboxMain.run(rest, System.out, System.err));
       case "help", "--help", "-h" -> usage(0);
       default -> {
         System.err.println("Unknown command '" + command + "'.");
@@ -68,6 +71,10 @@ public final class ConnectorMain {
           java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR] [FILE...]
               Check YAML routes and kamelets without starting any consumer.
               Prints each error with file, line and reason; exits 1 if any.
+          java -jar twilio-crm-connector.jar sandbox [--host H] [--twilio-port N]
+                  [--salesforce-port N] [--seed FILE] [--state-dir DIR]
+              Start only the local Twilio and Salesforce emulators (127.0.0.1:8089 and :8091)
+              for testing your own application against them; see docs/sandbox.md.
         """);
     System.exit(exit);
   }

@@ -117,7 +117,8 @@ final class RestApi {
           String locator = s[2].contains("-") ? s[2].substring(0, s[2].indexOf('-')) : s[2];
           return ApiResponse.of(200, queries.more(locator, version));
         }
-        return ApiResponse.of(200, queries.run(call.query().get("q"), version));
+        return ApiResponse.of(
+            200, queries.run(call.query().get("q"), version, "queryAll".equals(s[1])));
       case "limits":
         requireGet(call);
         return ApiResponse.of(200, limits());
@@ -129,9 +130,10 @@ final class RestApi {
         if ("sobjects".equals(s[2])) {
           return composite.collections(call, s, version, txn);
         }
-        throw SalesforceError.notFound();
+        throw SalesforceError.notEmulated(call.method(), "/services/data/" + call.path());
       default:
-        throw SalesforceError.notFound();
+        // search, sobjects/{type}/updated, tooling, ...: not emulated (docs/sandbox-coverage.md)
+        throw SalesforceError.notEmulated(call.method(), "/services/data/" + call.path());
     }
   }
 

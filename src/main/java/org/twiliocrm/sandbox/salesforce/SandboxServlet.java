@@ -76,9 +76,194 @@ final class SandboxServlet extends HttpServlet {
           path.length() > "/services/data/".length()
               ? path.substring("/services/data/".length())
               : "");
+    } else if (path.startsWith("/services/Soap/u/")) {
+      soap(req, resp, path);
+    } else if (path.equals("/services/oauth2/userinfo")) {
+      org.apiUsage().count(req.getMethod() + " oauth2/userinfo");
+      if (!authorized(req)) {
+        forbidden(resp);
+      } else {
+        write(resp, 200, org.oauth().userInfo(org.baseUrl()));
+      }
+    } else if (path.equals("/id/" + org.oauth().orgId() + "/" + org.oauth().userId())) {
+      org.apiUsage().count(req.getMethod() + " id");
+      if (!authorized(req)) {
+        forbidden(resp);
+      } else {
+        write(resp, 200, org.oauth().identity(org.baseUrl()));
+      }
     } else {
-      write(resp, 404, List.of(SalesforceError.notFound().restBody()));
+      write(resp, 404, List.of(SalesforceError.notEmulated(req.getMethod(), path).restBody()));
     }
+  }
+
+  /**
+   * The identity endpoints take the token as a header or as {@code access_token} / {@code
+   * oauth_token}.
+   */
+  private boolean authorized(HttpServletRequest req) {
+    String header = req.getHeader("Authorization");
+    if (header == null && req.getParameter("access_token") != null) {
+      header = "Bearer " + req.getParameter("access_token");
+    }
+    if (header == null && req.getParameter("oauth_token") != null) {
+      header = "Bearer " + req.getParameter("oauth_token");
+    }
+    return org.oauth().isValidAuthorization(header);
+  }
+
+  private static void forbidden(HttpServletResponse resp) throws IOException {
+    // What Salesforce's identity service answers to a missing or expired token.
+    resp.setStatus(403);
+    resp.setContentType("text/plain;charset=UTF-8");
+    resp.getOutputStream().write("Bad_OAuth_Token".getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * The SOAP partner API, login only (jsforce logs in this way when no OAuth client is given).
+   * Answers as Salesforce does: loginResponse, or a SOAP fault with HTTP 500.
+   */
+  private void soap(HttpServletRequest req, HttpServletResponse resp, String path)
+      throws IOException {
+    String version = path.substring("/services/Soap/u/".length());
+    int slash = version.indexOf('/');
+    version = slash < 0 ? version : version.substring(0, slash);
+    org.apiUsage().count(req.getMethod() + " Soap/u");
+    if (!"POST".equals(req.getMethod()) || !version.matches("\\d+\\.0")) {
+      soapFault(
+          resp,
+          404,
+          "sf:NOT_FOUND",
+          "The Salesforce sandbox does not emulate "
+              + req.getMethod()
+              + " "
+              + path
+              + "; see docs/sandbox-coverage.md");
+      return;
+    }
+    org.w3c.dom.Document doc;
+    try {
+      javax.xml.parsers.DocumentBuilderFactory f =
+          javax.xml.parsers.DocumentBuilderFactory.newInstance();
+      f.setNamespaceAware(true);
+      f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+      f.setExpandEntityReferences(false);
+      doc = f.newDocumentBuilder().parse(req.getInputStream());
+    } catch (Exception e) {
+      soapFault(resp, 500, "soapenv:Client", "Unable to parse the SOAP request: " + e.getMessage());
+      return;
+    }
+    org.w3c.dom.NodeList login = doc.getElementsByTagNameNS("*", "login");
+    if (login.getLength() == 0) {
+      soapFault(
+          resp,
+          500,
+          "sf:UNKNOWN_EXCEPTION",
+          "The Salesforce sandbox emulates only the SOAP login call; see docs/sandbox-coverage.md");
+      return;
+    }
+    String username = text(doc, "username");
+    String password = text(doc, "password");
+    Map<String, Object> token;
+    try {
+      token = org.oauth().soapLogin(username, password, org.baseUrl());
+    } catch (OAuthService.OAuthError e) {
+      soapFault(resp, 500, "sf:INVALID_LOGIN", "INVALID_LOGIN: " + e.getMessage());
+      return;
+    }
+    OAuthService o = org.oauth();
+    String base = org.baseUrl();
+    String xml =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+            + "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\""
+            + " xmlns=\"urn:partner.soap.sforce.com\""
+            + " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+            + "<soapenv:Body><loginResponse><result>"
+            + "<metadataServerUrl>"
+            + base
+            + "/services/Soap/m/"
+            + version
+            + "/"
+            + o.orgId()
+            + "</metadataServerUrl>"
+            + "<passwordExpired>false</passwordExpired><sandbox>true</sandbox>"
+            + "<serverUrl>"
+            + base
+            + "/services/Soap/u/"
+            + version
+            + "/"
+            + o.orgId()
+            + "</serverUrl>"
+            + "<sessionId>"
+            + token.get("access_token")
+            + "</sessionId>"
+            + "<userId>"
+            + o.userId()
+            + "</userId>"
+            + "<userInfo><currencySymbol>$</currencySymbol>"
+            + "<organizationId>"
+            + o.orgId()
+            + "</organizationId>"
+            + "<organizationMultiCurrency>false</organizationMultiCurrency>"
+            + "<organizationName>Twilio CRM Sandbox</organizationName>"
+            + "<sessionSecondsValid>7200</sessionSecondsValid>"
+            + "<userEmail>"
+            + xmlEscape(o.username())
+            + "</userEmail>"
+            + "<userFullName>Integration User</userFullName>"
+            + "<userId>"
+            + o.userId()
+            + "</userId>"
+            + "<userLanguage>en_US</userLanguage><userLocale>en_US</userLocale>"
+            + "<userName>"
+            + xmlEscape(o.username())
+            + "</userName>"
+            + "<userTimeZone>GMT</userTimeZone><userType>Standard</userType>"
+            + "</userInfo></result></loginResponse></soapenv:Body></soapenv:Envelope>";
+    writeXml(resp, 200, xml);
+  }
+
+  private static String text(org.w3c.dom.Document doc, String local) {
+    org.w3c.dom.NodeList n = doc.getElementsByTagNameNS("*", local);
+    return n.getLength() == 0 ? "" : n.item(0).getTextContent();
+  }
+
+  private static String xmlEscape(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+  }
+
+  private static void soapFault(HttpServletResponse resp, int status, String code, String message)
+      throws IOException {
+    String exceptionCode = code.substring(code.indexOf(':') + 1);
+    String xml =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+            + "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\""
+            + " xmlns:sf=\"urn:fault.partner.soap.sforce.com\""
+            + " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+            + "<soapenv:Body><soapenv:Fault><faultcode>"
+            + code
+            + "</faultcode>"
+            + "<faultstring>"
+            + xmlEscape(message)
+            + "</faultstring>"
+            + (code.startsWith("sf:")
+                ? "<detail><sf:LoginFault xsi:type=\"sf:LoginFault\"><sf:exceptionCode>"
+                    + exceptionCode
+                    + "</sf:exceptionCode><sf:exceptionMessage>"
+                    + xmlEscape(message)
+                    + "</sf:exceptionMessage></sf:LoginFault></detail>"
+                : "")
+            + "</soapenv:Fault></soapenv:Body></soapenv:Envelope>";
+    writeXml(resp, status, xml);
+  }
+
+  private static void writeXml(HttpServletResponse resp, int status, String xml)
+      throws IOException {
+    byte[] bytes = xml.getBytes(StandardCharsets.UTF_8);
+    resp.setStatus(status);
+    resp.setContentType("text/xml;charset=UTF-8");
+    resp.setContentLength(bytes.length);
+    resp.getOutputStream().write(bytes);
   }
 
   private void token(HttpServletRequest req, HttpServletResponse resp) throws IOException {

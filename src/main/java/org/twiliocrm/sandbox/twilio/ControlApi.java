@@ -113,6 +113,12 @@ final class ControlApi {
                 .sorted(Comparator.comparing(v -> v.dateCreated))
                 .map(SandboxVerification::toInspection)
                 .toList());
+      case "GET verify-services/0":
+        return done(
+            200,
+            state.verifyServices.values().stream()
+                .map(m -> (Object) new LinkedHashMap<>(m))
+                .toList());
       case "POST reset/0":
         sandbox.reset();
         return done(200, Map.of("reset", true));

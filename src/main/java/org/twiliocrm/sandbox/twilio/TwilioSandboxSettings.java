@@ -41,15 +41,12 @@ import org.twiliocrm.config.Settings;
  * @param verifyTtlSeconds how long a verification stays pending
  * @param verifyMaxChecks wrong checks allowed before 60202
  * @param verifyMaxSends sends per To and service within the TTL before 60203
-<<<<<<< HEAD
  * @param callbackSigningKeyId SharedKey id to sign callbacks with (HMAC-SHA256, announced in
  *     X-Twilio-Webhooks-Signature-Settings, as a Webhooks Rule does); empty = the auth token
  * @param callbackSigningKey that SharedKey's secret
  * @param callbackSignFragment sign the callback URL with its fragment (connection overrides) kept
-=======
  * @param verifyServices Verify service SIDs that exist from the start (others are created with POST
  *     /v2/Services); a request naming any other service gets 404 / 20404, as from Twilio
->>>>>>> sandbox-alone
  */
 public record TwilioSandboxSettings(
     String host,
@@ -79,13 +76,10 @@ public record TwilioSandboxSettings(
     int verifyTtlSeconds,
     int verifyMaxChecks,
     int verifyMaxSends,
-<<<<<<< HEAD
     String callbackSigningKeyId,
     String callbackSigningKey,
-    boolean callbackSignFragment) {
-=======
+    boolean callbackSignFragment,
     List<String> verifyServices) {
->>>>>>> sandbox-alone
 
   /** The account every default-configured sandbox knows; a sandbox-only credential. */
   public static final String DEFAULT_ACCOUNT_SID = "AC00000000000000000000000000000000";
@@ -137,11 +131,9 @@ public record TwilioSandboxSettings(
         new Settings(lookup).integer("sandbox.twilio.verify.ttl-seconds", 600, 1, 86_400),
         new Settings(lookup).integer("sandbox.twilio.verify.max-checks", 5, 1, 100),
         new Settings(lookup).integer("sandbox.twilio.verify.max-sends", 5, 1, 100),
-<<<<<<< HEAD
         new Settings(lookup).string("sandbox.twilio.callback.signing-key-id", ""),
         new Settings(lookup).string("sandbox.twilio.callback.signing-key", ""),
-        new Settings(lookup).bool("sandbox.twilio.callback.sign-fragment", false));
-=======
+        new Settings(lookup).bool("sandbox.twilio.callback.sign-fragment", false),
         verifyServices(lookup));
   }
 
@@ -168,7 +160,6 @@ public record TwilioSandboxSettings(
       out.add(sid.trim());
     }
     return List.copyOf(out);
->>>>>>> sandbox-alone
   }
 
   /** Defaults for tests: port 0, everything else as in application.properties. */
@@ -298,13 +289,10 @@ public record TwilioSandboxSettings(
         verifyTtlSeconds,
         verifyMaxChecks,
         verifyMaxSends,
-<<<<<<< HEAD
         callbackSigningKeyId,
         callbackSigningKey,
-        callbackSignFragment);
-=======
+        callbackSignFragment,
         verifyServices);
->>>>>>> sandbox-alone
   }
 
   @Override

@@ -319,7 +319,10 @@ final class RestApi {
     Map<String, Object> daily = new LinkedHashMap<>();
     daily.put("Max", usage.dailyLimit());
     daily.put("Remaining", Math.max(0, usage.dailyLimit() - usage.dailyUsed()));
-    return Map.of("DailyApiRequests", daily);
+    Map<String, Object> clients = new LinkedHashMap<>();
+    clients.put("Max", usage.streamingClientsMax());
+    clients.put("Remaining", Math.max(0, usage.streamingClientsMax() - hub.clientCount()));
+    return Map.of("DailyApiRequests", daily, "DurableStreamingApiConcurrentClients", clients);
   }
 
   private Map<String, Object> globalDescribe(String version) {

@@ -10,6 +10,7 @@ import org.twiliocrm.config.ConfigSource;
  * <pre>
  *   java -jar twilio-crm-connector.jar                 run the connector
  *   java -jar twilio-crm-connector.jar validate [dir]  check routes and kamelets, start nothing
+ *   java -jar twilio-crm-connector.jar preflight       check both accounts before going live
  * </pre>
  */
 public final class ConnectorMain {
@@ -22,6 +23,7 @@ public final class ConnectorMain {
       case "run" -> run();
       case "validate" ->
           System.exit(org.twiliocrm.dsl.RouteValidator.run(rest, System.out, System.err));
+      case "preflight" -> System.exit(PreflightCommand.run(System.out, System.err));
       case "help", "--help", "-h" -> usage(0);
       default -> {
         System.err.println("Unknown command '" + command + "'.");
@@ -69,6 +71,9 @@ public final class ConnectorMain {
           java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR] [FILE...]
               Check YAML routes and kamelets without starting any consumer.
               Prints each error with file, line and reason; exits 1 if any.
+          java -jar twilio-crm-connector.jar preflight
+              Check the database, Twilio, Salesforce (against salesforce/) and Kubernetes;
+              prints a table with the fix of each failure; exits 0 only if all required pass.
         """);
     System.exit(exit);
   }

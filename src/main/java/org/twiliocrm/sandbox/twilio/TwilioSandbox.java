@@ -49,6 +49,7 @@ public final class TwilioSandbox implements AutoCloseable {
   private final Handsets handsets;
   private final Calls calls;
   private final Verify verify;
+  private final IncomingNumbers incomingNumbers;
   private final ControlApi control;
 
   /**
@@ -87,6 +88,7 @@ public final class TwilioSandbox implements AutoCloseable {
     this.handsets = new Handsets(settings, state, messages, callbacks);
     this.calls = new Calls(settings, state, callbacks, vertx);
     this.verify = new Verify(settings, state);
+    this.incomingNumbers = new IncomingNumbers(settings, state);
     this.control = new ControlApi(this, state, handsets, calls, outcomes, vertx);
     this.validateRequests = settings.validateRequests();
     this.validateResponses = settings.validateResponses();
@@ -480,6 +482,9 @@ public final class TwilioSandbox implements AutoCloseable {
       if (method.equals("POST")) {
         return new Object[] {200, messages.update(account, sid, form).toJson()};
       }
+    }
+    if (seg.length == 2 && seg[1].equals("IncomingPhoneNumbers.json") && method.equals("GET")) {
+      return new Object[] {200, incomingNumbers.list(account, query, path)};
     }
     if (seg.length == 2 && seg[1].equals("Calls.json") && method.equals("POST")) {
       return new Object[] {201, calls.create(account, form).toJson()};

@@ -53,7 +53,10 @@ public final class MessageValidator {
 
   private final PhoneRules phones;
   private final Templates templates;
+
+  /** The policy segment cap ({@code outbox.max-segments}); 0 = none, Twilio's limits only. */
   private final int maxSegments;
+
   private final String verifyServiceSid;
 
   public MessageValidator(
@@ -137,9 +140,10 @@ public final class MessageValidator {
     if (body == null) {
       return;
     }
-    if (body.length() > MAX_BODY_CHARS && row.channel() != Channel.VOICE) {
-      fail(
-          work, "BODY_TOO_LONG: " + body.length() + " characters, Twilio allows " + MAX_BODY_CHARS);
+    // Twilio counts characters, not UTF-16 units: an emoji is one of the 1,600 (as the sandbox).
+    int chars = body.codePointCount(0, body.length());
+    if (chars > MAX_BODY_CHARS && row.channel() != Channel.VOICE) {
+      fail(work, "BODY_TOO_LONG: " + chars + " characters, Twilio allows " + MAX_BODY_CHARS);
       return;
     }
     if (row.channel() == Channel.VOICE) {
@@ -149,15 +153,18 @@ public final class MessageValidator {
       return;
     }
     SegmentCounter.Count count = SegmentCounter.count(body);
-    if (row.channel() != Channel.WHATSAPP && count.segments() > maxSegments) {
+    // Twilio itself sends any body up to 1,600 characters; a cap on segments (cost) is the
+    // operator's policy, off unless outbox.max-segments is set.
+    if (maxSegments > 0 && row.channel() != Channel.WHATSAPP && count.segments() > maxSegments) {
       fail(
           work,
           "TOO_MANY_SEGMENTS: "
               + count.segments()
               + " "
               + count.encoding()
-              + " segments, the limit is "
-              + maxSegments);
+              + " segments exceeds the configured segment cap outbox.max-segments="
+              + maxSegments
+              + " (a policy, Twilio itself allows 1,600 characters)");
       return;
     }
     work.setSegments(count.segments());
@@ -208,21 +215,20 @@ public final class MessageValidator {
     if (row.sender() != null) {
       String sender = row.sender();
       boolean senderPrefixed = sender.startsWith(WHATSAPP);
-      if (whatsapp != senderPrefixed) {
-        return Optional.of(
-            whatsapp
-                ? "WHATSAPP_ADDRESS: a WhatsApp sender must be written whatsapp:+<number>"
-                : "WHATSAPP_ADDRESS: a whatsapp: sender needs channel whatsapp");
+      if (senderPrefixed && !whatsapp) {
+        return Optional.of("WHATSAPP_ADDRESS: a whatsapp: sender needs channel whatsapp");
       }
       String senderBare = senderPrefixed ? sender.substring(WHATSAPP.length()) : sender;
+      // WhatsApp senders are phone numbers: no alphanumeric sender IDs there.
       Optional<String> from =
-          ALPHANUMERIC_SENDER.matcher(senderBare).matches() && channel != Channel.VOICE
+          ALPHANUMERIC_SENDER.matcher(senderBare).matches() && channel != Channel.VOICE && !whatsapp
               ? Optional.of(senderBare) // alphanumeric sender ID
               : senderE164(senderBare);
       if (from.isEmpty()) {
         return Optional.of("INVALID_SENDER: sender is not a valid phone number");
       }
-      work.setFrom(senderPrefixed ? WHATSAPP + from.get() : from.get());
+      // A bare +1... sender on channel whatsapp gets its whatsapp: prefix, as recipients do.
+      work.setFrom(whatsapp ? WHATSAPP + from.get() : from.get());
     }
 
     // Content: exactly one of body, template, ContentSid (media may go alone on mms).

@@ -24,7 +24,8 @@ import org.twiliocrm.config.Settings;
  * @param backoffInitial first retry delay; doubles per attempt, with full jitter
  * @param backoffMax retry delay ceiling
  * @param defaultRegion region for numbers written without a country code
- * @param maxSegments most SMS segments one body may take
+ * @param maxSegments a policy cap on SMS segments per body (cost control); 0 = none, only Twilio's
+ *     own limit of 1,600 characters applies
  * @param statusCallbackUrl StatusCallback sent with every message and call; null for none
  * @param verifyServiceSid the Verify service (VA...) for channel verify; null disables verify rows
  * @param reconcileWindow how far back a reconciliation looks for a message in Twilio
@@ -93,7 +94,7 @@ public record OutboxSettings(
         s.duration("outbox.backoff.initial", Duration.ofSeconds(1)),
         s.duration("outbox.backoff.max", Duration.ofMinutes(5)),
         s.string("outbox.default-region", "US"),
-        s.integer("outbox.max-segments", 11, 1, 100),
+        s.integer("outbox.max-segments", 0, 0, 100),
         s.httpUrl("outbox.status-callback-url", null),
         verify,
         s.duration("outbox.reconcile.window", Duration.ofMinutes(10)),

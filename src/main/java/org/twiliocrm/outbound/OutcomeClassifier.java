@@ -1,16 +1,17 @@
 package org.twiliocrm.outbound;
 
 import java.time.Duration;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Turns what Twilio did ({@link TwilioCallResult}) into what becomes of the row.
  *
  * <ul>
- *   <li><b>Permanent</b>: Twilio answered 4xx with a code (21211 invalid To, 21610 opted out, 21612
- *       cannot route, 21614 not mobile, 21408 region, 20003 auth, ...) → FAILED with code and
- *       message. Sending again would fail the same way.
+ *   <li><b>Permanent</b>: Twilio answered 4xx with a code (21211 invalid To, 21606 From not owned,
+ *       21610 opted out, 21612 cannot route, 21614 not mobile, 21408 region, 20003 auth, ...; see
+ *       {@link #CODES}) → FAILED with the code and a readable reason. Sending again would fail the
+ *       same way.
  *   <li><b>Transient</b>: nothing was created and a later try may work (429 / 20429 too many
  *       requests, 503, 21611 sender queue full, a connection that was never made) → RETRY with
  *       exponential backoff and jitter, FAILED (RETRIES_EXHAUSTED) after the configured attempts.
@@ -20,8 +21,67 @@ import java.util.concurrent.ThreadLocalRandom;
  * </ul>
  */
 public final class OutcomeClassifier {
-  /** Codes Twilio answers 4xx with that mean "nothing was created, try again later". */
-  static final Set<Integer> TRANSIENT_CODES = Set.of(20429, 21611);
+  /** What a Twilio error code at create means for the row: can a later try help, and why. */
+  record Code(boolean transientError, String meaning) {}
+
+  /**
+   * The create-time codes the connector knows (Twilio's error pages and its test-credential magic
+   * numbers; docs/outbox.md lists them). Transient: nothing was created and the same request may
+   * succeed later. Everything else Twilio refuses with a 4xx is permanent: sending again fails the
+   * same way. A code not listed is permanent too, with Twilio's own message as the reason.
+   */
+  static final Map<Integer, Code> CODES =
+      Map.ofEntries(
+          transientCode(20429, "too many concurrent requests to Twilio; nothing was created"),
+          transientCode(
+              21611,
+              "the sender's queue at Twilio is full (about 10 hours of its rate); nothing was"
+                  + " created"),
+          permanent(
+              20003, "Twilio refused the credentials: check twilio.account-sid and the token/key"),
+          permanent(21210, "the caller ID (From) is not a number this account owns or verified"),
+          permanent(21211, "the recipient (To) is not a valid phone number"),
+          permanent(
+              21212, "the sender (From) is not a valid phone number, short code or sender ID"),
+          permanent(21214, "the recipient (To) cannot be reached by a call"),
+          permanent(21215, "the account may not call the recipient's region (geo permissions)"),
+          permanent(21216, "the account may not call the recipient (blocked)"),
+          permanent(21217, "the recipient (To) is not a valid phone number to call"),
+          permanent(21408, "the account may not message the recipient's region (geo permissions)"),
+          permanent(
+              21606,
+              "the sender (From) is not a number this Twilio account owns, or it cannot send to"
+                  + " this destination"),
+          permanent(21610, "the recipient opted out (STOP) from this sender"),
+          permanent(21612, "Twilio cannot route to the recipient from this sender"),
+          permanent(21614, "the recipient is not a mobile number and cannot receive SMS"),
+          permanent(21617, "the body exceeds Twilio's 1,600-character limit"),
+          permanent(21701, "the Messaging Service does not exist in this Twilio account"),
+          permanent(21705, "the Messaging Service SID is malformed"),
+          permanent(21910, "From and To are not on the same channel (SMS vs WhatsApp)"),
+          permanent(63007, "the WhatsApp sender (From) is not a WhatsApp sender of this account"));
+
+  private static Map.Entry<Integer, Code> transientCode(int code, String meaning) {
+    return Map.entry(code, new Code(true, meaning));
+  }
+
+  private static Map.Entry<Integer, Code> permanent(int code, String meaning) {
+    return Map.entry(code, new Code(false, meaning));
+  }
+
+  /** A readable reason: what the code means, then Twilio's own words. */
+  static String reason(Integer code, int http, String twilioMessage) {
+    Code known = code == null ? null : CODES.get(code);
+    String said = twilioMessage == null || twilioMessage.isBlank() ? "" : ": " + twilioMessage;
+    if (known == null) {
+      return "Twilio refused the request (HTTP "
+          + http
+          + (code == null ? "" : ", code " + code)
+          + ")"
+          + said;
+    }
+    return known.meaning() + " (Twilio " + code + said + ")";
+  }
 
   private final int maxAttempts;
   private final Duration initial;
@@ -78,10 +138,11 @@ public final class OutcomeClassifier {
         int http = r.httpStatus() == null ? 0 : r.httpStatus();
         Integer code = r.errorCode();
         String msg = r.message();
-        if (http == 429 || http == 503 || (code != null && TRANSIENT_CODES.contains(code))) {
+        Code known = code == null ? null : CODES.get(code);
+        if (http == 429 || http == 503 || (known != null && known.transientError())) {
           return transientOrExhausted(
               http == 429 ? "TOO_MANY_REQUESTS" : http == 503 ? "UNAVAILABLE" : "TWILIO_BUSY",
-              msg,
+              known != null ? reason(code, http, msg) : msg,
               code,
               attempt);
         }
@@ -89,7 +150,7 @@ public final class OutcomeClassifier {
           return Outcome.reconcile(
               "AMBIGUOUS", "HTTP " + http + " on create: " + msg, code, delayForReconcile());
         }
-        return Outcome.failed("TWILIO_REJECTED", msg, code);
+        return Outcome.failed("TWILIO_REJECTED", reason(code, http, msg), code);
     }
   }
 

@@ -88,7 +88,7 @@ abstract class ClaimContract {
     OutboxRow first = store.claim("crashed", 10, 100).get(0);
     List<OutboxRow> again = new ArrayList<>();
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(50))
         .until(() -> again.addAll(store.claim("survivor", 10, 60_000)));
     assertThat(again).extracting(OutboxRow::id).containsExactly(id);

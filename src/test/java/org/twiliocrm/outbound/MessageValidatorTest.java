@@ -13,7 +13,7 @@ class MessageValidatorTest {
       new MessageValidator(
           new PhoneRules("US"),
           new Templates(Map.of("hello", "Hi {{name}}, see you {{ when }}.")),
-          11,
+          0, // outbox.max-segments as shipped: no policy cap
           null);
 
   static OutboxRow row(
@@ -86,19 +86,71 @@ class MessageValidatorTest {
         .isNull();
     assertThat(reason(row("sms", "+14155550123", FROM, "a".repeat(1601), null, null, null, null)))
         .isEqualTo("BODY_TOO_LONG");
-    assertThat(reason(row("sms", "+14155550123", FROM, "ж".repeat(738), null, null, null, null)))
-        .isEqualTo("TOO_MANY_SEGMENTS");
-    assertThat(reason(row("sms", "+14155550123", FROM, "ж".repeat(737), null, null, null, null)))
-        .isNull();
     assertThat(reason(row("sms", "+14155550123", FROM, null, null, null, null, null)))
         .isEqualTo("BODY_MISSING");
   }
 
   @Test
+  void theDefaultsAcceptWhatTwilioAccepts() {
+    // 720 UCS-2 characters: 11 segments, accepted by Twilio and by the defaults.
+    OutboxWork cyrillic =
+        run(row("sms", "+14155550123", FROM, "ж".repeat(720), null, null, null, null));
+    assertThat(cyrillic.isDecided()).isFalse();
+    assertThat(cyrillic.getSegments()).isEqualTo(11);
+    // 720 emoji are 1,440 UTF-16 units (22 segments) but 720 characters: still within Twilio's
+    // 1,600.
+    OutboxWork emoji =
+        run(row("sms", "+14155550123", FROM, "😀".repeat(720), null, null, null, null));
+    assertThat(emoji.isDecided()).isFalse();
+    assertThat(emoji.getSegments()).isEqualTo(22);
+    // Twilio's full limit in UCS-2: 1,600 characters, 24 segments.
+    OutboxWork full =
+        run(row("sms", "+14155550123", FROM, "ж".repeat(1600), null, null, null, null));
+    assertThat(full.isDecided()).isFalse();
+    assertThat(full.getSegments()).isEqualTo(24);
+    assertThat(reason(row("sms", "+14155550123", FROM, "😀".repeat(1601), null, null, null, null)))
+        .isEqualTo("BODY_TOO_LONG");
+  }
+
+  @Test
+  void aSegmentCapIsAnExplicitPolicyAndItsReasonSaysSo() {
+    MessageValidator capped =
+        new MessageValidator(new PhoneRules("US"), new Templates(Map.of()), 11, null);
+    OutboxWork over =
+        new OutboxWork(row("sms", "+14155550123", FROM, "ж".repeat(738), null, null, null, null));
+    capped.validate(over);
+    capped.render(over);
+    assertThat(over.getOutcome().reasonCode()).isEqualTo("TOO_MANY_SEGMENTS");
+    assertThat(over.getOutcome().reason())
+        .isEqualTo(
+            "12 UCS2 segments exceeds the configured segment cap outbox.max-segments=11 (a policy,"
+                + " Twilio itself allows 1,600 characters)");
+    OutboxWork at =
+        new OutboxWork(row("sms", "+14155550123", FROM, "ж".repeat(737), null, null, null, null));
+    capped.validate(at);
+    capped.render(at);
+    assertThat(at.isDecided()).isFalse();
+    // WhatsApp bodies are not split into SMS segments: the cap does not apply.
+    OutboxWork wa =
+        new OutboxWork(
+            row("whatsapp", "+14155550123", FROM, "ж".repeat(738), null, null, null, null));
+    capped.validate(wa);
+    capped.render(wa);
+    assertThat(wa.isDecided()).isFalse();
+  }
+
+  @Test
   void whatsAppNeedsWhatsAppAddressesAndNothingElseMayUseThem() {
-    assertThat(reason(row("whatsapp", "+14155550123", FROM, "x", null, null, null, null)))
-        .isEqualTo("WHATSAPP_ADDRESS");
+    // A bare sender on channel whatsapp is normalised, as a bare recipient is.
+    OutboxWork bare = run(row("whatsapp", "4155550123", FROM, "x", null, null, null, null));
+    assertThat(bare.isDecided()).isFalse();
+    assertThat(bare.getFrom()).isEqualTo("whatsapp:" + FROM);
+    assertThat(bare.getTo()).isEqualTo("whatsapp:+14155550123");
+    assertThat(reason(row("whatsapp", "+14155550123", "Acme", "x", null, null, null, null)))
+        .isEqualTo("INVALID_SENDER");
     assertThat(reason(row("sms", "whatsapp:+14155550123", FROM, "x", null, null, null, null)))
+        .isEqualTo("WHATSAPP_ADDRESS");
+    assertThat(reason(row("sms", "+14155550123", "whatsapp:" + FROM, "x", null, null, null, null)))
         .isEqualTo("WHATSAPP_ADDRESS");
     OutboxWork ok =
         run(row("whatsapp", "+14155550123", "whatsapp:" + FROM, "x", null, null, null, null));

@@ -34,7 +34,7 @@ class OutboxNotifyIT {
   @Test
   void aNotifyWakesTheClaimerWithinMilliseconds() throws Exception {
     try (OutboxNode node = node("true")) {
-      await().atMost(Duration.ofSeconds(10)).until(() -> node.runtime.listener().isListening());
+      await().atMost(Duration.ofSeconds(30)).until(() -> node.runtime.listener().isListening());
       Rows rows = new Rows(node.db.dataSource());
       // Let the first (start-up) poll pass, so only a wake-up can explain a fast send.
       awaitIdle(node);
@@ -50,12 +50,14 @@ class OutboxNotifyIT {
               "+15005550006",
               "body",
               "wake");
+      // The bound is the feature: the poll is 30 s away, so a send well inside it was woken by the
+      // NOTIFY. 10 s leaves room for a busy machine and still tells the two apart.
       await()
-          .atMost(Duration.ofSeconds(3))
+          .atMost(Duration.ofSeconds(30))
           .pollInterval(Duration.ofMillis(10))
           .until(() -> "SENT".equals(rows.status(id)));
       long ms = (System.nanoTime() - start) / 1_000_000;
-      assertThat(ms).isLessThan(3_000);
+      assertThat(ms).isLessThan(10_000);
     }
   }
 
@@ -87,7 +89,7 @@ class OutboxNotifyIT {
   private static void awaitIdle(OutboxNode node) {
     await()
         .pollDelay(Duration.ofMillis(700))
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> node.recorder().pending() == 0);
   }
 

@@ -191,8 +191,9 @@ abstract class OutboxRouteContract {
     long tooLong =
         rows.insert(
             "v5", "channel", "sms", "recipient", bad, "sender", FROM, "body", "a".repeat(1601));
-    long waNoPrefix =
-        rows.insert("v6", "channel", "whatsapp", "recipient", bad, "sender", FROM, "body", "x");
+    long waOnSms =
+        rows.insert(
+            "v6", "channel", "sms", "recipient", bad, "sender", "whatsapp:" + FROM, "body", "x");
     long badContent =
         rows.insert(
             "v7",
@@ -205,9 +206,6 @@ abstract class OutboxRouteContract {
             "content_sid",
             "HX123");
     long noSender = rows.insert("v8", "channel", "sms", "recipient", bad, "body", "x");
-    long tooManySegments =
-        rows.insert(
-            "v9", "channel", "sms", "recipient", bad, "sender", FROM, "body", "ж".repeat(800));
     long fine =
         rows.insert("v0", "channel", "sms", "recipient", good, "sender", FROM, "body", "ok");
     awaitStatus(fine, "SENT");
@@ -218,10 +216,9 @@ abstract class OutboxRouteContract {
             missingVars, "TEMPLATE_VARIABLES_MISSING",
             tooMuchMedia, "MEDIA_TOO_MANY",
             tooLong, "BODY_TOO_LONG",
-            waNoPrefix, "WHATSAPP_ADDRESS",
+            waOnSms, "WHATSAPP_ADDRESS",
             badContent, "CONTENT_SID_INVALID",
-            noSender, "SENDER_MISSING",
-            tooManySegments, "TOO_MANY_SEGMENTS");
+            noSender, "SENDER_MISSING");
     expected.forEach(
         (id, code) -> {
           awaitStatus(id, "FAILED");
@@ -280,12 +277,85 @@ abstract class OutboxRouteContract {
   }
 
   @Test
+  void aSenderTheAccountDoesNotOwnFailsWithAReadableReasonAfterOnePost() {
+    long before = sandbox.messagePosts();
+    String to = recipient();
+    long id =
+        rows.insert("n1", "channel", "sms", "recipient", to, "sender", "+14155550100", "body", "x");
+    awaitStatus(id, "FAILED");
+    assertThat(rows.row(id))
+        .containsEntry("error_code", 21606)
+        .containsEntry("reason_code", "TWILIO_REJECTED")
+        .containsEntry("attempts", 1);
+    assertThat((String) rows.row(id).get("reason"))
+        .startsWith("the sender (From) is not a number this Twilio account owns")
+        .contains("Twilio 21606")
+        .doesNotContain("+14155550100");
+    assertThat(rows.attempts(id))
+        .singleElement()
+        .satisfies(a -> assertThat(a).containsEntry("outcome", "PERMANENT"));
+    assertThat(sandbox.messagePosts() - before).isEqualTo(1);
+    assertThat(sandbox.messagesTo(to)).isEmpty();
+  }
+
+  @Test
+  void aQueueFullSenderIsTransientRetriedThenGivenUpWithItsReason() {
+    long before = sandbox.messagePosts();
+    // Twilio's magic "queue full" sender: 21611, nothing created, a later try may work.
+    long id =
+        rows.insert(
+            "q1",
+            "channel",
+            "sms",
+            "recipient",
+            recipient(),
+            "sender",
+            "+15005550008",
+            "body",
+            "x");
+    awaitStatus(id, "FAILED");
+    assertThat(rows.row(id))
+        .containsEntry("error_code", 21611)
+        .containsEntry("reason_code", "RETRIES_EXHAUSTED")
+        .containsEntry("attempts", 3);
+    assertThat((String) rows.row(id).get("reason")).contains("queue at Twilio is full");
+    assertThat(rows.attempts(id))
+        .extracting(a -> a.get("outcome"))
+        .containsExactly("TRANSIENT", "TRANSIENT", "TRANSIENT_EXHAUSTED");
+    assertThat(sandbox.messagePosts() - before).isEqualTo(3);
+  }
+
+  @Test
+  void a720CharacterUcs2BodyIsSentAsTwilioAcceptsIt() {
+    String to = recipient();
+    String body = "ж".repeat(720);
+    long id = rows.insert("u1", "channel", "sms", "recipient", to, "sender", FROM, "body", body);
+    awaitStatus(id, "SENT");
+    assertThat(rows.row(id)).containsEntry("num_segments", 11);
+    assertThat(sandbox.messagesTo(to))
+        .singleElement()
+        .satisfies(
+            m -> assertThat(m).containsEntry("body", body).containsEntry("num_segments", "11"));
+  }
+
+  @Test
+  void aBareWhatsAppSenderIsNormalisedAndSent() {
+    String to = recipient();
+    long id =
+        rows.insert("w1", "channel", "whatsapp", "recipient", to, "sender", FROM, "body", "hi");
+    awaitStatus(id, "SENT");
+    assertThat(sandbox.messagesTo("whatsapp:" + to))
+        .singleElement()
+        .satisfies(m -> assertThat(m).containsEntry("from", "whatsapp:" + FROM));
+  }
+
+  @Test
   void a503IsRetriedWithBackoffAndEachCreateIsExactlyOnePost() {
     sandbox.faults(Map.of("error503Rate", 1.0));
     long before = sandbox.messagePosts();
     String to = recipient();
     long id = rows.insert("t1", "channel", "sms", "recipient", to, "sender", FROM, "body", "x");
-    await().atMost(Duration.ofSeconds(10)).until(() -> rows.attempts(id).size() >= 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> rows.attempts(id).size() >= 1);
     // The hidden-retry trap: one create, one POST (twilio-java and HttpClient retries are off).
     assertThat(sandbox.messagePosts() - before).isEqualTo(1);
     assertThat(rows.attempts(id).get(0))
@@ -335,7 +405,7 @@ abstract class OutboxRouteContract {
     sandbox.faults(Map.of("error500Rate", 1.0));
     String to = recipient();
     long id = rows.insert("a2", "channel", "sms", "recipient", to, "sender", FROM, "body", "amb2");
-    await().atMost(Duration.ofSeconds(10)).until(() -> !rows.attempts(id).isEmpty());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !rows.attempts(id).isEmpty());
     sandbox.clearFaults();
     awaitStatus(id, "SENT");
     assertThat(sandbox.messagesTo(to)).hasSize(1);

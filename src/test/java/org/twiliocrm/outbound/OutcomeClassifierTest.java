@@ -29,8 +29,72 @@ class OutcomeClassifierTest {
       Outcome o = c.decide(rejected(code == 20003 ? 401 : 400, code), 1, null);
       assertThat(o.status()).isEqualTo("FAILED");
       assertThat(o.errorCode()).isEqualTo(code);
-      assertThat(o.reason()).isEqualTo("msg");
+      assertThat(o.reason()).endsWith("(Twilio " + code + ": msg)");
     }
+  }
+
+  /** Every known code, and every code the sandbox's magic numbers answer, is classified. */
+  @Test
+  void eachKnownCodeIsPermanentOrTransientWithAReadableReason() {
+    Map<Integer, String> expected =
+        Map.ofEntries(
+            Map.entry(20429, "RETRY"),
+            Map.entry(21611, "RETRY"),
+            Map.entry(20003, "FAILED"),
+            Map.entry(21210, "FAILED"),
+            Map.entry(21211, "FAILED"),
+            Map.entry(21212, "FAILED"),
+            Map.entry(21214, "FAILED"),
+            Map.entry(21215, "FAILED"),
+            Map.entry(21216, "FAILED"),
+            Map.entry(21217, "FAILED"),
+            Map.entry(21408, "FAILED"),
+            Map.entry(21606, "FAILED"),
+            Map.entry(21610, "FAILED"),
+            Map.entry(21612, "FAILED"),
+            Map.entry(21614, "FAILED"),
+            Map.entry(21617, "FAILED"),
+            Map.entry(21701, "FAILED"),
+            Map.entry(21705, "FAILED"),
+            Map.entry(21910, "FAILED"),
+            Map.entry(63007, "FAILED"));
+    assertThat(OutcomeClassifier.CODES.keySet()).isEqualTo(expected.keySet());
+    for (org.twiliocrm.sandbox.twilio.MagicNumbers.Entry e :
+        org.twiliocrm.sandbox.twilio.MagicNumbers.TABLE) {
+      if (e.code() != null) {
+        assertThat(OutcomeClassifier.CODES).as("magic " + e).containsKey(e.code());
+      }
+    }
+    expected.forEach(
+        (code, status) -> {
+          int http = code == 20003 ? 401 : code == 20429 ? 429 : 400;
+          Outcome o =
+              c.decide(
+                  new TwilioCallResult(Kind.REJECTED, null, null, null, http, code, "Twilio says"),
+                  1,
+                  null);
+          assertThat(o.status()).as("code " + code).isEqualTo(status);
+          assertThat(o.errorCode()).isEqualTo(code);
+          assertThat(o.reason())
+              .as("code " + code)
+              .startsWith(OutcomeClassifier.CODES.get(code).meaning())
+              .endsWith("(Twilio " + code + ": Twilio says)");
+        });
+    Outcome notOwned = c.decide(rejected(400, 21606), 1, null);
+    assertThat(notOwned.reasonCode()).isEqualTo("TWILIO_REJECTED");
+    assertThat(notOwned.reason()).contains("not a number this Twilio account owns");
+    // A queue-full sender is retried (nothing was created), then given up with the reason.
+    Outcome full = c.decide(rejected(400, 21611), 3, null);
+    assertThat(full.status()).isEqualTo("FAILED");
+    assertThat(full.reasonCode()).isEqualTo("RETRIES_EXHAUSTED");
+    assertThat(full.reason()).contains("queue at Twilio is full");
+  }
+
+  @Test
+  void anUnknownCodeIsPermanentWithTwiliosOwnMessage() {
+    Outcome o = c.decide(rejected(400, 29999), 1, null);
+    assertThat(o.status()).isEqualTo("FAILED");
+    assertThat(o.reason()).isEqualTo("Twilio refused the request (HTTP 400, code 29999): msg");
   }
 
   @Test

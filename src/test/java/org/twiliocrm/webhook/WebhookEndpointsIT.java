@@ -170,7 +170,7 @@ class WebhookEndpointsIT {
     assertThat(stored("SMdup1")).isEqualTo(2);
     // ... and the late 'sent' does not move the delivered message back.
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () ->
                 assertThat(

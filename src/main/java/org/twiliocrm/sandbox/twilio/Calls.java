@@ -35,12 +35,19 @@ final class Calls {
   private final SandboxState state;
   private final CallbackSender sender;
   private final Vertx vertx;
+  private final SenderRegistry senders;
 
-  Calls(TwilioSandboxSettings settings, SandboxState state, CallbackSender sender, Vertx vertx) {
+  Calls(
+      TwilioSandboxSettings settings,
+      SandboxState state,
+      CallbackSender sender,
+      Vertx vertx,
+      SenderRegistry senders) {
     this.settings = settings;
     this.state = state;
     this.sender = sender;
     this.vertx = vertx;
+    this.senders = senders;
   }
 
   SandboxCall create(String account, Map<String, List<String>> p) {
@@ -56,6 +63,8 @@ final class Calls {
       throw ApiError.badRequest(
           21212, "Invalid 'From' Phone Number: " + Wire.mask(String.valueOf(from)));
     }
+    senders.checkCallFrom(from); // magic From numbers, then ownership (21210)
+    MagicNumbers.check(MagicNumbers.Resource.CALLS, MagicNumbers.Param.TO, to);
     if ((url == null) == (twiml == null) && Messages.one(p, "ApplicationSid") == null) {
       throw ApiError.badRequest(21205, "Exactly one of Url, Twiml or ApplicationSid is required.");
     }

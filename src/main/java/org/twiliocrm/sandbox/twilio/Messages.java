@@ -20,7 +20,6 @@ import java.util.regex.Pattern;
 final class Messages {
   static final Pattern E164 = Pattern.compile("\\+[1-9]\\d{1,14}");
   private static final Pattern SHORT_CODE = Pattern.compile("\\d{3,8}");
-  private static final Pattern MG = Pattern.compile("MG[0-9a-fA-F]{32}");
 
   private final TwilioSandboxSettings settings;
   private final SandboxState state;
@@ -28,6 +27,7 @@ final class Messages {
   private final OutcomeRules outcomes;
   private final CallbackSender callbacks;
   private final Vertx vertx;
+  private final SenderRegistry senders;
 
   Messages(
       TwilioSandboxSettings settings,
@@ -35,13 +35,15 @@ final class Messages {
       SenderPacer pacer,
       OutcomeRules outcomes,
       CallbackSender callbacks,
-      Vertx vertx) {
+      Vertx vertx,
+      SenderRegistry senders) {
     this.settings = settings;
     this.state = state;
     this.pacer = pacer;
     this.outcomes = outcomes;
     this.callbacks = callbacks;
     this.vertx = vertx;
+    this.senders = senders;
   }
 
   /** POST .../Messages.json: checks as Twilio does, stores, starts the life cycle. */
@@ -74,10 +76,10 @@ final class Messages {
       throw ApiError.badRequest(
           21211, "Invalid 'To' Phone Number: " + Wire.mask(SandboxState.bare(to)));
     }
-    if (mg != null && !MG.matcher(mg).matches()) {
-      throw ApiError.badRequest(21701, "The Messaging Service Sid " + mg + " is invalid.");
+    if (mg != null) {
+      senders.checkMessagingService(mg);
     }
-    String sender = from != null && !from.isEmpty() ? from : senderFor(mg, whatsApp);
+    String sender = from != null && !from.isEmpty() ? from : senders.senderFor(mg, whatsApp);
     String bareSender = SandboxState.bare(sender);
     if (!E164.matcher(bareSender).matches() && !SHORT_CODE.matcher(bareSender).matches()) {
       throw ApiError.badRequest(
@@ -90,7 +92,11 @@ final class Messages {
       throw ApiError.badRequest(
           21910, "Invalid From and To pair. From and To should be of the same channel");
     }
-    magicNumberErrors(SandboxState.bare(to));
+    if (from != null && !from.isEmpty()) {
+      senders.checkMessageFrom(from); // magic From numbers, then ownership
+    }
+    MagicNumbers.check(
+        MagicNumbers.Resource.MESSAGES, MagicNumbers.Param.TO, SandboxState.bare(to));
     if (state.optOuts.contains(SandboxState.optOutKey(to, sender))) {
       throw ApiError.badRequest(21610, "Attempt to send to unsubscribed recipient");
     }
@@ -347,39 +353,6 @@ final class Messages {
       case 63016 -> "Failed to send freeform message because you are outside the allowed window.";
       default -> "Error " + code;
     };
-  }
-
-  private String senderFor(String mg, boolean whatsApp) {
-    String n = settings.numbers().get(0);
-    return whatsApp ? "whatsapp:" + n : n;
-  }
-
-  /** Twilio's magic test numbers (Test Credentials doc), answered at create like Twilio does. */
-  private static void magicNumberErrors(String to) {
-    if (!to.startsWith("+1500555")) {
-      return;
-    }
-    switch (to) {
-      case "+15005550001" ->
-          throw ApiError.badRequest(21211, "Invalid 'To' Phone Number: " + Wire.mask(to));
-      case "+15005550002" ->
-          throw ApiError.badRequest(
-              21612,
-              "The 'To' phone number: "
-                  + Wire.mask(to)
-                  + ", is not currently reachable using the 'From' phone number via SMS.");
-      case "+15005550003" ->
-          throw ApiError.badRequest(
-              21408,
-              "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: "
-                  + Wire.mask(to));
-      case "+15005550004" ->
-          throw ApiError.badRequest(21610, "Attempt to send to unsubscribed recipient");
-      case "+15005550009" ->
-          throw ApiError.badRequest(
-              21614, "'To' number " + Wire.mask(to) + " is not a valid mobile number");
-      default -> {}
-    }
   }
 
   private Instant sendAt(Map<String, List<String>> p, String mg) {

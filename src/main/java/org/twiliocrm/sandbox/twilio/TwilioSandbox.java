@@ -42,6 +42,7 @@ public final class TwilioSandbox implements AutoCloseable {
   private final TwilioSandboxSettings settings;
   private final Vertx vertx;
   private final SandboxState state;
+  private final SenderRegistry senders;
   private final SenderPacer pacer;
   private final OutcomeRules outcomes;
   private final CallbackSender callbacks;
@@ -84,9 +85,10 @@ public final class TwilioSandbox implements AutoCloseable {
     this.outcomes = new OutcomeRules(settings.outcomeRules());
     this.callbacks =
         new CallbackSender(() -> faults, this::authToken, settings.callbackTimeoutMillis());
-    this.messages = new Messages(settings, state, pacer, outcomes, callbacks, vertx);
+    this.senders = SenderRegistry.of(settings);
+    this.messages = new Messages(settings, state, pacer, outcomes, callbacks, vertx, senders);
     this.handsets = new Handsets(settings, state, messages, callbacks);
-    this.calls = new Calls(settings, state, callbacks, vertx);
+    this.calls = new Calls(settings, state, callbacks, vertx, senders);
     this.verify = new Verify(settings, state);
     this.incomingNumbers = new IncomingNumbers(settings, state);
     this.control = new ControlApi(this, state, handsets, calls, outcomes, vertx);
@@ -220,6 +222,11 @@ public final class TwilioSandbox implements AutoCloseable {
     return settings;
   }
 
+  /** The numbers and Messaging Services the sandbox's account owns. */
+  public SenderRegistry senders() {
+    return senders;
+  }
+
   /** The first configured account, the one handsets and sandbox numbers belong to. */
   public String accountSid() {
     return settings.accounts().keySet().iterator().next();
@@ -266,6 +273,7 @@ public final class TwilioSandbox implements AutoCloseable {
 
   void reset() {
     state.reset();
+    senders.reset();
     pacer.reset();
     outcomes.reset();
     verify.reset();

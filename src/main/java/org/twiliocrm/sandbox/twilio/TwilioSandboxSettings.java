@@ -14,7 +14,9 @@ import org.twiliocrm.config.Settings;
  * @param eventLoops Vert.x event-loop threads, 0 = two per core
  * @param accounts account SID -> auth token
  * @param apiKeys API key SID -> (secret, account SID)
- * @param numbers the sandbox's own phone numbers; the first is used for Messaging Service sends
+ * @param numbers the phone numbers (E.164) and short codes the sandbox's account owns; a From
+ *     outside them is refused as Twilio refuses it (21606); the first sends for Messaging Services
+ * @param messagingServices the Messaging Service SIDs the account owns; any other is 21701
  * @param inboundWebhookUrl where handset messages to a sandbox number are posted (empty = nowhere)
  * @param validateRequests check each API request against Twilio's OpenAPI description
  * @param validateResponses check each JSON response against the OpenAPI response schema and record
@@ -47,6 +49,7 @@ public record TwilioSandboxSettings(
     Map<String, String> accounts,
     Map<String, List<String>> apiKeys,
     List<String> numbers,
+    List<String> messagingServices,
     String inboundWebhookUrl,
     boolean validateRequests,
     boolean validateResponses,
@@ -73,6 +76,9 @@ public record TwilioSandboxSettings(
 
   public static final String DEFAULT_AUTH_TOKEN = "sandbox-auth-token";
 
+  /** The Messaging Service every default-configured sandbox owns. */
+  public static final String DEFAULT_MESSAGING_SERVICE_SID = "MG00000000000000000000000000000000";
+
   public static final String DEFAULT_OUTCOME_RULES =
       "\\+15005553003=undelivered:30003;"
           + "\\+15005553005=undelivered:30005;"
@@ -90,6 +96,9 @@ public record TwilioSandboxSettings(
                 .string("sandbox.twilio.accounts", DEFAULT_ACCOUNT_SID + ":" + DEFAULT_AUTH_TOKEN)),
         apiKeys(new Settings(lookup).string("sandbox.twilio.api-keys", "")),
         numbers(new Settings(lookup).string("sandbox.twilio.numbers", "+15005550006")),
+        messagingServices(
+            new Settings(lookup)
+                .string("sandbox.twilio.messaging-services", DEFAULT_MESSAGING_SERVICE_SID)),
         new Settings(lookup).string("sandbox.twilio.inbound-webhook-url", ""),
         new Settings(lookup).bool("sandbox.twilio.validation.requests", true),
         new Settings(lookup).bool("sandbox.twilio.validation.responses", false),
@@ -161,20 +170,52 @@ public record TwilioSandboxSettings(
     return Map.copyOf(out);
   }
 
+  /** An E.164 number or a short code (5 or 6 digits), the senders an account can own. */
+  static boolean isOwnableNumber(String n) {
+    return n != null && n.matches("\\+[1-9]\\d{1,14}|\\d{5,6}");
+  }
+
   private static List<String> numbers(String raw) {
     List<String> out = new java.util.ArrayList<>();
     for (String n : raw.split(",")) {
       if (n.isBlank()) {
         continue;
       }
-      if (!n.trim().matches("\\+[1-9]\\d{1,14}")) {
+      if (!isOwnableNumber(n.trim())) {
         throw new IllegalArgumentException(
-            "sandbox.twilio.numbers: each number must be E.164, got '" + n.trim() + "'");
+            "sandbox.twilio.numbers: each number must be E.164 or a short code, got '"
+                + n.trim()
+                + "'");
+      }
+      if (MagicNumbers.isErrorSender(n.trim())) {
+        // Twilio answers these with an error whoever owns them; owning one would be a
+        // contradiction.
+        throw new IllegalArgumentException(
+            "sandbox.twilio.numbers: "
+                + n.trim()
+                + " is a magic test number that Twilio always refuses as a sender; pick another");
       }
       out.add(n.trim());
     }
     if (out.isEmpty()) {
       throw new IllegalArgumentException("sandbox.twilio.numbers: at least one number needed");
+    }
+    return List.copyOf(out);
+  }
+
+  private static List<String> messagingServices(String raw) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String sid : raw.split(",")) {
+      if (sid.isBlank()) {
+        continue;
+      }
+      if (!sid.trim().matches("MG[0-9a-fA-F]{32}")) {
+        throw new IllegalArgumentException(
+            "sandbox.twilio.messaging-services: each item must be MG<32 hex>, got '"
+                + sid.trim()
+                + "'");
+      }
+      out.add(sid.trim());
     }
     return List.copyOf(out);
   }
@@ -188,6 +229,7 @@ public record TwilioSandboxSettings(
         accounts,
         apiKeys,
         numbers,
+        messagingServices,
         inboundWebhookUrl,
         on,
         validateResponses,

@@ -99,7 +99,7 @@ class SalesforceFaultsIT {
     long t0 = System.nanoTime();
     assertThat(statusOfQuery()).isEqualTo(503);
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(200))
         .until(() -> statusOfQuery() == 200);
     assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(1400);
@@ -127,10 +127,10 @@ class SalesforceFaultsIT {
           }
         });
     await()
-        .atMost(Duration.ofSeconds(15))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> f.org.streamingSubscribers().getOrDefault("/event/Send_Message__e", 0) > 0);
     f.org.publishPlatformEvent("Send_Message__e", Map.of("Body__c", "before"));
-    await().atMost(Duration.ofSeconds(15)).until(() -> bodies.size() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> bodies.size() == 1);
 
     f.org.faults().orgDownFor(2000);
     f.org.dropStreamingClients();

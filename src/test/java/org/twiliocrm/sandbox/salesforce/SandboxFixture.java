@@ -115,7 +115,7 @@ final class SandboxFixture implements AutoCloseable {
           }
         });
     Awaitility.await()
-        .atMost(Duration.ofSeconds(15))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> org.streamingSubscribers().getOrDefault("/data/ChangeEvents", 0) > 0);
   }
 

@@ -41,7 +41,7 @@ class CallsIT {
     assertThat(call.getStatus()).isEqualTo(Call.Status.QUEUED);
 
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 Boolean.TRUE.equals(
@@ -66,7 +66,7 @@ class CallsIT {
         "/sandbox/handsets/" + PHONE + "/calls/" + call.getSid() + "/digits",
         Map.of("digits", "1"));
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> status(call.getSid()) == Call.Status.COMPLETED);
     assertThat(sandbox.hooks.at("/gathered").get(0).param("Digits")).isEqualTo("1");
 
@@ -75,7 +75,9 @@ class CallsIT {
     assertThat(seen.get("said")).isEqualTo(List.of("Press 1 to confirm", "Confirmed, goodbye"));
     assertThat(((Map<?, ?>) ((List<?>) seen.get("gathers")).get(0)).get("digits")).isEqualTo("1");
 
-    await().atMost(Duration.ofSeconds(5)).until(() -> sandbox.hooks.at("/call-status").size() == 4);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> sandbox.hooks.at("/call-status").size() == 4);
     assertThat(sandbox.hooks.at("/call-status"))
         .extracting(h -> h.param("CallStatus"))
         .containsExactly("initiated", "ringing", "in-progress", "completed");
@@ -102,7 +104,7 @@ class CallsIT {
             .setMachineDetection("Enable")
             .create(sandbox.fx.client);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 status(human.getSid()) == Call.Status.COMPLETED
@@ -138,8 +140,8 @@ class CallsIT {
                     .create(sandbox.fx.client)
                     .getSid()));
     expected.forEach(
-        (to, st) -> await().atMost(Duration.ofSeconds(5)).until(() -> status(sids.get(to)) == st));
-    await().atMost(Duration.ofSeconds(5)).until(() -> sandbox.hooks.at("/end").size() == 3);
+        (to, st) -> await().atMost(Duration.ofSeconds(30)).until(() -> status(sids.get(to)) == st));
+    await().atMost(Duration.ofSeconds(30)).until(() -> sandbox.hooks.at("/end").size() == 3);
     assertThat(sandbox.hooks.at("/end"))
         .extracting(h -> h.param("CallStatus"))
         .containsExactlyInAnyOrder("busy", "no-answer", "failed");
@@ -155,7 +157,7 @@ class CallsIT {
                 new Twiml(
                     "<Response><Gather timeout=\"1\"><Say>Anything?</Say></Gather><Say>No input, bye</Say></Response>"))
             .create(sandbox.fx.client);
-    await().atMost(Duration.ofSeconds(5)).until(() -> status(c.getSid()) == Call.Status.COMPLETED);
+    await().atMost(Duration.ofSeconds(30)).until(() -> status(c.getSid()) == Call.Status.COMPLETED);
     assertThat(sandbox.fx.controlList("/sandbox/handsets/" + PHONE + "/calls").get(0).get("said"))
         .isEqualTo(List.of("Anything?", "No input, bye"));
 
@@ -166,7 +168,7 @@ class CallsIT {
                 new Twiml("<Response><Gather timeout=\"60\"><Say>Wait</Say></Gather></Response>"))
             .create(sandbox.fx.client);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> status(longCall.getSid()) == Call.Status.IN_PROGRESS);
     Call hungUp =
         Call.updater(longCall.getSid())

@@ -101,22 +101,30 @@ class FaultsIT {
   }
 
   @Test
-  void latencyIsAddedFixedPlusJitter() {
+  void latencyIsAddedToEveryRequestUntilCleared() {
+    // The lower bound is the feature, and a busy machine only makes a request slower, so it is the
+    // one wall-clock assertion that cannot flake. The jitter's range is pinned without a clock in
+    // SandboxPartsTest; that clearing works is read from the sandbox's own state.
     sandbox.fx.control("PUT", "/sandbox/faults", Map.of("latencyMillis", 300, "jitterMillis", 100));
     long t0 = System.nanoTime();
     send(sandbox.fx.client);
-    long ms = (System.nanoTime() - t0) / 1_000_000;
-    assertThat(ms).isBetween(300L, 2000L);
+    assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(300L);
     sandbox.fx.control("DELETE", "/sandbox/faults", null);
-    long t1 = System.nanoTime();
-    send(sandbox.fx.client);
-    assertThat((System.nanoTime() - t1) / 1_000_000).isLessThan(300L);
+    assertThat(sandbox.fx.control("GET", "/sandbox/faults", null))
+        .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+        .containsEntry("latencyMillis", 0)
+        .containsEntry("jitterMillis", 0);
+    assertThat(send(sandbox.fx.client).getSid()).startsWith("SM");
   }
 
   @Test
   void concurrencyCapAnswers429With20429AndCreatesNothing() throws Exception {
-    // The latency keeps the first two in flight while the others arrive, even on a busy machine.
-    sandbox.fx.control("PUT", "/sandbox/faults", Map.of("maxInFlight", 2, "latencyMillis", 2000));
+    // The latency keeps the first two in flight while the others arrive. How many get through is a
+    // matter of scheduling on a busy machine (a thread that starts after the first two finished is
+    // let in), so the test asserts what the cap guarantees: some are refused with 20429, and
+    // exactly
+    // the admitted ones created a message.
+    sandbox.fx.control("PUT", "/sandbox/faults", Map.of("maxInFlight", 2, "latencyMillis", 4000));
     ExecutorService pool = Executors.newFixedThreadPool(6);
     java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
     try {
@@ -147,8 +155,8 @@ class FaultsIT {
           capped++;
         }
       }
-      assertThat(ok).isBetween(1, 2);
-      assertThat(capped).isEqualTo(6 - ok);
+      assertThat(ok).isGreaterThanOrEqualTo(1);
+      assertThat(capped).isEqualTo(6 - ok).isGreaterThanOrEqualTo(1);
       assertThat(sandbox.fx.controlList("/sandbox/messages")).hasSize(ok);
       // No hidden retry of the 429s either.
       assertThat(sandbox.fx.requests(createKey)).isEqualTo(6);
@@ -162,13 +170,13 @@ class FaultsIT {
     sandbox.fx.control("PUT", "/sandbox/faults", Map.of("callbackFailureRate", 1.0));
     Message m = send(sandbox.fx.client);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 Message.fetcher(m.getSid()).fetch(sandbox.fx.client).getStatus()
                     == Message.Status.DELIVERED);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 events(m.getSid()).stream().filter(e -> "callback".equals(e.get("type"))).count()
@@ -183,7 +191,7 @@ class FaultsIT {
   void duplicateCallbacksArriveTwice() {
     sandbox.fx.control("PUT", "/sandbox/faults", Map.of("duplicateCallbackRate", 1.0));
     String sid = send(sandbox.fx.client).getSid();
-    await().atMost(Duration.ofSeconds(5)).until(() -> hitsFor(sid).size() >= 6);
+    await().atMost(Duration.ofSeconds(30)).until(() -> hitsFor(sid).size() >= 6);
     assertThat(hitsFor(sid))
         .filteredOn(h -> "delivered".equals(h.param("MessageStatus")))
         .hasSize(2);
@@ -196,11 +204,11 @@ class FaultsIT {
         "/sandbox/faults",
         Map.of("outOfOrderCallbackRate", 1.0, "outOfOrderDelayMillis", 400));
     String late = send(sandbox.fx.client).getSid();
-    await().atMost(Duration.ofSeconds(5)).until(() -> hitsFor(late).size() == 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> hitsFor(late).size() == 3);
     assertThat(hitsFor(late).get(0).param("MessageStatus")).isEqualTo("delivered");
     sandbox.fx.control("DELETE", "/sandbox/faults", null);
     String inOrder = send(sandbox.fx.client).getSid();
-    await().atMost(Duration.ofSeconds(5)).until(() -> hitsFor(inOrder).size() == 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> hitsFor(inOrder).size() == 3);
     assertThat(hitsFor(inOrder))
         .extracting(h -> h.param("MessageStatus"))
         .containsExactly("sending", "sent", "delivered");

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class HandsetsIT {
   static final String PHONE = "+14155550200";
-  static final String OTHER_NUMBER = "+15005550007";
+  // A second owned number (+15005550007 is Twilio's magic "not owned" sender, refused as a From).
+  static final String OTHER_NUMBER = "+15005550010";
 
   @RegisterExtension
   static final SandboxWithHooks sandbox =
@@ -74,7 +75,7 @@ class HandsetsIT {
                 .validate(sandbox.hooks.url("/sms"), single, hit.signature()))
         .isFalse();
 
-    await().atMost(Duration.ofSeconds(5)).until(() -> inboxBodies().contains("Thanks, got it"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> inboxBodies().contains("Thanks, got it"));
   }
 
   @Test
@@ -99,7 +100,7 @@ class HandsetsIT {
     sandbox.hooks.reply.set("<Response><Message>ignored after STOP</Message></Response>");
     handsetSays(" stop ", SandboxFixture.NUMBER);
     assertThat(sandbox.hooks.at("/sms")).hasSize(1); // Twilio still tells the webhook
-    await().atMost(Duration.ofSeconds(5)).until(() -> inboxBodies().contains(Handsets.STOP_REPLY));
+    await().atMost(Duration.ofSeconds(30)).until(() -> inboxBodies().contains(Handsets.STOP_REPLY));
     ApiException e = null;
     try {
       sendFrom(SandboxFixture.NUMBER);
@@ -112,7 +113,9 @@ class HandsetsIT {
 
     sandbox.hooks.reply.set("<Response/>");
     handsetSays("START", SandboxFixture.NUMBER);
-    await().atMost(Duration.ofSeconds(5)).until(() -> inboxBodies().contains(Handsets.START_REPLY));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> inboxBodies().contains(Handsets.START_REPLY));
     assertThat(sendFrom(SandboxFixture.NUMBER).getSid()).startsWith("SM");
     assertThat(inboxBodies()).doesNotContain("ignored after STOP");
     assertThat(sandbox.fx.controlList("/sandbox/messages?status=received")).hasSize(2);
@@ -121,7 +124,7 @@ class HandsetsIT {
   @Test
   void helpGetsTheDefaultHelpText() {
     handsetSays("help", SandboxFixture.NUMBER);
-    await().atMost(Duration.ofSeconds(5)).until(() -> inboxBodies().contains(Handsets.HELP_REPLY));
+    await().atMost(Duration.ofSeconds(30)).until(() -> inboxBodies().contains(Handsets.HELP_REPLY));
     // A word that merely contains a keyword is a normal message.
     handsetSays("please stop by", SandboxFixture.NUMBER);
     assertThat(sendFrom(SandboxFixture.NUMBER).getSid()).startsWith("SM");

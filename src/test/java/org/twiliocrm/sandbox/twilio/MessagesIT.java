@@ -78,7 +78,7 @@ class MessagesIT {
   void lifeCycleSendsSignedStatusCallbacksWithTwilioParameters() {
     Message m = send("+14155550125", "hi");
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(() -> sandbox.hooks.about("/status", m.getSid()).size() >= 3);
     List<Recorder.Hit> hits = sandbox.hooks.about("/status", m.getSid());
     assertThat(hits)
@@ -120,7 +120,7 @@ class MessagesIT {
         .containsExactly("hi");
     // 4 status changes + 3 callback attempts; a callback is recorded once its answer is in.
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 ((List<?>)
@@ -146,7 +146,7 @@ class MessagesIT {
             30007);
     expected.forEach((to, code) -> send(to, "x"));
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 sandbox.hooks.at("/status").stream()
@@ -165,7 +165,7 @@ class MessagesIT {
         Map.of("pattern", "\\+1415555099\\d", "status", "failed", "errorCode", 30008));
     Message m = send("+14155550991", "y");
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 Message.fetcher(m.getSid()).fetch(sandbox.fx.client).getStatus()
@@ -174,7 +174,7 @@ class MessagesIT {
         .isEqualTo(30008);
     Message ok = send("+14155550981", "z");
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 Message.fetcher(ok.getSid()).fetch(sandbox.fx.client).getStatus()
@@ -284,7 +284,7 @@ class MessagesIT {
             .setStatusCallback(URI.create(sandbox.hooks.url("/status")))
             .create(sandbox.fx.client);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 Message.fetcher(outside.getSid()).fetch(sandbox.fx.client).getStatus()
@@ -292,7 +292,7 @@ class MessagesIT {
     assertThat(Message.fetcher(outside.getSid()).fetch(sandbox.fx.client).getErrorCode())
         .isEqualTo(63016);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 sandbox.hooks.about("/status", outside.getSid()).stream()
@@ -317,7 +317,7 @@ class MessagesIT {
                 "hi again")
             .create(sandbox.fx.client);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 Message.fetcher(inside.getSid()).fetch(sandbox.fx.client).getStatus()

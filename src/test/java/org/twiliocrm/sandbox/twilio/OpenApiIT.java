@@ -39,6 +39,8 @@ class OpenApiIT {
     fx =
         new SandboxFixture(
             Map.of(
+                "sandbox.twilio.messaging-services",
+                MG,
                 "sandbox.twilio.validation.requests",
                 "true",
                 "sandbox.twilio.validation.responses",

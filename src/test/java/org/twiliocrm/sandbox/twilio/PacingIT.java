@@ -25,6 +25,10 @@ class PacingIT {
     fx =
         new SandboxFixture(
             Map.of(
+                // Each test paces its own sender, so each is an owned number.
+                "sandbox.twilio.numbers",
+                    SandboxFixture.NUMBER + ",+15005550100,+15005550101,+15005550102",
+                "sandbox.twilio.messaging-services", MG,
                 "sandbox.twilio.pacing.realistic", "true",
                 "sandbox.twilio.pacing.long-code-mps", "1",
                 "sandbox.twilio.pacing.queue-seconds", "2"));
@@ -62,7 +66,7 @@ class PacingIT {
     Message over = Message.creator(new PhoneNumber("+14155550419"), MG, "x").create(fx.client);
     assertThat(over.getStatus()).isEqualTo(Message.Status.ACCEPTED);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 Message.fetcher(over.getSid()).fetch(fx.client).getStatus()
@@ -83,14 +87,14 @@ class PacingIT {
             .setValidityPeriod(1)
             .create(fx.client);
     await()
-        .atMost(Duration.ofSeconds(6))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 Message.fetcher(third.getSid()).fetch(fx.client).getStatus()
                     == Message.Status.FAILED);
     assertThat(Message.fetcher(third.getSid()).fetch(fx.client).getErrorCode()).isEqualTo(30036);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 Message.fetcher(first.getSid()).fetch(fx.client).getStatus()

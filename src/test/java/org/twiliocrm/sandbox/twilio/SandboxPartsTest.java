@@ -108,6 +108,20 @@ class SandboxPartsTest {
   }
 
   @Test
+  void latencyIsTheFixedPartPlusAtMostTheJitter() {
+    Faults f = Faults.NONE.with(Map.of("latencyMillis", 300, "jitterMillis", 100));
+    java.util.Set<Integer> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 2_000; i++) {
+      int ms = f.latency();
+      assertThat(ms).isBetween(300, 400);
+      seen.add(ms);
+    }
+    // the jitter really varies (2,000 draws from 101 values)
+    assertThat(seen.size()).isGreaterThan(50);
+    assertThat(Faults.NONE.latency()).isZero();
+  }
+
+  @Test
   void twimlIsParsedSafely() {
     List<Twiml.Verb> verbs =
         Twiml.parse("<Response><Message><Body>Hi</Body></Message><Say>x</Say></Response>");

@@ -21,7 +21,7 @@ class TwilioSandboxSettingsTest {
     assertThat(TwilioSandboxSettings.from(p::getProperty))
         .isEqualTo(TwilioSandboxSettings.from(k -> null));
     assertThat(p.stringPropertyNames().stream().filter(k -> k.startsWith("sandbox.twilio.")))
-        .hasSize(26);
+        .hasSize(27);
   }
 
   @Test
@@ -55,12 +55,18 @@ class TwilioSandboxSettingsTest {
     TwilioSandboxSettings s =
         TwilioSandboxSettings.from(
             Map.of(
-                    "sandbox.twilio.port", "0",
-                    "sandbox.twilio.numbers", "+15005550006, +15005550007",
-                    "sandbox.twilio.api-keys", "SK" + "1".repeat(32) + ":sec:AC" + "0".repeat(32))
+                    "sandbox.twilio.port",
+                    "0",
+                    "sandbox.twilio.numbers",
+                    "+15005550006, +15005550010, 12345",
+                    "sandbox.twilio.messaging-services",
+                    "MG" + "a".repeat(32),
+                    "sandbox.twilio.api-keys",
+                    "SK" + "1".repeat(32) + ":sec:AC" + "0".repeat(32))
                 ::get);
     assertThat(s.port()).isZero();
-    assertThat(s.numbers()).containsExactly("+15005550006", "+15005550007");
+    assertThat(s.numbers()).containsExactly("+15005550006", "+15005550010", "12345");
+    assertThat(s.messagingServices()).containsExactly("MG" + "a".repeat(32));
     assertThat(s.apiKeys().get("SK" + "1".repeat(32)))
         .isEqualTo(List.of("sec", "AC" + "0".repeat(32)));
     assertThat(s.toString()).doesNotContain("sandbox-auth-token").doesNotContain("sec");

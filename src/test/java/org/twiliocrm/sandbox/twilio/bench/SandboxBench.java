@@ -43,6 +43,10 @@ public final class SandboxBench {
       s.put("sandbox.twilio.validation.requests", String.valueOf(validation.equals("on")));
       s.put("sandbox.twilio.validation.responses", "false");
       s.put("sandbox.twilio.max-in-flight", "100000");
+      // Each thread sends from its own number (its own pacing queue); the sandbox must own them
+      // all, as Twilio refuses a From the account does not own. An external sandbox needs the same
+      // sandbox.twilio.numbers.
+      s.put("sandbox.twilio.numbers", senders(threads));
       TwilioSandbox sandbox =
           external == null ? TwilioSandbox.start(TwilioSandboxSettings.from(s::get)) : null;
       String base = external != null ? external : sandbox.baseUrl();
@@ -76,6 +80,18 @@ public final class SandboxBench {
     System.exit(0);
   }
 
+  static String senders(int threads) {
+    StringBuilder sb = new StringBuilder();
+    for (int id = 0; id < threads; id++) {
+      sb.append(id == 0 ? "" : ",").append(sender(id));
+    }
+    return sb.toString();
+  }
+
+  static String sender(int id) {
+    return "+1500555" + String.format("%04d", 1000 + id);
+  }
+
   private static void run(
       TwilioRestClient client, int threads, int seconds, LongAdder ok, LongAdder failed)
       throws InterruptedException {
@@ -86,7 +102,7 @@ public final class SandboxBench {
       Thread th =
           new Thread(
               () -> {
-                PhoneNumber from = new PhoneNumber("+1500555" + String.format("%04d", 1000 + id));
+                PhoneNumber from = new PhoneNumber(sender(id));
                 PhoneNumber to = new PhoneNumber("+1415555" + String.format("%04d", id));
                 while (!stop.get()) {
                   try {

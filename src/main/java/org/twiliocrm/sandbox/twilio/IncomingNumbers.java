@@ -18,17 +18,19 @@ import java.util.Map;
 final class IncomingNumbers {
   private final TwilioSandboxSettings settings;
   private final SandboxState state;
+  private final SenderRegistry senders;
 
-  IncomingNumbers(TwilioSandboxSettings settings, SandboxState state) {
+  IncomingNumbers(TwilioSandboxSettings settings, SandboxState state, SenderRegistry senders) {
     this.settings = settings;
     this.state = state;
+    this.senders = senders;
   }
 
   Map<String, Object> list(String accountSid, Map<String, List<String>> q, String path) {
     String filter = first(q, "PhoneNumber");
     int pageSize = Math.max(1, Math.min(1000, Integer.parseInt(firstOr(q, "PageSize", "50"))));
     List<Map<String, Object>> page = new ArrayList<>();
-    for (String n : settings.numbers()) {
+    for (String n : senders.numbers()) {
       if (filter != null && !SandboxState.bare(filter).equals(n)) {
         continue;
       }

@@ -90,7 +90,7 @@ public final class TwilioSandbox implements AutoCloseable {
     this.handsets = new Handsets(settings, state, messages, callbacks);
     this.calls = new Calls(settings, state, callbacks, vertx, senders);
     this.verify = new Verify(settings, state);
-    this.incomingNumbers = new IncomingNumbers(settings, state);
+    this.incomingNumbers = new IncomingNumbers(settings, state, senders);
     this.control = new ControlApi(this, state, handsets, calls, outcomes, vertx);
     this.validateRequests = settings.validateRequests();
     this.validateResponses = settings.validateResponses();

@@ -1,6 +1,7 @@
 package org.twiliocrm.preflight;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.net.URLEncoder;
@@ -42,6 +43,7 @@ class PreflightIT {
             + sfPort
             + "\nconnector.http.port="
             + port
+            + "\npreflight.recheck-interval=2s"
             + "\nsandbox.salesforce.data-dir="
             + work.resolve("sf-data").toString().replace('\\', '/')
             + "\n");
@@ -74,6 +76,24 @@ class PreflightIT {
           "PUT",
           tw + "numbers/" + enc("+15005550006"),
           "{\"smsUrl\":\"https://old.example.com/sms\"}");
+
+      // The running connector re-checks on its own: non-blocking health checks and a gauge.
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofSeconds(1))
+          .untilAsserted(
+              () -> {
+                String health = connector.get("/observe/health").body();
+                assertThat(health)
+                    .containsPattern("salesforce-schema[^}]*DOWN")
+                    .contains("Twilio_Message__c.Status__c");
+                assertThat(connector.get("/observe/metrics").body())
+                    .containsPattern(
+                        "twiliocrm_preflight_check\\{[^}]*check=\"salesforce-schema\"[^}]*} 0\\.0")
+                    .containsPattern(
+                        "twiliocrm_preflight_check\\{[^}]*check=\"salesforce-cdc\"[^}]*} 0\\.0");
+              });
+      assertThat(connector.get("/observe/health/ready").statusCode()).isEqualTo(200);
 
       Result bad = preflight(env, port);
       assertThat(bad.exit).as(bad.out).isEqualTo(1);

@@ -35,18 +35,19 @@ final class RuntimeChecks implements AutoCloseable {
   static final List<String> GROUPS = List.of("schema", "cdc", "limits");
 
   private final Function<String, String> property;
-  private final Duration interval;
+  private volatile Duration interval;
   private final Map<String, List<Check>> latest = new ConcurrentHashMap<>();
   private volatile Instant checkedAt;
   private ScheduledExecutorService scheduler;
 
   RuntimeChecks(Function<String, String> property) {
     this.property = property;
-    this.interval =
-        new Settings(property).duration("preflight.recheck-interval", Duration.ofMinutes(15));
   }
 
+  /** Read when asked: the connector's effective configuration is complete only by then. */
   boolean enabled() {
+    interval =
+        new Settings(property).duration("preflight.recheck-interval", Duration.ofMinutes(15));
     return !interval.isZero();
   }
 
@@ -97,8 +98,9 @@ final class RuntimeChecks implements AutoCloseable {
                               c.name(),
                               c.detail(),
                               c.fix())));
-    } catch (RuntimeException e) {
-      LOG.warn("Preflight re-check could not run: {}", e.getMessage());
+    } catch (RuntimeException | Error e) {
+      // Never let it escape: the executor would silently cancel every later run.
+      LOG.warn("Preflight re-check could not run: {}", e.toString());
     }
   }
 

@@ -44,6 +44,8 @@ class PreflightIT {
             + "\nconnector.http.port="
             + port
             + "\npreflight.recheck-interval=2s"
+            // A fresh H2 file on a busy 2-core machine can take longer than the 5 s default.
+            + "\nconnector.db.connect-timeout=60s"
             + "\nsandbox.salesforce.data-dir="
             + work.resolve("sf-data").toString().replace('\\', '/')
             + "\n");

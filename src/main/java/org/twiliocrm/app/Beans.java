@@ -35,7 +35,9 @@ public final class Beans {
     OutboxBeans.bind(registry, lookup, cfg.db(), db, twilio.create()).closeAfter(twilio);
     // CRM events (Salesforce platform events and record changes to the outbox).
     CrmEventsBeans.bind(registry, lookup, db);
-    // Webhooks (signed, persisted, forward-only) and the Salesforce write-back.
+    // Webhooks (signed, persisted, forward-only).
     org.twiliocrm.webhook.WebhookBeans.bind(registry, lookup, cfg, db);
+    // The Salesforce write-back of what the webhooks recorded.
+    org.twiliocrm.crm.CrmBeans.bind(registry, lookup, db);
   }
 }

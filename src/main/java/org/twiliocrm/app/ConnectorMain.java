@@ -21,8 +21,7 @@ public final class ConnectorMain {
     String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
       case "run" -> run();
-      case "validate" ->
-          System.exit(org.twiliocrm.dsl.RouteValidator.run(rest, System.out, System.err));
+      case "validate" -> System.exit(RouteValidator.run(rest, System.out, System.err));
       case "preflight" -> System.exit(PreflightCommand.run(System.out, System.err));
       case "help", "--help", "-h" -> usage(0);
       default -> {

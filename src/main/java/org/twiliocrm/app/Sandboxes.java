@@ -69,6 +69,21 @@ final class Sandboxes implements AutoCloseable {
     return s;
   }
 
+  /**
+   * The Salesforce emulator alone, on a free port with its data in {@code dataDir}: what the
+   * validate command builds salesforce routes against, so nothing leaves the machine.
+   */
+  static SalesforceSandbox startSalesforce(java.nio.file.Path dataDir) {
+    return SalesforceSandbox.start(
+        SalesforceSandboxSettings.from(
+            k ->
+                switch (k) {
+                  case "sandbox.salesforce.port" -> "0";
+                  case "sandbox.salesforce.data-dir" -> dataDir.toString();
+                  default -> null;
+                }));
+  }
+
   private static <T> T settings(java.util.function.Supplier<T> read) {
     try {
       return read.get();

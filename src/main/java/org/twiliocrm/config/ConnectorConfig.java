@@ -16,8 +16,24 @@ public record ConnectorConfig(
 
   public record Http(String host, int port, String publicUrl, boolean trustForwardedHeaders) {}
 
+  /**
+   * @param startupTimeout how long start-up keeps trying to reach the database before giving up
+   * @param requireDurableCommits refuse to start when the database server's own settings let a
+   *     commit return before it is durable (false: warn at every start instead)
+   */
   public record Db(
-      String url, String user, String password, int poolSize, Duration connectTimeout) {
+      String url,
+      String user,
+      String password,
+      int poolSize,
+      Duration connectTimeout,
+      Duration startupTimeout,
+      boolean requireDurableCommits) {
+    /** The defaults of the two start-up keys: 60 s of retries, durable commits required. */
+    public Db(String url, String user, String password, int poolSize, Duration connectTimeout) {
+      this(url, user, password, poolSize, connectTimeout, Duration.ofSeconds(60), true);
+    }
+
     public Vendor vendor() {
       return Vendor.of(url);
     }
@@ -117,7 +133,9 @@ public record ConnectorConfig(
             s.string("connector.db.user", null),
             s.string("connector.db.password", null),
             s.integer("connector.db.pool-size", 10, 1, 500),
-            s.duration("connector.db.connect-timeout", Duration.ofSeconds(5)));
+            s.duration("connector.db.connect-timeout", Duration.ofSeconds(5)),
+            s.duration("connector.db.startup-timeout", Duration.ofSeconds(60)),
+            s.bool("connector.db.require-durable-commits", true));
     Dsl dsl =
         new Dsl(
             s.string("connector.routes.location", "routes"),

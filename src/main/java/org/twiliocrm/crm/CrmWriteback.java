@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -15,13 +12,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import javax.sql.DataSource;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.Redaction;
-import org.twiliocrm.webhook.WebhookMetrics;
+import org.twiliocrm.webhook.CrmAction;
+import org.twiliocrm.webhook.CrmActionQueue;
+import org.twiliocrm.webhook.MessageStateStore;
 
 /**
  * Store and forward into Salesforce. The database is the queue: {@code message_state} rows whose
@@ -44,15 +41,15 @@ public final class CrmWriteback {
   public static final String BATCH = "crmBatch";
   public static final String MORE = "crmMore";
 
-  private final DataSource dataSource;
-  private final WebhookMetrics metrics;
+  private final MessageStateStore states;
+  private final CrmActionQueue actions;
+  private final WritebackMetrics metrics = new WritebackMetrics();
   private final CrmLookup lookup;
   private final int batchSize;
   private final Duration initialBackoff;
   private final Duration maxBackoff;
   private volatile Instant pausedUntil = Instant.EPOCH;
   private int consecutiveFailures;
-  private final AtomicLong backlog = new AtomicLong();
 
   /**
    * Records whose call failed in an unknown way (a timeout: the request may still land later). A
@@ -65,19 +62,18 @@ public final class CrmWriteback {
   private volatile long backlogCountedAt;
 
   public CrmWriteback(
-      DataSource dataSource,
-      WebhookMetrics metrics,
+      MessageStateStore states,
+      CrmActionQueue actions,
       CrmLookup lookup,
       int batchSize,
       Duration initialBackoff,
       Duration maxBackoff) {
-    this.dataSource = dataSource;
-    this.metrics = metrics;
+    this.states = states;
+    this.actions = actions;
     this.lookup = lookup;
     this.batchSize = batchSize;
     this.initialBackoff = initialBackoff;
     this.maxBackoff = maxBackoff;
-    metrics.gauge("twiliocrm.crm.writeback.backlog", backlog::get);
   }
 
   record Sent(String key, long version, long actionId) {}
@@ -105,63 +101,40 @@ public final class CrmWriteback {
     List<Sent> sent = new ArrayList<>();
     ArrayNode records = JSON.createArrayNode();
     Timestamp oldest = null;
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT m.message_sid, m.direction, m.channel, m.status, m.error_code,"
-                    + " m.from_number, m.to_number, m.body, m.num_segments, m.sent_at,"
-                    + " m.delivered_at, m.created_at, m.crm_version, m.crm_object,"
-                    + " m.crm_record_id, m.account_sid, m.crm_dirty_since, m.answered_by,"
-                    + " m.duration_seconds FROM message_state m WHERE"
-                    + " m.crm_version > m.crm_synced_version AND (m.crm_next_attempt_at IS NULL OR"
-                    + " m.crm_next_attempt_at <= ?) ORDER BY m.crm_dirty_since, m.message_sid LIMIT"
-                    + " ?")) {
-      ps.setTimestamp(1, Timestamp.from(Instant.now()));
-      ps.setInt(2, batchSize);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          Map<String, Object> src = new LinkedHashMap<>();
-          String sid = rs.getString(1);
-          src.put("sid", sid);
-          String direction = rs.getString(2);
-          src.put(
-              "direction",
-              "inbound".equals(direction)
-                  ? "inbound"
-                  : "call".equals(direction) ? "outbound-call" : "outbound-api");
-          src.put("channel", rs.getString(3));
-          src.put("status", rs.getString(4));
-          int err = rs.getInt(5);
-          src.put("errorCode", rs.wasNull() ? null : String.valueOf(err));
-          src.put("from", rs.getString(6));
-          src.put("to", rs.getString(7));
-          src.put("body", rs.getString(8));
-          int seg = rs.getInt(9);
-          src.put("segments", rs.wasNull() ? null : seg);
-          src.put("sentAt", iso(rs.getTimestamp(10)));
-          src.put("deliveredAt", iso(rs.getTimestamp(11)));
-          src.put("createdAt", iso(rs.getTimestamp(12)));
-          src.put("accountSid", rs.getString(16));
-          src.put("answeredBy", rs.getString(18));
-          int duration = rs.getInt(19);
-          src.put("duration", rs.wasNull() ? null : duration);
-          ObjectNode r = records.addObject();
-          r.putObject("attributes").put("type", object);
-          r.put(externalId, sid);
-          for (Map.Entry<String, String> f : fields.entrySet()) {
-            put(r, f.getKey(), value(f.getValue(), src));
-          }
-          String crmObject = rs.getString(14);
-          String crmRecord = rs.getString(15);
-          if (crmObject != null && crmRecord != null && links.containsKey(crmObject)) {
-            r.put(links.get(crmObject), crmRecord);
-          }
-          sent.add(new Sent(sid, rs.getLong(13), 0));
-          Timestamp dirty = rs.getTimestamp(17);
-          if (dirty != null && (oldest == null || dirty.before(oldest))) {
-            oldest = dirty;
-          }
-        }
+    for (MessageStateStore.Dirty d : states.dirty(batchSize)) {
+      Map<String, Object> src = new LinkedHashMap<>();
+      src.put("sid", d.sid());
+      src.put(
+          "direction",
+          "inbound".equals(d.direction())
+              ? "inbound"
+              : "call".equals(d.direction()) ? "outbound-call" : "outbound-api");
+      src.put("channel", d.channel());
+      src.put("status", d.status());
+      src.put("errorCode", d.errorCode() == null ? null : String.valueOf(d.errorCode()));
+      src.put("from", d.from());
+      src.put("to", d.to());
+      src.put("body", d.body());
+      src.put("segments", d.segments());
+      src.put("sentAt", iso(d.sentAt()));
+      src.put("deliveredAt", iso(d.deliveredAt()));
+      src.put("createdAt", iso(d.createdAt()));
+      src.put("accountSid", d.accountSid());
+      src.put("answeredBy", d.answeredBy());
+      src.put("duration", d.durationSeconds());
+      ObjectNode r = records.addObject();
+      r.putObject("attributes").put("type", object);
+      r.put(externalId, d.sid());
+      for (Map.Entry<String, String> f : fields.entrySet()) {
+        put(r, f.getKey(), value(f.getValue(), src));
+      }
+      if (d.crmObject() != null && d.crmRecordId() != null && links.containsKey(d.crmObject())) {
+        r.put(links.get(d.crmObject()), d.crmRecordId());
+      }
+      sent.add(new Sent(d.sid(), d.crmVersion(), 0));
+      Timestamp dirty = d.dirtySince();
+      if (dirty != null && (oldest == null || dirty.before(oldest))) {
+        oldest = dirty;
       }
     }
     if (sent.isEmpty()) {
@@ -187,49 +160,31 @@ public final class CrmWriteback {
     List<Sent> sent = exchange.getProperty(BATCH, List.class);
     JsonNode results = JSON.readTree(exchange.getMessage().getBody(String.class));
     succeeded();
-    // One statement per row in autocommit on purpose: the event processor locks message_state
-    // rows in its own order, and a multi-row transaction (a JDBC batch is one) could deadlock.
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(true);
-      try (PreparedStatement ok =
-              c.prepareStatement(
-                  "UPDATE message_state SET crm_synced_version = ?, crm_attempts = 0,"
-                      + " crm_next_attempt_at = NULL, crm_last_error = NULL, crm_dirty_since = CASE"
-                      + " WHEN crm_version <= ? THEN NULL ELSE crm_dirty_since END WHERE"
-                      + " message_sid = ? AND crm_synced_version < ?");
-          PreparedStatement bad =
-              c.prepareStatement(
-                  "UPDATE message_state SET crm_attempts = crm_attempts + 1, crm_next_attempt_at"
-                      + " = ?, crm_last_error = ? WHERE message_sid = ?")) {
-        for (int i = 0; i < sent.size(); i++) {
-          Sent s = sent.get(i);
-          JsonNode r = results != null && results.isArray() ? results.get(i) : null;
-          Instant failedAt = suspects.remove(s.key());
-          if (r != null
-              && r.path("success").asBoolean(false)
-              && failedAt != null
-              && Instant.now().isBefore(failedAt.plus(SUSPECT_GUARD))) {
-            bad.setTimestamp(1, Timestamp.from(failedAt.plus(SUSPECT_GUARD)));
-            bad.setString(2, "re-sent after an ambiguous failure");
-            bad.setString(3, s.key());
-            bad.executeUpdate();
-          } else if (r != null && r.path("success").asBoolean(false)) {
-            ok.setLong(1, s.version());
-            ok.setLong(2, s.version());
-            ok.setString(3, s.key());
-            ok.setLong(4, s.version());
-            ok.executeUpdate();
-          } else {
-            bad.setTimestamp(1, Timestamp.from(Instant.now().plus(maxBackoff)));
-            bad.setString(2, truncate(r == null ? "no result" : r.path("errors").toString()));
-            bad.setString(3, s.key());
-            bad.executeUpdate();
-            LOG.warn("Salesforce rejected message {}: {}", s.key(), r);
-          }
-        }
+    List<MessageStateStore.SyncResult> out = new ArrayList<>(sent.size());
+    for (int i = 0; i < sent.size(); i++) {
+      Sent s = sent.get(i);
+      JsonNode r = results != null && results.isArray() ? results.get(i) : null;
+      Instant failedAt = suspects.remove(s.key());
+      if (r != null
+          && r.path("success").asBoolean(false)
+          && failedAt != null
+          && Instant.now().isBefore(failedAt.plus(SUSPECT_GUARD))) {
+        out.add(
+            new MessageStateStore.Retry(
+                s.key(), failedAt.plus(SUSPECT_GUARD), "re-sent after an ambiguous failure"));
+      } else if (r != null && r.path("success").asBoolean(false)) {
+        out.add(new MessageStateStore.Synced(s.key(), s.version()));
+      } else {
+        out.add(
+            new MessageStateStore.Retry(
+                s.key(),
+                Instant.now().plus(maxBackoff),
+                truncate(r == null ? "no result" : r.path("errors").toString())));
+        LOG.warn("Salesforce rejected message {}: {}", s.key(), r);
       }
     }
-    metrics.crmCall("ok");
+    states.recordSync(out);
+    metrics.call(true);
     backlogCountedAt = 0;
     exchange.setProperty(BATCH, null);
   }
@@ -265,7 +220,7 @@ public final class CrmWriteback {
       }
       pausedUntil = Instant.now().plus(wait);
     }
-    metrics.crmCall("failed");
+    metrics.call(false);
     exchange.setProperty(MORE, false);
     exchange.setProperty(BATCH, null);
     LOG.warn(
@@ -297,32 +252,32 @@ public final class CrmWriteback {
         CrmMapping.parse("crmTaskFields", exchange.getProperty("crmTaskFields", String.class));
     Map<String, String> links =
         CrmMapping.parse("crmTaskLinks", exchange.getProperty("crmTaskLinks", String.class));
-    List<Action> actions = pendingActions(exchange, "kind = 'TASK'");
+    List<CrmAction> pending = pendingActions(exchange, List.of(CrmAction.TASK));
     List<Sent> sent = new ArrayList<>();
     ArrayNode records = JSON.createArrayNode();
-    for (Action a : actions) {
-      if (a.crmRecord == null || !links.containsKey(a.crmObject)) {
-        finish(a.id, "no CRM record for " + Redaction.phone(a.phone));
+    for (CrmAction a : pending) {
+      if (a.crmRecordId() == null || !links.containsKey(a.crmObject())) {
+        actions.finish(a.id(), "no CRM record for " + Redaction.phone(a.phone()));
         continue;
       }
       Map<String, Object> src = new LinkedHashMap<>();
-      src.put("detail", a.detail);
-      src.put("sid", a.sid);
-      src.put("phone", a.phone);
-      src.put("subject", a.sid != null && a.sid.startsWith("CA") ? "Call" : "SMS reply");
+      src.put("detail", a.detail());
+      src.put("sid", a.sid());
+      src.put("phone", a.phone());
+      src.put("subject", a.sid() != null && a.sid().startsWith("CA") ? "Call" : "SMS reply");
       ObjectNode r = records.addObject();
       r.putObject("attributes").put("type", object);
       for (Map.Entry<String, String> f : fields.entrySet()) {
         put(r, f.getKey(), value(f.getValue(), src));
       }
-      r.put(links.get(a.crmObject), a.crmRecord);
-      sent.add(new Sent(a.sid, 0, a.id));
+      r.put(links.get(a.crmObject()), a.crmRecordId());
+      sent.add(new Sent(a.sid(), 0, a.id()));
     }
     if (sent.isEmpty()) {
       return null;
     }
     exchange.setProperty(BATCH, sent);
-    exchange.setProperty(MORE, actions.size() == batchSize);
+    exchange.setProperty(MORE, pending.size() == batchSize);
     return collection(records);
   }
 
@@ -338,35 +293,36 @@ public final class CrmWriteback {
     String field = exchange.getProperty("crmOptOutField", String.class);
     List<String> objects =
         List.of(exchange.getProperty("crmOptOutObjects", "Contact,Lead", String.class).split(","));
-    List<Action> actions = pendingActions(exchange, "kind IN ('OPT_OUT', 'OPT_IN')");
+    List<CrmAction> pending =
+        pendingActions(exchange, List.of(CrmAction.OPT_OUT, CrmAction.OPT_IN));
     // One record may appear once per collection: the latest action per record wins, the earlier
     // ones are finished as superseded.
-    Map<String, Action> latest = new LinkedHashMap<>();
-    for (Action a : actions) {
-      if (a.crmRecord == null || !objects.contains(a.crmObject)) {
-        finish(a.id, "no Contact/Lead for " + Redaction.phone(a.phone));
+    Map<String, CrmAction> latest = new LinkedHashMap<>();
+    for (CrmAction a : pending) {
+      if (a.crmRecordId() == null || !objects.contains(a.crmObject())) {
+        actions.finish(a.id(), "no Contact/Lead for " + Redaction.phone(a.phone()));
         continue;
       }
-      Action before = latest.remove(a.crmRecord);
+      CrmAction before = latest.remove(a.crmRecordId());
       if (before != null) {
-        finish(before.id, "superseded by action " + a.id);
+        actions.finish(before.id(), "superseded by action " + a.id());
       }
-      latest.put(a.crmRecord, a);
+      latest.put(a.crmRecordId(), a);
     }
     if (latest.isEmpty()) {
       return null;
     }
     List<Sent> sent = new ArrayList<>();
     ArrayNode records = JSON.createArrayNode();
-    for (Action a : latest.values()) {
+    for (CrmAction a : latest.values()) {
       ObjectNode r = records.addObject();
-      r.putObject("attributes").put("type", a.crmObject);
-      r.put("Id", a.crmRecord);
-      r.put(field, "OPT_OUT".equals(a.kind));
-      sent.add(new Sent(a.sid, 0, a.id));
+      r.putObject("attributes").put("type", a.crmObject());
+      r.put("Id", a.crmRecordId());
+      r.put(field, "OPT_OUT".equals(a.kind()));
+      sent.add(new Sent(a.sid(), 0, a.id()));
     }
     exchange.setProperty(BATCH, sent);
-    exchange.setProperty(MORE, actions.size() == batchSize);
+    exchange.setProperty(MORE, pending.size() == batchSize);
     return collection(records);
   }
 
@@ -376,78 +332,39 @@ public final class CrmWriteback {
     List<Sent> sent = exchange.getProperty(BATCH, List.class);
     JsonNode results = JSON.readTree(exchange.getMessage().getBody(String.class));
     succeeded();
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ok =
-            c.prepareStatement(
-                "UPDATE crm_action SET state = 'DONE', last_error = NULL WHERE id = ?");
-        PreparedStatement bad =
-            c.prepareStatement(
-                "UPDATE crm_action SET attempts = attempts + 1, next_attempt_at = ?, last_error ="
-                    + " ?, state = CASE WHEN attempts >= 9 THEN 'FAILED' ELSE state END WHERE id"
-                    + " = ?")) {
-      for (int i = 0; i < sent.size(); i++) {
-        JsonNode r = results != null && results.isArray() ? results.get(i) : null;
-        if (r != null && r.path("success").asBoolean(false)) {
-          ok.setLong(1, sent.get(i).actionId());
-          ok.addBatch();
-        } else {
-          bad.setTimestamp(1, Timestamp.from(Instant.now().plus(maxBackoff)));
-          bad.setString(2, truncate(r == null ? "no result" : r.path("errors").toString()));
-          bad.setLong(3, sent.get(i).actionId());
-          bad.addBatch();
-        }
+    List<Long> done = new ArrayList<>();
+    List<CrmActionQueue.Failed> failed = new ArrayList<>();
+    for (int i = 0; i < sent.size(); i++) {
+      JsonNode r = results != null && results.isArray() ? results.get(i) : null;
+      if (r != null && r.path("success").asBoolean(false)) {
+        done.add(sent.get(i).actionId());
+      } else {
+        failed.add(
+            new CrmActionQueue.Failed(
+                sent.get(i).actionId(),
+                truncate(r == null ? "no result" : r.path("errors").toString())));
       }
-      ok.executeBatch();
-      bad.executeBatch();
     }
-    metrics.crmCall("ok");
+    actions.record(done, failed, Instant.now().plus(maxBackoff));
+    metrics.call(true);
     exchange.setProperty(BATCH, null);
   }
 
-  private record Action(
-      long id,
-      String kind,
-      String sid,
-      String phone,
-      String crmObject,
-      String crmRecord,
-      String detail) {}
-
-  private List<Action> pendingActions(Exchange exchange, String kindFilter) throws SQLException {
-    List<Action> out = new ArrayList<>();
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT id, kind, message_sid, phone, crm_object, crm_record_id, detail FROM"
-                    + " crm_action WHERE state = 'PENDING' AND "
-                    + kindFilter
-                    + " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT"
-                    + " ?")) {
-      ps.setTimestamp(1, Timestamp.from(Instant.now()));
-      ps.setInt(2, batchSize);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(
-              new Action(
-                  rs.getLong(1),
-                  rs.getString(2),
-                  rs.getString(3),
-                  rs.getString(4),
-                  rs.getString(5),
-                  rs.getString(6),
-                  rs.getString(7)));
-        }
-      }
-    }
+  private List<CrmAction> pendingActions(Exchange exchange, List<String> kinds)
+      throws SQLException {
+    List<CrmAction> out = actions.pending(kinds, batchSize);
     // Replies nobody can be linked to locally: find the Contact or Lead by phone (SOQL), and
     // link the inbound message record too.
-    List<Action> resolved = new ArrayList<>(out.size());
-    for (Action a : out) {
-      if (a.crmRecord == null && a.phone != null) {
-        CrmLookup.Found f = lookup.byPhone(exchange.getContext(), a.phone);
+    List<CrmAction> resolved = new ArrayList<>(out.size());
+    for (CrmAction a : out) {
+      if (a.crmRecordId() == null && a.phone() != null) {
+        CrmLookup.Found f = lookup.byPhone(exchange.getContext(), a.phone());
         if (f != null) {
-          link(a, f);
-          a = new Action(a.id, a.kind, a.sid, a.phone, f.object(), f.id(), a.detail);
+          actions.link(a.id(), f.object(), f.id());
+          if (a.sid() != null) {
+            states.link(a.sid(), f.object(), f.id());
+          }
+          a = a.linkedTo(f.object(), f.id());
         }
       }
       resolved.add(a);
@@ -455,61 +372,14 @@ public final class CrmWriteback {
     return resolved;
   }
 
-  private void link(Action a, CrmLookup.Found f) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "UPDATE crm_action SET crm_object = ?, crm_record_id = ? WHERE id = ?")) {
-        ps.setString(1, f.object());
-        ps.setString(2, f.id());
-        ps.setLong(3, a.id);
-        ps.executeUpdate();
-      }
-      if (a.sid != null) {
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "UPDATE message_state SET crm_object = ?, crm_record_id = ?, crm_version ="
-                    + " crm_version + 1, crm_dirty_since = COALESCE(crm_dirty_since, ?) WHERE"
-                    + " message_sid = ? AND crm_record_id IS NULL AND"
-                    + " direction <> 'call'")) {
-          ps.setString(1, f.object());
-          ps.setString(2, f.id());
-          ps.setTimestamp(3, Timestamp.from(Instant.now()));
-          ps.setString(4, a.sid);
-          ps.executeUpdate();
-        }
-      }
-    }
-  }
-
-  private void finish(long id, String note) throws SQLException {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "UPDATE crm_action SET state = 'DONE', last_error = ? WHERE id = ?")) {
-      ps.setString(1, note);
-      ps.setLong(2, id);
-      ps.executeUpdate();
-    }
-  }
-
   // ---------------------------------------------------------------- helpers
 
   /** Records not yet in Salesforce (messages and actions); also the backlog gauge's value. */
   public long backlog() throws SQLException {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT (SELECT COUNT(*) FROM message_state WHERE crm_version >"
-                    + " crm_synced_version) + (SELECT COUNT(*) FROM crm_action WHERE state ="
-                    + " 'PENDING')");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      long n = rs.getLong(1);
-      backlog.set(n);
-      backlogCountedAt = System.currentTimeMillis();
-      return n;
-    }
+    long n = states.behind() + actions.pendingCount();
+    metrics.backlog(n);
+    backlogCountedAt = System.currentTimeMillis();
+    return n;
   }
 
   private void countBacklog() {

@@ -33,12 +33,15 @@ public final class Database implements AutoCloseable {
   }
 
   /**
-   * Opens the pool and migrates the schema. Fails with a readable message if the DB is unusable.
+   * Opens the pool, waits for the database (up to connector.db.startup-timeout), makes sure its
+   * commits are durable, and migrates the schema. Fails with a readable message if the DB is
+   * unusable.
    */
   public static Database open(ConnectorConfig.Db cfg) {
     Vendor vendor = cfg.vendor();
     HikariConfig hc = new HikariConfig();
-    hc.setJdbcUrl(cfg.url());
+    String url = CommitDurability.effectiveUrl(vendor, cfg.url());
+    hc.setJdbcUrl(url);
     if (cfg.user() != null) {
       hc.setUsername(cfg.user());
     }
@@ -49,16 +52,29 @@ public final class Database implements AutoCloseable {
     hc.setMinimumIdle(Math.min(2, cfg.poolSize()));
     hc.setConnectionTimeout(Math.max(250, cfg.connectTimeout().toMillis()));
     hc.setPoolName("connector-db");
-    // Do not fail pool construction when the database is briefly down: readiness reports it.
+    String initSql = CommitDurability.connectionInitSql(vendor);
+    if (initSql != null) {
+      hc.setConnectionInitSql(initSql);
+    }
+    // Do not fail pool construction when the database is briefly down: start-up retries below,
+    // and later outages are reported by readiness.
     hc.setInitializationFailTimeout(-1);
     HikariDataSource ds = new HikariDataSource(hc);
-    Database db = new Database(ds, vendor, Redaction.jdbcUrl(cfg.url()));
+    Database db = new Database(ds, vendor, Redaction.jdbcUrl(url));
     try {
+      try (Connection c =
+          StartupRetry.firstConnection(db.displayUrl, cfg.startupTimeout(), ds::getConnection)) {
+        CommitDurability.verify(c, vendor, url, cfg.requireDurableCommits());
+      }
       db.migrate();
-    } catch (RuntimeException e) {
+    } catch (SQLException | RuntimeException e) {
       ds.close();
       throw new IllegalStateException(
-          "database " + db.displayUrl + " is not usable: " + rootMessage(e), e);
+          "database "
+              + db.displayUrl
+              + " is not usable: "
+              + (e instanceof IllegalStateException ? e.getMessage() : rootMessage(e)),
+          e);
     }
     return db;
   }

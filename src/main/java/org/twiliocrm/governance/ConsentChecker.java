@@ -101,4 +101,50 @@ public final class ConsentChecker {
     int colon = address.indexOf(':');
     return colon >= 0 ? address.substring(colon + 1) : address;
   }
+
+  // ---------------------------------------------------------------- writes
+  // The consent table's writes live here, beside the check that reads them.
+
+  public static final String OPTED_OUT = "OPTED_OUT";
+  public static final String OPTED_IN = "OPTED_IN";
+
+  /**
+   * Records a recipient's keyword (STOP, START, ...) for one sender scope (the number or Messaging
+   * Service it was sent to), in the caller's transaction: the latest keyword wins.
+   */
+  public static void record(
+      Connection c,
+      String recipient,
+      String scope,
+      String status,
+      String keyword,
+      java.sql.Timestamp now)
+      throws SQLException {
+    String kw = keyword == null || keyword.length() <= 32 ? keyword : keyword.substring(0, 32);
+    int n;
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE consent SET status = ?, keyword = ?, source = 'inbound-sms', updated_at = ?"
+                + " WHERE recipient = ? AND sender_scope = ?")) {
+      ps.setString(1, status);
+      ps.setString(2, kw);
+      ps.setTimestamp(3, now);
+      ps.setString(4, recipient);
+      ps.setString(5, scope);
+      n = ps.executeUpdate();
+    }
+    if (n == 0) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO consent (recipient, sender_scope, status, keyword, source, updated_at)"
+                  + " VALUES (?, ?, ?, ?, 'inbound-sms', ?)")) {
+        ps.setString(1, recipient);
+        ps.setString(2, scope);
+        ps.setString(3, status);
+        ps.setString(4, kw);
+        ps.setTimestamp(5, now);
+        ps.executeUpdate();
+      }
+    }
+  }
 }

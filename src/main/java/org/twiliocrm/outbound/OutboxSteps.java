@@ -19,10 +19,6 @@ public final class OutboxSteps {
   private final String verifyServiceSid;
   private final String callStatusCallback;
 
-  public OutboxSteps(ConsentChecker consent, String statusCallback, String verifyServiceSid) {
-    this(consent, statusCallback, verifyServiceSid, statusCallback);
-  }
-
   /** Calls report to their own webhook: call callbacks carry CallSid/CallStatus, not MessageSid. */
   public OutboxSteps(
       ConsentChecker consent,

@@ -214,9 +214,9 @@ public final class OutboxStore {
             + " twilio_status = COALESCE(?, twilio_status), num_segments = COALESCE(?,"
             + " num_segments), error_code = ?, reason_code = ?, reason = ?, attempts = ?,"
             + " next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,"
-            + " sent_at = CASE WHEN ? = 'SENT' THEN "
+            + " sent_at = CASE WHEN ? = 'SENT' THEN COALESCE(?, "
             + now(vendor)
-            + " ELSE sent_at END, updated_at = "
+            + ") ELSE sent_at END, updated_at = "
             + now(vendor)
             + " WHERE id = ? AND lease_owner = ?";
     String laterSql =
@@ -250,8 +250,10 @@ public final class OutboxStore {
             fin.setString(7, OutboxWork.clip(o.reason()));
             fin.setInt(8, r.attempts());
             fin.setString(9, o.status());
-            fin.setLong(10, r.row().id());
-            fin.setString(11, owner);
+            // Twilio's own creation time when known (reconciliation), else the time of writing.
+            fin.setTimestamp(10, o.sentAt() == null ? null : Timestamp.from(o.sentAt()));
+            fin.setLong(11, r.row().id());
+            fin.setString(12, owner);
             fin.addBatch();
             finals++;
           } else {
@@ -316,6 +318,174 @@ public final class OutboxStore {
       ps.setNull(i, Types.INTEGER);
     } else {
       ps.setInt(i, v);
+    }
+  }
+
+  // ---------------------------------------------------------------- for the other flows
+  // The outbox table's one owner: the webhook flow and the CRM events flow read and write
+  // outbox_message only through the methods below, in their own transactions.
+
+  /** Whether the outbox table exists (a database migrated without the outbox has none). */
+  public static boolean present(DataSource ds) {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT 1 FROM outbox_message WHERE 1 = 0")) {
+      ps.executeQuery().close();
+      return true;
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  /** What a Twilio SID's outbox row tells the webhook flow: its CRM record, body and segments. */
+  public record Sent(
+      String twilioSid, String crmObject, String crmRecordId, String body, Integer segments) {}
+
+  /** The outbox row Twilio gave {@code twilioSid} to, if any. */
+  public static java.util.Optional<Sent> bySid(Connection c, String twilioSid) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT twilio_sid, crm_object, crm_record_id, body, num_segments FROM outbox_message"
+                + " WHERE twilio_sid = ?")) {
+      ps.setString(1, twilioSid);
+      return first(ps);
+    }
+  }
+
+  /** The newest outbox row to {@code recipient} that names a CRM record, if any. */
+  public static java.util.Optional<Sent> lastLinkedTo(Connection c, String recipient)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT twilio_sid, crm_object, crm_record_id, body, num_segments FROM outbox_message"
+                + " WHERE recipient = ? AND crm_record_id IS NOT NULL ORDER BY id DESC LIMIT 1")) {
+      ps.setString(1, recipient);
+      return first(ps);
+    }
+  }
+
+  private static java.util.Optional<Sent> first(PreparedStatement ps) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        return java.util.Optional.empty();
+      }
+      int n = rs.getInt(5);
+      Integer segments = rs.wasNull() ? null : n;
+      return java.util.Optional.of(
+          new Sent(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), segments));
+    }
+  }
+
+  /**
+   * Moves the row's Twilio status forward: only from no status or one of {@code predecessors} (the
+   * webhook flow's forward-only rule), keeping an earlier error code when none comes. A non-null
+   * {@code answeredBy} is recorded whatever the status does.
+   */
+  public static void applyTwilioStatus(
+      Connection c,
+      String twilioSid,
+      String status,
+      List<String> predecessors,
+      Integer errorCode,
+      String answeredBy,
+      Timestamp now)
+      throws SQLException {
+    List<String> preds = predecessors.isEmpty() ? List.of("-") : predecessors;
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE outbox_message SET twilio_status = ?, error_code = COALESCE(?, error_code),"
+                + " updated_at = ? WHERE twilio_sid = ? AND (twilio_status IS NULL OR"
+                + " twilio_status IN ("
+                + String.join(", ", java.util.Collections.nCopies(preds.size(), "?"))
+                + "))")) {
+      int i = 1;
+      ps.setString(i++, status);
+      if (errorCode == null) {
+        ps.setNull(i++, Types.INTEGER);
+      } else {
+        ps.setInt(i++, errorCode);
+      }
+      ps.setTimestamp(i++, now);
+      ps.setString(i++, twilioSid);
+      for (String p : preds) {
+        ps.setString(i++, p);
+      }
+      ps.executeUpdate();
+    }
+    if (answeredBy != null) {
+      try (PreparedStatement ps =
+          c.prepareStatement("UPDATE outbox_message SET answered_by = ? WHERE twilio_sid = ?")) {
+        ps.setString(1, answeredBy);
+        ps.setString(2, twilioSid);
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  /** The text of an outbox row, by id when given, else by Twilio SID; null when there is none. */
+  public static String body(DataSource ds, Long id, String twilioSid) throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                id != null
+                    ? "SELECT body FROM outbox_message WHERE id = ?"
+                    : "SELECT body FROM outbox_message WHERE twilio_sid = ?")) {
+      if (id != null) {
+        ps.setLong(1, id);
+      } else {
+        ps.setString(1, twilioSid);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  /** A row another flow queues for sending (the CRM events flow). */
+  public record NewMessage(
+      String idempotencyKey,
+      String channel,
+      String recipient,
+      String body,
+      String templateName,
+      String templateVariables,
+      String crmObject,
+      String crmRecordId,
+      String sender,
+      String messagingServiceSid) {}
+
+  /**
+   * The insert for {@link NewMessage}s; with {@code ignoreDuplicates} (PostgreSQL only) a row whose
+   * idempotency key exists is skipped in the same round trip instead of failing.
+   */
+  public static PreparedStatement prepareInsert(Connection c, boolean ignoreDuplicates)
+      throws SQLException {
+    return c.prepareStatement(
+        "INSERT INTO outbox_message (idempotency_key, channel, recipient, body, template_name,"
+            + " template_variables, crm_object, crm_record_id, sender, messaging_service_sid)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            + (ignoreDuplicates ? " ON CONFLICT (idempotency_key) DO NOTHING" : ""));
+  }
+
+  /** Binds one {@link NewMessage} to a statement from {@link #prepareInsert}. */
+  public static void bind(PreparedStatement ps, NewMessage m) throws SQLException {
+    String[] v = {
+      m.idempotencyKey(),
+      m.channel(),
+      m.recipient(),
+      m.body(),
+      m.templateName(),
+      m.templateVariables(),
+      m.crmObject(),
+      m.crmRecordId(),
+      m.sender(),
+      m.messagingServiceSid()
+    };
+    for (int i = 0; i < v.length; i++) {
+      if (v[i] == null) {
+        ps.setNull(i + 1, Types.VARCHAR);
+      } else {
+        ps.setString(i + 1, v[i]);
+      }
     }
   }
 }

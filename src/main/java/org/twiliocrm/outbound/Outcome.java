@@ -8,6 +8,8 @@ package org.twiliocrm.outbound;
  * @param reason readable detail
  * @param errorCode Twilio's error code, when Twilio gave one
  * @param delayMillis for RETRY and RECONCILE: how long until the row is due again
+ * @param sentAt for SENT: when Twilio created the message, when that is known better than "now" (a
+ *     message found by reconciliation was created before the lookup); null: the time of writing
  */
 public record Outcome(
     String status,
@@ -17,7 +19,35 @@ public record Outcome(
     String twilioSid,
     String twilioStatus,
     Integer numSegments,
-    long delayMillis) {
+    long delayMillis,
+    java.time.Instant sentAt) {
+
+  public Outcome(
+      String status,
+      String reasonCode,
+      String reason,
+      Integer errorCode,
+      String twilioSid,
+      String twilioStatus,
+      Integer numSegments,
+      long delayMillis) {
+    this(
+        status,
+        reasonCode,
+        reason,
+        errorCode,
+        twilioSid,
+        twilioStatus,
+        numSegments,
+        delayMillis,
+        null);
+  }
+
+  /** SENT, with the time Twilio says it created the message (its date_created). */
+  public static Outcome sentAt(
+      String sid, String twilioStatus, Integer segments, String note, java.time.Instant at) {
+    return new Outcome("SENT", note, null, null, sid, twilioStatus, segments, 0, at);
+  }
 
   public static Outcome sent(String sid, String twilioStatus, Integer segments, String note) {
     return new Outcome("SENT", note, null, null, sid, twilioStatus, segments, 0);

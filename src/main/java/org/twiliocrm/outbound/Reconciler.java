@@ -60,7 +60,7 @@ public final class Reconciler {
     if (since.isBefore(floor)) {
       since = floor;
     }
-    String found;
+    Found found;
     try {
       found = row.channel() == Channel.VOICE ? findCall(work, since) : findMessage(work, since);
     } catch (ApiException e) {
@@ -70,8 +70,11 @@ public final class Reconciler {
       return;
     }
     if (found != null) {
-      work.decide(Outcome.sent(found, null, work.getSegments(), "RECONCILED_FOUND"));
-      work.log("RECONCILE", "FOUND", found, null, null, "found in Twilio; not resent");
+      // sent_at is when Twilio created the message, not when this lookup happened to find it.
+      work.decide(
+          Outcome.sentAt(
+              found.sid(), null, work.getSegments(), "RECONCILED_FOUND", found.created()));
+      work.log("RECONCILE", "FOUND", found.sid(), null, null, "found in Twilio; not resent");
       return;
     }
     if (p == ReconcilePolicy.LOOKUP_THEN_FAIL) {
@@ -85,7 +88,14 @@ public final class Reconciler {
     work.markResend();
   }
 
-  private String findMessage(OutboxWork work, Instant since) {
+  /** A message or call found in Twilio: its SID and Twilio's date_created (null if absent). */
+  record Found(String sid, Instant created) {}
+
+  private static Instant instant(java.time.ZonedDateTime t) {
+    return t == null ? null : t.toInstant();
+  }
+
+  private Found findMessage(OutboxWork work, Instant since) {
     MessageReader reader = Message.reader().setTo(new PhoneNumber(work.getTo()));
     if (work.getFrom() != null) {
       reader.setFrom(new PhoneNumber(work.getFrom()));
@@ -105,7 +115,7 @@ public final class Reconciler {
               || work.getMessagingServiceSid().equals(m.getMessagingServiceSid());
       boolean sameText = work.getBody() == null || Objects.equals(work.getBody(), m.getBody());
       if (sameService && sameText) {
-        return m.getSid();
+        return new Found(m.getSid(), instant(m.getDateCreated()));
       }
       if (++seen >= MAX_SCANNED) {
         throw new ApiException("more than " + MAX_SCANNED + " messages in the window to scan");
@@ -114,14 +124,14 @@ public final class Reconciler {
     return null;
   }
 
-  private String findCall(OutboxWork work, Instant since) {
+  private Found findCall(OutboxWork work, Instant since) {
     CallReader reader =
         Call.reader().setTo(new PhoneNumber(work.getTo())).setFrom(new PhoneNumber(work.getFrom()));
     reader.setStartTimeAfter(since.atZone(ZoneOffset.UTC));
     reader.setPageSize(50L);
     for (Call c : reader.firstPage(client).getRecords()) {
       if (c.getDateCreated() == null || !c.getDateCreated().toInstant().isBefore(since)) {
-        return c.getSid();
+        return new Found(c.getSid(), instant(c.getDateCreated()));
       }
     }
     return null;

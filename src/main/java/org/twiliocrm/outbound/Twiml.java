@@ -1,12 +1,26 @@
 package org.twiliocrm.outbound;
 
-/** The TwiML a voice row speaks: its text in one {@code <Say>}, XML-escaped. */
-final class Twiml {
+/**
+ * The connector's TwiML: a voice row's text in one {@code <Say>} (the outbox sends it inline, the
+ * TwiML endpoint serves it), and a reply {@code <Message>}, XML-escaped.
+ */
+public final class Twiml {
+  /** What the TwiML endpoint prefixes to a document it serves. */
+  public static final String DECLARATION = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+
   private Twiml() {}
 
-  static String say(String text) {
+  public static String say(String text) {
+    return element("Say", text);
+  }
+
+  public static String message(String text) {
+    return element("Message", text);
+  }
+
+  private static String element(String name, String text) {
     StringBuilder sb = new StringBuilder(text.length() + 40);
-    sb.append("<Response><Say>");
+    sb.append("<Response><").append(name).append('>');
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       switch (c) {
@@ -18,6 +32,6 @@ final class Twiml {
         default -> sb.append(c);
       }
     }
-    return sb.append("</Say></Response>").toString();
+    return sb.append("</").append(name).append("></Response>").toString();
   }
 }

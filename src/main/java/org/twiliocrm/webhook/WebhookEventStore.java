@@ -37,8 +37,12 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookEventStore.class);
   public static final String DUPLICATE = "twilioWebhookDuplicate";
 
-  /** Longest a request waits for its commit before it answers 503 (Twilio then retries). */
-  private static final long COMMIT_WAIT_MILLIS = 30_000;
+  /**
+   * Longest a request waits for its commit before it answers 503 (Twilio then retries): {@code
+   * webhook.ack.max-wait-millis}, kept below Twilio's 15 s request timeout by WebhookSettings, so
+   * Twilio sees the 503 rather than a timeout of its own.
+   */
+  private final long commitWaitMillis;
 
   /** One queued event; the writer fills in the outcome, then counts down. */
   private static final class Pending {
@@ -66,6 +70,17 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
 
   public WebhookEventStore(
       DataSource dataSource, Vendor vendor, int threads, int batch, WebhookMetrics metrics) {
+    this(dataSource, vendor, threads, batch, metrics, 5_000);
+  }
+
+  public WebhookEventStore(
+      DataSource dataSource,
+      Vendor vendor,
+      int threads,
+      int batch,
+      WebhookMetrics metrics,
+      long commitWaitMillis) {
+    this.commitWaitMillis = commitWaitMillis;
     this.dataSource = dataSource;
     this.batch = batch;
     this.metrics = metrics;
@@ -122,7 +137,7 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
       exchange.setProperty(WebhookGate.STATUS, 503);
       return;
     }
-    if (!p.done.await(COMMIT_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+    if (!p.done.await(commitWaitMillis, TimeUnit.MILLISECONDS)) {
       // Not known to be committed: no 200. If the row lands later, Twilio's retry is a duplicate.
       exchange.setProperty(WebhookGate.STATUS, 503);
       return;
@@ -213,6 +228,61 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
     }
     if (anyNew) {
       listeners.forEach(Runnable::run);
+    }
+  }
+
+  // ---------------------------------------------------------------- the processing side
+
+  /**
+   * Claims up to {@code limit} NEW events in the caller's transaction ({@code FOR UPDATE SKIP
+   * LOCKED}): another replica skips them, and a crash before the commit simply leaves them NEW.
+   */
+  List<StoredEvent> claim(Connection c, int limit) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT id, kind, sid, status, payload FROM webhook_event WHERE state = 'NEW'"
+                + " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED")) {
+      ps.setInt(1, limit);
+      List<StoredEvent> out = new ArrayList<>();
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new StoredEvent(
+                  rs.getLong(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  StoredEvent.params(rs.getString(5))));
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Marks applied events DONE, in the transaction that applied them. */
+  void markDone(Connection c, List<StoredEvent> events) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE webhook_event SET state = 'DONE', processed_at = ? WHERE id = ?")) {
+      Timestamp now = Timestamp.from(java.time.Instant.now());
+      for (StoredEvent e : events) {
+        ps.setTimestamp(1, now);
+        ps.setLong(2, e.id());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  /** Parks an event that failed on its own as FAILED, with the error, so the rest flows on. */
+  void park(Connection c, long id, String error) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE webhook_event SET state = 'FAILED', attempts = attempts + 1, last_error = ?"
+                + " WHERE id = ? AND state = 'NEW'")) {
+      ps.setString(1, error == null || error.length() <= 1000 ? error : error.substring(0, 1000));
+      ps.setLong(2, id);
+      ps.executeUpdate();
     }
   }
 

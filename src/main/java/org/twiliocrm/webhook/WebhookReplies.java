@@ -1,13 +1,12 @@
 package org.twiliocrm.webhook;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.outbound.OutboxStore;
+import org.twiliocrm.outbound.Twiml;
 
 /**
  * What the webhook endpoints answer: empty 200s for callbacks, TwiML for inbound messages (the HELP
@@ -16,7 +15,7 @@ import org.slf4j.LoggerFactory;
 public final class WebhookReplies {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookReplies.class);
   public static final String CONTENT_TYPE = "twilioWebhookContentType";
-  private static final String EMPTY_TWIML = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+  private static final String EMPTY_TWIML = Twiml.DECLARATION + "<Response/>";
 
   private final Keywords keywords;
   private final String helpText;
@@ -35,10 +34,7 @@ public final class WebhookReplies {
     if (e != null
         && keywords.classify(e.param("Body")) == Keywords.Kind.HELP
         && !helpText.isBlank()) {
-      twiml =
-          "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>"
-              + xml(helpText)
-              + "</Message></Response>";
+      twiml = Twiml.DECLARATION + Twiml.message(helpText);
     }
     exchange.getMessage().setBody(twiml);
     exchange.setProperty(CONTENT_TYPE, "text/xml");
@@ -64,31 +60,15 @@ public final class WebhookReplies {
       }
     }
     String body = null;
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                id != null
-                    ? "SELECT body FROM outbox_message WHERE id = ?"
-                    : "SELECT body FROM outbox_message WHERE twilio_sid = ?")) {
-      if (id != null) {
-        ps.setLong(1, id);
-      } else {
-        ps.setString(1, e == null ? null : e.sid());
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        if (rs.next()) {
-          body = rs.getString(1);
-        }
-      }
+    try {
+      body = OutboxStore.body(dataSource, id, id != null || e == null ? null : e.sid());
     } catch (SQLException ex) {
       LOG.warn("TwiML lookup failed: {}", ex.toString());
     }
     String twiml =
         body == null
-            ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>"
-            : "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>"
-                + xml(body)
-                + "</Say></Response>";
+            ? Twiml.DECLARATION + "<Response><Hangup/></Response>"
+            : Twiml.DECLARATION + Twiml.say(body);
     exchange.getMessage().setBody(twiml);
     exchange.setProperty(CONTENT_TYPE, "text/xml");
   }
@@ -103,7 +83,9 @@ public final class WebhookReplies {
     var m = exchange.getMessage();
     m.setHeader(Exchange.HTTP_RESPONSE_CODE, code);
     if (code != 200) {
-      m.setBody("");
+      // The reason code (as counted in twiliocrm_webhook_rejected_total), never request data.
+      String reason = exchange.getProperty(WebhookGate.REASON, String.class);
+      m.setBody(reason == null ? "" : reason + "\n");
       m.setHeader(Exchange.CONTENT_TYPE, "text/plain");
       return;
     }
@@ -113,12 +95,5 @@ public final class WebhookReplies {
       type = "text/plain";
     }
     m.setHeader(Exchange.CONTENT_TYPE, type);
-  }
-
-  static String xml(String s) {
-    return s.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\"", "&quot;");
   }
 }

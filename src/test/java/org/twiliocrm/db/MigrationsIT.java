@@ -46,7 +46,9 @@ class MigrationsIT {
             "x",
             "secret-pw",
             2,
-            java.time.Duration.ofMillis(500));
+            java.time.Duration.ofMillis(500),
+            java.time.Duration.ofSeconds(1),
+            true);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> Database.open(cfg))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/none is not usable")

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.twiliocrm.app.RouteValidator;
 import org.twiliocrm.config.ConfigSource;
 
 /**

@@ -60,6 +60,13 @@ public final class ConnectorProcess implements AutoCloseable {
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
     Map<String, String> e = new HashMap<>(env);
     e.putIfAbsent("CONNECTOR_HTTP_PORT", String.valueOf(port));
+    // The emulators' default ports (8089, 8091) may be taken by another run on the machine: any
+    // free port, unless the test chooses (in the environment or in its own config file, which
+    // the environment would override).
+    if (!e.containsKey("CONNECTOR_CONFIG_FILE")) {
+      e.putIfAbsent("SANDBOX_TWILIO_PORT", "0");
+      e.putIfAbsent("SANDBOX_SALESFORCE_PORT", "0");
+    }
     pb.environment().putAll(e);
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
     return new ConnectorProcess(pb.start(), log, port);

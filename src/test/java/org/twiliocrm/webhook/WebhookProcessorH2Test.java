@@ -1,26 +1,32 @@
 package org.twiliocrm.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.TreeMap;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
+import org.apache.camel.support.PluginHelper;
+import org.apache.camel.support.ResourceHelper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.testsupport.TestDatabases;
 
 /**
- * Store and processor on the embedded H2 database (the same SQL runs on PostgreSQL in the ITs):
- * dedupe, forward-only statuses on message_state and the outbox row, consent and CRM actions.
+ * Store and the shipped stored-event route on the embedded H2 database (the same SQL runs on
+ * PostgreSQL in the ITs): dedupe, forward-only statuses on message_state and the outbox row,
+ * consent and CRM actions.
  */
 class WebhookProcessorH2Test {
   private final Database db = Database.open(TestDatabases.h2("wh"));
@@ -28,15 +34,42 @@ class WebhookProcessorH2Test {
   private final WebhookMetrics metrics = new WebhookMetrics();
   private final WebhookEventStore store =
       new WebhookEventStore(db.dataSource(), db.vendor(), 1, 100, metrics);
-  private final WebhookProcessor processor =
-      new WebhookProcessor(
-          db.dataSource(), Keywords.of(WebhookSettings.from(k -> null, true)), 100);
+
+  /**
+   * The shipped stored-event route (routes/twilio-webhook-events.camel.yaml) with the beans the
+   * connector binds, on its own context: the steps run as the YAML orders them.
+   */
+  private final CamelContext flow = new DefaultCamelContext();
+
+  WebhookProcessorH2Test() throws Exception {
+    Properties p = new Properties();
+    p.setProperty("webhook.process.poll-millis", "50");
+    flow.getPropertiesComponent().setInitialProperties(p);
+    WebhookBeans.bind(flow.getRegistry()::bind, p::getProperty, null, db);
+    // This test's store writes the events; the route's wake-up comes from it.
+    store.onStored(
+        flow.getRegistry().lookupByNameAndType("twilioWebhookEvents", WebhookEventFlow.class)
+            ::wake);
+    PluginHelper.getRoutesLoader(flow)
+        .loadRoutes(
+            ResourceHelper.resolveResource(flow, "file:routes/twilio-webhook-events.camel.yaml"));
+    flow.start();
+  }
 
   @AfterEach
   void close() throws Exception {
+    flow.close();
     store.close();
     ctx.close();
     db.close();
+  }
+
+  /** Waits until the route has applied every stored event; returns how many it marked DONE. */
+  private int processAll() throws Exception {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> "0".equals(one("SELECT COUNT(*) FROM webhook_event WHERE state = 'NEW'")));
+    return Integer.parseInt(one("SELECT COUNT(*) FROM webhook_event WHERE state = 'DONE'"));
   }
 
   private boolean store(String kind, Map<String, String> form) throws Exception {
@@ -95,7 +128,7 @@ class WebhookProcessorH2Test {
     store("message-status", status("SM2", "undelivered", "30003"));
     store("message-status", status("SM2", "sent", null));
     store("message-status", status("SM2", "sending", null));
-    assertThat(processor.processBatch()).isEqualTo(3);
+    assertThat(processAll()).isEqualTo(3);
     assertThat(one("SELECT status FROM message_state WHERE message_sid = 'SM2'"))
         .isEqualTo("undelivered");
     assertThat(one("SELECT error_code FROM message_state WHERE message_sid = 'SM2'"))
@@ -108,10 +141,10 @@ class WebhookProcessorH2Test {
         .isEqualTo("30003");
     // In order, a message moves all the way.
     store("message-status", status("SM3", "sent", null));
-    processor.processBatch();
+    processAll();
     store("message-status", status("SM3", "delivered", null));
     store("message-status", status("SM3", "read", null));
-    processor.processBatch();
+    processAll();
     assertThat(one("SELECT status FROM message_state WHERE message_sid = 'SM3'")).isEqualTo("read");
   }
 
@@ -123,7 +156,7 @@ class WebhookProcessorH2Test {
     stop.put("To", "+15005550006");
     stop.put("Body", "STOP");
     store("inbound", stop);
-    processor.processBatch();
+    processAll();
     assertThat(
             one(
                 "SELECT status FROM consent WHERE recipient = '+14155550104' AND sender_scope ="
@@ -136,7 +169,7 @@ class WebhookProcessorH2Test {
     start.put("Body", "start");
     start.put("MessagingServiceSid", "MG123");
     store("inbound", start);
-    processor.processBatch();
+    processAll();
     // Scoped to the Messaging Service it was sent to.
     assertThat(one("SELECT status FROM consent WHERE sender_scope = 'MG123'"))
         .isEqualTo("OPTED_IN");
@@ -145,7 +178,7 @@ class WebhookProcessorH2Test {
     reply.put("MessageSid", "SMin3");
     reply.put("Body", "Running late");
     store("inbound", reply);
-    processor.processBatch();
+    processAll();
     assertThat(one("SELECT kind FROM crm_action WHERE message_sid = 'SMin3'")).isEqualTo("TASK");
     assertThat(one("SELECT detail FROM crm_action WHERE message_sid = 'SMin3'"))
         .isEqualTo("Running late");
@@ -156,7 +189,7 @@ class WebhookProcessorH2Test {
     help.put("MessageSid", "SMin4");
     help.put("Body", "help");
     store("inbound", help);
-    processor.processBatch();
+    processAll();
     assertThat(one("SELECT COUNT(*) FROM crm_action WHERE message_sid = 'SMin4'")).isEqualTo("0");
   }
 
@@ -181,7 +214,7 @@ class WebhookProcessorH2Test {
     late.put("CallStatus", "ringing");
     late.remove("AnsweredBy");
     store("call-status", late);
-    processor.processBatch();
+    processAll();
     assertThat(one("SELECT twilio_status FROM outbox_message WHERE twilio_sid = 'CA1'"))
         .isEqualTo("completed");
     assertThat(one("SELECT answered_by FROM outbox_message WHERE twilio_sid = 'CA1'"))
@@ -189,5 +222,26 @@ class WebhookProcessorH2Test {
     assertThat(one("SELECT detail FROM crm_action WHERE message_sid = 'CA1'"))
         .contains("completed")
         .contains("human");
+  }
+
+  @Test
+  void anEventThatFailsOnItsOwnIsParkedAndTheRestOfItsBatchApplies() throws Exception {
+    // A From longer than message_state.from_number (64) fails the insert of this event only.
+    Map<String, String> bad = status("SMbad", "sent", null);
+    bad.put("From", "+1" + "5".repeat(80));
+    store("message-status", status("SMok1", "sent", null));
+    store("message-status", bad);
+    store("message-status", status("SMok2", "delivered", null));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> "0".equals(one("SELECT COUNT(*) FROM webhook_event WHERE state = 'NEW'")));
+    assertThat(one("SELECT state FROM webhook_event WHERE sid = 'SMbad'")).isEqualTo("FAILED");
+    assertThat(one("SELECT last_error FROM webhook_event WHERE sid = 'SMbad'")).isNotBlank();
+    assertThat(one("SELECT status FROM message_state WHERE message_sid = 'SMok1'"))
+        .isEqualTo("sent");
+    assertThat(one("SELECT status FROM message_state WHERE message_sid = 'SMok2'"))
+        .isEqualTo("delivered");
+    assertThat(one("SELECT COUNT(*) FROM message_state WHERE message_sid = 'SMbad'"))
+        .isEqualTo("0");
   }
 }

@@ -14,6 +14,7 @@ import java.util.Optional;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.outbound.OutboxStore;
 
 /**
  * The one durable step of the CRM-event flows. For each received event, in ONE transaction: insert
@@ -28,17 +29,11 @@ public final class CrmEventStore {
   private static final Logger LOG = LoggerFactory.getLogger(CrmEventStore.class);
   static final String STATE_PREFIX = "crm.events.replay-id:";
 
-  private static final String INSERT_OUTBOX =
-      "INSERT INTO outbox_message (idempotency_key, channel, recipient, body, template_name,"
-          + " template_variables, crm_object, crm_record_id, sender, messaging_service_sid)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   private static final String INSERT_REJECTION =
       "INSERT INTO crm_event_rejection (event_key, channel, replay_id, reason_code, reason,"
           + " crm_object, crm_record_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
   // PostgreSQL: one round trip each instead of savepoint + insert + release (the event path is a
   // chain of round trips on one thread, so they bound the events per second).
-  private static final String INSERT_OUTBOX_PG =
-      INSERT_OUTBOX + " ON CONFLICT (idempotency_key) DO NOTHING";
   private static final String INSERT_REJECTION_PG =
       INSERT_REJECTION + " ON CONFLICT (event_key) DO NOTHING";
   private static final String UPSERT_STATE_PG =
@@ -159,7 +154,7 @@ public final class CrmEventStore {
   /** PostgreSQL: every row of the group in one JDBC batch per table (ON CONFLICT DO NOTHING). */
   private int[][] insertBatched(Connection c, List<EventOutcome> outcomes) throws SQLException {
     int[][] fresh = new int[outcomes.size()][];
-    try (PreparedStatement sends = c.prepareStatement(INSERT_OUTBOX_PG);
+    try (PreparedStatement sends = OutboxStore.prepareInsert(c, true);
         PreparedStatement rejects = c.prepareStatement(INSERT_REJECTION_PG)) {
       List<int[]> sendAt = new ArrayList<>();
       List<int[]> rejectAt = new ArrayList<>();
@@ -203,10 +198,16 @@ public final class CrmEventStore {
         Decision d = outcome.decisions().get(k);
         boolean isNew;
         if (d instanceof Decision.Send s) {
-          isNew = insertOnce(c, INSERT_OUTBOX, ps -> bindSend(ps, s, sender, messagingServiceSid));
+          isNew =
+              insertOnce(
+                  c,
+                  cn -> OutboxStore.prepareInsert(cn, false),
+                  ps -> bindSend(ps, s, sender, messagingServiceSid));
         } else {
           Decision.Reject j = (Decision.Reject) d;
-          isNew = insertOnce(c, INSERT_REJECTION, ps -> bindReject(ps, j, outcome));
+          isNew =
+              insertOnce(
+                  c, cn -> cn.prepareStatement(INSERT_REJECTION), ps -> bindReject(ps, j, outcome));
         }
         fresh[i][k] = isNew ? 1 : 0;
       }
@@ -299,9 +300,13 @@ public final class CrmEventStore {
     void bind(PreparedStatement ps) throws SQLException;
   }
 
-  private boolean insertOnce(Connection c, String sql, Binder binder) throws SQLException {
+  private interface Statement {
+    PreparedStatement prepare(Connection c) throws SQLException;
+  }
+
+  private boolean insertOnce(Connection c, Statement sql, Binder binder) throws SQLException {
     Savepoint sp = c.setSavepoint();
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
+    try (PreparedStatement ps = sql.prepare(c)) {
       binder.bind(ps);
       ps.executeUpdate();
       c.releaseSavepoint(sp);
@@ -317,16 +322,19 @@ public final class CrmEventStore {
 
   private static void bindSend(PreparedStatement ps, Decision.Send s, String from, String mg)
       throws SQLException {
-    ps.setString(1, s.idempotencyKey());
-    ps.setString(2, s.channel());
-    ps.setString(3, s.recipient());
-    setText(ps, 4, s.body());
-    setText(ps, 5, s.templateName());
-    setText(ps, 6, s.templateVariables());
-    setText(ps, 7, s.crmObject());
-    setText(ps, 8, s.crmRecordId());
-    setText(ps, 9, from);
-    setText(ps, 10, mg);
+    OutboxStore.bind(
+        ps,
+        new OutboxStore.NewMessage(
+            s.idempotencyKey(),
+            s.channel(),
+            s.recipient(),
+            s.body(),
+            s.templateName(),
+            s.templateVariables(),
+            s.crmObject(),
+            s.crmRecordId(),
+            from,
+            mg));
   }
 
   private static void bindReject(PreparedStatement ps, Decision.Reject j, EventOutcome o)

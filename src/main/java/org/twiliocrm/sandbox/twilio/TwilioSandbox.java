@@ -85,6 +85,10 @@ public final class TwilioSandbox implements AutoCloseable {
     this.outcomes = new OutcomeRules(settings.outcomeRules());
     this.callbacks =
         new CallbackSender(() -> faults, this::authToken, settings.callbackTimeoutMillis());
+    callbacks.signFragment(settings.callbackSignFragment());
+    if (!settings.callbackSigningKeyId().isEmpty()) {
+      callbacks.signWithKey(settings.callbackSigningKeyId(), settings.callbackSigningKey());
+    }
     this.senders = SenderRegistry.of(settings);
     this.messages = new Messages(settings, state, pacer, outcomes, callbacks, vertx, senders);
     this.handsets = new Handsets(settings, state, messages, callbacks);
@@ -567,5 +571,18 @@ public final class TwilioSandbox implements AutoCloseable {
       LOG.warn("Twilio sandbox did not stop cleanly: {}", e.toString());
     }
     callbacks.close();
+  }
+
+  /**
+   * Signs this account's callbacks with {@code token} from now on (null: its configured token), as
+   * Twilio does once a rotated token is promoted: lets a test rotate while callbacks flow.
+   */
+  public void signCallbacksWith(String accountSid, String token) {
+    callbacks.signWith(accountSid, token);
+  }
+
+  /** Signs callbacks with a SharedKey and HMAC-SHA256 from now on; null id: the auth token. */
+  public void signCallbacksWithKey(String keyId, String secret) {
+    callbacks.signWithKey(keyId, secret);
   }
 }

@@ -41,6 +41,10 @@ import org.twiliocrm.config.Settings;
  * @param verifyTtlSeconds how long a verification stays pending
  * @param verifyMaxChecks wrong checks allowed before 60202
  * @param verifyMaxSends sends per To and service within the TTL before 60203
+ * @param callbackSigningKeyId SharedKey id to sign callbacks with (HMAC-SHA256, announced in
+ *     X-Twilio-Webhooks-Signature-Settings, as a Webhooks Rule does); empty = the auth token
+ * @param callbackSigningKey that SharedKey's secret
+ * @param callbackSignFragment sign the callback URL with its fragment (connection overrides) kept
  */
 public record TwilioSandboxSettings(
     String host,
@@ -69,7 +73,10 @@ public record TwilioSandboxSettings(
     int verifyCodeLength,
     int verifyTtlSeconds,
     int verifyMaxChecks,
-    int verifyMaxSends) {
+    int verifyMaxSends,
+    String callbackSigningKeyId,
+    String callbackSigningKey,
+    boolean callbackSignFragment) {
 
   /** The account every default-configured sandbox knows; a sandbox-only credential. */
   public static final String DEFAULT_ACCOUNT_SID = "AC00000000000000000000000000000000";
@@ -120,7 +127,10 @@ public record TwilioSandboxSettings(
         new Settings(lookup).integer("sandbox.twilio.verify.code-length", 6, 4, 10),
         new Settings(lookup).integer("sandbox.twilio.verify.ttl-seconds", 600, 1, 86_400),
         new Settings(lookup).integer("sandbox.twilio.verify.max-checks", 5, 1, 100),
-        new Settings(lookup).integer("sandbox.twilio.verify.max-sends", 5, 1, 100));
+        new Settings(lookup).integer("sandbox.twilio.verify.max-sends", 5, 1, 100),
+        new Settings(lookup).string("sandbox.twilio.callback.signing-key-id", ""),
+        new Settings(lookup).string("sandbox.twilio.callback.signing-key", ""),
+        new Settings(lookup).bool("sandbox.twilio.callback.sign-fragment", false));
   }
 
   /** Defaults for tests: port 0, everything else as in application.properties. */
@@ -249,7 +259,10 @@ public record TwilioSandboxSettings(
         verifyCodeLength,
         verifyTtlSeconds,
         verifyMaxChecks,
-        verifyMaxSends);
+        verifyMaxSends,
+        callbackSigningKeyId,
+        callbackSigningKey,
+        callbackSignFragment);
   }
 
   @Override

@@ -226,8 +226,8 @@ class MessagesIT {
             SandboxFixture.KEY,
             SandboxFixture.KEY_SECRET,
             5,
-            2000,
-            10000);
+            10000,
+            60000);
     try (TwilioClientFactory f = new TwilioClientFactory(keyed)) {
       Message m =
           Message.creator(
@@ -243,8 +243,8 @@ class MessagesIT {
             SandboxFixture.KEY,
             "nope",
             5,
-            2000,
-            10000);
+            10000,
+            60000);
     try (TwilioClientFactory f = new TwilioClientFactory(wrongKey)) {
       assertThat(
               errorOf(

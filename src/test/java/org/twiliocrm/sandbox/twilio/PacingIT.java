@@ -30,8 +30,10 @@ class PacingIT {
                     SandboxFixture.NUMBER + ",+15005550100,+15005550101,+15005550102",
                 "sandbox.twilio.messaging-services", MG,
                 "sandbox.twilio.pacing.realistic", "true",
-                "sandbox.twilio.pacing.long-code-mps", "1",
-                "sandbox.twilio.pacing.queue-seconds", "2"));
+                // A queue of two messages (20 s at 0.1 MPS) that drains every 10 s: the sends
+                // that fill it finish long before a slot frees, even on a busy machine.
+                "sandbox.twilio.pacing.long-code-mps", "0.1",
+                "sandbox.twilio.pacing.queue-seconds", "20"));
   }
 
   @AfterAll

@@ -46,7 +46,7 @@ final class SandboxFixture implements AutoCloseable {
 
   TwilioClientFactory factory(String token) {
     return new TwilioClientFactory(
-        new TwilioClientSettings(sandbox.baseUrl(), ACCOUNT, token, null, null, 50, 2000, 10000));
+        new TwilioClientSettings(sandbox.baseUrl(), ACCOUNT, token, null, null, 50, 10000, 60000));
   }
 
   /** Calls the control API; returns the parsed JSON (object or array). */

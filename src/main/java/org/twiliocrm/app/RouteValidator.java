@@ -1,4 +1,4 @@
-package org.twiliocrm.dsl;
+package org.twiliocrm.app;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -20,6 +20,8 @@ import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.twiliocrm.config.ConfigSource;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.db.Database;
+import org.twiliocrm.dsl.Finding;
+import org.twiliocrm.dsl.KameletConventions;
 
 /**
  * Checks YAML routes and kamelets the way the connector would load them, without starting any
@@ -46,12 +48,17 @@ public final class RouteValidator {
     Path routes = Path.of(dsl.routesLocation());
     Path kamelets = Path.of(dsl.kameletsLocation());
     List<Path> files = new ArrayList<>();
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--routes" -> routes = Path.of(value(args, ++i, "--routes", err));
-        case "--kamelets" -> kamelets = Path.of(value(args, ++i, "--kamelets", err));
-        default -> files.add(Path.of(args[i]));
+    try {
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--routes" -> routes = Path.of(value(args, ++i, "--routes"));
+          case "--kamelets" -> kamelets = Path.of(value(args, ++i, "--kamelets"));
+          default -> files.add(Path.of(args[i]));
+        }
       }
+    } catch (IllegalArgumentException e) {
+      err.println("validate: " + e.getMessage());
+      return 2;
     }
     RouteValidator validator = new RouteValidator(routes, kamelets, source);
     List<Finding> findings;
@@ -70,10 +77,9 @@ public final class RouteValidator {
     return 1;
   }
 
-  private static String value(String[] args, int i, String flag, PrintStream err) {
+  private static String value(String[] args, int i, String flag) {
     if (i >= args.length) {
-      err.println(flag + " needs a directory");
-      System.exit(2);
+      throw new IllegalArgumentException(flag + " needs a directory");
     }
     return args[i];
   }
@@ -163,8 +169,7 @@ public final class RouteValidator {
       ctx.setAutoStartup(false);
       ctx.setSourceLocationEnabled(true);
       ctx.getPropertiesComponent().setInitialProperties(config.asProperties());
-      org.twiliocrm.app.Beans.bind(
-          ctx.getRegistry()::bind, config::get, ConnectorConfig.from(config), db);
+      Beans.bind(ctx.getRegistry()::bind, config::get, ConnectorConfig.from(config), db);
       ctx.getPropertiesComponent()
           .addInitialProperty(
               "camel.component.kamelet.location",
@@ -200,15 +205,7 @@ public final class RouteValidator {
     if (salesforce == null) {
       Path data = Files.createTempDirectory("validate-salesforce");
       data.toFile().deleteOnExit();
-      salesforce =
-          org.twiliocrm.sandbox.salesforce.SalesforceSandbox.start(
-              org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings.from(
-                  k ->
-                      switch (k) {
-                        case "sandbox.salesforce.port" -> "0";
-                        case "sandbox.salesforce.data-dir" -> data.toString();
-                        default -> null;
-                      }));
+      salesforce = Sandboxes.startSalesforce(data);
     }
     var settings = salesforce.settings();
     org.apache.camel.component.salesforce.SalesforceComponent sf =

@@ -1,0 +1,146 @@
+package org.twiliocrm.webhook;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * Owner of {@code crm_action}: what webhooks ask of the CRM, queued by the handlers in the
+ * transaction that applied the webhook, and drained by the write-back.
+ */
+public final class CrmActionQueue {
+  /** After this many failed attempts an action is parked as FAILED. */
+  static final int MAX_ATTEMPTS = 10;
+
+  private final DataSource dataSource;
+
+  public CrmActionQueue(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /** Queues an action in the caller's transaction. */
+  public void add(Connection c, CrmAction a, Timestamp now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO crm_action (kind, message_sid, phone, crm_object, crm_record_id, detail,"
+                + " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+      ps.setString(1, a.kind());
+      ps.setString(2, a.sid());
+      ps.setString(3, a.phone());
+      ps.setString(4, a.crmObject());
+      ps.setString(5, a.crmRecordId());
+      ps.setString(6, a.detail());
+      ps.setTimestamp(7, now);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Up to {@code limit} PENDING actions of the given kinds that are due, oldest first. */
+  public List<CrmAction> pending(List<String> kinds, int limit) throws SQLException {
+    List<CrmAction> out = new ArrayList<>();
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT id, kind, message_sid, phone, crm_object, crm_record_id, detail FROM"
+                    + " crm_action WHERE state = 'PENDING' AND kind IN ("
+                    + String.join(", ", Collections.nCopies(kinds.size(), "?"))
+                    + ") AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT"
+                    + " ?")) {
+      int i = 1;
+      for (String k : kinds) {
+        ps.setString(i++, k);
+      }
+      ps.setTimestamp(i++, Timestamp.from(Instant.now()));
+      ps.setInt(i, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new CrmAction(
+                  rs.getLong(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getString(5),
+                  rs.getString(6),
+                  rs.getString(7)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Records the CRM record an action was linked to after the fact (a look-up by phone). */
+  public void link(long id, String crmObject, String crmRecordId) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE crm_action SET crm_object = ?, crm_record_id = ? WHERE id = ?")) {
+      ps.setString(1, crmObject);
+      ps.setString(2, crmRecordId);
+      ps.setLong(3, id);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Finishes an action without sending it (nothing to link it to, superseded), with the reason. */
+  public void finish(long id, String note) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE crm_action SET state = 'DONE', last_error = ? WHERE id = ?")) {
+      ps.setString(1, note);
+      ps.setLong(2, id);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * The results of one call: {@code done} ids are finished, each {@code failed} one retries after
+   * {@code retryAt}, up to {@value #MAX_ATTEMPTS} attempts.
+   */
+  public void record(List<Long> done, List<Failed> failed, Instant retryAt) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ok =
+            c.prepareStatement(
+                "UPDATE crm_action SET state = 'DONE', last_error = NULL WHERE id = ?");
+        PreparedStatement bad =
+            c.prepareStatement(
+                "UPDATE crm_action SET attempts = attempts + 1, next_attempt_at = ?, last_error ="
+                    + " ?, state = CASE WHEN attempts >= "
+                    + (MAX_ATTEMPTS - 1)
+                    + " THEN 'FAILED' ELSE state END WHERE id = ?")) {
+      for (long id : done) {
+        ok.setLong(1, id);
+        ok.addBatch();
+      }
+      for (Failed f : failed) {
+        bad.setTimestamp(1, Timestamp.from(retryAt));
+        bad.setString(2, f.error());
+        bad.setLong(3, f.id());
+        bad.addBatch();
+      }
+      ok.executeBatch();
+      bad.executeBatch();
+    }
+  }
+
+  public record Failed(long id, String error) {}
+
+  /** Actions not yet sent. */
+  public long pendingCount() throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT COUNT(*) FROM crm_action WHERE state = 'PENDING'");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}

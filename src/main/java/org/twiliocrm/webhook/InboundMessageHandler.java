@@ -1,0 +1,108 @@
+package org.twiliocrm.webhook;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Optional;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.twiliocrm.config.Redaction;
+import org.twiliocrm.governance.ConsentChecker;
+import org.twiliocrm.outbound.OutboxStore;
+
+/**
+ * An inbound message: stored once in {@code message_state}, linked to its conversation (the last
+ * outbound message to the sender, else the newest outbox row to it that names a CRM record). STOP
+ * and START change consent for the number or Messaging Service it was sent to and queue the CRM
+ * opt-out flag; HELP needs nothing more (the endpoint already answered it); anything else becomes a
+ * Task on the CRM record.
+ */
+public final class InboundMessageHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(InboundMessageHandler.class);
+
+  private final MessageStateStore states;
+  private final CrmActionQueue actions;
+  private final Keywords keywords;
+  private final boolean outbox;
+
+  public InboundMessageHandler(
+      MessageStateStore states, CrmActionQueue actions, Keywords keywords, boolean outbox) {
+    this.states = states;
+    this.actions = actions;
+    this.keywords = keywords;
+    this.outbox = outbox;
+  }
+
+  /** Route step: the event is the body, the batch's transaction an exchange property. */
+  public void apply(Exchange exchange) throws SQLException {
+    apply(WebhookEventFlow.connection(exchange), exchange.getMessage().getBody(StoredEvent.class));
+  }
+
+  void apply(Connection c, StoredEvent e) throws SQLException {
+    if (states.exists(c, e.sid())) {
+      return;
+    }
+    Timestamp now = Timestamp.from(Instant.now());
+    String from = e.p("From");
+    String to = e.p("To");
+    String body = e.p("Body");
+    Optional<MessageStateStore.Conversation> conversation = states.lastOutboundTo(c, from);
+    String replyTo = conversation.map(MessageStateStore.Conversation::sid).orElse(null);
+    String crmObject = conversation.map(MessageStateStore.Conversation::crmObject).orElse(null);
+    String crmRecord = conversation.map(MessageStateStore.Conversation::crmRecordId).orElse(null);
+    if (crmRecord == null && outbox) {
+      Optional<OutboxStore.Sent> row = OutboxStore.lastLinkedTo(c, from);
+      if (row.isPresent()) {
+        replyTo = replyTo != null ? replyTo : row.get().twilioSid();
+        crmObject = row.get().crmObject();
+        crmRecord = row.get().crmRecordId();
+      }
+    }
+    states.insert(
+        c,
+        new MessageState(
+            e.sid(),
+            "inbound",
+            StoredEvent.channelOf(from),
+            "received",
+            null,
+            from,
+            to,
+            e.p("MessagingServiceSid"),
+            e.p("AccountSid"),
+            body,
+            e.integer("NumSegments"),
+            crmObject,
+            crmRecord,
+            replyTo,
+            null,
+            null),
+        now);
+    String scope = e.p("MessagingServiceSid") != null ? e.p("MessagingServiceSid") : to;
+    switch (keywords.classify(body)) {
+      case OPT_OUT -> {
+        ConsentChecker.record(c, from, scope, ConsentChecker.OPTED_OUT, keyword(body), now);
+        actions.add(c, action(CrmAction.OPT_OUT, e, from, crmObject, crmRecord, null), now);
+        LOG.info("{} opted out of {}", Redaction.phone(from), scope);
+      }
+      case OPT_IN -> {
+        ConsentChecker.record(c, from, scope, ConsentChecker.OPTED_IN, keyword(body), now);
+        actions.add(c, action(CrmAction.OPT_IN, e, from, crmObject, crmRecord, null), now);
+      }
+      case HELP -> {}
+      default -> actions.add(c, action(CrmAction.TASK, e, from, crmObject, crmRecord, body), now);
+    }
+  }
+
+  private static String keyword(String body) {
+    return body.strip().toUpperCase(Locale.ROOT);
+  }
+
+  private static CrmAction action(
+      String kind, StoredEvent e, String phone, String object, String record, String detail) {
+    return new CrmAction(0, kind, e.sid(), phone, object, record, detail);
+  }
+}

@@ -1,0 +1,362 @@
+package org.twiliocrm.webhook;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * Owner of {@code message_state}: the connector's own record of every message and call, moved
+ * forward by the webhook handlers and drained into Salesforce by the write-back. Every status
+ * change goes through {@link MessageStatus#predecessors}: the SQL updates only rows whose current
+ * status precedes the new one, so late and duplicate callbacks change nothing.
+ *
+ * <p>Each change bumps {@code crm_version} (and sets {@code crm_dirty_since} once); the write-back
+ * sends rows whose version is ahead of {@code crm_synced_version}.
+ */
+public final class MessageStateStore {
+  private final DataSource dataSource;
+
+  public MessageStateStore(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  // ---------------------------------------------------------------- webhook side (caller's tx)
+
+  public boolean exists(Connection c, String sid) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT 1 FROM message_state WHERE message_sid = ?")) {
+      ps.setString(1, sid);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** Moves a message forward to {@code to}; returns whether it moved. */
+  public boolean moveMessage(Connection c, String sid, String to, Integer error, Timestamp now)
+      throws SQLException {
+    List<String> preds = predecessors(to);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE message_state SET status = ?, error_code = COALESCE(?, error_code),"
+                + " sent_at = CASE WHEN ? = 'sent' AND sent_at IS NULL THEN ? ELSE sent_at END,"
+                + " delivered_at = CASE WHEN ? IN ('delivered', 'read') AND delivered_at IS NULL"
+                + " THEN ? ELSE delivered_at END, updated_at = ?, crm_version = crm_version + 1,"
+                + " crm_dirty_since = COALESCE(crm_dirty_since, ?)"
+                + " WHERE message_sid = ? AND status IN ("
+                + marks(preds.size())
+                + ")")) {
+      int i = 1;
+      ps.setString(i++, to);
+      setInt(ps, i++, error);
+      ps.setString(i++, to);
+      ps.setTimestamp(i++, now);
+      ps.setString(i++, to);
+      ps.setTimestamp(i++, now);
+      ps.setTimestamp(i++, now);
+      ps.setTimestamp(i++, now);
+      ps.setString(i++, sid);
+      for (String p : preds) {
+        ps.setString(i++, p);
+      }
+      return ps.executeUpdate() > 0;
+    }
+  }
+
+  /** Moves a call forward to {@code status}, with its AnsweredBy and duration; whether it moved. */
+  public boolean moveCall(
+      Connection c, String sid, String status, String answeredBy, Integer duration, Timestamp now)
+      throws SQLException {
+    List<String> preds = predecessors(status);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE message_state SET status = ?, answered_by = COALESCE(?, answered_by),"
+                + " duration_seconds = COALESCE(?, duration_seconds), updated_at = ?,"
+                + " crm_version = crm_version + 1, crm_dirty_since = COALESCE(crm_dirty_since, ?)"
+                + " WHERE message_sid = ? AND status IN ("
+                + marks(preds.size())
+                + ")")) {
+      int i = 1;
+      ps.setString(i++, status);
+      ps.setString(i++, answeredBy);
+      setInt(ps, i++, duration);
+      ps.setTimestamp(i++, now);
+      ps.setTimestamp(i++, now);
+      ps.setString(i++, sid);
+      for (String p : preds) {
+        ps.setString(i++, p);
+      }
+      return ps.executeUpdate() > 0;
+    }
+  }
+
+  /**
+   * Records a call's AnsweredBy and duration when they differ from what is stored, whatever the
+   * status: they are facts, not states (AMD's answer often rides on an earlier state that arrives
+   * late).
+   */
+  public void recordCallFacts(
+      Connection c, String sid, String answeredBy, Integer duration, Timestamp now)
+      throws SQLException {
+    if (answeredBy == null && duration == null) {
+      return;
+    }
+    String changed =
+        answeredBy != null && duration != null
+            ? "(answered_by IS NULL OR answered_by <> ? OR duration_seconds IS NULL OR"
+                + " duration_seconds <> ?)"
+            : answeredBy != null
+                ? "(answered_by IS NULL OR answered_by <> ?)"
+                : "(duration_seconds IS NULL OR duration_seconds <> ?)";
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE message_state SET answered_by = COALESCE(?, answered_by), duration_seconds"
+                + " = COALESCE(?, duration_seconds), updated_at = ?, crm_version = crm_version +"
+                + " 1, crm_dirty_since = COALESCE(crm_dirty_since, ?) WHERE message_sid = ? AND "
+                + changed)) {
+      int i = 1;
+      ps.setString(i++, answeredBy);
+      setInt(ps, i++, duration);
+      ps.setTimestamp(i++, now);
+      ps.setTimestamp(i++, now);
+      ps.setString(i++, sid);
+      if (answeredBy != null) {
+        ps.setString(i++, answeredBy);
+      }
+      if (duration != null) {
+        ps.setInt(i++, duration);
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  /** A message or call seen for the first time, due for the write-back at once. */
+  public void insert(Connection c, MessageState s, Timestamp now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO message_state (message_sid, direction, channel, status, error_code,"
+                + " from_number, to_number, messaging_service_sid, account_sid, body,"
+                + " num_segments, crm_object, crm_record_id, reply_to_sid, sent_at, delivered_at,"
+                + " created_at, updated_at, crm_version, crm_dirty_since) VALUES (?, ?, ?, ?, ?, ?,"
+                + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)")) {
+      int i = 1;
+      ps.setString(i++, s.sid());
+      ps.setString(i++, s.direction());
+      ps.setString(i++, s.channel());
+      ps.setString(i++, s.status());
+      setInt(ps, i++, s.errorCode());
+      ps.setString(i++, s.from());
+      ps.setString(i++, s.to());
+      ps.setString(i++, s.messagingServiceSid());
+      ps.setString(i++, s.accountSid());
+      ps.setString(i++, s.body());
+      setInt(ps, i++, s.segments());
+      ps.setString(i++, s.crmObject());
+      ps.setString(i++, s.crmRecordId());
+      ps.setString(i++, s.replyToSid());
+      ps.setTimestamp(i++, s.sentAt());
+      ps.setTimestamp(i++, s.deliveredAt());
+      ps.setTimestamp(i++, now);
+      ps.setTimestamp(i++, now);
+      ps.setTimestamp(i++, now);
+      ps.executeUpdate();
+    }
+  }
+
+  /** The conversation an inbound message belongs to: the last outbound message to that number. */
+  public record Conversation(String sid, String crmObject, String crmRecordId) {}
+
+  public Optional<Conversation> lastOutboundTo(Connection c, String number) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT message_sid, crm_object, crm_record_id FROM message_state WHERE to_number = ?"
+                + " AND direction = 'outbound' ORDER BY created_at DESC LIMIT 1")) {
+      ps.setString(1, number);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            ? Optional.of(new Conversation(rs.getString(1), rs.getString(2), rs.getString(3)))
+            : Optional.empty();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- write-back side
+
+  /** A row whose CRM record is behind: what the write-back maps into the message object. */
+  public record Dirty(
+      String sid,
+      String direction,
+      String channel,
+      String status,
+      Integer errorCode,
+      String from,
+      String to,
+      String body,
+      Integer segments,
+      Timestamp sentAt,
+      Timestamp deliveredAt,
+      Timestamp createdAt,
+      long crmVersion,
+      String crmObject,
+      String crmRecordId,
+      String accountSid,
+      Timestamp dirtySince,
+      String answeredBy,
+      Integer durationSeconds) {}
+
+  /** Up to {@code limit} rows the CRM has not seen yet, oldest change first, not backing off. */
+  public List<Dirty> dirty(int limit) throws SQLException {
+    List<Dirty> out = new ArrayList<>();
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT m.message_sid, m.direction, m.channel, m.status, m.error_code,"
+                    + " m.from_number, m.to_number, m.body, m.num_segments, m.sent_at,"
+                    + " m.delivered_at, m.created_at, m.crm_version, m.crm_object,"
+                    + " m.crm_record_id, m.account_sid, m.crm_dirty_since, m.answered_by,"
+                    + " m.duration_seconds FROM message_state m WHERE"
+                    + " m.crm_version > m.crm_synced_version AND (m.crm_next_attempt_at IS NULL OR"
+                    + " m.crm_next_attempt_at <= ?) ORDER BY m.crm_dirty_since, m.message_sid LIMIT"
+                    + " ?")) {
+      ps.setTimestamp(1, Timestamp.from(Instant.now()));
+      ps.setInt(2, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new Dirty(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  getInt(rs, 5),
+                  rs.getString(6),
+                  rs.getString(7),
+                  rs.getString(8),
+                  getInt(rs, 9),
+                  rs.getTimestamp(10),
+                  rs.getTimestamp(11),
+                  rs.getTimestamp(12),
+                  rs.getLong(13),
+                  rs.getString(14),
+                  rs.getString(15),
+                  rs.getString(16),
+                  rs.getTimestamp(17),
+                  rs.getString(18),
+                  getInt(rs, 19)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** What the write-back learned about one record it sent. */
+  public sealed interface SyncResult permits Synced, Retry {}
+
+  /** Salesforce has {@code version}; the row is clean unless it moved on meanwhile. */
+  public record Synced(String sid, long version) implements SyncResult {}
+
+  /** Send the row again, not before {@code at}. */
+  public record Retry(String sid, Instant at, String error) implements SyncResult {}
+
+  /**
+   * Applies the results of one write-back call. One statement per row in autocommit on purpose: the
+   * event handlers lock message_state rows in their own order, and a multi-row transaction (a JDBC
+   * batch is one) could deadlock with them.
+   */
+  public void recordSync(List<SyncResult> results) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(true);
+      try (PreparedStatement ok =
+              c.prepareStatement(
+                  "UPDATE message_state SET crm_synced_version = ?, crm_attempts = 0,"
+                      + " crm_next_attempt_at = NULL, crm_last_error = NULL, crm_dirty_since = CASE"
+                      + " WHEN crm_version <= ? THEN NULL ELSE crm_dirty_since END WHERE"
+                      + " message_sid = ? AND crm_synced_version < ?");
+          PreparedStatement bad =
+              c.prepareStatement(
+                  "UPDATE message_state SET crm_attempts = crm_attempts + 1, crm_next_attempt_at"
+                      + " = ?, crm_last_error = ? WHERE message_sid = ?")) {
+        for (SyncResult r : results) {
+          if (r instanceof Synced s) {
+            ok.setLong(1, s.version());
+            ok.setLong(2, s.version());
+            ok.setString(3, s.sid());
+            ok.setLong(4, s.version());
+            ok.executeUpdate();
+          } else if (r instanceof Retry t) {
+            bad.setTimestamp(1, Timestamp.from(t.at()));
+            bad.setString(2, t.error());
+            bad.setString(3, t.sid());
+            bad.executeUpdate();
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Links a message (not a call) that had no CRM record to the one the write-back found by phone;
+   * the message record is sent again with the link.
+   */
+  public void link(String sid, String crmObject, String crmRecordId) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE message_state SET crm_object = ?, crm_record_id = ?, crm_version ="
+                    + " crm_version + 1, crm_dirty_since = COALESCE(crm_dirty_since, ?) WHERE"
+                    + " message_sid = ? AND crm_record_id IS NULL AND"
+                    + " direction <> 'call'")) {
+      ps.setString(1, crmObject);
+      ps.setString(2, crmRecordId);
+      ps.setTimestamp(3, Timestamp.from(Instant.now()));
+      ps.setString(4, sid);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Rows the CRM has not caught up with. */
+  public long behind() throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT COUNT(*) FROM message_state WHERE crm_version > crm_synced_version");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** An empty IN list is not SQL: a status nothing precedes gets a value no row has. */
+  static List<String> predecessors(String to) {
+    List<String> preds = MessageStatus.predecessors(to);
+    return preds.isEmpty() ? List.of("-") : preds;
+  }
+
+  static String marks(int n) {
+    return String.join(", ", Collections.nCopies(Math.max(1, n), "?"));
+  }
+
+  static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {
+    if (v == null) {
+      ps.setNull(i, Types.INTEGER);
+    } else {
+      ps.setInt(i, v);
+    }
+  }
+
+  private static Integer getInt(ResultSet rs, int i) throws SQLException {
+    int v = rs.getInt(i);
+    return rs.wasNull() ? null : v;
+  }
+}

@@ -1,0 +1,169 @@
+package org.twiliocrm.webhook;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.support.DefaultMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The transaction around the stored-event route (routes/twilio-webhook-events.camel.yaml): {@link
+ * #claim} opens it and claims a batch with {@code FOR UPDATE SKIP LOCKED}, the route hands each
+ * event to its kind's handler on that transaction, and {@link #record} marks them DONE and commits.
+ * So each event takes effect exactly once, even with several replicas, and a crash leaves it NEW.
+ *
+ * <p>When a batch fails, {@link #failed} rolls it back and the next claims take one event at a
+ * time, as many as the batch held: the good ones go through, and the one that fails on its own is
+ * parked as FAILED with its error, so one bad event never holds up the rest.
+ */
+public final class WebhookEventFlow {
+  private static final Logger LOG = LoggerFactory.getLogger(WebhookEventFlow.class);
+
+  /** Exchange property: the open batch (transaction and events). */
+  public static final String BATCH = "twilioWebhookBatch";
+
+  /** Exchange property: whether the route should claim again at once. */
+  public static final String MORE = "twilioWebhookMore";
+
+  /** Exchange property: events applied since the route last waited. */
+  public static final String APPLIED = "twilioWebhookApplied";
+
+  /** Header on each split event: its kind (message-status, inbound, call-status, twiml). */
+  public static final String KIND = "TwilioWebhookKind";
+
+  private final DataSource dataSource;
+  private final WebhookEventStore events;
+  private final int batch;
+  private final Semaphore wake = new Semaphore(0);
+
+  /** Events still to take one per transaction after a batch failed (route thread only). */
+  private final AtomicInteger oneByOne = new AtomicInteger();
+
+  public WebhookEventFlow(DataSource dataSource, WebhookEventStore events, int batch) {
+    this.dataSource = dataSource;
+    this.events = events;
+    this.batch = batch;
+  }
+
+  /** A claimed batch: its open transaction and events. */
+  record Batch(Connection connection, List<StoredEvent> events) {}
+
+  /** The transaction of the batch an event belongs to (for the handlers). */
+  static Connection connection(Exchange exchange) {
+    return exchange.getProperty(BATCH, Batch.class).connection();
+  }
+
+  /** Wakes {@link #idle} at once: the store committed new events. */
+  public void wake() {
+    if (wake.availablePermits() == 0) {
+      wake.release();
+    }
+  }
+
+  /**
+   * Route step: opens a transaction and claims a batch; the body becomes one message per event
+   * (body {@link StoredEvent}, header {@value #KIND}) for the route to split.
+   */
+  public List<Message> claim(Exchange exchange) throws SQLException {
+    exchange.setProperty(MORE, false);
+    Connection c = dataSource.getConnection();
+    try {
+      c.setAutoCommit(false);
+      List<StoredEvent> claimed = events.claim(c, oneByOne.get() > 0 ? 1 : batch);
+      if (claimed.isEmpty()) {
+        oneByOne.set(0);
+        c.commit();
+        c.close();
+        return List.of();
+      }
+      exchange.setProperty(BATCH, new Batch(c, claimed));
+      List<Message> out = new ArrayList<>(claimed.size());
+      for (StoredEvent e : claimed) {
+        Message m = new DefaultMessage(exchange.getContext());
+        m.setBody(e);
+        m.setHeader(KIND, e.kind());
+        out.add(m);
+      }
+      return out;
+    } catch (SQLException | RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** Route step after every event of the batch was applied: marks them DONE and commits. */
+  public void record(Exchange exchange) throws SQLException {
+    Batch b = exchange.getProperty(BATCH, Batch.class);
+    if (b == null) {
+      return;
+    }
+    exchange.removeProperty(BATCH);
+    try (Connection c = b.connection()) {
+      events.markDone(c, b.events());
+      c.commit();
+    }
+    oneByOne.updateAndGet(n -> Math.max(0, n - 1));
+    exchange.setProperty(
+        APPLIED, exchange.getProperty(APPLIED, 0, Integer.class) + b.events().size());
+    exchange.setProperty(MORE, true);
+  }
+
+  /**
+   * Route step when the batch failed: rolls it back. A batch of one is parked as FAILED; a larger
+   * one is retried one event per transaction.
+   */
+  public void failed(Exchange exchange) {
+    Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+    while (error != null
+        && error.getCause() != null
+        && error instanceof org.apache.camel.CamelExchangeException) {
+      error = error.getCause();
+    }
+    Batch b = exchange.getProperty(BATCH, Batch.class);
+    exchange.removeProperty(BATCH);
+    exchange.setProperty(MORE, false);
+    if (b == null) {
+      LOG.warn("webhook event processing failed: {}", String.valueOf(error));
+      return;
+    }
+    try (Connection c = b.connection()) {
+      c.rollback();
+      if (b.events().size() == 1) {
+        long id = b.events().get(0).id();
+        events.park(c, id, String.valueOf(error));
+        c.commit();
+        oneByOne.updateAndGet(n -> Math.max(0, n - 1));
+        LOG.warn("webhook event {} failed and is parked as FAILED: {}", id, String.valueOf(error));
+      } else {
+        oneByOne.set(b.events().size());
+        LOG.warn(
+            "batch of {} webhook events failed, retrying one by one: {}",
+            b.events().size(),
+            String.valueOf(error));
+      }
+      exchange.setProperty(MORE, true);
+    } catch (SQLException e) {
+      LOG.warn("webhook event processing failed: {}", e.toString());
+    }
+  }
+
+  /**
+   * Route step once nothing is left to claim: when this round applied nothing, waits up to {@code
+   * waitMillis} for the store to commit new events (or the next poll).
+   */
+  public void idle(Exchange exchange, long waitMillis) throws InterruptedException {
+    int applied = exchange.getProperty(APPLIED, 0, Integer.class);
+    exchange.removeProperty(APPLIED);
+    if (applied == 0 && waitMillis > 0) {
+      wake.tryAcquire(waitMillis, TimeUnit.MILLISECONDS);
+    }
+  }
+}

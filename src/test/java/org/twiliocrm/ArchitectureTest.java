@@ -1,0 +1,101 @@
+package org.twiliocrm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The package structure the code promises: the import graph of src/main has no cycle, and only the
+ * wiring point (package app) reaches into the sandboxes. It reads the sources, so it sees fully
+ * qualified uses as well as imports.
+ */
+class ArchitectureTest {
+  private static final Path MAIN = Path.of("src/main/java");
+  private static final Pattern REF =
+      Pattern.compile("\\borg\\.twiliocrm((?:\\.[a-z][a-z0-9]*)+)\\.[A-Z]");
+  private static final String WIRING = "org.twiliocrm.app";
+  private static final String SANDBOX = "org.twiliocrm.sandbox";
+
+  /** package -> packages its classes refer to. */
+  private static Map<String, Set<String>> graph() throws IOException {
+    Map<String, Set<String>> g = new TreeMap<>();
+    try (Stream<Path> files = Files.walk(MAIN)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        String pkg = MAIN.relativize(f.getParent()).toString().replace('/', '.');
+        Set<String> deps = g.computeIfAbsent(pkg, k -> new TreeSet<>());
+        Matcher m = REF.matcher(Files.readString(f));
+        while (m.find()) {
+          String dep = "org.twiliocrm" + m.group(1);
+          if (!dep.equals(pkg)) {
+            deps.add(dep);
+          }
+        }
+      }
+    }
+    return g;
+  }
+
+  @Test
+  void thePackageGraphHasNoCycle() throws IOException {
+    Map<String, Set<String>> g = graph();
+    assertThat(g).containsKeys("org.twiliocrm.webhook", "org.twiliocrm.crm", "org.twiliocrm.app");
+    List<String> cycles = new ArrayList<>();
+    for (String start : g.keySet()) {
+      findCycle(g, start, start, new ArrayList<>(List.of(start)), new TreeSet<>(), cycles);
+    }
+    assertThat(cycles).as("package cycles").isEmpty();
+  }
+
+  private static void findCycle(
+      Map<String, Set<String>> g,
+      String start,
+      String at,
+      List<String> path,
+      Set<String> seen,
+      List<String> cycles) {
+    for (String next : g.getOrDefault(at, Set.of())) {
+      if (next.equals(start)) {
+        cycles.add(String.join(" -> ", path) + " -> " + start);
+      } else if (seen.add(next)) {
+        path.add(next);
+        findCycle(g, start, next, path, seen, cycles);
+        path.remove(path.size() - 1);
+      }
+    }
+  }
+
+  @Test
+  void onlyTheWiringPointUsesTheSandboxes() throws IOException {
+    List<String> offenders = new ArrayList<>();
+    graph()
+        .forEach(
+            (pkg, deps) -> {
+              boolean allowed = pkg.equals(WIRING) || pkg.startsWith(SANDBOX);
+              if (!allowed && deps.stream().anyMatch(d -> d.startsWith(SANDBOX))) {
+                offenders.add(pkg + " -> " + deps);
+              }
+            });
+    assertThat(offenders).as("production packages that import the sandbox").isEmpty();
+  }
+
+  @Test
+  void theCheckSeesAPlantedCycle() {
+    // The detector itself must be able to fail.
+    Map<String, Set<String>> g = Map.of("a", Set.of("b"), "b", Set.of("c"), "c", Set.of("a"));
+    List<String> cycles = new ArrayList<>();
+    findCycle(g, "a", "a", new ArrayList<>(List.of("a")), new TreeSet<>(), cycles);
+    assertThat(cycles).containsExactly("a -> b -> c -> a");
+  }
+}

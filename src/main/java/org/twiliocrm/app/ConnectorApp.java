@@ -33,6 +33,8 @@ public final class ConnectorApp {
   /** The configuration as the routes see it: the source plus what sandbox/live mode derives. */
   private final Map<String, String> effective = new LinkedHashMap<>();
 
+  private final RuntimeChecks runtimeChecks = new RuntimeChecks(this::property);
+
   private Main main;
   private Database database;
   private Sandboxes sandboxes;
@@ -147,6 +149,9 @@ public final class ConnectorApp {
             CamelContext ctx = support.getCamelContext();
             HealthCheckHelper.getHealthCheckRegistry(ctx)
                 .register(new DatabaseHealthCheck(database));
+            if (runtimeChecks.enabled()) {
+              runtimeChecks.register(ctx);
+            }
             if (config.mode() == Mode.LIVE) {
               LiveCredentialsHealthCheck credentials =
                   new LiveCredentialsHealthCheck(ConnectorApp.this::property, config);
@@ -177,6 +182,10 @@ public final class ConnectorApp {
             // The Twilio sandbox's request validation: loaded now rather than during start-up; a
             // request that comes first waits for it.
             twilioSandbox().ifPresent(org.twiliocrm.sandbox.twilio.TwilioSandbox::loadValidation);
+            if (runtimeChecks.enabled()) {
+              resources.add(runtimeChecks);
+              runtimeChecks.start(support.getCamelContext());
+            }
           }
 
           @Override

@@ -65,7 +65,10 @@ public final class SalesforceSandbox implements AutoCloseable {
   public SalesforceSandbox(SalesforceSandboxSettings settings) {
     this.settings = settings;
     this.seed = readSeed(settings.seed());
-    this.schema = OrgSchema.fromSeed(seed.path("objects"));
+    // One source of truth: the org's schema is the deployed package, unless a custom seed file
+    // brings its own object definitions.
+    this.schema =
+        seed.has("objects") ? OrgSchema.fromSeed(seed.path("objects")) : OrgSchema.bundled();
     this.userId = SalesforceIds.to18("0055g00000TwUsr");
     this.usage = new ApiUsage(clock, settings.apiDailyLimit());
     this.faults = new Faults(clock);
@@ -258,6 +261,7 @@ public final class SalesforceSandbox implements AutoCloseable {
     usage.reset();
     hub.resetCounts();
     faults.clear();
+    schema.types().forEach(SObjectType::resetAdminChanges);
     if (clearEvents) {
       eventLog.clear();
     }
@@ -357,6 +361,36 @@ public final class SalesforceSandbox implements AutoCloseable {
       pending = failed;
     }
     return loaded;
+  }
+
+  /** The org's schema (objects and fields as the integration user sees them). */
+  public OrgSchema schema() {
+    return schema;
+  }
+
+  /** Simulates an admin deleting a field (preflight's "missing field"); undone by reset. */
+  public void deleteField(String object, String field) {
+    if (!type(object).deleteField(field)) {
+      throw new IllegalArgumentException("no field " + object + "." + field);
+    }
+  }
+
+  /** Simulates a change of the integration user's field-level security; undone by reset. */
+  public void setFieldAccess(String object, String field, SObjectType.FieldAccess access) {
+    if (!type(object).setFieldAccess(field, access)) {
+      throw new IllegalArgumentException("no field " + object + "." + field);
+    }
+  }
+
+  /** Simulates an admin changing the Change Data Capture selection; undone by reset. */
+  public void setChangeDataCapture(String object, boolean on) {
+    type(object).setCdcEnabled(on);
+  }
+
+  private SObjectType type(String object) {
+    return schema
+        .type(object)
+        .orElseThrow(() -> new IllegalArgumentException("no object " + object));
   }
 
   // ---- internals used by the servlet ----

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -394,8 +395,43 @@ final class SandboxServlet extends HttpServlet {
           write(resp, 200, org.faults().snapshot());
         }
         case "POST limits" -> {
-          org.apiUsage().setDailyLimit(number(body, "dailyLimit", 1).longValue());
+          // Each key optional: dailyLimit, dailyRemaining (near exhaustion), streamingClientsMax.
+          if (body.containsKey("dailyLimit")) {
+            org.apiUsage().setDailyLimit(number(body, "dailyLimit", 1).longValue());
+          }
+          if (body.containsKey("dailyRemaining")) {
+            org.apiUsage().setDailyRemaining(number(body, "dailyRemaining", 0).longValue());
+          }
+          if (body.containsKey("streamingClientsMax")) {
+            org.apiUsage()
+                .setStreamingClientsMax(number(body, "streamingClientsMax", 0).intValue());
+          }
           write(resp, 200, org.apiUsage().snapshot());
+        }
+        case "POST schema/delete-field" -> {
+          org.deleteField(string(body, "object"), string(body, "field"));
+          write(resp, 200, Map.of("deleted", body.get("object") + "." + body.get("field")));
+        }
+        case "POST schema/field-access" -> {
+          SObjectType.FieldAccess a;
+          try {
+            a = SObjectType.FieldAccess.valueOf(string(body, "access").toUpperCase(Locale.ROOT));
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("access must be none, read or edit");
+          }
+          org.setFieldAccess(string(body, "object"), string(body, "field"), a);
+          write(
+              resp,
+              200,
+              Map.of("field", body.get("object") + "." + body.get("field"), "access", a));
+        }
+        case "POST schema/cdc" -> {
+          Object on = body.get("enabled");
+          if (!(on instanceof Boolean)) {
+            throw new IllegalArgumentException("enabled must be true or false");
+          }
+          org.setChangeDataCapture(string(body, "object"), (Boolean) on);
+          write(resp, 200, Map.of("object", body.get("object"), "cdc", on));
         }
         case "POST reset" -> {
           org.reset(!"false".equals(req.getParameter("events")));
@@ -410,6 +446,14 @@ final class SandboxServlet extends HttpServlet {
     } catch (IllegalArgumentException | SalesforceError | JsonProcessingException e) {
       write(resp, 400, Map.of("error", String.valueOf(e.getMessage())));
     }
+  }
+
+  private static String string(Map<String, Object> body, String key) {
+    Object v = body.get(key);
+    if (v == null || v.toString().isBlank()) {
+      throw new IllegalArgumentException(key + " is required");
+    }
+    return v.toString();
   }
 
   private static Number number(Map<String, Object> body, String key, Number def) {

@@ -75,6 +75,7 @@ public final class TwilioSandbox implements AutoCloseable {
   private final Handsets handsets;
   private final Calls calls;
   private final Verify verify;
+  private final IncomingNumbers incomingNumbers;
   private final ControlApi control;
 
   /**
@@ -118,6 +119,7 @@ public final class TwilioSandbox implements AutoCloseable {
     this.handsets = new Handsets(settings, state, messages, callbacks);
     this.calls = new Calls(settings, state, callbacks, vertx, senders);
     this.verify = new Verify(settings, state);
+    this.incomingNumbers = new IncomingNumbers(settings, state, senders);
     this.control = new ControlApi(this, state, handsets, calls, outcomes, vertx);
     this.validateRequests = settings.validateRequests();
     this.validateResponses = settings.validateResponses();
@@ -602,6 +604,9 @@ public final class TwilioSandbox implements AutoCloseable {
         messages.delete(account, sid);
         return new Object[] {204, null};
       }
+    }
+    if (seg.length == 2 && seg[1].equals("IncomingPhoneNumbers.json") && method.equals("GET")) {
+      return new Object[] {200, incomingNumbers.list(account, query, path)};
     }
     if (seg.length == 2 && seg[1].equals("Calls.json") && method.equals("POST")) {
       return new Object[] {201, calls.create(account, form).toJson()};

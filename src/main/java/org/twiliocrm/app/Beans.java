@@ -50,8 +50,10 @@ public final class Beans {
     OutboxBeans.bind(registry, outbox, cfg.db(), db, twilio.create()).closeAfter(twilio);
     // CRM events (Salesforce platform events and record changes to the outbox).
     CrmEventsBeans.bind(registry, CrmEventsSettings.from(lookup), outbox.templatesLocation(), db);
-    // Webhooks (signed, persisted, forward-only); in sandbox mode every sandbox account signs.
-    WebhookSettings webhooks = WebhookSettings.from(lookup);
+    // Webhooks (signed, persisted, forward-only); in sandbox mode every sandbox account signs, and
+    // a secondary token without twilio.account-sid belongs to the sandbox's first account.
+    WebhookSettings webhooks =
+        WebhookSettings.from(sandbox ? Sandboxes.webhookOwner(lookup) : lookup);
     Map<String, String> sandboxTokens =
         sandbox ? Sandboxes.accountTokens(lookup) : Map.<String, String>of();
     WebhookBeans.bind(registry, webhooks.withAuthTokens(sandboxTokens), db);

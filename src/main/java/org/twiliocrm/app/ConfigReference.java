@@ -28,7 +28,8 @@ public final class ConfigReference {
         new Section("Outbox (database to Twilio)", OutboxSettings.KEYS),
         new Section("CRM events (Salesforce to outbox)", CrmEventsSettings.KEYS),
         new Section("Webhooks", WebhookSettings.KEYS),
-        new Section("Salesforce write-back", WritebackSettings.KEYS));
+        new Section("Salesforce write-back", WritebackSettings.KEYS),
+        new Section("Preflight", org.twiliocrm.preflight.PreflightSettings.KEYS));
   }
 
   public static List<Key<?>> all() {

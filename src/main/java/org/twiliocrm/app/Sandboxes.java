@@ -103,6 +103,22 @@ final class Sandboxes implements AutoCloseable {
         };
   }
 
+  /**
+   * The lookup the webhook settings read in sandbox mode: {@code twilio.account-sid}, when unset,
+   * is the sandbox's first account, so that {@code twilio.secondary-auth-token} (a rotation of the
+   * sandbox account's token) has an owner. Its token is not derived: {@link #accountTokens} adds
+   * every sandbox account's.
+   */
+  static Function<String, String> webhookOwner(Function<String, String> lookup) {
+    return k -> {
+      String v = lookup.apply(k);
+      if ("twilio.account-sid".equals(k) && (v == null || v.isBlank())) {
+        return accountTokens(lookup).keySet().iterator().next();
+      }
+      return v;
+    };
+  }
+
   /** Every sandbox account's token: callbacks the sandbox signs are checked against them. */
   static Map<String, String> accountTokens(Function<String, String> lookup) {
     return settings(() -> TwilioSandboxSettings.from(lookup)).accounts();

@@ -205,6 +205,14 @@ public record ConnectorConfig(
       Key.secret(
           "twilio.auth-token",
           "Twilio auth token; a secret: set TWILIO_AUTH_TOKEN. Also the key that signs webhooks.");
+
+  /** Read by the webhook settings: the second token signs beside the first during a rotation. */
+  public static final Key<String> TWILIO_SECONDARY_AUTH_TOKEN =
+      Key.secret(
+          "twilio.secondary-auth-token",
+          "Second auth token of twilio.account-sid while Twilio rotates it: webhooks signed with"
+              + " either are accepted; a secret: set TWILIO_SECONDARY_AUTH_TOKEN (empty = none).");
+
   public static final Key<String> TWILIO_API_KEY =
       Key.matching(
           "twilio.api-key",
@@ -262,6 +270,7 @@ public record ConnectorConfig(
           DB_REQUIRE_DURABLE_COMMITS,
           TWILIO_ACCOUNT_SID,
           TWILIO_AUTH_TOKEN,
+          TWILIO_SECONDARY_AUTH_TOKEN,
           TWILIO_API_KEY,
           TWILIO_API_SECRET,
           SALESFORCE_LOGIN_URL,

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.twiliocrm.webhook.WebhookSettings;
 
 /** The wiring point derives what production code needs to reach the sandbox; nothing else does. */
 class SandboxesTest {
@@ -43,5 +44,25 @@ class SandboxesTest {
     assertThat(
             Sandboxes.accountTokens(Map.of("sandbox.twilio.accounts", A + ":ta," + B + ":tb")::get))
         .containsOnlyKeys(A, B);
+  }
+
+  @Test
+  void aSecondaryTokenWithoutAnAccountBelongsToTheFirstSandboxAccount() {
+    Map<String, String> cfg =
+        Map.of(
+            "sandbox.twilio.accounts",
+            A + ":ta," + B + ":tb",
+            "twilio.secondary-auth-token",
+            "rotated");
+    WebhookSettings s =
+        WebhookSettings.from(Sandboxes.webhookOwner(cfg::get))
+            .withAuthTokens(Sandboxes.accountTokens(cfg::get));
+    assertThat(s.tokensOf(A)).containsExactlyInAnyOrder("ta", "rotated");
+    assertThat(s.tokensOf(B)).containsExactly("tb");
+    // a configured account stays the owner
+    assertThat(
+            Sandboxes.webhookOwner(Map.of("twilio.account-sid", B)::get)
+                .apply("twilio.account-sid"))
+        .isEqualTo(B);
   }
 }

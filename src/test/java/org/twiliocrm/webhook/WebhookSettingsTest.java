@@ -43,4 +43,53 @@ class WebhookSettingsTest {
     assertThatThrownBy(() -> WebhookSettings.from(Map.of("webhook.max-body-bytes", "abc")::get))
         .hasMessageStartingWith("webhook.max-body-bytes:");
   }
+
+  @org.junit.jupiter.api.Test
+  void theAckWaitStaysBelowTwilioTimeout() {
+    assertThat(WebhookSettings.from(k -> null).ackWaitMillis()).isEqualTo(5000);
+    assertThatThrownBy(
+            () -> WebhookSettings.from(Map.of("webhook.ack.max-wait-millis", "15000")::get))
+        .hasMessageContaining("webhook.ack.max-wait-millis");
+    assertThat(
+            WebhookSettings.from(Map.of("webhook.ack.max-wait-millis", "14999")::get)
+                .ackWaitMillis())
+        .isEqualTo(14999);
+  }
+
+  @org.junit.jupiter.api.Test
+  void callbackUrlsCarryTheConnectionOverrides() {
+    WebhookSettings s = WebhookSettings.from(k -> null);
+    assertThat(s.withOverrides("https://h/x")).isEqualTo("https://h/x#rc=3&rp=all");
+    // a URL that already has its own fragment keeps it
+    assertThat(s.withOverrides("https://h/x#rc=1")).isEqualTo("https://h/x#rc=1");
+    assertThat(
+            WebhookSettings.from(Map.of("webhook.connection-overrides", "none")::get)
+                .withOverrides("https://h/x"))
+        .isEqualTo("https://h/x");
+  }
+
+  @Test
+  void aSecondaryTokenNeedsItsAccountAndSignsBesideThePrimary() {
+    assertThatThrownBy(
+            () -> WebhookSettings.from(Map.of("twilio.secondary-auth-token", "new")::get))
+        .hasMessageStartingWith("twilio.secondary-auth-token:");
+    WebhookSettings s =
+        WebhookSettings.from(
+            Map.of(
+                    "twilio.account-sid", "ACmain",
+                    "twilio.auth-token", "old",
+                    "twilio.secondary-auth-token", "new")
+                ::get);
+    assertThat(s.tokensOf("ACmain")).containsExactly("old", "new");
+    assertThat(s.toString()).doesNotContain("old").doesNotContain("new");
+  }
+
+  @Test
+  void tokensTheWiringPointAddsSignBesideTheConfiguredOnes() {
+    WebhookSettings s =
+        WebhookSettings.from(Map.of("twilio.account-sid", "ACa", "twilio.auth-token", "file")::get)
+            .withAuthTokens(Map.of("ACa", "sandbox", "ACb", "other"));
+    assertThat(s.tokensOf("ACa")).containsExactly("file", "sandbox");
+    assertThat(s.tokensOf("ACb")).containsExactly("other");
+  }
 }

@@ -29,6 +29,7 @@ abstract class OutboxRouteContract {
   abstract void dropDatabase();
 
   static final String FROM = "+15005550006";
+  static final String VERIFY_SERVICE = "VA" + "a".repeat(32);
   static final AtomicInteger NEXT = new AtomicInteger(100);
   SandboxControl sandbox;
   OutboxNode node;
@@ -36,7 +37,8 @@ abstract class OutboxRouteContract {
 
   @BeforeAll
   void start() throws Exception {
-    sandbox = new SandboxControl(Map.of());
+    // The sandbox knows only the Verify services it is told about (others answer 404 / 20404).
+    sandbox = new SandboxControl(Map.of("sandbox.twilio.verify.services", VERIFY_SERVICE));
     node =
         OutboxNode.start(
             openDatabase(),
@@ -47,7 +49,7 @@ abstract class OutboxRouteContract {
                 "outbox.max-attempts", "3",
                 "outbox.reconcile.delay", "200ms",
                 "outbox.instance-id", "route-it",
-                "outbox.verify.service-sid", "VA" + "a".repeat(32)));
+                "outbox.verify.service-sid", VERIFY_SERVICE));
     rows = new Rows(node.db.dataSource());
   }
 

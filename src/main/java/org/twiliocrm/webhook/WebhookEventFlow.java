@@ -132,7 +132,7 @@ public final class WebhookEventFlow {
     exchange.removeProperty(BATCH);
     exchange.setProperty(MORE, false);
     if (b == null) {
-      LOG.warn("webhook event processing failed: {}", String.valueOf(error));
+      LOG.warn("webhook event processing failed: {}", Redaction.phonesIn(String.valueOf(error)));
       return;
     }
     try (Connection c = b.connection()) {
@@ -155,7 +155,7 @@ public final class WebhookEventFlow {
       }
       exchange.setProperty(MORE, true);
     } catch (SQLException e) {
-      LOG.warn("webhook event processing failed: {}", e.toString());
+      LOG.warn("webhook event processing failed: {}", Redaction.phonesIn(e.toString()));
     }
   }
 

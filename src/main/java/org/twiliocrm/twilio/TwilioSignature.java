@@ -141,13 +141,6 @@ public final class TwilioSignature {
     return false;
   }
 
-  /** Checks a form POST whose names are not repeated. */
-  public boolean validateSingle(String url, Map<String, String> params, String signature) {
-    Map<String, List<String>> multi = new TreeMap<>();
-    params.forEach((k, v) -> multi.put(k, List.of(v == null ? "" : v)));
-    return validate(url, multi, signature);
-  }
-
   /**
    * Checks a JSON POST: the URL (which carries {@code bodySHA256}) is signed, and the hash must
    * match the raw body.

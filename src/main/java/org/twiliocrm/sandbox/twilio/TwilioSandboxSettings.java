@@ -259,42 +259,6 @@ public record TwilioSandboxSettings(
     return List.copyOf(out);
   }
 
-  /** Same settings with another value, for tests. */
-  public TwilioSandboxSettings withValidateRequests(boolean on) {
-    return new TwilioSandboxSettings(
-        host,
-        port,
-        eventLoops,
-        accounts,
-        apiKeys,
-        numbers,
-        messagingServices,
-        inboundWebhookUrl,
-        on,
-        validateResponses,
-        openApiDir,
-        stepMillis,
-        realisticPacing,
-        defaultMps,
-        longCodeMps,
-        tollFreeMps,
-        shortCodeMps,
-        whatsAppMps,
-        queueSeconds,
-        outcomeRules,
-        maxInFlight,
-        maxMessages,
-        callbackTimeoutMillis,
-        verifyCodeLength,
-        verifyTtlSeconds,
-        verifyMaxChecks,
-        verifyMaxSends,
-        callbackSigningKeyId,
-        callbackSigningKey,
-        callbackSignFragment,
-        verifyServices);
-  }
-
   @Override
   public String toString() {
     return "TwilioSandboxSettings[host="

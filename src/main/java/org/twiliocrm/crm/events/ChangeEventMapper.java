@@ -33,38 +33,30 @@ final class ChangeEventMapper {
   }
 
   EventOutcome map(String raw, String topic, Long replayIdHeader) throws Exception {
-    String channel = topic;
-    Long replayId = replayIdHeader;
+    EventEnvelope env = new EventEnvelope(topic, replayIdHeader);
     JsonNode payload;
     JsonNode header;
     try {
-      JsonNode msg = JSON.readTree(raw == null ? "" : raw);
-      if (msg == null || !msg.isObject()) {
-        throw new IllegalArgumentException("not a JSON object");
-      }
-      channel = msg.path("channel").asText(topic);
-      JsonNode event = msg.path("data").path("event");
-      if (replayId == null && event.path("replayId").canConvertToLong()) {
-        replayId = event.path("replayId").asLong();
-      }
-      payload = msg.path("data").path("payload");
+      payload = env.read(raw).payload;
       header = payload.path("ChangeEventHeader");
       if (!header.isObject() || text(header, "entityName") == null) {
         throw new IllegalArgumentException("data.payload.ChangeEventHeader.entityName is missing");
       }
     } catch (Exception e) {
       return new EventOutcome(
-          channel,
-          replayId,
+          env.channel,
+          env.replayId,
           List.of(
               new Decision.Reject(
-                  "sf-cdc:" + channel + ":" + replayId,
+                  "sf-cdc:" + env.channel + ":" + env.replayId,
                   "MALFORMED_PAYLOAD",
                   "event is not a change event message: " + e.getMessage(),
                   null,
                   null,
                   truncate(raw))));
     }
+    String channel = env.channel;
+    Long replayId = env.replayId;
     String entity = text(header, "entityName");
     String changeType = Optional.ofNullable(text(header, "changeType")).orElse("");
     String txKey = text(header, "transactionKey");

@@ -33,33 +33,23 @@ final class PlatformEventMapper {
   }
 
   EventOutcome map(String raw, String topic, Long replayIdHeader) throws Exception {
-    String channel = topic;
-    Long replayId = replayIdHeader;
+    EventEnvelope env = new EventEnvelope(topic, replayIdHeader);
     JsonNode payload;
     String eventUuid = null;
     try {
-      JsonNode msg = JSON.readTree(raw == null ? "" : raw);
-      if (msg == null || !msg.isObject()) {
-        throw new IllegalArgumentException("not a JSON object");
-      }
-      channel = msg.path("channel").asText(topic);
-      JsonNode event = msg.path("data").path("event");
-      if (replayId == null && event.path("replayId").canConvertToLong()) {
-        replayId = event.path("replayId").asLong();
-      }
-      payload = msg.path("data").path("payload");
+      payload = env.read(raw).payload;
       if (!payload.isObject()) {
         throw new IllegalArgumentException("data.payload is missing");
       }
-      eventUuid = text(event, "EventUuid");
+      eventUuid = text(env.event, "EventUuid");
       if (eventUuid == null) {
         eventUuid = text(payload, "EventUuid");
       }
     } catch (Exception e) {
-      String key = eventKey(channel, replayId, null);
+      String key = eventKey(env.channel, env.replayId, null);
       return new EventOutcome(
-          channel,
-          replayId,
+          env.channel,
+          env.replayId,
           List.of(
               new Decision.Reject(
                   key,
@@ -69,6 +59,8 @@ final class PlatformEventMapper {
                   null,
                   truncate(raw))));
     }
+    String channel = env.channel;
+    Long replayId = env.replayId;
     String eventKey = eventKey(channel, replayId, eventUuid);
     return new EventOutcome(
         channel, replayId, List.of(decide(payload, eventKey, truncate(payload.toString()))));

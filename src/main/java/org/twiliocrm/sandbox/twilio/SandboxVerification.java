@@ -84,8 +84,10 @@ final class SandboxVerification {
     return channel;
   }
 
-  /** The JSON of the Verification resource. */
-  synchronized Map<String, Object> toJson() {
+  /**
+   * The fields a Verification and a VerificationCheck answer both start with, in Twilio's order.
+   */
+  private Map<String, Object> head() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("sid", sid);
     m.put("service_sid", serviceSid);
@@ -94,6 +96,12 @@ final class SandboxVerification {
     m.put("channel", channel);
     m.put("status", status);
     m.put("valid", "approved".equals(status));
+    return m;
+  }
+
+  /** The JSON of the Verification resource. */
+  synchronized Map<String, Object> toJson() {
+    Map<String, Object> m = head();
     Map<String, Object> carrier = new LinkedHashMap<>();
     carrier.put("error_code", null);
     carrier.put("name", "Sandbox Mobile");
@@ -113,14 +121,7 @@ final class SandboxVerification {
 
   /** The JSON of a VerificationCheck answer. */
   synchronized Map<String, Object> toCheckJson() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("sid", sid);
-    m.put("service_sid", serviceSid);
-    m.put("account_sid", accountSid);
-    m.put("to", to);
-    m.put("channel", channel);
-    m.put("status", status);
-    m.put("valid", "approved".equals(status));
+    Map<String, Object> m = head();
     m.put("amount", null);
     m.put("payee", null);
     m.put("date_created", Wire.iso(dateCreated));

@@ -34,9 +34,13 @@ abstract class OutboxRouteContract {
   OutboxNode node;
   Rows rows;
 
+  static final String VERIFY_SERVICE = "VA" + "a".repeat(32);
+
   @BeforeAll
   void start() throws Exception {
-    sandbox = new SandboxControl(Map.of());
+    // The sandbox knows the Verify service the outbox names, as a real account would (an unknown
+    // service is 404/20404 there).
+    sandbox = new SandboxControl(Map.of("sandbox.twilio.verify.services", VERIFY_SERVICE));
     node =
         OutboxNode.start(
             openDatabase(),
@@ -47,7 +51,7 @@ abstract class OutboxRouteContract {
                 "outbox.max-attempts", "3",
                 "outbox.reconcile.delay", "200ms",
                 "outbox.instance-id", "route-it",
-                "outbox.verify.service-sid", "VA" + "a".repeat(32)));
+                "outbox.verify.service-sid", VERIFY_SERVICE));
     rows = new Rows(node.db.dataSource());
   }
 

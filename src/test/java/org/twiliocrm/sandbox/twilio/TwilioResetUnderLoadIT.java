@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * request fails because of a reset, a resource never vanishes unless a reset started after it was
  * created, and after the last reset the state is exactly the empty start.
  */
-class ResetUnderLoadIT {
+class TwilioResetUnderLoadIT {
   static final String VERIFY = "VA" + "4".repeat(32);
   static final int WRITERS = 4;
   static final int RESETS = 15;

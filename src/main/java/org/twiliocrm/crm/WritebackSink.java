@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import org.apache.camel.AggregationStrategy;
 import org.apache.camel.Exchange;
+import org.apache.camel.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * there is no separate "mark as sent" step to forget. A batch that is never settled is caught by
  * the next {@link #next} call, loudly.
  */
-public abstract class WritebackSink implements AggregationStrategy {
+public abstract class WritebackSink implements AggregationStrategy, Predicate {
   private static final Logger LOG = LoggerFactory.getLogger(WritebackSink.class);
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -105,6 +106,15 @@ public abstract class WritebackSink implements AggregationStrategy {
     exchange.setProperty(property(), batch);
     exchange.getMessage().setBody(batch.body);
     return true;
+  }
+
+  /**
+   * Used through the ref language ({@code ref: "{{bean}}"}), which hands over the exchange itself:
+   * a bean method call would see a copy, and the batch it takes would be lost.
+   */
+  @Override
+  public boolean matches(Exchange exchange) {
+    return next(exchange);
   }
 
   /** The enrich step's result: Salesforce's answer (or failure) for the batch in flight. */

@@ -33,6 +33,8 @@ public final class ConnectorApp {
   /** The configuration as the routes see it: the source plus what sandbox/live mode derives. */
   private final Map<String, String> effective = new LinkedHashMap<>();
 
+  private final RuntimeChecks runtimeChecks = new RuntimeChecks(this::property);
+
   private Main main;
   private Database database;
   private Sandboxes sandboxes;
@@ -117,16 +119,21 @@ public final class ConnectorApp {
     } else {
       effective.putAll(LiveClients.salesforceComponentProperties(config.salesforce()));
     }
+    // Statuses of what the outbox sends come back to this connector's own webhook, with Twilio's
+    // connection overrides as the URL fragment (webhook.connection-overrides): by default Twilio
+    // retries only a failed connection, so without them a 503 (commit not durable in time) would
+    // never be retried.
+    org.twiliocrm.webhook.WebhookSettings hooks =
+        org.twiliocrm.webhook.WebhookSettings.from(this::property, config.mode() == Mode.SANDBOX);
     if (property("outbox.status-callback-url") == null) {
-      // Statuses of what the outbox sends come back to this connector's own webhook.
       effective.put(
           "outbox.status-callback-url",
-          config.http().publicUrl() + "/webhooks/twilio/message-status");
+          hooks.withOverrides(config.http().publicUrl() + "/webhooks/twilio/message-status"));
     }
     if (property("outbox.call-status-callback-url") == null) {
       effective.put(
           "outbox.call-status-callback-url",
-          config.http().publicUrl() + "/webhooks/twilio/call-status");
+          hooks.withOverrides(config.http().publicUrl() + "/webhooks/twilio/call-status"));
     }
 
     DslLocations dsl = DslLocations.resolve(config.dsl());
@@ -142,6 +149,9 @@ public final class ConnectorApp {
             CamelContext ctx = support.getCamelContext();
             HealthCheckHelper.getHealthCheckRegistry(ctx)
                 .register(new DatabaseHealthCheck(database));
+            if (runtimeChecks.enabled()) {
+              runtimeChecks.register(ctx);
+            }
             if (config.mode() == Mode.LIVE) {
               LiveCredentialsHealthCheck credentials =
                   new LiveCredentialsHealthCheck(ConnectorApp.this::property, config);
@@ -157,10 +167,25 @@ public final class ConnectorApp {
           public void afterStart(BaseMainSupport support) {
             long sinceJvmStart =
                 System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+            // Refusals the HTTP server makes before any route (body limit, undecodable form,
+            // unhandled failure): counted and logged in one line instead of a stack trace.
+            org.twiliocrm.webhook.WebhookEdge edge =
+                support
+                    .getCamelContext()
+                    .getRegistry()
+                    .lookupByNameAndType(
+                        "twilioWebhookEdge", org.twiliocrm.webhook.WebhookEdge.class);
+            if (edge != null) {
+              edge.install(support.getCamelContext());
+            }
             LOG.info(Banner.render(config, database.displayUrl(), sandboxLines, sinceJvmStart));
             // The Twilio sandbox's request validation: loaded now rather than during start-up; a
             // request that comes first waits for it.
             twilioSandbox().ifPresent(org.twiliocrm.sandbox.twilio.TwilioSandbox::loadValidation);
+            if (runtimeChecks.enabled()) {
+              resources.add(runtimeChecks);
+              runtimeChecks.start(support.getCamelContext());
+            }
           }
 
           @Override
@@ -189,6 +214,15 @@ public final class ConnectorApp {
     p.setProperty("camel.server.enabled", "true");
     p.setProperty("camel.server.host", config.http().host());
     p.setProperty("camel.server.port", port);
+    // The body limit is enforced by Vert.x's BodyHandler from Content-Length before anything is
+    // buffered (413); Twilio never uploads files, so multipart file uploads are not written to
+    // disk.
+    p.setProperty(
+        "camel.server.maxBodySize",
+        String.valueOf(
+            new org.twiliocrm.config.Settings(this::property)
+                .integer("webhook.max-body-bytes", 65536, 1024, 10_000_000)));
+    p.setProperty("camel.server.fileUploadEnabled", "false");
     p.setProperty("camel.management.enabled", "true");
     p.setProperty("camel.management.host", config.http().host());
     p.setProperty("camel.management.port", port);

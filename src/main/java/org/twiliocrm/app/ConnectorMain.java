@@ -10,6 +10,8 @@ import org.twiliocrm.config.ConfigSource;
  * <pre>
  *   java -jar twilio-crm-connector.jar                 run the connector
  *   java -jar twilio-crm-connector.jar validate [dir]  check routes and kamelets, start nothing
+ *   java -jar twilio-crm-connector.jar sandbox [...]   only the Twilio and Salesforce emulators
+ *   java -jar twilio-crm-connector.jar preflight       check both accounts before going live
  * </pre>
  */
 public final class ConnectorMain {
@@ -21,6 +23,9 @@ public final class ConnectorMain {
     switch (command) {
       case "run" -> run();
       case "validate" -> System.exit(RouteValidator.run(rest, System.out, System.err));
+      case "sandbox" ->
+          System.exit(org.twiliocrm.sandbox.SandboxMain.run(rest, System.out, System.err));
+      case "preflight" -> System.exit(PreflightCommand.run(System.out, System.err));
       case "help", "--help", "-h" -> usage(0);
       default -> {
         System.err.println("Unknown command '" + command + "'.");
@@ -68,6 +73,13 @@ public final class ConnectorMain {
           java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR] [FILE...]
               Check YAML routes and kamelets without starting any consumer.
               Prints each error with file, line and reason; exits 1 if any.
+          java -jar twilio-crm-connector.jar sandbox [--host H] [--twilio-port N]
+                  [--salesforce-port N] [--seed FILE] [--state-dir DIR]
+              Start only the local Twilio and Salesforce emulators (127.0.0.1:8089 and :8091)
+              for testing your own application against them; see docs/sandbox.md.
+          java -jar twilio-crm-connector.jar preflight
+              Check the database, Twilio, Salesforce (against salesforce/) and Kubernetes;
+              prints a table with the fix of each failure; exits 0 only if all required pass.
         """);
     System.exit(exit);
   }

@@ -17,7 +17,7 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Twilio's {@code X-Twilio-Signature}: base64(HMAC-SHA1(auth token, URL + sorted name/value
- * pairs)).
+ * pairs)), or HMAC-SHA256 with a Webhooks Rule's SharedKey (see {@link Algorithm}).
  *
  * <p>Used by the sandbox to sign what it sends and by the connector to check what it receives, so
  * both sides share one implementation that is pinned to Twilio's published test vectors.
@@ -38,12 +38,75 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class TwilioSignature {
 
-  private static final String HMAC = "HmacSHA1";
-  private final SecretKeySpec key;
+  /**
+   * The two hashes Twilio signs with: HMAC-SHA1 with the auth token (the default), and the
+   * algorithm a Webhooks Rule's Setting names with its SharedKey, announced in {@code
+   * X-Twilio-Webhooks-Signature-Settings: key=...,algorithm=HMAC_SHA256}. Only the hash changes:
+   * the signed text (URL + sorted parameters) and the base64 encoding stay the same (twilio-node's
+   * examples/WebhookSignatureValidation.md).
+   */
+  public enum Algorithm {
+    HMAC_SHA1("HmacSHA1"),
+    HMAC_SHA256("HmacSHA256");
 
+    final String jca;
+
+    Algorithm(String jca) {
+      this.jca = jca;
+    }
+
+    /** The algorithm a settings header names, or null when it is not one Twilio documents. */
+    public static Algorithm named(String name) {
+      for (Algorithm a : values()) {
+        if (a.name().equals(name)) {
+          return a;
+        }
+      }
+      return null;
+    }
+  }
+
+  /** Name of the header Twilio adds when it signs with a SharedKey instead of the auth token. */
+  public static final String SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings";
+
+  /**
+   * The parsed {@code X-Twilio-Webhooks-Signature-Settings} header: {@code
+   * key=<id>,algorithm=<name>}. Either part is null when absent.
+   */
+  public record Settings(String key, String algorithm) {
+    public static Settings parse(String header) {
+      String key = null;
+      String algorithm = null;
+      for (String part : header.split(",")) {
+        int eq = part.indexOf('=');
+        if (eq <= 0) {
+          continue;
+        }
+        String name = part.substring(0, eq).trim();
+        String value = part.substring(eq + 1).trim();
+        if (name.equals("key")) {
+          key = value.isEmpty() ? null : value;
+        } else if (name.equals("algorithm")) {
+          algorithm = value.isEmpty() ? null : value;
+        }
+      }
+      return new Settings(key, algorithm);
+    }
+  }
+
+  private final SecretKeySpec key;
+  private final Algorithm algorithm;
+
+  /** The default mode: HMAC-SHA1 with the account's auth token. */
   public TwilioSignature(String authToken) {
-    Objects.requireNonNull(authToken, "authToken");
-    this.key = new SecretKeySpec(authToken.getBytes(StandardCharsets.UTF_8), HMAC);
+    this(authToken, Algorithm.HMAC_SHA1);
+  }
+
+  /** A SharedKey secret (or auth token) with the given algorithm. */
+  public TwilioSignature(String secret, Algorithm algorithm) {
+    Objects.requireNonNull(secret, "secret");
+    this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
+    this.key = new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), algorithm.jca);
   }
 
   /** Signs a form POST (or a GET, with no parameters). */
@@ -187,11 +250,11 @@ public final class TwilioSignature {
   private String base64Hmac(String text) {
     try {
       // A Mac is not thread-safe; a fresh one per call costs about a microsecond.
-      Mac mac = Mac.getInstance(HMAC);
+      Mac mac = Mac.getInstance(algorithm.jca);
       mac.init(key);
       return Base64.getEncoder().encodeToString(mac.doFinal(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      throw new IllegalStateException("HmacSHA1 is mandatory in every JRE", e);
+      throw new IllegalStateException(algorithm.jca + " is mandatory in every JRE", e);
     }
   }
 

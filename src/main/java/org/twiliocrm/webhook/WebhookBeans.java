@@ -27,14 +27,26 @@ public final class WebhookBeans {
     Keywords keywords = Keywords.of(s);
     WebhookEventStore store =
         new WebhookEventStore(
-            db.dataSource(), db.vendor(), s.writerThreads(), s.writerBatch(), metrics);
+            db.dataSource(),
+            db.vendor(),
+            s.writerThreads(),
+            s.writerBatch(),
+            metrics,
+            s.ackWaitMillis());
+    RejectionLog rejections =
+        new RejectionLog(
+            new Settings(lookup).integer("webhook.rejection-log.per-minute", 30, 1, 100_000));
     WebhookEventFlow flow = new WebhookEventFlow(db.dataSource(), store, s.processBatch());
     store.onStored(flow::wake);
     MessageStateStore states = new MessageStateStore(db.dataSource());
     CrmActionQueue actions = new CrmActionQueue(db.dataSource());
     boolean outbox = OutboxStore.present(db.dataSource());
     registry.accept("webhookMetrics", metrics);
-    registry.accept("twilioWebhookGate", new WebhookGate(s, metrics));
+    WebhookGate gate = new WebhookGate(s, metrics, rejections);
+    registry.accept("twilioWebhookGate", gate);
+    registry.accept("twilioWebhookFailed", (org.apache.camel.Processor) gate::failed);
+    // Installed on the HTTP server once it runs (ConnectorApp): refusals before any route.
+    registry.accept("twilioWebhookEdge", new WebhookEdge(metrics, rejections));
     registry.accept("twilioWebhookStore", store);
     WebhookReplies replies = new WebhookReplies(keywords, s.helpText(), db.dataSource());
     registry.accept("twilioWebhookReplies", replies);

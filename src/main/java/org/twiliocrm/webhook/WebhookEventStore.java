@@ -37,8 +37,12 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookEventStore.class);
   public static final String DUPLICATE = "twilioWebhookDuplicate";
 
-  /** Longest a request waits for its commit before it answers 503 (Twilio then retries). */
-  private static final long COMMIT_WAIT_MILLIS = 30_000;
+  /**
+   * Longest a request waits for its commit before it answers 503 (Twilio then retries): {@code
+   * webhook.ack.max-wait-millis}, kept below Twilio's 15 s request timeout by WebhookSettings, so
+   * Twilio sees the 503 rather than a timeout of its own.
+   */
+  private final long commitWaitMillis;
 
   /** One queued event; the writer fills in the outcome, then counts down. */
   private static final class Pending {
@@ -66,6 +70,17 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
 
   public WebhookEventStore(
       DataSource dataSource, Vendor vendor, int threads, int batch, WebhookMetrics metrics) {
+    this(dataSource, vendor, threads, batch, metrics, 5_000);
+  }
+
+  public WebhookEventStore(
+      DataSource dataSource,
+      Vendor vendor,
+      int threads,
+      int batch,
+      WebhookMetrics metrics,
+      long commitWaitMillis) {
+    this.commitWaitMillis = commitWaitMillis;
     this.dataSource = dataSource;
     this.batch = batch;
     this.metrics = metrics;
@@ -122,7 +137,7 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
       exchange.setProperty(WebhookGate.STATUS, 503);
       return;
     }
-    if (!p.done.await(COMMIT_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+    if (!p.done.await(commitWaitMillis, TimeUnit.MILLISECONDS)) {
       // Not known to be committed: no 200. If the row lands later, Twilio's retry is a duplicate.
       exchange.setProperty(WebhookGate.STATUS, 503);
       return;

@@ -41,12 +41,32 @@ public final class WebhookGate implements Processor {
 
   private final WebhookSettings settings;
   private final WebhookMetrics metrics;
-  private final Map<String, TwilioSignature> byAccount = new TreeMap<>();
+  private final RejectionLog log;
+
+  /** AccountSid -> every token that signs for it (primary, then rotation tokens). */
+  private final Map<String, List<TwilioSignature>> byAccount = new TreeMap<>();
+
+  /** SharedKey id -> its HMAC-SHA256 signer (Webhooks Rules). */
+  private final Map<String, TwilioSignature> byKey = new TreeMap<>();
 
   public WebhookGate(WebhookSettings settings, WebhookMetrics metrics) {
+    this(settings, metrics, new RejectionLog(30));
+  }
+
+  public WebhookGate(WebhookSettings settings, WebhookMetrics metrics, RejectionLog log) {
     this.settings = settings;
     this.metrics = metrics;
-    settings.authTokens().forEach((sid, token) -> byAccount.put(sid, new TwilioSignature(token)));
+    this.log = log;
+    for (String sid : settings.authTokens().keySet()) {
+      List<TwilioSignature> signers = new ArrayList<>();
+      settings.tokensOf(sid).forEach(t -> signers.add(new TwilioSignature(t)));
+      byAccount.put(sid, List.copyOf(signers));
+    }
+    settings
+        .signingKeys()
+        .forEach(
+            (id, secret) ->
+                byKey.put(id, new TwilioSignature(secret, TwilioSignature.Algorithm.HMAC_SHA256)));
   }
 
   /**
@@ -59,6 +79,20 @@ public final class WebhookGate implements Processor {
     check(exchange, exchange.getProperty(KIND, String.class));
   }
 
+  /**
+   * Kamelet step in the catch of its doTry: an exception anywhere in the webhook route answers 500
+   * "internal-error", counted and logged as one line with the exception's class name only (its
+   * message may quote the request), instead of Camel's multi-line stack trace.
+   */
+  public void failed(Exchange exchange) {
+    Throwable e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+    String kind = exchange.getProperty(KIND, String.class);
+    exchange.setProperty(STATUS, 500);
+    exchange.setProperty(REASON, "internal-error");
+    metrics.rejected(kind, "internal-error");
+    log.rejected(500, "internal-error", kind, e == null ? null : e.getClass().getName());
+  }
+
   /** Checks the request of the given endpoint kind. */
   public void check(Exchange exchange, String kind) {
     metrics.bind(exchange.getContext());
@@ -67,6 +101,7 @@ public final class WebhookGate implements Processor {
     if (reason != null) {
       metrics.rejected(kind, reason);
       exchange.setProperty(REASON, reason);
+      log.rejected(exchange.getProperty(STATUS, 400, Integer.class), reason, kind, null);
     } else {
       exchange.setProperty(STATUS, 200);
     }
@@ -79,6 +114,10 @@ public final class WebhookGate implements Processor {
       return status(exchange, 413, "too-large");
     }
     String contentType = lower(in.getHeader(Exchange.CONTENT_TYPE, String.class));
+    if (contentType.startsWith("multipart/")) {
+      // Twilio posts forms url-encoded or JSON, never multipart; uploads are off on the server.
+      return status(exchange, 415, "unsupported-media-type");
+    }
     String url = signedUrl(in);
     String signature = in.getHeader("X-Twilio-Signature", String.class);
     Map<String, List<String>> params;
@@ -136,7 +175,26 @@ public final class WebhookGate implements Processor {
       return status(exchange, 403, "unsigned");
     }
     String account = first(params, "AccountSid");
-    if (!signatureValid(account, url, params, json ? rawJson : null, signature)) {
+    String settingsHeader = in.getHeader(TwilioSignature.SETTINGS_HEADER, String.class);
+    Collection<TwilioSignature> signers;
+    if (settingsHeader != null) {
+      // A Webhooks Rule signed this with a SharedKey: check it with that key and that algorithm
+      // only, never fall back to the auth token (a header naming an unknown key or algorithm is
+      // an attempt to pick a weaker check).
+      TwilioSignature.Settings announced = TwilioSignature.Settings.parse(settingsHeader);
+      if (TwilioSignature.Algorithm.named(announced.algorithm())
+          != TwilioSignature.Algorithm.HMAC_SHA256) {
+        return status(exchange, 403, "unknown-algorithm");
+      }
+      TwilioSignature keyed = announced.key() == null ? null : byKey.get(announced.key());
+      if (keyed == null) {
+        return status(exchange, 403, "unknown-key");
+      }
+      signers = List.of(keyed);
+    } else {
+      signers = signersOf(account);
+    }
+    if (!signatureValid(signers, url, params, json ? rawJson : null, signature)) {
       return status(exchange, 403, "bad-signature");
     }
     WebhookEvent event =
@@ -153,29 +211,44 @@ public final class WebhookGate implements Processor {
     return null;
   }
 
+  /** The auth-token signers of an account; all accounts' when the request names none. */
+  private Collection<TwilioSignature> signersOf(String account) {
+    if (account == null) {
+      // No AccountSid in the request (a JSON body or a bare GET): any configured account may sign.
+      List<TwilioSignature> all = new ArrayList<>();
+      byAccount.values().forEach(all::addAll);
+      return all;
+    }
+    return byAccount.getOrDefault(account, List.of());
+  }
+
+  /**
+   * Tries every signer against the URL as received and, when connection overrides are configured,
+   * the same URL with them as its fragment. Whether Twilio signs the URL with or without the
+   * fragment is not settled in Twilio's documentation (the fragment never reaches this server, so
+   * it cannot be read from the request): both forms are accepted, and docs/webhooks.md says so.
+   */
   private boolean signatureValid(
-      String account,
+      Collection<TwilioSignature> signers,
       String url,
       Map<String, List<String>> params,
       String rawJson,
       String signature) {
-    Collection<TwilioSignature> candidates;
-    TwilioSignature own = account == null ? null : byAccount.get(account);
-    if (own != null) {
-      candidates = List.of(own);
-    } else if (account == null) {
-      // No AccountSid in the request (a JSON body or a bare GET): any configured account may sign.
-      candidates = byAccount.values();
-    } else {
-      return false;
+    List<String> urls = new ArrayList<>(2);
+    urls.add(url);
+    String withFragment = settings.withOverrides(url);
+    if (!withFragment.equals(url)) {
+      urls.add(withFragment);
     }
     boolean ok = false;
-    for (TwilioSignature s : candidates) {
-      // Non-short-circuit OR: every candidate is tried so timing does not reveal which one matched.
-      ok |=
-          rawJson != null
-              ? s.validateJson(url, rawJson, signature)
-              : s.validate(url, params, signature);
+    for (TwilioSignature s : signers) {
+      for (String u : urls) {
+        // Non-short-circuit OR: every candidate is tried so timing does not reveal which matched.
+        ok |=
+            rawJson != null
+                ? s.validateJson(u, rawJson, signature)
+                : s.validate(u, params, signature);
+      }
     }
     return ok;
   }

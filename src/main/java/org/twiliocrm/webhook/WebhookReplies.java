@@ -83,7 +83,9 @@ public final class WebhookReplies {
     var m = exchange.getMessage();
     m.setHeader(Exchange.HTTP_RESPONSE_CODE, code);
     if (code != 200) {
-      m.setBody("");
+      // The reason code (as counted in twiliocrm_webhook_rejected_total), never request data.
+      String reason = exchange.getProperty(WebhookGate.REASON, String.class);
+      m.setBody(reason == null ? "" : reason + "\n");
       m.setHeader(Exchange.CONTENT_TYPE, "text/plain");
       return;
     }

@@ -129,4 +129,71 @@ class TwilioSignatureTest {
     String ours = new TwilioSignature(token).signSingle(url, single);
     assertThat(new RequestValidator(token).validate(url, single, ours)).isTrue();
   }
+
+  // HMAC-SHA256 (Webhooks Rules' SharedKey mode). Computed independently of this code with
+  //   printf '%s' "$URL$SORTED_PARAMS" | openssl dgst -sha256 -hmac "$KEY" -binary | base64
+  // where the signed text is the URL then each sorted name and value, as for HMAC-SHA1; the same
+  // command with -sha1 and key 12345 reproduces Twilio's published GvWf1cFY/Q7PnoempGyD5oXAezc=.
+  private static final Map<String, String> DOC_PARAMS =
+      Map.of(
+          "CallSid", "CA1234567890ABCDE",
+          "Caller", "+14158675310",
+          "Digits", "1234",
+          "From", "+14158675310",
+          "To", "+18005551212");
+
+  @Test
+  void hmacSha256SignsTheSameTextAsSha1() {
+    TwilioSignature sha256 =
+        new TwilioSignature("shared-key-secret", TwilioSignature.Algorithm.HMAC_SHA256);
+    String url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+    assertThat(sha256.signSingle(url, DOC_PARAMS))
+        .isEqualTo("ya/v4jc3oAtNFDX8hRf7j8TrCsQwG1Md/5mX8ogshlo=");
+    assertThat(
+            sha256.validateSingle(url, DOC_PARAMS, "ya/v4jc3oAtNFDX8hRf7j8TrCsQwG1Md/5mX8ogshlo="))
+        .isTrue();
+    // negative: the SHA-1 signature of the same text, another key, an altered parameter
+    assertThat(sha256.validateSingle(url, DOC_PARAMS, "GvWf1cFY/Q7PnoempGyD5oXAezc=")).isFalse();
+    assertThat(
+            new TwilioSignature("other-secret", TwilioSignature.Algorithm.HMAC_SHA256)
+                .validateSingle(url, DOC_PARAMS, "ya/v4jc3oAtNFDX8hRf7j8TrCsQwG1Md/5mX8ogshlo="))
+        .isFalse();
+    Map<String, String> altered = new HashMap<>(DOC_PARAMS);
+    altered.put("Digits", "1235");
+    assertThat(sha256.validateSingle(url, altered, "ya/v4jc3oAtNFDX8hRf7j8TrCsQwG1Md/5mX8ogshlo="))
+        .isFalse();
+    // and the SHA-1 mode still gives Twilio's published value for the same input
+    assertThat(new TwilioSignature("12345").signSingle(url, DOC_PARAMS))
+        .isEqualTo("GvWf1cFY/Q7PnoempGyD5oXAezc=");
+  }
+
+  @Test
+  void hmacSha256OverAUrlWithItsFragment() {
+    // openssl as above over
+    // https://hooks.example.com/webhooks/twilio/message-status#rc=3&rp=all + sorted params
+    Map<String, String> p =
+        Map.of(
+            "AccountSid",
+            "AC00000000000000000000000000000000",
+            "MessageSid",
+            "SM1",
+            "MessageStatus",
+            "delivered");
+    TwilioSignature s =
+        new TwilioSignature("shared-key-secret", TwilioSignature.Algorithm.HMAC_SHA256);
+    String url = "https://hooks.example.com/webhooks/twilio/message-status";
+    String expected = "FXdq0crzmjgJaDfMN/azcOpDbw7eSP2RQDI/6SdHYyg=";
+    assertThat(s.validateSingle(url + "#rc=3&rp=all", p, expected)).isTrue();
+    assertThat(s.validateSingle(url, p, expected)).isFalse();
+  }
+
+  @Test
+  void settingsHeaderParses() {
+    TwilioSignature.Settings a = TwilioSignature.Settings.parse("key=KS123, algorithm=HMAC_SHA256");
+    assertThat(a.key()).isEqualTo("KS123");
+    assertThat(TwilioSignature.Algorithm.named(a.algorithm()))
+        .isEqualTo(TwilioSignature.Algorithm.HMAC_SHA256);
+    assertThat(TwilioSignature.Algorithm.named("HMAC_MD5")).isNull();
+    assertThat(TwilioSignature.Settings.parse("algorithm=HMAC_SHA256").key()).isNull();
+  }
 }

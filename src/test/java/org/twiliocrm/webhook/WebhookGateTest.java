@@ -125,4 +125,129 @@ class WebhookGateTest {
     assertThat(e.getProperty(WebhookGate.EVENT, WebhookEvent.class).dedupeKey())
         .isEqualTo("in:SM4");
   }
+
+  private static final String HOOK = "https://hooks.example.com/webhooks/twilio/message-status";
+
+  private Exchange signedAt(String signedUrl, Map<String, String> f, TwilioSignature s) {
+    return request("/webhooks/twilio/message-status", f, s.signSingle(signedUrl, f));
+  }
+
+  private int check(Map<String, String> cfg, Exchange e) {
+    gate(cfg).check(e, "message-status");
+    return e.getProperty(WebhookGate.STATUS, Integer.class);
+  }
+
+  @Test
+  void eitherTokenOfARotationIsAccepted() {
+    Map<String, String> cfg =
+        Map.of(
+            "connector.public-url", "https://hooks.example.com",
+            "twilio.account-sid", ACCOUNT,
+            "twilio.auth-token", "old-token",
+            "twilio.secondary-auth-token", "new-token");
+    Map<String, String> f = status("SMrot", "sent");
+    assertThat(check(cfg, signedAt(HOOK, f, new TwilioSignature("new-token")))).isEqualTo(200);
+    assertThat(check(cfg, signedAt(HOOK, f, new TwilioSignature("old-token")))).isEqualTo(200);
+    // negative: a third token, and another account's token
+    assertThat(check(cfg, signedAt(HOOK, f, new TwilioSignature("third-token")))).isEqualTo(403);
+  }
+
+  @Test
+  void theSameAccountTwiceInAuthTokensMeansBothSign() {
+    Map<String, String> cfg =
+        Map.of(
+            "connector.public-url",
+            "https://hooks.example.com",
+            "webhook.auth-tokens",
+            "AC11111111111111111111111111111111:one,AC11111111111111111111111111111111:two");
+    Map<String, String> f =
+        Map.of(
+            "AccountSid",
+            "AC11111111111111111111111111111111",
+            "MessageSid",
+            "SM9",
+            "MessageStatus",
+            "sent");
+    assertThat(check(cfg, signedAt(HOOK, f, new TwilioSignature("one")))).isEqualTo(200);
+    assertThat(check(cfg, signedAt(HOOK, f, new TwilioSignature("two")))).isEqualTo(200);
+    assertThat(check(cfg, signedAt(HOOK, f, new TwilioSignature(TOKEN)))).isEqualTo(403);
+  }
+
+  @Test
+  void urlsAreAcceptedWithAndWithoutTheConnectionOverrides() {
+    Map<String, String> cfg = Map.of("connector.public-url", "https://hooks.example.com");
+    TwilioSignature s = new TwilioSignature(TOKEN);
+    Map<String, String> f = status("SMfrag", "sent");
+    assertThat(check(cfg, signedAt(HOOK, f, s))).isEqualTo(200);
+    assertThat(check(cfg, signedAt(HOOK + "#rc=3&rp=all", f, s))).isEqualTo(200);
+    // negative: a fragment other than the configured overrides
+    assertThat(check(cfg, signedAt(HOOK + "#rc=5&rp=all", f, s))).isEqualTo(403);
+    // with overrides turned off only the plain URL is accepted
+    Map<String, String> off =
+        Map.of(
+            "connector.public-url",
+            "https://hooks.example.com",
+            "webhook.connection-overrides",
+            "none");
+    assertThat(check(off, signedAt(HOOK + "#rc=3&rp=all", f, s))).isEqualTo(403);
+    assertThat(check(off, signedAt(HOOK, f, s))).isEqualTo(200);
+  }
+
+  private Exchange keyed(String header, String secret, Map<String, String> f) {
+    Exchange e =
+        signedAt(HOOK, f, new TwilioSignature(secret, TwilioSignature.Algorithm.HMAC_SHA256));
+    if (header != null) {
+      e.getMessage().setHeader(TwilioSignature.SETTINGS_HEADER, header);
+    }
+    return e;
+  }
+
+  @Test
+  void sharedKeyModeIsCheckedWithTheNamedKeyOnly() {
+    Map<String, String> cfg =
+        Map.of(
+            "connector.public-url", "https://hooks.example.com",
+            "webhook.signing-keys", "KSone:key-secret-1,KStwo:key-secret-2");
+    Map<String, String> f = status("SMkey", "sent");
+    assertThat(check(cfg, keyed("key=KSone,algorithm=HMAC_SHA256", "key-secret-1", f)))
+        .isEqualTo(200);
+    assertThat(check(cfg, keyed("key=KStwo,algorithm=HMAC_SHA256", "key-secret-2", f)))
+        .isEqualTo(200);
+    // negative: signed with the other key than the header names
+    Exchange wrong = keyed("key=KSone,algorithm=HMAC_SHA256", "key-secret-2", f);
+    assertThat(check(cfg, wrong)).isEqualTo(403);
+    assertThat(wrong.getProperty(WebhookGate.REASON)).isEqualTo("bad-signature");
+    // no header: an HMAC-SHA256 signature is not an auth-token signature
+    assertThat(check(cfg, keyed(null, "key-secret-1", f))).isEqualTo(403);
+  }
+
+  @Test
+  void unknownKeyOrAlgorithmIsRefusedNeverCheckedWithTheAuthToken() {
+    Map<String, String> cfg =
+        Map.of(
+            "connector.public-url", "https://hooks.example.com",
+            "webhook.signing-keys", "KSone:key-secret-1");
+    Map<String, String> f = status("SMunk", "sent");
+    // signed validly with the auth token, but the header steers to a key we do not have
+    Exchange unknownKey = signedAt(HOOK, f, new TwilioSignature(TOKEN));
+    unknownKey
+        .getMessage()
+        .setHeader(TwilioSignature.SETTINGS_HEADER, "key=KSzzz,algorithm=HMAC_SHA256");
+    assertThat(check(cfg, unknownKey)).isEqualTo(403);
+    assertThat(unknownKey.getProperty(WebhookGate.REASON)).isEqualTo("unknown-key");
+    Exchange sha1 = signedAt(HOOK, f, new TwilioSignature(TOKEN));
+    sha1.getMessage().setHeader(TwilioSignature.SETTINGS_HEADER, "key=KSone,algorithm=HMAC_SHA1");
+    assertThat(check(cfg, sha1)).isEqualTo(403);
+    assertThat(sha1.getProperty(WebhookGate.REASON)).isEqualTo("unknown-algorithm");
+    Exchange md5 = keyed("key=KSone,algorithm=HMAC_MD5", "key-secret-1", f);
+    assertThat(check(cfg, md5)).isEqualTo(403);
+    assertThat(md5.getProperty(WebhookGate.REASON)).isEqualTo("unknown-algorithm");
+  }
+
+  @Test
+  void multipartIsRefusedWith415() {
+    Exchange e = request("/webhooks/twilio/message-status", status("SMmp", "sent"), "x");
+    e.getMessage().setHeader(Exchange.CONTENT_TYPE, "multipart/form-data; boundary=x");
+    assertThat(check(Map.of(), e)).isEqualTo(415);
+  }
 }

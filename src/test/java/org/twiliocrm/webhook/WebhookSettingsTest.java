@@ -41,4 +41,28 @@ class WebhookSettingsTest {
             () -> WebhookSettings.from(Map.of("webhook.max-body-bytes", "abc")::get, false))
         .hasMessageStartingWith("webhook.max-body-bytes:");
   }
+
+  @org.junit.jupiter.api.Test
+  void theAckWaitStaysBelowTwilioTimeout() {
+    assertThat(WebhookSettings.from(k -> null, false).ackWaitMillis()).isEqualTo(5000);
+    assertThatThrownBy(
+            () -> WebhookSettings.from(Map.of("webhook.ack.max-wait-millis", "15000")::get, false))
+        .hasMessageContaining("webhook.ack.max-wait-millis");
+    assertThat(
+            WebhookSettings.from(Map.of("webhook.ack.max-wait-millis", "14999")::get, false)
+                .ackWaitMillis())
+        .isEqualTo(14999);
+  }
+
+  @org.junit.jupiter.api.Test
+  void callbackUrlsCarryTheConnectionOverrides() {
+    WebhookSettings s = WebhookSettings.from(k -> null, false);
+    assertThat(s.withOverrides("https://h/x")).isEqualTo("https://h/x#rc=3&rp=all");
+    // a URL that already has its own fragment keeps it
+    assertThat(s.withOverrides("https://h/x#rc=1")).isEqualTo("https://h/x#rc=1");
+    assertThat(
+            WebhookSettings.from(Map.of("webhook.connection-overrides", "none")::get, false)
+                .withOverrides("https://h/x"))
+        .isEqualTo("https://h/x");
+  }
 }

@@ -60,6 +60,22 @@ public final class ApiUsage {
     this.dailyLimit = limit;
   }
 
+  /** Pretends today's usage leaves only {@code remaining} calls (limits near exhaustion). */
+  public synchronized void setDailyRemaining(long remaining) {
+    dailyUsed = Math.max(0, dailyLimit - Math.max(0, remaining));
+  }
+
+  private volatile int streamingClientsMax = 2000;
+
+  /** Max concurrent streaming clients (/limits DurableStreamingApiConcurrentClients). */
+  public int streamingClientsMax() {
+    return streamingClientsMax;
+  }
+
+  public void setStreamingClientsMax(int max) {
+    this.streamingClientsMax = max;
+  }
+
   /** Calls per endpoint, e.g. {@code "PATCH sobjects/Twilio_Message__c/Message_Sid__c/{value}"}. */
   public Map<String, Long> byEndpoint() {
     Map<String, Long> out = new TreeMap<>();
@@ -81,6 +97,7 @@ public final class ApiUsage {
   }
 
   public synchronized void reset() {
+    streamingClientsMax = 2000;
     byEndpoint.clear();
     dailyUsed = 0;
   }

@@ -256,7 +256,16 @@ final class CompositeApi {
         switch (op) {
           case CREATE -> results.add(RestApi.saveResult(store.create(type, rec, txn), true, null));
           case UPDATE -> {
-            Object id = rec.remove("Id");
+            // Field names are case-insensitive: Salesforce's docs and jsforce write "id".
+            Object id = null;
+            for (java.util.Iterator<Map.Entry<String, Object>> it = rec.entrySet().iterator();
+                it.hasNext(); ) {
+              Map.Entry<String, Object> e = it.next();
+              if (e.getKey().equalsIgnoreCase("Id")) {
+                id = id == null ? e.getValue() : id;
+                it.remove();
+              }
+            }
             if (id == null) {
               throw new SalesforceError(
                   400, "MISSING_ARGUMENT", "Id not specified in an update call", List.of("Id"));

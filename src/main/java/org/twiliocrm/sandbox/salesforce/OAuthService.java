@@ -119,6 +119,95 @@ final class OAuthService {
     return issue(baseUrl);
   }
 
+  /**
+   * The SOAP partner API's {@code login(username, password)}, as jsforce sends it by default:
+   * returns the session id (a token the REST API accepts) or throws when the credentials are wrong.
+   */
+  Map<String, Object> soapLogin(String username, String password, String baseUrl) {
+    boolean ok =
+        equal(settings.username(), nullToEmpty(username))
+            && (equal(settings.password(), nullToEmpty(password))
+                || equal(settings.password() + settings.securityToken(), nullToEmpty(password)));
+    if (!ok) {
+      throw new OAuthError(
+          "INVALID_LOGIN", "Invalid username, password, security token; or user locked out.");
+    }
+    logins.incrementAndGet();
+    return issue(baseUrl);
+  }
+
+  /** The identity service's answer for the integration user (GET the token's {@code id} URL). */
+  Map<String, Object> identity(String baseUrl) {
+    Map<String, Object> urls = new LinkedHashMap<>();
+    for (String k :
+        new String[] {"enterprise", "metadata", "partner", "rest", "sobjects", "search", "query"}) {
+      String path =
+          switch (k) {
+            case "enterprise" -> "/services/Soap/c/{version}/" + settings.orgId();
+            case "metadata" -> "/services/Soap/m/{version}/" + settings.orgId();
+            case "partner" -> "/services/Soap/u/{version}/" + settings.orgId();
+            case "rest" -> "/services/data/v{version}/";
+            default -> "/services/data/v{version}/" + k + "/";
+          };
+      urls.put(k, baseUrl + path);
+    }
+    urls.put("profile", baseUrl + "/" + userId);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", baseUrl + "/id/" + settings.orgId() + "/" + userId);
+    out.put("asserted_user", true);
+    out.put("user_id", userId);
+    out.put("organization_id", settings.orgId());
+    out.put("username", settings.username());
+    out.put("nick_name", settings.username().split("@")[0]);
+    out.put("display_name", "Integration User");
+    out.put("email", settings.username());
+    out.put("email_verified", true);
+    out.put("first_name", "Integration");
+    out.put("last_name", "User");
+    out.put("timezone", "GMT");
+    out.put("active", true);
+    out.put("user_type", "STANDARD");
+    out.put("language", "en_US");
+    out.put("locale", "en_US");
+    out.put("utcOffset", 0);
+    out.put("urls", urls);
+    out.put("is_app_installed", true);
+    out.put("last_modified_date", "2026-01-01T00:00:00.000+0000");
+    return out;
+  }
+
+  /** OpenID Connect userinfo ({@code /services/oauth2/userinfo}). */
+  Map<String, Object> userInfo(String baseUrl) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("sub", baseUrl + "/id/" + settings.orgId() + "/" + userId);
+    out.put("user_id", userId);
+    out.put("organization_id", settings.orgId());
+    out.put("preferred_username", settings.username());
+    out.put("nickname", settings.username().split("@")[0]);
+    out.put("name", "Integration User");
+    out.put("email", settings.username());
+    out.put("email_verified", true);
+    out.put("given_name", "Integration");
+    out.put("family_name", "User");
+    out.put("zoneinfo", "GMT");
+    out.put("locale", "en_US");
+    out.put("user_type", "STANDARD");
+    out.put("active", true);
+    return out;
+  }
+
+  String orgId() {
+    return settings.orgId();
+  }
+
+  String userId() {
+    return userId;
+  }
+
+  String username() {
+    return settings.username();
+  }
+
   private void checkClient(Map<String, String> form, boolean secretRequired) {
     if (!equal(settings.clientId(), form.getOrDefault("client_id", ""))) {
       throw new OAuthError("invalid_client_id", "client identifier invalid");

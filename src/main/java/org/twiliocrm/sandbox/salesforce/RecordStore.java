@@ -32,6 +32,12 @@ public final class RecordStore {
   /** "object.field" lower -> lower-cased value -> id, for unique and external-id fields. */
   private final Map<String, Map<String, String>> uniqueIndex = new HashMap<>();
 
+  /**
+   * object lower name -> id -> deleted record (IsDeleted = true): the recycle bin queryAll reads.
+   */
+  private final Map<String, LinkedHashMap<String, Map<String, Object>>> recycleBin =
+      new HashMap<>();
+
   /** id -> object name, for reference checks. */
   private final Map<String, String> owners = new HashMap<>();
 
@@ -292,8 +298,15 @@ public final class RecordStore {
     index(t, rec, false);
     table(t).remove(fullId);
     owners.remove(fullId);
+    Map<String, Object> tomb = new LinkedHashMap<>(rec);
+    tomb.put("IsDeleted", true);
+    tomb.put("LastModifiedDate", tomb.get("SystemModstamp"));
+    LinkedHashMap<String, Map<String, Object>> bin =
+        recycleBin.computeIfAbsent(t.name().toLowerCase(Locale.ROOT), k -> new LinkedHashMap<>());
+    bin.put(fullId, tomb);
     txn.undo.push(
         () -> {
+          bin.remove(fullId);
           table(t).put(fullId, rec);
           owners.put(fullId, t.name());
           index(t, rec, true);
@@ -388,6 +401,17 @@ public final class RecordStore {
         .toList();
   }
 
+  /** Copies of the deleted records of a type (IsDeleted = true), for queryAll. */
+  public synchronized List<Map<String, Object>> deleted(String typeName) {
+    SObjectType t = recordType(typeName);
+    return recycleBin
+        .getOrDefault(t.name().toLowerCase(Locale.ROOT), new LinkedHashMap<>())
+        .values()
+        .stream()
+        .map(r -> (Map<String, Object>) new LinkedHashMap<>(r))
+        .toList();
+  }
+
   public synchronized int count(String typeName) {
     return table(recordType(typeName)).size();
   }
@@ -407,6 +431,7 @@ public final class RecordStore {
 
   synchronized void clear() {
     data.clear();
+    recycleBin.clear();
     uniqueIndex.clear();
     owners.clear();
     autoNumber = 1000;

@@ -117,10 +117,17 @@ final class RestApi {
           String locator = s[2].contains("-") ? s[2].substring(0, s[2].indexOf('-')) : s[2];
           return ApiResponse.of(200, queries.more(locator, version));
         }
-        return ApiResponse.of(200, queries.run(call.query().get("q"), version));
+        return ApiResponse.of(
+            200, queries.run(call.query().get("q"), version, "queryAll".equals(s[1])));
       case "limits":
         requireGet(call);
         return ApiResponse.of(200, limits());
+      case "tooling":
+        requireGet(call);
+        if (s.length == 3 && "query".equals(s[2])) {
+          return ApiResponse.of(200, toolingQuery(call.query().get("q")));
+        }
+        throw SalesforceError.notFound();
       case "composite":
         if (s.length == 2) {
           requireMethod(call, "POST");
@@ -129,9 +136,10 @@ final class RestApi {
         if ("sobjects".equals(s[2])) {
           return composite.collections(call, s, version, txn);
         }
-        throw SalesforceError.notFound();
+        throw SalesforceError.notEmulated(call.method(), "/services/data/" + call.path());
       default:
-        throw SalesforceError.notFound();
+        // search, sobjects/{type}/updated, tooling, ...: not emulated (docs/sandbox-coverage.md)
+        throw SalesforceError.notEmulated(call.method(), "/services/data/" + call.path());
     }
   }
 
@@ -319,7 +327,44 @@ final class RestApi {
     Map<String, Object> daily = new LinkedHashMap<>();
     daily.put("Max", usage.dailyLimit());
     daily.put("Remaining", Math.max(0, usage.dailyLimit() - usage.dailyUsed()));
-    return Map.of("DailyApiRequests", daily);
+    Map<String, Object> clients = new LinkedHashMap<>();
+    clients.put("Max", usage.streamingClientsMax());
+    clients.put("Remaining", Math.max(0, usage.streamingClientsMax() - hub.clientCount()));
+    return Map.of("DailyApiRequests", daily, "DurableStreamingApiConcurrentClients", clients);
+  }
+
+  /**
+   * The one Tooling API query the sandbox answers: the Change Data Capture selection
+   * (PlatformEventChannelMember on the ChangeEvents channel), as preflight reads it.
+   */
+  private Map<String, Object> toolingQuery(String q) {
+    if (q == null || !q.toLowerCase(java.util.Locale.ROOT).contains("platformeventchannelmember")) {
+      throw new SalesforceError(
+          400,
+          "INVALID_TYPE",
+          "the sandbox's Tooling API answers only queries of PlatformEventChannelMember");
+    }
+    List<Map<String, Object>> records = new ArrayList<>();
+    for (SObjectType t : store.schema().types()) {
+      if (t.cdcEnabled()) {
+        String entity =
+            t.name().endsWith("__c")
+                ? t.name().substring(0, t.name().length() - 1) + "ChangeEvent"
+                : t.name() + "ChangeEvent";
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("attributes", Map.of("type", "PlatformEventChannelMember"));
+        r.put("EventChannel", "ChangeEvents");
+        r.put("SelectedEntity", entity);
+        records.add(r);
+      }
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("size", records.size());
+    m.put("totalSize", records.size());
+    m.put("done", true);
+    m.put("entityTypeName", "PlatformEventChannelMember");
+    m.put("records", records);
+    return m;
   }
 
   private Map<String, Object> globalDescribe(String version) {

@@ -60,6 +60,18 @@ public final class SalesforceError extends RuntimeException {
     return new SalesforceError(404, "NOT_FOUND", "The requested resource does not exist");
   }
 
+  /** A resource the sandbox does not emulate: Salesforce's 404 shape, naming the path. */
+  static SalesforceError notEmulated(String method, String path) {
+    return new SalesforceError(
+        404,
+        "NOT_FOUND",
+        "The requested resource does not exist: the Salesforce sandbox does not emulate "
+            + method
+            + " "
+            + path
+            + "; the operations it serves are listed in docs/sandbox-coverage.md");
+  }
+
   static SalesforceError invalidSession() {
     return new SalesforceError(401, "INVALID_SESSION_ID", "Session expired or invalid");
   }

@@ -65,7 +65,10 @@ public final class SalesforceSandbox implements AutoCloseable {
   public SalesforceSandbox(SalesforceSandboxSettings settings) {
     this.settings = settings;
     this.seed = readSeed(settings.seed());
-    this.schema = OrgSchema.fromSeed(seed.path("objects"));
+    // One source of truth: the org's schema is the deployed package, unless a custom seed file
+    // brings its own object definitions.
+    this.schema =
+        seed.has("objects") ? OrgSchema.fromSeed(seed.path("objects")) : OrgSchema.bundled();
     this.userId = SalesforceIds.to18("0055g00000TwUsr");
     this.usage = new ApiUsage(clock, settings.apiDailyLimit());
     this.faults = new Faults(clock);
@@ -258,10 +261,136 @@ public final class SalesforceSandbox implements AutoCloseable {
     usage.reset();
     hub.resetCounts();
     faults.clear();
+    schema.types().forEach(SObjectType::resetAdminChanges);
     if (clearEvents) {
       eventLog.clear();
     }
     loadSeedRecords();
+    loadRecords(extraSeed);
+  }
+
+  /** Records added on top of the bundled seed ({@code sandbox --seed FILE}); kept by a reset. */
+  private volatile Map<String, List<Map<String, Object>>> extraSeed = Map.of();
+
+  /**
+   * Loads records (object name -> records, {@code Id} optional) on top of the seed, and keeps them
+   * as part of the seeded state a reset returns to.
+   *
+   * @return how many records were loaded
+   */
+  public synchronized int seedRecords(Map<String, List<Map<String, Object>>> records) {
+    Map<String, List<Map<String, Object>>> all = new LinkedHashMap<>(extraSeed);
+    records.forEach(
+        (k, v) ->
+            all.merge(
+                k,
+                v,
+                (a, b) -> {
+                  List<Map<String, Object>> both = new java.util.ArrayList<>(a);
+                  both.addAll(b);
+                  return both;
+                }));
+    extraSeed = Map.copyOf(all);
+    return loadRecords(records);
+  }
+
+  /**
+   * Replaces every record with a snapshot taken by {@link #allRecords()} ({@code sandbox
+   * --state-dir}): same Ids and field values; system dates are those of the restore.
+   */
+  public synchronized int restoreRecords(Map<String, List<Map<String, Object>>> snapshot) {
+    store.clear();
+    queries.clear();
+    return loadRecords(snapshot);
+  }
+
+  /**
+   * Loads records in passes, so a record whose parent comes later in the file (or in another
+   * object) waits for it; records that still fail name their reason.
+   */
+  private int loadRecords(Map<String, List<Map<String, Object>>> records) {
+    List<Map.Entry<String, Map<String, Object>>> pending = new java.util.ArrayList<>();
+    for (Map.Entry<String, List<Map<String, Object>>> e : records.entrySet()) {
+      for (Map<String, Object> r : e.getValue()) {
+        pending.add(Map.entry(e.getKey(), r));
+      }
+    }
+    int loaded = 0;
+    while (!pending.isEmpty()) {
+      List<Map.Entry<String, Map<String, Object>>> failed = new java.util.ArrayList<>();
+      SalesforceError last = null;
+      for (Map.Entry<String, Map<String, Object>> e : pending) {
+        Map<String, Object> body = new LinkedHashMap<>(e.getValue());
+        body.remove("attributes");
+        for (String system :
+            List.of(
+                "IsDeleted",
+                "CreatedDate",
+                "CreatedById",
+                "LastModifiedDate",
+                "LastModifiedById",
+                "SystemModstamp")) {
+          body.remove(system);
+        }
+        // Computed and read-only fields (Name of a person, auto-numbers) are computed again.
+        schema
+            .type(e.getKey())
+            .ifPresent(
+                t ->
+                    body.keySet()
+                        .removeIf(
+                            k ->
+                                !k.equals("Id")
+                                    && t.field(k).map(f -> !f.createable()).orElse(false)));
+        try {
+          store.seed(e.getKey(), body);
+          loaded++;
+        } catch (SalesforceError err) {
+          last = err;
+          failed.add(e);
+        }
+      }
+      if (failed.size() == pending.size()) {
+        throw new IllegalArgumentException(
+            failed.size()
+                + " record(s) could not be loaded, e.g. a "
+                + failed.get(0).getKey()
+                + ": "
+                + (last == null ? "" : last.getMessage()));
+      }
+      pending = failed;
+    }
+    return loaded;
+  }
+
+  /** The org's schema (objects and fields as the integration user sees them). */
+  public OrgSchema schema() {
+    return schema;
+  }
+
+  /** Simulates an admin deleting a field (preflight's "missing field"); undone by reset. */
+  public void deleteField(String object, String field) {
+    if (!type(object).deleteField(field)) {
+      throw new IllegalArgumentException("no field " + object + "." + field);
+    }
+  }
+
+  /** Simulates a change of the integration user's field-level security; undone by reset. */
+  public void setFieldAccess(String object, String field, SObjectType.FieldAccess access) {
+    if (!type(object).setFieldAccess(field, access)) {
+      throw new IllegalArgumentException("no field " + object + "." + field);
+    }
+  }
+
+  /** Simulates an admin changing the Change Data Capture selection; undone by reset. */
+  public void setChangeDataCapture(String object, boolean on) {
+    type(object).setCdcEnabled(on);
+  }
+
+  private SObjectType type(String object) {
+    return schema
+        .type(object)
+        .orElseThrow(() -> new IllegalArgumentException("no object " + object));
   }
 
   // ---- internals used by the servlet ----

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -76,9 +77,194 @@ final class SandboxServlet extends HttpServlet {
           path.length() > "/services/data/".length()
               ? path.substring("/services/data/".length())
               : "");
+    } else if (path.startsWith("/services/Soap/u/")) {
+      soap(req, resp, path);
+    } else if (path.equals("/services/oauth2/userinfo")) {
+      org.apiUsage().count(req.getMethod() + " oauth2/userinfo");
+      if (!authorized(req)) {
+        forbidden(resp);
+      } else {
+        write(resp, 200, org.oauth().userInfo(org.baseUrl()));
+      }
+    } else if (path.equals("/id/" + org.oauth().orgId() + "/" + org.oauth().userId())) {
+      org.apiUsage().count(req.getMethod() + " id");
+      if (!authorized(req)) {
+        forbidden(resp);
+      } else {
+        write(resp, 200, org.oauth().identity(org.baseUrl()));
+      }
     } else {
-      write(resp, 404, List.of(SalesforceError.notFound().restBody()));
+      write(resp, 404, List.of(SalesforceError.notEmulated(req.getMethod(), path).restBody()));
     }
+  }
+
+  /**
+   * The identity endpoints take the token as a header or as {@code access_token} / {@code
+   * oauth_token}.
+   */
+  private boolean authorized(HttpServletRequest req) {
+    String header = req.getHeader("Authorization");
+    if (header == null && req.getParameter("access_token") != null) {
+      header = "Bearer " + req.getParameter("access_token");
+    }
+    if (header == null && req.getParameter("oauth_token") != null) {
+      header = "Bearer " + req.getParameter("oauth_token");
+    }
+    return org.oauth().isValidAuthorization(header);
+  }
+
+  private static void forbidden(HttpServletResponse resp) throws IOException {
+    // What Salesforce's identity service answers to a missing or expired token.
+    resp.setStatus(403);
+    resp.setContentType("text/plain;charset=UTF-8");
+    resp.getOutputStream().write("Bad_OAuth_Token".getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * The SOAP partner API, login only (jsforce logs in this way when no OAuth client is given).
+   * Answers as Salesforce does: loginResponse, or a SOAP fault with HTTP 500.
+   */
+  private void soap(HttpServletRequest req, HttpServletResponse resp, String path)
+      throws IOException {
+    String version = path.substring("/services/Soap/u/".length());
+    int slash = version.indexOf('/');
+    version = slash < 0 ? version : version.substring(0, slash);
+    org.apiUsage().count(req.getMethod() + " Soap/u");
+    if (!"POST".equals(req.getMethod()) || !version.matches("\\d+\\.0")) {
+      soapFault(
+          resp,
+          404,
+          "sf:NOT_FOUND",
+          "The Salesforce sandbox does not emulate "
+              + req.getMethod()
+              + " "
+              + path
+              + "; see docs/sandbox-coverage.md");
+      return;
+    }
+    org.w3c.dom.Document doc;
+    try {
+      javax.xml.parsers.DocumentBuilderFactory f =
+          javax.xml.parsers.DocumentBuilderFactory.newInstance();
+      f.setNamespaceAware(true);
+      f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+      f.setExpandEntityReferences(false);
+      doc = f.newDocumentBuilder().parse(req.getInputStream());
+    } catch (Exception e) {
+      soapFault(resp, 500, "soapenv:Client", "Unable to parse the SOAP request: " + e.getMessage());
+      return;
+    }
+    org.w3c.dom.NodeList login = doc.getElementsByTagNameNS("*", "login");
+    if (login.getLength() == 0) {
+      soapFault(
+          resp,
+          500,
+          "sf:UNKNOWN_EXCEPTION",
+          "The Salesforce sandbox emulates only the SOAP login call; see docs/sandbox-coverage.md");
+      return;
+    }
+    String username = text(doc, "username");
+    String password = text(doc, "password");
+    Map<String, Object> token;
+    try {
+      token = org.oauth().soapLogin(username, password, org.baseUrl());
+    } catch (OAuthService.OAuthError e) {
+      soapFault(resp, 500, "sf:INVALID_LOGIN", "INVALID_LOGIN: " + e.getMessage());
+      return;
+    }
+    OAuthService o = org.oauth();
+    String base = org.baseUrl();
+    String xml =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+            + "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\""
+            + " xmlns=\"urn:partner.soap.sforce.com\""
+            + " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+            + "<soapenv:Body><loginResponse><result>"
+            + "<metadataServerUrl>"
+            + base
+            + "/services/Soap/m/"
+            + version
+            + "/"
+            + o.orgId()
+            + "</metadataServerUrl>"
+            + "<passwordExpired>false</passwordExpired><sandbox>true</sandbox>"
+            + "<serverUrl>"
+            + base
+            + "/services/Soap/u/"
+            + version
+            + "/"
+            + o.orgId()
+            + "</serverUrl>"
+            + "<sessionId>"
+            + token.get("access_token")
+            + "</sessionId>"
+            + "<userId>"
+            + o.userId()
+            + "</userId>"
+            + "<userInfo><currencySymbol>$</currencySymbol>"
+            + "<organizationId>"
+            + o.orgId()
+            + "</organizationId>"
+            + "<organizationMultiCurrency>false</organizationMultiCurrency>"
+            + "<organizationName>Twilio CRM Sandbox</organizationName>"
+            + "<sessionSecondsValid>7200</sessionSecondsValid>"
+            + "<userEmail>"
+            + xmlEscape(o.username())
+            + "</userEmail>"
+            + "<userFullName>Integration User</userFullName>"
+            + "<userId>"
+            + o.userId()
+            + "</userId>"
+            + "<userLanguage>en_US</userLanguage><userLocale>en_US</userLocale>"
+            + "<userName>"
+            + xmlEscape(o.username())
+            + "</userName>"
+            + "<userTimeZone>GMT</userTimeZone><userType>Standard</userType>"
+            + "</userInfo></result></loginResponse></soapenv:Body></soapenv:Envelope>";
+    writeXml(resp, 200, xml);
+  }
+
+  private static String text(org.w3c.dom.Document doc, String local) {
+    org.w3c.dom.NodeList n = doc.getElementsByTagNameNS("*", local);
+    return n.getLength() == 0 ? "" : n.item(0).getTextContent();
+  }
+
+  private static String xmlEscape(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+  }
+
+  private static void soapFault(HttpServletResponse resp, int status, String code, String message)
+      throws IOException {
+    String exceptionCode = code.substring(code.indexOf(':') + 1);
+    String xml =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+            + "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\""
+            + " xmlns:sf=\"urn:fault.partner.soap.sforce.com\""
+            + " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+            + "<soapenv:Body><soapenv:Fault><faultcode>"
+            + code
+            + "</faultcode>"
+            + "<faultstring>"
+            + xmlEscape(message)
+            + "</faultstring>"
+            + (code.startsWith("sf:")
+                ? "<detail><sf:LoginFault xsi:type=\"sf:LoginFault\"><sf:exceptionCode>"
+                    + exceptionCode
+                    + "</sf:exceptionCode><sf:exceptionMessage>"
+                    + xmlEscape(message)
+                    + "</sf:exceptionMessage></sf:LoginFault></detail>"
+                : "")
+            + "</soapenv:Fault></soapenv:Body></soapenv:Envelope>";
+    writeXml(resp, status, xml);
+  }
+
+  private static void writeXml(HttpServletResponse resp, int status, String xml)
+      throws IOException {
+    byte[] bytes = xml.getBytes(StandardCharsets.UTF_8);
+    resp.setStatus(status);
+    resp.setContentType("text/xml;charset=UTF-8");
+    resp.setContentLength(bytes.length);
+    resp.getOutputStream().write(bytes);
   }
 
   private void token(HttpServletRequest req, HttpServletResponse resp) throws IOException {
@@ -209,8 +395,43 @@ final class SandboxServlet extends HttpServlet {
           write(resp, 200, org.faults().snapshot());
         }
         case "POST limits" -> {
-          org.apiUsage().setDailyLimit(number(body, "dailyLimit", 1).longValue());
+          // Each key optional: dailyLimit, dailyRemaining (near exhaustion), streamingClientsMax.
+          if (body.containsKey("dailyLimit")) {
+            org.apiUsage().setDailyLimit(number(body, "dailyLimit", 1).longValue());
+          }
+          if (body.containsKey("dailyRemaining")) {
+            org.apiUsage().setDailyRemaining(number(body, "dailyRemaining", 0).longValue());
+          }
+          if (body.containsKey("streamingClientsMax")) {
+            org.apiUsage()
+                .setStreamingClientsMax(number(body, "streamingClientsMax", 0).intValue());
+          }
           write(resp, 200, org.apiUsage().snapshot());
+        }
+        case "POST schema/delete-field" -> {
+          org.deleteField(string(body, "object"), string(body, "field"));
+          write(resp, 200, Map.of("deleted", body.get("object") + "." + body.get("field")));
+        }
+        case "POST schema/field-access" -> {
+          SObjectType.FieldAccess a;
+          try {
+            a = SObjectType.FieldAccess.valueOf(string(body, "access").toUpperCase(Locale.ROOT));
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("access must be none, read or edit");
+          }
+          org.setFieldAccess(string(body, "object"), string(body, "field"), a);
+          write(
+              resp,
+              200,
+              Map.of("field", body.get("object") + "." + body.get("field"), "access", a));
+        }
+        case "POST schema/cdc" -> {
+          Object on = body.get("enabled");
+          if (!(on instanceof Boolean)) {
+            throw new IllegalArgumentException("enabled must be true or false");
+          }
+          org.setChangeDataCapture(string(body, "object"), (Boolean) on);
+          write(resp, 200, Map.of("object", body.get("object"), "cdc", on));
         }
         case "POST reset" -> {
           org.reset(!"false".equals(req.getParameter("events")));
@@ -225,6 +446,14 @@ final class SandboxServlet extends HttpServlet {
     } catch (IllegalArgumentException | SalesforceError | JsonProcessingException e) {
       write(resp, 400, Map.of("error", String.valueOf(e.getMessage())));
     }
+  }
+
+  private static String string(Map<String, Object> body, String key) {
+    Object v = body.get(key);
+    if (v == null || v.toString().isBlank()) {
+      throw new IllegalArgumentException(key + " is required");
+    }
+    return v.toString();
   }
 
   private static Number number(Map<String, Object> body, String key, Number def) {

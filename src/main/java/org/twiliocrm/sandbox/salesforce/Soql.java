@@ -1,5 +1,7 @@
 package org.twiliocrm.sandbox.salesforce;
 
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -8,15 +10,22 @@ import java.util.Locale;
  * A recursive-descent parser for the SOQL subset the connector needs:
  *
  * <pre>
- * SELECT field (, field)* | COUNT() FROM object
+ * SELECT item (, item)* | COUNT() FROM object
+ * item := field | Parent.field (any depth) | '(' SELECT field (, field)* FROM ChildRelationship
+ *         [WHERE cond] [ORDER BY ...] [LIMIT n] ')'
  *   [WHERE cond] [ORDER BY field [ASC|DESC] [NULLS FIRST|LAST] (, ...)*] [LIMIT n] [OFFSET n]
  * cond := and (OR and)* ; and := unary (AND unary)* ; unary := NOT unary | '(' cond ')' | test
  * test := field (= | != | <> | < | <= | > | >=) literal | field [NOT] IN (literal, ...)
  *       | field LIKE 'pattern'
- * literal := 'string' | number | true | false | null | date | datetime
+ * literal := 'string' | number | true | false | null | date | datetime | date literal
+ * date literal := TODAY | YESTERDAY | TOMORROW | (LAST|THIS|NEXT)_(WEEK|MONTH|YEAR)
+ *   | LAST_90_DAYS | NEXT_90_DAYS | (LAST|NEXT)_N_(DAYS|WEEKS|MONTHS|YEARS):n | N_DAYS_AGO:n
  * </pre>
  *
- * Errors surface as MALFORMED_QUERY, as Salesforce reports them.
+ * Not supported (MALFORMED_QUERY): TYPEOF, GROUP BY and aggregates other than COUNT(), semi-joins
+ * ({@code IN (SELECT ...)}), FOR UPDATE, WITH, fiscal date literals.
+ *
+ * <p>Errors surface as MALFORMED_QUERY, as Salesforce reports them.
  */
 final class Soql {
   private Soql() {}
@@ -29,7 +38,20 @@ final class Soql {
       Condition where,
       List<Order> orderBy,
       Integer limit,
-      Integer offset) {}
+      Integer offset,
+      List<Query> subqueries) {
+
+    Query(
+        List<String> fields,
+        boolean count,
+        String from,
+        Condition where,
+        List<Order> orderBy,
+        Integer limit,
+        Integer offset) {
+      this(fields, count, from, where, orderBy, limit, offset, List.of());
+    }
+  }
 
   record Order(String field, boolean descending, boolean nullsLast) {}
 
@@ -50,6 +72,61 @@ final class Soql {
 
   /** Marker for an unquoted date or datetime literal, compared as text against stored values. */
   record DateLiteral(String text) {}
+
+  /**
+   * A relative date literal ({@code LAST_N_DAYS:30}): the UTC day range {@code [from, to)} it
+   * stands for, computed when the query is parsed (the sandbox user's time zone is GMT).
+   */
+  record DateRange(String text, LocalDate from, LocalDate to) {}
+
+  static DateRange dateRange(String word, LocalDate today) {
+    String name = word.toUpperCase(Locale.ROOT);
+    int n = 0;
+    int colon = name.indexOf(':');
+    if (colon > 0) {
+      try {
+        n = Integer.parseInt(name.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw malformed("invalid date literal: '" + word + "'");
+      }
+      name = name.substring(0, colon);
+    }
+    boolean wantsN = name.contains("_N_") || name.equals("N_DAYS_AGO");
+    if (wantsN != (colon > 0)) {
+      return null;
+    }
+    LocalDate week = today.minusDays(today.getDayOfWeek().getValue() % 7); // weeks start Sunday
+    LocalDate month = today.withDayOfMonth(1);
+    LocalDate year = today.withDayOfYear(1);
+    LocalDate[] r =
+        switch (name) {
+          case "TODAY" -> new LocalDate[] {today, today.plusDays(1)};
+          case "YESTERDAY" -> new LocalDate[] {today.minusDays(1), today};
+          case "TOMORROW" -> new LocalDate[] {today.plusDays(1), today.plusDays(2)};
+          case "LAST_WEEK" -> new LocalDate[] {week.minusWeeks(1), week};
+          case "THIS_WEEK" -> new LocalDate[] {week, week.plusWeeks(1)};
+          case "NEXT_WEEK" -> new LocalDate[] {week.plusWeeks(1), week.plusWeeks(2)};
+          case "LAST_MONTH" -> new LocalDate[] {month.minusMonths(1), month};
+          case "THIS_MONTH" -> new LocalDate[] {month, month.plusMonths(1)};
+          case "NEXT_MONTH" -> new LocalDate[] {month.plusMonths(1), month.plusMonths(2)};
+          case "LAST_YEAR" -> new LocalDate[] {year.minusYears(1), year};
+          case "THIS_YEAR" -> new LocalDate[] {year, year.plusYears(1)};
+          case "NEXT_YEAR" -> new LocalDate[] {year.plusYears(1), year.plusYears(2)};
+          case "LAST_90_DAYS" -> new LocalDate[] {today.minusDays(90), today.plusDays(1)};
+          case "NEXT_90_DAYS" -> new LocalDate[] {today.plusDays(1), today.plusDays(91)};
+          case "LAST_N_DAYS" -> new LocalDate[] {today.minusDays(n), today.plusDays(1)};
+          case "NEXT_N_DAYS" -> new LocalDate[] {today.plusDays(1), today.plusDays(n + 1L)};
+          case "N_DAYS_AGO" -> new LocalDate[] {today.minusDays(n), today.minusDays(n - 1L)};
+          case "LAST_N_WEEKS" -> new LocalDate[] {week.minusWeeks(n), week};
+          case "NEXT_N_WEEKS" -> new LocalDate[] {week.plusWeeks(1), week.plusWeeks(n + 1L)};
+          case "LAST_N_MONTHS" -> new LocalDate[] {month.minusMonths(n), month};
+          case "NEXT_N_MONTHS" -> new LocalDate[] {month.plusMonths(1), month.plusMonths(n + 1L)};
+          case "LAST_N_YEARS" -> new LocalDate[] {year.minusYears(n), year};
+          case "NEXT_N_YEARS" -> new LocalDate[] {year.plusYears(1), year.plusYears(n + 1L)};
+          default -> null;
+        };
+    return r == null ? null : new DateRange(word, r[0], r[1]);
+  }
 
   static Query parse(String text) {
     return new Parser(tokenize(text)).query();
@@ -127,6 +204,12 @@ final class Soql {
                 || s.charAt(j) == '.')) {
           j++;
         }
+        if (j + 1 < s.length() && s.charAt(j) == ':' && Character.isDigit(s.charAt(j + 1))) {
+          j++; // LAST_N_DAYS:30
+          while (j < s.length() && Character.isDigit(s.charAt(j))) {
+            j++;
+          }
+        }
         out.add(new Token(Kind.WORD, s.substring(i, j)));
         i = j;
       } else {
@@ -188,8 +271,17 @@ final class Soql {
     }
 
     Query query() {
+      Query q = query(false);
+      if (peek().kind() != Kind.END) {
+        throw malformed("unexpected token: '" + peek().text() + "'");
+      }
+      return q;
+    }
+
+    private Query query(boolean nested) {
       expectWord("SELECT");
       List<String> fields = new ArrayList<>();
+      List<Query> subqueries = new ArrayList<>();
       boolean count = false;
       if (peek().is("COUNT") && tokens.get(pos + 1).sym("(")) {
         pos++;
@@ -197,11 +289,23 @@ final class Soql {
         expectSym(")");
         count = true;
       } else {
-        fields.add(identifier());
-        while (peek().sym(",")) {
-          pos++;
-          fields.add(identifier());
-        }
+        do {
+          if (peek().sym(",")) {
+            pos++;
+          }
+          if (peek().sym("(")) {
+            if (nested) {
+              throw malformed("nested subqueries are not supported");
+            }
+            pos++;
+            subqueries.add(query(true));
+            expectSym(")");
+          } else if (peek().is("TYPEOF")) {
+            throw malformed("TYPEOF is not supported by the sandbox");
+          } else {
+            fields.add(identifier());
+          }
+        } while (peek().sym(","));
       }
       expectWord("FROM");
       String from = identifier();
@@ -251,10 +355,15 @@ final class Soql {
         pos++;
         offset = intLiteral();
       }
-      if (peek().kind() != Kind.END) {
-        throw malformed("unexpected token: '" + peek().text() + "'");
-      }
-      return new Query(List.copyOf(fields), count, from, where, List.copyOf(order), limit, offset);
+      return new Query(
+          List.copyOf(fields),
+          count,
+          from,
+          where,
+          List.copyOf(order),
+          limit,
+          offset,
+          List.copyOf(subqueries));
     }
 
     private int intLiteral() {
@@ -358,6 +467,10 @@ final class Soql {
           }
           if (t.is("true") || t.is("false")) {
             return Boolean.parseBoolean(t.text().toLowerCase(Locale.ROOT));
+          }
+          DateRange range = dateRange(t.text(), LocalDate.now(ZoneOffset.UTC));
+          if (range != null) {
+            return range;
           }
           throw malformed("unexpected token: '" + t.text() + "'");
         default:

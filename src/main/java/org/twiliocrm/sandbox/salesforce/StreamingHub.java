@@ -183,6 +183,11 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
     return out;
   }
 
+  /** Streaming clients currently connected (handshaken, not local). */
+  int clientCount() {
+    return (int) bayeux.getSessions().stream().filter(x -> !x.isLocalSession()).count();
+  }
+
   /** Drops every connected client; each must handshake again (and re-subscribe). */
   int dropClients() {
     List<ServerSession> sessions = new ArrayList<>(bayeux.getSessions());

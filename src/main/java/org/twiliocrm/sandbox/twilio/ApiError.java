@@ -27,6 +27,20 @@ final class ApiError extends RuntimeException {
     return new ApiError(400, code, message);
   }
 
+  /** A path or method the sandbox does not emulate: Twilio's 404 shape, naming what is missing. */
+  static ApiError notEmulated(String method, String path) {
+    return new ApiError(
+        404,
+        20404,
+        "The requested resource "
+            + path
+            + " was not found. The Twilio sandbox does not emulate "
+            + method
+            + " "
+            + path
+            + "; the operations it serves are listed in docs/sandbox-coverage.md");
+  }
+
   static ApiError notFound(String what) {
     return new ApiError(404, 20404, "The requested resource " + what + " was not found");
   }

@@ -20,9 +20,13 @@ import org.twiliocrm.twilio.TwilioSignature;
 
 /**
  * Posts signed form requests the way Twilio does: status callbacks, inbound messages, TwiML
- * fetches. Signed with the account's auth token over the URL as sent (fragment removed) and the
- * sorted parameters. Retries once on connection failure ({@code #rc=} in the URL fragment changes
- * the count), as Twilio's default {@code rp=ct} policy does; never on an HTTP error status.
+ * fetches. Signed with the account's auth token (or a SharedKey with HMAC-SHA256, announced in
+ * X-Twilio-Webhooks-Signature-Settings, as a Webhooks Rule signs) over the URL as sent (fragment
+ * removed unless {@code sign-fragment} is set) and the sorted parameters.
+ *
+ * <p>Retries as Twilio's connection overrides say: {@code rc} retries (default 1) under policy
+ * {@code rp} (default {@code ct}: only a failed connection). {@code rp=5xx}, {@code 4xx} or {@code
+ * all} also retry on those HTTP statuses, so without overrides a 503 is not retried, as at Twilio.
  */
 final class CallbackSender implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CallbackSender.class);
@@ -39,6 +43,15 @@ final class CallbackSender implements AutoCloseable {
   private final Supplier<Faults> faults;
   private final Function<String, String> tokenOf;
   private final int timeoutMillis;
+
+  /** AccountSid -> token that signs instead of the configured one (a rotated token). */
+  private final java.util.concurrent.ConcurrentHashMap<String, String> rotated =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** SharedKey id and secret when callbacks are signed the Webhooks Rules way; null otherwise. */
+  private volatile String[] sharedKey;
+
+  private volatile boolean signFragment;
 
   /** Resource SID -> its last queued callback, to keep one resource's callbacks in order. */
   private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<?>> tails =
@@ -128,6 +141,22 @@ final class CallbackSender implements AutoCloseable {
     mine[0].whenComplete((v, e) -> tails.remove(resource, mine[0]));
   }
 
+  void signWith(String accountSid, String token) {
+    if (token == null) {
+      rotated.remove(accountSid);
+    } else {
+      rotated.put(accountSid, token);
+    }
+  }
+
+  void signWithKey(String keyId, String secret) {
+    sharedKey = keyId == null ? null : new String[] {keyId, secret};
+  }
+
+  void signFragment(boolean on) {
+    signFragment = on;
+  }
+
   /** A plain signed POST (inbound message, TwiML fetch, Gather action). */
   CompletableFuture<Result> post(
       String accountSid,
@@ -137,29 +166,63 @@ final class CallbackSender implements AutoCloseable {
       String kind) {
     String target = stripFragment(url);
     int retries = fragmentInt(url, "rc", 1);
-    String token = tokenOf.apply(accountSid);
-    String signature = new TwilioSignature(token).sign(target, params);
+    String policy = fragmentString(url, "rp", "ct");
+    String[] key = sharedKey;
+    String signedUrl = signFragment ? url : target;
+    TwilioSignature signer =
+        key != null
+            ? new TwilioSignature(key[1], TwilioSignature.Algorithm.HMAC_SHA256)
+            : new TwilioSignature(rotated.getOrDefault(accountSid, tokenOf.apply(accountSid)));
+    String signature = signer.sign(signedUrl, params);
     HttpRequest request;
     try {
-      request =
+      HttpRequest.Builder b =
           HttpRequest.newBuilder(URI.create(target))
               .timeout(Duration.ofMillis(timeoutMillis))
               .header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
               .header("X-Twilio-Signature", signature)
               .header("User-Agent", "TwilioProxy/1.1")
               .header("I-Twilio-Idempotency-Token", Wire.sid("ID"))
-              .POST(HttpRequest.BodyPublishers.ofString(Wire.encodeForm(params)))
-              .build();
+              .POST(HttpRequest.BodyPublishers.ofString(Wire.encodeForm(params)));
+      if (key != null) {
+        b.header(TwilioSignature.SETTINGS_HEADER, "key=" + key[0] + ",algorithm=HMAC_SHA256");
+      }
+      request = b.build();
     } catch (IllegalArgumentException e) {
       history.accept(Event.of(kind, "url", target, "result", "bad URL"));
       return CompletableFuture.completedFuture(new Result(-1, null, null));
     }
-    return attempt(request, retries, history, kind, params);
+    return attempt(request, retries, policy, history, kind, params);
+  }
+
+  /** Whether policy {@code rp} retries a failed or timed-out connection. */
+  static boolean retriesConnectionFailure(String policy) {
+    for (String p : policy.split(",")) {
+      String x = p.trim();
+      if (x.equals("all") || x.equals("ct") || x.equals("rt") || x.equals("tt")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether policy {@code rp} retries an answer with this HTTP status. */
+  static boolean retriesStatus(String policy, int status) {
+    for (String p : policy.split(",")) {
+      String x = p.trim();
+      if (x.equals("all")
+          || (x.equals("5xx") && status >= 500 && status < 600)
+          || (x.equals("4xx") && status >= 400 && status < 500)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private CompletableFuture<Result> attempt(
       HttpRequest request,
       int retriesLeft,
+      String policy,
       Consumer<Event> history,
       String kind,
       Map<String, List<String>> params) {
@@ -183,6 +246,20 @@ final class CallbackSender implements AutoCloseable {
         .handle(
             (resp, err) -> {
               if (err == null) {
+                if (retriesLeft > 0 && retriesStatus(policy, resp.statusCode())) {
+                  history.accept(
+                      Event.of(
+                          kind,
+                          "url",
+                          request.uri().toString(),
+                          "status",
+                          status,
+                          "httpStatus",
+                          resp.statusCode(),
+                          "result",
+                          "retrying (rp=" + policy + ")"));
+                  return attempt(request, retriesLeft - 1, policy, history, kind, params);
+                }
                 history.accept(
                     Event.of(
                         kind,
@@ -208,8 +285,8 @@ final class CallbackSender implements AutoCloseable {
                       "result",
                       "connection failed"));
               LOG.debug("{} to {} failed: {}", kind, request.uri().getHost(), err.toString());
-              if (retriesLeft > 0) {
-                return attempt(request, retriesLeft - 1, history, kind, params);
+              if (retriesLeft > 0 && retriesConnectionFailure(policy)) {
+                return attempt(request, retriesLeft - 1, policy, history, kind, params);
               }
               return CompletableFuture.completedFuture(new Result(-1, null, null));
             })
@@ -224,6 +301,19 @@ final class CallbackSender implements AutoCloseable {
   static String stripFragment(String url) {
     int hash = url.indexOf('#');
     return hash < 0 ? url : url.substring(0, hash);
+  }
+
+  static String fragmentString(String url, String name, String def) {
+    int hash = url.indexOf('#');
+    if (hash < 0) {
+      return def;
+    }
+    for (String p : url.substring(hash + 1).split("&")) {
+      if (p.startsWith(name + "=")) {
+        return p.substring(name.length() + 1);
+      }
+    }
+    return def;
   }
 
   static int fragmentInt(String url, String name, int def) {

@@ -113,6 +113,12 @@ final class ControlApi {
                 .sorted(Comparator.comparing(v -> v.dateCreated))
                 .map(SandboxVerification::toInspection)
                 .toList());
+      case "GET verify-services/0":
+        return done(
+            200,
+            state.verifyServices.values().stream()
+                .map(m -> (Object) new LinkedHashMap<>(m))
+                .toList());
       case "POST reset/0":
         sandbox.reset();
         return done(200, Map.of("reset", true));
@@ -169,7 +175,7 @@ final class ControlApi {
         {
           Map<String, Object> m = json(body);
           String number = seg.get(2);
-          if (!sandbox.settings().numbers().contains(number)) {
+          if (!sandbox.senders().ownsNumber(number)) {
             throw new IllegalArgumentException("not a sandbox number: " + number);
           }
           Object url = m.get("smsUrl");
@@ -180,6 +186,14 @@ final class ControlApi {
           }
           return done(200, Map.of("number", number, "smsUrl", url == null ? "" : url));
         }
+      case "DELETE numbers/1":
+        // Releases a number: preflight then reports the sender as not owned (undone by reset).
+        return done(
+            200,
+            Map.of("number", seg.get(2), "released", sandbox.senders().removeNumber(seg.get(2))));
+      case "POST numbers/1":
+        return done(
+            200, Map.of("number", seg.get(2), "added", sandbox.senders().addNumber(seg.get(2))));
       case "GET handsets/2":
         if (seg.get(3).equals("inbox")) {
           return done(200, state.inbox(seg.get(2)));

@@ -140,7 +140,7 @@ final class Handsets {
     Map<String, List<String>> p = new LinkedHashMap<>();
     p.put("AccountSid", List.of(in.accountSid));
     p.put("ApiVersion", List.of("2010-04-01"));
-    p.put("Body", List.of(in.body == null ? "" : in.body));
+    p.put("Body", List.of(in.body() == null ? "" : in.body()));
     p.put("From", List.of(in.from));
     p.put("MessageSid", List.of(in.sid));
     p.put("NumMedia", List.of(String.valueOf(mediaUrls.size())));

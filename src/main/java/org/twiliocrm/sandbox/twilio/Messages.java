@@ -50,10 +50,11 @@ final class Messages {
   SandboxMessage create(String accountSid, Map<String, List<String>> p) {
     String to = one(p, "To");
     String from = one(p, "From");
-    String mg = one(p, "MessagingServiceSid");
+    String mg = emptyToNull(one(p, "MessagingServiceSid"));
     String body = one(p, "Body");
     List<String> media = p.getOrDefault("MediaUrl", List.of());
-    String contentSid = one(p, "ContentSid");
+    // Twilio treats an empty value as not set.
+    String contentSid = emptyToNull(one(p, "ContentSid"));
     if (to == null || to.isEmpty()) {
       throw ApiError.badRequest(21604, "A 'To' phone number is required.");
     }
@@ -171,58 +172,156 @@ final class Messages {
     return m;
   }
 
-  /** POST .../Messages/{Sid}.json: Status=canceled cancels a scheduled message. */
+  /**
+   * POST .../Messages/{Sid}.json: {@code Status=canceled} cancels a scheduled message, {@code
+   * Body=} (empty) redacts a finished one. Twilio allows no other change of the body.
+   */
   SandboxMessage update(String accountSid, String sid, Map<String, List<String>> p) {
     SandboxMessage m = fetch(accountSid, sid);
     String status = one(p, "Status");
-    if ("canceled".equals(status)) {
+    String body = one(p, "Body");
+    if (status != null && !status.isEmpty()) {
+      if (!"canceled".equals(status)) {
+        throw ApiError.badRequest(20001, "Status can only be updated to 'canceled'.");
+      }
       if (!"scheduled".equals(m.status()) || !m.moveTo("canceled", null, null)) {
         throw ApiError.badRequest(
             30409, "Message " + sid + " cannot be canceled: it is not scheduled.");
       }
-    } else if (one(p, "Body") != null) {
-      // Redaction: Body="" on a finished message. Accept and keep the stored text.
+    } else if (body != null) {
+      if (!body.isEmpty()) {
+        throw ApiError.badRequest(
+            20001, "A message body can only be redacted: update Body to an empty string.");
+      }
       if (!SandboxMessage.isFinal(m.status())) {
         throw ApiError.badRequest(20009, "Cannot redact a message that is not finished.");
       }
+      m.redact();
     }
     return m;
   }
 
+  /** DELETE .../Messages/{Sid}.json: 204, except while the message is still being sent. */
+  void delete(String accountSid, String sid) {
+    SandboxMessage m = fetch(accountSid, sid);
+    if (!SandboxMessage.isFinal(m.status()) && !"scheduled".equals(m.status())) {
+      throw ApiError.badRequest(
+          20009, "Cannot delete message because it is being sent (status " + m.status() + ").");
+    }
+    state.remove(sid);
+  }
+
+  /**
+   * GET .../Messages.json, newest first, paged as Twilio pages: {@code PageSize} (max 1000), {@code
+   * Page} and a {@code PageToken} naming the last message of the previous page, so messages created
+   * while a client walks the pages do not shift it. Filters: To, From, DateSent, DateSent&lt;,
+   * DateSent&gt; (days, UTC); every page URI keeps them.
+   */
   Map<String, Object> list(String accountSid, Map<String, List<String>> q, String path) {
     String to = one(q, "To");
     String from = one(q, "From");
-    int pageSize = 50;
-    String ps = one(q, "PageSize");
-    if (ps != null) {
-      try {
-        pageSize = Math.max(1, Math.min(1000, Integer.parseInt(ps)));
-      } catch (NumberFormatException e) {
-        throw ApiError.badRequest(20001, "Invalid PageSize");
-      }
-    }
+    String sentOn = one(q, "DateSent");
+    String sentBefore = one(q, "DateSent<");
+    String sentAfter = one(q, "DateSent>");
+    int pageSize = intParam(q, "PageSize", 50, 1, 1000);
+    int page = intParam(q, "Page", 0, 0, Integer.MAX_VALUE);
+    String token = one(q, "PageToken");
+    java.time.LocalDate on = day(sentOn, "DateSent");
+    java.time.LocalDate before = day(sentBefore, "DateSent<");
+    java.time.LocalDate after = day(sentAfter, "DateSent>");
     List<SandboxMessage> all = new ArrayList<>();
     for (SandboxMessage m : state.messages.values()) {
-      if (m.accountSid.equals(accountSid)
-          && (to == null || to.equals(m.to))
-          && (from == null || from.equals(m.from))) {
-        all.add(m);
+      if (!m.accountSid.equals(accountSid)
+          || (to != null && !to.isEmpty() && !to.equals(m.to))
+          || (from != null && !from.isEmpty() && !from.equals(m.from))) {
+        continue;
+      }
+      if (on != null || before != null || after != null) {
+        Instant sent = m.dateSent();
+        if (sent == null) {
+          continue;
+        }
+        java.time.LocalDate d = sent.atZone(ZoneOffset.UTC).toLocalDate();
+        if ((on != null && !d.equals(on))
+            || (before != null && d.isAfter(before))
+            || (after != null && d.isBefore(after))) {
+          continue;
+        }
+      }
+      all.add(m);
+    }
+    all.sort(
+        java.util.Comparator.comparing((SandboxMessage m) -> m.dateCreated)
+            .thenComparing(m -> m.sid)
+            .reversed());
+    int start = page * pageSize;
+    if (token != null && token.startsWith("PA") && token.length() > 2) {
+      String after0 = token.substring(2);
+      for (int i = 0; i < all.size(); i++) {
+        if (all.get(i).sid.equals(after0)) {
+          start = i + 1;
+          break;
+        }
       }
     }
-    all.sort((a, b) -> b.dateCreated.compareTo(a.dateCreated));
-    List<Map<String, Object>> page =
-        all.stream().limit(pageSize).map(SandboxMessage::toJson).toList();
+    start = Math.min(start, all.size());
+    int end = Math.min(all.size(), start + pageSize);
+    List<Map<String, Object>> items =
+        all.subList(start, end).stream().map(SandboxMessage::toJson).toList();
+    StringBuilder filters = new StringBuilder();
+    for (String name : List.of("To", "From", "DateSent", "DateSent<", "DateSent>")) {
+      String v = one(q, name);
+      if (v != null) {
+        filters
+            .append(java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8))
+            .append('=')
+            .append(java.net.URLEncoder.encode(v, java.nio.charset.StandardCharsets.UTF_8))
+            .append('&');
+      }
+    }
+    String base = path + "?" + filters + "PageSize=" + pageSize;
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("end", Math.max(0, page.size() - 1));
-    out.put("first_page_uri", path + "?PageSize=" + pageSize + "&Page=0");
-    out.put("messages", page);
-    out.put("next_page_uri", null);
-    out.put("page", 0);
+    out.put("end", start + Math.max(0, items.size() - 1));
+    out.put("first_page_uri", base + "&Page=0");
+    out.put("messages", items);
+    out.put(
+        "next_page_uri",
+        end < all.size()
+            ? base + "&Page=" + (page + 1) + "&PageToken=PA" + all.get(end - 1).sid
+            : null);
+    out.put("page", page);
     out.put("page_size", pageSize);
-    out.put("previous_page_uri", null);
-    out.put("start", 0);
-    out.put("uri", path + "?PageSize=" + pageSize + "&Page=0");
+    out.put("previous_page_uri", page > 0 ? base + "&Page=" + (page - 1) : null);
+    out.put("start", start);
+    out.put("uri", base + "&Page=" + page + (token != null ? "&PageToken=" + token : ""));
     return out;
+  }
+
+  private static int intParam(Map<String, List<String>> q, String name, int def, int min, int max) {
+    String raw = one(q, name);
+    if (raw == null || raw.isEmpty()) {
+      return def;
+    }
+    try {
+      long v = Long.parseLong(raw);
+      if (v >= min) {
+        return (int) Math.min(v, max);
+      }
+    } catch (NumberFormatException e) {
+      // fall through
+    }
+    throw ApiError.badRequest(20001, "Invalid " + name + ": '" + raw + "'");
+  }
+
+  private static java.time.LocalDate day(String raw, String name) {
+    if (raw == null || raw.isEmpty()) {
+      return null;
+    }
+    try {
+      return java.time.LocalDate.parse(raw.length() > 10 ? raw.substring(0, 10) : raw);
+    } catch (DateTimeParseException e) {
+      throw ApiError.badRequest(20001, "Invalid " + name + ": '" + raw + "', expected YYYY-MM-DD");
+    }
   }
 
   private void schedule(SandboxMessage m, long waitMillis, Integer validity) {
@@ -281,7 +380,7 @@ final class Messages {
       entry.put("sid", m.sid);
       entry.put("from", m.from);
       entry.put("to", m.to);
-      entry.put("body", m.body);
+      entry.put("body", m.body());
       entry.put("mediaUrls", m.mediaUrls);
       entry.put("channel", m.to.startsWith("whatsapp:") ? "whatsapp" : "sms");
       entry.put("kind", "message");
@@ -357,7 +456,7 @@ final class Messages {
 
   private Instant sendAt(Map<String, List<String>> p, String mg) {
     String raw = one(p, "SendAt");
-    if (raw == null) {
+    if (raw == null || raw.isEmpty()) {
       return null;
     }
     if (mg == null) {
@@ -389,7 +488,7 @@ final class Messages {
 
   private static Integer validityPeriod(Map<String, List<String>> p) {
     String raw = one(p, "ValidityPeriod");
-    if (raw == null) {
+    if (raw == null || raw.isEmpty()) {
       return null;
     }
     try {
@@ -410,6 +509,10 @@ final class Messages {
     } else {
       vertx.setTimer(millis, id -> r.run());
     }
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
   }
 
   static String one(Map<String, List<String>> p, String name) {

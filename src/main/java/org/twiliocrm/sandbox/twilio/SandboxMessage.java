@@ -12,7 +12,10 @@ final class SandboxMessage {
   final String accountSid;
   final String from;
   final String to;
-  final String body;
+
+  /** Mutable only by redaction (an update to an empty Body). */
+  private String body;
+
   final List<String> mediaUrls;
   final String messagingServiceSid;
   final String statusCallback;
@@ -56,6 +59,69 @@ final class SandboxMessage {
     this.dateUpdated = dateCreated;
     this.status = status;
     events.add(Event.of("status", "status", status));
+  }
+
+  /** A message read back from the state directory: its own dates, status and error. */
+  SandboxMessage(
+      Map<String, Object> saved, Instant dateCreated, Instant dateSent, Instant dateUpdated) {
+    this.sid = (String) saved.get("sid");
+    this.accountSid = (String) saved.get("account_sid");
+    this.from = (String) saved.get("from");
+    this.to = (String) saved.get("to");
+    this.body = (String) saved.get("body");
+    @SuppressWarnings("unchecked")
+    List<String> media = (List<String>) saved.getOrDefault("media_urls", List.of());
+    this.mediaUrls = List.copyOf(media);
+    this.messagingServiceSid = (String) saved.get("messaging_service_sid");
+    this.statusCallback = (String) saved.get("status_callback");
+    this.direction = (String) saved.get("direction");
+    this.contentSid = (String) saved.get("content_sid");
+    this.sendAt = null;
+    this.dateCreated = dateCreated;
+    this.dateSent = dateSent;
+    this.dateUpdated = dateUpdated;
+    this.status = (String) saved.get("status");
+    this.errorCode =
+        saved.get("error_code") == null ? null : ((Number) saved.get("error_code")).intValue();
+    this.errorMessage = (String) saved.get("error_message");
+    events.add(Event.of("restored", "status", status));
+  }
+
+  /** What the state directory keeps of a message (see TwilioSandbox#saveState). */
+  synchronized Map<String, Object> toSaved() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("sid", sid);
+    m.put("account_sid", accountSid);
+    m.put("from", from);
+    m.put("to", to);
+    m.put("body", body);
+    m.put("media_urls", mediaUrls);
+    m.put("messaging_service_sid", messagingServiceSid);
+    m.put("status_callback", statusCallback);
+    m.put("direction", direction);
+    m.put("content_sid", contentSid);
+    m.put("status", status);
+    m.put("error_code", errorCode);
+    m.put("error_message", errorMessage);
+    m.put("date_created", dateCreated.toString());
+    m.put("date_sent", dateSent == null ? null : dateSent.toString());
+    m.put("date_updated", dateUpdated.toString());
+    return m;
+  }
+
+  /** Redaction: Twilio keeps the message and forgets its text. */
+  synchronized void redact() {
+    body = "";
+    dateUpdated = Instant.now();
+    events.add(Event.of("redacted"));
+  }
+
+  synchronized String body() {
+    return body;
+  }
+
+  synchronized Instant dateSent() {
+    return dateSent;
   }
 
   /** Moves to a new status unless the message is already final; returns whether it moved. */

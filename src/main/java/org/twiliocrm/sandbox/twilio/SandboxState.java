@@ -30,13 +30,32 @@ final class SandboxState {
     messages.put(m.sid, m);
     messageOrder.add(m.sid);
     if (messageCount.incrementAndGet() > maxMessages) {
-      String oldest = messageOrder.poll();
-      if (oldest != null) {
-        messages.remove(oldest);
-        messageCount.decrementAndGet();
+      // Skip SIDs already deleted through the API: they were counted off then.
+      for (String oldest = messageOrder.poll(); oldest != null; oldest = messageOrder.poll()) {
+        if (messages.remove(oldest) != null) {
+          messageCount.decrementAndGet();
+          break;
+        }
       }
     }
   }
+
+  /** DELETE of a message through the API. */
+  void remove(String sid) {
+    if (messages.remove(sid) != null) {
+      messageCount.decrementAndGet();
+    }
+  }
+
+  /**
+   * API requests hold the read lock while they act; a reset holds the write lock, so a request sees
+   * the state either wholly before or wholly after a reset, never half-cleared.
+   */
+  final java.util.concurrent.locks.ReadWriteLock lock =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+
+  /** Verify services created through the API (those configured at start are kept apart). */
+  final Map<String, Map<String, Object>> verifyServices = new ConcurrentHashMap<>();
 
   final Map<String, SandboxCall> calls = new ConcurrentHashMap<>();
   final Map<String, SandboxVerification> verifications = new ConcurrentHashMap<>();
@@ -100,6 +119,7 @@ final class SandboxState {
   }
 
   void reset() {
+    verifyServices.clear();
     messages.clear();
     messageOrder.clear();
     messageCount.set(0);

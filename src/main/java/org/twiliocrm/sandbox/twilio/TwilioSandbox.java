@@ -39,6 +39,31 @@ public final class TwilioSandbox implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TwilioSandbox.class);
   private static final String API_PREFIX = "/2010-04-01/Accounts/";
 
+  /**
+   * Every operation the sandbox serves, as "METHOD path" with the path template of Twilio's
+   * OpenAPI. docs/sandbox-coverage.md is generated from this list and the OpenAPI
+   * (TwilioCoverageTest), and a test sends each one to prove it is routed.
+   */
+  public static final List<String> SUPPORTED =
+      List.of(
+          "POST /2010-04-01/Accounts/{AccountSid}/Messages.json",
+          "GET /2010-04-01/Accounts/{AccountSid}/Messages.json",
+          "GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json",
+          "POST /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json",
+          "DELETE /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json",
+          "POST /2010-04-01/Accounts/{AccountSid}/Calls.json",
+          "GET /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json",
+          "POST /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json",
+          "POST /v2/Services",
+          "GET /v2/Services",
+          "GET /v2/Services/{Sid}",
+          "POST /v2/Services/{Sid}",
+          "DELETE /v2/Services/{Sid}",
+          "POST /v2/Services/{ServiceSid}/Verifications",
+          "GET /v2/Services/{ServiceSid}/Verifications/{Sid}",
+          "POST /v2/Services/{ServiceSid}/Verifications/{Sid}",
+          "POST /v2/Services/{ServiceSid}/VerificationCheck");
+
   private final TwilioSandboxSettings settings;
   private final Vertx vertx;
   private final SandboxState state;
@@ -50,6 +75,7 @@ public final class TwilioSandbox implements AutoCloseable {
   private final Handsets handsets;
   private final Calls calls;
   private final Verify verify;
+  private final IncomingNumbers incomingNumbers;
   private final ControlApi control;
 
   /**
@@ -84,11 +110,16 @@ public final class TwilioSandbox implements AutoCloseable {
     this.outcomes = new OutcomeRules(settings.outcomeRules());
     this.callbacks =
         new CallbackSender(() -> faults, this::authToken, settings.callbackTimeoutMillis());
+    callbacks.signFragment(settings.callbackSignFragment());
+    if (!settings.callbackSigningKeyId().isEmpty()) {
+      callbacks.signWithKey(settings.callbackSigningKeyId(), settings.callbackSigningKey());
+    }
     this.senders = SenderRegistry.of(settings);
     this.messages = new Messages(settings, state, pacer, outcomes, callbacks, vertx, senders);
     this.handsets = new Handsets(settings, state, messages, callbacks);
     this.calls = new Calls(settings, state, callbacks, vertx, senders);
     this.verify = new Verify(settings, state);
+    this.incomingNumbers = new IncomingNumbers(settings, state, senders);
     this.control = new ControlApi(this, state, handsets, calls, outcomes, vertx);
     this.validateRequests = settings.validateRequests();
     this.validateResponses = settings.validateResponses();
@@ -239,6 +270,68 @@ public final class TwilioSandbox implements AutoCloseable {
     return t;
   }
 
+  /**
+   * What survives a restart ({@code sandbox --state-dir}): messages and Verify services, as JSON.
+   * Calls, verifications, inboxes and opt-outs are short-lived and start empty.
+   */
+  public byte[] saveState() {
+    state.lock.writeLock().lock();
+    try {
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put(
+          "messages",
+          state.messages.values().stream()
+              .sorted(java.util.Comparator.comparing(m -> m.dateCreated))
+              .map(SandboxMessage::toSaved)
+              .toList());
+      out.put("verifyServices", List.copyOf(state.verifyServices.values()));
+      return Wire.json(out);
+    } finally {
+      state.lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Restores what {@link #saveState()} wrote. A message that was still on its way keeps its last
+   * status (its life cycle does not resume).
+   *
+   * @return the number of messages restored
+   */
+  @SuppressWarnings("unchecked")
+  public int restoreState(byte[] json) {
+    Map<String, Object> in;
+    try {
+      in = Wire.JSON.readValue(json, Map.class);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "Twilio sandbox state is not valid JSON: " + e.getMessage());
+    }
+    state.lock.writeLock().lock();
+    try {
+      int n = 0;
+      for (Map<String, Object> m :
+          (List<Map<String, Object>>) in.getOrDefault("messages", List.of())) {
+        SandboxMessage restored =
+            new SandboxMessage(
+                m,
+                java.time.Instant.parse((String) m.get("date_created")),
+                m.get("date_sent") == null
+                    ? null
+                    : java.time.Instant.parse((String) m.get("date_sent")),
+                java.time.Instant.parse((String) m.get("date_updated")));
+        state.add(restored);
+        n++;
+      }
+      for (Map<String, Object> svc :
+          (List<Map<String, Object>>) in.getOrDefault("verifyServices", List.of())) {
+        state.verifyServices.put((String) svc.get("sid"), new LinkedHashMap<>(svc));
+      }
+      return n;
+    } finally {
+      state.lock.writeLock().unlock();
+    }
+  }
+
   Faults faults() {
     return faults;
   }
@@ -269,13 +362,19 @@ public final class TwilioSandbox implements AutoCloseable {
     return m;
   }
 
+  /** Forgets everything at once: requests in progress finish before, later ones see it empty. */
   void reset() {
-    state.reset();
-    senders.reset();
-    pacer.reset();
-    outcomes.reset();
-    verify.reset();
-    faults = Faults.NONE;
+    state.lock.writeLock().lock();
+    try {
+      state.reset();
+      senders.reset();
+      pacer.reset();
+      outcomes.reset();
+      verify.reset();
+      faults = Faults.NONE;
+    } finally {
+      state.lock.writeLock().unlock();
+    }
   }
 
   // ---------------------------------------------------------------- request handling
@@ -358,6 +457,9 @@ public final class TwilioSandbox implements AutoCloseable {
                     form,
                     query,
                     req.getHeader("Authorization"));
+        if (problems.stream().anyMatch(p -> p.startsWith("validation.request.path.missing"))) {
+          throw ApiError.notEmulated(method, path);
+        }
         if (!problems.isEmpty()) {
           // A malformed SID in the path names no resource: Twilio answers 404, not 400.
           // With no query string, a parameter problem can only be a path parameter.
@@ -372,10 +474,20 @@ public final class TwilioSandbox implements AutoCloseable {
           throw ApiError.badRequest(20001, "Invalid request: " + String.join("; ", problems));
         }
       }
-      Object[] result =
-          verifyApi
-              ? routeVerify(account, method, path, form)
-              : routeApi(account, method, path, form, query);
+      Object[] result;
+      state.lock.readLock().lock();
+      try {
+        result =
+            verifyApi
+                ? routeVerify(account, method, path, form, query)
+                : routeApi(account, method, path, form, query);
+      } finally {
+        state.lock.readLock().unlock();
+      }
+      if (status(result) == 204) {
+        send(req, 204, new byte[0]);
+        return;
+      }
       int status = (Integer) result[0];
       byte[] json = Wire.json(result[1]);
       if (validateResponses && status < 300) {
@@ -467,7 +579,7 @@ public final class TwilioSandbox implements AutoCloseable {
       Map<String, List<String>> form,
       Map<String, List<String>> query) {
     if (!path.startsWith(API_PREFIX)) {
-      throw ApiError.notFound(path);
+      throw ApiError.notEmulated(method, path);
     }
     String[] seg = path.substring(API_PREFIX.length()).split("/");
     // seg[0] = AccountSid, seg[1] = Messages.json | Messages | Calls.json | Calls, seg[2] =
@@ -488,6 +600,13 @@ public final class TwilioSandbox implements AutoCloseable {
       if (method.equals("POST")) {
         return new Object[] {200, messages.update(account, sid, form).toJson()};
       }
+      if (method.equals("DELETE")) {
+        messages.delete(account, sid);
+        return new Object[] {204, null};
+      }
+    }
+    if (seg.length == 2 && seg[1].equals("IncomingPhoneNumbers.json") && method.equals("GET")) {
+      return new Object[] {200, incomingNumbers.list(account, query, path)};
     }
     if (seg.length == 2 && seg[1].equals("Calls.json") && method.equals("POST")) {
       return new Object[] {201, calls.create(account, form).toJson()};
@@ -501,12 +620,37 @@ public final class TwilioSandbox implements AutoCloseable {
         return new Object[] {200, calls.update(account, sid, form).toJson()};
       }
     }
-    throw ApiError.notFound(path);
+    throw ApiError.notEmulated(method, path);
   }
 
   private Object[] routeVerify(
-      String account, String method, String path, Map<String, List<String>> form) {
+      String account,
+      String method,
+      String path,
+      Map<String, List<String>> form,
+      Map<String, List<String>> query) {
     String[] seg = path.split("/");
+    if (seg.length == 3 && seg[1].equals("v2") && seg[2].equals("Services")) {
+      if (method.equals("POST")) {
+        return new Object[] {201, verify.createService(account, form)};
+      }
+      if (method.equals("GET")) {
+        return new Object[] {200, verify.listServices(account, query)};
+      }
+    }
+    if (seg.length == 4 && seg[1].equals("v2") && seg[2].equals("Services")) {
+      switch (method) {
+        case "GET":
+          return new Object[] {200, verify.fetchService(account, seg[3])};
+        case "POST":
+          return new Object[] {200, verify.updateService(account, seg[3], form)};
+        case "DELETE":
+          verify.deleteService(account, seg[3]);
+          return new Object[] {204, null};
+        default:
+          break;
+      }
+    }
     // ["", "v2", "Services", "{VA}", "Verifications" | "VerificationCheck", "{sid}"?]
     if (seg.length >= 5 && seg[1].equals("v2") && seg[2].equals("Services")) {
       String service = seg[3];
@@ -523,7 +667,11 @@ public final class TwilioSandbox implements AutoCloseable {
         return new Object[] {200, verify.check(account, service, form)};
       }
     }
-    throw ApiError.notFound(path);
+    throw ApiError.notEmulated(method, path);
+  }
+
+  private static int status(Object[] result) {
+    return (Integer) result[0];
   }
 
   private static Map<String, List<String>> query(HttpServerRequest req) {
@@ -562,5 +710,18 @@ public final class TwilioSandbox implements AutoCloseable {
       LOG.warn("Twilio sandbox did not stop cleanly: {}", e.toString());
     }
     callbacks.close();
+  }
+
+  /**
+   * Signs this account's callbacks with {@code token} from now on (null: its configured token), as
+   * Twilio does once a rotated token is promoted: lets a test rotate while callbacks flow.
+   */
+  public void signCallbacksWith(String accountSid, String token) {
+    callbacks.signWith(accountSid, token);
+  }
+
+  /** Signs callbacks with a SharedKey and HMAC-SHA256 from now on; null id: the auth token. */
+  public void signCallbacksWithKey(String keyId, String secret) {
+    callbacks.signWithKey(keyId, secret);
   }
 }

@@ -41,6 +41,12 @@ import org.twiliocrm.config.Settings;
  * @param verifyTtlSeconds how long a verification stays pending
  * @param verifyMaxChecks wrong checks allowed before 60202
  * @param verifyMaxSends sends per To and service within the TTL before 60203
+ * @param callbackSigningKeyId SharedKey id to sign callbacks with (HMAC-SHA256, announced in
+ *     X-Twilio-Webhooks-Signature-Settings, as a Webhooks Rule does); empty = the auth token
+ * @param callbackSigningKey that SharedKey's secret
+ * @param callbackSignFragment sign the callback URL with its fragment (connection overrides) kept
+ * @param verifyServices Verify service SIDs that exist from the start (others are created with POST
+ *     /v2/Services); a request naming any other service gets 404 / 20404, as from Twilio
  */
 public record TwilioSandboxSettings(
     String host,
@@ -69,7 +75,11 @@ public record TwilioSandboxSettings(
     int verifyCodeLength,
     int verifyTtlSeconds,
     int verifyMaxChecks,
-    int verifyMaxSends) {
+    int verifyMaxSends,
+    String callbackSigningKeyId,
+    String callbackSigningKey,
+    boolean callbackSignFragment,
+    List<String> verifyServices) {
 
   /** The account every default-configured sandbox knows; a sandbox-only credential. */
   public static final String DEFAULT_ACCOUNT_SID = "AC00000000000000000000000000000000";
@@ -120,7 +130,36 @@ public record TwilioSandboxSettings(
         new Settings(lookup).integer("sandbox.twilio.verify.code-length", 6, 4, 10),
         new Settings(lookup).integer("sandbox.twilio.verify.ttl-seconds", 600, 1, 86_400),
         new Settings(lookup).integer("sandbox.twilio.verify.max-checks", 5, 1, 100),
-        new Settings(lookup).integer("sandbox.twilio.verify.max-sends", 5, 1, 100));
+        new Settings(lookup).integer("sandbox.twilio.verify.max-sends", 5, 1, 100),
+        new Settings(lookup).string("sandbox.twilio.callback.signing-key-id", ""),
+        new Settings(lookup).string("sandbox.twilio.callback.signing-key", ""),
+        new Settings(lookup).bool("sandbox.twilio.callback.sign-fragment", false),
+        verifyServices(lookup));
+  }
+
+  /**
+   * {@code sandbox.twilio.verify.services}; when empty, the connector's own {@code
+   * outbox.verify.service-sid}, so the connector's Verify sends find their service in the sandbox.
+   */
+  private static List<String> verifyServices(Function<String, String> lookup) {
+    String raw = new Settings(lookup).string("sandbox.twilio.verify.services", "");
+    if (raw.isBlank()) {
+      raw = new Settings(lookup).string("outbox.verify.service-sid", "");
+    }
+    List<String> out = new java.util.ArrayList<>();
+    for (String sid : raw.split(",")) {
+      if (sid.isBlank()) {
+        continue;
+      }
+      if (!sid.trim().matches("VA[0-9a-fA-F]{32}")) {
+        throw new IllegalArgumentException(
+            "sandbox.twilio.verify.services: each item must be VA<32 hex>, got '"
+                + sid.trim()
+                + "'");
+      }
+      out.add(sid.trim());
+    }
+    return List.copyOf(out);
   }
 
   /** Defaults for tests: port 0, everything else as in application.properties. */
@@ -249,7 +288,11 @@ public record TwilioSandboxSettings(
         verifyCodeLength,
         verifyTtlSeconds,
         verifyMaxChecks,
-        verifyMaxSends);
+        verifyMaxSends,
+        callbackSigningKeyId,
+        callbackSigningKey,
+        callbackSignFragment,
+        verifyServices);
   }
 
   @Override

@@ -146,9 +146,149 @@ final class Verify {
     return null;
   }
 
-  private static void checkService(String service) {
-    if (!SERVICE.matcher(service).matches()) {
+  private void checkService(String service) {
+    if (!SERVICE.matcher(service).matches()
+        || !(settings.verifyServices().contains(service)
+            || state.verifyServices.containsKey(service))) {
       throw ApiError.notFound("/v2/Services/" + service);
+    }
+  }
+
+  // ---- Services (POST/GET /v2/Services, GET/POST/DELETE /v2/Services/{Sid})
+
+  Map<String, Object> createService(String account, Map<String, List<String>> p) {
+    String name = Messages.one(p, "FriendlyName");
+    if (name == null || name.isBlank()) {
+      throw ApiError.badRequest(20001, "Missing required parameter FriendlyName in the post body");
+    }
+    Map<String, Object> s = new LinkedHashMap<>();
+    String sid = Wire.sid("VA");
+    Instant now = Instant.now();
+    s.put("sid", sid);
+    s.put("account_sid", account);
+    s.put("friendly_name", name);
+    s.put("code_length", settings.verifyCodeLength());
+    s.put("lookup_enabled", false);
+    s.put("psd2_enabled", false);
+    s.put("skip_sms_to_landlines", false);
+    s.put("dtmf_input_required", false);
+    s.put("tts_name", null);
+    s.put("do_not_share_warning_enabled", false);
+    s.put("custom_code_enabled", false);
+    s.put("push", Map.of());
+    s.put("totp", Map.of());
+    s.put("default_template_sid", null);
+    s.put("whatsapp", Map.of());
+    s.put("verify_event_subscription_enabled", false);
+    s.put("date_created", Wire.iso(now));
+    s.put("date_updated", Wire.iso(now));
+    s.put("url", "https://verify.twilio.com/v2/Services/" + sid);
+    s.put(
+        "links",
+        Map.of(
+            "verifications",
+            "https://verify.twilio.com/v2/Services/" + sid + "/Verifications",
+            "verification_checks",
+            "https://verify.twilio.com/v2/Services/" + sid + "/VerificationCheck"));
+    updateService(s, p);
+    state.verifyServices.put(sid, s);
+    return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(s));
+  }
+
+  Map<String, Object> fetchService(String account, String sid) {
+    return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(service(account, sid)));
+  }
+
+  Map<String, Object> updateService(String account, String sid, Map<String, List<String>> p) {
+    Map<String, Object> s = service(account, sid);
+    synchronized (s) {
+      updateService(s, p);
+      s.put("date_updated", Wire.iso(Instant.now()));
+      return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(s));
+    }
+  }
+
+  void deleteService(String account, String sid) {
+    service(account, sid);
+    state.verifyServices.remove(sid);
+    state.verifications.values().removeIf(v -> v.serviceSid.equals(sid));
+  }
+
+  Map<String, Object> listServices(String account, Map<String, List<String>> q) {
+    List<Map<String, Object>> all = new java.util.ArrayList<>();
+    for (String sid : settings.verifyServices()) {
+      all.add(configured(account, sid));
+    }
+    state.verifyServices.values().stream()
+        .filter(s -> account.equals(s.get("account_sid")))
+        .sorted(java.util.Comparator.comparing(s -> (String) s.get("date_created")))
+        .forEach(s -> all.add(java.util.Collections.unmodifiableMap(new LinkedHashMap<>(s))));
+    int pageSize = 50;
+    String ps = Messages.one(q, "PageSize");
+    if (ps != null && ps.matches("\\d{1,4}")) {
+      pageSize = Math.max(1, Math.min(1000, Integer.parseInt(ps)));
+    }
+    int page = 0;
+    String pg = Messages.one(q, "Page");
+    if (pg != null && pg.matches("\\d{1,6}")) {
+      page = Integer.parseInt(pg);
+    }
+    int from = Math.min(all.size(), page * pageSize);
+    int to = Math.min(all.size(), from + pageSize);
+    String base = "https://verify.twilio.com/v2/Services?PageSize=" + pageSize;
+    Map<String, Object> meta = new LinkedHashMap<>();
+    meta.put("page", page);
+    meta.put("page_size", pageSize);
+    meta.put("first_page_url", base + "&Page=0");
+    meta.put("previous_page_url", page > 0 ? base + "&Page=" + (page - 1) : null);
+    meta.put("url", base + "&Page=" + page);
+    meta.put("next_page_url", to < all.size() ? base + "&Page=" + (page + 1) : null);
+    meta.put("key", "services");
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("services", all.subList(from, to));
+    out.put("meta", meta);
+    return out;
+  }
+
+  private Map<String, Object> service(String account, String sid) {
+    Map<String, Object> s = state.verifyServices.get(sid);
+    if (s != null && account.equals(s.get("account_sid"))) {
+      return s;
+    }
+    if (settings.verifyServices().contains(sid)) {
+      // Configured services are not stored: they come back after a reset.
+      Map<String, Object> c = new LinkedHashMap<>(configured(account, sid));
+      state.verifyServices.put(sid, c);
+      return c;
+    }
+    throw ApiError.notFound("/v2/Services/" + sid);
+  }
+
+  private Map<String, Object> configured(String account, String sid) {
+    Map<String, Object> stored = state.verifyServices.get(sid);
+    if (stored != null) {
+      return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(stored));
+    }
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("sid", sid);
+    s.put("account_sid", account);
+    s.put("friendly_name", "Sandbox Verify service");
+    s.put("code_length", settings.verifyCodeLength());
+    s.put("url", "https://verify.twilio.com/v2/Services/" + sid);
+    return s;
+  }
+
+  private static void updateService(Map<String, Object> s, Map<String, List<String>> p) {
+    String name = Messages.one(p, "FriendlyName");
+    if (name != null && !name.isBlank()) {
+      s.put("friendly_name", name);
+    }
+    String len = Messages.one(p, "CodeLength");
+    if (len != null && !len.isEmpty()) {
+      if (!len.matches("[4-9]|10")) {
+        throw ApiError.badRequest(60200, "Invalid parameter: CodeLength");
+      }
+      s.put("code_length", Integer.parseInt(len));
     }
   }
 

@@ -22,7 +22,7 @@ class RecordStoreTest {
             .readTree(RecordStoreTest.class.getResourceAsStream(SalesforceSandbox.SEED_RESOURCE));
     store =
         new RecordStore(
-            OrgSchema.fromSeed(seed.path("objects")),
+            OrgSchema.bundled(),
             new SalesforceIds(0),
             Clock.systemUTC(),
             "005000000000001AAA",

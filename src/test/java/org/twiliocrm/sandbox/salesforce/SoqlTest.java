@@ -16,7 +16,7 @@ class SoqlTest {
   void seed() throws Exception {
     var json = new com.fasterxml.jackson.databind.ObjectMapper();
     var seed = json.readTree(SoqlTest.class.getResourceAsStream(SalesforceSandbox.SEED_RESOURCE));
-    OrgSchema schema = OrgSchema.fromSeed(seed.path("objects"));
+    OrgSchema schema = OrgSchema.bundled();
     RecordStore store =
         new RecordStore(
             schema, new SalesforceIds(0), Clock.systemUTC(), "005000000000001AAA", c -> {});
@@ -164,7 +164,7 @@ class SoqlTest {
     var seed = json.readTree(SoqlTest.class.getResourceAsStream(SalesforceSandbox.SEED_RESOURCE));
     RecordStore store =
         new RecordStore(
-            OrgSchema.fromSeed(seed.path("objects")),
+            OrgSchema.bundled(),
             new SalesforceIds(0),
             Clock.systemUTC(),
             "005000000000001AAA",

@@ -44,7 +44,9 @@ class OpenApiIT {
                 "sandbox.twilio.validation.requests",
                 "true",
                 "sandbox.twilio.validation.responses",
-                "true"));
+                "true",
+                "sandbox.twilio.verify.services",
+                SERVICE));
   }
 
   @AfterAll

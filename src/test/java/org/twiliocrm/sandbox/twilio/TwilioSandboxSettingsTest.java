@@ -21,7 +21,7 @@ class TwilioSandboxSettingsTest {
     assertThat(TwilioSandboxSettings.from(p::getProperty))
         .isEqualTo(TwilioSandboxSettings.from(k -> null));
     assertThat(p.stringPropertyNames().stream().filter(k -> k.startsWith("sandbox.twilio.")))
-        .hasSize(27);
+        .hasSize(31);
   }
 
   @Test

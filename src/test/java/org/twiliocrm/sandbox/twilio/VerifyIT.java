@@ -23,7 +23,12 @@ class VerifyIT {
     fx =
         new SandboxFixture(
             Map.of(
-                "sandbox.twilio.verify.max-checks", "3", "sandbox.twilio.verify.max-sends", "2"));
+                "sandbox.twilio.verify.max-checks",
+                "3",
+                "sandbox.twilio.verify.max-sends",
+                "2",
+                "sandbox.twilio.verify.services",
+                SERVICE));
   }
 
   @AfterAll
@@ -109,6 +114,11 @@ class VerifyIT {
     assertThat(canceled.getStatus()).isEqualTo("canceled");
     assertThat(error(() -> check(codeInInbox()))).isEqualTo(20404);
     assertThat(error(() -> Verification.creator("VAnotaservice", PHONE, "sms").create(fx.client)))
+        .isEqualTo(20404);
+    // Well-formed but never created: Twilio answers 404 / 20404 too.
+    assertThat(
+            error(
+                () -> Verification.creator("VA" + "9".repeat(32), PHONE, "sms").create(fx.client)))
         .isEqualTo(20404);
     assertThat(fx.controlList("/sandbox/verifications")).hasSize(1);
   }

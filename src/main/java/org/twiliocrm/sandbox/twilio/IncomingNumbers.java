@@ -1,0 +1,99 @@
+package org.twiliocrm.sandbox.twilio;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code GET /2010-04-01/Accounts/{Sid}/IncomingPhoneNumbers.json}: the numbers the sandbox account
+ * owns ({@code sandbox.twilio.numbers}) with their SMS webhook (the per-number URL set through the
+ * control API, else {@code sandbox.twilio.inbound-webhook-url}), so that preflight can check
+ * ownership and webhooks as against Twilio.
+ */
+final class IncomingNumbers {
+  private final TwilioSandboxSettings settings;
+  private final SandboxState state;
+  private final SenderRegistry senders;
+
+  IncomingNumbers(TwilioSandboxSettings settings, SandboxState state, SenderRegistry senders) {
+    this.settings = settings;
+    this.state = state;
+    this.senders = senders;
+  }
+
+  Map<String, Object> list(String accountSid, Map<String, List<String>> q, String path) {
+    String filter = first(q, "PhoneNumber");
+    int pageSize = Math.max(1, Math.min(1000, Integer.parseInt(firstOr(q, "PageSize", "50"))));
+    List<Map<String, Object>> page = new ArrayList<>();
+    for (String n : senders.numbers()) {
+      if (filter != null && !SandboxState.bare(filter).equals(n)) {
+        continue;
+      }
+      if (page.size() < pageSize) {
+        page.add(number(accountSid, n));
+      }
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("end", Math.max(0, page.size() - 1));
+    out.put("first_page_uri", path + "?PageSize=" + pageSize + "&Page=0");
+    out.put("incoming_phone_numbers", page);
+    out.put("next_page_uri", null);
+    out.put("page", 0);
+    out.put("page_size", pageSize);
+    out.put("previous_page_uri", null);
+    out.put("start", 0);
+    out.put("uri", path + "?PageSize=" + pageSize + "&Page=0");
+    return out;
+  }
+
+  private Map<String, Object> number(String accountSid, String n) {
+    String sid = "PN" + hex32(n);
+    Map<String, Object> caps = new LinkedHashMap<>();
+    caps.put("fax", false);
+    caps.put("mms", true);
+    caps.put("sms", true);
+    caps.put("voice", true);
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("account_sid", accountSid);
+    m.put("address_requirements", "none");
+    m.put("api_version", "2010-04-01");
+    m.put("beta", false);
+    m.put("capabilities", caps);
+    m.put("friendly_name", n);
+    m.put("phone_number", n);
+    m.put("sid", sid);
+    m.put("sms_method", "POST");
+    m.put("sms_url", state.smsWebhooks.getOrDefault(n, settings.inboundWebhookUrl()));
+    m.put("status", "in-use");
+    m.put("status_callback", "");
+    m.put("status_callback_method", "POST");
+    m.put("voice_method", "POST");
+    m.put("voice_url", "");
+    m.put("uri", "/2010-04-01/Accounts/" + accountSid + "/IncomingPhoneNumbers/" + sid + ".json");
+    return m;
+  }
+
+  private static String hex32(String s) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d).substring(0, 32);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String first(Map<String, List<String>> q, String k) {
+    List<String> v = q.get(k);
+    return v == null || v.isEmpty() ? null : v.get(0);
+  }
+
+  private static String firstOr(Map<String, List<String>> q, String k, String d) {
+    String v = first(q, k);
+    return v == null || v.isBlank() ? d : v;
+  }
+}

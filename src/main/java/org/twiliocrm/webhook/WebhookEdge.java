@@ -1,0 +1,137 @@
+package org.twiliocrm.webhook;
+
+import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+
+/**
+ * Answers the requests the HTTP server refuses before any route runs: a body over the limit (413,
+ * refused from Content-Length before it is buffered), a form field over Vert.x's field limit (413),
+ * broken percent-encoding (400), and an unhandled failure (500). Without this, Vert.x logs each one
+ * as "Unhandled exception in router" with a 50-line stack trace, and the webhook metrics never see
+ * it. Each is counted in {@code twiliocrm_webhook_rejected_total} (on a webhook path), logged as
+ * one rate-limited line, and answered with a short plain-text reason and no echoed headers.
+ */
+public final class WebhookEdge implements Handler<RoutingContext> {
+  static final String WEBHOOK_PREFIX = "/webhooks/twilio/";
+
+  /** Path segment -> endpoint kind, as the routes name them in the metrics. */
+  private static final Map<String, String> KINDS =
+      Map.of(
+          "message-status", "message-status",
+          "inbound", "inbound",
+          "call-status", "call-status",
+          "twiml", "twiml");
+
+  private final WebhookMetrics metrics;
+  private final RejectionLog log;
+
+  public WebhookEdge(WebhookMetrics metrics, RejectionLog log) {
+    this.metrics = metrics;
+    this.log = log;
+  }
+
+  /** Installs the handler on the platform-http router(s) of the context; call after start. */
+  public void install(CamelContext context) {
+    metrics.bind(context);
+    for (VertxPlatformHttpRouter router :
+        context.getRegistry().findByType(VertxPlatformHttpRouter.class)) {
+      register(router);
+      // Camel 4.17's body handler never turns Vert.x's file uploads off (camel.server.
+      // fileUploadEnabled=false only skips choosing a directory; BodyHandler.create() defaults to
+      // handling uploads into ./file-uploads), so a multipart post would be streamed to disk
+      // before any route saw it. Twilio never posts multipart: refuse it here, first, on the
+      // webhook paths, before the body is read.
+      router
+          .route(WEBHOOK_PREFIX + "*")
+          .order(Integer.MIN_VALUE)
+          .handler(
+              ctx -> {
+                String type = ctx.request().getHeader("Content-Type");
+                if (type != null
+                    && type.regionMatches(true, 0, "multipart/", 0, "multipart/".length())) {
+                  ctx.fail(415);
+                } else {
+                  ctx.next();
+                }
+              });
+      // The platform router is mounted under the server's main router, which is the one whose
+      // error handlers Vert.x consults for failures that bubble out of the sub-router.
+      if (router.getServer() != null
+          && router.getServer().getServer() != null
+          && router.getServer().getServer().requestHandler() instanceof Router main) {
+        register(main);
+      }
+    }
+  }
+
+  private void register(Router router) {
+    for (int code : new int[] {400, 413, 415, 500}) {
+      router.errorHandler(code, this);
+    }
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+    String reason;
+    if (failure instanceof HttpPostRequestDecoder.TooLongFormFieldException
+        || (failure != null && "Size exceed allowed maximum capacity".equals(failure.getMessage()))
+        || status == 413) {
+      status = 413;
+      reason = "too-large";
+    } else if (failure instanceof HttpPostRequestDecoder.ErrorDataDecoderException) {
+      status = 400;
+      reason = "malformed-encoding";
+    } else if (status == 400) {
+      reason = "malformed";
+    } else if (status == 415) {
+      reason = "unsupported-media-type";
+    } else {
+      status = 500;
+      reason = "internal-error";
+    }
+    String path = ctx.request().path();
+    String kind = kindOf(path);
+    if (kind != null) {
+      metrics.rejected(kind, reason);
+    }
+    log.rejected(
+        status,
+        reason,
+        kind != null ? kind : "path " + safe(path),
+        failure == null ? null : failure.getClass().getSimpleName());
+    HttpServerResponse response = ctx.response();
+    if (!response.ended() && !response.closed() && !response.headWritten()) {
+      response.headers().clear();
+      response
+          .setStatusCode(status)
+          .putHeader("Content-Type", "text/plain; charset=utf-8")
+          // Refused mid-body: do not read the rest of an oversized upload.
+          .putHeader("Connection", status == 413 ? "close" : "keep-alive")
+          .end(reason + "\n");
+    }
+  }
+
+  static String kindOf(String path) {
+    if (path == null || !path.startsWith(WEBHOOK_PREFIX)) {
+      return null;
+    }
+    return KINDS.get(path.substring(WEBHOOK_PREFIX.length()));
+  }
+
+  /** A path for the log: bounded and printable (it comes from the client). */
+  private static String safe(String path) {
+    if (path == null) {
+      return "?";
+    }
+    String p = path.length() > 80 ? path.substring(0, 80) + "..." : path;
+    return p.replaceAll("[^\\x21-\\x7e]", "?");
+  }
+}

@@ -27,6 +27,21 @@ public final class Redaction {
     return sb.toString();
   }
 
+  private static final java.util.regex.Pattern DIGIT_RUN =
+      java.util.regex.Pattern.compile("\\d{5,}(?=\\d{4})");
+
+  /**
+   * Free text (an exception's message, say a database error that quotes the value it refused) with
+   * every run of nine or more digits masked but its last four: phone numbers never reach a log line
+   * in full, whatever text carries them.
+   */
+  public static String phonesIn(String text) {
+    if (text == null) {
+      return "null";
+    }
+    return DIGIT_RUN.matcher(text).replaceAll(m -> "*".repeat(m.group().length()));
+  }
+
   private static boolean isChannelPrefix(String value, int i) {
     int colon = value.indexOf(':');
     return colon > 0 && i < colon;

@@ -13,6 +13,7 @@ import org.apache.camel.Message;
 import org.apache.camel.support.DefaultMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.config.Redaction;
 
 /**
  * The transaction around the stored-event route (routes/twilio-webhook-events.camel.yaml): {@link
@@ -131,7 +132,7 @@ public final class WebhookEventFlow {
     exchange.removeProperty(BATCH);
     exchange.setProperty(MORE, false);
     if (b == null) {
-      LOG.warn("webhook event processing failed: {}", String.valueOf(error));
+      LOG.warn("webhook event processing failed: {}", Redaction.phonesIn(String.valueOf(error)));
       return;
     }
     try (Connection c = b.connection()) {
@@ -141,17 +142,20 @@ public final class WebhookEventFlow {
         events.park(c, id, String.valueOf(error));
         c.commit();
         oneByOne.updateAndGet(n -> Math.max(0, n - 1));
-        LOG.warn("webhook event {} failed and is parked as FAILED: {}", id, String.valueOf(error));
+        LOG.warn(
+            "webhook event {} failed and is parked as FAILED: {}",
+            id,
+            Redaction.phonesIn(String.valueOf(error)));
       } else {
         oneByOne.set(b.events().size());
         LOG.warn(
             "batch of {} webhook events failed, retrying one by one: {}",
             b.events().size(),
-            String.valueOf(error));
+            Redaction.phonesIn(String.valueOf(error)));
       }
       exchange.setProperty(MORE, true);
     } catch (SQLException e) {
-      LOG.warn("webhook event processing failed: {}", e.toString());
+      LOG.warn("webhook event processing failed: {}", Redaction.phonesIn(e.toString()));
     }
   }
 

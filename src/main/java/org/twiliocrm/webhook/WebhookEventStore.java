@@ -16,6 +16,7 @@ import org.apache.camel.Processor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
+import org.twiliocrm.config.Redaction;
 
 /**
  * Persist, then acknowledge: writes accepted webhook events to {@code webhook_event} before the
@@ -164,7 +165,7 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
         Thread.currentThread().interrupt();
         return;
       } catch (RuntimeException e) {
-        LOG.error("webhook writer failed: {}", e.toString());
+        LOG.error("webhook writer failed: {}", Redaction.phonesIn(e.toString()));
         for (Pending p : work) {
           if (p.done.getCount() > 0) {
             p.status = 503;
@@ -201,7 +202,10 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
         throw e;
       }
     } catch (SQLException e) {
-      LOG.warn("storing {} webhook event(s) failed, answering 503: {}", work.size(), e.toString());
+      LOG.warn(
+          "storing {} webhook event(s) failed, answering 503: {}",
+          work.size(),
+          Redaction.phonesIn(e.toString()));
       for (Pending p : work) {
         p.status = 503;
       }

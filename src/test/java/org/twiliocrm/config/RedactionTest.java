@@ -26,4 +26,16 @@ class RedactionTest {
         .doesNotContain("bob")
         .doesNotContain("pw@");
   }
+
+  @Test
+  void phoneNumbersInsideFreeTextAreMaskedButTheirLastFourDigits() {
+    assertThat(
+            Redaction.phonesIn(
+                "Value too long for column \"FROM_NUMBER\": \"'+14155550123' (82)\"; SQL id 12345"))
+        .isEqualTo(
+            "Value too long for column \"FROM_NUMBER\": \"'+*******0123' (82)\"; SQL id 12345");
+    assertThat(Redaction.phonesIn("+1555555555555555555555")).isEqualTo("+******************5555");
+    assertThat(Redaction.phonesIn("event 42 failed")).isEqualTo("event 42 failed");
+    assertThat(Redaction.phonesIn(null)).isEqualTo("null");
+  }
 }

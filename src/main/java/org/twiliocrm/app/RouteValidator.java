@@ -22,6 +22,7 @@ import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.dsl.Finding;
 import org.twiliocrm.dsl.KameletConventions;
+import org.twiliocrm.dsl.WritebackMappings;
 
 /**
  * Checks YAML routes and kamelets the way the connector would load them, without starting any
@@ -121,7 +122,11 @@ public final class RouteValidator {
         if (file.getFileName().toString().endsWith(".kamelet.yaml")) {
           docs.forEach(d -> findings.addAll(KameletConventions.check(file, d)));
         } else {
-          findings.addAll(checkRoutes(file, db));
+          // A bad write-back mapping is reported at its parameter's line; the Camel build would
+          // fail on it too, but inside the kamelet, where the line says nothing to the editor.
+          List<Finding> mappings =
+              WritebackMappings.check(file, Files.readString(file, StandardCharsets.UTF_8));
+          findings.addAll(mappings.isEmpty() ? checkRoutes(file, db) : mappings);
         }
       }
     }

@@ -39,7 +39,8 @@ public final class CrmLookup {
   /** {@code Contact=MobilePhone|Phone,Lead=MobilePhone|Phone}: objects in the order tried. */
   public CrmLookup(String spec) {
     Map<String, List<String>> m = new LinkedHashMap<>();
-    CrmMapping.parse("webhook.crm.lookup", spec)
+    FieldMapping.parse("webhook.crm.lookup", spec, null)
+        .fields()
         .forEach((object, fields) -> m.put(object, List.of(fields.split("\\|"))));
     this.phoneFields = m;
   }

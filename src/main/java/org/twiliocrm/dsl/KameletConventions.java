@@ -19,6 +19,7 @@ public final class KameletConventions {
       Pattern.compile("[a-z0-9]+(-[a-z0-9]+)+-(source|sink|action)");
   private static final Pattern SECRET_NAME =
       Pattern.compile("(?i).*(token|secret|password|apikey|api-key|credential).*");
+  private static final Pattern HEADER_CONTRACT = Pattern.compile("(?i)reads (no )?headers?\\b");
   private static final Set<String> TYPES = Set.of("source", "sink", "action");
   private static final String CREDENTIALS = "urn:camel:group:credentials";
 
@@ -114,10 +115,57 @@ public final class KameletConventions {
     if (!(spec.get("dependencies") instanceof List<?> deps) || deps.isEmpty()) {
       out.add(new Finding(file, 0, "spec.dependencies must list the components the kamelet uses"));
     }
-    if (!(spec.get("template") instanceof Map<?, ?>)) {
+    if (!(spec.get("template") instanceof Map<?, ?> template)) {
       out.add(new Finding(file, 0, "spec.template is missing"));
+    } else {
+      Map<String, Object> props = definition == null ? null : map(definition.get("properties"));
+      beanShells(file, template, props == null ? Set.of() : props.keySet(), out);
+    }
+    String type = type(metadata);
+    if (definition != null
+        && ("action".equals(type) || "sink".equals(type))
+        && !(definition.get("description") instanceof String d
+            && HEADER_CONTRACT.matcher(d).find())) {
+      out.add(
+          new Finding(
+              file,
+              0,
+              "an action or sink documents its header contract: its description says which"
+                  + " headers it reads ('Reads headers ...' or 'Reads no headers') and sets"));
     }
     return out;
+  }
+
+  private static String type(Map<String, Object> metadata) {
+    Map<String, Object> labels = metadata == null ? null : map(metadata.get("labels"));
+    Object type = labels == null ? null : labels.get("camel.apache.org/kamelet.type");
+    return type == null ? null : type.toString();
+  }
+
+  /**
+   * A {@code bean:} step whose bean a property names is a shell: the caller picks the Java and the
+   * kamelet says nothing of it. The Java a kamelet needs is bound in {@code template.beans}.
+   */
+  private static void beanShells(
+      Path file, Object node, Set<String> properties, List<Finding> out) {
+    if (node instanceof List<?> list) {
+      list.forEach(n -> beanShells(file, n, properties, out));
+    } else if (node instanceof Map<?, ?> m) {
+      if (m.get("bean") instanceof Map<?, ?> bean
+          && bean.get("ref") instanceof String ref
+          && ref.startsWith("{{")
+          && properties.contains(ref.replaceAll("[{}]", ""))) {
+        out.add(
+            new Finding(
+                file,
+                0,
+                "bean step ref '"
+                    + ref
+                    + "' is chosen by a property; bind the Java in template.beans (#class:...)"
+                    + " and refer to it by its local name"));
+      }
+      m.values().forEach(v -> beanShells(file, v, properties, out));
+    }
   }
 
   private static void requireText(

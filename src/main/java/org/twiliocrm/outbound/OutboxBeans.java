@@ -9,13 +9,12 @@ import org.twiliocrm.governance.ConsentChecker;
 import org.twiliocrm.governance.PhoneRules;
 
 /**
- * Binds the beans the outbox route ({@code routes/outbox-to-twilio.camel.yaml}) and the Twilio
- * kamelets refer to by name:
+ * Binds the beans the outbox route ({@code routes/outbox-to-twilio.camel.yaml}) refers to by name
+ * (the Twilio kamelets bind their own processors and find the TwilioRestClient by type):
  *
  * <ul>
  *   <li>{@code outboxSettings}, {@code outboxClaimer}, {@code outboxValidator}, {@code
  *       outboxSteps}, {@code outboxReconciler}, {@code outboxClassifier}, {@code outboxRecorder}
- *   <li>{@code twilioActions}: what the kamelets call, over the given {@link TwilioRestClient}
  *   <li>{@code outboxRuntime}: a LifecycleStrategy that starts/stops the background threads
  * </ul>
  */
@@ -59,7 +58,6 @@ public final class OutboxBeans {
         new OutcomeClassifier(
             s.maxAttempts(), s.backoffInitial(), s.backoffMax(), s.reconcileDelay()));
     registry.accept("outboxRecorder", recorder);
-    registry.accept("twilioActions", new TwilioActions(twilio));
     registry.accept("outboxRuntime", runtime);
     return runtime;
   }

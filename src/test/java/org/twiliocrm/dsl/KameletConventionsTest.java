@@ -49,4 +49,16 @@ class KameletConventionsTest {
         .anyMatch(p -> p.contains("spec.types"))
         .anyMatch(p -> p.contains("spec.dependencies"));
   }
+
+  @Test
+  void aBeanShellWithoutAHeaderContractIsReported() throws Exception {
+    List<String> problems =
+        check(FIXTURES.resolve("demo-shell-action.kamelet.yaml")).stream()
+            .map(Finding::problem)
+            .toList();
+    assertThat(problems)
+        .hasSize(2)
+        .anyMatch(p -> p.contains("bean step ref '{{actions}}' is chosen by a property"))
+        .anyMatch(p -> p.contains("documents its header contract"));
+  }
 }

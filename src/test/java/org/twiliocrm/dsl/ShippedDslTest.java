@@ -65,4 +65,17 @@ class ShippedDslTest {
     assertThat(found.get(0).problem()).contains("sendd");
     assertThat(found.get(0).line()).isEqualTo(6);
   }
+
+  @Test
+  void unknownWritebackMappingSourceGivesFileLineAndTheKnownSources() throws Exception {
+    Path f = FIXTURES.resolve("bad-writeback-mapping.camel.yaml");
+    List<Finding> found = fixtures.validate(List.of(f));
+    assertThat(found).hasSize(1);
+    assertThat(found.get(0).file()).isEqualTo(f);
+    assertThat(found.get(0).line()).isEqualTo(12);
+    assertThat(found.get(0).problem())
+        .contains("unknown source 'statuss'")
+        .contains("Status__c")
+        .contains("deliveredAt");
+  }
 }

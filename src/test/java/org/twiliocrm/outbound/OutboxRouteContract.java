@@ -29,15 +29,17 @@ abstract class OutboxRouteContract {
   abstract void dropDatabase();
 
   static final String FROM = "+15005550006";
-  static final String VERIFY_SERVICE = "VA" + "a".repeat(32);
   static final AtomicInteger NEXT = new AtomicInteger(100);
   SandboxControl sandbox;
   OutboxNode node;
   Rows rows;
 
+  static final String VERIFY_SERVICE = "VA" + "a".repeat(32);
+
   @BeforeAll
   void start() throws Exception {
-    // The sandbox knows only the Verify services it is told about (others answer 404 / 20404).
+    // The sandbox knows the Verify service the outbox names, as a real account would (an unknown
+    // service is 404/20404 there).
     sandbox = new SandboxControl(Map.of("sandbox.twilio.verify.services", VERIFY_SERVICE));
     node =
         OutboxNode.start(

@@ -37,12 +37,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts and stops the two subscription routes (they are {@code autoStartup: false} in YAML): only
- * the leader subscribes. With {@code crm.events.leader.mode=file} a {@link FileLockClusterService}
- * elects one leader among the processes sharing {@code crm.events.leader.root}; with {@code none}
- * this process always subscribes. Before each route starts, the channel's replay id is read from
- * the database and pinned (see {@link ReplayPins}), so a new leader resumes right after the last
- * COMMITTED event of the old one; the idempotent outbox insert absorbs the overlap.
+ * Starts and stops the subscription routes that declare {@code routePolicy: crmEventsLeader} in
+ * YAML ({@link LeaderOnlyRoutePolicy}): only the leader subscribes. With {@code
+ * crm.events.leader.mode=file} a {@link FileLockClusterService} elects one leader among the
+ * processes sharing {@code crm.events.leader.root}; with {@code none} this process always
+ * subscribes. Before each route starts, the channel's replay id is read from the database and
+ * pinned (see {@link ReplayPins}), so a new leader resumes right after the last COMMITTED event of
+ * the old one; the idempotent outbox insert absorbs the overlap.
  *
  * <p>With {@code kubernetes}, camel-kubernetes' KubernetesClusterService elects the leader with a
  * Lease object (RBAC on coordination.k8s.io leases; see deploy/ and docs/crm-events.md).
@@ -69,6 +70,7 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
             return t;
           });
   private final AtomicReference<CamelContext> contextRef;
+  private final LeaderOnlyRoutePolicy policy = new LeaderOnlyRoutePolicy();
   private volatile CamelContext context;
   private volatile CamelClusterService cluster;
   private volatile KubernetesClient kubernetesClient;
@@ -88,6 +90,11 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
     this.committer = committer;
     this.metrics = metrics;
     this.changeRouteWanted = changeRouteWanted;
+  }
+
+  /** The route policy the leader-only routes name in YAML (bean crmEventsLeader). */
+  public LeaderOnlyRoutePolicy routePolicy() {
+    return policy;
   }
 
   /** Whether this process currently holds the subscriptions. */
@@ -230,11 +237,11 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
 
   private List<String> managedRoutes() {
     List<String> ids = new ArrayList<>();
-    if (context.getRoute(PLATFORM_ROUTE) != null) {
-      ids.add(PLATFORM_ROUTE);
-    }
-    if (changeRouteWanted && context.getRoute(CHANGE_ROUTE) != null) {
-      ids.add(CHANGE_ROUTE);
+    for (String id : policy.routeIds()) {
+      // The change-event route subscribes only when there is at least one send rule.
+      if (context.getRoute(id) != null && (changeRouteWanted || !id.equals(CHANGE_ROUTE))) {
+        ids.add(id);
+      }
     }
     return ids;
   }

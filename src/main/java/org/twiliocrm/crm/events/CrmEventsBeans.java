@@ -98,6 +98,7 @@ public final class CrmEventsBeans {
     registry.accept("crmEventCommitter", committer);
     registry.accept("crmEventMetrics", metrics);
     registry.accept("crmEventSubscriptions", subscriptions);
+    registry.accept("crmEventsLeader", subscriptions.routePolicy());
     return subscriptions;
   }
 }

@@ -43,6 +43,72 @@ public final class SalesforceSandbox implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SalesforceSandbox.class);
   static final String SEED_RESOURCE = "/sandbox/salesforce/seed.json";
 
+  /** One operation the emulated org serves: what it is, its method, and its path template. */
+  public record Operation(String what, String method, String path) {
+    /** "METHOD path", the key a coverage test sends. */
+    public String key() {
+      return method + " " + path;
+    }
+  }
+
+  /**
+   * Every operation the org serves. docs/sandbox-coverage.md's Salesforce table is generated from
+   * this list (SalesforceCoverageTest), and that test sends each one to a running org and fails if
+   * it is not routed. {@code .../} stands for {@code /services/data/v{NN.0}}.
+   */
+  public static final List<Operation> SUPPORTED =
+      List.of(
+          new Operation(
+              "OAuth token: password, refresh_token, JWT bearer, client_credentials",
+              "POST",
+              "/services/oauth2/token"),
+          new Operation("Revoke a token", "POST", "/services/oauth2/revoke"),
+          new Operation("Revoke a token", "GET", "/services/oauth2/revoke"),
+          new Operation(
+              "SOAP login (jsforce's default; `login` only)", "POST", "/services/Soap/u/{NN.0}"),
+          new Operation("Identity (the token's `id` URL)", "GET", "/id/{orgId}/{userId}"),
+          new Operation("OpenID userinfo", "GET", "/services/oauth2/userinfo"),
+          new Operation("Versions", "GET", "/services/data"),
+          new Operation("Resources of a version", "GET", "/services/data/v{NN.0}"),
+          new Operation("Limits", "GET", ".../limits"),
+          new Operation("Global describe", "GET", ".../sobjects"),
+          new Operation("Object info", "GET", ".../sobjects/{Type}"),
+          new Operation("Describe", "GET", ".../sobjects/{Type}/describe"),
+          new Operation("Create (or publish a platform event)", "POST", ".../sobjects/{Type}"),
+          new Operation("Retrieve", "GET", ".../sobjects/{Type}/{Id}"),
+          new Operation("Update", "PATCH", ".../sobjects/{Type}/{Id}"),
+          new Operation("Delete", "DELETE", ".../sobjects/{Type}/{Id}"),
+          new Operation("Get by external id", "GET", ".../sobjects/{Type}/{Field}/{Value}"),
+          new Operation("Upsert by external id", "PATCH", ".../sobjects/{Type}/{Field}/{Value}"),
+          new Operation(
+              "Upsert by external id (POST form)", "POST", ".../sobjects/{Type}/{Field}/{Value}"),
+          new Operation("Delete by external id", "DELETE", ".../sobjects/{Type}/{Field}/{Value}"),
+          new Operation("Query", "GET", ".../query?q={SOQL}"),
+          new Operation("queryMore", "GET", ".../query/{locator}"),
+          new Operation(
+              "queryAll (deleted records too, `IsDeleted = true`)", "GET", ".../queryAll?q={SOQL}"),
+          new Operation("queryAll, next batch", "GET", ".../queryAll/{locator}"),
+          new Operation(
+              "Tooling query of `PlatformEventChannelMember` (the Change Data Capture selection)",
+              "GET",
+              ".../tooling/query?q={SOQL}"),
+          new Operation("Composite", "POST", ".../composite"),
+          new Operation("Collections create", "POST", ".../composite/sobjects"),
+          new Operation("Collections update (`Id` or `id`)", "PATCH", ".../composite/sobjects"),
+          new Operation(
+              "Collections upsert by external id",
+              "PATCH",
+              ".../composite/sobjects/{Type}/{ExtField}"),
+          new Operation(
+              "Collections retrieve", "GET", ".../composite/sobjects/{Type}?ids=&fields="),
+          new Operation(
+              "Collections retrieve (POST form)", "POST", ".../composite/sobjects/{Type}"),
+          new Operation("Collections delete", "DELETE", ".../composite/sobjects?ids="),
+          new Operation(
+              "Streaming (CometD with replay): platform events, change events",
+              "POST",
+              "/cometd/{NN.0}"));
+
   private final SalesforceSandboxSettings settings;
   private final Clock clock = Clock.systemUTC();
   private final ObjectMapper json = new ObjectMapper();
@@ -61,6 +127,14 @@ public final class SalesforceSandbox implements AutoCloseable {
   private final RestApi rest;
   private Server server;
   private String baseUrl;
+
+  /**
+   * API requests (and inspection) hold the read lock while they act; reset and restore hold the
+   * write lock, so a request sees the org wholly before or wholly after a reset, never cleared and
+   * half re-seeded, and a composite request never straddles one.
+   */
+  private final java.util.concurrent.locks.ReadWriteLock stateLock =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
 
   public SalesforceSandbox(SalesforceSandboxSettings settings) {
     this.settings = settings;
@@ -217,17 +291,27 @@ public final class SalesforceSandbox implements AutoCloseable {
   }
 
   public List<Map<String, Object>> records(String objectName) {
-    return store.all(objectName);
+    stateLock.readLock().lock();
+    try {
+      return store.all(objectName);
+    } finally {
+      stateLock.readLock().unlock();
+    }
   }
 
   public Map<String, List<Map<String, Object>>> allRecords() {
-    Map<String, List<Map<String, Object>>> out = new LinkedHashMap<>();
-    for (SObjectType t : schema.types()) {
-      if (!t.isPlatformEvent()) {
-        out.put(t.name(), store.all(t.name()));
+    stateLock.readLock().lock();
+    try {
+      Map<String, List<Map<String, Object>>> out = new LinkedHashMap<>();
+      for (SObjectType t : schema.types()) {
+        if (!t.isPlatformEvent()) {
+          out.put(t.name(), store.all(t.name()));
+        }
       }
+      return out;
+    } finally {
+      stateLock.readLock().unlock();
     }
-    return out;
   }
 
   /**
@@ -256,17 +340,22 @@ public final class SalesforceSandbox implements AutoCloseable {
 
   /** Back to the seeded state: records, API counts, faults and (optionally) retained events. */
   public synchronized void reset(boolean clearEvents) {
-    store.clear();
-    queries.clear();
-    usage.reset();
-    hub.resetCounts();
-    faults.clear();
-    schema.types().forEach(SObjectType::resetAdminChanges);
-    if (clearEvents) {
-      eventLog.clear();
+    stateLock.writeLock().lock();
+    try {
+      store.clear();
+      queries.clear();
+      usage.reset();
+      hub.resetCounts();
+      faults.clear();
+      schema.types().forEach(SObjectType::resetAdminChanges);
+      if (clearEvents) {
+        eventLog.clear();
+      }
+      loadSeedRecords();
+      loadRecords(extraSeed);
+    } finally {
+      stateLock.writeLock().unlock();
     }
-    loadSeedRecords();
-    loadRecords(extraSeed);
   }
 
   /** Records added on top of the bundled seed ({@code sandbox --seed FILE}); kept by a reset. */
@@ -291,7 +380,12 @@ public final class SalesforceSandbox implements AutoCloseable {
                   return both;
                 }));
     extraSeed = Map.copyOf(all);
-    return loadRecords(records);
+    stateLock.writeLock().lock();
+    try {
+      return loadRecords(records);
+    } finally {
+      stateLock.writeLock().unlock();
+    }
   }
 
   /**
@@ -299,9 +393,14 @@ public final class SalesforceSandbox implements AutoCloseable {
    * --state-dir}): same Ids and field values; system dates are those of the restore.
    */
   public synchronized int restoreRecords(Map<String, List<Map<String, Object>>> snapshot) {
-    store.clear();
-    queries.clear();
-    return loadRecords(snapshot);
+    stateLock.writeLock().lock();
+    try {
+      store.clear();
+      queries.clear();
+      return loadRecords(snapshot);
+    } finally {
+      stateLock.writeLock().unlock();
+    }
   }
 
   /**
@@ -397,6 +496,11 @@ public final class SalesforceSandbox implements AutoCloseable {
 
   OAuthService oauth() {
     return oauth;
+  }
+
+  /** Held by the servlet around each data API request (see {@link #stateLock}). */
+  java.util.concurrent.locks.Lock apiLock() {
+    return stateLock.readLock();
   }
 
   RestApi rest() {

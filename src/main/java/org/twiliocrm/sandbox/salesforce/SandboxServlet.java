@@ -71,12 +71,17 @@ final class SandboxServlet extends HttpServlet {
                 "error_description", "this token type is not supported"));
       }
     } else if (path.equals("/services/data") || path.startsWith("/services/data/")) {
-      data(
-          req,
-          resp,
-          path.length() > "/services/data/".length()
-              ? path.substring("/services/data/".length())
-              : "");
+      org.apiLock().lock();
+      try {
+        data(
+            req,
+            resp,
+            path.length() > "/services/data/".length()
+                ? path.substring("/services/data/".length())
+                : "");
+      } finally {
+        org.apiLock().unlock();
+      }
     } else if (path.startsWith("/services/Soap/u/")) {
       soap(req, resp, path);
     } else if (path.equals("/services/oauth2/userinfo")) {

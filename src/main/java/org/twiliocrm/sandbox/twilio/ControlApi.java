@@ -48,7 +48,7 @@ final class ControlApi {
         .onSuccess(
             body -> {
               try {
-                route(req, body)
+                routeConsistently(req, body)
                     .whenComplete(
                         (res, err) ->
                             ctx.runOnContext(
@@ -76,6 +76,22 @@ final class ControlApi {
   private static final class NotFound extends RuntimeException {
     NotFound(String what) {
       super(what + " not found", null, false, false);
+    }
+  }
+
+  /**
+   * Inspection (GET) holds the read lock, as API requests do, so a listing taken while a reset runs
+   * shows the state wholly before or wholly after it. GET answers are built synchronously.
+   */
+  private CompletableFuture<Object[]> routeConsistently(HttpServerRequest req, Buffer body) {
+    if (!"GET".equals(req.method().name())) {
+      return route(req, body);
+    }
+    state.lock.readLock().lock();
+    try {
+      return route(req, body);
+    } finally {
+      state.lock.readLock().unlock();
     }
   }
 
@@ -119,6 +135,10 @@ final class ControlApi {
             state.verifyServices.values().stream()
                 .map(m -> (Object) new LinkedHashMap<>(m))
                 .toList());
+      case "GET opt-outs/0":
+        return done(200, optOuts(q.get("handset")));
+      case "GET handsets/0":
+        return done(200, handsetList());
       case "POST reset/0":
         sandbox.reset();
         return done(200, Map.of("reset", true));
@@ -232,6 +252,25 @@ final class ControlApi {
         .sorted(Map.Entry.comparingByKey())
         .forEach(e -> m.put(e.getKey(), e.getValue().sum()));
     return m;
+  }
+
+  /** Consent as the handset sees it: each (handset, sender) pair opted out with STOP. */
+  private List<Map<String, Object>> optOuts(String handset) {
+    String bare = handset == null ? null : SandboxState.bare(handset);
+    return state.optOuts.stream()
+        .sorted()
+        .map(k -> k.split("\\|", 2))
+        .filter(k -> bare == null || bare.equals(k[0]))
+        .map(k -> Map.<String, Object>of("handset", k[0], "sender", k[1]))
+        .toList();
+  }
+
+  /** Every handset that received something, with how many entries its inbox holds. */
+  private List<Map<String, Object>> handsetList() {
+    return state.inboxes.keySet().stream()
+        .sorted()
+        .map(h -> Map.<String, Object>of("phone", h, "received", state.inbox(h).size()))
+        .toList();
   }
 
   private List<Map<String, Object>> listMessages(Map<String, String> q) {

@@ -48,7 +48,7 @@ final class Verify {
               account,
               to,
               channel,
-              code(),
+              code(service),
               now.plusSeconds(settings.verifyTtlSeconds()));
       state.verifications.put(v.sid, v);
     } else if (v.sends() >= settings.verifyMaxSends()) {
@@ -292,9 +292,15 @@ final class Verify {
     }
   }
 
-  private String code() {
+  /** A code of the service's code_length (4-10, set on create or update), as Twilio sends. */
+  private String code(String service) {
+    int length = settings.verifyCodeLength();
+    Map<String, Object> s = state.verifyServices.get(service);
+    if (s != null && s.get("code_length") instanceof Number n) {
+      length = n.intValue();
+    }
     StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < settings.verifyCodeLength(); i++) {
+    for (int i = 0; i < length; i++) {
       sb.append(random.nextInt(10));
     }
     return sb.toString();

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.twiliocrm.crm.events.SendRules;
+import org.twiliocrm.dsl.WritebackMappings;
 
 /**
  * One source of truth: every object and field the connector names (routes/, kamelets/, the send
@@ -249,17 +250,38 @@ class PackageConsistencyTest {
   // ---- YAML ----
 
   /** Every setProperty name -> constant of the shipped routes. */
+  /**
+   * The write-back mapping as the routes set it: the write-back sinks' kamelet parameters, read
+   * through {@link WritebackMappings} (the one reader), under the names the checks above use.
+   */
   private static Map<String, String> routeProperties() throws Exception {
+    Map<String, String> names =
+        Map.of(
+            "salesforce-writeback-messages-sink/sObjectName", "crmObject",
+            "salesforce-writeback-messages-sink/externalIdField", "crmExternalId",
+            "salesforce-writeback-messages-sink/fields", "crmFields",
+            "salesforce-writeback-messages-sink/links", "crmLinks",
+            "salesforce-writeback-actions-sink/taskObject", "crmTaskObject",
+            "salesforce-writeback-actions-sink/taskFields", "crmTaskFields",
+            "salesforce-writeback-actions-sink/taskLinks", "crmTaskLinks",
+            "salesforce-writeback-actions-sink/optOutField", "crmOptOutField",
+            "salesforce-writeback-actions-sink/optOutObjects", "crmOptOutObjects");
     Map<String, String> out = new LinkedHashMap<>();
-    for (Object doc : yamlDocs(Path.of("routes"))) {
-      walk(
-          doc,
-          (k, v) -> {
-            if ("setProperty".equals(k) && v instanceof Map<?, ?> m && m.get("constant") != null) {
-              out.put(String.valueOf(m.get("name")), String.valueOf(m.get("constant")).trim());
-            }
-          });
+    try (Stream<Path> s = Files.list(Path.of("routes"))) {
+      for (Path p : s.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+        for (WritebackMappings.Sink sink : WritebackMappings.read(p, Files.readString(p))) {
+          sink.parameters()
+              .forEach(
+                  (k, v) -> {
+                    String name = names.get(sink.kamelet() + "/" + k);
+                    if (name != null) {
+                      out.put(name, v.trim());
+                    }
+                  });
+        }
+      }
     }
+    assertThat(out).containsKeys(names.values().toArray(String[]::new));
     return out;
   }
 

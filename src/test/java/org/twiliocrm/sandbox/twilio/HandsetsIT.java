@@ -110,6 +110,12 @@ class HandsetsIT {
     assertThat(e).isNotNull();
     assertThat(e.getCode()).isEqualTo(21610);
     assertThat(sendFrom(OTHER_NUMBER).getSid()).startsWith("SM");
+    // The opt-out is listed, for that sender only, and filtered by handset.
+    assertThat(sandbox.fx.controlList("/sandbox/opt-outs"))
+        .containsExactly(Map.of("handset", PHONE, "sender", SandboxFixture.NUMBER));
+    assertThat(sandbox.fx.controlList("/sandbox/opt-outs?handset=%2B14155550999")).isEmpty();
+    assertThat(sandbox.fx.controlList("/sandbox/handsets"))
+        .anySatisfy(h -> assertThat(h).containsEntry("phone", PHONE));
 
     sandbox.hooks.reply.set("<Response/>");
     handsetSays("START", SandboxFixture.NUMBER);
@@ -117,6 +123,7 @@ class HandsetsIT {
         .atMost(Duration.ofSeconds(30))
         .until(() -> inboxBodies().contains(Handsets.START_REPLY));
     assertThat(sendFrom(SandboxFixture.NUMBER).getSid()).startsWith("SM");
+    assertThat(sandbox.fx.controlList("/sandbox/opt-outs")).isEmpty();
     assertThat(inboxBodies()).doesNotContain("ignored after STOP");
     assertThat(sandbox.fx.controlList("/sandbox/messages?status=received")).hasSize(2);
   }

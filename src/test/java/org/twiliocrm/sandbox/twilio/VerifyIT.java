@@ -3,6 +3,7 @@ package org.twiliocrm.sandbox.twilio;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.twilio.exception.ApiException;
+import com.twilio.rest.verify.v2.Service;
 import com.twilio.rest.verify.v2.service.Verification;
 import com.twilio.rest.verify.v2.service.VerificationCheck;
 import java.util.List;
@@ -121,5 +122,30 @@ class VerifyIT {
                 () -> Verification.creator("VA" + "9".repeat(32), PHONE, "sms").create(fx.client)))
         .isEqualTo(20404);
     assertThat(fx.controlList("/sandbox/verifications")).hasSize(1);
+  }
+
+  @Test
+  void codesHaveTheServicesCodeLength() {
+    Service four = Service.creator("Four digits").setCodeLength(4).create(fx.client);
+    assertThat(four.getCodeLength()).isEqualTo(4);
+    Verification.creator(four.getSid(), PHONE, "sms").create(fx.client);
+    assertThat(codeInInbox()).matches("\\d{4}");
+
+    Service ten = Service.updater(four.getSid()).setCodeLength(10).update(fx.client);
+    assertThat(ten.getCodeLength()).isEqualTo(10);
+    String other = "+14155550501";
+    Verification.creator(four.getSid(), other, "sms").create(fx.client);
+    List<Map<String, Object>> inbox = fx.controlList("/sandbox/handsets/" + other + "/inbox");
+    assertThat((String) inbox.get(inbox.size() - 1).get("code")).matches("\\d{10}");
+
+    // Out of Twilio's 4-10 range: refused, and the service keeps its length.
+    assertThat(error(() -> Service.updater(four.getSid()).setCodeLength(11).update(fx.client)))
+        .isEqualTo(60200);
+    assertThat(error(() -> Service.creator("Three").setCodeLength(3).create(fx.client)))
+        .isEqualTo(60200);
+    // A configured service uses the configured length (6 by default).
+    Verification.creator(SERVICE, "+14155550502", "sms").create(fx.client);
+    List<Map<String, Object>> six = fx.controlList("/sandbox/handsets/+14155550502/inbox");
+    assertThat((String) six.get(six.size() - 1).get("code")).matches("\\d{6}");
   }
 }

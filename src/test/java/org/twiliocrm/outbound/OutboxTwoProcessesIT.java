@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +38,11 @@ class OutboxTwoProcessesIT {
                 "sandbox.twilio.validation.requests", "false",
                 "sandbox.twilio.max-in-flight", "1000"));
     db = TestDatabases.postgres(SCHEMA);
+  }
+
+  @AfterEach
+  void clearFaults() {
+    sandbox.clearFaults();
   }
 
   @AfterAll
@@ -99,6 +105,9 @@ class OutboxTwoProcessesIT {
   private void crash(ConnectorConfig.Db db, int n, String label) throws Exception {
     int recipients = 10; // n/10 messages each: a reconciliation lookup reads a realistic list
     int inFlight = 30;
+    // Each create takes 100 ms, so the instance always has sends in flight when it is killed (on a
+    // fast or a stalled machine alike) and the reconciliation path is exercised every run.
+    sandbox.faults(Map.of("latencyMillis", 100));
     String tag = "crash-" + label;
     Process a =
         child(

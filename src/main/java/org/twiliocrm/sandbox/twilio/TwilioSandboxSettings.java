@@ -185,7 +185,9 @@ public record TwilioSandboxSettings(
     if (out.isEmpty()) {
       throw new IllegalArgumentException("sandbox.twilio.accounts: at least one account needed");
     }
-    return Map.copyOf(out);
+    // In the order written: the first account is the sandbox's default (it sends, it owns the
+    // secondary token); Map.copyOf would pick one at random.
+    return java.util.Collections.unmodifiableMap(out);
   }
 
   private static Map<String, List<String>> apiKeys(String raw) {

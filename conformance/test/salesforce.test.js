@@ -149,3 +149,6 @@ describe('control API', () => {
     assert.ok(!after.some((r) => r.LastName === 'BeforeReset'));
   });
 });
+
+// Streaming (CometD) after the REST suites, in this same process: see ../streaming.js.
+require('../streaming');

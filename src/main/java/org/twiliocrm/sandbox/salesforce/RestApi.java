@@ -167,6 +167,11 @@ final class RestApi {
       requireGet(call);
       return ApiResponse.of(200, describe(t, version));
     }
+    if (s.length == 4 && ("updated".equals(s[3]) || "deleted".equals(s[3]))) {
+      // Salesforce's "get updated/deleted records" resources, not a record id: say so, with the
+      // coverage table, rather than an unhelpful NOT_FOUND for a record called "updated".
+      throw SalesforceError.notEmulated(call.method(), "/services/data/" + call.path());
+    }
     if (s.length == 4) {
       String id = s[3];
       switch (call.method()) {

@@ -225,7 +225,13 @@ class SalesforceCoverageTest {
 
       // And the check can fail: operations outside the list get the "not emulated" 404.
       for (String path :
-          List.of(V + "/search?q=" + q("FIND {Ada}"), V + "/jobs/ingest", V + "/analytics")) {
+          List.of(
+              V + "/search?q=" + q("FIND {Ada}"),
+              V + "/jobs/ingest",
+              V + "/analytics",
+              V + "/sobjects/Contact/updated?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z",
+              V
+                  + "/sobjects/Contact/deleted?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z")) {
         HttpResponse<String> resp = send(token, "GET", path);
         assertThat(resp.statusCode()).as(path).isEqualTo(404);
         assertThat(resp.body())

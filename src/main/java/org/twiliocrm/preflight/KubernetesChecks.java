@@ -69,7 +69,13 @@ public final class KubernetesChecks {
 
   private List<Check> lease() {
     List<Check> out = new ArrayList<>();
-    ConfigBuilder cb = new ConfigBuilder(Config.autoConfigure(null));
+    // One try with short timeouts: a preflight answers in seconds, where the client's default
+    // backoff would retry an unreachable API server for about 20 s.
+    ConfigBuilder cb =
+        new ConfigBuilder(Config.autoConfigure(null))
+            .withRequestRetryBackoffLimit(0)
+            .withConnectionTimeout(5_000)
+            .withRequestTimeout(10_000);
     if (masterUrl != null) {
       cb.withMasterUrl(masterUrl);
     }

@@ -71,12 +71,20 @@ public final class RecordStore {
     private boolean done;
 
     public void commit() {
-      List<ChangeEvent> out;
+      publish(seal());
+    }
+
+    /** Ends the transaction's data part: its changes become the ones to publish. */
+    List<ChangeEvent> seal() {
       synchronized (RecordStore.this) {
         check();
         done = true;
-        out = List.copyOf(changes);
+        return List.copyOf(changes);
       }
+    }
+
+    /** Emits the change events, outside the store's lock. */
+    void publish(List<ChangeEvent> out) {
       if (!out.isEmpty()) {
         onCommit.accept(out);
       }
@@ -149,14 +157,21 @@ public final class RecordStore {
   /** Runs {@code work} in its own transaction, committing on success. */
   public <T> T inTxn(java.util.function.Function<Txn, T> work) {
     Txn txn = begin();
-    try {
-      T result = work.apply(txn);
-      txn.commit();
-      return result;
-    } catch (RuntimeException e) {
-      txn.rollback();
-      throw e;
+    T result;
+    List<ChangeEvent> out;
+    // The whole unit of work holds the store's lock, so another request never reads half of it
+    // (an allOrNone collection is one transaction in Salesforce); its events go out after.
+    synchronized (this) {
+      try {
+        result = work.apply(txn);
+        out = txn.seal();
+      } catch (RuntimeException e) {
+        txn.rollback();
+        throw e;
+      }
     }
+    txn.publish(out);
+    return result;
   }
 
   public SObjectType type(String name) {

@@ -54,6 +54,7 @@ public final class TwilioSandbox implements AutoCloseable {
           "POST /2010-04-01/Accounts/{AccountSid}/Calls.json",
           "GET /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json",
           "POST /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json",
+          "GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
           "POST /v2/Services",
           "GET /v2/Services",
           "GET /v2/Services/{Sid}",

@@ -37,7 +37,9 @@ class ConnectorJarIT {
           .contains("Salesforce sandbox  http://127.0.0.1:" + salesforcePort);
       // The sandboxes answer like the services they stand in for.
       HttpResponse<String> unauthorised =
-          java.net.http.HttpClient.newHttpClient()
+          java.net.http.HttpClient.newBuilder()
+              .version(java.net.http.HttpClient.Version.HTTP_1_1)
+              .build()
               .send(
                   java.net.http.HttpRequest.newBuilder(
                           java.net.URI.create(

@@ -15,7 +15,8 @@ import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
 final class SandboxControl implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
   final TwilioSandbox sandbox;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   SandboxControl(Map<String, String> overrides) {
     Map<String, String> s = new java.util.HashMap<>();

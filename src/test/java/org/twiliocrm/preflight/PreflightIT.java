@@ -24,7 +24,8 @@ import org.twiliocrm.testsupport.FreePort;
  * exit code; secrets never appear.
  */
 class PreflightIT {
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private static final Duration RUN = Duration.ofSeconds(120);
 
   @TempDir Path work;

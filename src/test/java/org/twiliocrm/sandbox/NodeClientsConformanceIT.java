@@ -33,7 +33,8 @@ import org.twiliocrm.testsupport.FreePort;
  * <p>Node is required: without it this test fails (it never skips); .ci/run installs it.
  */
 class NodeClientsConformanceIT {
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String ACCOUNT = "AC00000000000000000000000000000000";
   private static final String TOKEN = "sandbox-auth-token";

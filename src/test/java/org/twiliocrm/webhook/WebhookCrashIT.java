@@ -85,7 +85,11 @@ class WebhookCrashIT {
     AtomicLong refused = new AtomicLong();
     AtomicBoolean stop = new AtomicBoolean();
     ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
     TwilioSignature signer = new TwilioSignature(TwilioSandboxSettings.DEFAULT_AUTH_TOKEN);
     String url = "http://127.0.0.1:" + port + PATH;
     long killedAtAcked;

@@ -14,7 +14,8 @@ import java.util.Map;
 /** Talks to the Salesforce sandbox over HTTP as a Salesforce user or automation would. */
 public final class SandboxOrg {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private final String base;
   private String token;
 

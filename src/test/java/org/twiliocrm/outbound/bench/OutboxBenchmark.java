@@ -214,7 +214,9 @@ public final class OutboxBenchmark {
   /** Messages create POSTs the sandbox has received so far (its own request counter). */
   static long messagePosts(TwilioSandbox sandbox) throws Exception {
     java.net.http.HttpResponse<String> r =
-        java.net.http.HttpClient.newHttpClient()
+        java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1)
+            .build()
             .send(
                 java.net.http.HttpRequest.newBuilder(
                         URI.create(sandbox.baseUrl() + "/sandbox/requests"))
@@ -465,7 +467,9 @@ public final class OutboxBenchmark {
   /** PUT /sandbox/faults on the sandbox's control API. */
   static void faults(TwilioSandbox sandbox, String json) throws Exception {
     java.net.http.HttpResponse<String> r =
-        java.net.http.HttpClient.newHttpClient()
+        java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1)
+            .build()
             .send(
                 java.net.http.HttpRequest.newBuilder(
                         URI.create(sandbox.baseUrl() + "/sandbox/faults"))

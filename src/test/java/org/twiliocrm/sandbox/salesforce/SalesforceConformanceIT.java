@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SalesforceConformanceIT {
   @TempDir static Path dir;
   static SalesforceSandbox org;
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   static final ObjectMapper JSON = new ObjectMapper();
   static final String V = "/services/data/v62.0";
   String token;

@@ -35,7 +35,7 @@ class SalesforceCoverageTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
-  final HttpClient http = HttpClient.newHttpClient();
+  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   SalesforceSandbox org;
 
   static String table() {

@@ -242,7 +242,9 @@ class SalesforceGrantsIT {
         form.entrySet().stream()
             .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
             .collect(Collectors.joining("&"));
-    return HttpClient.newHttpClient()
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .build()
         .send(
             HttpRequest.newBuilder(URI.create(org.baseUrl() + "/services/oauth2/token"))
                 .header("Content-Type", "application/x-www-form-urlencoded")

@@ -44,7 +44,7 @@ class SalesforceResetUnderLoadIT {
   static final int RESETS = 15;
 
   @TempDir Path dir;
-  final HttpClient http = HttpClient.newHttpClient();
+  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   SalesforceSandbox org;
   String token;
 

@@ -38,7 +38,8 @@ final class SandboxFixture implements AutoCloseable {
   final SalesforceSandbox org;
   final CamelContext camel;
   final ProducerTemplate template;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private final boolean ownsOrg;
 

@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Test;
  */
 class ConformanceGapsIT {
   static SandboxFixture fx;
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   static final String MESSAGES =
       "/2010-04-01/Accounts/" + SandboxFixture.ACCOUNT + "/Messages.json";
 

@@ -23,7 +23,8 @@ final class SandboxFixture implements AutoCloseable {
   final TwilioSandbox sandbox;
   final TwilioClientFactory factory;
   final TwilioRestClient client;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   SandboxFixture(Map<String, String> overrides) {
     this(overrides, false);

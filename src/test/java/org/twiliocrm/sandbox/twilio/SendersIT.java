@@ -205,7 +205,9 @@ class SendersIT {
             .encodeToString(
                 (SandboxFixture.ACCOUNT + ":" + SandboxFixture.TOKEN)
                     .getBytes(StandardCharsets.UTF_8));
-    return HttpClient.newHttpClient()
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .build()
         .send(
             HttpRequest.newBuilder(
                     URI.create(

@@ -129,7 +129,7 @@ class TwilioCoverageTest {
   void everyOperationListedAsSupportedIsRouted() throws Exception {
     try (SandboxFixture fx =
         new SandboxFixture(Map.of("sandbox.twilio.validation.requests", "false"))) {
-      HttpClient http = HttpClient.newHttpClient();
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       Map<String, String> ids = new LinkedHashMap<>();
       ids.put("{AccountSid}", SandboxFixture.ACCOUNT);
       ids.put("{ServiceSid}", "VA" + "1".repeat(32));

@@ -35,7 +35,7 @@ class TwilioResetUnderLoadIT {
   static final int WRITERS = 4;
   static final int RESETS = 15;
 
-  final HttpClient http = HttpClient.newHttpClient();
+  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   final String auth =
       "Basic "
           + Base64.getEncoder()

@@ -226,7 +226,9 @@ public final class WebhookBench {
             + "&password="
             + enc(sf.password());
     HttpResponse<String> r =
-        HttpClient.newHttpClient()
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .build()
             .send(
                 HttpRequest.newBuilder(
                         URI.create(stack.salesforce.baseUrl() + "/services/oauth2/token"))

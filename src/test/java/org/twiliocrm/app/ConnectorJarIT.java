@@ -30,6 +30,10 @@ class ConnectorJarIT {
     try (ConnectorProcess p =
         ConnectorProcess.start(work, Map.of("CONNECTOR_CONFIG_FILE", config.toString()), port)) {
       p.awaitReady(Duration.ofSeconds(90));
+      // The banner is logged once start-up completes, which can be a moment after readiness.
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> p.output().contains("MODE: "));
       String out = p.output();
       assertThat(out).contains("MODE: SANDBOX").contains("jdbc:h2:file:./data/connector");
       assertThat(out)
@@ -82,6 +86,10 @@ class ConnectorJarIT {
             "CONNECTOR_DB_PASSWORD", "not-needed-but-secret");
     try (ConnectorProcess p = ConnectorProcess.start(work, env, port)) {
       p.awaitReady(Duration.ofSeconds(90));
+      // The banner is logged once start-up completes, which can be a moment after readiness.
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> p.output().contains("MODE: "));
       assertThat(p.output()).contains("Database: jdbc:postgresql://127.0.0.1:5432/test");
       assertThat(p.output()).doesNotContain("not-needed-but-secret");
     }

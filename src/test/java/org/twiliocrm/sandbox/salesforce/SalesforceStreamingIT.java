@@ -136,10 +136,19 @@ class SalesforceStreamingIT {
     await().atMost(WAIT).until(() -> received.size() == 1);
 
     f.camel.getRouteController().stopRoute("leads");
+    // The consumer's /meta/unsubscribe is asynchronous. Wait until the org has seen it: restarted
+    // at once, its /meta/subscribe can overtake the unsubscribe on the CometD client's second
+    // connection, and the late unsubscribe then leaves the consumer deaf (seen under load in CI).
+    await()
+        .atMost(WAIT)
+        .until(() -> f.org.streamingSubscribers().getOrDefault("/data/LeadChangeEvent", 0) == 0);
     createLead("Missed1");
     createLead("Missed2");
     createLead("Missed3");
     f.camel.getRouteController().startRoute("leads");
+    await()
+        .atMost(WAIT)
+        .until(() -> f.org.streamingSubscribers().getOrDefault("/data/LeadChangeEvent", 0) > 0);
 
     await().atMost(WAIT).until(() -> received.size() >= 4);
     // hold on a little to catch a duplicate that would arrive late

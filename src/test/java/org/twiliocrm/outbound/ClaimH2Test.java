@@ -3,6 +3,7 @@ package org.twiliocrm.outbound;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.twiliocrm.db.Database;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /** The claim contract on the embedded default database (H2, in memory). */
 class ClaimH2Test extends ClaimContract {
@@ -10,7 +11,7 @@ class ClaimH2Test extends ClaimContract {
 
   @BeforeAll
   static void open() {
-    db = Database.open(TestDatabases.h2(TestDatabases.unique("claim")));
+    db = TestDatabase.h2("claim").open(20);
   }
 
   @AfterAll

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.twiliocrm.testsupport.TestHttp;
 
 /**
  * The places where the sandbox used to answer differently from Twilio (issue 19): paging, Verify
@@ -32,15 +33,14 @@ import org.junit.jupiter.api.Test;
  * twilio-java where it has the operation, raw HTTP where the wire itself is the point.
  */
 class ConformanceGapsIT {
-  static SandboxFixture fx;
-  static final HttpClient HTTP =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  static TwilioSandboxFixture fx;
+  static final HttpClient HTTP = TestHttp.client();
   static final String MESSAGES =
-      "/2010-04-01/Accounts/" + SandboxFixture.ACCOUNT + "/Messages.json";
+      "/2010-04-01/Accounts/" + TwilioSandboxFixture.ACCOUNT + "/Messages.json";
 
   @BeforeAll
   static void start() {
-    fx = new SandboxFixture(Map.of());
+    fx = new TwilioSandboxFixture(Map.of());
   }
 
   @AfterAll
@@ -54,7 +54,7 @@ class ConformanceGapsIT {
   }
 
   private static Message send(String to, String body) {
-    return Message.creator(new PhoneNumber(to), new PhoneNumber(SandboxFixture.NUMBER), body)
+    return Message.creator(new PhoneNumber(to), new PhoneNumber(TwilioSandboxFixture.NUMBER), body)
         .create(fx.client);
   }
 
@@ -67,7 +67,7 @@ class ConformanceGapsIT {
                   "Basic "
                       + Base64.getEncoder()
                           .encodeToString(
-                              (SandboxFixture.ACCOUNT + ":" + SandboxFixture.TOKEN)
+                              (TwilioSandboxFixture.ACCOUNT + ":" + TwilioSandboxFixture.TOKEN)
                                   .getBytes(StandardCharsets.UTF_8)))
               .method(
                   method,
@@ -208,7 +208,7 @@ class ConformanceGapsIT {
   @Test
   void aPathOutsideTheEmulatedSurfaceGetsTwiliosNotFoundNamingThePath() {
     HttpResponse<String> r =
-        raw("GET", "/2010-04-01/Accounts/" + SandboxFixture.ACCOUNT + "/Queues.json", null);
+        raw("GET", "/2010-04-01/Accounts/" + TwilioSandboxFixture.ACCOUNT + "/Queues.json", null);
     assertThat(r.statusCode()).isEqualTo(404);
     Map<String, Object> body = json(r);
     assertThat(body).containsEntry("code", 20404).containsEntry("status", 404);

@@ -30,15 +30,15 @@ import org.junit.jupiter.api.Test;
 class SendersIT {
   static final String SECOND = "+14155550999";
   static final String SERVICE = "MG" + "5".repeat(32);
-  static SandboxFixture fx;
+  static TwilioSandboxFixture fx;
 
   @BeforeAll
   static void start() {
     fx =
-        new SandboxFixture(
+        new TwilioSandboxFixture(
             Map.of(
                 "sandbox.twilio.numbers",
-                SandboxFixture.NUMBER + "," + SECOND,
+                TwilioSandboxFixture.NUMBER + "," + SECOND,
                 "sandbox.twilio.messaging-services",
                 SERVICE));
   }
@@ -75,7 +75,7 @@ class SendersIT {
   void everyMagicNumberInTheTableIsAnsweredWithTwiliosCode() {
     for (MagicNumbers.Entry e : MagicNumbers.TABLE) {
       boolean from = e.param() == MagicNumbers.Param.FROM;
-      String sender = from ? e.number() : SandboxFixture.NUMBER;
+      String sender = from ? e.number() : TwilioSandboxFixture.NUMBER;
       String recipient = from ? "+14155550900" : e.number();
       Runnable send =
           e.resource() == MagicNumbers.Resource.MESSAGES
@@ -109,7 +109,7 @@ class SendersIT {
     // Nothing was created, and an owned number sends.
     assertThat(fx.controlList("/sandbox/messages")).isEmpty();
     assertThat(sms(SECOND, "+14155550901").getStatus()).isEqualTo(Message.Status.QUEUED);
-    assertThat(sms(SandboxFixture.NUMBER, "+14155550901").getStatus())
+    assertThat(sms(TwilioSandboxFixture.NUMBER, "+14155550901").getStatus())
         .isEqualTo(Message.Status.QUEUED);
   }
 
@@ -160,7 +160,7 @@ class SendersIT {
     Message viaService =
         Message.creator(new PhoneNumber("+14155550904"), SERVICE, "x").create(fx.client);
     assertThat(viaService.getStatus()).isEqualTo(Message.Status.ACCEPTED);
-    assertThat(viaService.getFrom().toString()).isEqualTo(SandboxFixture.NUMBER);
+    assertThat(viaService.getFrom().toString()).isEqualTo(TwilioSandboxFixture.NUMBER);
   }
 
   @Test
@@ -169,7 +169,7 @@ class SendersIT {
     assertThat(refusal(() -> sms(bought, "+14155550905")).getCode()).isEqualTo(21606);
     assertThat(fx.sandbox.senders().addNumber(bought)).isTrue();
     assertThat(fx.sandbox.senders().numbers())
-        .containsExactly(SandboxFixture.NUMBER, SECOND, bought);
+        .containsExactly(TwilioSandboxFixture.NUMBER, SECOND, bought);
     assertThat(sms(bought, "+14155550905").getStatus()).isEqualTo(Message.Status.QUEUED);
     fx.control("POST", "/sandbox/reset", null);
     assertThat(fx.sandbox.senders().ownsNumber(bought)).isFalse();
@@ -203,7 +203,7 @@ class SendersIT {
     String auth =
         Base64.getEncoder()
             .encodeToString(
-                (SandboxFixture.ACCOUNT + ":" + SandboxFixture.TOKEN)
+                (TwilioSandboxFixture.ACCOUNT + ":" + TwilioSandboxFixture.TOKEN)
                     .getBytes(StandardCharsets.UTF_8));
     return HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
@@ -213,7 +213,7 @@ class SendersIT {
                     URI.create(
                         fx.sandbox.baseUrl()
                             + "/2010-04-01/Accounts/"
-                            + SandboxFixture.ACCOUNT
+                            + TwilioSandboxFixture.ACCOUNT
                             + "/"
                             + resource))
                 .header("Authorization", "Basic " + auth)

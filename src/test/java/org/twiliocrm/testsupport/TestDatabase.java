@@ -23,10 +23,10 @@ import org.twiliocrm.db.Database;
  * drops it.
  */
 public final class TestDatabase implements AutoCloseable {
-  public static final String PG_ROOT = "jdbc:postgresql://127.0.0.1:5432/test";
-  public static final String PG_USER = "postgres";
-  public static final String MARIADB_ROOT = "jdbc:mariadb://127.0.0.1:3306/";
-  public static final String MARIADB_USER = "root";
+  private static final String PG_ROOT = "jdbc:postgresql://127.0.0.1:5432/test";
+  private static final String PG_USER = "postgres";
+  private static final String MARIADB_ROOT = "jdbc:mariadb://127.0.0.1:3306/";
+  private static final String MARIADB_USER = "root";
 
   /** The database engines the connector supports. */
   public enum Kind {
@@ -103,10 +103,6 @@ public final class TestDatabase implements AutoCloseable {
   }
 
   /** The production Database on it: pool, DataSource and Flyway migrations. */
-  public Database open() {
-    return Database.open(config());
-  }
-
   public Database open(int poolSize) {
     return Database.open(config(poolSize));
   }

@@ -25,15 +25,13 @@ public final class TestHttp {
     return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   }
 
-  public HttpClient http() {
-    return http;
-  }
-
   /**
    * Sends {@code body} (none when null) with {@code method} to {@code url}; {@code contentType},
-   * when not null, is sent even without a body, as the control-API callers always did.
+   * when not null, is sent even without a body, as the control-API callers always did; {@code
+   * headers} are further name, value pairs.
    */
-  public HttpResponse<String> send(String method, String url, String contentType, byte[] body) {
+  public HttpResponse<String> send(
+      String method, String url, String contentType, byte[] body, String... headers) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(url))
             .method(
@@ -43,6 +41,9 @@ public final class TestHttp {
                     : HttpRequest.BodyPublishers.ofByteArray(body));
     if (contentType != null) {
       b.header("Content-Type", contentType);
+    }
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
     }
     try {
       return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
@@ -62,6 +63,13 @@ public final class TestHttp {
 
   public HttpResponse<String> get(String url) {
     return send("GET", url, null, null);
+  }
+
+  /** HTTP Basic credentials, as an Authorization header's value. */
+  public static String basic(String user, String password) {
+    return "Basic "
+        + java.util.Base64.getEncoder()
+            .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
   }
 
   /** The response's body as JSON (object, array or value); a status of 400 or more throws. */

@@ -140,18 +140,13 @@ public final class WebhookStack implements AutoCloseable {
             + enc(body)
             + "&StatusCallback="
             + enc(publicUrl + "/webhooks/twilio/message-status");
-    String auth =
-        java.util.Base64.getEncoder()
-            .encodeToString(
-                (ACCOUNT + ":" + TOKEN).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    return http.send(
-        HttpRequest.newBuilder(
-                URI.create(twilio.baseUrl() + "/2010-04-01/Accounts/" + ACCOUNT + "/Messages.json"))
-            .header("Authorization", "Basic " + auth)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .POST(HttpRequest.BodyPublishers.ofString(form))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return control.send(
+        "POST",
+        twilio.baseUrl() + "/2010-04-01/Accounts/" + ACCOUNT + "/Messages.json",
+        "application/x-www-form-urlencoded",
+        form.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        "Authorization",
+        TestHttp.basic(ACCOUNT, TOKEN));
   }
 
   static String enc(String s) {

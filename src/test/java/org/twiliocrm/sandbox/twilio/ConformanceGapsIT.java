@@ -9,14 +9,9 @@ import com.twilio.rest.api.v2010.account.Message;
 import com.twilio.rest.verify.v2.Service;
 import com.twilio.rest.verify.v2.service.Verification;
 import com.twilio.type.PhoneNumber;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +20,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.twiliocrm.testsupport.TestHttp;
 
 /**
  * The places where the sandbox used to answer differently from Twilio (issue 19): paging, Verify
@@ -34,7 +28,6 @@ import org.twiliocrm.testsupport.TestHttp;
  */
 class ConformanceGapsIT {
   static TwilioSandboxFixture fx;
-  static final HttpClient HTTP = TestHttp.client();
   static final String MESSAGES =
       "/2010-04-01/Accounts/" + TwilioSandboxFixture.ACCOUNT + "/Messages.json";
 
@@ -59,28 +52,7 @@ class ConformanceGapsIT {
   }
 
   static HttpResponse<String> raw(String method, String path, String form) {
-    try {
-      HttpRequest.Builder b =
-          HttpRequest.newBuilder(URI.create(fx.sandbox.baseUrl() + path))
-              .header(
-                  "Authorization",
-                  "Basic "
-                      + Base64.getEncoder()
-                          .encodeToString(
-                              (TwilioSandboxFixture.ACCOUNT + ":" + TwilioSandboxFixture.TOKEN)
-                                  .getBytes(StandardCharsets.UTF_8)))
-              .method(
-                  method,
-                  form == null
-                      ? HttpRequest.BodyPublishers.noBody()
-                      : HttpRequest.BodyPublishers.ofString(form));
-      if (form != null) {
-        b.header("Content-Type", "application/x-www-form-urlencoded");
-      }
-      return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return fx.api(method, path, form);
   }
 
   static Map<String, Object> json(HttpResponse<String> r) {

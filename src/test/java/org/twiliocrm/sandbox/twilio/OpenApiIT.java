@@ -9,14 +9,10 @@ import com.twilio.rest.verify.v2.service.VerificationCheck;
 import com.twilio.type.PhoneNumber;
 import com.twilio.type.Twiml;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -145,28 +141,9 @@ class OpenApiIT {
     return rawPost(fx, form);
   }
 
-  private static HttpResponse<String> rawPost(TwilioSandboxFixture fx, String form)
-      throws Exception {
-    String auth =
-        Base64.getEncoder()
-            .encodeToString(
-                (TwilioSandboxFixture.ACCOUNT + ":" + TwilioSandboxFixture.TOKEN)
-                    .getBytes(StandardCharsets.UTF_8));
-    return HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .build()
-        .send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        fx.sandbox.baseUrl()
-                            + "/2010-04-01/Accounts/"
-                            + TwilioSandboxFixture.ACCOUNT
-                            + "/Messages.json"))
-                .header("Authorization", "Basic " + auth)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(form))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+  private static HttpResponse<String> rawPost(TwilioSandboxFixture fx, String form) {
+    return fx.api(
+        "POST", "/2010-04-01/Accounts/" + TwilioSandboxFixture.ACCOUNT + "/Messages.json", form);
   }
 
   @Test

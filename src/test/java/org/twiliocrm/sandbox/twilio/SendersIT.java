@@ -9,13 +9,9 @@ import com.twilio.rest.api.v2010.account.Call;
 import com.twilio.rest.api.v2010.account.Message;
 import com.twilio.type.PhoneNumber;
 import com.twilio.type.Twiml;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -200,26 +196,9 @@ class SendersIT {
           .append(pair, 0, eq + 1)
           .append(URLEncoder.encode(pair.substring(eq + 1), StandardCharsets.UTF_8));
     }
-    String auth =
-        Base64.getEncoder()
-            .encodeToString(
-                (TwilioSandboxFixture.ACCOUNT + ":" + TwilioSandboxFixture.TOKEN)
-                    .getBytes(StandardCharsets.UTF_8));
-    return HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .build()
-        .send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        fx.sandbox.baseUrl()
-                            + "/2010-04-01/Accounts/"
-                            + TwilioSandboxFixture.ACCOUNT
-                            + "/"
-                            + resource))
-                .header("Authorization", "Basic " + auth)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(enc.toString()))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    return fx.api(
+        "POST",
+        "/2010-04-01/Accounts/" + TwilioSandboxFixture.ACCOUNT + "/" + resource,
+        enc.toString());
   }
 }

@@ -61,6 +61,21 @@ final class TwilioSandboxFixture implements AutoCloseable {
     }
   }
 
+  /**
+   * A raw request to the Twilio API as the default account (Basic auth), with {@code form} (already
+   * encoded) as an x-www-form-urlencoded body when not null: for where the wire itself is the
+   * point.
+   */
+  HttpResponse<String> api(String method, String path, String form) {
+    return http.send(
+        method,
+        sandbox.baseUrl() + path,
+        form == null ? null : "application/x-www-form-urlencoded",
+        form == null ? null : form.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        "Authorization",
+        TestHttp.basic(ACCOUNT, TOKEN));
+  }
+
   @SuppressWarnings("unchecked")
   Map<String, Object> controlMap(String method, String path, Object body) {
     return (Map<String, Object>) control(method, path, body);

@@ -36,7 +36,8 @@ final class Sandboxes implements AutoCloseable {
     Function<String, String> twilioLookup =
         k -> {
           String v = lookup.apply(k);
-          return "sandbox.twilio.inbound-webhook-url".equals(k) && (v == null || v.isBlank())
+          return TwilioSandboxSettings.INBOUND_WEBHOOK_URL.name().equals(k)
+                  && (v == null || v.isBlank())
               ? inbound
               : v;
         };

@@ -75,12 +75,15 @@ public final class CrmEventsNode implements AutoCloseable {
                   2_000,
                   10_000));
       Map<String, String> outboxKeys = keys;
+      // The twilio-*-action kamelets look the client up by this name, as ConnectorApp binds it.
+      com.twilio.http.TwilioRestClient client = twilio.create();
+      main.bind("twilioRestClient", client);
       OutboxBeans.bind(
           main::bind,
           org.twiliocrm.outbound.OutboxSettings.from(outboxKeys::get),
           new ConnectorConfig.Db(jdbcUrl, "postgres", "", 10, Duration.ofSeconds(5)),
           db,
-          twilio.create());
+          client);
     }
   }
 

@@ -12,6 +12,7 @@ import org.twiliocrm.config.ConfigSource;
  *   java -jar twilio-crm-connector.jar validate [dir]  check routes and kamelets, start nothing
  *   java -jar twilio-crm-connector.jar sandbox [...]   only the Twilio and Salesforce emulators
  *   java -jar twilio-crm-connector.jar preflight       check both accounts before going live
+ *   java -jar twilio-crm-connector.jar test [files]    run flow tests (tests/*.flow.yaml)
  * </pre>
  */
 public final class ConnectorMain {
@@ -26,6 +27,8 @@ public final class ConnectorMain {
       case "sandbox" ->
           System.exit(org.twiliocrm.sandbox.SandboxMain.run(rest, System.out, System.err));
       case "preflight" -> System.exit(PreflightCommand.run(System.out, System.err));
+      case "test" ->
+          System.exit(org.twiliocrm.flowtest.FlowTestCommand.run(rest, System.out, System.err));
       case "help", "--help", "-h" -> usage(0);
       default -> {
         System.err.println("Unknown command '" + command + "'.");
@@ -80,6 +83,10 @@ public final class ConnectorMain {
           java -jar twilio-crm-connector.jar preflight
               Check the database, Twilio, Salesforce (against salesforce/) and Kubernetes;
               prints a table with the fix of each failure; exits 0 only if all required pass.
+          java -jar twilio-crm-connector.jar test [--report DIR] [FILE|DIR...]
+              Run flow tests (*.flow.yaml; default tests/ and examples/*/tests/), each file on
+              a fresh sandbox and in-memory database; JUnit XML in target/flow-tests; exits 1
+              if any test fails.
         """);
     System.exit(exit);
   }

@@ -152,7 +152,7 @@ final class PreflightCommand {
       String channel = lookup.apply("crm.events.default-channel");
       SendRules rules =
           SendRules.load(
-              location == null ? "classpath:crm-events/crm-send-rules.yaml" : location,
+              location == null ? "rules/crm-send-rules.yaml" : location,
               channel == null ? "sms" : channel);
       rules.rules().forEach(r -> watched.add(r.object()));
     }

@@ -100,7 +100,26 @@ public final class SendRules {
       }
       return in;
     }
-    return Files.newInputStream(Path.of(location.replaceFirst("^file:", "")));
+    Path file = Path.of(location.replaceFirst("^file:", ""));
+    if (!Files.exists(file) && !file.isAbsolute()) {
+      // rules/ of the editable tree is absent (e.g. no ConfigMap mounted): the packaged copy of
+      // the same relative path is the fallback, as for routes and kamelets.
+      InputStream in =
+          SendRules.class.getClassLoader().getResourceAsStream(file.toString().replace('\\', '/'));
+      if (in != null) {
+        return in;
+      }
+    }
+    return Files.newInputStream(file);
+  }
+
+  /** Where {@link #load} reads from, for reports: the file, or the packaged copy. */
+  public static String describe(String location) {
+    if (location.startsWith("classpath:")) {
+      return location;
+    }
+    Path file = Path.of(location.replaceFirst("^file:", ""));
+    return Files.exists(file) ? file.toAbsolutePath().toString() : "packaged " + location;
   }
 
   static SendRules parse(Object doc, String where, String defaultChannel) {

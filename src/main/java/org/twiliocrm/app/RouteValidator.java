@@ -245,7 +245,7 @@ public final class RouteValidator {
         .orElse(e.getContextMark().map(m -> m.getLine() + 1).orElse(0));
   }
 
-  private static String describe(Throwable e) {
+  static String describe(Throwable e) {
     StringBuilder sb = new StringBuilder();
     String last = null;
     for (Throwable c = e; c != null; c = c.getCause()) {

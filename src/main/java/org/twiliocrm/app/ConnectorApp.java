@@ -59,8 +59,39 @@ public final class ConnectorApp {
   public void start() throws Exception {
     prepare();
     main.start();
-    // Main.start() does not call the listeners' afterStart (only run() does).
-    startReloader(main.getCamelContext());
+    // Main.start() does not call the listeners' afterStart (only run() does): tests and embedders
+    // get the same finishing steps as the jar.
+    started(main.getCamelContext());
+  }
+
+  private final List<String> sandboxLines = new ArrayList<>();
+  private final java.util.concurrent.atomic.AtomicBoolean finished =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** What happens once Camel has started, whichever way it was started; runs once. */
+  private void started(CamelContext ctx) {
+    if (!finished.compareAndSet(false, true)) {
+      return;
+    }
+    long sinceJvmStart =
+        System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+    // Refusals the HTTP server makes before any route (body limit, undecodable form, unhandled
+    // failure): counted and logged in one line instead of a stack trace.
+    org.twiliocrm.webhook.WebhookEdge edge =
+        ctx.getRegistry()
+            .lookupByNameAndType("twilioWebhookEdge", org.twiliocrm.webhook.WebhookEdge.class);
+    if (edge != null) {
+      edge.install(ctx);
+    }
+    LOG.info(Banner.render(config, database.displayUrl(), sandboxLines, sinceJvmStart));
+    // The Twilio sandbox's request validation: loaded now rather than during start-up; a request
+    // that comes first waits for it.
+    sandboxes().ifPresent(s -> s.twilio().loadValidation());
+    if (runtimeChecks.enabled()) {
+      resources.add(runtimeChecks);
+      runtimeChecks.start(ctx);
+    }
+    startReloader(ctx);
   }
 
   public void stop() {
@@ -107,7 +138,7 @@ public final class ConnectorApp {
       throw e;
     }
     resources.add(database);
-    List<String> sandboxLines = new ArrayList<>();
+    sandboxLines.clear();
     effective.putAll(source.asMap());
     if (config.mode() == Mode.SANDBOX) {
       try {
@@ -168,28 +199,7 @@ public final class ConnectorApp {
 
           @Override
           public void afterStart(BaseMainSupport support) {
-            long sinceJvmStart =
-                System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
-            // Refusals the HTTP server makes before any route (body limit, undecodable form,
-            // unhandled failure): counted and logged in one line instead of a stack trace.
-            org.twiliocrm.webhook.WebhookEdge edge =
-                support
-                    .getCamelContext()
-                    .getRegistry()
-                    .lookupByNameAndType(
-                        "twilioWebhookEdge", org.twiliocrm.webhook.WebhookEdge.class);
-            if (edge != null) {
-              edge.install(support.getCamelContext());
-            }
-            LOG.info(Banner.render(config, database.displayUrl(), sandboxLines, sinceJvmStart));
-            // The Twilio sandbox's request validation: loaded now rather than during start-up; a
-            // request that comes first waits for it.
-            sandboxes().ifPresent(s -> s.twilio().loadValidation());
-            if (runtimeChecks.enabled()) {
-              resources.add(runtimeChecks);
-              runtimeChecks.start(support.getCamelContext());
-            }
-            startReloader(support.getCamelContext());
+            started(support.getCamelContext());
           }
 
           @Override

@@ -47,7 +47,14 @@ public final class Beans {
         new TwilioClientFactory(Sandboxes.settings(() -> TwilioClientSettings.from(twilioLookup)));
     registry.accept("twilioRestClient", twilio.create());
     OutboxSettings outbox = OutboxSettings.from(lookup);
-    OutboxBeans.bind(registry, outbox, cfg.db(), db, twilio.create()).closeAfter(twilio);
+    OutboxBeans.bind(
+            registry,
+            outbox,
+            org.twiliocrm.governance.GovernanceSettings.from(lookup),
+            cfg.db(),
+            db,
+            twilio.create())
+        .closeAfter(twilio);
     // CRM events (Salesforce platform events and record changes to the outbox).
     CrmEventsBeans.bind(registry, CrmEventsSettings.from(lookup), outbox.templatesLocation(), db);
     // Webhooks (signed, persisted, forward-only); in sandbox mode every sandbox account signs, and

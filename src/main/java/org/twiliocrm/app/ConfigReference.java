@@ -26,6 +26,8 @@ public final class ConfigReference {
         new Section("Connector core and live credentials", ConnectorConfig.KEYS),
         new Section("Twilio client", TwilioClientSettings.KEYS),
         new Section("Outbox (database to Twilio)", OutboxSettings.KEYS),
+        new Section(
+            "Governance (send approval gate)", org.twiliocrm.governance.GovernanceSettings.KEYS),
         new Section("CRM events (Salesforce to outbox)", CrmEventsSettings.KEYS),
         new Section("Webhooks", WebhookSettings.KEYS),
         new Section("Salesforce write-back", WritebackSettings.KEYS),

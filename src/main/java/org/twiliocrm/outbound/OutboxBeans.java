@@ -5,8 +5,15 @@ import java.util.function.BiConsumer;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
 import org.twiliocrm.db.Database;
+import org.twiliocrm.governance.Approvals;
+import org.twiliocrm.governance.Audit;
 import org.twiliocrm.governance.ConsentChecker;
+import org.twiliocrm.governance.GovernanceRuntime;
+import org.twiliocrm.governance.GovernanceSettings;
 import org.twiliocrm.governance.PhoneRules;
+import org.twiliocrm.governance.Policies;
+import org.twiliocrm.governance.PolicyGate;
+import org.twiliocrm.governance.PolicyLoader;
 
 /**
  * Binds the beans the outbox route ({@code routes/outbox-to-twilio.camel.yaml}) refers to by name
@@ -15,6 +22,8 @@ import org.twiliocrm.governance.PhoneRules;
  * <ul>
  *   <li>{@code outboxSettings}, {@code outboxClaimer}, {@code outboxValidator}, {@code
  *       outboxSteps}, {@code outboxReconciler}, {@code outboxClassifier}, {@code outboxRecorder}
+ *   <li>{@code policyGate}, {@code governancePolicies}, {@code approvals}, {@code governanceAudit}:
+ *       the send approval gate (governance package)
  *   <li>{@code outboxRuntime}: a LifecycleStrategy that starts/stops the background threads
  * </ul>
  */
@@ -24,6 +33,21 @@ public final class OutboxBeans {
   public static OutboxRuntime bind(
       BiConsumer<String, Object> registry,
       OutboxSettings s,
+      ConnectorConfig.Db dbConfig,
+      Database db,
+      TwilioRestClient twilio) {
+    return bind(registry, s, GovernanceSettings.defaults(), dbConfig, db, twilio);
+  }
+
+  /**
+   * As above, with the policy gate's settings. Also binds {@code governancePolicies}, {@code
+   * policyGate}, {@code approvals} and {@code governanceAudit}; a bad policy file throws {@link
+   * org.twiliocrm.governance.PolicyException} naming file:line.
+   */
+  public static OutboxRuntime bind(
+      BiConsumer<String, Object> registry,
+      OutboxSettings s,
+      GovernanceSettings g,
       ConnectorConfig.Db dbConfig,
       Database db,
       TwilioRestClient twilio) {
@@ -37,6 +61,25 @@ public final class OutboxBeans {
                 dbConfig.url(), dbConfig.user(), dbConfig.password(), claimer::wake)
             : null;
     OutboxRuntime runtime = new OutboxRuntime(claimer, recorder, listener);
+    // The send approval gate (docs/governance.md): the policy in force, its decisions and audit.
+    Audit audit = new Audit(db.dataSource());
+    Policies policies =
+        new Policies(
+            new PolicyLoader(n -> templates.find(n).isPresent(), g.approvalExpiry()),
+            g.resolvedLocation(),
+            audit);
+    Approvals approvals = new Approvals(db.dataSource(), db.vendor());
+    approvals.onRelease(claimer::wake);
+    GovernanceRuntime governance =
+        new GovernanceRuntime(policies, approvals, g.reloadInterval().toMillis());
+    runtime.alsoStart(governance::start).closeAfter(governance);
+    registry.accept("governancePolicies", policies);
+    registry.accept("governanceAudit", audit);
+    registry.accept("approvals", approvals);
+    registry.accept("governanceRuntime", governance);
+    registry.accept(
+        "policyGate",
+        new PolicyGate(db.dataSource(), db.vendor(), policies, s.instanceId(), templates::version));
     registry.accept("outboxSettings", s);
     registry.accept("outboxStore", store);
     registry.accept("outboxClaimer", claimer);

@@ -55,6 +55,21 @@ public final class Templates {
     return Optional.ofNullable(byName.get(name));
   }
 
+  /**
+   * The template's version for the policy gate: the SHA-256 (first 16 hex digits) of its normalized
+   * body (line ends and surrounding blanks do not count); null for an unknown template.
+   */
+  public String version(String name) {
+    Template t = byName.get(name);
+    if (t == null) {
+      return null;
+    }
+    String normalized = t.body().replace("\r\n", "\n").strip();
+    return org.twiliocrm.governance.PolicyLoader.sha256(
+            normalized.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        .substring(0, 16);
+  }
+
   public int size() {
     return byName.size();
   }

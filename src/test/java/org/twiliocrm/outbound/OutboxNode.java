@@ -88,7 +88,12 @@ public final class OutboxNode implements AutoCloseable {
     ctx.getRegistry().bind("twilioRestClient", client);
     OutboxRuntime runtime =
         OutboxBeans.bind(
-            ctx.getRegistry()::bind, OutboxSettings.from(props::get), dbConfig, db, client);
+            ctx.getRegistry()::bind,
+            OutboxSettings.from(props::get),
+            org.twiliocrm.governance.GovernanceSettings.from(props::get),
+            dbConfig,
+            db,
+            client);
     if (owned != null) {
       runtime.closeAfter(owned);
     }

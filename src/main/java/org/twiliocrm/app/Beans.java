@@ -30,6 +30,7 @@ public final class Beans {
     registry.accept("connectorDatabase", db);
     registry.accept("connectorConfig", cfg);
     registry.accept("connectorInfo", new ConnectorInfo(cfg, db.displayUrl()));
+    registry.accept("operatorApi", new org.twiliocrm.operator.OperatorApi());
   }
 
   /** The core beans plus each flow's, built from the settings read through {@code lookup}. */

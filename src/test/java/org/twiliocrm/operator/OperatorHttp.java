@@ -55,7 +55,13 @@ final class OperatorHttp implements AutoCloseable {
       p.setProperty("connector.operator.credentials", credentials.toString());
     }
     p.putAll(extra);
-    ConnectorApp app = new ConnectorApp(ConfigSource.load(java.util.Map.of(), p));
+    // System properties only carry some key prefixes (ConfigSource.load); every documented key
+    // can come from the environment, so the extras go both ways.
+    java.util.Map<String, String> env = new java.util.HashMap<>();
+    extra
+        .stringPropertyNames()
+        .forEach(k -> env.put(ConfigSource.envName(k), extra.getProperty(k)));
+    ConnectorApp app = new ConnectorApp(ConfigSource.load(env, p));
     app.start();
     return new OperatorHttp(app, port);
   }

@@ -12,6 +12,7 @@ import org.twiliocrm.config.ConfigSource;
  *   java -jar twilio-crm-connector.jar validate [dir]  check routes and kamelets, start nothing
  *   java -jar twilio-crm-connector.jar sandbox [...]   only the Twilio and Salesforce emulators
  *   java -jar twilio-crm-connector.jar preflight       check both accounts before going live
+ *   java -jar twilio-crm-connector.jar operator ...    hash a password / mint a token for the Secret
  * </pre>
  */
 public final class ConnectorMain {
@@ -26,6 +27,7 @@ public final class ConnectorMain {
       case "sandbox" ->
           System.exit(org.twiliocrm.sandbox.SandboxMain.run(rest, System.out, System.err));
       case "preflight" -> System.exit(PreflightCommand.run(System.out, System.err));
+      case "operator" -> System.exit(OperatorCommand.run(rest, System.out, System.err));
       case "help", "--help", "-h" -> usage(0);
       default -> {
         System.err.println("Unknown command '" + command + "'.");
@@ -80,6 +82,10 @@ public final class ConnectorMain {
           java -jar twilio-crm-connector.jar preflight
               Check the database, Twilio, Salesforce (against salesforce/) and Kubernetes;
               prints a table with the fix of each failure; exits 0 only if all required pass.
+          java -jar twilio-crm-connector.jar operator hash-password NAME ROLE
+          java -jar twilio-crm-connector.jar operator mint-token NAME ROLE
+              Print an operators Secret entry (ROLE: viewer, approver, admin): a bcrypt hash
+              of a password read without echo, or a new API token (shown once) and its hash.
         """);
     System.exit(exit);
   }

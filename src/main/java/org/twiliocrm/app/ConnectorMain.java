@@ -70,8 +70,10 @@ public final class ConnectorMain {
         Usage:
           java -jar twilio-crm-connector.jar [run]
               Start the connector (sandbox mode unless Twilio credentials are configured).
-          java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR] [FILE...]
-              Check YAML routes and kamelets without starting any consumer.
+          java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR]
+                  [--policies FILE] [FILE...]
+              Check YAML routes, kamelets and the send approval policy
+              (governance/policies.yaml) without starting any consumer.
               Prints each error with file, line and reason; exits 1 if any.
           java -jar twilio-crm-connector.jar sandbox [--host H] [--twilio-port N]
                   [--salesforce-port N] [--seed FILE] [--state-dir DIR]

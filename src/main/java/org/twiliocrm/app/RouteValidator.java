@@ -23,6 +23,11 @@ import org.twiliocrm.db.Database;
 import org.twiliocrm.dsl.Finding;
 import org.twiliocrm.dsl.KameletConventions;
 import org.twiliocrm.dsl.WritebackMappings;
+import org.twiliocrm.governance.GovernanceSettings;
+import org.twiliocrm.governance.PolicyException;
+import org.twiliocrm.governance.PolicyLoader;
+import org.twiliocrm.outbound.OutboxSettings;
+import org.twiliocrm.outbound.Templates;
 
 /**
  * Checks YAML routes and kamelets the way the connector would load them, without starting any
@@ -49,12 +54,20 @@ public final class RouteValidator {
     Path routes = Path.of(dsl.routesLocation());
     Path kamelets = Path.of(dsl.kameletsLocation());
     List<Path> files = new ArrayList<>();
+    List<String> policyFiles = new ArrayList<>();
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--routes" -> routes = Path.of(value(args, ++i, "--routes"));
           case "--kamelets" -> kamelets = Path.of(value(args, ++i, "--kamelets"));
-          default -> files.add(Path.of(args[i]));
+          case "--policies" -> policyFiles.add(value(args, ++i, "--policies"));
+          default -> {
+            if (isPolicyFile(Path.of(args[i]))) {
+              policyFiles.add(args[i]);
+            } else {
+              files.add(Path.of(args[i]));
+            }
+          }
         }
       }
     } catch (IllegalArgumentException e) {
@@ -62,20 +75,75 @@ public final class RouteValidator {
       return 2;
     }
     RouteValidator validator = new RouteValidator(routes, kamelets, source);
-    List<Finding> findings;
+    List<Finding> findings = new ArrayList<>();
+    boolean all = files.isEmpty() && policyFiles.isEmpty();
+    if (all) {
+      policyFiles.add(GovernanceSettings.from(source::get).resolvedLocation());
+    }
+    for (String p : policyFiles) {
+      findings.addAll(policyFindings(p, source));
+    }
     try {
-      findings = files.isEmpty() ? validator.validateAll() : validator.validate(files);
+      if (all || !files.isEmpty()) {
+        findings.addAll(all ? validator.validateAll() : validator.validate(files));
+      }
     } catch (IOException e) {
       err.println("validate: " + e.getMessage());
       return 2;
     }
     findings.forEach(f -> err.println("ERROR " + f));
     if (findings.isEmpty()) {
-      out.println("OK: routes in " + routes + " and kamelets in " + kamelets + " are valid.");
+      out.println(
+          all
+              ? "OK: routes in "
+                  + routes
+                  + ", kamelets in "
+                  + kamelets
+                  + " and policy "
+                  + policyFiles.get(0)
+                  + " are valid."
+              : "OK: " + (files.size() + policyFiles.size()) + " file(s) valid.");
       return 0;
     }
     err.println(findings.size() + " error(s).");
     return 1;
+  }
+
+  /** A policy file by name: governance/policies.yaml, or any *policies*.yaml / *policy*.yaml. */
+  static boolean isPolicyFile(Path p) {
+    String n = p.getFileName().toString();
+    return n.endsWith(".yaml") && (n.contains("policies") || n.contains("policy"));
+  }
+
+  /**
+   * Checks a policy file as start-up would: YAML, known keys, and every template, channel and
+   * country it names; each problem as file:line.
+   */
+  static List<Finding> policyFindings(String location, ConfigSource source) {
+    List<Finding> out = new ArrayList<>();
+    Templates templates;
+    try {
+      templates = Templates.load(OutboxSettings.TEMPLATES_LOCATION.read(source::get));
+    } catch (RuntimeException e) {
+      out.add(new Finding(Path.of(location), 0, "cannot check templates: " + e.getMessage()));
+      return out;
+    }
+    try {
+      new PolicyLoader(
+              n -> templates.find(n).isPresent(),
+              GovernanceSettings.APPROVAL_EXPIRY.read(source::get))
+          .load(location);
+    } catch (PolicyException e) {
+      java.util.regex.Pattern at = java.util.regex.Pattern.compile("^(.*?):(\\d+): (.*)$");
+      for (String problem : e.problems()) {
+        java.util.regex.Matcher m = at.matcher(problem);
+        out.add(
+            m.matches()
+                ? new Finding(Path.of(m.group(1)), Integer.parseInt(m.group(2)), m.group(3))
+                : new Finding(Path.of(location), 0, problem));
+      }
+    }
+    return out;
   }
 
   private static String value(String[] args, int i, String flag) {
@@ -174,7 +242,16 @@ public final class RouteValidator {
       ctx.setAutoStartup(false);
       ctx.setSourceLocationEnabled(true);
       ctx.getPropertiesComponent().setInitialProperties(config.asProperties());
-      Beans.bind(ctx.getRegistry()::bind, config::get, ConnectorConfig.from(config), db);
+      // The policy file is checked on its own (policyFindings), with its own file:line; a broken
+      // one must not be reported against every route, so routes bind with the packaged policy.
+      Beans.bind(
+          ctx.getRegistry()::bind,
+          k ->
+              GovernanceSettings.POLICIES_LOCATION.name().equals(k)
+                  ? GovernanceSettings.PACKAGED
+                  : config.get(k),
+          ConnectorConfig.from(config),
+          db);
       ctx.getPropertiesComponent()
           .addInitialProperty(
               "camel.component.kamelet.location",

@@ -26,6 +26,9 @@ public final class ConfigReference {
         new Section("Connector core and live credentials", ConnectorConfig.KEYS),
         new Section("Twilio client", TwilioClientSettings.KEYS),
         new Section("Outbox (database to Twilio)", OutboxSettings.KEYS),
+        new Section(
+            "Templates (versioned, approved before sending)",
+            org.twiliocrm.governance.templates.TemplateSettings.KEYS),
         new Section("CRM events (Salesforce to outbox)", CrmEventsSettings.KEYS),
         new Section("Webhooks", WebhookSettings.KEYS),
         new Section("Salesforce write-back", WritebackSettings.KEYS),

@@ -35,11 +35,60 @@ public final class RouteValidator {
   private final Path kameletsDir;
   private final ConfigSource config;
   private org.twiliocrm.sandbox.salesforce.SalesforceSandbox salesforce;
+  private String templatesLocation;
+
+  /** Where template files are checked; routes are built against them when they are valid. */
+  private String routeTemplates;
+
+  private final List<String> notes = new ArrayList<>();
 
   public RouteValidator(Path routesDir, Path kameletsDir, ConfigSource config) {
     this.routesDir = routesDir;
     this.kameletsDir = kameletsDir;
     this.config = config;
+    this.templatesLocation =
+        org.twiliocrm.outbound.OutboxSettings.TEMPLATES_LOCATION.read(
+            new org.twiliocrm.config.Settings(config::get));
+    this.routeTemplates = templatesLocation;
+  }
+
+  /** Checks this template location instead of outbox.templates.location. */
+  public RouteValidator templates(String location) {
+    this.templatesLocation = location;
+    this.routeTemplates = location;
+    return this;
+  }
+
+  /** Informational lines of the last run (each template SMS form's worst-case segment count). */
+  public List<String> notes() {
+    return notes;
+  }
+
+  /**
+   * The template files: YAML, shape, variables, default locale and worst-case segment counts, each
+   * error with file:line.
+   */
+  public List<Finding> validateTemplates() {
+    org.twiliocrm.governance.templates.TemplateFiles.Loaded loaded;
+    try {
+      loaded =
+          org.twiliocrm.governance.templates.TemplateFiles.load(
+              templatesLocation,
+              org.twiliocrm.governance.templates.TemplateSettings.from(config::get)
+                  .defaultLocale());
+    } catch (RuntimeException e) {
+      return List.of(new Finding(Path.of(templatesLocation), 0, e.getMessage()));
+    }
+    notes.addAll(loaded.notes());
+    if (!loaded.ok()) {
+      // Routes are still checked, against the packaged templates, so their own errors show too.
+      routeTemplates = "classpath:templates";
+    }
+    return loaded.errors();
+  }
+
+  private String lookup(String key) {
+    return "outbox.templates.location".equals(key) ? routeTemplates : config.get(key);
   }
 
   /** Command-line entry: returns the process exit code (0 clean, 1 findings, 2 usage). */
@@ -49,11 +98,13 @@ public final class RouteValidator {
     Path routes = Path.of(dsl.routesLocation());
     Path kamelets = Path.of(dsl.kameletsLocation());
     List<Path> files = new ArrayList<>();
+    String templates = null;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--routes" -> routes = Path.of(value(args, ++i, "--routes"));
           case "--kamelets" -> kamelets = Path.of(value(args, ++i, "--kamelets"));
+          case "--templates" -> templates = value(args, ++i, "--templates");
           default -> files.add(Path.of(args[i]));
         }
       }
@@ -62,16 +113,30 @@ public final class RouteValidator {
       return 2;
     }
     RouteValidator validator = new RouteValidator(routes, kamelets, source);
-    List<Finding> findings;
+    if (templates != null) {
+      validator.templates(templates);
+    }
+    List<Finding> findings = new ArrayList<>();
     try {
-      findings = files.isEmpty() ? validator.validateAll() : validator.validate(files);
+      if (files.isEmpty() || templates != null) {
+        findings.addAll(validator.validateTemplates());
+      }
+      findings.addAll(files.isEmpty() ? validator.validateAll() : validator.validate(files));
     } catch (IOException e) {
       err.println("validate: " + e.getMessage());
       return 2;
     }
+    validator.notes().forEach(n -> out.println("INFO " + n));
     findings.forEach(f -> err.println("ERROR " + f));
     if (findings.isEmpty()) {
-      out.println("OK: routes in " + routes + " and kamelets in " + kamelets + " are valid.");
+      out.println(
+          "OK: routes in "
+              + routes
+              + ", kamelets in "
+              + kamelets
+              + " and templates in "
+              + validator.templatesLocation
+              + " are valid.");
       return 0;
     }
     err.println(findings.size() + " error(s).");
@@ -174,7 +239,7 @@ public final class RouteValidator {
       ctx.setAutoStartup(false);
       ctx.setSourceLocationEnabled(true);
       ctx.getPropertiesComponent().setInitialProperties(config.asProperties());
-      Beans.bind(ctx.getRegistry()::bind, config::get, ConnectorConfig.from(config), db);
+      Beans.bind(ctx.getRegistry()::bind, this::lookup, ConnectorConfig.from(config), db);
       ctx.getPropertiesComponent()
           .addInitialProperty(
               "camel.component.kamelet.location",

@@ -1,12 +1,19 @@
 package org.twiliocrm.outbound;
 
 import com.twilio.http.TwilioRestClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
+import org.apache.camel.CamelContext;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.governance.ConsentChecker;
 import org.twiliocrm.governance.PhoneRules;
+import org.twiliocrm.governance.templates.TemplateApprovals;
+import org.twiliocrm.governance.templates.TemplateFiles;
+import org.twiliocrm.governance.templates.TemplateRuntime;
+import org.twiliocrm.governance.templates.TemplateSettings;
 
 /**
  * Binds the beans the outbox route ({@code routes/outbox-to-twilio.camel.yaml}) refers to by name
@@ -15,6 +22,8 @@ import org.twiliocrm.governance.PhoneRules;
  * <ul>
  *   <li>{@code outboxSettings}, {@code outboxClaimer}, {@code outboxValidator}, {@code
  *       outboxSteps}, {@code outboxReconciler}, {@code outboxClassifier}, {@code outboxRecorder}
+ *   <li>{@code messageTemplates} (the files' current good set), {@code templateApprovals} (the
+ *       approval API and the approved text), {@code templateRuntime} (reload, health, metrics)
  *   <li>{@code outboxRuntime}: a LifecycleStrategy that starts/stops the background threads
  * </ul>
  */
@@ -27,23 +36,65 @@ public final class OutboxBeans {
       ConnectorConfig.Db dbConfig,
       Database db,
       TwilioRestClient twilio) {
+    return bind(registry, s, TemplateSettings.defaults(), dbConfig, db, twilio);
+  }
+
+  public static OutboxRuntime bind(
+      BiConsumer<String, Object> registry,
+      OutboxSettings s,
+      TemplateSettings ts,
+      ConnectorConfig.Db dbConfig,
+      Database db,
+      TwilioRestClient twilio) {
     OutboxStore store = new OutboxStore(db.dataSource(), db.vendor());
     OutboxClaimer claimer = new OutboxClaimer(store, s);
     OutboxRecorder recorder = new OutboxRecorder(store, claimer, s);
-    Templates templates = Templates.load(s.templatesLocation());
+    // A template file with errors stops start-up here, with file:line (the running connector's
+    // reload keeps the last good set instead, see TemplateRuntime).
+    TemplateFiles.Loaded loaded = TemplateFiles.load(s.templatesLocation(), ts.defaultLocale());
+    if (!loaded.ok()) {
+      throw new IllegalArgumentException(
+          "templates in " + loaded.description() + " have errors:\n" + loaded.errorText());
+    }
+    Templates templates = new Templates(loaded.templates());
+    TemplateApprovals approvals = new TemplateApprovals(db.dataSource());
+    approvals.register(loaded.templates().values(), loaded.sources());
+    approvals.refresh();
+    AtomicReference<CamelContext> context = new AtomicReference<>();
+    TemplateRuntime templateRuntime =
+        new TemplateRuntime(
+            s.templatesLocation(),
+            ts.defaultLocale(),
+            ts.reloadInterval(),
+            approvals,
+            loaded,
+            l -> templates.replace(l.templates()),
+            () -> {
+              CamelContext c = context.get();
+              return c == null ? null : c.getRegistry().findSingleByType(MeterRegistry.class);
+            });
     PgNotifyListener listener =
         db.vendor() == Vendor.POSTGRESQL && s.listen()
             ? new PgNotifyListener(
                 dbConfig.url(), dbConfig.user(), dbConfig.password(), claimer::wake)
             : null;
-    OutboxRuntime runtime = new OutboxRuntime(claimer, recorder, listener);
+    OutboxRuntime runtime =
+        new OutboxRuntime(claimer, recorder, listener, templateRuntime, context::set)
+            .catalog(templates);
     registry.accept("outboxSettings", s);
     registry.accept("outboxStore", store);
     registry.accept("outboxClaimer", claimer);
     registry.accept(
         "outboxValidator",
         new MessageValidator(
-            new PhoneRules(s.defaultRegion()), templates, s.maxSegments(), s.verifyServiceSid()));
+            new PhoneRules(s.defaultRegion()),
+            templates,
+            approvals,
+            s.maxSegments(),
+            s.verifyServiceSid()));
+    registry.accept("messageTemplates", templates);
+    registry.accept("templateApprovals", approvals);
+    registry.accept("templateRuntime", templateRuntime);
     registry.accept(
         "outboxSteps",
         new OutboxSteps(

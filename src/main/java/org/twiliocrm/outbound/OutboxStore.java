@@ -26,7 +26,7 @@ public final class OutboxStore {
   static final String COLUMNS =
       "id, idempotency_key, channel, recipient, sender, messaging_service_sid, body, template_name,"
           + " template_variables, content_sid, content_variables, media_urls, status, attempts,"
-          + " lease_owner, created_at, updated_at";
+          + " lease_owner, created_at, updated_at, locale";
 
   private static final String DUE =
       "((status IN ('PENDING', 'RETRY', 'RECONCILE')"
@@ -190,7 +190,8 @@ public final class OutboxStore {
               rs.getInt("attempts"),
               rs.getString("lease_owner"),
               instant(rs.getTimestamp("created_at")),
-              instant(rs.getTimestamp("updated_at"))));
+              instant(rs.getTimestamp("updated_at")),
+              rs.getString("locale")));
     }
     rows.sort((a, b) -> Long.compare(a.id(), b.id()));
     return rows;

@@ -12,6 +12,7 @@ import org.twiliocrm.config.ConfigSource;
  *   java -jar twilio-crm-connector.jar validate [dir]  check routes and kamelets, start nothing
  *   java -jar twilio-crm-connector.jar sandbox [...]   only the Twilio and Salesforce emulators
  *   java -jar twilio-crm-connector.jar preflight       check both accounts before going live
+ *   java -jar twilio-crm-connector.jar templates ...   list, approve or reject template versions
  * </pre>
  */
 public final class ConnectorMain {
@@ -26,6 +27,7 @@ public final class ConnectorMain {
       case "sandbox" ->
           System.exit(org.twiliocrm.sandbox.SandboxMain.run(rest, System.out, System.err));
       case "preflight" -> System.exit(PreflightCommand.run(System.out, System.err));
+      case "templates" -> System.exit(TemplatesCommand.run(rest, System.out, System.err));
       case "help", "--help", "-h" -> usage(0);
       default -> {
         System.err.println("Unknown command '" + command + "'.");
@@ -71,10 +73,15 @@ public final class ConnectorMain {
           java -jar twilio-crm-connector.jar [run]
               Start the connector (sandbox mode unless Twilio credentials are configured).
           java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR]
-                  [--policies FILE] [FILE...]
-              Check YAML routes, kamelets and the send approval policy
+                  [--templates DIR] [--policies FILE] [FILE...]
+              Check YAML routes, kamelets, message templates and the send approval policy
               (governance/policies.yaml) without starting any consumer.
               Prints each error with file, line and reason; exits 1 if any.
+          java -jar twilio-crm-connector.jar templates list [NAME]
+          java -jar twilio-crm-connector.jar templates approve VERSION --as NAME
+          java -jar twilio-crm-connector.jar templates reject VERSION --as NAME [--comment TEXT]
+              List template versions with their approval state, or decide a pending one, in the
+              connector's database (connector.db.*); see docs/templates.md.
           java -jar twilio-crm-connector.jar sandbox [--host H] [--twilio-port N]
                   [--salesforce-port N] [--seed FILE] [--state-dir DIR]
               Start only the local Twilio and Salesforce emulators (127.0.0.1:8089 and :8091)

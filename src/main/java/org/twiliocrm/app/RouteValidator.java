@@ -40,11 +40,65 @@ public final class RouteValidator {
   private final Path kameletsDir;
   private final ConfigSource config;
   private org.twiliocrm.sandbox.salesforce.SalesforceSandbox salesforce;
+  private String templatesLocation;
+
+  /** Where template files are checked; routes are built against them when they are valid. */
+  private String routeTemplates;
+
+  private final List<String> notes = new ArrayList<>();
 
   public RouteValidator(Path routesDir, Path kameletsDir, ConfigSource config) {
     this.routesDir = routesDir;
     this.kameletsDir = kameletsDir;
     this.config = config;
+    this.templatesLocation =
+        org.twiliocrm.outbound.OutboxSettings.TEMPLATES_LOCATION.read(
+            new org.twiliocrm.config.Settings(config::get));
+    this.routeTemplates = templatesLocation;
+  }
+
+  /** Checks this template location instead of outbox.templates.location. */
+  public RouteValidator templates(String location) {
+    this.templatesLocation = location;
+    this.routeTemplates = location;
+    return this;
+  }
+
+  /** Informational lines of the last run (each template SMS form's worst-case segment count). */
+  public List<String> notes() {
+    return notes;
+  }
+
+  /**
+   * The template files: YAML, shape, variables, default locale and worst-case segment counts, each
+   * error with file:line.
+   */
+  public List<Finding> validateTemplates() {
+    org.twiliocrm.governance.templates.TemplateFiles.Loaded loaded;
+    try {
+      loaded =
+          org.twiliocrm.governance.templates.TemplateFiles.load(
+              templatesLocation,
+              org.twiliocrm.governance.templates.TemplateSettings.from(config::get)
+                  .defaultLocale());
+    } catch (RuntimeException e) {
+      return List.of(new Finding(Path.of(templatesLocation), 0, e.getMessage()));
+    }
+    notes.addAll(loaded.notes());
+    if (!loaded.ok()) {
+      // Routes are still checked, against the packaged templates, so their own errors show too.
+      routeTemplates = "classpath:templates";
+    }
+    return loaded.errors();
+  }
+
+  private String lookup(String key) {
+    // The policy file is checked on its own (policyFindings), with its own file:line; a broken
+    // one must not be reported against every route, so routes bind with the packaged policy.
+    if (GovernanceSettings.POLICIES_LOCATION.name().equals(key)) {
+      return GovernanceSettings.PACKAGED;
+    }
+    return "outbox.templates.location".equals(key) ? routeTemplates : config.get(key);
   }
 
   /** Command-line entry: returns the process exit code (0 clean, 1 findings, 2 usage). */
@@ -55,11 +109,13 @@ public final class RouteValidator {
     Path kamelets = Path.of(dsl.kameletsLocation());
     List<Path> files = new ArrayList<>();
     List<String> policyFiles = new ArrayList<>();
+    String templates = null;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--routes" -> routes = Path.of(value(args, ++i, "--routes"));
           case "--kamelets" -> kamelets = Path.of(value(args, ++i, "--kamelets"));
+          case "--templates" -> templates = value(args, ++i, "--templates");
           case "--policies" -> policyFiles.add(value(args, ++i, "--policies"));
           default -> {
             if (isPolicyFile(Path.of(args[i]))) {
@@ -75,6 +131,9 @@ public final class RouteValidator {
       return 2;
     }
     RouteValidator validator = new RouteValidator(routes, kamelets, source);
+    if (templates != null) {
+      validator.templates(templates);
+    }
     List<Finding> findings = new ArrayList<>();
     boolean all = files.isEmpty() && policyFiles.isEmpty();
     if (all) {
@@ -84,6 +143,9 @@ public final class RouteValidator {
       findings.addAll(policyFindings(p, source));
     }
     try {
+      if (all || templates != null) {
+        findings.addAll(validator.validateTemplates());
+      }
       if (all || !files.isEmpty()) {
         findings.addAll(all ? validator.validateAll() : validator.validate(files));
       }
@@ -91,6 +153,7 @@ public final class RouteValidator {
       err.println("validate: " + e.getMessage());
       return 2;
     }
+    validator.notes().forEach(n -> out.println("INFO " + n));
     findings.forEach(f -> err.println("ERROR " + f));
     if (findings.isEmpty()) {
       out.println(
@@ -99,6 +162,8 @@ public final class RouteValidator {
                   + routes
                   + ", kamelets in "
                   + kamelets
+                  + ", templates in "
+                  + validator.templatesLocation
                   + " and policy "
                   + policyFiles.get(0)
                   + " are valid."
@@ -123,7 +188,11 @@ public final class RouteValidator {
     List<Finding> out = new ArrayList<>();
     Templates templates;
     try {
-      templates = Templates.load(OutboxSettings.TEMPLATES_LOCATION.read(source::get));
+      templates =
+          Templates.load(
+              OutboxSettings.TEMPLATES_LOCATION.read(source::get),
+              org.twiliocrm.governance.templates.TemplateSettings.from(source::get)
+                  .defaultLocale());
     } catch (RuntimeException e) {
       out.add(new Finding(Path.of(location), 0, "cannot check templates: " + e.getMessage()));
       return out;
@@ -242,16 +311,7 @@ public final class RouteValidator {
       ctx.setAutoStartup(false);
       ctx.setSourceLocationEnabled(true);
       ctx.getPropertiesComponent().setInitialProperties(config.asProperties());
-      // The policy file is checked on its own (policyFindings), with its own file:line; a broken
-      // one must not be reported against every route, so routes bind with the packaged policy.
-      Beans.bind(
-          ctx.getRegistry()::bind,
-          k ->
-              GovernanceSettings.POLICIES_LOCATION.name().equals(k)
-                  ? GovernanceSettings.PACKAGED
-                  : config.get(k),
-          ConnectorConfig.from(config),
-          db);
+      Beans.bind(ctx.getRegistry()::bind, this::lookup, ConnectorConfig.from(config), db);
       ctx.getPropertiesComponent()
           .addInitialProperty(
               "camel.component.kamelet.location",

@@ -13,6 +13,7 @@ import org.twiliocrm.config.ConfigSource;
  *   java -jar twilio-crm-connector.jar sandbox [...]   only the Twilio and Salesforce emulators
  *   java -jar twilio-crm-connector.jar preflight       check both accounts before going live
  *   java -jar twilio-crm-connector.jar operator ...    hash a password / mint a token for the Secret
+ *   java -jar twilio-crm-connector.jar templates ...   list, approve or reject template versions
  * </pre>
  */
 public final class ConnectorMain {
@@ -28,6 +29,7 @@ public final class ConnectorMain {
           System.exit(org.twiliocrm.sandbox.SandboxMain.run(rest, System.out, System.err));
       case "preflight" -> System.exit(PreflightCommand.run(System.out, System.err));
       case "operator" -> System.exit(OperatorCommand.run(rest, System.out, System.err));
+      case "templates" -> System.exit(TemplatesCommand.run(rest, System.out, System.err));
       case "help", "--help", "-h" -> usage(0);
       default -> {
         System.err.println("Unknown command '" + command + "'.");
@@ -72,9 +74,16 @@ public final class ConnectorMain {
         Usage:
           java -jar twilio-crm-connector.jar [run]
               Start the connector (sandbox mode unless Twilio credentials are configured).
-          java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR] [FILE...]
-              Check YAML routes and kamelets without starting any consumer.
+          java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR]
+                  [--templates DIR] [--policies FILE] [FILE...]
+              Check YAML routes, kamelets, message templates and the send approval policy
+              (governance/policies.yaml) without starting any consumer.
               Prints each error with file, line and reason; exits 1 if any.
+          java -jar twilio-crm-connector.jar templates list [NAME]
+          java -jar twilio-crm-connector.jar templates approve VERSION --as NAME
+          java -jar twilio-crm-connector.jar templates reject VERSION --as NAME [--comment TEXT]
+              List template versions with their approval state, or decide a pending one, in the
+              connector's database (connector.db.*); see docs/templates.md.
           java -jar twilio-crm-connector.jar sandbox [--host H] [--twilio-port N]
                   [--salesforce-port N] [--seed FILE] [--state-dir DIR]
               Start only the local Twilio and Salesforce emulators (127.0.0.1:8089 and :8091)

@@ -330,11 +330,20 @@ public final class OperatorApi {
             .getContext()
             .getRegistry()
             .lookupByNameAndType(TemplateDecisions.BEAN, TemplateDecisions.class);
-    if (t == null) {
-      throw new ClientError(
-          503, "template approvals are not available in this build (no template versioning)");
+    if (t != null) {
+      return t;
     }
-    return t;
+    org.twiliocrm.governance.templates.TemplateApprovals real =
+        exchange
+            .getContext()
+            .getRegistry()
+            .lookupByNameAndType(
+                "templateApprovals", org.twiliocrm.governance.templates.TemplateApprovals.class);
+    if (real == null) {
+      throw new ClientError(
+          503, "template approvals are not available in this connector (no template versioning)");
+    }
+    return new TemplateApprovalsDecisions(real);
   }
 
   /** The comment from a JSON body {"comment": "..."}; an empty body is no comment. */

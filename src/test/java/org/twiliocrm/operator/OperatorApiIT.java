@@ -330,16 +330,50 @@ class OperatorApiIT {
         .isEqualTo(400);
     assertThat(connector.get("/api/audit?since=yesterday", bearer(VIEWER_TOKEN)).statusCode())
         .isEqualTo(400);
-    // Template approvals: authenticated like the rest; the versioning service is not in this
-    // build, which the API says rather than pretending.
     assertThat(connector.get("/api/template-approvals", null).statusCode()).isEqualTo(401);
-    HttpResponse<String> t = connector.get("/api/template-approvals", bearer(VIEWER_TOKEN));
-    assertThat(t.statusCode()).isEqualTo(503);
-    assertThat(t.body()).contains("template approvals are not available");
     assertThat(
             connector
                 .post("/api/template-approvals/abc/approve", bearer(VIEWER_TOKEN), null)
                 .statusCode())
         .isEqualTo(403);
+    assertThat(
+            connector
+                .post("/api/template-approvals/ffffffff00/approve", bearer(APPROVER_TOKEN), null)
+                .statusCode())
+        .isEqualTo(404);
+  }
+
+  @Test
+  void templateVersionsAreListedShownAndDecidedOnce() throws Exception {
+    JsonNode versions = json(connector.get("/api/template-approvals", bearer(VIEWER_TOKEN)));
+    JsonNode pending = null;
+    for (JsonNode v : versions.get("versions")) {
+      if (v.get("state").asText().equals("PENDING_APPROVAL")) {
+        pending = v;
+        break;
+      }
+    }
+    assertThat(pending).as(versions.toString()).isNotNull();
+    String version = pending.get("version").asText();
+    JsonNode shown =
+        json(connector.get("/api/template-approvals/" + version, bearer(VIEWER_TOKEN)));
+    assertThat(shown.get("content").asText()).isNotBlank();
+    HttpResponse<String> ok =
+        connector.post(
+            "/api/template-approvals/" + version + "/approve", bearer(APPROVER_TOKEN), null);
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(json(ok).get("version").get("state").asText()).isEqualTo("APPROVED");
+    assertThat(json(ok).get("version").get("decidedBy").asText()).isEqualTo("approver-bot");
+    HttpResponse<String> again =
+        connector.post(
+            "/api/template-approvals/" + version + "/reject",
+            bearer(ADMIN_TOKEN),
+            "{\"comment\":\"too late\"}");
+    assertThat(again.statusCode()).isEqualTo(409);
+    assertThat(
+            json(connector.get("/api/template-approvals/" + version, bearer(VIEWER_TOKEN)))
+                .get("state")
+                .asText())
+        .isEqualTo("APPROVED");
   }
 }

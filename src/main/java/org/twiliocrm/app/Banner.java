@@ -22,6 +22,15 @@ final class Banner {
 
   static String render(
       ConnectorConfig cfg, String dbDisplay, List<String> sandboxLines, long startMillis) {
+    return render(cfg, dbDisplay, sandboxLines, List.of(), startMillis);
+  }
+
+  static String render(
+      ConnectorConfig cfg,
+      String dbDisplay,
+      List<String> sandboxLines,
+      List<String> operatorLines,
+      long startMillis) {
     List<String> lines = new ArrayList<>();
     if (cfg.mode() == Mode.SANDBOX) {
       lines.add("MODE: SANDBOX  (no Twilio credentials configured: nothing leaves this machine)");
@@ -55,6 +64,7 @@ final class Banner {
       lines.add("Sandbox endpoints:");
       sandboxLines.forEach(l -> lines.add("  " + l));
     }
+    lines.addAll(operatorLines);
     lines.add("Started in " + startMillis + " ms");
     int width = lines.stream().mapToInt(String::length).max().orElse(40) + 4;
     String rule = "=".repeat(width);

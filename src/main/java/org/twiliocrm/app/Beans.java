@@ -30,6 +30,7 @@ public final class Beans {
     registry.accept("connectorDatabase", db);
     registry.accept("connectorConfig", cfg);
     registry.accept("connectorInfo", new ConnectorInfo(cfg, db.displayUrl()));
+    registry.accept("operatorApi", new org.twiliocrm.operator.OperatorApi());
   }
 
   /** The core beans plus each flow's, built from the settings read through {@code lookup}. */
@@ -47,9 +48,20 @@ public final class Beans {
         new TwilioClientFactory(Sandboxes.settings(() -> TwilioClientSettings.from(twilioLookup)));
     registry.accept("twilioRestClient", twilio.create());
     OutboxSettings outbox = OutboxSettings.from(lookup);
-    OutboxBeans.bind(registry, outbox, cfg.db(), db, twilio.create()).closeAfter(twilio);
-    // CRM events (Salesforce platform events and record changes to the outbox).
-    CrmEventsBeans.bind(registry, CrmEventsSettings.from(lookup), outbox.templatesLocation(), db);
+    org.twiliocrm.outbound.OutboxRuntime outboxRuntime =
+        OutboxBeans.bind(
+                registry,
+                outbox,
+                org.twiliocrm.governance.templates.TemplateSettings.from(lookup),
+                org.twiliocrm.governance.GovernanceSettings.from(lookup),
+                cfg.db(),
+                db,
+                twilio.create())
+            .closeAfter(twilio);
+    // CRM events (Salesforce platform events and record changes to the outbox), checked against
+    // the same live set of templates as the outbox.
+    CrmEventsBeans.bind(
+        registry, CrmEventsSettings.from(lookup), outboxRuntime.templateCatalog(), db);
     // Webhooks (signed, persisted, forward-only); in sandbox mode every sandbox account signs, and
     // a secondary token without twilio.account-sid belongs to the sandbox's first account.
     WebhookSettings webhooks =

@@ -28,10 +28,16 @@ public final class ConfigReference {
         new Section("Connector core and live credentials", ConnectorConfig.KEYS),
         new Section("Twilio client", TwilioClientSettings.KEYS),
         new Section("Outbox (database to Twilio)", OutboxSettings.KEYS),
+        new Section(
+            "Templates (versioned, approved before sending)",
+            org.twiliocrm.governance.templates.TemplateSettings.KEYS),
+        new Section(
+            "Governance (send approval gate)", org.twiliocrm.governance.GovernanceSettings.KEYS),
         new Section("CRM events (Salesforce to outbox)", CrmEventsSettings.KEYS),
         new Section("Webhooks", WebhookSettings.KEYS),
         new Section("Salesforce write-back", WritebackSettings.KEYS),
         new Section("Preflight", org.twiliocrm.preflight.PreflightSettings.KEYS),
+        new Section("Operator access", org.twiliocrm.operator.OperatorSettings.KEYS),
         // The local emulators (run by `sandbox` mode and the tests), not the connector itself.
         new Section("Local emulator: Twilio sandbox", TwilioSandboxSettings.KEYS),
         new Section("Local emulator: Salesforce sandbox", SalesforceSandboxSettings.KEYS));

@@ -35,6 +35,9 @@ public final class ConnectorApp {
 
   private final RuntimeChecks runtimeChecks = new RuntimeChecks(this::property);
 
+  /** Who may use the operator endpoints (/api, metrics); read with the configuration. */
+  private final org.twiliocrm.operator.OperatorAuth operators;
+
   private Main main;
   private Database database;
   private Sandboxes sandboxes;
@@ -43,10 +46,18 @@ public final class ConnectorApp {
   public ConnectorApp(ConfigSource source) {
     this.source = source;
     this.config = ConnectorConfig.from(source);
+    this.operators =
+        org.twiliocrm.operator.OperatorAuth.from(
+            org.twiliocrm.operator.OperatorSettings.from(source::get), config.mode());
   }
 
   public ConnectorConfig config() {
     return config;
+  }
+
+  /** Who may use the operator endpoints; its banner lines carry sandbox mode's generated token. */
+  public org.twiliocrm.operator.OperatorAuth operators() {
+    return operators;
   }
 
   /** Starts everything and blocks until the JVM is asked to stop. */
@@ -83,7 +94,16 @@ public final class ConnectorApp {
     if (edge != null) {
       edge.install(ctx);
     }
-    LOG.info(Banner.render(config, database.displayUrl(), sandboxLines, sinceJvmStart));
+    // The policy gauges join the registry /observe/metrics exposes, which exists by now.
+    org.twiliocrm.governance.Policies policies =
+        ctx.getRegistry()
+            .lookupByNameAndType("governancePolicies", org.twiliocrm.governance.Policies.class);
+    if (policies != null) {
+      policies.bindMetrics(ctx);
+    }
+    List<String> operatorLines = operators.bannerLines(config.http().publicUrl());
+    LOG.info(
+        Banner.render(config, database.displayUrl(), sandboxLines, operatorLines, sinceJvmStart));
     // The Twilio sandbox's request validation: loaded now rather than during start-up; a request
     // that comes first waits for it.
     sandboxes().ifPresent(s -> s.twilio().loadValidation());
@@ -181,8 +201,18 @@ public final class ConnectorApp {
           @Override
           public void afterConfigure(BaseMainSupport support) {
             CamelContext ctx = support.getCamelContext();
+            // Before the context starts, so the HTTP port never opens without the gate.
+            operators.install(ctx);
             HealthCheckHelper.getHealthCheckRegistry(ctx)
                 .register(new DatabaseHealthCheck(database));
+            org.twiliocrm.governance.Policies policies =
+                ctx.getRegistry()
+                    .lookupByNameAndType(
+                        "governancePolicies", org.twiliocrm.governance.Policies.class);
+            if (policies != null) {
+              HealthCheckHelper.getHealthCheckRegistry(ctx)
+                  .register(new PolicyHealthCheck(policies));
+            }
             if (runtimeChecks.enabled()) {
               runtimeChecks.register(ctx);
             }

@@ -13,6 +13,8 @@ import org.twiliocrm.config.ConfigSource;
  *   java -jar twilio-crm-connector.jar sandbox [...]   only the Twilio and Salesforce emulators
  *   java -jar twilio-crm-connector.jar preflight       check both accounts before going live
  *   java -jar twilio-crm-connector.jar test [files]    run flow tests (tests/*.flow.yaml)
+ *   java -jar twilio-crm-connector.jar operator ...    hash a password / mint a token for the Secret
+ *   java -jar twilio-crm-connector.jar templates ...   list, approve or reject template versions
  * </pre>
  */
 public final class ConnectorMain {
@@ -37,6 +39,8 @@ public final class ConnectorMain {
       case "preflight" -> System.exit(PreflightCommand.run(System.out, System.err));
       case "test" ->
           System.exit(org.twiliocrm.flowtest.FlowTestCommand.run(rest, System.out, System.err));
+      case "operator" -> System.exit(OperatorCommand.run(rest, System.out, System.err));
+      case "templates" -> System.exit(TemplatesCommand.run(rest, System.out, System.err));
       case "help", "--help", "-h" -> usage(0);
       default -> {
         System.err.println("Unknown command '" + command + "'.");
@@ -120,9 +124,17 @@ public final class ConnectorMain {
               examples/NAME (routes, rules).
           java -jar twilio-crm-connector.jar new-flow NAME
               Write a commented route skeleton, a rule stub and a failing flow test for NAME.
-          java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR] [FILE...]
-              Check YAML routes and kamelets without starting any consumer.
+          java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR]
+                  [--templates DIR] [--policies FILE] [FILE...]
+              Check YAML routes, kamelets, message templates, the send approval policy
+              (governance/policies.yaml), the CRM send rules and the flow tests without
+              starting any consumer.
               Prints each error with file, line and reason; exits 1 if any.
+          java -jar twilio-crm-connector.jar templates list [NAME]
+          java -jar twilio-crm-connector.jar templates approve VERSION --as NAME
+          java -jar twilio-crm-connector.jar templates reject VERSION --as NAME [--comment TEXT]
+              List template versions with their approval state, or decide a pending one, in the
+              connector's database (connector.db.*); see docs/templates.md.
           java -jar twilio-crm-connector.jar sandbox [--host H] [--twilio-port N]
                   [--salesforce-port N] [--seed FILE] [--state-dir DIR]
               Start only the local Twilio and Salesforce emulators (127.0.0.1:8089 and :8091)
@@ -134,6 +146,10 @@ public final class ConnectorMain {
               Run flow tests (*.flow.yaml; default tests/ and examples/*/tests/), each file on
               a fresh sandbox and in-memory database; JUnit XML in target/flow-tests; exits 1
               if any test fails.
+          java -jar twilio-crm-connector.jar operator hash-password NAME ROLE
+          java -jar twilio-crm-connector.jar operator mint-token NAME ROLE
+              Print an operators Secret entry (ROLE: viewer, approver, admin): a bcrypt hash
+              of a password read without echo, or a new API token (shown once) and its hash.
         """);
     System.exit(exit);
   }

@@ -23,6 +23,11 @@ import org.twiliocrm.db.Database;
 import org.twiliocrm.dsl.Finding;
 import org.twiliocrm.dsl.KameletConventions;
 import org.twiliocrm.dsl.WritebackMappings;
+import org.twiliocrm.governance.GovernanceSettings;
+import org.twiliocrm.governance.PolicyException;
+import org.twiliocrm.governance.PolicyLoader;
+import org.twiliocrm.outbound.OutboxSettings;
+import org.twiliocrm.outbound.Templates;
 
 /**
  * Checks YAML routes and kamelets the way the connector would load them, without starting any
@@ -35,11 +40,65 @@ public final class RouteValidator {
   private final Path kameletsDir;
   private final ConfigSource config;
   private org.twiliocrm.sandbox.salesforce.SalesforceSandbox salesforce;
+  private String templatesLocation;
+
+  /** Where template files are checked; routes are built against them when they are valid. */
+  private String routeTemplates;
+
+  private final List<String> notes = new ArrayList<>();
 
   public RouteValidator(Path routesDir, Path kameletsDir, ConfigSource config) {
     this.routesDir = routesDir;
     this.kameletsDir = kameletsDir;
     this.config = config;
+    this.templatesLocation =
+        org.twiliocrm.outbound.OutboxSettings.TEMPLATES_LOCATION.read(
+            new org.twiliocrm.config.Settings(config::get));
+    this.routeTemplates = templatesLocation;
+  }
+
+  /** Checks this template location instead of outbox.templates.location. */
+  public RouteValidator templates(String location) {
+    this.templatesLocation = location;
+    this.routeTemplates = location;
+    return this;
+  }
+
+  /** Informational lines of the last run (each template SMS form's worst-case segment count). */
+  public List<String> notes() {
+    return notes;
+  }
+
+  /**
+   * The template files: YAML, shape, variables, default locale and worst-case segment counts, each
+   * error with file:line.
+   */
+  public List<Finding> validateTemplates() {
+    org.twiliocrm.governance.templates.TemplateFiles.Loaded loaded;
+    try {
+      loaded =
+          org.twiliocrm.governance.templates.TemplateFiles.load(
+              templatesLocation,
+              org.twiliocrm.governance.templates.TemplateSettings.from(config::get)
+                  .defaultLocale());
+    } catch (RuntimeException e) {
+      return List.of(new Finding(Path.of(templatesLocation), 0, e.getMessage()));
+    }
+    notes.addAll(loaded.notes());
+    if (!loaded.ok()) {
+      // Routes are still checked, against the packaged templates, so their own errors show too.
+      routeTemplates = "classpath:templates";
+    }
+    return loaded.errors();
+  }
+
+  private String lookup(String key) {
+    // The policy file is checked on its own (policyFindings), with its own file:line; a broken
+    // one must not be reported against every route, so routes bind with the packaged policy.
+    if (GovernanceSettings.POLICIES_LOCATION.name().equals(key)) {
+      return GovernanceSettings.PACKAGED;
+    }
+    return "outbox.templates.location".equals(key) ? routeTemplates : config.get(key);
   }
 
   /** Command-line entry: returns the process exit code (0 clean, 1 findings, 2 usage). */
@@ -49,12 +108,22 @@ public final class RouteValidator {
     Path routes = Path.of(dsl.routesLocation());
     Path kamelets = Path.of(dsl.kameletsLocation());
     List<Path> files = new ArrayList<>();
+    List<String> policyFiles = new ArrayList<>();
+    String templates = null;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--routes" -> routes = Path.of(value(args, ++i, "--routes"));
           case "--kamelets" -> kamelets = Path.of(value(args, ++i, "--kamelets"));
-          default -> files.add(Path.of(args[i]));
+          case "--templates" -> templates = value(args, ++i, "--templates");
+          case "--policies" -> policyFiles.add(value(args, ++i, "--policies"));
+          default -> {
+            if (isPolicyFile(Path.of(args[i]))) {
+              policyFiles.add(args[i]);
+            } else {
+              files.add(Path.of(args[i]));
+            }
+          }
         }
       }
     } catch (IllegalArgumentException e) {
@@ -62,26 +131,47 @@ public final class RouteValidator {
       return 2;
     }
     RouteValidator validator = new RouteValidator(routes, kamelets, source);
-    List<Finding> findings;
+    if (templates != null) {
+      validator.templates(templates);
+    }
+    List<Finding> findings = new ArrayList<>();
+    boolean all = files.isEmpty() && policyFiles.isEmpty();
+    if (all) {
+      policyFiles.add(GovernanceSettings.from(source::get).resolvedLocation());
+    }
+    for (String p : policyFiles) {
+      findings.addAll(policyFindings(p, source));
+    }
     try {
-      findings = files.isEmpty() ? validator.validateAll() : validator.validate(files);
+      if (all || templates != null) {
+        findings.addAll(validator.validateTemplates());
+      }
+      if (all || !files.isEmpty()) {
+        findings.addAll(all ? validator.validateAll() : validator.validate(files));
+      }
     } catch (IOException e) {
       err.println("validate: " + e.getMessage());
       return 2;
     }
-    if (files.isEmpty()) {
+    if (all) {
       // the rest of the editable tree, with the same schemas the editors use
-      findings = new ArrayList<>(findings);
       findings.addAll(validateTree(source));
     }
+    validator.notes().forEach(n -> out.println("INFO " + n));
     findings.forEach(f -> err.println("ERROR " + f));
     if (findings.isEmpty()) {
       out.println(
-          "OK: routes in "
-              + routes
-              + ", kamelets in "
-              + kamelets
-              + ", the CRM send rules and the flow tests are valid.");
+          all
+              ? "OK: routes in "
+                  + routes
+                  + ", kamelets in "
+                  + kamelets
+                  + ", templates in "
+                  + validator.templatesLocation
+                  + ", policy "
+                  + policyFiles.get(0)
+                  + ", the CRM send rules and the flow tests are valid."
+              : "OK: " + (files.size() + policyFiles.size()) + " file(s) valid.");
       return 0;
     }
     err.println(findings.size() + " error(s).");
@@ -116,6 +206,47 @@ public final class RouteValidator {
       }
     } catch (IOException e) {
       out.add(new Finding(Path.of("tests"), 0, e.getMessage()));
+    }
+    return out;
+  }
+
+  /** A policy file by name: governance/policies.yaml, or any *policies*.yaml / *policy*.yaml. */
+  static boolean isPolicyFile(Path p) {
+    String n = p.getFileName().toString();
+    return n.endsWith(".yaml") && (n.contains("policies") || n.contains("policy"));
+  }
+
+  /**
+   * Checks a policy file as start-up would: YAML, known keys, and every template, channel and
+   * country it names; each problem as file:line.
+   */
+  static List<Finding> policyFindings(String location, ConfigSource source) {
+    List<Finding> out = new ArrayList<>();
+    Templates templates;
+    try {
+      templates =
+          Templates.load(
+              OutboxSettings.TEMPLATES_LOCATION.read(source::get),
+              org.twiliocrm.governance.templates.TemplateSettings.from(source::get)
+                  .defaultLocale());
+    } catch (RuntimeException e) {
+      out.add(new Finding(Path.of(location), 0, "cannot check templates: " + e.getMessage()));
+      return out;
+    }
+    try {
+      new PolicyLoader(
+              n -> templates.find(n).isPresent(),
+              GovernanceSettings.APPROVAL_EXPIRY.read(source::get))
+          .load(location);
+    } catch (PolicyException e) {
+      java.util.regex.Pattern at = java.util.regex.Pattern.compile("^(.*?):(\\d+): (.*)$");
+      for (String problem : e.problems()) {
+        java.util.regex.Matcher m = at.matcher(problem);
+        out.add(
+            m.matches()
+                ? new Finding(Path.of(m.group(1)), Integer.parseInt(m.group(2)), m.group(3))
+                : new Finding(Path.of(location), 0, problem));
+      }
     }
     return out;
   }
@@ -216,7 +347,7 @@ public final class RouteValidator {
       ctx.setAutoStartup(false);
       ctx.setSourceLocationEnabled(true);
       ctx.getPropertiesComponent().setInitialProperties(config.asProperties());
-      Beans.bind(ctx.getRegistry()::bind, config::get, ConnectorConfig.from(config), db);
+      Beans.bind(ctx.getRegistry()::bind, this::lookup, ConnectorConfig.from(config), db);
       ctx.getPropertiesComponent()
           .addInitialProperty(
               "camel.component.kamelet.location",

@@ -13,6 +13,9 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 import org.twiliocrm.governance.PhoneRules;
 import org.twiliocrm.governance.SegmentCounter;
+import org.twiliocrm.governance.templates.ApprovedTemplates;
+import org.twiliocrm.governance.templates.MessageTemplate;
+import org.twiliocrm.governance.templates.TemplateApprovals;
 
 /**
  * Checks a row before anything reaches Twilio, and renders its final text. Each problem fails the
@@ -22,8 +25,8 @@ import org.twiliocrm.governance.SegmentCounter;
  * <p>Reason codes: INVALID_RECIPIENT, INVALID_SENDER, SENDER_MISSING, WHATSAPP_ADDRESS,
  * CONTENT_SID_INVALID, CONTENT_VARIABLES_INVALID, CONTENT_NOT_ALLOWED, BODY_MISSING, BODY_CONFLICT,
  * BODY_TOO_LONG, TOO_MANY_SEGMENTS, TEMPLATE_UNKNOWN, TEMPLATE_VARIABLES_INVALID,
- * TEMPLATE_VARIABLES_MISSING, MEDIA_URLS_INVALID, MEDIA_TOO_MANY, MEDIA_NOT_ALLOWED,
- * VERIFY_NOT_CONFIGURED.
+ * TEMPLATE_VARIABLES_MISSING, TEMPLATE_CHANNEL_MISSING, MEDIA_URLS_INVALID, MEDIA_TOO_MANY,
+ * MEDIA_NOT_ALLOWED, VERIFY_NOT_CONFIGURED.
  */
 public final class MessageValidator {
   /** Twilio's limit on a message body, in characters. */
@@ -53,6 +56,7 @@ public final class MessageValidator {
 
   private final PhoneRules phones;
   private final Templates templates;
+  private final ApprovedTemplates approved;
 
   /** The policy segment cap ({@code outbox.max-segments}); 0 = none, Twilio's limits only. */
   private final int maxSegments;
@@ -60,9 +64,14 @@ public final class MessageValidator {
   private final String verifyServiceSid;
 
   public MessageValidator(
-      PhoneRules phones, Templates templates, int maxSegments, String verifyServiceSid) {
+      PhoneRules phones,
+      Templates templates,
+      ApprovedTemplates approved,
+      int maxSegments,
+      String verifyServiceSid) {
     this.phones = phones;
     this.templates = templates;
+    this.approved = approved;
     this.maxSegments = maxSegments;
     this.verifyServiceSid = verifyServiceSid;
   }
@@ -133,8 +142,10 @@ public final class MessageValidator {
     OutboxRow row = work.getRow();
     String body = row.body();
     if (row.templateName() != null) {
-      Templates.Template t = templates.find(row.templateName()).orElseThrow();
-      body = t.render(variables(row.templateVariables()));
+      body = renderTemplate(work, row);
+      if (work.isDecided() || body == null) {
+        return;
+      }
     }
     work.setBody(body);
     if (body == null) {
@@ -168,6 +179,107 @@ public final class MessageValidator {
       return;
     }
     work.setSegments(count.segments());
+  }
+
+  /**
+   * The text of a template row, from the template's last approved version (never from the files as
+   * they are now). A template with no approved version holds the row (HELD, AWAITING_APPROVAL)
+   * until one is approved; a WhatsApp form sets ContentSid and ContentVariables instead of a body.
+   */
+  private String renderTemplate(OutboxWork work, OutboxRow row) {
+    Optional<MessageTemplate> a = approved.approved(row.templateName());
+    if (a.isEmpty()) {
+      String why =
+          TemplateApprovals.HELD_REASON_PREFIX
+              + " '"
+              + row.templateName()
+              + "' has no approved version yet; the row is sent once one is approved";
+      work.decide(
+          new Outcome(
+              TemplateApprovals.HELD_STATUS,
+              TemplateApprovals.HELD_REASON_CODE,
+              why,
+              null,
+              null,
+              null,
+              null,
+              0));
+      work.log("APPROVAL", "HELD", null, null, null, why);
+      return null;
+    }
+    MessageTemplate t = a.get();
+    MessageTemplate.Forms forms = t.forms(row.locale());
+    Map<String, String> vars = variables(row.templateVariables());
+    List<String> used = new ArrayList<>();
+    String text = null;
+    boolean whatsappContent = false;
+    switch (row.channel()) {
+      case VOICE -> text = forms.voice();
+      case WHATSAPP -> {
+        if (forms.whatsappContentSid() != null) {
+          whatsappContent = true;
+          used.addAll(forms.whatsappVariables().values());
+        } else {
+          text = forms.sms();
+        }
+      }
+      default -> text = forms.sms();
+    }
+    if (text == null && !whatsappContent) {
+      fail(
+          work,
+          "TEMPLATE_CHANNEL_MISSING: template '"
+              + t.name()
+              + "' has no "
+              + (row.channel() == Channel.VOICE ? "voice" : "sms")
+              + " form for this locale");
+      return null;
+    }
+    if (text != null) {
+      used.addAll(MessageTemplate.variablesOf(text));
+    }
+    List<String> missing = new ArrayList<>();
+    for (String v : used) {
+      String value = vars.get(v);
+      if (value == null) {
+        if (!missing.contains(v)) {
+          missing.add(v);
+        }
+        continue;
+      }
+      // The declared maximum is what validate's worst-case segment count assumed.
+      MessageTemplate.Variable decl = t.variables().get(v);
+      int len = value.codePointCount(0, value.length());
+      if (decl != null && len > decl.maxLength()) {
+        fail(
+            work,
+            "TEMPLATE_VARIABLES_INVALID: '"
+                + v
+                + "' is "
+                + len
+                + " characters; template '"
+                + t.name()
+                + "' declares max-length "
+                + decl.maxLength());
+        return null;
+      }
+    }
+    if (!missing.isEmpty()) {
+      fail(work, "TEMPLATE_VARIABLES_MISSING: " + String.join(", ", missing));
+      return null;
+    }
+    if (whatsappContent) {
+      Map<String, String> cv = new LinkedHashMap<>();
+      forms.whatsappVariables().forEach((k, v) -> cv.put(k, vars.get(v)));
+      try {
+        work.setContentSid(forms.whatsappContentSid());
+        work.setContentVariables(JSON.writeValueAsString(cv));
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
+      return null;
+    }
+    return MessageTemplate.render(text, vars);
   }
 
   private Optional<String> check(OutboxWork work) {
@@ -278,24 +390,17 @@ public final class MessageValidator {
       return Optional.of("CONTENT_VARIABLES_INVALID: content_variables needs content_sid");
     }
     if (row.templateName() != null) {
-      Optional<Templates.Template> t = templates.find(row.templateName());
-      if (t.isEmpty()) {
+      // Known if the files declare it or a version was approved (a template removed from the
+      // files keeps sending its approved text). Variables are checked against the approved
+      // version when rendering.
+      if (templates.find(row.templateName()).isEmpty()
+          && approved.approved(row.templateName()).isEmpty()) {
         return Optional.of("TEMPLATE_UNKNOWN: no template named '" + row.templateName() + "'");
       }
-      Map<String, String> vars;
       try {
-        vars = variables(row.templateVariables());
+        variables(row.templateVariables());
       } catch (IllegalArgumentException e) {
         return Optional.of("TEMPLATE_VARIABLES_INVALID: " + e.getMessage());
-      }
-      List<String> missing = new ArrayList<>();
-      for (String v : t.get().variables()) {
-        if (vars.get(v) == null) {
-          missing.add(v);
-        }
-      }
-      if (!missing.isEmpty()) {
-        return Optional.of("TEMPLATE_VARIABLES_MISSING: " + String.join(", ", missing));
       }
       return Optional.empty();
     }

@@ -1,12 +1,26 @@
 package org.twiliocrm.outbound;
 
 import com.twilio.http.TwilioRestClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
+import org.apache.camel.CamelContext;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
 import org.twiliocrm.db.Database;
+import org.twiliocrm.governance.Approvals;
+import org.twiliocrm.governance.Audit;
 import org.twiliocrm.governance.ConsentChecker;
+import org.twiliocrm.governance.GovernanceRuntime;
+import org.twiliocrm.governance.GovernanceSettings;
 import org.twiliocrm.governance.PhoneRules;
+import org.twiliocrm.governance.Policies;
+import org.twiliocrm.governance.PolicyGate;
+import org.twiliocrm.governance.PolicyLoader;
+import org.twiliocrm.governance.templates.TemplateApprovals;
+import org.twiliocrm.governance.templates.TemplateFiles;
+import org.twiliocrm.governance.templates.TemplateRuntime;
+import org.twiliocrm.governance.templates.TemplateSettings;
 
 /**
  * Binds the beans the outbox route ({@code routes/outbox-to-twilio.camel.yaml}) refers to by name
@@ -15,6 +29,10 @@ import org.twiliocrm.governance.PhoneRules;
  * <ul>
  *   <li>{@code outboxSettings}, {@code outboxClaimer}, {@code outboxValidator}, {@code
  *       outboxSteps}, {@code outboxReconciler}, {@code outboxClassifier}, {@code outboxRecorder}
+ *   <li>{@code policyGate}, {@code governancePolicies}, {@code approvals}, {@code governanceAudit}:
+ *       the send approval gate (governance package)
+ *   <li>{@code messageTemplates} (the files' current good set), {@code templateApprovals} (the
+ *       approval API and the approved text), {@code templateRuntime} (reload, health, metrics)
  *   <li>{@code outboxRuntime}: a LifecycleStrategy that starts/stops the background threads
  * </ul>
  */
@@ -27,23 +45,107 @@ public final class OutboxBeans {
       ConnectorConfig.Db dbConfig,
       Database db,
       TwilioRestClient twilio) {
+    return bind(
+        registry,
+        s,
+        TemplateSettings.defaults(),
+        GovernanceSettings.defaults(),
+        dbConfig,
+        db,
+        twilio);
+  }
+
+  public static OutboxRuntime bind(
+      BiConsumer<String, Object> registry,
+      OutboxSettings s,
+      TemplateSettings ts,
+      ConnectorConfig.Db dbConfig,
+      Database db,
+      TwilioRestClient twilio) {
+    return bind(registry, s, ts, GovernanceSettings.defaults(), dbConfig, db, twilio);
+  }
+
+  /**
+   * As above, with the policy gate's settings. Also binds {@code governancePolicies}, {@code
+   * policyGate}, {@code approvals} and {@code governanceAudit}; a bad policy file throws {@link
+   * org.twiliocrm.governance.PolicyException} naming file:line.
+   */
+  public static OutboxRuntime bind(
+      BiConsumer<String, Object> registry,
+      OutboxSettings s,
+      TemplateSettings ts,
+      GovernanceSettings g,
+      ConnectorConfig.Db dbConfig,
+      Database db,
+      TwilioRestClient twilio) {
     OutboxStore store = new OutboxStore(db.dataSource(), db.vendor());
     OutboxClaimer claimer = new OutboxClaimer(store, s);
     OutboxRecorder recorder = new OutboxRecorder(store, claimer, s);
-    Templates templates = Templates.load(s.templatesLocation());
+    // A template file with errors stops start-up here, with file:line (the running connector's
+    // reload keeps the last good set instead, see TemplateRuntime).
+    TemplateFiles.Loaded loaded = TemplateFiles.load(s.templatesLocation(), ts.defaultLocale());
+    if (!loaded.ok()) {
+      throw new IllegalArgumentException(
+          "templates in " + loaded.description() + " have errors:\n" + loaded.errorText());
+    }
+    Templates templates = new Templates(loaded.templates());
+    TemplateApprovals approvals = new TemplateApprovals(db.dataSource());
+    approvals.register(loaded.templates().values(), loaded.sources());
+    approvals.refresh();
+    AtomicReference<CamelContext> context = new AtomicReference<>();
+    TemplateRuntime templateRuntime =
+        new TemplateRuntime(
+            s.templatesLocation(),
+            ts.defaultLocale(),
+            ts.reloadInterval(),
+            approvals,
+            loaded,
+            l -> templates.replace(l.templates()),
+            () -> {
+              CamelContext c = context.get();
+              return c == null ? null : c.getRegistry().findSingleByType(MeterRegistry.class);
+            });
     PgNotifyListener listener =
         db.vendor() == Vendor.POSTGRESQL && s.listen()
             ? new PgNotifyListener(
                 dbConfig.url(), dbConfig.user(), dbConfig.password(), claimer::wake)
             : null;
-    OutboxRuntime runtime = new OutboxRuntime(claimer, recorder, listener);
+    OutboxRuntime runtime =
+        new OutboxRuntime(claimer, recorder, listener, templateRuntime, context::set)
+            .catalog(templates);
+    // The send approval gate (docs/governance.md): the policy in force, its decisions and audit.
+    Audit audit = new Audit(db.dataSource());
+    Policies policies =
+        new Policies(
+            new PolicyLoader(n -> templates.find(n).isPresent(), g.approvalExpiry()),
+            g.resolvedLocation(),
+            audit);
+    Approvals sendApprovals = new Approvals(db.dataSource(), db.vendor());
+    sendApprovals.onRelease(claimer::wake);
+    GovernanceRuntime governance =
+        new GovernanceRuntime(policies, sendApprovals, g.reloadInterval().toMillis());
+    runtime.alsoStart(governance::start).closeAfter(governance);
+    registry.accept("governancePolicies", policies);
+    registry.accept("governanceAudit", audit);
+    registry.accept("approvals", sendApprovals);
+    registry.accept("governanceRuntime", governance);
+    registry.accept(
+        "policyGate",
+        new PolicyGate(db.dataSource(), db.vendor(), policies, s.instanceId(), templates::version));
     registry.accept("outboxSettings", s);
     registry.accept("outboxStore", store);
     registry.accept("outboxClaimer", claimer);
     registry.accept(
         "outboxValidator",
         new MessageValidator(
-            new PhoneRules(s.defaultRegion()), templates, s.maxSegments(), s.verifyServiceSid()));
+            new PhoneRules(s.defaultRegion()),
+            templates,
+            approvals,
+            s.maxSegments(),
+            s.verifyServiceSid()));
+    registry.accept("messageTemplates", templates);
+    registry.accept("templateApprovals", approvals);
+    registry.accept("templateRuntime", templateRuntime);
     registry.accept(
         "outboxSteps",
         new OutboxSteps(

@@ -10,6 +10,8 @@ import java.time.Instant;
  * @param attempts send attempts so far, including the one this claim is for when SENDING
  * @param leaseOwner the instance holding the lease; results are written only while it holds it
  * @param claimedAt when this claim took the row (database clock)
+ * @param locale the template locale variant the producer asked for; null: the default
+ * @param gov what the governance gate reads: campaign, requester, source, approval state
  */
 public record OutboxRow(
     long id,
@@ -28,7 +30,106 @@ public record OutboxRow(
     int attempts,
     String leaseOwner,
     Instant createdAt,
-    Instant claimedAt) {
+    Instant claimedAt,
+    String locale,
+    Gov gov) {
+
+  /** A row without governance columns (the policy gate sees no campaign, no approval). */
+  public OutboxRow(
+      long id,
+      String idempotencyKey,
+      Channel channel,
+      String recipient,
+      String sender,
+      String messagingServiceSid,
+      String body,
+      String templateName,
+      String templateVariables,
+      String contentSid,
+      String contentVariables,
+      String mediaUrls,
+      String claimedAs,
+      int attempts,
+      String leaseOwner,
+      Instant createdAt,
+      Instant claimedAt,
+      String locale) {
+    this(
+        id,
+        idempotencyKey,
+        channel,
+        recipient,
+        sender,
+        messagingServiceSid,
+        body,
+        templateName,
+        templateVariables,
+        contentSid,
+        contentVariables,
+        mediaUrls,
+        claimedAs,
+        attempts,
+        leaseOwner,
+        createdAt,
+        claimedAt,
+        locale,
+        Gov.NONE);
+  }
+
+  /** A row without a locale (the template's default locale applies) nor governance columns. */
+  public OutboxRow(
+      long id,
+      String idempotencyKey,
+      Channel channel,
+      String recipient,
+      String sender,
+      String messagingServiceSid,
+      String body,
+      String templateName,
+      String templateVariables,
+      String contentSid,
+      String contentVariables,
+      String mediaUrls,
+      String claimedAs,
+      int attempts,
+      String leaseOwner,
+      Instant createdAt,
+      Instant claimedAt) {
+    this(
+        id,
+        idempotencyKey,
+        channel,
+        recipient,
+        sender,
+        messagingServiceSid,
+        body,
+        templateName,
+        templateVariables,
+        contentSid,
+        contentVariables,
+        mediaUrls,
+        claimedAs,
+        attempts,
+        leaseOwner,
+        createdAt,
+        claimedAt,
+        null,
+        Gov.NONE);
+  }
+
+  /**
+   * The columns the policy gate reads (see docs/governance.md).
+   *
+   * @param campaign the producer's campaign key (bulk rules count by it; held rows group by it)
+   * @param requestedBy the producer's or user's identity that asked for the send (four eyes)
+   * @param crmObject set by the CRM events flow: the row's source is then "crm", else "table"
+   * @param approvalId the approval request that holds or released the row
+   * @param holdDigest digest of the content when it was held (an edit after the hold re-holds it)
+   */
+  public record Gov(
+      String campaign, String requestedBy, String crmObject, Long approvalId, String holdDigest) {
+    public static final Gov NONE = new Gov(null, null, null, null, null);
+  }
 
   public boolean reconciling() {
     return "RECONCILING".equals(claimedAs);

@@ -6,6 +6,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.governance.templates.TemplateRuntime;
 
 /**
  * Starts the outbox's background threads (result writer, PostgreSQL LISTEN) when the Camel context
@@ -18,12 +19,42 @@ public final class OutboxRuntime extends LifecycleStrategySupport {
   private final OutboxClaimer claimer;
   private final OutboxRecorder recorder;
   private final PgNotifyListener listener;
+  private final TemplateRuntime templates;
+  private final java.util.function.Consumer<CamelContext> onContext;
   private final List<AutoCloseable> closeAfter = new ArrayList<>();
+  private final List<Runnable> alsoStart = new ArrayList<>();
 
   public OutboxRuntime(OutboxClaimer claimer, OutboxRecorder recorder, PgNotifyListener listener) {
+    this(claimer, recorder, listener, null, c -> {});
+  }
+
+  public OutboxRuntime(
+      OutboxClaimer claimer,
+      OutboxRecorder recorder,
+      PgNotifyListener listener,
+      TemplateRuntime templates,
+      java.util.function.Consumer<CamelContext> onContext) {
     this.claimer = claimer;
     this.recorder = recorder;
     this.listener = listener;
+    this.templates = templates;
+    this.onContext = onContext;
+  }
+
+  public TemplateRuntime templates() {
+    return templates;
+  }
+
+  private Templates catalog;
+
+  /** The files' current good set of templates, shared with the CRM events flow. */
+  public Templates templateCatalog() {
+    return catalog;
+  }
+
+  OutboxRuntime catalog(Templates catalog) {
+    this.catalog = catalog;
+    return this;
   }
 
   /** Something to close after the writer drained (e.g. the Twilio HTTP client pool). */
@@ -32,14 +63,29 @@ public final class OutboxRuntime extends LifecycleStrategySupport {
     return this;
   }
 
+  /**
+   * Something to start with the outbox (and to close with it, if it is also given to closeAfter).
+   */
+  public OutboxRuntime alsoStart(Runnable r) {
+    alsoStart.add(r);
+    return this;
+  }
+
   public void start() {
+    alsoStart.forEach(Runnable::run);
     recorder.start();
     if (listener != null) {
       listener.start();
     }
+    if (templates != null) {
+      templates.start();
+    }
   }
 
   public void stop() {
+    if (templates != null) {
+      templates.close();
+    }
     if (listener != null) {
       listener.close();
     }
@@ -59,6 +105,13 @@ public final class OutboxRuntime extends LifecycleStrategySupport {
 
   @Override
   public void onContextStarting(CamelContext context) {
+    onContext.accept(context);
+    if (templates != null) {
+      var health = org.apache.camel.health.HealthCheckHelper.getHealthCheckRegistry(context);
+      if (health != null) {
+        health.register(templates.healthCheck());
+      }
+    }
     start();
   }
 

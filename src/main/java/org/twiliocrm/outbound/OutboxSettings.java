@@ -36,7 +36,7 @@ import org.twiliocrm.config.Settings;
  * @param reconcileDelay how long after an ambiguous send to look it up (Twilio's list is eventually
  *     consistent)
  * @param reconcilePolicy what an ambiguous outcome leads to, per channel
- * @param templatesLocation YAML file of message templates (file path or classpath:...)
+ * @param templatesLocation directory (or file) of message templates; the packaged copy if absent
  * @param recordBatchSize most results written in one database transaction
  * @param sendConcurrency most Twilio requests at once (the send route's consumers); Twilio allows
  *     about 100 per account
@@ -190,8 +190,9 @@ public record OutboxSettings(
   public static final Key<String> TEMPLATES_LOCATION =
       Key.string(
           "outbox.templates.location",
-          "classpath:outbound/templates.yaml",
-          "YAML file of message templates (a path, or classpath:...).");
+          "templates",
+          "Directory of message template files (*.yaml; see docs/templates.md), or one file;"
+              + " when it does not exist, the copy packaged in the jar.");
   public static final Key<Integer> RECORD_BATCH_SIZE =
       Key.integer(
           "outbox.record.batch-size",

@@ -9,10 +9,14 @@ import org.twiliocrm.governance.PhoneRules;
 
 class MessageValidatorTest {
   static final String FROM = "+15005550006";
+  static final Templates HELLO =
+      Templates.ofSmsBodies(Map.of("hello", "Hi {{name}}, see you {{ when }}."));
   final MessageValidator v =
       new MessageValidator(
           new PhoneRules("US"),
-          new Templates(Map.of("hello", "Hi {{name}}, see you {{ when }}.")),
+          HELLO,
+          // every template in HELLO counts as approved here; the approval gate has its own tests
+          name -> HELLO.find(name),
           0, // outbox.max-segments as shipped: no policy cap
           null);
 
@@ -115,7 +119,12 @@ class MessageValidatorTest {
   @Test
   void aSegmentCapIsAnExplicitPolicyAndItsReasonSaysSo() {
     MessageValidator capped =
-        new MessageValidator(new PhoneRules("US"), new Templates(Map.of()), 11, null);
+        new MessageValidator(
+            new PhoneRules("US"),
+            new Templates(Map.of()),
+            name -> java.util.Optional.empty(),
+            11,
+            null);
     OutboxWork over =
         new OutboxWork(row("sms", "+14155550123", FROM, "ж".repeat(738), null, null, null, null));
     capped.validate(over);
@@ -234,7 +243,11 @@ class MessageValidatorTest {
         .isEqualTo("VERIFY_NOT_CONFIGURED");
     MessageValidator configured =
         new MessageValidator(
-            new PhoneRules("US"), new Templates(Map.of()), 10, "VA" + "1".repeat(32));
+            new PhoneRules("US"),
+            new Templates(Map.of()),
+            name -> java.util.Optional.empty(),
+            10,
+            "VA" + "1".repeat(32));
     OutboxWork w =
         new OutboxWork(row("verify", "+14155550123", null, null, null, null, null, null));
     configured.validate(w);

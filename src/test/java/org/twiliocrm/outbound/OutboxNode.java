@@ -78,7 +78,13 @@ public final class OutboxNode implements AutoCloseable {
     ctx.getRegistry().bind("twilioRestClient", client);
     OutboxRuntime runtime =
         OutboxBeans.bind(
-            ctx.getRegistry()::bind, OutboxSettings.from(props::get), dbConfig, db, client);
+            ctx.getRegistry()::bind,
+            OutboxSettings.from(props::get),
+            org.twiliocrm.governance.templates.TemplateSettings.from(props::get),
+            org.twiliocrm.governance.GovernanceSettings.from(props::get),
+            dbConfig,
+            db,
+            client);
     if (owned != null) {
       runtime.closeAfter(owned);
     }
@@ -91,6 +97,26 @@ public final class OutboxNode implements AutoCloseable {
     PluginHelper.getRoutesLoader(ctx).loadRoutes(routes);
     ctx.start();
     return new OutboxNode(db, ctx, runtime);
+  }
+
+  /** The template approval API bound for this node. */
+  public org.twiliocrm.governance.templates.TemplateApprovals approvals() {
+    return ctx.getRegistry()
+        .lookupByNameAndType(
+            "templateApprovals", org.twiliocrm.governance.templates.TemplateApprovals.class);
+  }
+
+  /**
+   * Approves the current version of every template the files declare (tests about other things).
+   */
+  public void approveAllTemplates(String actor) {
+    var approvals = approvals();
+    for (var v : approvals.versions(null)) {
+      if (v.state()
+          == org.twiliocrm.governance.templates.TemplateApprovals.State.PENDING_APPROVAL) {
+        approvals.approve(v.version(), actor);
+      }
+    }
   }
 
   public OutboxRecorder recorder() {

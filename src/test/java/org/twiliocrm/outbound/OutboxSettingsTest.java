@@ -26,7 +26,8 @@ class OutboxSettingsTest {
   void theShippedPropertiesAreValid() {
     OutboxSettings s = OutboxSettings.from(OutboxNode.settings(Map.of())::get);
     assertThat(s.enabled()).isTrue();
-    assertThat(Templates.load(s.templatesLocation()).find("appointment-reminder")).isPresent();
+    assertThat(Templates.load(s.templatesLocation(), "en").find("appointment-reminder"))
+        .isPresent();
   }
 
   @Test

@@ -63,6 +63,9 @@ public final class ConnectorProcess implements AutoCloseable {
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
     Map<String, String> e = new HashMap<>(env);
     e.putIfAbsent("CONNECTOR_HTTP_PORT", String.valueOf(port));
+    // Operator endpoints (metrics, /) need credentials: the test operators, unless the test
+    // chooses in the environment (get() sends the viewer token).
+    e.putIfAbsent("CONNECTOR_OPERATOR_CREDENTIALS", TestOperators.file().toString());
     // The emulators' default ports (8089, 8091) may be taken by another run on the machine: any
     // free port, unless the test chooses (in the environment or in its own config file, which
     // the environment would override).
@@ -111,9 +114,13 @@ public final class ConnectorProcess implements AutoCloseable {
         .until(() -> get("/observe/health/ready").statusCode() == 200);
   }
 
+  /** GET as the test viewer (open endpoints ignore the credential). */
   public HttpResponse<String> get(String path) throws IOException, InterruptedException {
     return HTTP.send(
-        HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(5)).build(),
+        HttpRequest.newBuilder(URI.create(baseUrl() + path))
+            .timeout(Duration.ofSeconds(5))
+            .header("Authorization", TestOperators.bearer(TestOperators.VIEWER_TOKEN))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

@@ -77,6 +77,10 @@ public final class WebhookStack implements AutoCloseable {
     p.setProperty(
         "sandbox.salesforce.data-dir", Files.createTempDirectory("sf-sandbox").toString());
     p.setProperty("sandbox.twilio.accounts", ACCOUNT + ":" + TOKEN);
+    // Metrics are an operator endpoint: get() sends the test viewer's token.
+    p.setProperty(
+        "connector.operator.credentials",
+        org.twiliocrm.testsupport.TestOperators.file().toString());
     overrides.forEach(p::setProperty);
     app = new ConnectorApp(ConfigSource.load(Map.of(), p));
     app.start();
@@ -108,8 +112,15 @@ public final class WebhookStack implements AutoCloseable {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  public HttpResponse<String> get(String path) {
-    return control.get("http://127.0.0.1:" + port + path);
+  public HttpResponse<String> get(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .header(
+                "Authorization",
+                org.twiliocrm.testsupport.TestOperators.bearer(
+                    org.twiliocrm.testsupport.TestOperators.VIEWER_TOKEN))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   public long count(String sql, Object... args) {

@@ -45,8 +45,18 @@ public final class CrmEventsBeans {
       CrmEventsSettings s,
       String templatesLocation,
       Database db) {
+    return bind(
+        registry,
+        s,
+        Templates.load(
+            templatesLocation,
+            org.twiliocrm.governance.templates.TemplateSettings.defaults().defaultLocale()),
+        db);
+  }
+
+  public static CrmEventSubscriptions bind(
+      BiConsumer<String, Object> registry, CrmEventsSettings s, Templates templates, Database db) {
     SendRules rules = SendRules.load(s.rulesLocation(), s.defaultChannel());
-    Templates templates = Templates.load(templatesLocation);
     AtomicReference<CamelContext> context = new AtomicReference<>();
     CrmEventMetrics metrics =
         new CrmEventMetrics(

@@ -5,9 +5,9 @@ import java.util.Set;
 import org.twiliocrm.outbound.Templates;
 
 /**
- * The outbox's message templates as seen from here: whether a name exists and which variables it
- * needs. Checked when the event arrives so a bad template name goes back to the CRM record at once
- * instead of failing later in the outbox.
+ * The outbox's message templates (the files' current good set, which a reload replaces) as seen
+ * from here: whether a name exists and which variables it needs. Checked when the event arrives so
+ * a bad template name goes back to the CRM record at once instead of failing later in the outbox.
  */
 @FunctionalInterface
 interface TemplateCatalog {
@@ -15,6 +15,6 @@ interface TemplateCatalog {
   Optional<Set<String>> variables(String name);
 
   static TemplateCatalog of(Templates templates) {
-    return name -> templates.find(name).map(Templates.Template::variables);
+    return name -> templates.find(name).map(t -> t.usedVariables());
   }
 }

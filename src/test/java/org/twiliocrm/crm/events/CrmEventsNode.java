@@ -106,7 +106,7 @@ public final class CrmEventsNode implements AutoCloseable {
     m.put("crm.events.fallback-replay-id", "-2");
     m.put("crm.events.max-redeliveries", "5");
     m.put("crm.events.leader.mode", "none");
-    m.put("outbox.templates.location", "classpath:outbound/templates.yaml");
+    m.put("outbox.templates.location", "classpath:templates");
     return m;
   }
 

@@ -1,0 +1,51 @@
+package org.twiliocrm.operator;
+
+import java.util.regex.Pattern;
+
+/**
+ * Which role each request on the connector's HTTP port needs; null means open. Deny by default: a
+ * path not named here needs {@code admin}, so an endpoint added later (or one Camel's management
+ * server adds) is never open by accident.
+ *
+ * <p>Open, and why:
+ *
+ * <ul>
+ *   <li>{@code /observe/health}, {@code /observe/health/live}, {@code /observe/health/ready}:
+ *       Kubernetes' probes cannot send a credential from a Secret; they report state, never
+ *       secrets.
+ *   <li>{@code /webhooks/*}: Twilio cannot send a password; every webhook checks Twilio's request
+ *       signature instead (X-Twilio-Signature) and refuses an unsigned one with 403.
+ * </ul>
+ */
+public final class OperatorAccess {
+  private static final Pattern DECISION =
+      Pattern.compile("/api/(approvals|template-approvals)/[^/]+/(approve|reject)");
+
+  private OperatorAccess() {}
+
+  /** The role a request needs, or null when it is open. {@code path} must be normalized. */
+  public static Role required(String method, String path) {
+    if (path == null) {
+      return Role.ADMIN;
+    }
+    if (path.equals("/observe/health")
+        || path.equals("/observe/health/live")
+        || path.equals("/observe/health/ready")
+        || path.startsWith("/webhooks/")) {
+      return null;
+    }
+    boolean read = "GET".equals(method) || "HEAD".equals(method);
+    if (read && (path.equals("/") || path.equals("/observe/metrics"))) {
+      return Role.VIEWER;
+    }
+    if (path.equals("/api") || path.startsWith("/api/")) {
+      if (read) {
+        return Role.VIEWER;
+      }
+      if ("POST".equals(method) && DECISION.matcher(path).matches()) {
+        return Role.APPROVER;
+      }
+    }
+    return Role.ADMIN;
+  }
+}

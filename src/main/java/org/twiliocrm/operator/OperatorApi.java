@@ -1,0 +1,489 @@
+package org.twiliocrm.operator;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpConstants;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.twiliocrm.governance.ApprovalRequest;
+import org.twiliocrm.governance.Approvals;
+import org.twiliocrm.governance.Audit;
+
+/**
+ * The operators' HTTP API on the connector's port (routes/operator-api.camel.yaml), JSON in and
+ * out:
+ *
+ * <pre>
+ *   GET  /api/approvals[?status=&amp;rule=&amp;campaign=&amp;limit=]   viewer
+ *   GET  /api/approvals/{id}                                  viewer  (with the rendered sample)
+ *   POST /api/approvals/{id}/approve   {"comment": "..."}     approver
+ *   POST /api/approvals/{id}/reject    {"comment": "..."}     approver (comment required)
+ *   GET  /api/template-approvals[?template=]                  viewer
+ *   GET  /api/template-approvals/{version}                    viewer
+ *   POST /api/template-approvals/{version}/approve|reject     approver
+ *   GET  /api/audit[?actor=&amp;action=&amp;subjectType=&amp;subjectId=&amp;since=&amp;until=&amp;limit=]  viewer
+ * </pre>
+ *
+ * Roles are enforced by {@link OperatorGate} before the route runs (401/403); this class answers
+ * 404 for an unknown request, 409 for a decided one (nothing changed), 403 for four eyes (the
+ * identity that caused a hold cannot approve it), 400 for a bad body or filter, 405 for a wrong
+ * method. The actor recorded for a decision is the authenticated operator's name, never a value
+ * from the request.
+ */
+public final class OperatorApi {
+  private static final Logger LOG = LoggerFactory.getLogger(OperatorApi.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern APPROVAL =
+      Pattern.compile("/api/approvals/([^/]+)(?:/(approve|reject))?/?");
+  private static final Pattern TEMPLATE =
+      Pattern.compile("/api/template-approvals/([^/]+)(?:/(approve|reject))?/?");
+  private static final int MAX_COMMENT = 2000;
+
+  /** An answer: status and JSON body. */
+  record Reply(int status, Object body, String allow) {
+    static Reply ok(Object body) {
+      return new Reply(200, body, null);
+    }
+
+    static Reply error(int status, String error, String message) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("error", error);
+      m.put("message", message);
+      return new Reply(status, m, null);
+    }
+  }
+
+  /** A client mistake: answered with its status and message, never logged with a stack trace. */
+  static class ClientError extends RuntimeException {
+    final int status;
+
+    ClientError(int status, String message) {
+      super(message, null, false, false);
+      this.status = status;
+    }
+  }
+
+  /** The route's one step: answers the request on the exchange. */
+  public void handle(Exchange exchange) {
+    Message in = exchange.getMessage();
+    String method = String.valueOf(in.getHeader(Exchange.HTTP_METHOD));
+    String path = pathOf(in);
+    Optional<Operator> who =
+        OperatorGate.operatorOf(in.getHeader(VertxPlatformHttpConstants.AUTHENTICATED_USER));
+    Reply reply;
+    if (who.isEmpty()) {
+      // The gate sets the user on every /api request; without one the route was reached some
+      // other way: refuse rather than act as nobody.
+      reply = Reply.error(401, "unauthenticated", "credentials required");
+    } else {
+      try {
+        reply =
+            route(
+                exchange,
+                method,
+                path,
+                query(in.getHeader(Exchange.HTTP_QUERY, String.class)),
+                in.getBody(String.class),
+                who.get());
+      } catch (MethodNotAllowed e) {
+        reply =
+            new Reply(405, Reply.error(405, "method-not-allowed", e.getMessage()).body(), e.allow);
+      } catch (ClientError e) {
+        reply =
+            Reply.error(
+                e.status,
+                e.status == 400 ? "bad-request" : e.status == 503 ? "unavailable" : "error",
+                e.getMessage());
+      } catch (SQLException | RuntimeException e) {
+        LOG.error("operator API {} {} failed: {}", method, path, e.toString());
+        reply = Reply.error(500, "internal-error", "the request failed; see the connector's log");
+      }
+    }
+    in.getHeaders().clear();
+    in.setHeader(Exchange.HTTP_RESPONSE_CODE, reply.status());
+    in.setHeader(Exchange.CONTENT_TYPE, "application/json");
+    in.setHeader("Cache-Control", "no-store");
+    if (reply.allow() != null) {
+      in.setHeader("Allow", reply.allow());
+    }
+    try {
+      in.setBody(JSON.writeValueAsString(reply.body()));
+    } catch (JsonProcessingException e) {
+      in.setHeader(Exchange.HTTP_RESPONSE_CODE, 500);
+      in.setBody("{\"error\":\"internal-error\"}");
+    }
+  }
+
+  private Reply route(
+      Exchange exchange,
+      String method,
+      String path,
+      Map<String, String> q,
+      String body,
+      Operator who)
+      throws SQLException {
+    if (path.equals("/api/approvals") || path.equals("/api/approvals/")) {
+      requireMethod(method, "GET");
+      Approvals approvals = bean(exchange, "approvals", Approvals.class, "approval requests");
+      int limit = intParam(q, "limit", 100);
+      List<Object> out = new ArrayList<>();
+      for (ApprovalRequest r :
+          approvals.list(
+              new Approvals.Filter(q.get("status"), q.get("rule"), q.get("campaign"), limit))) {
+        out.add(view(r));
+      }
+      return Reply.ok(Map.of("approvals", out));
+    }
+    Matcher m = APPROVAL.matcher(path);
+    if (m.matches()) {
+      Approvals approvals = bean(exchange, "approvals", Approvals.class, "approval requests");
+      String idText = m.group(1);
+      long id;
+      try {
+        id = Long.parseLong(idText);
+      } catch (NumberFormatException e) {
+        return Reply.error(404, "not-found", "no approval request '" + clip(idText) + "'");
+      }
+      if (m.group(2) == null) {
+        requireMethod(method, "GET");
+        return approvals
+            .show(id)
+            .map(r -> Reply.ok(view(r)))
+            .orElseGet(() -> Reply.error(404, "not-found", "no approval request " + id));
+      }
+      requireMethod(method, "POST");
+      boolean approve = m.group(2).equals("approve");
+      String comment = comment(body, !approve);
+      Approvals.Decision d =
+          approve
+              ? approvals.approve(id, who.name(), comment)
+              : approvals.reject(id, who.name(), comment);
+      return switch (d.result()) {
+        case DONE -> {
+          LOG.info(
+              "approval request {} {} by {} ({} row(s))",
+              id,
+              approve ? "approved" : "rejected",
+              who.name(),
+              d.rows());
+          Map<String, Object> out = new LinkedHashMap<>();
+          out.put("result", approve ? "approved" : "rejected");
+          out.put("rows", d.rows());
+          out.put("request", view(d.request()));
+          yield Reply.ok(out);
+        }
+        case NOT_FOUND -> Reply.error(404, "not-found", "no approval request " + id);
+        case ALREADY_DECIDED -> {
+          Reply r =
+              Reply.error(
+                  409,
+                  "already-decided",
+                  "approval request "
+                      + id
+                      + " is already "
+                      + d.request().status()
+                      + (d.request().decidedBy() == null
+                          ? ""
+                          : " (by " + d.request().decidedBy() + ")")
+                      + "; nothing was changed");
+          ((Map<String, Object>) r.body()).put("request", view(d.request()));
+          yield r;
+        }
+        case FOUR_EYES_VIOLATION ->
+            Reply.error(
+                403,
+                "four-eyes",
+                "'"
+                    + who.name()
+                    + "' caused this hold and cannot approve it; another approver must"
+                    + " (rejecting is allowed)");
+      };
+    }
+    if (path.equals("/api/template-approvals") || path.equals("/api/template-approvals/")) {
+      requireMethod(method, "GET");
+      TemplateDecisions t = templates(exchange);
+      List<Object> out = new ArrayList<>();
+      for (TemplateDecisions.Version v : t.list(q.get("template"))) {
+        out.add(view(v, false));
+      }
+      return Reply.ok(Map.of("versions", out));
+    }
+    Matcher tm = TEMPLATE.matcher(path);
+    if (tm.matches()) {
+      TemplateDecisions t = templates(exchange);
+      String version = tm.group(1);
+      if (tm.group(2) == null) {
+        requireMethod(method, "GET");
+        return t.show(version)
+            .map(v -> Reply.ok(view(v, true)))
+            .orElseGet(
+                () -> Reply.error(404, "not-found", "no template version '" + clip(version) + "'"));
+      }
+      requireMethod(method, "POST");
+      boolean approve = tm.group(2).equals("approve");
+      String comment = comment(body, !approve);
+      TemplateDecisions.Decision d =
+          approve
+              ? t.approve(version, who.name(), comment)
+              : t.reject(version, who.name(), comment);
+      return switch (d.result()) {
+        case DONE -> {
+          LOG.info(
+              "template version {} {} by {}",
+              clip(version),
+              approve ? "approved" : "rejected",
+              who.name());
+          Map<String, Object> out = new LinkedHashMap<>();
+          out.put("result", approve ? "approved" : "rejected");
+          out.put("version", view(d.version(), true));
+          yield Reply.ok(out);
+        }
+        case NOT_FOUND ->
+            Reply.error(404, "not-found", "no template version '" + clip(version) + "'");
+        case ALREADY_DECIDED ->
+            Reply.error(
+                409,
+                "already-decided",
+                "template version "
+                    + clip(version)
+                    + " is already "
+                    + (d.version() == null ? "decided" : d.version().state())
+                    + "; nothing was changed");
+        case FOUR_EYES_VIOLATION ->
+            Reply.error(
+                403, "four-eyes", "'" + who.name() + "' made this version and cannot approve it");
+      };
+    }
+    if (path.equals("/api/audit") || path.equals("/api/audit/")) {
+      requireMethod(method, "GET");
+      Audit audit = bean(exchange, "governanceAudit", Audit.class, "the audit trail");
+      Audit.Filter f =
+          new Audit.Filter(
+              q.get("actor"),
+              q.get("action"),
+              q.get("subjectType"),
+              q.get("subjectId"),
+              instantParam(q, "since"),
+              instantParam(q, "until"),
+              intParam(q, "limit", 100));
+      List<Object> out = new ArrayList<>();
+      for (Audit.Entry e : audit.query(f)) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("id", e.id());
+        v.put("at", text(e.at()));
+        v.put("actor", e.actor());
+        v.put("action", e.action());
+        v.put("subjectType", e.subjectType());
+        v.put("subjectId", e.subjectId());
+        v.put("before", e.before());
+        v.put("after", e.after());
+        v.put("detail", e.detail());
+        out.add(v);
+      }
+      return Reply.ok(Map.of("entries", out));
+    }
+    return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
+  }
+
+  private static void requireMethod(String method, String allowed) {
+    if (!allowed.equals(method) && !("GET".equals(allowed) && "HEAD".equals(method))) {
+      throw new MethodNotAllowed(allowed);
+    }
+  }
+
+  /** Wrong method on a known path: 405 with Allow. */
+  static final class MethodNotAllowed extends ClientError {
+    final String allow;
+
+    MethodNotAllowed(String allow) {
+      super(405, "use " + allow + " on this path");
+      this.allow = allow;
+    }
+  }
+
+  private static <T> T bean(Exchange exchange, String name, Class<T> type, String what) {
+    T b = exchange.getContext().getRegistry().lookupByNameAndType(name, type);
+    if (b == null) {
+      throw new ClientError(503, what + " are not available in this connector");
+    }
+    return b;
+  }
+
+  private static TemplateDecisions templates(Exchange exchange) {
+    TemplateDecisions t =
+        exchange
+            .getContext()
+            .getRegistry()
+            .lookupByNameAndType(TemplateDecisions.BEAN, TemplateDecisions.class);
+    if (t != null) {
+      return t;
+    }
+    org.twiliocrm.governance.templates.TemplateApprovals real =
+        exchange
+            .getContext()
+            .getRegistry()
+            .lookupByNameAndType(
+                "templateApprovals", org.twiliocrm.governance.templates.TemplateApprovals.class);
+    if (real == null) {
+      throw new ClientError(
+          503, "template approvals are not available in this connector (no template versioning)");
+    }
+    return new TemplateApprovalsDecisions(real);
+  }
+
+  /** The comment from a JSON body {"comment": "..."}; an empty body is no comment. */
+  static String comment(String body, boolean required) {
+    String comment = null;
+    if (body != null && !body.isBlank()) {
+      JsonNode n;
+      try {
+        n = JSON.readTree(body);
+      } catch (JsonProcessingException e) {
+        throw new ClientError(400, "the body must be JSON, e.g. {\"comment\": \"...\"}");
+      }
+      if (n == null || !n.isObject()) {
+        throw new ClientError(400, "the body must be a JSON object, e.g. {\"comment\": \"...\"}");
+      }
+      JsonNode c = n.get("comment");
+      if (c != null && !c.isNull()) {
+        if (!c.isTextual()) {
+          throw new ClientError(400, "'comment' must be a string");
+        }
+        comment = c.asText().trim();
+      }
+    }
+    if (comment != null && comment.length() > MAX_COMMENT) {
+      throw new ClientError(400, "'comment' is longer than " + MAX_COMMENT + " characters");
+    }
+    if (required && (comment == null || comment.isEmpty())) {
+      throw new ClientError(400, "a rejection needs a comment: {\"comment\": \"why\"}");
+    }
+    return comment == null || comment.isEmpty() ? null : comment;
+  }
+
+  private static Map<String, Object> view(ApprovalRequest r) {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("id", r.id());
+    v.put("status", r.status());
+    v.put("rule", r.rule());
+    v.put("campaign", r.campaign());
+    v.put("reason", r.reason());
+    v.put("rowCount", r.rowCount());
+    v.put("template", r.templateName());
+    v.put("channel", r.channel());
+    v.put("countries", r.countries());
+    v.put("sample", r.sample());
+    v.put("requestedBy", r.requestedBy());
+    v.put("policyHash", r.policyHash());
+    v.put("createdAt", text(r.createdAt()));
+    v.put("expiresAt", text(r.expiresAt()));
+    v.put("decidedAt", text(r.decidedAt()));
+    v.put("decidedBy", r.decidedBy());
+    v.put("comment", r.comment());
+    return v;
+  }
+
+  private static Map<String, Object> view(TemplateDecisions.Version t, boolean content) {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("template", t.templateName());
+    v.put("version", t.version());
+    v.put("purpose", t.purpose());
+    v.put("state", t.state());
+    v.put("source", t.source());
+    v.put("firstSeenAt", text(t.firstSeenAt()));
+    v.put("decidedBy", t.decidedBy());
+    v.put("decidedAt", text(t.decidedAt()));
+    v.put("comment", t.comment());
+    if (content) {
+      v.put("content", t.content());
+    }
+    return v;
+  }
+
+  private static String text(Instant i) {
+    return i == null ? null : i.toString();
+  }
+
+  private static int intParam(Map<String, String> q, String name, int def) {
+    String v = q.get(name);
+    if (v == null) {
+      return def;
+    }
+    try {
+      int n = Integer.parseInt(v.trim());
+      if (n < 1 || n > 1000) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new ClientError(400, "'" + name + "' must be a whole number from 1 to 1000");
+    }
+  }
+
+  private static Instant instantParam(Map<String, String> q, String name) {
+    String v = q.get(name);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(v.trim());
+    } catch (DateTimeParseException e) {
+      throw new ClientError(
+          400, "'" + name + "' must be an ISO-8601 instant, e.g. 2026-12-01T00:00:00Z");
+    }
+  }
+
+  private static String pathOf(Message in) {
+    String uri = in.getHeader(Exchange.HTTP_URI, String.class);
+    if (uri == null) {
+      uri = in.getHeader(Exchange.HTTP_PATH, String.class);
+    }
+    if (uri == null) {
+      return "";
+    }
+    int q = uri.indexOf('?');
+    return q < 0 ? uri : uri.substring(0, q);
+  }
+
+  static Map<String, String> query(String raw) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (raw == null || raw.isEmpty()) {
+      return out;
+    }
+    for (String pair : raw.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      try {
+        String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+        String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+        if (!v.isBlank()) {
+          out.put(k, v);
+        }
+      } catch (IllegalArgumentException e) {
+        throw new ClientError(400, "the query string is not valid percent-encoding");
+      }
+    }
+    return out;
+  }
+
+  private static String clip(String s) {
+    return OperatorGate.safe(s);
+  }
+}

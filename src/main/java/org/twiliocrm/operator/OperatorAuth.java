@@ -1,0 +1,109 @@
+package org.twiliocrm.operator;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.main.MainHttpServer;
+import org.apache.camel.component.platform.http.vertx.auth.AuthenticationConfig;
+import org.apache.camel.component.platform.http.vertx.auth.AuthenticationConfig.AuthenticationConfigEntry;
+import org.twiliocrm.config.ConfigException;
+import org.twiliocrm.config.Mode;
+
+/**
+ * The operators of one connector run and the gate in front of its HTTP port. Credentials come from
+ * {@code connector.operator.credentials}; with none configured, sandbox mode mints one admin token
+ * for this run and prints it in the banner (the endpoints are never left open, not even on a
+ * laptop), and live mode admits no one until credentials are mounted.
+ */
+public final class OperatorAuth {
+  /** The name of the generated sandbox operator, as audit rows record it. */
+  public static final String DEV_OPERATOR = "sandbox-admin";
+
+  private final OperatorCredentials credentials;
+  private final String devToken;
+
+  private OperatorAuth(OperatorCredentials credentials, String devToken) {
+    this.credentials = credentials;
+    this.devToken = devToken;
+  }
+
+  /** Reads the credentials; a broken file stops start-up with a message naming the key. */
+  public static OperatorAuth from(OperatorSettings settings, Mode mode) {
+    String path = settings.credentialsPath();
+    if (path != null && !path.isBlank()) {
+      try {
+        return new OperatorAuth(OperatorCredentials.load(Path.of(path.trim())), null);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(OperatorSettings.CREDENTIALS.name(), e.getMessage());
+      }
+    }
+    if (mode == Mode.SANDBOX) {
+      String token = OperatorCredentials.mintToken();
+      return new OperatorAuth(OperatorCredentials.devToken(DEV_OPERATOR, token), token);
+    }
+    return new OperatorAuth(OperatorCredentials.none(), null);
+  }
+
+  public OperatorCredentials credentials() {
+    return credentials;
+  }
+
+  /**
+   * Puts the gate on the HTTP server's router through platform-http's authentication hook: call
+   * after Camel Main has configured its HTTP server and before the context starts, so the gate is
+   * in place before the port opens.
+   */
+  public void install(CamelContext context) {
+    MainHttpServer server = context.hasService(MainHttpServer.class);
+    if (server == null) {
+      throw new IllegalStateException("no platform-http server to protect (camel.server.enabled)");
+    }
+    OperatorGate gate = new OperatorGate(() -> credentials);
+    AuthenticationConfigEntry entry = new AuthenticationConfigEntry();
+    entry.setPath("/*");
+    entry.setAuthenticationProviderFactory(vertx -> null);
+    entry.setAuthenticationHandlerFactory(
+        new AuthenticationConfig.AuthenticationHandlerFactory() {
+          @Override
+          public <T extends io.vertx.ext.auth.authentication.AuthenticationProvider>
+              io.vertx.ext.web.handler.AuthenticationHandler createAuthenticationHandler(T p) {
+            return gate;
+          }
+        });
+    AuthenticationConfig auth = new AuthenticationConfig(new ArrayList<>(List.of(entry)));
+    auth.setEnabled(true);
+    server.getConfiguration().setAuthenticationConfig(auth);
+  }
+
+  /** The banner's lines about operator access: the generated token is printed here, once. */
+  public List<String> bannerLines(String publicUrl) {
+    List<String> lines = new ArrayList<>();
+    if (devToken != null) {
+      lines.add(
+          "OPERATOR ACCESS (sandbox only): no connector.operator.credentials set, so this run");
+      lines.add(
+          "  generated an admin token for /api, /observe/metrics and / (it changes each start):");
+      lines.add("    Authorization: Bearer " + devToken);
+      lines.add(
+          "  e.g. curl -H 'Authorization: Bearer "
+              + devToken
+              + "' "
+              + publicUrl
+              + "/api/approvals");
+    } else if (credentials.size() == 0) {
+      lines.add(
+          "OPERATOR ACCESS: no connector.operator.credentials set: /api, /observe/metrics and /");
+      lines.add(
+          "  answer 401 to everyone until an operators Secret is mounted (docs/operators.md)");
+    } else {
+      lines.add(
+          "Operator access: "
+              + credentials.size()
+              + " operator(s) from "
+              + credentials.source()
+              + " (/api, /observe/metrics, /)");
+    }
+    return lines;
+  }
+}

@@ -1,0 +1,64 @@
+package org.twiliocrm.operator;
+
+import java.util.List;
+import java.util.Optional;
+import org.twiliocrm.governance.templates.TemplateApprovals;
+
+/**
+ * {@link TemplateDecisions} over the template versioning service. Its approve takes no comment, so
+ * an approval's comment is not stored (a rejection's is). No four-eyes check here: a template
+ * version records the file it came from, not who edited it.
+ */
+final class TemplateApprovalsDecisions implements TemplateDecisions {
+  private final TemplateApprovals approvals;
+
+  TemplateApprovalsDecisions(TemplateApprovals approvals) {
+    this.approvals = approvals;
+  }
+
+  @Override
+  public List<Version> list(String templateName) {
+    return approvals.versions(templateName).stream().map(TemplateApprovalsDecisions::view).toList();
+  }
+
+  @Override
+  public Optional<Version> show(String version) {
+    return approvals.version(version).map(TemplateApprovalsDecisions::view);
+  }
+
+  @Override
+  public Decision approve(String version, String actor, String comment) {
+    return decide(version, actor, comment, true);
+  }
+
+  @Override
+  public Decision reject(String version, String actor, String comment) {
+    return decide(version, actor, comment, false);
+  }
+
+  private Decision decide(String version, String actor, String comment, boolean approve) {
+    try {
+      TemplateApprovals.Version v =
+          approve ? approvals.approve(version, actor) : approvals.reject(version, actor, comment);
+      return new Decision(Result.DONE, view(v));
+    } catch (TemplateApprovals.NotFound e) {
+      return new Decision(Result.NOT_FOUND, null);
+    } catch (TemplateApprovals.Conflict e) {
+      return new Decision(Result.ALREADY_DECIDED, view(e.current));
+    }
+  }
+
+  private static Version view(TemplateApprovals.Version v) {
+    return new Version(
+        v.templateName(),
+        v.version(),
+        v.purpose(),
+        v.state() == null ? null : v.state().name(),
+        v.source(),
+        v.firstSeenAt(),
+        v.decidedBy(),
+        v.decidedAt(),
+        v.comment(),
+        v.content());
+  }
+}

@@ -51,6 +51,7 @@ public final class Beans {
         OutboxBeans.bind(
                 registry,
                 outbox,
+                org.twiliocrm.governance.GovernanceSettings.from(lookup),
                 org.twiliocrm.governance.templates.TemplateSettings.from(lookup),
                 cfg.db(),
                 db,

@@ -8,8 +8,15 @@ import org.apache.camel.CamelContext;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
 import org.twiliocrm.db.Database;
+import org.twiliocrm.governance.Approvals;
+import org.twiliocrm.governance.Audit;
 import org.twiliocrm.governance.ConsentChecker;
+import org.twiliocrm.governance.GovernanceRuntime;
+import org.twiliocrm.governance.GovernanceSettings;
 import org.twiliocrm.governance.PhoneRules;
+import org.twiliocrm.governance.Policies;
+import org.twiliocrm.governance.PolicyGate;
+import org.twiliocrm.governance.PolicyLoader;
 import org.twiliocrm.governance.templates.TemplateApprovals;
 import org.twiliocrm.governance.templates.TemplateFiles;
 import org.twiliocrm.governance.templates.TemplateRuntime;
@@ -24,6 +31,8 @@ import org.twiliocrm.governance.templates.TemplateSettings;
  *       outboxSteps}, {@code outboxReconciler}, {@code outboxClassifier}, {@code outboxRecorder}
  *   <li>{@code messageTemplates} (the files' current good set), {@code templateApprovals} (the
  *       approval API and the approved text), {@code templateRuntime} (reload, health, metrics)
+ *   <li>{@code policyGate}, {@code governancePolicies}, {@code approvals}, {@code governanceAudit}:
+ *       the send approval gate (governance package)
  *   <li>{@code outboxRuntime}: a LifecycleStrategy that starts/stops the background threads
  * </ul>
  */
@@ -36,12 +45,37 @@ public final class OutboxBeans {
       ConnectorConfig.Db dbConfig,
       Database db,
       TwilioRestClient twilio) {
-    return bind(registry, s, TemplateSettings.defaults(), dbConfig, db, twilio);
+    return bind(
+        registry,
+        s,
+        GovernanceSettings.defaults(),
+        TemplateSettings.defaults(),
+        dbConfig,
+        db,
+        twilio);
   }
 
+  /** As below, with the shipped template settings. */
   public static OutboxRuntime bind(
       BiConsumer<String, Object> registry,
       OutboxSettings s,
+      GovernanceSettings g,
+      ConnectorConfig.Db dbConfig,
+      Database db,
+      TwilioRestClient twilio) {
+    return bind(registry, s, g, TemplateSettings.defaults(), dbConfig, db, twilio);
+  }
+
+  /**
+   * With the policy gate's and the templates' settings. Also binds {@code governancePolicies},
+   * {@code policyGate}, {@code approvals} and {@code governanceAudit}; a bad policy file throws
+   * {@link org.twiliocrm.governance.PolicyException} naming file:line, and a bad template file an
+   * IllegalArgumentException naming file:line.
+   */
+  public static OutboxRuntime bind(
+      BiConsumer<String, Object> registry,
+      OutboxSettings s,
+      GovernanceSettings g,
       TemplateSettings ts,
       ConnectorConfig.Db dbConfig,
       Database db,
@@ -57,16 +91,16 @@ public final class OutboxBeans {
           "templates in " + loaded.description() + " have errors:\n" + loaded.errorText());
     }
     Templates templates = new Templates(loaded.templates());
-    TemplateApprovals approvals = new TemplateApprovals(db.dataSource());
-    approvals.register(loaded.templates().values(), loaded.sources());
-    approvals.refresh();
+    TemplateApprovals templateApprovals = new TemplateApprovals(db.dataSource());
+    templateApprovals.register(loaded.templates().values(), loaded.sources());
+    templateApprovals.refresh();
     AtomicReference<CamelContext> context = new AtomicReference<>();
     TemplateRuntime templateRuntime =
         new TemplateRuntime(
             s.templatesLocation(),
             ts.defaultLocale(),
             ts.reloadInterval(),
-            approvals,
+            templateApprovals,
             loaded,
             l -> templates.replace(l.templates()),
             () -> {
@@ -81,6 +115,30 @@ public final class OutboxBeans {
     OutboxRuntime runtime =
         new OutboxRuntime(claimer, recorder, listener, templateRuntime, context::set)
             .catalog(templates);
+    // The send approval gate (docs/governance.md): the policy in force, its decisions and audit.
+    Audit audit = new Audit(db.dataSource());
+    Policies policies =
+        new Policies(
+            new PolicyLoader(n -> templates.find(n).isPresent(), g.approvalExpiry()),
+            g.resolvedLocation(),
+            audit);
+    Approvals approvals = new Approvals(db.dataSource(), db.vendor());
+    approvals.onRelease(claimer::wake);
+    GovernanceRuntime governance =
+        new GovernanceRuntime(policies, approvals, g.reloadInterval().toMillis());
+    runtime.alsoStart(governance::start).closeAfter(governance);
+    registry.accept("governancePolicies", policies);
+    registry.accept("governanceAudit", audit);
+    registry.accept("approvals", approvals);
+    registry.accept("governanceRuntime", governance);
+    registry.accept(
+        "policyGate",
+        new PolicyGate(
+            db.dataSource(),
+            db.vendor(),
+            policies,
+            s.instanceId(),
+            n -> templateApprovals.approvedVersion(n).orElse(null)));
     registry.accept("outboxSettings", s);
     registry.accept("outboxStore", store);
     registry.accept("outboxClaimer", claimer);
@@ -89,11 +147,11 @@ public final class OutboxBeans {
         new MessageValidator(
             new PhoneRules(s.defaultRegion()),
             templates,
-            approvals,
+            templateApprovals,
             s.maxSegments(),
             s.verifyServiceSid()));
     registry.accept("messageTemplates", templates);
-    registry.accept("templateApprovals", approvals);
+    registry.accept("templateApprovals", templateApprovals);
     registry.accept("templateRuntime", templateRuntime);
     registry.accept(
         "outboxSteps",

@@ -10,6 +10,7 @@ import java.time.Instant;
  * @param attempts send attempts so far, including the one this claim is for when SENDING
  * @param leaseOwner the instance holding the lease; results are written only while it holds it
  * @param claimedAt when this claim took the row (database clock)
+ * @param gov what the governance gate reads: campaign, requester, source, approval state
  * @param locale the template locale variant the producer asked for; null: the default
  */
 public record OutboxRow(
@@ -30,9 +31,10 @@ public record OutboxRow(
     String leaseOwner,
     Instant createdAt,
     Instant claimedAt,
+    Gov gov,
     String locale) {
 
-  /** A row without a locale (the template's default locale applies). */
+  /** The row without governance columns and locale (tests and callers that predate them). */
   public OutboxRow(
       long id,
       String idempotencyKey,
@@ -69,7 +71,22 @@ public record OutboxRow(
         leaseOwner,
         createdAt,
         claimedAt,
+        Gov.NONE,
         null);
+  }
+
+  /**
+   * The columns the policy gate reads (see docs/governance.md).
+   *
+   * @param campaign the producer's campaign key (bulk rules count by it; held rows group by it)
+   * @param requestedBy the producer's or user's identity that asked for the send (four eyes)
+   * @param crmObject set by the CRM events flow: the row's source is then "crm", else "table"
+   * @param approvalId the approval request that holds or released the row
+   * @param holdDigest digest of the content when it was held (an edit after the hold re-holds it)
+   */
+  public record Gov(
+      String campaign, String requestedBy, String crmObject, Long approvalId, String holdDigest) {
+    public static final Gov NONE = new Gov(null, null, null, null, null);
   }
 
   public boolean reconciling() {

@@ -22,6 +22,7 @@ public final class OutboxRuntime extends LifecycleStrategySupport {
   private final TemplateRuntime templates;
   private final java.util.function.Consumer<CamelContext> onContext;
   private final List<AutoCloseable> closeAfter = new ArrayList<>();
+  private final List<Runnable> alsoStart = new ArrayList<>();
 
   public OutboxRuntime(OutboxClaimer claimer, OutboxRecorder recorder, PgNotifyListener listener) {
     this(claimer, recorder, listener, null, c -> {});
@@ -62,7 +63,16 @@ public final class OutboxRuntime extends LifecycleStrategySupport {
     return this;
   }
 
+  /**
+   * Something to start with the outbox (and to close with it, if it is also given to closeAfter).
+   */
+  public OutboxRuntime alsoStart(Runnable r) {
+    alsoStart.add(r);
+    return this;
+  }
+
   public void start() {
+    alsoStart.forEach(Runnable::run);
     recorder.start();
     if (listener != null) {
       listener.start();

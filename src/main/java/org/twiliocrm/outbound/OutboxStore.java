@@ -26,7 +26,8 @@ public final class OutboxStore {
   static final String COLUMNS =
       "id, idempotency_key, channel, recipient, sender, messaging_service_sid, body, template_name,"
           + " template_variables, content_sid, content_variables, media_urls, status, attempts,"
-          + " lease_owner, created_at, updated_at, locale";
+          + " lease_owner, created_at, updated_at, campaign, requested_by, crm_object, approval_id,"
+          + " hold_digest, locale";
 
   private static final String DUE =
       "((status IN ('PENDING', 'RETRY', 'RECONCILE')"
@@ -191,10 +192,24 @@ public final class OutboxStore {
               rs.getString("lease_owner"),
               instant(rs.getTimestamp("created_at")),
               instant(rs.getTimestamp("updated_at")),
+              gov(rs),
               rs.getString("locale")));
     }
     rows.sort((a, b) -> Long.compare(a.id(), b.id()));
     return rows;
+  }
+
+  private static OutboxRow.Gov gov(ResultSet rs) throws SQLException {
+    long approval = rs.getLong("approval_id");
+    Long approvalId = rs.wasNull() ? null : approval;
+    String campaign = rs.getString("campaign");
+    String requestedBy = rs.getString("requested_by");
+    String crmObject = rs.getString("crm_object");
+    String digest = rs.getString("hold_digest");
+    if (approvalId == null && campaign == null && requestedBy == null && crmObject == null) {
+      return OutboxRow.Gov.NONE;
+    }
+    return new OutboxRow.Gov(campaign, requestedBy, crmObject, approvalId, digest);
   }
 
   private static Instant instant(Timestamp t) {

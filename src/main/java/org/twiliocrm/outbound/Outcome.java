@@ -69,6 +69,15 @@ public record Outcome(
     return new Outcome("RECONCILE", reasonCode, reason, errorCode, null, null, null, delay);
   }
 
+  /**
+   * HELD, AWAITING_APPROVAL: the policy gate held the row for a human (it wrote the hold itself,
+   * with the approval request, so the recorder's write of this outcome finds no lease and is a
+   * no-op; the attempt log is still written).
+   */
+  public static Outcome held(String reason) {
+    return new Outcome("HELD", "AWAITING_APPROVAL", reason, null, null, null, null, 0);
+  }
+
   public boolean isFinal() {
     return status.equals("SENT") || status.equals("FAILED") || status.equals("BLOCKED");
   }

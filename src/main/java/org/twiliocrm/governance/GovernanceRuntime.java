@@ -1,0 +1,70 @@
+package org.twiliocrm.governance;
+
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gate's background work, one daemon thread: re-reads the policy file and closes expired
+ * approval requests every {@code governance.reload-interval}. Started and stopped with the outbox.
+ */
+public final class GovernanceRuntime implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(GovernanceRuntime.class);
+
+  private final Policies policies;
+  private final Approvals approvals;
+  private final long periodMillis;
+  private ScheduledExecutorService timer;
+  private volatile boolean expiryFailureLogged;
+
+  public GovernanceRuntime(Policies policies, Approvals approvals, long periodMillis) {
+    this.policies = policies;
+    this.approvals = approvals;
+    this.periodMillis = periodMillis;
+  }
+
+  public synchronized void start() {
+    if (timer != null) {
+      return;
+    }
+    timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "governance");
+              t.setDaemon(true);
+              return t;
+            });
+    timer.scheduleWithFixedDelay(this::tick, 0, periodMillis, TimeUnit.MILLISECONDS);
+  }
+
+  /** One pass: reload the policy, expire due requests. Public for tests. */
+  public void tick() {
+    try {
+      policies.reload();
+    } catch (RuntimeException e) {
+      LOG.warn("Policy reload failed: {}", e.toString());
+    }
+    try {
+      int n = approvals.expireDue();
+      if (n > 0) {
+        LOG.info("{} approval request(s) expired; their rows failed APPROVAL_EXPIRED", n);
+      }
+      expiryFailureLogged = false;
+    } catch (Exception e) {
+      if (!expiryFailureLogged) {
+        LOG.warn("Closing expired approval requests failed, retrying: {}", e.getMessage());
+        expiryFailureLogged = true;
+      }
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (timer != null) {
+      timer.shutdownNow();
+      timer = null;
+    }
+  }
+}

@@ -1,0 +1,361 @@
+package org.twiliocrm.outbound;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.governance.ApprovalRequest;
+import org.twiliocrm.governance.Approvals;
+import org.twiliocrm.governance.Audit;
+import org.twiliocrm.governance.GovernanceRuntime;
+import org.twiliocrm.governance.Policies;
+
+/**
+ * The send approval gate in the shipped outbox route, over a real database and the Twilio sandbox
+ * over HTTP: rows a policy rule matches are held, one request per rule and campaign, released on
+ * approval and failed on rejection or expiry, and no path (restart, reconciliation, a second
+ * connector with another policy, a row edited by hand) sends a held row without an approval.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class GovernanceGateContract {
+  abstract ConnectorConfig.Db openDatabase();
+
+  abstract void dropDatabase();
+
+  static final String FROM = "+15005550006";
+  static final AtomicInteger NEXT = new AtomicInteger(7000);
+
+  static final String POLICY =
+      """
+      approval-expiry: 1h
+      rules:
+        - name: bulk-campaign
+          when:
+            bulk: { by: campaign, more-than: 3, window: 1h }
+        - name: foreign-links
+          when:
+            urls-outside: [example.com]
+      """;
+
+  SandboxControl sandbox;
+  ConnectorConfig.Db dbConfig;
+  OutboxNode node;
+  Rows rows;
+  Path policyFile;
+  Map<String, String> overrides;
+
+  @BeforeAll
+  void start() throws Exception {
+    sandbox = new SandboxControl(Map.of());
+    policyFile = Files.createTempFile("policies", ".yaml");
+    Files.writeString(policyFile, POLICY, StandardCharsets.UTF_8);
+    dbConfig = openDatabase();
+    overrides = new HashMap<>();
+    overrides.put("outbox.poll-interval", "200ms");
+    overrides.put("outbox.instance-id", "gate-a");
+    overrides.put("governance.policies.location", policyFile.toString());
+    overrides.put("governance.reload-interval", "1h"); // ticked by hand below
+    node = OutboxNode.start(dbConfig, sandbox.baseUrl(), overrides);
+    rows = new Rows(node.db.dataSource());
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    node.close();
+    sandbox.close();
+    dropDatabase();
+    Files.deleteIfExists(policyFile);
+  }
+
+  Approvals approvals() {
+    return node.ctx.getRegistry().lookupByNameAndType("approvals", Approvals.class);
+  }
+
+  Audit audit() {
+    return node.ctx.getRegistry().lookupByNameAndType("governanceAudit", Audit.class);
+  }
+
+  static String recipient() {
+    return "+1415556" + String.format("%04d", NEXT.incrementAndGet());
+  }
+
+  List<Long> insertCampaign(String campaign, int n, String to, String requestedBy) {
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ids.add(
+          rows.insert(
+              campaign + "-" + i,
+              "channel",
+              "sms",
+              "recipient",
+              to,
+              "sender",
+              FROM,
+              "body",
+              "Spring sale " + i,
+              "campaign",
+              campaign,
+              "requested_by",
+              requestedBy));
+    }
+    return ids;
+  }
+
+  void awaitAll(List<Long> ids, String status) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .untilAsserted(
+            () -> {
+              for (long id : ids) {
+                assertThat(rows.status(id)).as(() -> "row " + rows.row(id)).isEqualTo(status);
+              }
+            });
+  }
+
+  long requestOf(long rowId) {
+    Object v = rows.row(rowId).get("approval_id");
+    return ((Number) v).longValue();
+  }
+
+  void sql(String sql, Object... args) throws SQLException {
+    sql(node.db.dataSource(), sql, args);
+  }
+
+  static void sql(DataSource ds, String sql, Object... args) throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  /** Waits long enough for several claim passes (poll interval 200 ms) to have seen the rows. */
+  void severalClaimPasses() {
+    long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    await().atMost(Duration.ofSeconds(5)).until(() -> System.nanoTime() > until);
+  }
+
+  @Test
+  void aBulkCampaignIsHeldAsOneRequestAndSentOnlyAfterApprovalByAnotherUser() throws Exception {
+    String to = recipient();
+    List<Long> ids = insertCampaign("spring", 12, to, "producer-a");
+    awaitAll(ids, "HELD");
+    assertThat(rows.row(ids.get(0))).containsEntry("reason_code", "AWAITING_APPROVAL");
+    long req = requestOf(ids.get(0));
+    for (long id : ids) {
+      assertThat(requestOf(id)).as("one request per rule and campaign").isEqualTo(req);
+    }
+    ApprovalRequest r = approvals().show(req).orElseThrow();
+    assertThat(r.rule()).isEqualTo("bulk-campaign");
+    assertThat(r.campaign()).isEqualTo("spring");
+    assertThat(r.rowCount()).isEqualTo(12);
+    assertThat(r.countries()).containsExactly("US");
+    assertThat(r.requestedBy()).containsExactly("producer-a");
+    assertThat(r.sample()).contains("Spring sale").doesNotContain(to);
+    assertThat(sandbox.messagesTo(to)).isEmpty();
+
+    // Four eyes: the producer that caused the hold cannot approve it; nothing changes.
+    assertThat(approvals().approve(req, "producer-a", "mine").result())
+        .isEqualTo(Approvals.Result.FOUR_EYES_VIOLATION);
+    assertThat(approvals().approve(987654, "alice", "x").result())
+        .isEqualTo(Approvals.Result.NOT_FOUND);
+    severalClaimPasses();
+    assertThat(sandbox.messagesTo(to)).isEmpty();
+
+    Approvals.Decision d = approvals().approve(req, "alice", "looks right");
+    assertThat(d.result()).isEqualTo(Approvals.Result.DONE);
+    assertThat(d.rows()).isEqualTo(12);
+    assertThat(d.request().decidedBy()).isEqualTo("alice");
+    awaitAll(ids, "SENT");
+    assertThat(sandbox.messagesTo(to)).hasSize(12);
+    assertThat(rows.row(ids.get(0))).containsEntry("attempts", 1);
+    assertThat(approvals().approve(req, "bob", "again").result())
+        .isEqualTo(Approvals.Result.ALREADY_DECIDED);
+    assertThat(approvals().reject(req, "bob", "late").result())
+        .isEqualTo(Approvals.Result.ALREADY_DECIDED);
+
+    List<Audit.Entry> trail =
+        audit().query(Audit.Filter.all().subject(Approvals.SUBJECT, String.valueOf(req)));
+    assertThat(trail).extracting(Audit.Entry::action).contains("HOLD", "APPROVED");
+    assertThat(trail)
+        .filteredOn(e -> e.action().equals("APPROVED"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.actor()).isEqualTo("alice"));
+  }
+
+  @Test
+  void rejectedRowsFailAndExpiredRowsFail() throws Exception {
+    String to = recipient();
+    List<Long> rejected = insertCampaign("reject-me", 5, to, "producer-b");
+    awaitAll(rejected, "HELD");
+    Approvals.Decision d = approvals().reject(requestOf(rejected.get(0)), "carol", "no");
+    assertThat(d.result()).isEqualTo(Approvals.Result.DONE);
+    awaitAll(rejected, "FAILED");
+    assertThat(rows.row(rejected.get(0))).containsEntry("reason_code", "REJECTED_BY_APPROVER");
+
+    List<Long> expiring = insertCampaign("expire-me", 5, to, "producer-b");
+    awaitAll(expiring, "HELD");
+    long req = requestOf(expiring.get(0));
+    sql("UPDATE approval_request SET expires_at = created_at WHERE id = ?", req);
+    assertThat(approvals().approve(req, "carol", "too late").result())
+        .isEqualTo(Approvals.Result.ALREADY_DECIDED);
+    runtime().tick();
+    awaitAll(expiring, "FAILED");
+    assertThat(rows.row(expiring.get(0))).containsEntry("reason_code", "APPROVAL_EXPIRED");
+    assertThat(approvals().show(req).orElseThrow().status()).isEqualTo("EXPIRED");
+    assertThat(sandbox.messagesTo(to)).isEmpty();
+  }
+
+  GovernanceRuntime runtime() {
+    return node.ctx.getRegistry().lookupByNameAndType("governanceRuntime", GovernanceRuntime.class);
+  }
+
+  @Test
+  void heldRowsEditedByHandOrPutBackForReconciliationAreHeldAgain() throws Exception {
+    String to = recipient();
+    List<Long> ids = insertCampaign("by-hand", 6, to, "producer-c");
+    awaitAll(ids, "HELD");
+    long req = requestOf(ids.get(0));
+    // Someone sets rows back to PENDING, to RECONCILE, or clears the approval link as well.
+    sql("UPDATE outbox_message SET status = 'PENDING' WHERE id = ?", ids.get(0));
+    sql("UPDATE outbox_message SET status = 'RECONCILE' WHERE id = ?", ids.get(1));
+    sql(
+        "UPDATE outbox_message SET status = 'PENDING', approval_id = NULL, hold_digest = NULL"
+            + " WHERE id = ?",
+        ids.get(2));
+    severalClaimPasses();
+    awaitAll(ids, "HELD");
+    assertThat(sandbox.messagesTo(to)).isEmpty();
+    assertThat(audit().query(Audit.Filter.all().action("REHOLD"))).isNotEmpty();
+
+    // A held row's text edited by hand, then the request approved: the approval was given for
+    // other content, so that row is held again under a new request; the others are sent.
+    long edited = ids.get(5);
+    sql("UPDATE outbox_message SET body = 'Visit http://evil.test now' WHERE id = ?", edited);
+    Approvals.Decision d = approvals().approve(req, "dave", "ok");
+    assertThat(d.result()).isEqualTo(Approvals.Result.DONE);
+    assertThat(d.rows()).isEqualTo(6);
+    awaitAll(ids.subList(0, 5), "SENT");
+    awaitAll(List.of(edited), "HELD");
+    assertThat(requestOf(edited)).isNotEqualTo(req);
+    assertThat(sandbox.messagesTo(to))
+        .hasSize(5)
+        .extracting(m -> m.get("body"))
+        .doesNotContain("Visit http://evil.test now");
+  }
+
+  @Test
+  void aRestartAndASecondConnectorWithoutThePolicyStillHoldHeldRows() throws Exception {
+    String to = recipient();
+    List<Long> ids = insertCampaign("restart", 5, to, "producer-d");
+    awaitAll(ids, "HELD");
+    long req = requestOf(ids.get(0));
+    node.close();
+    Path empty = Files.createTempFile("no-rules", ".yaml");
+    Files.writeString(empty, "rules: []\n", StandardCharsets.UTF_8);
+    Map<String, String> second = new HashMap<>(overrides);
+    second.put("outbox.instance-id", "gate-b");
+    second.put("governance.policies.location", empty.toString());
+    // A second connector on the same database whose policy holds nothing, and rows put back in
+    // the queue by hand: the approval record, not the local policy, decides.
+    try (OutboxNode other = OutboxNode.start(dbConfig, sandbox.baseUrl(), second)) {
+      rows = new Rows(other.db.dataSource());
+      sql(
+          other.db.dataSource(),
+          "UPDATE outbox_message SET status = 'PENDING' WHERE approval_id = ?",
+          req);
+      severalClaimPasses();
+      awaitAll(ids, "HELD");
+      assertThat(rows.attempts(ids.get(0)))
+          .extracting(a -> a.get("instance"))
+          .as("the second connector claimed and held them")
+          .contains("gate-b");
+      assertThat(sandbox.messagesTo(to)).isEmpty();
+      // The original connector restarts; both run; approval releases the rows once each.
+      node = OutboxNode.start(dbConfig, sandbox.baseUrl(), overrides);
+      rows = new Rows(node.db.dataSource());
+      assertThat(approvals().approve(req, "erin", "go").result()).isEqualTo(Approvals.Result.DONE);
+      awaitAll(ids, "SENT");
+      assertThat(sandbox.messagesTo(to)).hasSize(5);
+    } finally {
+      Files.deleteIfExists(empty);
+    }
+  }
+
+  @Test
+  void theAuditTrailIsAppendOnlyAndRecordsThePolicyLoaded() throws Exception {
+    runtime().tick();
+    List<Audit.Entry> loaded = audit().query(Audit.Filter.all().action("POLICY_LOADED"));
+    assertThat(loaded).isNotEmpty();
+    assertThat(loaded.get(0).after()).hasSize(64);
+    DataSource ds = node.db.dataSource();
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement()) {
+      assertThatThrownBy(() -> s.executeUpdate("UPDATE governance_audit SET actor = 'x'"))
+          .isInstanceOf(SQLException.class);
+    }
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement()) {
+      assertThatThrownBy(() -> s.executeUpdate("DELETE FROM governance_audit"))
+          .isInstanceOf(SQLException.class);
+    }
+  }
+
+  @Test
+  void aBrokenPolicyEditKeepsTheLastGoodPolicyAndReportsIt() throws Exception {
+    Policies policies =
+        node.ctx.getRegistry().lookupByNameAndType("governancePolicies", Policies.class);
+    String good = policies.current().hash();
+    Files.writeString(
+        policyFile,
+        POLICY.replace("more-than: 3", "more-than: 3\n        - broken: [")
+            + "      channel: [fax]\n",
+        StandardCharsets.UTF_8);
+    try {
+      runtime().tick();
+      assertThat(policies.current().hash()).isEqualTo(good);
+      assertThat(policies.error()).contains(policyFile.toString() + ":");
+      assertThat(audit().query(Audit.Filter.all().action("POLICY_REJECTED"))).isNotEmpty();
+      // Still enforced: the last good policy holds a new bulk campaign.
+      String to = recipient();
+      List<Long> ids = insertCampaign("while-broken", 4, to, "producer-e");
+      awaitAll(ids, "HELD");
+    } finally {
+      Files.writeString(policyFile, POLICY, StandardCharsets.UTF_8);
+      runtime().tick();
+    }
+    assertThat(policies.error()).isNull();
+  }
+
+  static int count(DataSource ds, String sql) throws SQLException {
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+}

@@ -161,6 +161,28 @@ abstract class TemplateApprovalContract {
     assertThat(sandbox.messagesTo(to))
         .singleElement()
         .satisfies(m -> assertThat(m).containsEntry("body", "Hold v1 for Ana"));
+    // Seen and approved, each in governance_audit with its actor.
+    assertThat(audit("hold@" + version))
+        .containsExactly("connector TEMPLATE_VERSION_SEEN", "alice APPROVED");
+  }
+
+  List<String> audit(String subject) {
+    List<String> out = new ArrayList<>();
+    try (java.sql.Connection c = node.db.dataSource().getConnection();
+        java.sql.PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT actor, action FROM governance_audit WHERE subject_type = 'template_version'"
+                    + " AND subject_id = ? ORDER BY id")) {
+      ps.setString(1, subject);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1) + " " + rs.getString(2));
+        }
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return out;
   }
 
   @Test

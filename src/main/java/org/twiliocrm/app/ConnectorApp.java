@@ -149,6 +149,14 @@ public final class ConnectorApp {
             CamelContext ctx = support.getCamelContext();
             HealthCheckHelper.getHealthCheckRegistry(ctx)
                 .register(new DatabaseHealthCheck(database));
+            org.twiliocrm.governance.Policies policies =
+                ctx.getRegistry()
+                    .lookupByNameAndType(
+                        "governancePolicies", org.twiliocrm.governance.Policies.class);
+            if (policies != null) {
+              HealthCheckHelper.getHealthCheckRegistry(ctx)
+                  .register(new PolicyHealthCheck(policies));
+            }
             if (runtimeChecks.enabled()) {
               runtimeChecks.register(ctx);
             }
@@ -177,6 +185,16 @@ public final class ConnectorApp {
                         "twilioWebhookEdge", org.twiliocrm.webhook.WebhookEdge.class);
             if (edge != null) {
               edge.install(support.getCamelContext());
+            }
+            // The policy gauges join the registry /observe/metrics exposes, which exists by now.
+            org.twiliocrm.governance.Policies policies =
+                support
+                    .getCamelContext()
+                    .getRegistry()
+                    .lookupByNameAndType(
+                        "governancePolicies", org.twiliocrm.governance.Policies.class);
+            if (policies != null) {
+              policies.bindMetrics(support.getCamelContext());
             }
             LOG.info(Banner.render(config, database.displayUrl(), sandboxLines, sinceJvmStart));
             // The Twilio sandbox's request validation: loaded now rather than during start-up; a

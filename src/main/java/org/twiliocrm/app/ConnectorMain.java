@@ -73,8 +73,9 @@ public final class ConnectorMain {
           java -jar twilio-crm-connector.jar [run]
               Start the connector (sandbox mode unless Twilio credentials are configured).
           java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR]
-                  [--templates DIR] [FILE...]
-              Check YAML routes, kamelets and message templates without starting any consumer.
+                  [--templates DIR] [--policies FILE] [FILE...]
+              Check YAML routes, kamelets, message templates and the send approval policy
+              (governance/policies.yaml) without starting any consumer.
               Prints each error with file, line and reason; exits 1 if any.
           java -jar twilio-crm-connector.jar templates list [NAME]
           java -jar twilio-crm-connector.jar templates approve VERSION --as NAME

@@ -23,6 +23,10 @@ import org.twiliocrm.db.Database;
 import org.twiliocrm.dsl.Finding;
 import org.twiliocrm.dsl.KameletConventions;
 import org.twiliocrm.dsl.WritebackMappings;
+import org.twiliocrm.governance.GovernanceSettings;
+import org.twiliocrm.governance.PolicyException;
+import org.twiliocrm.governance.PolicyLoader;
+import org.twiliocrm.outbound.OutboxSettings;
 
 /**
  * Checks YAML routes and kamelets the way the connector would load them, without starting any
@@ -99,13 +103,21 @@ public final class RouteValidator {
     Path kamelets = Path.of(dsl.kameletsLocation());
     List<Path> files = new ArrayList<>();
     String templates = null;
+    List<String> policyFiles = new ArrayList<>();
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--routes" -> routes = Path.of(value(args, ++i, "--routes"));
           case "--kamelets" -> kamelets = Path.of(value(args, ++i, "--kamelets"));
           case "--templates" -> templates = value(args, ++i, "--templates");
-          default -> files.add(Path.of(args[i]));
+          case "--policies" -> policyFiles.add(value(args, ++i, "--policies"));
+          default -> {
+            if (isPolicyFile(Path.of(args[i]))) {
+              policyFiles.add(args[i]);
+            } else {
+              files.add(Path.of(args[i]));
+            }
+          }
         }
       }
     } catch (IllegalArgumentException e) {
@@ -117,11 +129,20 @@ public final class RouteValidator {
       validator.templates(templates);
     }
     List<Finding> findings = new ArrayList<>();
+    boolean all = files.isEmpty() && policyFiles.isEmpty() && templates == null;
+    if (all) {
+      policyFiles.add(GovernanceSettings.from(source::get).resolvedLocation());
+    }
+    for (String p : policyFiles) {
+      findings.addAll(policyFindings(p, source));
+    }
     try {
-      if (files.isEmpty() || templates != null) {
+      if (all || templates != null) {
         findings.addAll(validator.validateTemplates());
       }
-      findings.addAll(files.isEmpty() ? validator.validateAll() : validator.validate(files));
+      if (all || !files.isEmpty()) {
+        findings.addAll(all ? validator.validateAll() : validator.validate(files));
+      }
     } catch (IOException e) {
       err.println("validate: " + e.getMessage());
       return 2;
@@ -130,17 +151,69 @@ public final class RouteValidator {
     findings.forEach(f -> err.println("ERROR " + f));
     if (findings.isEmpty()) {
       out.println(
-          "OK: routes in "
-              + routes
-              + ", kamelets in "
-              + kamelets
-              + " and templates in "
-              + validator.templatesLocation
-              + " are valid.");
+          all
+              ? "OK: routes in "
+                  + routes
+                  + ", kamelets in "
+                  + kamelets
+                  + ", templates in "
+                  + validator.templatesLocation
+                  + " and policy "
+                  + policyFiles.get(0)
+                  + " are valid."
+              : "OK: "
+                  + (files.size() + policyFiles.size() + (templates == null ? 0 : 1))
+                  + " file(s) or director(ies) valid.");
       return 0;
     }
     err.println(findings.size() + " error(s).");
     return 1;
+  }
+
+  /** A policy file by name: governance/policies.yaml, or any *policies*.yaml / *policy*.yaml. */
+  static boolean isPolicyFile(Path p) {
+    String n = p.getFileName().toString();
+    return n.endsWith(".yaml") && (n.contains("policies") || n.contains("policy"));
+  }
+
+  /**
+   * Checks a policy file as start-up would: YAML, known keys, and every template, channel and
+   * country it names; each problem as file:line.
+   */
+  static List<Finding> policyFindings(String location, ConfigSource source) {
+    List<Finding> out = new ArrayList<>();
+    java.util.Map<String, org.twiliocrm.governance.templates.MessageTemplate> templates;
+    try {
+      String locale =
+          org.twiliocrm.governance.templates.TemplateSettings.from(source::get).defaultLocale();
+      var loaded =
+          org.twiliocrm.governance.templates.TemplateFiles.load(
+              OutboxSettings.TEMPLATES_LOCATION.read(source::get), locale);
+      // Broken template files are reported on their own; the policy is checked against the
+      // packaged names then, rather than against none.
+      templates =
+          loaded.ok()
+              ? loaded.templates()
+              : org.twiliocrm.governance.templates.TemplateFiles.load("classpath:templates", locale)
+                  .templates();
+    } catch (RuntimeException e) {
+      out.add(new Finding(Path.of(location), 0, "cannot check templates: " + e.getMessage()));
+      return out;
+    }
+    try {
+      new PolicyLoader(templates::containsKey, GovernanceSettings.APPROVAL_EXPIRY.read(source::get))
+          .load(location);
+    } catch (PolicyException e) {
+      java.util.regex.Pattern at = java.util.regex.Pattern.compile("^(.*?):(\\d+): (.*)$");
+      for (String problem : e.problems()) {
+        java.util.regex.Matcher m = at.matcher(problem);
+        out.add(
+            m.matches()
+                ? new Finding(Path.of(m.group(1)), Integer.parseInt(m.group(2)), m.group(3))
+                : new Finding(Path.of(location), 0, problem));
+      }
+    }
+    return out;
   }
 
   private static String value(String[] args, int i, String flag) {
@@ -239,7 +312,17 @@ public final class RouteValidator {
       ctx.setAutoStartup(false);
       ctx.setSourceLocationEnabled(true);
       ctx.getPropertiesComponent().setInitialProperties(config.asProperties());
-      Beans.bind(ctx.getRegistry()::bind, this::lookup, ConnectorConfig.from(config), db);
+      // The policy and template files are checked on their own, each with its own file:line; a
+      // broken one must not be reported against every route, so routes bind with the packaged
+      // policy and, if the templates are broken, the packaged templates.
+      Beans.bind(
+          ctx.getRegistry()::bind,
+          k ->
+              GovernanceSettings.POLICIES_LOCATION.name().equals(k)
+                  ? GovernanceSettings.PACKAGED
+                  : lookup(k),
+          ConnectorConfig.from(config),
+          db);
       ctx.getPropertiesComponent()
           .addInitialProperty(
               "camel.component.kamelet.location",

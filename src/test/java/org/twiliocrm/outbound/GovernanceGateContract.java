@@ -99,24 +99,35 @@ abstract class GovernanceGateContract {
     return "+1415556" + String.format("%04d", NEXT.incrementAndGet());
   }
 
-  List<Long> insertCampaign(String campaign, int n, String to, String requestedBy) {
+  /**
+   * Inserts n rows of one campaign in one transaction, as a bulk producer would: a bulk rule holds
+   * the rows beyond its threshold, so rows committed one by one could see the first ones sent.
+   */
+  List<Long> insertCampaign(String campaign, int n, String to, String requestedBy)
+      throws SQLException {
     List<Long> ids = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      ids.add(
-          rows.insert(
-              campaign + "-" + i,
-              "channel",
-              "sms",
-              "recipient",
-              to,
-              "sender",
-              FROM,
-              "body",
-              "Spring sale " + i,
-              "campaign",
-              campaign,
-              "requested_by",
-              requestedBy));
+    try (Connection c = node.db.dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO outbox_message (idempotency_key, channel, recipient, sender, body,"
+                  + " campaign, requested_by) VALUES (?, 'sms', ?, ?, ?, ?, ?)",
+              new String[] {"id"})) {
+        for (int i = 0; i < n; i++) {
+          ps.setString(1, campaign + "-" + i);
+          ps.setString(2, to);
+          ps.setString(3, FROM);
+          ps.setString(4, "Spring sale " + i);
+          ps.setString(5, campaign);
+          ps.setString(6, requestedBy);
+          ps.executeUpdate();
+          try (ResultSet rs = ps.getGeneratedKeys()) {
+            rs.next();
+            ids.add(rs.getLong(1));
+          }
+        }
+      }
+      c.commit();
     }
     return ids;
   }

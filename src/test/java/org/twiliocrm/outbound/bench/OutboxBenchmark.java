@@ -163,6 +163,13 @@ public final class OutboxBenchmark {
       exec(d, "VACUUM ANALYZE outbox_message");
       exec(d, "VACUUM ANALYZE outbox_attempt");
     }
+    return runInserted(db, sandbox, props, n, tag);
+  }
+
+  /** {@link #run} over rows already inserted (the governance benchmark inserts its own). */
+  static double runInserted(
+      ConnectorConfig.Db db, TwilioSandbox sandbox, Map<String, String> props, int n, String tag)
+      throws Exception {
     TwilioRestClient client = client(sandbox, false);
     long postsBefore = messagePosts(sandbox);
     FIRST_REQUEST.set(0);

@@ -51,8 +51,8 @@ public final class Beans {
         OutboxBeans.bind(
                 registry,
                 outbox,
-                org.twiliocrm.governance.GovernanceSettings.from(lookup),
                 org.twiliocrm.governance.templates.TemplateSettings.from(lookup),
+                org.twiliocrm.governance.GovernanceSettings.from(lookup),
                 cfg.db(),
                 db,
                 twilio.create())

@@ -29,10 +29,10 @@ public final class ConfigReference {
         new Section("Twilio client", TwilioClientSettings.KEYS),
         new Section("Outbox (database to Twilio)", OutboxSettings.KEYS),
         new Section(
-            "Governance (send approval gate)", org.twiliocrm.governance.GovernanceSettings.KEYS),
-        new Section(
             "Templates (versioned, approved before sending)",
             org.twiliocrm.governance.templates.TemplateSettings.KEYS),
+        new Section(
+            "Governance (send approval gate)", org.twiliocrm.governance.GovernanceSettings.KEYS),
         new Section("CRM events (Salesforce to outbox)", CrmEventsSettings.KEYS),
         new Section("Webhooks", WebhookSettings.KEYS),
         new Section("Salesforce write-back", WritebackSettings.KEYS),

@@ -27,6 +27,7 @@ import org.twiliocrm.governance.GovernanceSettings;
 import org.twiliocrm.governance.PolicyException;
 import org.twiliocrm.governance.PolicyLoader;
 import org.twiliocrm.outbound.OutboxSettings;
+import org.twiliocrm.outbound.Templates;
 
 /**
  * Checks YAML routes and kamelets the way the connector would load them, without starting any
@@ -92,6 +93,11 @@ public final class RouteValidator {
   }
 
   private String lookup(String key) {
+    // The policy file is checked on its own (policyFindings), with its own file:line; a broken
+    // one must not be reported against every route, so routes bind with the packaged policy.
+    if (GovernanceSettings.POLICIES_LOCATION.name().equals(key)) {
+      return GovernanceSettings.PACKAGED;
+    }
     return "outbox.templates.location".equals(key) ? routeTemplates : config.get(key);
   }
 
@@ -102,8 +108,8 @@ public final class RouteValidator {
     Path routes = Path.of(dsl.routesLocation());
     Path kamelets = Path.of(dsl.kameletsLocation());
     List<Path> files = new ArrayList<>();
-    String templates = null;
     List<String> policyFiles = new ArrayList<>();
+    String templates = null;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
@@ -161,9 +167,7 @@ public final class RouteValidator {
                   + " and policy "
                   + policyFiles.get(0)
                   + " are valid."
-              : "OK: "
-                  + (files.size() + policyFiles.size() + (templates == null ? 0 : 1))
-                  + " file(s) or director(ies) valid.");
+              : "OK: " + (files.size() + policyFiles.size()) + " file(s) valid.");
       return 0;
     }
     err.println(findings.size() + " error(s).");
@@ -182,26 +186,21 @@ public final class RouteValidator {
    */
   static List<Finding> policyFindings(String location, ConfigSource source) {
     List<Finding> out = new ArrayList<>();
-    java.util.Map<String, org.twiliocrm.governance.templates.MessageTemplate> templates;
+    Templates templates;
     try {
-      String locale =
-          org.twiliocrm.governance.templates.TemplateSettings.from(source::get).defaultLocale();
-      var loaded =
-          org.twiliocrm.governance.templates.TemplateFiles.load(
-              OutboxSettings.TEMPLATES_LOCATION.read(source::get), locale);
-      // Broken template files are reported on their own; the policy is checked against the
-      // packaged names then, rather than against none.
       templates =
-          loaded.ok()
-              ? loaded.templates()
-              : org.twiliocrm.governance.templates.TemplateFiles.load("classpath:templates", locale)
-                  .templates();
+          Templates.load(
+              OutboxSettings.TEMPLATES_LOCATION.read(source::get),
+              org.twiliocrm.governance.templates.TemplateSettings.from(source::get)
+                  .defaultLocale());
     } catch (RuntimeException e) {
       out.add(new Finding(Path.of(location), 0, "cannot check templates: " + e.getMessage()));
       return out;
     }
     try {
-      new PolicyLoader(templates::containsKey, GovernanceSettings.APPROVAL_EXPIRY.read(source::get))
+      new PolicyLoader(
+              n -> templates.find(n).isPresent(),
+              GovernanceSettings.APPROVAL_EXPIRY.read(source::get))
           .load(location);
     } catch (PolicyException e) {
       java.util.regex.Pattern at = java.util.regex.Pattern.compile("^(.*?):(\\d+): (.*)$");
@@ -312,17 +311,7 @@ public final class RouteValidator {
       ctx.setAutoStartup(false);
       ctx.setSourceLocationEnabled(true);
       ctx.getPropertiesComponent().setInitialProperties(config.asProperties());
-      // The policy and template files are checked on their own, each with its own file:line; a
-      // broken one must not be reported against every route, so routes bind with the packaged
-      // policy and, if the templates are broken, the packaged templates.
-      Beans.bind(
-          ctx.getRegistry()::bind,
-          k ->
-              GovernanceSettings.POLICIES_LOCATION.name().equals(k)
-                  ? GovernanceSettings.PACKAGED
-                  : lookup(k),
-          ConnectorConfig.from(config),
-          db);
+      Beans.bind(ctx.getRegistry()::bind, this::lookup, ConnectorConfig.from(config), db);
       ctx.getPropertiesComponent()
           .addInitialProperty(
               "camel.component.kamelet.location",

@@ -29,10 +29,10 @@ import org.twiliocrm.governance.templates.TemplateSettings;
  * <ul>
  *   <li>{@code outboxSettings}, {@code outboxClaimer}, {@code outboxValidator}, {@code
  *       outboxSteps}, {@code outboxReconciler}, {@code outboxClassifier}, {@code outboxRecorder}
- *   <li>{@code messageTemplates} (the files' current good set), {@code templateApprovals} (the
- *       approval API and the approved text), {@code templateRuntime} (reload, health, metrics)
  *   <li>{@code policyGate}, {@code governancePolicies}, {@code approvals}, {@code governanceAudit}:
  *       the send approval gate (governance package)
+ *   <li>{@code messageTemplates} (the files' current good set), {@code templateApprovals} (the
+ *       approval API and the approved text), {@code templateRuntime} (reload, health, metrics)
  *   <li>{@code outboxRuntime}: a LifecycleStrategy that starts/stops the background threads
  * </ul>
  */
@@ -48,35 +48,33 @@ public final class OutboxBeans {
     return bind(
         registry,
         s,
-        GovernanceSettings.defaults(),
         TemplateSettings.defaults(),
+        GovernanceSettings.defaults(),
         dbConfig,
         db,
         twilio);
   }
 
-  /** As below, with the shipped template settings. */
   public static OutboxRuntime bind(
       BiConsumer<String, Object> registry,
       OutboxSettings s,
-      GovernanceSettings g,
+      TemplateSettings ts,
       ConnectorConfig.Db dbConfig,
       Database db,
       TwilioRestClient twilio) {
-    return bind(registry, s, g, TemplateSettings.defaults(), dbConfig, db, twilio);
+    return bind(registry, s, ts, GovernanceSettings.defaults(), dbConfig, db, twilio);
   }
 
   /**
-   * With the policy gate's and the templates' settings. Also binds {@code governancePolicies},
-   * {@code policyGate}, {@code approvals} and {@code governanceAudit}; a bad policy file throws
-   * {@link org.twiliocrm.governance.PolicyException} naming file:line, and a bad template file an
-   * IllegalArgumentException naming file:line.
+   * As above, with the policy gate's settings. Also binds {@code governancePolicies}, {@code
+   * policyGate}, {@code approvals} and {@code governanceAudit}; a bad policy file throws {@link
+   * org.twiliocrm.governance.PolicyException} naming file:line.
    */
   public static OutboxRuntime bind(
       BiConsumer<String, Object> registry,
       OutboxSettings s,
-      GovernanceSettings g,
       TemplateSettings ts,
+      GovernanceSettings g,
       ConnectorConfig.Db dbConfig,
       Database db,
       TwilioRestClient twilio) {
@@ -91,16 +89,16 @@ public final class OutboxBeans {
           "templates in " + loaded.description() + " have errors:\n" + loaded.errorText());
     }
     Templates templates = new Templates(loaded.templates());
-    TemplateApprovals templateApprovals = new TemplateApprovals(db.dataSource());
-    templateApprovals.register(loaded.templates().values(), loaded.sources());
-    templateApprovals.refresh();
+    TemplateApprovals approvals = new TemplateApprovals(db.dataSource());
+    approvals.register(loaded.templates().values(), loaded.sources());
+    approvals.refresh();
     AtomicReference<CamelContext> context = new AtomicReference<>();
     TemplateRuntime templateRuntime =
         new TemplateRuntime(
             s.templatesLocation(),
             ts.defaultLocale(),
             ts.reloadInterval(),
-            templateApprovals,
+            approvals,
             loaded,
             l -> templates.replace(l.templates()),
             () -> {
@@ -122,23 +120,24 @@ public final class OutboxBeans {
             new PolicyLoader(n -> templates.find(n).isPresent(), g.approvalExpiry()),
             g.resolvedLocation(),
             audit);
-    Approvals approvals = new Approvals(db.dataSource(), db.vendor());
-    approvals.onRelease(claimer::wake);
+    Approvals sendApprovals = new Approvals(db.dataSource(), db.vendor());
+    sendApprovals.onRelease(claimer::wake);
     GovernanceRuntime governance =
-        new GovernanceRuntime(policies, approvals, g.reloadInterval().toMillis());
+        new GovernanceRuntime(policies, sendApprovals, g.reloadInterval().toMillis());
     runtime.alsoStart(governance::start).closeAfter(governance);
     registry.accept("governancePolicies", policies);
     registry.accept("governanceAudit", audit);
-    registry.accept("approvals", approvals);
+    registry.accept("approvals", sendApprovals);
     registry.accept("governanceRuntime", governance);
     registry.accept(
         "policyGate",
+        // The version the first-send rule sees is the one that is sent: the last approved one.
         new PolicyGate(
             db.dataSource(),
             db.vendor(),
             policies,
             s.instanceId(),
-            n -> templateApprovals.approvedVersion(n).orElse(null)));
+            n -> approvals.approvedVersion(n).orElse(null)));
     registry.accept("outboxSettings", s);
     registry.accept("outboxStore", store);
     registry.accept("outboxClaimer", claimer);
@@ -147,11 +146,11 @@ public final class OutboxBeans {
         new MessageValidator(
             new PhoneRules(s.defaultRegion()),
             templates,
-            templateApprovals,
+            approvals,
             s.maxSegments(),
             s.verifyServiceSid()));
     registry.accept("messageTemplates", templates);
-    registry.accept("templateApprovals", templateApprovals);
+    registry.accept("templateApprovals", approvals);
     registry.accept("templateRuntime", templateRuntime);
     registry.accept(
         "outboxSteps",

@@ -10,8 +10,8 @@ import java.time.Instant;
  * @param attempts send attempts so far, including the one this claim is for when SENDING
  * @param leaseOwner the instance holding the lease; results are written only while it holds it
  * @param claimedAt when this claim took the row (database clock)
- * @param gov what the governance gate reads: campaign, requester, source, approval state
  * @param locale the template locale variant the producer asked for; null: the default
+ * @param gov what the governance gate reads: campaign, requester, source, approval state
  */
 public record OutboxRow(
     long id,
@@ -31,10 +31,52 @@ public record OutboxRow(
     String leaseOwner,
     Instant createdAt,
     Instant claimedAt,
-    Gov gov,
-    String locale) {
+    String locale,
+    Gov gov) {
 
-  /** The row without governance columns and locale (tests and callers that predate them). */
+  /** A row without governance columns (the policy gate sees no campaign, no approval). */
+  public OutboxRow(
+      long id,
+      String idempotencyKey,
+      Channel channel,
+      String recipient,
+      String sender,
+      String messagingServiceSid,
+      String body,
+      String templateName,
+      String templateVariables,
+      String contentSid,
+      String contentVariables,
+      String mediaUrls,
+      String claimedAs,
+      int attempts,
+      String leaseOwner,
+      Instant createdAt,
+      Instant claimedAt,
+      String locale) {
+    this(
+        id,
+        idempotencyKey,
+        channel,
+        recipient,
+        sender,
+        messagingServiceSid,
+        body,
+        templateName,
+        templateVariables,
+        contentSid,
+        contentVariables,
+        mediaUrls,
+        claimedAs,
+        attempts,
+        leaseOwner,
+        createdAt,
+        claimedAt,
+        locale,
+        Gov.NONE);
+  }
+
+  /** A row without a locale (the template's default locale applies) nor governance columns. */
   public OutboxRow(
       long id,
       String idempotencyKey,
@@ -71,8 +113,8 @@ public record OutboxRow(
         leaseOwner,
         createdAt,
         claimedAt,
-        Gov.NONE,
-        null);
+        null,
+        Gov.NONE);
   }
 
   /**

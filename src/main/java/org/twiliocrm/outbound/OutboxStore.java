@@ -26,8 +26,8 @@ public final class OutboxStore {
   static final String COLUMNS =
       "id, idempotency_key, channel, recipient, sender, messaging_service_sid, body, template_name,"
           + " template_variables, content_sid, content_variables, media_urls, status, attempts,"
-          + " lease_owner, created_at, updated_at, campaign, requested_by, crm_object, approval_id,"
-          + " hold_digest, locale";
+          + " lease_owner, created_at, updated_at, locale, campaign, requested_by, crm_object,"
+          + " approval_id, hold_digest";
 
   private static final String DUE =
       "((status IN ('PENDING', 'RETRY', 'RECONCILE')"
@@ -192,8 +192,8 @@ public final class OutboxStore {
               rs.getString("lease_owner"),
               instant(rs.getTimestamp("created_at")),
               instant(rs.getTimestamp("updated_at")),
-              gov(rs),
-              rs.getString("locale")));
+              rs.getString("locale"),
+              gov(rs)));
     }
     rows.sort((a, b) -> Long.compare(a.id(), b.id()));
     return rows;

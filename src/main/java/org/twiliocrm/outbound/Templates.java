@@ -62,6 +62,14 @@ public final class Templates {
     this.byName = Map.copyOf(templates);
   }
 
+  /**
+   * The template's current version (the hash of its normalized content) for the policy gate's
+   * first-send rule; null for an unknown template.
+   */
+  public String version(String name) {
+    return find(name).map(MessageTemplate::version).orElse(null);
+  }
+
   public int size() {
     return byName.size();
   }

@@ -90,8 +90,8 @@ public final class OutboxNode implements AutoCloseable {
         OutboxBeans.bind(
             ctx.getRegistry()::bind,
             OutboxSettings.from(props::get),
-            org.twiliocrm.governance.GovernanceSettings.from(props::get),
             org.twiliocrm.governance.templates.TemplateSettings.from(props::get),
+            org.twiliocrm.governance.GovernanceSettings.from(props::get),
             dbConfig,
             db,
             client);

@@ -198,7 +198,9 @@ public final class GovernanceBenchmark {
               + " first Twilio request %.1f ms; -> all %d SENT %.2f s%n",
           round,
           dec.rows(),
-          approvals.list(Approvals.Filter.all()).size() == 1 ? "one" : "more than one",
+          approvals.list(new Approvals.Filter(null, null, "demo-" + round, 100)).size() == 1
+              ? "one"
+              : "more than one",
           (returned - approved) / 1e6,
           (first - approved) / 1e6,
           n,

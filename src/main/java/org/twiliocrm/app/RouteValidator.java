@@ -153,6 +153,11 @@ public final class RouteValidator {
       err.println("validate: " + e.getMessage());
       return 2;
     }
+    if (all) {
+      // the rest of the editable tree, with the same schemas the editors use
+      findings = new ArrayList<>(findings);
+      findings.addAll(validateTree(source));
+    }
     validator.notes().forEach(n -> out.println("INFO " + n));
     findings.forEach(f -> err.println("ERROR " + f));
     if (findings.isEmpty()) {
@@ -164,9 +169,9 @@ public final class RouteValidator {
                   + kamelets
                   + ", templates in "
                   + validator.templatesLocation
-                  + " and policy "
+                  + ", policy "
                   + policyFiles.get(0)
-                  + " are valid."
+                  + ", the CRM send rules and the flow tests are valid."
               : "OK: " + (files.size() + policyFiles.size()) + " file(s) valid.");
       return 0;
     }
@@ -211,6 +216,38 @@ public final class RouteValidator {
                 ? new Finding(Path.of(m.group(1)), Integer.parseInt(m.group(2)), m.group(3))
                 : new Finding(Path.of(location), 0, problem));
       }
+    }
+    return out;
+  }
+
+  /**
+   * The CRM send rules (schemas/send-rules.schema.json, then the loader's checks) and the flow
+   * tests (schemas/flow-test.schema.json) of the working directory, each problem with file:line.
+   */
+  static List<Finding> validateTree(ConfigSource source) {
+    List<Finding> out = new ArrayList<>();
+    org.twiliocrm.crm.events.CrmEventsSettings crm =
+        org.twiliocrm.crm.events.CrmEventsSettings.from(source::get);
+    if (!crm.rulesLocation().startsWith("classpath:")) {
+      Path rules = Path.of(crm.rulesLocation().replaceFirst("^file:", ""));
+      if (Files.isRegularFile(rules)) {
+        try {
+          org.twiliocrm.crm.events.SendRules.loadChecked(rules, crm.defaultChannel());
+        } catch (org.twiliocrm.crm.events.SendRules.RulesException e) {
+          out.addAll(e.findings());
+        } catch (IOException e) {
+          out.add(new Finding(rules, 0, e.getMessage()));
+        }
+      }
+    }
+    try {
+      for (Path t : org.twiliocrm.flowtest.FlowTestCommand.discover(Path.of("."), List.of())) {
+        out.addAll(
+            org.twiliocrm.dsl.YamlSchemas.check(
+                org.twiliocrm.dsl.YamlSchemas.FLOW_TEST, t, Files.readString(t)));
+      }
+    } catch (IOException e) {
+      out.add(new Finding(Path.of("tests"), 0, e.getMessage()));
     }
     return out;
   }
@@ -382,7 +419,7 @@ public final class RouteValidator {
         .orElse(e.getContextMark().map(m -> m.getLine() + 1).orElse(0));
   }
 
-  private static String describe(Throwable e) {
+  static String describe(Throwable e) {
     StringBuilder sb = new StringBuilder();
     String last = null;
     for (Throwable c = e; c != null; c = c.getCause()) {

@@ -131,7 +131,13 @@ public final class OutboxBeans {
     registry.accept("governanceRuntime", governance);
     registry.accept(
         "policyGate",
-        new PolicyGate(db.dataSource(), db.vendor(), policies, s.instanceId(), templates::version));
+        // The version the first-send rule sees is the one that is sent: the last approved one.
+        new PolicyGate(
+            db.dataSource(),
+            db.vendor(),
+            policies,
+            s.instanceId(),
+            n -> approvals.approvedVersion(n).orElse(null)));
     registry.accept("outboxSettings", s);
     registry.accept("outboxStore", store);
     registry.accept("outboxClaimer", claimer);

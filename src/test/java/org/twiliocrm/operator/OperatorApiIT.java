@@ -33,7 +33,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.twiliocrm.config.ConnectorConfig;
-import org.twiliocrm.testsupport.TestDatabases;
+import org.twiliocrm.testsupport.TestDatabase;
 import org.twiliocrm.testsupport.TestOperators;
 
 /**
@@ -50,7 +50,7 @@ class OperatorApiIT {
 
   @BeforeAll
   static void start() throws Exception {
-    db = TestDatabases.postgres("it_opapi");
+    db = TestDatabase.postgres("it_opapi").config();
     Path policy = Files.createTempFile("policies", ".yaml");
     Files.writeString(
         policy,

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
-import org.twiliocrm.testsupport.TestDatabases;
+import org.twiliocrm.testsupport.TestDatabase;
 import org.twiliocrm.testsupport.TestOperators;
 
 /**
@@ -41,7 +41,9 @@ class OperatorGateIT {
     ((Logger) LoggerFactory.getLogger("org.twiliocrm")).addAppender(LOGS);
     connector =
         OperatorHttp.start(
-            TestDatabases.h2("it_gate"), TestOperators.file(), propsOf("outbox.enabled", "false"));
+            TestDatabase.h2("it_gate").config(),
+            TestOperators.file(),
+            propsOf("outbox.enabled", "false"));
   }
 
   @AfterAll
@@ -180,7 +182,7 @@ class OperatorGateIT {
   void sandboxWithoutCredentialsGeneratesAnAdminTokenAndPrintsIt() throws Exception {
     try (OperatorHttp dev =
         OperatorHttp.start(
-            TestDatabases.h2("it_gate_dev"), null, propsOf("outbox.enabled", "false"))) {
+            TestDatabase.h2("it_gate_dev").config(), null, propsOf("outbox.enabled", "false"))) {
       // The lines the jar's banner prints (in-process, Main.start() logs no banner).
       String banner = String.join("\n", dev.app.operators().bannerLines("http://x"));
       Matcher m = Pattern.compile("Authorization: Bearer (tcop_[A-Za-z0-9_-]{43})").matcher(banner);

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.governance.templates.TemplateApprovals;
 import org.twiliocrm.governance.templates.TemplateApprovals.State;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * The template approval gate end to end: template files in a directory the running node re-reads,
@@ -30,9 +31,9 @@ import org.twiliocrm.governance.templates.TemplateApprovals.State;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class TemplateApprovalContract {
-  abstract ConnectorConfig.Db openDatabase();
+  abstract TestDatabase.Kind kind();
 
-  abstract void dropDatabase();
+  TestDatabase database;
 
   static final String FROM = "+15005550006";
   static final AtomicInteger NEXT = new AtomicInteger(7000);
@@ -46,7 +47,8 @@ abstract class TemplateApprovalContract {
   void start() throws Exception {
     dir = Files.createTempDirectory("templates-it");
     sandbox = new SandboxControl(Map.of());
-    db = openDatabase();
+    database = TestDatabase.of(kind(), "templates");
+    db = database.config(kind() == TestDatabase.Kind.POSTGRES ? 30 : 20);
     node = startNode();
   }
 
@@ -68,7 +70,7 @@ abstract class TemplateApprovalContract {
   void stop() throws IOException {
     node.close();
     sandbox.close();
-    dropDatabase();
+    database.close();
   }
 
   static String recipient() {
@@ -161,6 +163,28 @@ abstract class TemplateApprovalContract {
     assertThat(sandbox.messagesTo(to))
         .singleElement()
         .satisfies(m -> assertThat(m).containsEntry("body", "Hold v1 for Ana"));
+    // Seen and approved, each in governance_audit with its actor.
+    assertThat(audit("hold@" + version))
+        .containsExactly("connector TEMPLATE_VERSION_SEEN", "alice APPROVED");
+  }
+
+  List<String> audit(String subject) {
+    List<String> out = new ArrayList<>();
+    try (java.sql.Connection c = node.db.dataSource().getConnection();
+        java.sql.PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT actor, action FROM governance_audit WHERE subject_type = 'template_version'"
+                    + " AND subject_id = ? ORDER BY id")) {
+      ps.setString(1, subject);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1) + " " + rs.getString(2));
+        }
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return out;
   }
 
   @Test

@@ -15,6 +15,7 @@ import java.util.Optional;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.governance.Audit;
 
 /**
  * Approval state of template versions, kept in table {@code template_version}: the Java API an
@@ -30,6 +31,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #approved}: the last APPROVED version's stored content, which is what is sent,
  *       whatever the files say now.
  * </ul>
+ *
+ * <p>Each new version and each decision is appended to {@code governance_audit} (subject type
+ * {@code template_version}, id {@code name@version}) in the same transaction.
  */
 public final class TemplateApprovals implements ApprovedTemplates {
   private static final Logger LOG = LoggerFactory.getLogger(TemplateApprovals.class);
@@ -46,6 +50,11 @@ public final class TemplateApprovals implements ApprovedTemplates {
           + " AND reason LIKE '"
           + HELD_REASON_PREFIX
           + "%'";
+
+  /** governance_audit subject type and the action of a newly seen version. */
+  public static final String SUBJECT = "template_version";
+
+  public static final String VERSION_SEEN = "TEMPLATE_VERSION_SEEN";
 
   public enum State {
     PENDING_APPROVAL,
@@ -130,6 +139,8 @@ public final class TemplateApprovals implements ApprovedTemplates {
             }
           }
         }
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
         try (PreparedStatement ps =
             c.prepareStatement(
                 "INSERT INTO template_version (template_name, version, purpose, content, source,"
@@ -140,6 +151,18 @@ public final class TemplateApprovals implements ApprovedTemplates {
           ps.setString(4, t.normalized());
           ps.setString(5, sources.get(t.name()));
           ps.executeUpdate();
+          // The version and its audit entry commit together.
+          Audit.append(
+              c,
+              Audit.Entry.of(
+                  Audit.CONNECTOR,
+                  VERSION_SEEN,
+                  SUBJECT,
+                  t.name() + "@" + v,
+                  null,
+                  State.PENDING_APPROVAL.name(),
+                  "seen in " + sources.get(t.name())));
+          c.commit();
           added.add(v);
           LOG.info(
               "Template '{}' version {} ({}) recorded: PENDING_APPROVAL until a human approves it",
@@ -147,10 +170,13 @@ public final class TemplateApprovals implements ApprovedTemplates {
               shortVersion(v),
               sources.get(t.name()));
         } catch (SQLException e) {
+          c.rollback();
           if (e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
             throw e;
           }
           // another connector recorded it first
+        } finally {
+          c.setAutoCommit(auto);
         }
       }
     } catch (SQLException e) {
@@ -238,6 +264,19 @@ public final class TemplateApprovals implements ApprovedTemplates {
         if (to == State.APPROVED) {
           released = release(c, v.templateName());
         }
+        Audit.append(
+            c,
+            Audit.Entry.of(
+                actor,
+                to == State.APPROVED ? Audit.Action.APPROVED : Audit.Action.REJECTED,
+                SUBJECT,
+                v.templateName() + "@" + v.version(),
+                State.PENDING_APPROVAL.name(),
+                to.name(),
+                (comment == null ? "" : comment)
+                    + (released > 0
+                        ? (comment == null ? "" : "; ") + released + " held row(s) released"
+                        : "")));
         c.commit();
         LOG.info(
             "Template '{}' version {} {} by {}{}",

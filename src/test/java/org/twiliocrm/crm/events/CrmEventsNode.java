@@ -10,6 +10,7 @@ import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.outbound.OutboxBeans;
 import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
+import org.twiliocrm.testsupport.TestSettings;
 import org.twiliocrm.twilio.TwilioClientFactory;
 import org.twiliocrm.twilio.TwilioClientSettings;
 
@@ -87,15 +88,7 @@ public final class CrmEventsNode implements AutoCloseable {
   public static final String TWILIO_URL = "bench.twilio-base-url";
 
   private static Map<String, String> applicationProperties() {
-    Properties props = new Properties();
-    try (var in =
-        CrmEventsNode.class.getClassLoader().getResourceAsStream("application.properties")) {
-      props.load(in);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-    Map<String, String> m = new HashMap<>();
-    props.forEach((k, v) -> m.put(k.toString(), v.toString()));
+    Map<String, String> m = TestSettings.applicationProperties();
     m.values().removeIf(String::isBlank);
     m.keySet().removeIf(k -> k.startsWith("crm.events."));
     return m;
@@ -142,11 +135,7 @@ public final class CrmEventsNode implements AutoCloseable {
 
   /** Child-JVM entry: args = salesforceUrl jdbcUrl key=value...; runs until killed. */
   public static void main(String[] args) throws Exception {
-    Map<String, String> extra = new HashMap<>();
-    for (int i = 2; i < args.length; i++) {
-      String[] kv = args[i].split("=", 2);
-      extra.put(kv[0], kv[1]);
-    }
+    Map<String, String> extra = TestSettings.keyValues(args, 2);
     CrmEventsNode node = new CrmEventsNode(args[0], args[1], extra).start();
     System.out.println("NODE-STARTED " + ProcessHandle.current().pid());
     // The test reads leadership from the sandbox's subscriber list; stay alive until killed.

@@ -29,6 +29,7 @@ import org.twiliocrm.governance.Approvals;
 import org.twiliocrm.governance.Audit;
 import org.twiliocrm.governance.GovernanceRuntime;
 import org.twiliocrm.governance.Policies;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * The send approval gate in the shipped outbox route, over a real database and the Twilio sandbox
@@ -38,9 +39,9 @@ import org.twiliocrm.governance.Policies;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class GovernanceGateContract {
-  abstract ConnectorConfig.Db openDatabase();
+  abstract TestDatabase.Kind kind();
 
-  abstract void dropDatabase();
+  TestDatabase database;
 
   static final String FROM = "+15005550006";
   static final AtomicInteger NEXT = new AtomicInteger(7000);
@@ -69,7 +70,8 @@ abstract class GovernanceGateContract {
     sandbox = new SandboxControl(Map.of());
     policyFile = Files.createTempFile("policies", ".yaml");
     Files.writeString(policyFile, POLICY, StandardCharsets.UTF_8);
-    dbConfig = openDatabase();
+    database = TestDatabase.of(kind(), "gov_gate");
+    dbConfig = database.config(20);
     overrides = new HashMap<>();
     overrides.put("outbox.poll-interval", "200ms");
     overrides.put("outbox.instance-id", "gate-a");
@@ -83,7 +85,7 @@ abstract class GovernanceGateContract {
   void stop() throws Exception {
     node.close();
     sandbox.close();
-    dropDatabase();
+    database.close();
     Files.deleteIfExists(policyFile);
   }
 

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.governance.templates.TemplateApprovals;
 import org.twiliocrm.governance.templates.TemplateApprovals.State;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * The template approval gate end to end: template files in a directory the running node re-reads,
@@ -30,9 +31,9 @@ import org.twiliocrm.governance.templates.TemplateApprovals.State;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class TemplateApprovalContract {
-  abstract ConnectorConfig.Db openDatabase();
+  abstract TestDatabase.Kind kind();
 
-  abstract void dropDatabase();
+  TestDatabase database;
 
   static final String FROM = "+15005550006";
   static final AtomicInteger NEXT = new AtomicInteger(7000);
@@ -46,7 +47,8 @@ abstract class TemplateApprovalContract {
   void start() throws Exception {
     dir = Files.createTempDirectory("templates-it");
     sandbox = new SandboxControl(Map.of());
-    db = openDatabase();
+    database = TestDatabase.of(kind(), "templates");
+    db = database.config(20);
     node = startNode();
   }
 
@@ -68,7 +70,7 @@ abstract class TemplateApprovalContract {
   void stop() throws IOException {
     node.close();
     sandbox.close();
-    dropDatabase();
+    database.close();
   }
 
   static String recipient() {

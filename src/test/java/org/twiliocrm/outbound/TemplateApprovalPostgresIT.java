@@ -1,18 +1,11 @@
 package org.twiliocrm.outbound;
 
-import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /** The template approval gate on PostgreSQL. */
 class TemplateApprovalPostgresIT extends TemplateApprovalContract {
-  static final String NAME = TestDatabases.unique("templates_it");
-
   @Override
-  ConnectorConfig.Db openDatabase() {
-    return TestDatabases.postgres(NAME);
-  }
-
-  @Override
-  void dropDatabase() {
-    TestDatabases.dropPostgres(NAME);
+  TestDatabase.Kind kind() {
+    return TestDatabase.Kind.POSTGRES;
   }
 }

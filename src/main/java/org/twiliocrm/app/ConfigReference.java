@@ -29,7 +29,8 @@ public final class ConfigReference {
         new Section("CRM events (Salesforce to outbox)", CrmEventsSettings.KEYS),
         new Section("Webhooks", WebhookSettings.KEYS),
         new Section("Salesforce write-back", WritebackSettings.KEYS),
-        new Section("Preflight", org.twiliocrm.preflight.PreflightSettings.KEYS));
+        new Section("Preflight", org.twiliocrm.preflight.PreflightSettings.KEYS),
+        new Section("Retention", org.twiliocrm.retention.RetentionSettings.KEYS));
   }
 
   public static List<Key<?>> all() {

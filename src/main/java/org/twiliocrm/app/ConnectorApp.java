@@ -38,6 +38,7 @@ public final class ConnectorApp {
   private Main main;
   private Database database;
   private Sandboxes sandboxes;
+  private volatile LiveCredentialsHealthCheck twilioCheck;
 
   public ConnectorApp(ConfigSource source) {
     this.source = source;
@@ -157,9 +158,7 @@ public final class ConnectorApp {
                   new LiveCredentialsHealthCheck(ConnectorApp.this::property, config);
               resources.add(credentials);
               HealthCheckHelper.getHealthCheckRegistry(ctx).register(credentials);
-              LOG.info(
-                  "Readiness waits for Twilio to accept the credentials of {}",
-                  config.twilio().accountSid());
+              twilioCheck = credentials;
             }
           }
 
@@ -177,6 +176,19 @@ public final class ConnectorApp {
                         "twilioWebhookEdge", org.twiliocrm.webhook.WebhookEdge.class);
             if (edge != null) {
               edge.install(support.getCamelContext());
+            }
+            if (twilioCheck != null) {
+              io.micrometer.core.instrument.MeterRegistry found =
+                  support
+                      .getCamelContext()
+                      .getRegistry()
+                      .findSingleByType(io.micrometer.core.instrument.MeterRegistry.class);
+              io.micrometer.core.instrument.Gauge.builder(
+                      "twiliocrm.dependency.up", twilioCheck, LiveCredentialsHealthCheck::up)
+                  .tag("dependency", "twilio")
+                  .description("1 while Twilio accepts the credentials, 0 otherwise")
+                  .register(
+                      found != null ? found : io.micrometer.core.instrument.Metrics.globalRegistry);
             }
             LOG.info(Banner.render(config, database.displayUrl(), sandboxLines, sinceJvmStart));
             // The Twilio sandbox's request validation: loaded now rather than during start-up; a

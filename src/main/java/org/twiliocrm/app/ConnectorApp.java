@@ -228,12 +228,21 @@ public final class ConnectorApp {
     p.setProperty("camel.server.host", config.http().host());
     p.setProperty("camel.server.port", port);
     // The body limit is enforced by Vert.x's BodyHandler from Content-Length before anything is
-    // buffered (413); Twilio never uploads files, so multipart file uploads are not written to
-    // disk.
+    // buffered (413).
     p.setProperty(
         "camel.server.maxBodySize",
         String.valueOf(org.twiliocrm.webhook.WebhookSettings.MAX_BODY_BYTES.read(this::property)));
-    p.setProperty("camel.server.fileUploadEnabled", "false");
+    // Uploads "enabled", into the temp dir: camel-platform-http-vertx 4.17 never turns Vert.x's
+    // file uploads off (with fileUploadEnabled=false it just leaves Vert.x's default on), and
+    // Vert.x then creates ./file-uploads on every form POST, which fails with a
+    // FileSystemException (500 on every webhook) on a read-only root file system. java.io.tmpdir
+    // is the writable emptyDir /tmp in the image; Twilio never sends multipart bodies, and
+    // maxBodySize bounds any that arrive.
+    p.setProperty("camel.server.fileUploadEnabled", "true");
+    p.setProperty(
+        "camel.server.fileUploadDirectory",
+        java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "twilio-crm-uploads")
+            .toString());
     p.setProperty("camel.management.enabled", "true");
     p.setProperty("camel.management.host", config.http().host());
     p.setProperty("camel.management.port", port);

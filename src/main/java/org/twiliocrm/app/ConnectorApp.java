@@ -39,6 +39,8 @@ public final class ConnectorApp {
   private Database database;
   private Sandboxes sandboxes;
   private volatile LiveCredentialsHealthCheck twilioCheck;
+  private volatile org.twiliocrm.webhook.WebhookEdge webhookEdge;
+  private volatile boolean draining;
 
   public ConnectorApp(ConfigSource source) {
     this.source = source;
@@ -150,6 +152,25 @@ public final class ConnectorApp {
             CamelContext ctx = support.getCamelContext();
             HealthCheckHelper.getHealthCheckRegistry(ctx)
                 .register(new DatabaseHealthCheck(database));
+            HealthCheckHelper.getHealthCheckRegistry(ctx)
+                .register(
+                    new org.apache.camel.impl.health.AbstractHealthCheck("connector", "draining") {
+                      @Override
+                      public boolean isLiveness() {
+                        return false;
+                      }
+
+                      @Override
+                      protected void doCall(
+                          org.apache.camel.health.HealthCheckResultBuilder builder,
+                          Map<String, Object> options) {
+                        if (draining) {
+                          builder.message("shutting down").down();
+                        } else {
+                          builder.up();
+                        }
+                      }
+                    });
             if (runtimeChecks.enabled()) {
               runtimeChecks.register(ctx);
             }
@@ -176,6 +197,7 @@ public final class ConnectorApp {
                         "twilioWebhookEdge", org.twiliocrm.webhook.WebhookEdge.class);
             if (edge != null) {
               edge.install(support.getCamelContext());
+              webhookEdge = edge;
             }
             if (twilioCheck != null) {
               io.micrometer.core.instrument.MeterRegistry found =
@@ -197,6 +219,17 @@ public final class ConnectorApp {
             if (runtimeChecks.enabled()) {
               resources.add(runtimeChecks);
               runtimeChecks.start(support.getCamelContext());
+            }
+          }
+
+          @Override
+          public void beforeStop(BaseMainSupport support) {
+            // SIGTERM: readiness DOWN and webhooks 503 first, then Camel stops the routes (claims
+            // stop, in-flight sends finish and are recorded; see OutboxRuntime).
+            LOG.info("Stopping: readiness DOWN, webhooks answer 503 while in-flight work drains");
+            draining = true;
+            if (webhookEdge != null) {
+              webhookEdge.drain();
             }
           }
 

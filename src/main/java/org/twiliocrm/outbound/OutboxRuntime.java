@@ -71,5 +71,13 @@ public final class OutboxRuntime extends LifecycleStrategySupport {
   @Override
   public void onContextStopped(CamelContext context) {
     stop();
+    // The result writer has drained: every send that finished is recorded. If the graceful
+    // shutdown did not time out, no send was abandoned half-way, so what this instance still
+    // holds was never sent and can go straight back to the queue.
+    if (!context.getShutdownStrategy().isTimeoutOccurred()) {
+      claimer.releaseUnsent();
+    } else {
+      LOG.warn("Outbox: shutdown timed out; rows still held are reconciled when their lease ends");
+    }
   }
 }

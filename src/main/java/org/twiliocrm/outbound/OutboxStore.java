@@ -200,6 +200,26 @@ public final class OutboxStore {
     return t == null ? null : t.toInstant();
   }
 
+  /**
+   * After a clean stop (every in-flight send finished and its result was written), the rows this
+   * instance still holds were claimed but never handed to Twilio: SENDING goes back to PENDING and
+   * RECONCILING to RECONCILE, leases cleared, so another replica takes them at once instead of
+   * after the lease. Not called when the stop timed out: an abandoned send may have reached Twilio,
+   * and the lease's expiry sends such rows through reconciliation. Returns the rows.
+   */
+  public int releaseUnsent(String owner) throws SQLException {
+    String sql =
+        "UPDATE outbox_message SET status = CASE WHEN status = 'SENDING' THEN 'PENDING'"
+            + " ELSE 'RECONCILE' END, lease_owner = NULL, lease_until = NULL, updated_at = "
+            + now(vendor)
+            + " WHERE status IN ('SENDING', 'RECONCILING') AND lease_owner = ?";
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement p = c.prepareStatement(sql)) {
+      p.setString(1, owner);
+      return p.executeUpdate();
+    }
+  }
+
   /** A result to write: the row, the lease it was claimed under, what became of it. */
   public record Result(OutboxRow row, int attempts, Outcome outcome, List<Attempt> log) {}
 

@@ -30,10 +30,25 @@ public final class WebhookEdge implements Handler<RoutingContext> {
 
   private final WebhookMetrics metrics;
   private final RejectionLog log;
+  private volatile boolean draining;
 
   public WebhookEdge(WebhookMetrics metrics, RejectionLog log) {
     this.metrics = metrics;
     this.log = log;
+  }
+
+  /**
+   * The connector is shutting down: from now on every webhook is answered 503 (with Retry-After)
+   * before any route sees it. Stopping routes would otherwise answer 404 (route gone) or 500
+   * (consumer stopped) until the server closes; Twilio retries a 503 (connection overrides, see
+   * webhook.connection-overrides) and the other replicas take it, a 404 it drops.
+   */
+  public void drain() {
+    draining = true;
+  }
+
+  public boolean draining() {
+    return draining;
   }
 
   /** Installs the handler on the platform-http router(s) of the context; call after start. */
@@ -53,7 +68,18 @@ public final class WebhookEdge implements Handler<RoutingContext> {
           .handler(
               ctx -> {
                 String type = ctx.request().getHeader("Content-Type");
-                if (type != null
+                if (draining) {
+                  String kind = kindOf(ctx.request().path());
+                  if (kind != null) {
+                    metrics.rejected(kind, "draining");
+                  }
+                  ctx.response()
+                      .setStatusCode(503)
+                      .putHeader("Retry-After", "5")
+                      .putHeader("Connection", "close")
+                      .putHeader("Content-Type", "text/plain; charset=utf-8")
+                      .end("draining\n");
+                } else if (type != null
                     && type.regionMatches(true, 0, "multipart/", 0, "multipart/".length())) {
                   ctx.fail(415);
                 } else {

@@ -152,6 +152,22 @@ public final class ConnectorApp {
             CamelContext ctx = support.getCamelContext();
             HealthCheckHelper.getHealthCheckRegistry(ctx)
                 .register(new DatabaseHealthCheck(database));
+            // SIGTERM: readiness DOWN and webhooks 503 first (onContextStopping runs before any
+            // route stops), then Camel stops the routes: claims stop, in-flight sends finish and
+            // are recorded (see OutboxRuntime).
+            ctx.addLifecycleStrategy(
+                new org.apache.camel.support.LifecycleStrategySupport() {
+                  @Override
+                  public void onContextStopping(CamelContext stopping) {
+                    LOG.info(
+                        "Stopping: readiness DOWN, webhooks answer 503 while in-flight work"
+                            + " drains");
+                    draining = true;
+                    if (webhookEdge != null) {
+                      webhookEdge.drain();
+                    }
+                  }
+                });
             HealthCheckHelper.getHealthCheckRegistry(ctx)
                 .register(
                     new org.apache.camel.impl.health.AbstractHealthCheck("connector", "draining") {
@@ -219,17 +235,6 @@ public final class ConnectorApp {
             if (runtimeChecks.enabled()) {
               resources.add(runtimeChecks);
               runtimeChecks.start(support.getCamelContext());
-            }
-          }
-
-          @Override
-          public void beforeStop(BaseMainSupport support) {
-            // SIGTERM: readiness DOWN and webhooks 503 first, then Camel stops the routes (claims
-            // stop, in-flight sends finish and are recorded; see OutboxRuntime).
-            LOG.info("Stopping: readiness DOWN, webhooks answer 503 while in-flight work drains");
-            draining = true;
-            if (webhookEdge != null) {
-              webhookEdge.drain();
             }
           }
 

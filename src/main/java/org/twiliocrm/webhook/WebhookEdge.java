@@ -97,7 +97,7 @@ public final class WebhookEdge implements Handler<RoutingContext> {
   }
 
   private void register(Router router) {
-    for (int code : new int[] {400, 413, 415, 500}) {
+    for (int code : new int[] {400, 413, 415, 500, 503}) {
       router.errorHandler(code, this);
     }
   }
@@ -119,6 +119,11 @@ public final class WebhookEdge implements Handler<RoutingContext> {
       reason = "malformed";
     } else if (status == 415) {
       reason = "unsupported-media-type";
+    } else if (draining) {
+      // A request that got past the drain check just before shutdown began, failing because its
+      // route stopped: 503, which Twilio retries elsewhere, not a 500.
+      status = 503;
+      reason = "draining";
     } else {
       status = 500;
       reason = "internal-error";

@@ -7,6 +7,8 @@ import org.twiliocrm.config.Key;
 import org.twiliocrm.crm.WritebackSettings;
 import org.twiliocrm.crm.events.CrmEventsSettings;
 import org.twiliocrm.outbound.OutboxSettings;
+import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
+import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
 import org.twiliocrm.twilio.TwilioClientSettings;
 import org.twiliocrm.webhook.WebhookSettings;
 
@@ -30,7 +32,10 @@ public final class ConfigReference {
         new Section("Webhooks", WebhookSettings.KEYS),
         new Section("Salesforce write-back", WritebackSettings.KEYS),
         new Section("Preflight", org.twiliocrm.preflight.PreflightSettings.KEYS),
-        new Section("Retention", org.twiliocrm.retention.RetentionSettings.KEYS));
+        new Section("Retention", org.twiliocrm.retention.RetentionSettings.KEYS),
+        // The local emulators (run by `sandbox` mode and the tests), not the connector itself.
+        new Section("Local emulator: Twilio sandbox", TwilioSandboxSettings.KEYS),
+        new Section("Local emulator: Salesforce sandbox", SalesforceSandboxSettings.KEYS));
   }
 
   public static List<Key<?>> all() {
@@ -51,8 +56,8 @@ public final class ConfigReference {
         .append("Every key can be set in `application.properties`, in the file named by")
         .append(" `CONNECTOR_CONFIG_FILE`, as an environment variable (the name in the table) or")
         .append(" as a `-D` system property; see the README's Configuration section.\n")
-        .append("The local emulators' `sandbox.*` keys are described in")
-        .append(" `src/main/resources/application.properties` and docs/twilio-sandbox.md.\n");
+        .append("The local emulators' `sandbox.*` keys come last, in their own sections; see also")
+        .append(" docs/twilio-sandbox.md.\n");
     for (Section s : sections()) {
       md.append("\n## ").append(s.title()).append("\n\n");
       md.append("| key | type | default | allowed | description |\n");

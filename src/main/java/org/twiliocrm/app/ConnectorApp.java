@@ -41,6 +41,7 @@ public final class ConnectorApp {
   private volatile LiveCredentialsHealthCheck twilioCheck;
   private volatile org.twiliocrm.webhook.WebhookEdge webhookEdge;
   private volatile boolean draining;
+  private volatile TreeReloader reloader;
 
   public ConnectorApp(ConfigSource source) {
     this.source = source;
@@ -61,6 +62,8 @@ public final class ConnectorApp {
   public void start() throws Exception {
     prepare();
     main.start();
+    // Main.start() does not call the listeners' afterStart (only run() does).
+    startReloader(main.getCamelContext());
   }
 
   public void stop() {
@@ -236,6 +239,7 @@ public final class ConnectorApp {
               resources.add(runtimeChecks);
               runtimeChecks.start(support.getCamelContext());
             }
+            startReloader(support.getCamelContext());
           }
 
           @Override
@@ -243,6 +247,53 @@ public final class ConnectorApp {
             closeResources();
           }
         });
+  }
+
+  /**
+   * Dev mode (or connector.reload.enabled): watch the editable tree and apply edits live. Routes
+   * and the CRM send rules reload; templates/ and governance/ belong to their own loaders.
+   */
+  private synchronized void startReloader(CamelContext ctx) {
+    if (reloader != null) {
+      return;
+    }
+    boolean dev = ConnectorConfig.DEV.read(this::property);
+    if (!dev && !ConnectorConfig.RELOAD_ENABLED.read(this::property)) {
+      return;
+    }
+    TreeReloader r = new TreeReloader();
+    List<String> watched = new ArrayList<>();
+    for (java.nio.file.Path dir : DslLocations.routeDirectories(config.dsl())) {
+      if (java.nio.file.Files.isDirectory(dir)) {
+        r.watchDirectory(dir, ".yaml", TreeReloader.routes(ctx));
+        watched.add(dir + "/");
+      }
+    }
+    org.twiliocrm.crm.events.CrmEventsSettings crm =
+        org.twiliocrm.crm.events.CrmEventsSettings.from(this::property);
+    org.twiliocrm.crm.events.SendRules rules =
+        ctx.getRegistry()
+            .lookupByNameAndType("crmSendRules", org.twiliocrm.crm.events.SendRules.class);
+    if (rules != null && !crm.rulesLocation().startsWith("classpath:")) {
+      java.nio.file.Path file =
+          java.nio.file.Path.of(crm.rulesLocation().replaceFirst("^file:", ""));
+      r.watchFile(file, TreeReloader.rules(rules, crm.defaultChannel()));
+      watched.add(file.toAbsolutePath().normalize().toString());
+    }
+    r.start();
+    reloader = r;
+    resources.add(r);
+    LOG.info(
+        "{}: watching {} for edits (applied within {} ms; a broken edit keeps the last good"
+            + " version)",
+        dev ? "Dev mode" : "Reload enabled",
+        String.join(", ", watched),
+        TreeReloader.POLL_MILLIS);
+  }
+
+  /** The live reloader, null unless dev mode or connector.reload.enabled. */
+  TreeReloader reloader() {
+    return reloader;
   }
 
   /** All configuration goes to Camel as override properties: YAML routes read it as {{key}}. */

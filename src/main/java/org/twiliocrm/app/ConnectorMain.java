@@ -12,26 +12,72 @@ import org.twiliocrm.config.ConfigSource;
  *   java -jar twilio-crm-connector.jar validate [dir]  check routes and kamelets, start nothing
  *   java -jar twilio-crm-connector.jar sandbox [...]   only the Twilio and Salesforce emulators
  *   java -jar twilio-crm-connector.jar preflight       check both accounts before going live
+ *   java -jar twilio-crm-connector.jar test [files]    run flow tests (tests/*.flow.yaml)
  * </pre>
  */
 public final class ConnectorMain {
   private ConnectorMain() {}
 
   public static void main(String[] args) throws Exception {
-    String command = args.length == 0 ? "run" : args[0];
-    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+    // "java -jar ... --dev" is "run --dev".
+    boolean flagsOnly = args.length == 0 || args[0].startsWith("--");
+    String command = flagsOnly ? "run" : args[0];
+    String[] rest = flagsOnly ? args : Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
-      case "run" -> run();
+      case "run" -> {
+        if (!runFlags(rest)) {
+          usage(2);
+        }
+        run();
+      }
+      case "new-flow" -> System.exit(NewFlowCommand.run(rest, System.out, System.err));
       case "validate" -> System.exit(RouteValidator.run(rest, System.out, System.err));
       case "sandbox" ->
           System.exit(org.twiliocrm.sandbox.SandboxMain.run(rest, System.out, System.err));
       case "preflight" -> System.exit(PreflightCommand.run(System.out, System.err));
+      case "test" ->
+          System.exit(org.twiliocrm.flowtest.FlowTestCommand.run(rest, System.out, System.err));
       case "help", "--help", "-h" -> usage(0);
       default -> {
         System.err.println("Unknown command '" + command + "'.");
         usage(2);
       }
     }
+  }
+
+  /**
+   * {@code --dev}: connector.dev=true. {@code --examples NAME}: the shipped routes plus
+   * examples/NAME/routes, and that example's rules. Both become system properties, the highest
+   * configuration layer.
+   */
+  static boolean runFlags(String[] flags) {
+    for (int i = 0; i < flags.length; i++) {
+      switch (flags[i]) {
+        case "--dev" -> System.setProperty("connector.dev", "true");
+        case "--examples" -> {
+          if (i + 1 >= flags.length) {
+            System.err.println("--examples needs the name of a folder in examples/");
+            return false;
+          }
+          java.nio.file.Path ex = java.nio.file.Path.of("examples", flags[++i]);
+          if (!java.nio.file.Files.isDirectory(ex)) {
+            System.err.println("No example " + ex + " (see examples/README.md)");
+            return false;
+          }
+          String routes = System.getProperty("connector.routes.location", "routes");
+          System.setProperty("connector.routes.location", routes + "," + ex.resolve("routes"));
+          java.nio.file.Path rules = ex.resolve("rules/crm-send-rules.yaml");
+          if (java.nio.file.Files.isRegularFile(rules)) {
+            System.setProperty("crm.events.rules-location", rules.toString());
+          }
+        }
+        default -> {
+          System.err.println("Unknown option '" + flags[i] + "'.");
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private static void run() throws Exception {
@@ -68,8 +114,12 @@ public final class ConnectorMain {
     System.out.println(
         """
         Usage:
-          java -jar twilio-crm-connector.jar [run]
+          java -jar twilio-crm-connector.jar [run] [--dev] [--examples NAME]
               Start the connector (sandbox mode unless Twilio credentials are configured).
+              --dev reloads edited routes and rules live; --examples NAME also loads
+              examples/NAME (routes, rules).
+          java -jar twilio-crm-connector.jar new-flow NAME
+              Write a commented route skeleton, a rule stub and a failing flow test for NAME.
           java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR] [FILE...]
               Check YAML routes and kamelets without starting any consumer.
               Prints each error with file, line and reason; exits 1 if any.
@@ -80,6 +130,10 @@ public final class ConnectorMain {
           java -jar twilio-crm-connector.jar preflight
               Check the database, Twilio, Salesforce (against salesforce/) and Kubernetes;
               prints a table with the fix of each failure; exits 0 only if all required pass.
+          java -jar twilio-crm-connector.jar test [--report DIR] [FILE|DIR...]
+              Run flow tests (*.flow.yaml; default tests/ and examples/*/tests/), each file on
+              a fresh sandbox and in-memory database; JUnit XML in target/flow-tests; exits 1
+              if any test fails.
         """);
     System.exit(exit);
   }

@@ -17,15 +17,25 @@ import org.twiliocrm.config.ConnectorConfig;
 record DslLocations(String routesPattern, String kameletLocation, String routesDescription) {
 
   static DslLocations resolve(ConnectorConfig.Dsl dsl) {
-    Path routes = Path.of(dsl.routesLocation()).toAbsolutePath().normalize();
+    // connector.routes.location may list several directories (comma-separated): the shipped
+    // routes plus an example's or a team's own. Each existing one is loaded; none existing falls
+    // back to the packaged routes.
+    java.util.List<String> patterns = new java.util.ArrayList<>();
+    java.util.List<String> found = new java.util.ArrayList<>();
+    for (Path routes : routeDirectories(dsl)) {
+      if (Files.isDirectory(routes)) {
+        patterns.add("file:" + routes + "/*.yaml");
+        found.add(routes.toString());
+      }
+    }
     String routesPattern;
     String description;
-    if (Files.isDirectory(routes)) {
-      routesPattern = "file:" + routes + "/*.yaml";
-      description = routes.toString();
+    if (!patterns.isEmpty()) {
+      routesPattern = String.join(",", patterns);
+      description = String.join(", ", found);
     } else {
       routesPattern = packagedRoutes();
-      description = "packaged routes (no directory " + routes + ")";
+      description = "packaged routes (no directory " + dsl.routesLocation() + ")";
     }
     Path kamelets = Path.of(dsl.kameletsLocation()).toAbsolutePath().normalize();
     String kameletLocation =
@@ -33,6 +43,17 @@ record DslLocations(String routesPattern, String kameletLocation, String routesD
             ? "file:" + kamelets + ",classpath:kamelets"
             : "classpath:kamelets";
     return new DslLocations(routesPattern, kameletLocation, description);
+  }
+
+  /** The directories connector.routes.location names, absolute. */
+  static java.util.List<Path> routeDirectories(ConnectorConfig.Dsl dsl) {
+    java.util.List<Path> out = new java.util.ArrayList<>();
+    for (String part : dsl.routesLocation().split(",")) {
+      if (!part.isBlank()) {
+        out.add(Path.of(part.trim()).toAbsolutePath().normalize());
+      }
+    }
+    return out;
   }
 
   /**

@@ -17,9 +17,12 @@ import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.ConfigException;
 import org.twiliocrm.config.ConfigSource;
 import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.config.Key;
 import org.twiliocrm.config.Mode;
+import org.twiliocrm.crm.events.CrmEventsSettings;
 import org.twiliocrm.crm.events.SendRules;
 import org.twiliocrm.crm.metadata.SalesforcePackage;
+import org.twiliocrm.outbound.OutboxSettings;
 import org.twiliocrm.preflight.Check;
 import org.twiliocrm.preflight.DatabaseChecks;
 import org.twiliocrm.preflight.KubernetesChecks;
@@ -121,16 +124,23 @@ final class PreflightCommand {
     } catch (IllegalArgumentException e) {
       return List.of(Check.fail("Twilio", "configuration", e.getMessage(), "fix the named key"));
     }
+    String sender;
+    String channel;
+    String callback;
+    try {
+      sender = CrmEventsSettings.SENDER.read(lookup);
+      channel = CrmEventsSettings.DEFAULT_CHANNEL.read(lookup);
+      callback = OutboxSettings.STATUS_CALLBACK_URL.read(lookup);
+    } catch (IllegalArgumentException e) {
+      return List.of(Check.fail("Twilio", "configuration", e.getMessage(), "fix the named key"));
+    }
     try (TwilioClientFactory factory = new TwilioClientFactory(ts)) {
-      String sender = lookup.apply("crm.events.sender");
-      String channel = lookup.apply("crm.events.default-channel");
-      String callback = lookup.apply("outbox.status-callback-url");
       String publicUrl = cfg.http().publicUrl();
       return new TwilioChecks(
               factory.create(),
               ts.accountSid(),
               sender == null ? List.of() : List.of(sender),
-              channel == null ? "sms" : channel,
+              channel,
               publicUrl,
               callback == null ? publicUrl + "/webhooks/twilio/message-status" : callback,
               live)
@@ -147,13 +157,11 @@ final class PreflightCommand {
           }
         });
     Set<String> watched = new LinkedHashSet<>();
-    if (!"false".equalsIgnoreCase(lookup.apply("crm.events.enabled"))) {
-      String location = lookup.apply("crm.events.rules-location");
-      String channel = lookup.apply("crm.events.default-channel");
+    if (CrmEventsSettings.ENABLED.read(lookup)) {
       SendRules rules =
           SendRules.load(
-              location == null ? "classpath:crm-events/crm-send-rules.yaml" : location,
-              channel == null ? "sms" : channel);
+              CrmEventsSettings.RULES_LOCATION.read(lookup),
+              CrmEventsSettings.DEFAULT_CHANNEL.read(lookup));
       rules.rules().forEach(r -> watched.add(r.object()));
     }
     return new SalesforceChecks(
@@ -165,8 +173,9 @@ final class PreflightCommand {
 
   private static List<Check> kubernetes(Function<String, String> lookup) {
     List<String> folders = new ArrayList<>();
-    for (String k : List.of("connector.routes.location", "connector.kamelets.location")) {
-      String v = lookup.apply(k);
+    for (Key<String> k :
+        List.of(ConnectorConfig.ROUTES_LOCATION, ConnectorConfig.KAMELETS_LOCATION)) {
+      String v = k.read(lookup);
       if (v != null && !v.startsWith("classpath:")) {
         folders.add(v.startsWith("file:") ? v.substring(5) : v);
       }
@@ -175,14 +184,12 @@ final class PreflightCommand {
     if (file != null && !file.isBlank()) {
       folders.add(Path.of(file).toString());
     }
-    String mode = lookup.apply("crm.events.leader.mode");
-    String lease = lookup.apply("crm.events.leader.kubernetes.lease-name");
     return new KubernetesChecks(
             System.getenv(),
-            mode == null ? "none" : mode,
-            lookup.apply("crm.events.leader.kubernetes.namespace"),
-            lookup.apply("crm.events.leader.kubernetes.master-url"),
-            lease == null ? "twilio-crm-connector" : lease,
+            CrmEventsSettings.LEADER_MODE.read(lookup),
+            CrmEventsSettings.LEADER_K8S_NAMESPACE.read(lookup),
+            CrmEventsSettings.LEADER_K8S_MASTER_URL.read(lookup),
+            CrmEventsSettings.LEADER_K8S_LEASE_NAME.read(lookup),
             folders)
         .run();
   }
@@ -213,9 +220,9 @@ final class PreflightCommand {
       derived.put("camel.component.salesforce.clientSecret", ss.clientSecret());
       derived.put("camel.component.salesforce.userName", ss.username());
       derived.put("camel.component.salesforce.password", ss.password() + ss.securityToken());
-      String sender = source.get("crm.events.sender");
+      String sender = source.get(CrmEventsSettings.SENDER.name());
       if (sender == null || sender.isBlank()) {
-        derived.put("crm.events.sender", ts.numbers().get(0));
+        derived.put(CrmEventsSettings.SENDER.name(), ts.numbers().get(0));
       }
       return null;
     }

@@ -69,13 +69,55 @@ public final class RouteValidator {
       err.println("validate: " + e.getMessage());
       return 2;
     }
+    if (files.isEmpty()) {
+      // the rest of the editable tree, with the same schemas the editors use
+      findings = new ArrayList<>(findings);
+      findings.addAll(validateTree(source));
+    }
     findings.forEach(f -> err.println("ERROR " + f));
     if (findings.isEmpty()) {
-      out.println("OK: routes in " + routes + " and kamelets in " + kamelets + " are valid.");
+      out.println(
+          "OK: routes in "
+              + routes
+              + ", kamelets in "
+              + kamelets
+              + ", the CRM send rules and the flow tests are valid.");
       return 0;
     }
     err.println(findings.size() + " error(s).");
     return 1;
+  }
+
+  /**
+   * The CRM send rules (schemas/send-rules.schema.json, then the loader's checks) and the flow
+   * tests (schemas/flow-test.schema.json) of the working directory, each problem with file:line.
+   */
+  static List<Finding> validateTree(ConfigSource source) {
+    List<Finding> out = new ArrayList<>();
+    org.twiliocrm.crm.events.CrmEventsSettings crm =
+        org.twiliocrm.crm.events.CrmEventsSettings.from(source::get);
+    if (!crm.rulesLocation().startsWith("classpath:")) {
+      Path rules = Path.of(crm.rulesLocation().replaceFirst("^file:", ""));
+      if (Files.isRegularFile(rules)) {
+        try {
+          org.twiliocrm.crm.events.SendRules.loadChecked(rules, crm.defaultChannel());
+        } catch (org.twiliocrm.crm.events.SendRules.RulesException e) {
+          out.addAll(e.findings());
+        } catch (IOException e) {
+          out.add(new Finding(rules, 0, e.getMessage()));
+        }
+      }
+    }
+    try {
+      for (Path t : org.twiliocrm.flowtest.FlowTestCommand.discover(Path.of("."), List.of())) {
+        out.addAll(
+            org.twiliocrm.dsl.YamlSchemas.check(
+                org.twiliocrm.dsl.YamlSchemas.FLOW_TEST, t, Files.readString(t)));
+      }
+    } catch (IOException e) {
+      out.add(new Finding(Path.of("tests"), 0, e.getMessage()));
+    }
+    return out;
   }
 
   private static String value(String[] args, int i, String flag) {
@@ -245,7 +287,7 @@ public final class RouteValidator {
         .orElse(e.getContextMark().map(m -> m.getLine() + 1).orElse(0));
   }
 
-  private static String describe(Throwable e) {
+  static String describe(Throwable e) {
     StringBuilder sb = new StringBuilder();
     String last = null;
     for (Throwable c = e; c != null; c = c.getCause()) {

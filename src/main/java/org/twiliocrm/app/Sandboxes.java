@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import org.twiliocrm.config.ConfigException;
 import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.crm.events.CrmEventsSettings;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
 import org.twiliocrm.sandbox.twilio.TwilioSandbox;
@@ -35,7 +36,8 @@ final class Sandboxes implements AutoCloseable {
     Function<String, String> twilioLookup =
         k -> {
           String v = lookup.apply(k);
-          return "sandbox.twilio.inbound-webhook-url".equals(k) && (v == null || v.isBlank())
+          return TwilioSandboxSettings.INBOUND_WEBHOOK_URL.name().equals(k)
+                  && (v == null || v.isBlank())
               ? inbound
               : v;
         };
@@ -61,10 +63,10 @@ final class Sandboxes implements AutoCloseable {
     }
     Sandboxes s = new Sandboxes(twilio, salesforce);
     s.derive(ss);
-    String sender = lookup.apply("crm.events.sender");
+    String sender = lookup.apply(CrmEventsSettings.SENDER.name());
     if (sender == null || sender.isBlank()) {
       // CRM events carry no From: in the sandbox the emulator's own number sends them.
-      s.derived.put("crm.events.sender", ts.numbers().get(0));
+      s.derived.put(CrmEventsSettings.SENDER.name(), ts.numbers().get(0));
     }
     return s;
   }

@@ -149,13 +149,25 @@ public record ConnectorConfig(
       Key.string(
           "connector.routes.location",
           "routes",
-          "Directory of YAML routes (a ConfigMap mount in Kubernetes); the routes packaged in the"
-              + " jar are used when it does not exist.");
+          "Directories of YAML routes, comma-separated (a ConfigMap mount in Kubernetes); the"
+              + " routes packaged in the jar are used when none exists.");
   public static final Key<String> KAMELETS_LOCATION =
       Key.string(
           "connector.kamelets.location",
           "kamelets",
           "Directory of kamelets; the packaged kamelets are the fallback.");
+  public static final Key<Boolean> DEV =
+      Key.bool(
+          "connector.dev",
+          false,
+          "Dev mode (also java -jar ... --dev): edited routes and rules reload within 2 s; a broken"
+              + " edit is reported with file:line and the last good version keeps running.");
+  public static final Key<Boolean> RELOAD_ENABLED =
+      Key.bool(
+          "connector.reload.enabled",
+          false,
+          "Reload edited routes and rules outside dev mode too (e.g. on ConfigMap updates), by the"
+              + " same rules.");
   public static final Key<String> DB_URL =
       Key.custom(
           "connector.db.url",
@@ -261,6 +273,8 @@ public record ConnectorConfig(
           TRUST_FORWARDED_HEADERS,
           ROUTES_LOCATION,
           KAMELETS_LOCATION,
+          DEV,
+          RELOAD_ENABLED,
           DB_URL,
           DB_USER,
           DB_PASSWORD,

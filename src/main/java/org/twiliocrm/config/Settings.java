@@ -22,6 +22,14 @@ public final class Settings {
     return v == null || v.isBlank() ? null : v.trim();
   }
 
+  /**
+   * The value exactly as the source gives it, null only when unset: for readers that treat a blank
+   * value differently from an absent one (the Salesforce sandbox refuses a blank credential).
+   */
+  public String verbatim(String key) {
+    return lookup.apply(key);
+  }
+
   public String string(String key, String def) {
     String v = raw(key);
     return v == null ? def : v;

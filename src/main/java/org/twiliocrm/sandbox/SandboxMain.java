@@ -155,14 +155,14 @@ public final class SandboxMain {
   public static Running start(Options o, Function<String, String> config) throws IOException {
     Map<String, String> overrides = new HashMap<>();
     if (o.host() != null) {
-      overrides.put("sandbox.twilio.host", o.host());
-      overrides.put("sandbox.salesforce.host", o.host());
+      overrides.put(TwilioSandboxSettings.HOST.name(), o.host());
+      overrides.put(SalesforceSandboxSettings.HOST.name(), o.host());
     }
     if (o.twilioPort() != null) {
-      overrides.put("sandbox.twilio.port", o.twilioPort().toString());
+      overrides.put(TwilioSandboxSettings.PORT.name(), o.twilioPort().toString());
     }
     if (o.salesforcePort() != null) {
-      overrides.put("sandbox.salesforce.port", o.salesforcePort().toString());
+      overrides.put(SalesforceSandboxSettings.PORT.name(), o.salesforcePort().toString());
     }
     Path dataDir;
     if (o.stateDir() != null) {
@@ -172,7 +172,7 @@ public final class SandboxMain {
       dataDir = Files.createTempDirectory("twilio-crm-sandbox");
       dataDir.toFile().deleteOnExit();
     }
-    overrides.put("sandbox.salesforce.data-dir", dataDir.toString());
+    overrides.put(SalesforceSandboxSettings.DATA_DIR.name(), dataDir.toString());
     Function<String, String> lookup =
         k -> overrides.containsKey(k) ? overrides.get(k) : config.apply(k);
     TwilioSandboxSettings ts = TwilioSandboxSettings.from(lookup);

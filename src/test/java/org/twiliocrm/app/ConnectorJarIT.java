@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.testsupport.ConnectorProcess;
 import org.twiliocrm.testsupport.FreePort;
-import org.twiliocrm.testsupport.TestDatabases;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /** The packaged jar as a new user meets it: start, banner, health, metrics, validate, refusals. */
 class ConnectorJarIT {
@@ -77,7 +77,7 @@ class ConnectorJarIT {
 
   @Test
   void runsOnPostgresWhenAJdbcUrlIsConfiguredAndHidesCredentials() throws Exception {
-    ConnectorConfig.Db db = TestDatabases.postgres("jar");
+    ConnectorConfig.Db db = TestDatabase.postgres("jar").config();
     int port = FreePort.find();
     Map<String, String> env =
         Map.of(

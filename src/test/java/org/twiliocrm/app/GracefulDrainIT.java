@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.testsupport.ConnectorProcess;
 import org.twiliocrm.testsupport.FreePort;
-import org.twiliocrm.testsupport.TestDatabases;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * SIGTERM, as Kubernetes sends it, to the packaged connector in the middle of a run on PostgreSQL:
@@ -41,7 +41,7 @@ class GracefulDrainIT {
 
   @Test
   void sigtermDrainsInFlightSendsAndLeavesNoClaimBehind() throws Exception {
-    ConnectorConfig.Db db = TestDatabases.postgres("it_drain");
+    ConnectorConfig.Db db = TestDatabase.postgres("drain").config();
     int twilioPort = FreePort.find();
     Map<String, String> env = new HashMap<>();
     env.put("CONNECTOR_MODE", "sandbox");

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.testsupport.FreePort;
 import org.twiliocrm.testsupport.TcpForwarder;
-import org.twiliocrm.testsupport.TestDatabases;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * Start-up against a database that is not there yet, and the durability settings the connector
@@ -52,7 +52,7 @@ class DatabaseStartupIT {
   }
 
   private static ConnectorConfig.Db pgAt(int port, String schema, Duration budget) {
-    ConnectorConfig.Db real = TestDatabases.postgres(schema);
+    ConnectorConfig.Db real = TestDatabase.postgres(schema).config();
     String url = real.url().replace("127.0.0.1:5432", "127.0.0.1:" + port);
     return new ConnectorConfig.Db(
         url, real.user(), "secret-pw", 2, Duration.ofMillis(500), budget, true);
@@ -107,7 +107,7 @@ class DatabaseStartupIT {
 
   @Test
   void refusedCredentialsAreNotRetried() {
-    ConnectorConfig.Db real = TestDatabases.postgres("startup_auth");
+    ConnectorConfig.Db real = TestDatabase.postgres("startup_auth").config();
     ConnectorConfig.Db cfg =
         new ConnectorConfig.Db(
             real.url(),
@@ -143,7 +143,7 @@ class DatabaseStartupIT {
 
   @Test
   void postgresSessionsCommitSynchronouslyEvenWhenTheUrlTurnsItOff() throws Exception {
-    ConnectorConfig.Db real = TestDatabases.postgres("startup_sync");
+    ConnectorConfig.Db real = TestDatabase.postgres("startup_sync").config();
     ConnectorConfig.Db cfg =
         new ConnectorConfig.Db(
             real.url() + "&options=-c%20synchronous_commit%3Doff",

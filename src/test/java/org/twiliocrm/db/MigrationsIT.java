@@ -12,16 +12,16 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.twiliocrm.config.ConnectorConfig;
-import org.twiliocrm.testsupport.TestDatabases;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /** The per-vendor migrations create the same tables with the same columns on every database. */
 class MigrationsIT {
 
   @Test
   void sameTablesAndColumnsOnH2PostgresAndMariaDb() throws Exception {
-    Map<String, Set<String>> h2 = schemaOf(TestDatabases.h2("mig"));
-    Map<String, Set<String>> pg = schemaOf(TestDatabases.postgres("mig"));
-    Map<String, Set<String>> maria = schemaOf(TestDatabases.mariadb("mig"));
+    Map<String, Set<String>> h2 = schemaOf(TestDatabase.h2("mig").config());
+    Map<String, Set<String>> pg = schemaOf(TestDatabase.postgres("mig").config());
+    Map<String, Set<String>> maria = schemaOf(TestDatabase.mariadb("mig").config());
     assertThat(h2).containsKeys("consent", "connector_state");
     assertThat(pg).isEqualTo(h2);
     assertThat(maria).isEqualTo(h2);
@@ -29,7 +29,7 @@ class MigrationsIT {
 
   @Test
   void migratingTwiceIsANoOp() {
-    ConnectorConfig.Db cfg = TestDatabases.postgres("mig2");
+    ConnectorConfig.Db cfg = TestDatabase.postgres("mig2").config();
     try (Database first = Database.open(cfg)) {
       assertThat(first.isUsable(2)).isTrue();
     }

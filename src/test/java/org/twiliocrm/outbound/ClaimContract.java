@@ -16,16 +16,40 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.twiliocrm.db.Database;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
- * The claim semantics every supported database must show. Subclasses open a database of their
- * vendor (a fresh schema per class) in {@link #database()}.
+ * The claim semantics every supported database must show. Subclasses name their vendor; each class
+ * gets a fresh database of it.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class ClaimContract {
-  abstract Database database();
+  abstract TestDatabase.Kind kind();
+
+  private TestDatabase testDb;
+  private Database db;
+
+  @BeforeAll
+  void open() {
+    testDb = TestDatabase.of(kind(), "claim");
+    db = testDb.open(kind() == TestDatabase.Kind.POSTGRES ? 30 : 20);
+  }
+
+  @AfterAll
+  void close() {
+    db.close();
+    testDb.close();
+  }
+
+  Database database() {
+    return db;
+  }
 
   /** Rows for the concurrency test; H2 claims slowly under contention, so it uses fewer. */
   int concurrentRows() {

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.governance.ConsentChecker;
 import org.twiliocrm.governance.ConsentChecker.Subject;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * The outbox checks consent for a whole claimed batch with one query per chunk of recipients; each
@@ -24,7 +25,7 @@ class ConsentBatchH2Test {
 
   @BeforeAll
   static void open() throws Exception {
-    db = Database.open(TestDatabases.h2(TestDatabases.unique("consent_batch")));
+    db = TestDatabase.h2("consent_batch").open(20);
     consent = new ConsentChecker(db.dataSource());
     try (Connection c = db.dataSource().getConnection();
         PreparedStatement ps =

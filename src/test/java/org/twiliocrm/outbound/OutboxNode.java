@@ -1,12 +1,8 @@
 package org.twiliocrm.outbound;
 
 import com.twilio.http.TwilioRestClient;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -15,6 +11,8 @@ import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.db.Database;
+import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
+import org.twiliocrm.testsupport.TestSettings;
 import org.twiliocrm.twilio.TwilioClientFactory;
 import org.twiliocrm.twilio.TwilioClientSettings;
 
@@ -25,8 +23,8 @@ import org.twiliocrm.twilio.TwilioClientSettings;
  * (two-process and crash tests, the benchmark).
  */
 public final class OutboxNode implements AutoCloseable {
-  public static final String ACCOUNT = "AC00000000000000000000000000000000";
-  public static final String TOKEN = "sandbox-auth-token";
+  public static final String ACCOUNT = TwilioSandboxSettings.DEFAULT_ACCOUNT_SID;
+  public static final String TOKEN = TwilioSandboxSettings.DEFAULT_AUTH_TOKEN;
 
   public final Database db;
   public final DefaultCamelContext ctx;
@@ -40,15 +38,7 @@ public final class OutboxNode implements AutoCloseable {
 
   /** application.properties defaults overlaid with the given keys. */
   public static Map<String, String> settings(Map<String, String> overrides) {
-    Properties p = new Properties();
-    try (InputStream in =
-        OutboxNode.class.getClassLoader().getResourceAsStream("application.properties")) {
-      p.load(in);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    Map<String, String> m = new HashMap<>();
-    p.forEach((k, v) -> m.put(k.toString(), v.toString()));
+    Map<String, String> m = TestSettings.applicationProperties();
     m.putAll(overrides);
     return m;
   }
@@ -118,11 +108,7 @@ public final class OutboxNode implements AutoCloseable {
    * Prints "READY" once started and runs until killed.
    */
   public static void main(String[] args) throws Exception {
-    Map<String, String> overrides = new HashMap<>();
-    for (int i = 3; i < args.length; i++) {
-      int eq = args[i].indexOf('=');
-      overrides.put(args[i].substring(0, eq), args[i].substring(eq + 1));
-    }
+    Map<String, String> overrides = TestSettings.keyValues(args, 3);
     ConnectorConfig.Db db = new ConnectorConfig.Db(args[0], args[1], "", 20, Duration.ofSeconds(5));
     OutboxNode node = start(db, args[2], overrides);
     Runtime.getRuntime().addShutdownHook(new Thread(node::close));

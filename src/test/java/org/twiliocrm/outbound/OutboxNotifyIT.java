@@ -9,26 +9,28 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * LISTEN/NOTIFY wakes the claimer on PostgreSQL: with a 30 s poll interval a row is still sent
  * within a second of its commit, and without LISTEN it waits for the poll.
  */
 class OutboxNotifyIT {
-  static final String SCHEMA = TestDatabases.unique("outbox_notify_it");
+  static TestDatabase schema;
   static SandboxControl sandbox;
   static ConnectorConfig.Db db;
 
   @BeforeAll
   static void start() {
     sandbox = new SandboxControl(Map.of("sandbox.twilio.validation.requests", "false"));
-    db = TestDatabases.postgres(SCHEMA);
+    schema = TestDatabase.postgres("outbox_notify");
+    db = schema.config(30);
   }
 
   @AfterAll
   static void stop() {
     sandbox.close();
-    TestDatabases.dropPostgres(SCHEMA);
+    schema.close();
   }
 
   @Test

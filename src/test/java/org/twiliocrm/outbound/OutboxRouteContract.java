@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * The outbox route as shipped (routes/outbox-to-twilio.camel.yaml + kamelets/) against a database
@@ -22,14 +22,12 @@ import org.twiliocrm.config.ConnectorConfig;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class OutboxRouteContract {
-  /** A fresh database of the subclass's vendor. */
-  abstract ConnectorConfig.Db openDatabase();
-
-  /** Drops what {@link #openDatabase()} created. */
-  abstract void dropDatabase();
+  /** The subclass's database vendor. */
+  abstract TestDatabase.Kind kind();
 
   static final String FROM = "+15005550006";
   static final AtomicInteger NEXT = new AtomicInteger(100);
+  TestDatabase database;
   SandboxControl sandbox;
   OutboxNode node;
   Rows rows;
@@ -41,9 +39,10 @@ abstract class OutboxRouteContract {
     // The sandbox knows the Verify service the outbox names, as a real account would (an unknown
     // service is 404/20404 there).
     sandbox = new SandboxControl(Map.of("sandbox.twilio.verify.services", VERIFY_SERVICE));
+    database = TestDatabase.of(kind(), "outbox_route");
     node =
         OutboxNode.start(
-            openDatabase(),
+            database.config(kind() == TestDatabase.Kind.POSTGRES ? 30 : 20),
             sandbox.baseUrl(),
             Map.of(
                 "outbox.poll-interval", "300ms",
@@ -59,7 +58,7 @@ abstract class OutboxRouteContract {
   void stop() {
     node.close();
     sandbox.close();
-    dropDatabase();
+    database.close();
   }
 
   @AfterEach

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.db.Database;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * Two connector processes (child JVMs running the shipped route) on one PostgreSQL database send
@@ -26,7 +27,7 @@ import org.twiliocrm.db.Database;
  * killed child itself, so its commits must be on disk to survive).
  */
 class OutboxTwoProcessesIT {
-  static final String SCHEMA = TestDatabases.unique("outbox_two_it");
+  static TestDatabase schema;
   static SandboxControl sandbox;
   static ConnectorConfig.Db db;
 
@@ -37,7 +38,8 @@ class OutboxTwoProcessesIT {
             Map.of(
                 "sandbox.twilio.validation.requests", "false",
                 "sandbox.twilio.max-in-flight", "1000"));
-    db = TestDatabases.postgres(SCHEMA);
+    schema = TestDatabase.postgres("outbox_two");
+    db = schema.config(30);
   }
 
   @AfterEach
@@ -48,7 +50,7 @@ class OutboxTwoProcessesIT {
   @AfterAll
   static void stop() {
     sandbox.close();
-    TestDatabases.dropPostgres(SCHEMA);
+    schema.close();
   }
 
   /** Starts OutboxNode in a child JVM on this test's class path; returns once it printed READY. */

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * A message found by reconciliation is recorded as sent when Twilio created it (its date_created),
@@ -31,7 +32,7 @@ class ReconcileSentAtIT {
     sandbox = new SandboxControl(Map.of());
     node =
         OutboxNode.start(
-            TestDatabases.h2(TestDatabases.unique("reconcile_sent_at")),
+            TestDatabase.h2("reconcile_sent_at").config(20),
             sandbox.baseUrl(),
             Map.of(
                 "outbox.poll-interval", "300ms",

@@ -1,22 +1,15 @@
 package org.twiliocrm.outbound;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 import org.twiliocrm.sandbox.twilio.TwilioSandbox;
 import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
+import org.twiliocrm.testsupport.TestHttp;
 
 /** A Twilio sandbox on a free port and its control API (/sandbox/...), for outbox tests. */
 final class SandboxControl implements AutoCloseable {
-  static final ObjectMapper JSON = new ObjectMapper();
   final TwilioSandbox sandbox;
-  private final HttpClient http =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final TestHttp http = new TestHttp();
 
   SandboxControl(Map<String, String> overrides) {
     Map<String, String> s = new java.util.HashMap<>();
@@ -32,25 +25,8 @@ final class SandboxControl implements AutoCloseable {
   }
 
   Object call(String method, String path, Object body) {
-    try {
-      HttpRequest.BodyPublisher pub =
-          body == null
-              ? HttpRequest.BodyPublishers.noBody()
-              : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body));
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(URI.create(baseUrl() + path))
-                  .method(method, pub)
-                  .header("Content-Type", "application/json")
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() >= 400) {
-        throw new IllegalStateException(r.statusCode() + " " + r.body());
-      }
-      return JSON.readValue(r.body(), Object.class);
-    } catch (IOException | InterruptedException e) {
-      throw new IllegalStateException(e);
-    }
+    return TestHttp.parse(
+        http.send(method, baseUrl() + path, TestHttp.JSON_TYPE, TestHttp.json(body)));
   }
 
   void faults(Map<String, Object> f) {

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.twiliocrm.testsupport.ConnectorProcess;
 import org.twiliocrm.testsupport.FreePort;
+import org.twiliocrm.testsupport.TestHttp;
 
 /**
  * {@code java -jar ... preflight} as a new user runs it: against a fresh sandbox start it passes;
@@ -24,8 +25,7 @@ import org.twiliocrm.testsupport.FreePort;
  * exit code; secrets never appear.
  */
 class PreflightIT {
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private static final HttpClient HTTP = TestHttp.client();
   private static final Duration RUN = Duration.ofSeconds(120);
 
   @TempDir Path work;

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.db.Database;
-import org.twiliocrm.testsupport.TestDatabases;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * The retention job on the three databases, migrated by Flyway as shipped: rows older than
@@ -32,9 +32,9 @@ class RetentionIT {
 
   private static ConnectorConfig.Db db(String vendor) {
     return switch (vendor) {
-      case "postgresql" -> TestDatabases.postgres("it_retention");
-      case "mariadb" -> TestDatabases.mariadb("it_retention");
-      default -> TestDatabases.h2("it_retention");
+      case "postgresql" -> TestDatabase.postgres("retention").config();
+      case "mariadb" -> TestDatabase.mariadb("retention").config();
+      default -> TestDatabase.h2("retention").config();
     };
   }
 

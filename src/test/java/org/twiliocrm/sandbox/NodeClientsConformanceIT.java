@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.twiliocrm.testsupport.ConnectorProcess;
 import org.twiliocrm.testsupport.FreePort;
+import org.twiliocrm.testsupport.TestHttp;
 
 /**
  * {@code java -jar ... sandbox} as a team would run it, checked with clients from another
@@ -33,8 +34,7 @@ import org.twiliocrm.testsupport.FreePort;
  * <p>Node is required: without it this test fails (it never skips); .ci/run installs it.
  */
 class NodeClientsConformanceIT {
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private static final HttpClient HTTP = TestHttp.client();
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String ACCOUNT = "AC00000000000000000000000000000000";
   private static final String TOKEN = "sandbox-auth-token";

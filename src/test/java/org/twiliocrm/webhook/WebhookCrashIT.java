@@ -34,7 +34,7 @@ import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
 import org.twiliocrm.testsupport.ConnectorProcess;
 import org.twiliocrm.testsupport.FreePort;
-import org.twiliocrm.testsupport.TestDatabases;
+import org.twiliocrm.testsupport.TestDatabase;
 import org.twiliocrm.twilio.TwilioSignature;
 
 /**
@@ -60,7 +60,7 @@ class WebhookCrashIT {
 
   @Test
   void noAcknowledgedCallbackIsLostOnPostgres() throws Exception {
-    ConnectorConfig.Db db = TestDatabases.postgres("webhook_crash");
+    ConnectorConfig.Db db = TestDatabase.postgres("webhook_crash").config();
     crashAndCount(
         Map.of("CONNECTOR_DB_URL", db.url(), "CONNECTOR_DB_USER", db.user()),
         () -> DriverManager.getConnection(db.url(), db.user(), null),

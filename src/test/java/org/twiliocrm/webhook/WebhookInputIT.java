@@ -22,7 +22,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.testsupport.ConnectorProcess;
 import org.twiliocrm.testsupport.FreePort;
-import org.twiliocrm.testsupport.TestDatabases;
+import org.twiliocrm.testsupport.TestDatabase;
+import org.twiliocrm.testsupport.TestHttp;
 import org.twiliocrm.twilio.TwilioSignature;
 
 /**
@@ -40,13 +41,12 @@ class WebhookInputIT {
 
   private Path work;
   private ConnectorProcess connector;
-  private final HttpClient http =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http = TestHttp.client();
 
   @BeforeAll
   void start() throws Exception {
     work = Files.createTempDirectory("webhook-input-it");
-    ConnectorConfig.Db db = TestDatabases.postgres("input");
+    ConnectorConfig.Db db = TestDatabase.postgres("input").config();
     // The shipped routes plus one that fails inside the route, on the real kamelet.
     Path routes = Files.createDirectories(work.resolve("routes"));
     try (var files = Files.list(Path.of("routes"))) {

@@ -21,7 +21,7 @@ import org.apache.camel.support.ResourceHelper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.twiliocrm.db.Database;
-import org.twiliocrm.testsupport.TestDatabases;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * Store and the shipped stored-event route on the embedded H2 database (the same SQL runs on
@@ -29,7 +29,7 @@ import org.twiliocrm.testsupport.TestDatabases;
  * consent and CRM actions.
  */
 class WebhookProcessorH2Test {
-  private final Database db = Database.open(TestDatabases.h2("wh"));
+  private final Database db = Database.open(TestDatabase.h2("wh").config());
   private final CamelContext ctx = new DefaultCamelContext();
   private final WebhookMetrics metrics = new WebhookMetrics();
   private final WebhookEventStore store =

@@ -6,11 +6,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -21,7 +16,8 @@ import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
 import org.twiliocrm.sandbox.twilio.TwilioSandbox;
 import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
 import org.twiliocrm.testsupport.FreePort;
-import org.twiliocrm.testsupport.TestDatabases;
+import org.twiliocrm.testsupport.TestDatabase;
+import org.twiliocrm.testsupport.TestHttp;
 import org.twiliocrm.twilio.TwilioSignature;
 
 /**
@@ -36,17 +32,19 @@ public final class WebhookStack implements AutoCloseable {
   public static final String SUB_TOKEN = "sub-account-token";
   public static final String NUMBER = "+15005550006";
 
+  public final TestDatabase database;
   public final ConnectorConfig.Db db;
   public final TwilioSandbox twilio;
   public final SalesforceSandbox salesforce;
   public final ConnectorApp app;
   public final int port;
   public final String publicUrl;
-  public final HttpClient http =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  public final HttpClient http = TestHttp.client();
+  private final TestHttp control = new TestHttp();
 
   public WebhookStack(Map<String, String> overrides) throws Exception {
-    db = TestDatabases.postgres("webhooks");
+    database = TestDatabase.postgres("webhooks");
+    db = database.config();
     port = FreePort.find();
     publicUrl = "http://127.0.0.1:" + port;
     Properties p = new Properties();
@@ -110,63 +108,25 @@ public final class WebhookStack implements AutoCloseable {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  public HttpResponse<String> get(String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-        HttpResponse.BodyHandlers.ofString());
+  public HttpResponse<String> get(String path) {
+    return control.get("http://127.0.0.1:" + port + path);
   }
 
-  Connection connect() throws SQLException {
-    return DriverManager.getConnection(db.url(), db.user(), null);
+  public long count(String sql, Object... args) {
+    return database.count(sql, args);
   }
 
-  public long count(String sql, Object... args) throws SQLException {
-    try (Connection c = connect();
-        PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+  String string(String sql, Object... args) {
+    return database.string(sql, args);
   }
 
-  String string(String sql, Object... args) throws SQLException {
-    try (Connection c = connect();
-        PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? rs.getString(1) : null;
-      }
-    }
-  }
-
-  void exec(String sql, Object... args) throws SQLException {
-    try (Connection c = connect();
-        PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      ps.executeUpdate();
-    }
+  void exec(String sql, Object... args) {
+    database.exec(sql, args);
   }
 
   /** Calls a Twilio sandbox control endpoint with a JSON body. */
-  HttpResponse<String> twilioControl(String method, String path, String json) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create(twilio.baseUrl() + path))
-            .header("Content-Type", "application/json")
-            .method(
-                method,
-                json == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(json))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+  HttpResponse<String> twilioControl(String method, String path, String json) {
+    return control.sendJson(method, twilio.baseUrl() + path, json);
   }
 
   /** Creates a message in the Twilio sandbox with our status callback (plain HTTP, Basic auth). */
@@ -180,18 +140,13 @@ public final class WebhookStack implements AutoCloseable {
             + enc(body)
             + "&StatusCallback="
             + enc(publicUrl + "/webhooks/twilio/message-status");
-    String auth =
-        java.util.Base64.getEncoder()
-            .encodeToString(
-                (ACCOUNT + ":" + TOKEN).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    return http.send(
-        HttpRequest.newBuilder(
-                URI.create(twilio.baseUrl() + "/2010-04-01/Accounts/" + ACCOUNT + "/Messages.json"))
-            .header("Authorization", "Basic " + auth)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .POST(HttpRequest.BodyPublishers.ofString(form))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return control.send(
+        "POST",
+        twilio.baseUrl() + "/2010-04-01/Accounts/" + ACCOUNT + "/Messages.json",
+        "application/x-www-form-urlencoded",
+        form.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        "Authorization",
+        TestHttp.basic(ACCOUNT, TOKEN));
   }
 
   static String enc(String s) {
@@ -201,6 +156,10 @@ public final class WebhookStack implements AutoCloseable {
   @Override
   public void close() {
     // Stopping the connector also stops the emulators it started.
-    app.stop();
+    try {
+      app.stop();
+    } finally {
+      database.close();
+    }
   }
 }

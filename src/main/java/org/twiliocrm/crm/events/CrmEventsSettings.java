@@ -103,8 +103,9 @@ public record CrmEventsSettings(
   public static final Key<String> RULES_LOCATION =
       Key.string(
           P + "rules-location",
-          "classpath:crm-events/crm-send-rules.yaml",
-          "YAML rules deciding which record changes send what (classpath:... or a file path).");
+          "rules/crm-send-rules.yaml",
+          "YAML rules deciding which record changes send what (a file path, the packaged copy when"
+              + " it does not exist; or classpath:...).");
   public static final Key<String> DEFAULT_CHANNEL =
       Key.custom(
           P + "default-channel",

@@ -67,10 +67,65 @@ public final class SendRules {
     }
   }
 
-  private final List<Rule> rules;
+  // Volatile, not final: in dev mode (connector.dev) an edited rules file replaces the list while
+  // events flow; each event reads one consistent list.
+  private volatile List<Rule> rules;
 
   public SendRules(List<Rule> rules) {
     this.rules = List.copyOf(rules);
+  }
+
+  /** Takes over the rules of a freshly loaded file (live reload); the old list stays on failure. */
+  public void replaceWith(SendRules loaded) {
+    this.rules = loaded.rules;
+  }
+
+  /**
+   * Loads a rules file for a reload or for {@code validate}: schema problems (with their lines)
+   * first, then the checks {@link #parse} makes, at the line of the rule they name.
+   */
+  public static SendRules loadChecked(Path file, String defaultChannel) throws IOException {
+    String text = Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+    List<org.twiliocrm.dsl.Finding> problems =
+        org.twiliocrm.dsl.YamlSchemas.check(org.twiliocrm.dsl.YamlSchemas.SEND_RULES, file, text);
+    if (!problems.isEmpty()) {
+      throw new RulesException(problems);
+    }
+    try {
+      Object doc = new Load(LoadSettings.builder().build()).loadFromString(text);
+      return parse(doc, file.toString(), defaultChannel);
+    } catch (IllegalArgumentException e) {
+      int line = 0;
+      Matcher m = Pattern.compile("rule '([^']+)'").matcher(e.getMessage());
+      if (m.find()) {
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length && line == 0; i++) {
+          if (lines[i].matches(
+              "\\s*-?\\s*id:\\s*['\"]?" + Pattern.quote(m.group(1)) + "['\"]?\\s*(#.*)?")) {
+            line = i + 1;
+          }
+        }
+      }
+      String msg = e.getMessage().replace(file + ": ", "");
+      throw new RulesException(List.of(new org.twiliocrm.dsl.Finding(file, line, msg)));
+    }
+  }
+
+  /** A rules file that does not load, with each problem's file:line. */
+  public static final class RulesException extends IllegalArgumentException {
+    private final List<org.twiliocrm.dsl.Finding> findings;
+
+    RulesException(List<org.twiliocrm.dsl.Finding> findings) {
+      super(
+          findings.stream()
+              .map(Object::toString)
+              .collect(java.util.stream.Collectors.joining("; ")));
+      this.findings = List.copyOf(findings);
+    }
+
+    public List<org.twiliocrm.dsl.Finding> findings() {
+      return findings;
+    }
   }
 
   public List<Rule> rules() {
@@ -100,7 +155,26 @@ public final class SendRules {
       }
       return in;
     }
-    return Files.newInputStream(Path.of(location.replaceFirst("^file:", "")));
+    Path file = Path.of(location.replaceFirst("^file:", ""));
+    if (!Files.exists(file) && !file.isAbsolute()) {
+      // rules/ of the editable tree is absent (e.g. no ConfigMap mounted): the packaged copy of
+      // the same relative path is the fallback, as for routes and kamelets.
+      InputStream in =
+          SendRules.class.getClassLoader().getResourceAsStream(file.toString().replace('\\', '/'));
+      if (in != null) {
+        return in;
+      }
+    }
+    return Files.newInputStream(file);
+  }
+
+  /** Where {@link #load} reads from, for reports: the file, or the packaged copy. */
+  public static String describe(String location) {
+    if (location.startsWith("classpath:")) {
+      return location;
+    }
+    Path file = Path.of(location.replaceFirst("^file:", ""));
+    return Files.exists(file) ? file.toAbsolutePath().toString() : "packaged " + location;
   }
 
   static SendRules parse(Object doc, String where, String defaultChannel) {

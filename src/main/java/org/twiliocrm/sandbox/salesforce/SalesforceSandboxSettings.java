@@ -1,7 +1,10 @@
 package org.twiliocrm.sandbox.salesforce;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Function;
+import org.twiliocrm.config.Key;
+import org.twiliocrm.config.Settings;
 
 /**
  * Typed settings of the local Salesforce org emulator, read from the {@code sandbox.salesforce.*}
@@ -46,6 +49,125 @@ public record SalesforceSandboxSettings(
 
   public static final String PREFIX = "sandbox.salesforce.";
 
+  // Each key declared once: name, default, range and description (the reference in
+  // docs/configuration.md and application.properties are checked against these, see
+  // ConfigReferenceTest). Unlike the connector's keys, a value set blank is not "unset": it is
+  // taken as written (and refused where blank makes no sense), as this emulator always has.
+  public static final Key<String> HOST =
+      text("host", "127.0.0.1", "Interface the emulated Salesforce org binds to.");
+  public static final Key<Long> PORT =
+      whole(
+          "port",
+          8091,
+          0,
+          65535,
+          "Port of the emulated org (login URL and instance URL); 0 picks a free port.");
+  public static final Key<String> PUBLIC_URL =
+      text(
+          "public-url",
+          "",
+          "Base URL handed out as instance_url; empty = http://<host>:<actual port>.");
+  public static final Key<String> SEED =
+      text(
+          "seed",
+          "",
+          "Seed file with object definitions and records; empty = the bundled"
+              + " sandbox/salesforce/seed.json.");
+  public static final Key<String> DATA_DIR =
+      text(
+          "data-dir",
+          "data/sandbox-salesforce",
+          "Directory of the retained streaming events (events.jsonl), kept across restarts.");
+  public static final Key<String> CLIENT_ID =
+      nonBlank(
+          "client-id",
+          "sandbox-client-id",
+          "Connected app consumer key the emulated org accepts (sandbox only, not a real"
+              + " credential).");
+  public static final Key<String> CLIENT_SECRET =
+      nonBlank(
+          "client-secret",
+          "sandbox-client-secret",
+          "Connected app consumer secret the emulated org accepts (sandbox only; override from the"
+              + " environment).");
+  public static final Key<String> USERNAME =
+      nonBlank(
+          "username",
+          "integration@twiliocrm.sandbox",
+          "Integration user name the emulated org accepts.");
+  public static final Key<String> PASSWORD =
+      nonBlank(
+          "password",
+          "sandbox-password",
+          "Integration user password the emulated org accepts (sandbox only; override from the"
+              + " environment).");
+  public static final Key<String> SECURITY_TOKEN =
+      text(
+          "security-token",
+          "",
+          "Security token that may be appended to the password, as on Salesforce; empty = none.");
+  public static final Key<String> REFRESH_TOKEN =
+      nonBlank(
+          "refresh-token",
+          "sandbox-refresh-token",
+          "Refresh token accepted by the refresh_token grant (sandbox only).");
+  public static final Key<String> JWT_CERTIFICATE =
+      text(
+          "jwt-certificate",
+          "",
+          "PEM X.509 certificate that verifies JWT bearer assertions; empty = JWT bearer grant"
+              + " refused.");
+  public static final Key<String> JWT_AUDIENCE =
+      text(
+          "jwt-audience",
+          "",
+          "Accepted JWT audience; empty = the sandbox URL, https://login.salesforce.com or"
+              + " https://test.salesforce.com.");
+  public static final Key<String> ORG_ID =
+      Key.custom(
+          PREFIX + "org-id",
+          "string",
+          "00D5g00000TwCrmEAA",
+          "18 characters starting with 00D",
+          "18-character organization id of the emulated org.",
+          (s, k) -> {
+            String orgId = verbatim(s, k);
+            if (!orgId.matches("00D[0-9A-Za-z]{15}")) {
+              throw new IllegalArgumentException(
+                  k.name() + ": must be 18 characters starting with 00D, got '" + orgId + "'");
+            }
+            return orgId;
+          });
+  public static final Key<Long> API_DAILY_LIMIT =
+      whole(
+          "api-daily-limit",
+          15000,
+          1,
+          Integer.MAX_VALUE,
+          "REST API calls allowed per UTC day before 403 REQUEST_LIMIT_EXCEEDED.");
+  public static final Key<Long> EVENT_RETENTION_HOURS =
+      whole("event-retention-hours", 72, 1, 24 * 365, "Hours streaming events stay replayable.");
+
+  /** Every key, in the order application.properties writes them (for the reference). */
+  public static final List<Key<?>> KEYS =
+      List.of(
+          HOST,
+          PORT,
+          PUBLIC_URL,
+          SEED,
+          DATA_DIR,
+          CLIENT_ID,
+          CLIENT_SECRET,
+          USERNAME,
+          PASSWORD,
+          SECURITY_TOKEN,
+          REFRESH_TOKEN,
+          JWT_CERTIFICATE,
+          JWT_AUDIENCE,
+          ORG_ID,
+          API_DAILY_LIMIT,
+          EVENT_RETENTION_HOURS);
+
   /** Defaults only; handy for tests that then override with {@code with*} copies. */
   public static SalesforceSandboxSettings defaults() {
     return from(key -> null);
@@ -57,29 +179,76 @@ public record SalesforceSandboxSettings(
    * @throws IllegalArgumentException naming the key when a value is invalid
    */
   public static SalesforceSandboxSettings from(Function<String, String> lookup) {
-    Reader r = new Reader(lookup);
-    String orgId = r.string("org-id", "00D5g00000TwCrmEAA");
-    if (!orgId.matches("00D[0-9A-Za-z]{15}")) {
-      throw new IllegalArgumentException(
-          PREFIX + "org-id: must be 18 characters starting with 00D, got '" + orgId + "'");
-    }
+    Settings s = new Settings(lookup);
+    String orgId = ORG_ID.read(s); // checked first, as it always was
     return new SalesforceSandboxSettings(
-        r.string("host", "127.0.0.1"),
-        (int) r.integer("port", 8091, 0, 65535),
-        r.string("public-url", ""),
-        r.string("seed", ""),
-        Path.of(r.string("data-dir", "data/sandbox-salesforce")),
-        r.nonBlank("client-id", "sandbox-client-id"),
-        r.nonBlank("client-secret", "sandbox-client-secret"),
-        r.nonBlank("username", "integration@twiliocrm.sandbox"),
-        r.nonBlank("password", "sandbox-password"),
-        r.string("security-token", ""),
-        r.nonBlank("refresh-token", "sandbox-refresh-token"),
-        r.string("jwt-certificate", ""),
-        r.string("jwt-audience", ""),
+        HOST.read(s),
+        PORT.read(s).intValue(),
+        PUBLIC_URL.read(s),
+        SEED.read(s),
+        Path.of(DATA_DIR.read(s)),
+        CLIENT_ID.read(s),
+        CLIENT_SECRET.read(s),
+        USERNAME.read(s),
+        PASSWORD.read(s),
+        SECURITY_TOKEN.read(s),
+        REFRESH_TOKEN.read(s),
+        JWT_CERTIFICATE.read(s),
+        JWT_AUDIENCE.read(s),
         orgId,
-        r.integer("api-daily-limit", 15000, 1, Integer.MAX_VALUE),
-        (int) r.integer("event-retention-hours", 72, 1, 24 * 365));
+        API_DAILY_LIMIT.read(s),
+        EVENT_RETENTION_HOURS.read(s).intValue());
+  }
+
+  /** The value trimmed, the default when unset; blank stays blank (not the default). */
+  private static String verbatim(Settings s, Key<?> k) {
+    String v = s.verbatim(k.name());
+    return v == null ? k.defaultText() : v.trim();
+  }
+
+  private static Key<String> text(String suffix, String def, String description) {
+    return Key.custom(PREFIX + suffix, "string", def, "", description, (s, k) -> verbatim(s, k));
+  }
+
+  private static Key<String> nonBlank(String suffix, String def, String description) {
+    return Key.custom(
+        PREFIX + suffix,
+        "string",
+        def,
+        "not blank",
+        description,
+        (s, k) -> {
+          String v = verbatim(s, k);
+          if (v.isBlank()) {
+            throw new IllegalArgumentException(k.name() + ": must not be blank");
+          }
+          return v;
+        });
+  }
+
+  private static Key<Long> whole(String suffix, long def, long min, long max, String description) {
+    return Key.custom(
+        PREFIX + suffix,
+        "integer",
+        String.valueOf(def),
+        min + ".." + max,
+        description,
+        (s, k) -> {
+          String v = s.verbatim(k.name());
+          if (v == null) {
+            return def;
+          }
+          try {
+            long n = Long.parseLong(v.trim());
+            if (n < min || n > max) {
+              throw new NumberFormatException();
+            }
+            return n;
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                k.name() + ": must be an integer " + min + ".." + max + ", got '" + v + "'");
+          }
+        });
   }
 
   public SalesforceSandboxSettings withPort(int newPort) {
@@ -182,37 +351,5 @@ public record SalesforceSandboxSettings(
         + ", eventRetentionHours="
         + eventRetentionHours
         + "]";
-  }
-
-  private record Reader(Function<String, String> lookup) {
-    String string(String key, String def) {
-      String v = lookup.apply(PREFIX + key);
-      return v == null ? def : v.trim();
-    }
-
-    String nonBlank(String key, String def) {
-      String v = string(key, def);
-      if (v.isBlank()) {
-        throw new IllegalArgumentException(PREFIX + key + ": must not be blank");
-      }
-      return v;
-    }
-
-    long integer(String key, long def, long min, long max) {
-      String v = lookup.apply(PREFIX + key);
-      if (v == null) {
-        return def;
-      }
-      try {
-        long n = Long.parseLong(v.trim());
-        if (n < min || n > max) {
-          throw new NumberFormatException();
-        }
-        return n;
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(
-            PREFIX + key + ": must be an integer " + min + ".." + max + ", got '" + v + "'");
-      }
-    }
   }
 }

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.twiliocrm.config.Key;
 import org.twiliocrm.config.Settings;
 
 /**
@@ -96,55 +97,312 @@ public record TwilioSandboxSettings(
           + "\\+15005553007=undelivered:30007;"
           + "\\+15005553008=failed:30008";
 
+  // Each key declared once: name, default, range and description (the reference in
+  // docs/configuration.md and application.properties are checked against these, see
+  // ConfigReferenceTest).
+  public static final Key<String> HOST =
+      text(
+          "sandbox.twilio.host",
+          "127.0.0.1",
+          "Interface the Twilio sandbox binds; keep it on localhost, its control API has no"
+              + " authentication.");
+  public static final Key<Integer> PORT =
+      Key.integer(
+          "sandbox.twilio.port", 8089, 0, 65535, "Port of the Twilio sandbox (0 = any free port).");
+  public static final Key<Integer> EVENT_LOOPS =
+      Key.integer(
+          "sandbox.twilio.event-loops",
+          0,
+          0,
+          256,
+          "Vert.x event-loop threads of the sandbox (0 = two per CPU core).");
+  public static final Key<Map<String, String>> ACCOUNTS =
+      Key.custom(
+          "sandbox.twilio.accounts",
+          "list",
+          DEFAULT_ACCOUNT_SID + ":" + DEFAULT_AUTH_TOKEN,
+          "AC<32 hex>:<auth token>, at least one",
+          "Accounts the sandbox accepts, AccountSid:AuthToken, comma-separated. Sandbox-only"
+              + " credentials, not Twilio secrets.",
+          (s, k) -> accounts(s.string(k.name(), k.defaultText())));
+  public static final Key<Map<String, List<String>>> API_KEYS =
+      Key.custom(
+          "sandbox.twilio.api-keys",
+          "list",
+          "",
+          "SK<32 hex>:<secret>:AC<32 hex>",
+          "API keys the sandbox accepts, ApiKeySid:Secret:AccountSid, comma-separated (empty ="
+              + " none).",
+          (s, k) -> apiKeys(s.string(k.name(), k.defaultText())));
+  public static final Key<List<String>> NUMBERS =
+      Key.custom(
+          "sandbox.twilio.numbers",
+          "list",
+          "+15005550006",
+          "E.164 or short code, at least one",
+          "Numbers the sandbox account owns (E.164 or short code, comma-separated); any other From"
+              + " is refused (21606/63007/21210); the first sends for Messaging Services.",
+          (s, k) -> numbers(s.string(k.name(), k.defaultText())));
+  public static final Key<List<String>> MESSAGING_SERVICES =
+      Key.custom(
+          "sandbox.twilio.messaging-services",
+          "list",
+          DEFAULT_MESSAGING_SERVICE_SID,
+          "MG<32 hex>",
+          "Messaging Service SIDs the sandbox account owns (MG + 32 hex, comma-separated); any"
+              + " other is refused with 21701.",
+          (s, k) -> messagingServices(s.string(k.name(), k.defaultText())));
+  public static final Key<String> INBOUND_WEBHOOK_URL =
+      text(
+          "sandbox.twilio.inbound-webhook-url",
+          "",
+          "Where a handset's message to a sandbox number is posted, signed, e.g. the connector's"
+              + " inbound webhook (empty = nowhere).");
+  public static final Key<Boolean> VALIDATE_REQUESTS =
+      Key.bool(
+          "sandbox.twilio.validation.requests",
+          true,
+          "Check every API request against Twilio's OpenAPI description (turn off only for"
+              + " benchmarks).");
+  public static final Key<Boolean> VALIDATE_RESPONSES =
+      Key.bool(
+          "sandbox.twilio.validation.responses",
+          false,
+          "Check every JSON response against the OpenAPI response schema and list violations at"
+              + " /sandbox/validation.");
+  public static final Key<String> OPENAPI_DIR =
+      text(
+          "sandbox.twilio.openapi-dir",
+          "",
+          "Directory with twilio_api_v2010.json and twilio_verify_v2.json (empty = the copy"
+              + " packaged in the jar).");
+  public static final Key<Integer> STEP_MILLIS =
+      Key.integer(
+          "sandbox.twilio.lifecycle.step-millis",
+          200,
+          0,
+          600_000,
+          "Milliseconds between a message's life-cycle steps (queued, sending, sent, delivered)"
+              + " and a call's.");
+  public static final Key<Boolean> REALISTIC_PACING =
+      Key.bool(
+          "sandbox.twilio.pacing.realistic",
+          false,
+          "Pace each sender at Twilio's real rates (the *-mps keys below) instead of"
+              + " pacing.default-mps.");
+  public static final Key<Double> DEFAULT_MPS =
+      rate(
+          "sandbox.twilio.pacing.default-mps",
+          "1000",
+          "Messages per second per sender when pacing is not realistic: generous, so demos and"
+              + " benchmarks are not slowed.");
+  public static final Key<Double> LONG_CODE_MPS =
+      rate(
+          "sandbox.twilio.pacing.long-code-mps",
+          "1",
+          "US long code rate with realistic pacing (Twilio: 1 MPS).");
+  public static final Key<Double> TOLL_FREE_MPS =
+      rate(
+          "sandbox.twilio.pacing.toll-free-mps",
+          "3",
+          "Toll-free rate with realistic pacing (Twilio default: 3 MPS).");
+  public static final Key<Double> SHORT_CODE_MPS =
+      rate(
+          "sandbox.twilio.pacing.short-code-mps",
+          "100",
+          "Short code rate with realistic pacing (Twilio: 100 MPS).");
+  public static final Key<Double> WHATSAPP_MPS =
+      rate(
+          "sandbox.twilio.pacing.whatsapp-mps",
+          "80",
+          "WhatsApp sender rate with realistic pacing.");
+  public static final Key<Integer> QUEUE_SECONDS =
+      Key.integer(
+          "sandbox.twilio.pacing.queue-seconds",
+          36_000,
+          0,
+          10_000_000,
+          "A sender's queue holds this many seconds of its rate (Twilio: 10 hours); beyond it"
+              + " 21611, or 30001 with a Messaging Service.");
+  public static final Key<String> OUTCOME_RULES =
+      Key.custom(
+          "sandbox.twilio.outcome-rules",
+          "string",
+          DEFAULT_OUTCOME_RULES,
+          "regex=status[:errorCode];...",
+          "Final status by recipient: regex=status[:errorCode] separated by ';' (status"
+              + " delivered, undelivered, failed, read or sent).",
+          (s, k) -> OutcomeRules.check(k.name(), s.string(k.name(), k.defaultText())));
+  public static final Key<Integer> MAX_IN_FLIGHT =
+      Key.integer(
+          "sandbox.twilio.max-in-flight",
+          100,
+          1,
+          1_000_000,
+          "Concurrent API requests before the sandbox answers 429 / 20429, like a Twilio account"
+              + " (about 100).");
+  public static final Key<Integer> MAX_MESSAGES =
+      Key.integer(
+          "sandbox.twilio.max-messages",
+          200_000,
+          1,
+          100_000_000,
+          "Messages kept in memory; beyond it the oldest are forgotten, so long benchmarks do not"
+              + " exhaust the heap.");
+  public static final Key<Integer> CALLBACK_TIMEOUT_MILLIS =
+      Key.integer(
+          "sandbox.twilio.callback.timeout-millis",
+          5_000,
+          1,
+          600_000,
+          "Timeout in milliseconds of one status callback, inbound webhook or TwiML fetch.");
+  public static final Key<String> CALLBACK_SIGNING_KEY_ID =
+      text(
+          "sandbox.twilio.callback.signing-key-id",
+          "",
+          "SharedKey id the sandbox signs callbacks with (HMAC-SHA256 and"
+              + " X-Twilio-Webhooks-Signature-Settings, like a Webhooks Rule); empty = the auth"
+              + " token.");
+  public static final Key<String> CALLBACK_SIGNING_KEY =
+      Key.custom(
+          "sandbox.twilio.callback.signing-key",
+          "secret",
+          "",
+          "",
+          "Secret of that SharedKey (sandbox only).",
+          (s, k) -> s.string(k.name(), ""));
+  public static final Key<Boolean> CALLBACK_SIGN_FRAGMENT =
+      Key.bool(
+          "sandbox.twilio.callback.sign-fragment",
+          false,
+          "Whether the sandbox signs the callback URL with its fragment (connection overrides)"
+              + " kept; false = stripped.");
+  public static final Key<Integer> VERIFY_CODE_LENGTH =
+      Key.integer("sandbox.twilio.verify.code-length", 6, 4, 10, "Digits in a Verify code.");
+  public static final Key<Integer> VERIFY_TTL_SECONDS =
+      Key.integer(
+          "sandbox.twilio.verify.ttl-seconds",
+          600,
+          1,
+          86_400,
+          "Seconds a verification stays pending before it expires (Twilio: 10 minutes).");
+  public static final Key<Integer> VERIFY_MAX_CHECKS =
+      Key.integer(
+          "sandbox.twilio.verify.max-checks", 5, 1, 100, "Wrong checks allowed before 60202.");
+  public static final Key<Integer> VERIFY_MAX_SENDS =
+      Key.integer(
+          "sandbox.twilio.verify.max-sends",
+          5,
+          1,
+          100,
+          "Sends to one number per service within the TTL before 60203.");
+  public static final Key<List<String>> VERIFY_SERVICES =
+      Key.custom(
+          "sandbox.twilio.verify.services",
+          "list",
+          "",
+          "VA<32 hex>",
+          "Verify service SIDs (VA..., comma-separated) that exist from the start; empty ="
+              + " outbox.verify.service-sid. Others get 404 / 20404 until created with POST"
+              + " /v2/Services.",
+          (s, k) -> verifyServices(s));
+
+  /** Every key, in the order application.properties writes them (for the reference). */
+  public static final List<Key<?>> KEYS =
+      List.of(
+          HOST,
+          PORT,
+          EVENT_LOOPS,
+          ACCOUNTS,
+          API_KEYS,
+          NUMBERS,
+          MESSAGING_SERVICES,
+          INBOUND_WEBHOOK_URL,
+          VALIDATE_REQUESTS,
+          VALIDATE_RESPONSES,
+          OPENAPI_DIR,
+          STEP_MILLIS,
+          REALISTIC_PACING,
+          DEFAULT_MPS,
+          LONG_CODE_MPS,
+          TOLL_FREE_MPS,
+          SHORT_CODE_MPS,
+          WHATSAPP_MPS,
+          QUEUE_SECONDS,
+          OUTCOME_RULES,
+          MAX_IN_FLIGHT,
+          MAX_MESSAGES,
+          CALLBACK_TIMEOUT_MILLIS,
+          CALLBACK_SIGNING_KEY_ID,
+          CALLBACK_SIGNING_KEY,
+          CALLBACK_SIGN_FRAGMENT,
+          VERIFY_CODE_LENGTH,
+          VERIFY_TTL_SECONDS,
+          VERIFY_MAX_CHECKS,
+          VERIFY_MAX_SENDS,
+          VERIFY_SERVICES);
+
+  /** A free-form text key whose default is kept as written ("" stays "", not null). */
+  private static Key<String> text(String name, String def, String description) {
+    return Key.custom(name, "string", def, "", description, (s, k) -> s.string(name, def));
+  }
+
+  /** A messages-per-second rate; {@code def} is written as in application.properties. */
+  private static Key<Double> rate(String name, String def, String description) {
+    double parsed = Double.parseDouble(def);
+    return Key.custom(
+        name,
+        "decimal",
+        def,
+        "0.001..1000000",
+        description,
+        (s, k) -> s.decimal(name, parsed, 0.001, 1e6));
+  }
+
   public static TwilioSandboxSettings from(Function<String, String> lookup) {
+    Settings s = new Settings(lookup);
     return new TwilioSandboxSettings(
-        new Settings(lookup).string("sandbox.twilio.host", "127.0.0.1"),
-        new Settings(lookup).integer("sandbox.twilio.port", 8089, 0, 65535),
-        new Settings(lookup).integer("sandbox.twilio.event-loops", 0, 0, 256),
-        accounts(
-            new Settings(lookup)
-                .string("sandbox.twilio.accounts", DEFAULT_ACCOUNT_SID + ":" + DEFAULT_AUTH_TOKEN)),
-        apiKeys(new Settings(lookup).string("sandbox.twilio.api-keys", "")),
-        numbers(new Settings(lookup).string("sandbox.twilio.numbers", "+15005550006")),
-        messagingServices(
-            new Settings(lookup)
-                .string("sandbox.twilio.messaging-services", DEFAULT_MESSAGING_SERVICE_SID)),
-        new Settings(lookup).string("sandbox.twilio.inbound-webhook-url", ""),
-        new Settings(lookup).bool("sandbox.twilio.validation.requests", true),
-        new Settings(lookup).bool("sandbox.twilio.validation.responses", false),
-        new Settings(lookup).string("sandbox.twilio.openapi-dir", ""),
-        new Settings(lookup).integer("sandbox.twilio.lifecycle.step-millis", 200, 0, 600_000),
-        new Settings(lookup).bool("sandbox.twilio.pacing.realistic", false),
-        new Settings(lookup).decimal("sandbox.twilio.pacing.default-mps", 1000, 0.001, 1e6),
-        new Settings(lookup).decimal("sandbox.twilio.pacing.long-code-mps", 1, 0.001, 1e6),
-        new Settings(lookup).decimal("sandbox.twilio.pacing.toll-free-mps", 3, 0.001, 1e6),
-        new Settings(lookup).decimal("sandbox.twilio.pacing.short-code-mps", 100, 0.001, 1e6),
-        new Settings(lookup).decimal("sandbox.twilio.pacing.whatsapp-mps", 80, 0.001, 1e6),
-        new Settings(lookup).integer("sandbox.twilio.pacing.queue-seconds", 36_000, 0, 10_000_000),
-        OutcomeRules.check(
-            "sandbox.twilio.outcome-rules",
-            new Settings(lookup).string("sandbox.twilio.outcome-rules", DEFAULT_OUTCOME_RULES)),
-        new Settings(lookup).integer("sandbox.twilio.max-in-flight", 100, 1, 1_000_000),
-        new Settings(lookup).integer("sandbox.twilio.max-messages", 200_000, 1, 100_000_000),
-        new Settings(lookup).integer("sandbox.twilio.callback.timeout-millis", 5_000, 1, 600_000),
-        new Settings(lookup).integer("sandbox.twilio.verify.code-length", 6, 4, 10),
-        new Settings(lookup).integer("sandbox.twilio.verify.ttl-seconds", 600, 1, 86_400),
-        new Settings(lookup).integer("sandbox.twilio.verify.max-checks", 5, 1, 100),
-        new Settings(lookup).integer("sandbox.twilio.verify.max-sends", 5, 1, 100),
-        new Settings(lookup).string("sandbox.twilio.callback.signing-key-id", ""),
-        new Settings(lookup).string("sandbox.twilio.callback.signing-key", ""),
-        new Settings(lookup).bool("sandbox.twilio.callback.sign-fragment", false),
-        verifyServices(lookup));
+        HOST.read(s),
+        PORT.read(s),
+        EVENT_LOOPS.read(s),
+        ACCOUNTS.read(s),
+        API_KEYS.read(s),
+        NUMBERS.read(s),
+        MESSAGING_SERVICES.read(s),
+        INBOUND_WEBHOOK_URL.read(s),
+        VALIDATE_REQUESTS.read(s),
+        VALIDATE_RESPONSES.read(s),
+        OPENAPI_DIR.read(s),
+        STEP_MILLIS.read(s),
+        REALISTIC_PACING.read(s),
+        DEFAULT_MPS.read(s),
+        LONG_CODE_MPS.read(s),
+        TOLL_FREE_MPS.read(s),
+        SHORT_CODE_MPS.read(s),
+        WHATSAPP_MPS.read(s),
+        QUEUE_SECONDS.read(s),
+        OUTCOME_RULES.read(s),
+        MAX_IN_FLIGHT.read(s),
+        MAX_MESSAGES.read(s),
+        CALLBACK_TIMEOUT_MILLIS.read(s),
+        VERIFY_CODE_LENGTH.read(s),
+        VERIFY_TTL_SECONDS.read(s),
+        VERIFY_MAX_CHECKS.read(s),
+        VERIFY_MAX_SENDS.read(s),
+        CALLBACK_SIGNING_KEY_ID.read(s),
+        CALLBACK_SIGNING_KEY.read(s),
+        CALLBACK_SIGN_FRAGMENT.read(s),
+        VERIFY_SERVICES.read(s));
   }
 
   /**
    * {@code sandbox.twilio.verify.services}; when empty, the connector's own {@code
    * outbox.verify.service-sid}, so the connector's Verify sends find their service in the sandbox.
    */
-  private static List<String> verifyServices(Function<String, String> lookup) {
-    String raw = new Settings(lookup).string("sandbox.twilio.verify.services", "");
+  private static List<String> verifyServices(Settings s) {
+    String raw = s.string("sandbox.twilio.verify.services", "");
     if (raw.isBlank()) {
-      raw = new Settings(lookup).string("outbox.verify.service-sid", "");
+      raw = s.string("outbox.verify.service-sid", "");
     }
     List<String> out = new java.util.ArrayList<>();
     for (String sid : raw.split(",")) {
@@ -164,7 +422,7 @@ public record TwilioSandboxSettings(
 
   /** Defaults for tests: port 0, everything else as in application.properties. */
   public static TwilioSandboxSettings defaults() {
-    return from(k -> "sandbox.twilio.port".equals(k) ? "0" : null);
+    return from(k -> PORT.name().equals(k) ? "0" : null);
   }
 
   private static Map<String, String> accounts(String raw) {

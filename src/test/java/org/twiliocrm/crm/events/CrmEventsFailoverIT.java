@@ -23,6 +23,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * Two connector processes (child JVMs) share one PostgreSQL schema; only the leader subscribes,
@@ -90,7 +91,7 @@ class CrmEventsFailoverIT {
     try (SalesforceSandbox org =
             SalesforceSandbox.start(
                 SalesforceSandboxSettings.defaults().withPort(0).withDataDir(dir.resolve("sf")));
-        PgSchema db = new PgSchema()) {
+        TestDatabase db = TestDatabase.postgres("crm_events")) {
       SandboxOrg api = new SandboxOrg(org.baseUrl());
       // both processes start together (JVM start-up dominates this test); one wins the lock
       nodes.add(spawn(org.baseUrl(), db.url(), dir, "a", leaderSettings));

@@ -16,6 +16,7 @@ import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * The CRM-event routes as shipped, over real sockets: the Salesforce sandbox (OAuth, REST, CometD
@@ -41,7 +42,7 @@ class CrmEventsIT {
     }
   }
 
-  private static CrmEventsNode node(PgSchema db) throws Exception {
+  private static CrmEventsNode node(TestDatabase db) throws Exception {
     CrmEventsNode n = new CrmEventsNode(org.baseUrl(), db.url(), Map.of()).start();
     awaitSubscribed("/event/Send_Message__e", 1);
     return n;
@@ -61,7 +62,7 @@ class CrmEventsIT {
 
   @Test
   void platformEventsBecomeOutboxRowsAndBadOnesAreRecordedAndWrittenBack() throws Exception {
-    try (PgSchema db = new PgSchema();
+    try (TestDatabase db = TestDatabase.postgres("crm_events");
         CrmEventsNode node = node(db)) {
       String ada = api.idOf("Contact", "Lovelace");
       String edsger = api.idOf("Contact", "Dijkstra"); // no MobilePhone
@@ -133,7 +134,7 @@ class CrmEventsIT {
 
   @Test
   void restartResumesFromTheStoredReplayIdExactlyOnce() throws Exception {
-    try (PgSchema db = new PgSchema()) {
+    try (TestDatabase db = TestDatabase.postgres("crm_events")) {
       try (CrmEventsNode first = node(db)) {
         for (int i = 0; i < 5; i++) {
           api.publish(event("To__c", "+1415555100" + i, "Body__c", "before " + i));
@@ -160,7 +161,7 @@ class CrmEventsIT {
 
   @Test
   void anExpiredReplayIdFallsBackLogsTheGapAndCountsIt() throws Exception {
-    try (PgSchema db = new PgSchema()) {
+    try (TestDatabase db = TestDatabase.postgres("crm_events")) {
       try (CrmEventsNode first = node(db)) {
         api.publish(event("To__c", "+14155554000", "Body__c", "seen"));
         await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 1);
@@ -187,7 +188,7 @@ class CrmEventsIT {
 
   @Test
   void caseClosedSendsTheRuleMessageToTheCaseContact() throws Exception {
-    try (PgSchema db = new PgSchema();
+    try (TestDatabase db = TestDatabase.postgres("crm_events");
         CrmEventsNode node = node(db)) {
       awaitSubscribed("/data/ChangeEvents", 1);
       String ada = api.idOf("Contact", "Lovelace");
@@ -223,7 +224,7 @@ class CrmEventsIT {
 
   @Test
   void groupCommitStoresTheLastReplayIdAndIsolatesAnEventTheDatabaseRefuses() throws Exception {
-    try (PgSchema schema = new PgSchema();
+    try (TestDatabase schema = TestDatabase.postgres("crm_events");
         Database db =
             Database.open(
                 new ConnectorConfig.Db(schema.url(), "postgres", "", 5, Duration.ofSeconds(5)))) {
@@ -289,7 +290,7 @@ class CrmEventsIT {
   @Test
   void disabledMeansNoSubscription() throws Exception {
     long handshakes = handshakes();
-    try (PgSchema db = new PgSchema();
+    try (TestDatabase db = TestDatabase.postgres("crm_events");
         CrmEventsNode node =
             new CrmEventsNode(org.baseUrl(), db.url(), Map.of("crm.events.enabled", "false"))
                 .start()) {

@@ -170,7 +170,7 @@ class CrmEventsMappingTest {
                     "sms"))
         .hasMessageContaining("rule 'case-closed'")
         .hasMessageContaining("send.to");
-    assertThat(SendRules.load("classpath:crm-events/crm-send-rules.yaml", "sms").rules())
+    assertThat(SendRules.load("classpath:rules/crm-send-rules.yaml", "sms").rules())
         .extracting(SendRules.Rule::id)
         .containsExactly("case-closed");
   }

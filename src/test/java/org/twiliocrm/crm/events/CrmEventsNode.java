@@ -10,6 +10,7 @@ import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.outbound.OutboxBeans;
 import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
+import org.twiliocrm.testsupport.TestSettings;
 import org.twiliocrm.twilio.TwilioClientFactory;
 import org.twiliocrm.twilio.TwilioClientSettings;
 
@@ -74,12 +75,15 @@ public final class CrmEventsNode implements AutoCloseable {
                   2_000,
                   10_000));
       Map<String, String> outboxKeys = keys;
+      // The twilio-*-action kamelets look the client up by this name, as ConnectorApp binds it.
+      com.twilio.http.TwilioRestClient client = twilio.create();
+      main.bind("twilioRestClient", client);
       OutboxBeans.bind(
           main::bind,
           org.twiliocrm.outbound.OutboxSettings.from(outboxKeys::get),
           new ConnectorConfig.Db(jdbcUrl, "postgres", "", 10, Duration.ofSeconds(5)),
           db,
-          twilio.create());
+          client);
     }
   }
 
@@ -87,15 +91,7 @@ public final class CrmEventsNode implements AutoCloseable {
   public static final String TWILIO_URL = "bench.twilio-base-url";
 
   private static Map<String, String> applicationProperties() {
-    Properties props = new Properties();
-    try (var in =
-        CrmEventsNode.class.getClassLoader().getResourceAsStream("application.properties")) {
-      props.load(in);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-    Map<String, String> m = new HashMap<>();
-    props.forEach((k, v) -> m.put(k.toString(), v.toString()));
+    Map<String, String> m = TestSettings.applicationProperties();
     m.values().removeIf(String::isBlank);
     m.keySet().removeIf(k -> k.startsWith("crm.events."));
     return m;
@@ -142,11 +138,7 @@ public final class CrmEventsNode implements AutoCloseable {
 
   /** Child-JVM entry: args = salesforceUrl jdbcUrl key=value...; runs until killed. */
   public static void main(String[] args) throws Exception {
-    Map<String, String> extra = new HashMap<>();
-    for (int i = 2; i < args.length; i++) {
-      String[] kv = args[i].split("=", 2);
-      extra.put(kv[0], kv[1]);
-    }
+    Map<String, String> extra = TestSettings.keyValues(args, 2);
     CrmEventsNode node = new CrmEventsNode(args[0], args[1], extra).start();
     System.out.println("NODE-STARTED " + ProcessHandle.current().pid());
     // The test reads leadership from the sandbox's subscriber list; stay alive until killed.

@@ -10,12 +10,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import org.twiliocrm.testsupport.TestHttp;
 
 /** Talks to the Salesforce sandbox over HTTP as a Salesforce user or automation would. */
 public final class SandboxOrg {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final HttpClient http =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http = TestHttp.client();
   private final String base;
   private String token;
 

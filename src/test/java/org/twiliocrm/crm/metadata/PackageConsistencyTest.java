@@ -89,8 +89,7 @@ class PackageConsistencyTest {
       }
     }
     // Send rules: the watched object, the condition field, the recipient reference, placeholders.
-    for (SendRules.Rule r :
-        SendRules.load("classpath:crm-events/crm-send-rules.yaml", "sms").rules()) {
+    for (SendRules.Rule r : SendRules.load("classpath:rules/crm-send-rules.yaml", "sms").rules()) {
       needObject(r.object(), "rule " + r.id());
       if (r.field() != null) {
         need(r.object(), r.field(), null, false, "rule " + r.id() + " when.field");

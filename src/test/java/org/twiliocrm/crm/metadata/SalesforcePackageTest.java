@@ -147,7 +147,7 @@ class SalesforcePackageTest {
   @Test
   void theCdcSelectionIsExactlyTheObjectsTheShippedRulesWatch() {
     Set<String> watched =
-        SendRules.load("classpath:crm-events/crm-send-rules.yaml", "sms").rules().stream()
+        SendRules.load("classpath:rules/crm-send-rules.yaml", "sms").rules().stream()
             .map(SendRules.Rule::object)
             .collect(Collectors.toSet());
     assertThat(pkg.cdcObjects()).containsExactlyInAnyOrderElementsOf(watched);

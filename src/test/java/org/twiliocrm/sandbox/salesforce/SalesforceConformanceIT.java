@@ -19,6 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.twiliocrm.testsupport.TestHttp;
 
 /**
  * The places where the Salesforce sandbox used to answer differently from Salesforce (issue 19),
@@ -29,15 +30,14 @@ import org.junit.jupiter.api.io.TempDir;
 class SalesforceConformanceIT {
   @TempDir static Path dir;
   static SalesforceSandbox org;
-  static final HttpClient HTTP =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  static final HttpClient HTTP = TestHttp.client();
   static final ObjectMapper JSON = new ObjectMapper();
   static final String V = "/services/data/v62.0";
   String token;
 
   @BeforeAll
   static void start() {
-    org = SalesforceSandbox.start(SandboxFixture.settings(dir));
+    org = SalesforceSandbox.start(SalesforceSandboxFixture.settings(dir));
   }
 
   @AfterAll

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.twiliocrm.testsupport.TestHttp;
 
 /**
  * The Salesforce table in docs/sandbox-coverage.md is generated from {@link
@@ -35,7 +36,7 @@ class SalesforceCoverageTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
-  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  final HttpClient http = TestHttp.client();
   SalesforceSandbox org;
 
   static String table() {
@@ -75,7 +76,7 @@ class SalesforceCoverageTest {
 
   @Test
   void everyListedOperationSucceedsAgainstARunningOrg() throws Exception {
-    org = SalesforceSandbox.start(SandboxFixture.settings(dir));
+    org = SalesforceSandbox.start(SalesforceSandboxFixture.settings(dir));
     try {
       Map<String, Object> login = login();
       String token = (String) login.get("access_token");

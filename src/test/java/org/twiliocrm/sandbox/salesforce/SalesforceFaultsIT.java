@@ -22,11 +22,11 @@ class SalesforceFaultsIT {
   private static final Map<String, Object> QUERY =
       Map.of("sObjectQuery", "SELECT Id FROM Contact WHERE MobilePhone = '+14155550101'");
   @TempDir static Path dir;
-  static SandboxFixture f;
+  static SalesforceSandboxFixture f;
 
   @BeforeAll
   static void start() throws Exception {
-    f = SandboxFixture.start(dir);
+    f = SalesforceSandboxFixture.start(dir);
   }
 
   @AfterAll

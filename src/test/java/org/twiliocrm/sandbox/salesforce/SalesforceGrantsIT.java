@@ -53,7 +53,8 @@ class SalesforceGrantsIT {
         cert.toString());
     org =
         SalesforceSandbox.start(
-            SandboxFixture.settings(dir.resolve("data")).withJwtCertificate(cert.toString()));
+            SalesforceSandboxFixture.settings(dir.resolve("data"))
+                .withJwtCertificate(cert.toString()));
   }
 
   @AfterAll
@@ -100,7 +101,7 @@ class SalesforceGrantsIT {
   private int leadsVia(
       java.util.function.Consumer<org.apache.camel.component.salesforce.SalesforceComponent> login)
       throws Exception {
-    try (SandboxFixture f = fixture(login)) {
+    try (SalesforceSandboxFixture f = fixture(login)) {
       f.camel.start();
       String out =
           f.request("salesforce:query", null, Map.of("sObjectQuery", "SELECT Id FROM Lead"));
@@ -108,16 +109,17 @@ class SalesforceGrantsIT {
     }
   }
 
-  private SandboxFixture fixture(
+  private SalesforceSandboxFixture fixture(
       java.util.function.Consumer<org.apache.camel.component.salesforce.SalesforceComponent> login)
       throws Exception {
     // close() of a fixture also closes the org; hand it a view that keeps the shared org running
-    return SandboxFixture.startShared(org, login);
+    return SalesforceSandboxFixture.startShared(org, login);
   }
 
   @Test
   void passwordGrant() throws Exception {
-    assertThat(leadsVia(sf -> SandboxFixture.passwordLogin(sf, org.settings()))).isEqualTo(3);
+    assertThat(leadsVia(sf -> SalesforceSandboxFixture.passwordLogin(sf, org.settings())))
+        .isEqualTo(3);
   }
 
   @Test
@@ -126,7 +128,7 @@ class SalesforceGrantsIT {
             () ->
                 leadsVia(
                     sf -> {
-                      SandboxFixture.passwordLogin(sf, org.settings());
+                      SalesforceSandboxFixture.passwordLogin(sf, org.settings());
                       sf.setPassword("wrong");
                     }))
         .hasStackTraceContaining("invalid_grant");

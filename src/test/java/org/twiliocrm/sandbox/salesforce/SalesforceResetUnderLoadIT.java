@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.twiliocrm.testsupport.TestHttp;
 
 /**
  * Resets (through the control API) while clients create record pairs with all-or-none collections,
@@ -44,13 +45,13 @@ class SalesforceResetUnderLoadIT {
   static final int RESETS = 15;
 
   @TempDir Path dir;
-  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  final HttpClient http = TestHttp.client();
   SalesforceSandbox org;
   String token;
 
   @Test
   void everyRequestSeesTheOrgWhollyBeforeOrAfterAReset() throws Exception {
-    org = SalesforceSandbox.start(SandboxFixture.settings(dir));
+    org = SalesforceSandbox.start(SalesforceSandboxFixture.settings(dir));
     try {
       SalesforceSandboxSettings s = org.settings();
       HttpResponse<String> login =

@@ -20,12 +20,12 @@ import org.junit.jupiter.api.io.TempDir;
 /** The real camel-salesforce producer against the sandbox org: login, CRUD, SOQL, errors. */
 class SalesforceRestIT {
   @TempDir static Path dir;
-  static SandboxFixture f;
+  static SalesforceSandboxFixture f;
   final ObjectMapper json = new ObjectMapper();
 
   @BeforeAll
   static void start() throws Exception {
-    f = SandboxFixture.start(dir);
+    f = SalesforceSandboxFixture.start(dir);
   }
 
   @AfterAll

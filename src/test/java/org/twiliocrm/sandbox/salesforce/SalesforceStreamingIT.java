@@ -38,7 +38,7 @@ class SalesforceStreamingIT {
   }
 
   @TempDir Path dir;
-  private SandboxFixture f;
+  private SalesforceSandboxFixture f;
 
   @AfterEach
   void stop() throws Exception {
@@ -74,7 +74,7 @@ class SalesforceStreamingIT {
 
   @Test
   void platformEventPublishedOverRestReachesTheSubscriber() throws Exception {
-    f = SandboxFixture.start(dir);
+    f = SalesforceSandboxFixture.start(dir);
     subscribe("pe", "event/Send_Message__e?replayId=-1");
 
     String result =
@@ -96,7 +96,7 @@ class SalesforceStreamingIT {
 
   @Test
   void changeDataCaptureReportsCreateUpdateAndDelete() throws Exception {
-    f = SandboxFixture.start(dir);
+    f = SalesforceSandboxFixture.start(dir);
     subscribe("cdc", "data/ContactChangeEvent");
 
     String id =
@@ -130,7 +130,7 @@ class SalesforceStreamingIT {
 
   @Test
   void consumerRestartedWithItsLastReplayIdGetsEachMissedEventExactlyOnce() throws Exception {
-    f = SandboxFixture.start(dir);
+    f = SalesforceSandboxFixture.start(dir);
     subscribe("leads", "data/LeadChangeEvent");
     createLead("First");
     await().atMost(WAIT).until(() -> received.size() == 1);
@@ -169,7 +169,7 @@ class SalesforceStreamingIT {
 
   @Test
   void retainedEventsSurviveASandboxRestart() throws Exception {
-    f = SandboxFixture.start(dir);
+    f = SalesforceSandboxFixture.start(dir);
     subscribe("cases", "data/CaseChangeEvent");
     createCase("before restart");
     await().atMost(WAIT).until(() -> received.size() == 1);
@@ -177,19 +177,21 @@ class SalesforceStreamingIT {
     f.close();
 
     // events published while the connector is away, then the org itself restarts
-    SalesforceSandbox org = SalesforceSandbox.start(SandboxFixture.settings(dir));
-    f = SandboxFixture.start(org, sf -> SandboxFixture.passwordLogin(sf, org.settings()));
+    SalesforceSandbox org = SalesforceSandbox.start(SalesforceSandboxFixture.settings(dir));
+    f =
+        SalesforceSandboxFixture.start(
+            org, sf -> SalesforceSandboxFixture.passwordLogin(sf, org.settings()));
     f.camel.start();
     createCase("missed 1");
     createCase("missed 2");
     f.org.close();
-    SalesforceSandbox restarted = SalesforceSandbox.start(SandboxFixture.settings(dir));
+    SalesforceSandbox restarted = SalesforceSandbox.start(SalesforceSandboxFixture.settings(dir));
     f.close();
     received.clear();
 
     f =
-        SandboxFixture.start(
-            restarted, sf -> SandboxFixture.passwordLogin(sf, restarted.settings()));
+        SalesforceSandboxFixture.start(
+            restarted, sf -> SalesforceSandboxFixture.passwordLogin(sf, restarted.settings()));
     f.camel.start();
     subscribe("cases", "data/CaseChangeEvent?replayId=" + last);
     await().atMost(WAIT).until(() -> received.size() >= 2);
@@ -209,7 +211,7 @@ class SalesforceStreamingIT {
 
   @Test
   void unknownReplayIdFallsBackAsConfigured() throws Exception {
-    f = SandboxFixture.start(dir);
+    f = SalesforceSandboxFixture.start(dir);
     f.org.publishPlatformEvent("Send_Message__e", Map.of("Body__c", "retained 1"));
     f.org.publishPlatformEvent("Send_Message__e", Map.of("Body__c", "retained 2"));
 
@@ -223,7 +225,7 @@ class SalesforceStreamingIT {
 
   @Test
   void tooOldReplayIdIsRejectedAfterRetention() throws Exception {
-    f = SandboxFixture.start(dir);
+    f = SalesforceSandboxFixture.start(dir);
     long old = f.org.publishPlatformEvent("Send_Message__e", Map.of("Body__c", "ancient"));
     f.org.publishPlatformEvent("Send_Message__e", Map.of("Body__c", "also ancient"));
     assertThat(f.control("POST", "events/age", "{\"hours\":73}").body()).contains("\"retained\":0");
@@ -237,7 +239,7 @@ class SalesforceStreamingIT {
 
   @Test
   void droppedStreamingClientsHandshakeAgainAndMissNothing() throws Exception {
-    f = SandboxFixture.start(dir);
+    f = SalesforceSandboxFixture.start(dir);
     subscribe("pe", "event/Send_Message__e");
     f.org.publishPlatformEvent("Send_Message__e", Map.of("Body__c", "one"));
     await().atMost(WAIT).until(() -> received.size() == 1);
@@ -255,7 +257,7 @@ class SalesforceStreamingIT {
 
   @Test
   void expiredTokenOnTheStreamingSessionTriggersLoginAndResubscribe() throws Exception {
-    f = SandboxFixture.start(dir);
+    f = SalesforceSandboxFixture.start(dir);
     subscribe("pe", "event/Send_Message__e");
     f.org.publishPlatformEvent("Send_Message__e", Map.of("Body__c", "before expiry"));
     await().atMost(WAIT).until(() -> received.size() == 1);

@@ -32,7 +32,7 @@ class CallsIT {
     Call call =
         Call.creator(
                 new PhoneNumber(PHONE),
-                new PhoneNumber(SandboxFixture.NUMBER),
+                new PhoneNumber(TwilioSandboxFixture.NUMBER),
                 URI.create(sandbox.hooks.url("/voice")))
             .setStatusCallback(URI.create(sandbox.hooks.url("/call-status")))
             .setStatusCallbackEvent(List.of("initiated", "ringing", "answered", "completed"))
@@ -54,7 +54,7 @@ class CallsIT {
     Map<String, String> single = new HashMap<>();
     fetch.params().forEach((k, v) -> single.put(k, v.get(0)));
     assertThat(
-            new RequestValidator(SandboxFixture.TOKEN)
+            new RequestValidator(TwilioSandboxFixture.TOKEN)
                 .validate(sandbox.hooks.url("/voice"), single, fetch.signature()))
         .isTrue();
     assertThat(fetch.param("CallSid")).isEqualTo(call.getSid());
@@ -92,14 +92,14 @@ class CallsIT {
     Call human =
         Call.creator(
                 new PhoneNumber(PHONE),
-                new PhoneNumber(SandboxFixture.NUMBER),
+                new PhoneNumber(TwilioSandboxFixture.NUMBER),
                 new Twiml("<Response><Say>Hello</Say></Response>"))
             .setMachineDetection("Enable")
             .create(sandbox.fx.client);
     Call machine =
         Call.creator(
                 new PhoneNumber("+15005554004"),
-                new PhoneNumber(SandboxFixture.NUMBER),
+                new PhoneNumber(TwilioSandboxFixture.NUMBER),
                 new Twiml("<Response><Say>Hello</Say></Response>"))
             .setMachineDetection("Enable")
             .create(sandbox.fx.client);
@@ -134,7 +134,7 @@ class CallsIT {
                 to,
                 Call.creator(
                         new PhoneNumber(to),
-                        new PhoneNumber(SandboxFixture.NUMBER),
+                        new PhoneNumber(TwilioSandboxFixture.NUMBER),
                         new Twiml("<Response><Say>x</Say></Response>"))
                     .setStatusCallback(URI.create(sandbox.hooks.url("/end")))
                     .create(sandbox.fx.client)
@@ -153,7 +153,7 @@ class CallsIT {
     Call c =
         Call.creator(
                 new PhoneNumber(PHONE),
-                new PhoneNumber(SandboxFixture.NUMBER),
+                new PhoneNumber(TwilioSandboxFixture.NUMBER),
                 new Twiml(
                     "<Response><Gather timeout=\"1\"><Say>Anything?</Say></Gather><Say>No input, bye</Say></Response>"))
             .create(sandbox.fx.client);
@@ -164,7 +164,7 @@ class CallsIT {
     Call longCall =
         Call.creator(
                 new PhoneNumber(PHONE),
-                new PhoneNumber(SandboxFixture.NUMBER),
+                new PhoneNumber(TwilioSandboxFixture.NUMBER),
                 new Twiml("<Response><Gather timeout=\"60\"><Say>Wait</Say></Gather></Response>"))
             .create(sandbox.fx.client);
     await()
@@ -183,7 +183,7 @@ class CallsIT {
     try {
       Call.creator(
               new PhoneNumber("12"),
-              new PhoneNumber(SandboxFixture.NUMBER),
+              new PhoneNumber(TwilioSandboxFixture.NUMBER),
               new Twiml("<Response/>"))
           .create(sandbox.fx.client);
     } catch (ApiException ex) {

@@ -9,14 +9,9 @@ import com.twilio.rest.api.v2010.account.Message;
 import com.twilio.rest.verify.v2.Service;
 import com.twilio.rest.verify.v2.service.Verification;
 import com.twilio.type.PhoneNumber;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,15 +27,13 @@ import org.junit.jupiter.api.Test;
  * twilio-java where it has the operation, raw HTTP where the wire itself is the point.
  */
 class ConformanceGapsIT {
-  static SandboxFixture fx;
-  static final HttpClient HTTP =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  static TwilioSandboxFixture fx;
   static final String MESSAGES =
-      "/2010-04-01/Accounts/" + SandboxFixture.ACCOUNT + "/Messages.json";
+      "/2010-04-01/Accounts/" + TwilioSandboxFixture.ACCOUNT + "/Messages.json";
 
   @BeforeAll
   static void start() {
-    fx = new SandboxFixture(Map.of());
+    fx = new TwilioSandboxFixture(Map.of());
   }
 
   @AfterAll
@@ -54,33 +47,12 @@ class ConformanceGapsIT {
   }
 
   private static Message send(String to, String body) {
-    return Message.creator(new PhoneNumber(to), new PhoneNumber(SandboxFixture.NUMBER), body)
+    return Message.creator(new PhoneNumber(to), new PhoneNumber(TwilioSandboxFixture.NUMBER), body)
         .create(fx.client);
   }
 
   static HttpResponse<String> raw(String method, String path, String form) {
-    try {
-      HttpRequest.Builder b =
-          HttpRequest.newBuilder(URI.create(fx.sandbox.baseUrl() + path))
-              .header(
-                  "Authorization",
-                  "Basic "
-                      + Base64.getEncoder()
-                          .encodeToString(
-                              (SandboxFixture.ACCOUNT + ":" + SandboxFixture.TOKEN)
-                                  .getBytes(StandardCharsets.UTF_8)))
-              .method(
-                  method,
-                  form == null
-                      ? HttpRequest.BodyPublishers.noBody()
-                      : HttpRequest.BodyPublishers.ofString(form));
-      if (form != null) {
-        b.header("Content-Type", "application/x-www-form-urlencoded");
-      }
-      return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return fx.api(method, path, form);
   }
 
   static Map<String, Object> json(HttpResponse<String> r) {
@@ -208,7 +180,7 @@ class ConformanceGapsIT {
   @Test
   void aPathOutsideTheEmulatedSurfaceGetsTwiliosNotFoundNamingThePath() {
     HttpResponse<String> r =
-        raw("GET", "/2010-04-01/Accounts/" + SandboxFixture.ACCOUNT + "/Queues.json", null);
+        raw("GET", "/2010-04-01/Accounts/" + TwilioSandboxFixture.ACCOUNT + "/Queues.json", null);
     assertThat(r.statusCode()).isEqualTo(404);
     Map<String, Object> body = json(r);
     assertThat(body).containsEntry("code", 20404).containsEntry("status", 404);

@@ -26,11 +26,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class FaultsIT {
   @RegisterExtension static final SandboxWithHooks sandbox = new SandboxWithHooks();
   static final String createKey =
-      "POST /2010-04-01/Accounts/" + SandboxFixture.ACCOUNT + "/Messages.json";
+      "POST /2010-04-01/Accounts/" + TwilioSandboxFixture.ACCOUNT + "/Messages.json";
 
   private static Message send(TwilioRestClient client) {
     return Message.creator(
-            new PhoneNumber("+14155550300"), new PhoneNumber(SandboxFixture.NUMBER), "x")
+            new PhoneNumber("+14155550300"), new PhoneNumber(TwilioSandboxFixture.NUMBER), "x")
         .setStatusCallback(URI.create(sandbox.hooks.url("/status")))
         .create(client);
   }
@@ -71,7 +71,7 @@ class FaultsIT {
     // The negative control: twilio-java's own NetworkHttpClient re-sends the POST.
     HttpRoute route = new HttpRoute(new HttpHost("http", "127.0.0.1", sandbox.fx.sandbox.port()));
     TwilioRestClient stock =
-        new TwilioRestClient.Builder(SandboxFixture.ACCOUNT, SandboxFixture.TOKEN)
+        new TwilioRestClient.Builder(TwilioSandboxFixture.ACCOUNT, TwilioSandboxFixture.TOKEN)
             .httpClient(
                 new NetworkHttpClient(HttpClientBuilder.create().setRoutePlanner((h, c) -> route)))
             .build();

@@ -28,7 +28,7 @@ class HandsetsIT {
           receiver ->
               Map.of(
                   "sandbox.twilio.numbers",
-                  SandboxFixture.NUMBER + "," + OTHER_NUMBER,
+                  TwilioSandboxFixture.NUMBER + "," + OTHER_NUMBER,
                   "sandbox.twilio.inbound-webhook-url",
                   receiver.url("/sms")));
 
@@ -51,14 +51,14 @@ class HandsetsIT {
   @Test
   void inboundIsPostedSignedAndTheTwimlReplyReachesTheHandset() {
     sandbox.hooks.reply.set("<Response><Message>Thanks, got it</Message></Response>");
-    Map<String, Object> r = handsetSays("hello + bye", SandboxFixture.NUMBER);
+    Map<String, Object> r = handsetSays("hello + bye", TwilioSandboxFixture.NUMBER);
     assertThat(r.get("sid").toString()).startsWith("SM");
     assertThat(((Map<?, ?>) r.get("webhook")).get("httpStatus")).isEqualTo(200);
     assertThat((List<?>) r.get("replies")).hasSize(1);
 
     Recorder.Hit hit = sandbox.hooks.at("/sms").get(0);
     assertThat(hit.param("From")).isEqualTo(PHONE);
-    assertThat(hit.param("To")).isEqualTo(SandboxFixture.NUMBER);
+    assertThat(hit.param("To")).isEqualTo(TwilioSandboxFixture.NUMBER);
     assertThat(hit.param("Body")).isEqualTo("hello + bye");
     assertThat(hit.param("SmsStatus")).isEqualTo("received");
     assertThat(hit.params().keySet())
@@ -66,12 +66,12 @@ class HandsetsIT {
     Map<String, String> single = new HashMap<>();
     hit.params().forEach((k, v) -> single.put(k, v.get(0)));
     assertThat(
-            new RequestValidator(SandboxFixture.TOKEN)
+            new RequestValidator(TwilioSandboxFixture.TOKEN)
                 .validate(sandbox.hooks.url("/sms"), single, hit.signature()))
         .isTrue();
     single.put("Body", "tampered");
     assertThat(
-            new RequestValidator(SandboxFixture.TOKEN)
+            new RequestValidator(TwilioSandboxFixture.TOKEN)
                 .validate(sandbox.hooks.url("/sms"), single, hit.signature()))
         .isFalse();
 
@@ -80,30 +80,30 @@ class HandsetsIT {
 
   @Test
   void emptyResponseOrFailingWebhookSendsNoReply() {
-    Map<String, Object> r = handsetSays("hi", SandboxFixture.NUMBER);
+    Map<String, Object> r = handsetSays("hi", TwilioSandboxFixture.NUMBER);
     assertThat((List<?>) r.get("replies")).isEmpty();
     sandbox.hooks.status.set(500);
     sandbox.hooks.reply.set("<Response><Message>never</Message></Response>");
-    r = handsetSays("hi again", SandboxFixture.NUMBER);
+    r = handsetSays("hi again", TwilioSandboxFixture.NUMBER);
     assertThat(((Map<?, ?>) r.get("webhook")).get("httpStatus")).isEqualTo(500);
     assertThat((List<?>) r.get("replies")).isEmpty();
     sandbox.hooks.status.set(200);
     sandbox.hooks.reply.set("<Response><Message>broken");
-    r = handsetSays("and again", SandboxFixture.NUMBER);
+    r = handsetSays("and again", TwilioSandboxFixture.NUMBER);
     assertThat(((Map<?, ?>) r.get("webhook")).get("error").toString()).contains("TwiML");
     assertThat(inboxBodies()).isEmpty();
   }
 
   @Test
   void stopBlocksSendsWith21610UntilStartAndOnlyForThatSender() {
-    assertThat(sendFrom(SandboxFixture.NUMBER).getSid()).startsWith("SM");
+    assertThat(sendFrom(TwilioSandboxFixture.NUMBER).getSid()).startsWith("SM");
     sandbox.hooks.reply.set("<Response><Message>ignored after STOP</Message></Response>");
-    handsetSays(" stop ", SandboxFixture.NUMBER);
+    handsetSays(" stop ", TwilioSandboxFixture.NUMBER);
     assertThat(sandbox.hooks.at("/sms")).hasSize(1); // Twilio still tells the webhook
     await().atMost(Duration.ofSeconds(30)).until(() -> inboxBodies().contains(Handsets.STOP_REPLY));
     ApiException e = null;
     try {
-      sendFrom(SandboxFixture.NUMBER);
+      sendFrom(TwilioSandboxFixture.NUMBER);
     } catch (ApiException ex) {
       e = ex;
     }
@@ -112,17 +112,17 @@ class HandsetsIT {
     assertThat(sendFrom(OTHER_NUMBER).getSid()).startsWith("SM");
     // The opt-out is listed, for that sender only, and filtered by handset.
     assertThat(sandbox.fx.controlList("/sandbox/opt-outs"))
-        .containsExactly(Map.of("handset", PHONE, "sender", SandboxFixture.NUMBER));
+        .containsExactly(Map.of("handset", PHONE, "sender", TwilioSandboxFixture.NUMBER));
     assertThat(sandbox.fx.controlList("/sandbox/opt-outs?handset=%2B14155550999")).isEmpty();
     assertThat(sandbox.fx.controlList("/sandbox/handsets"))
         .anySatisfy(h -> assertThat(h).containsEntry("phone", PHONE));
 
     sandbox.hooks.reply.set("<Response/>");
-    handsetSays("START", SandboxFixture.NUMBER);
+    handsetSays("START", TwilioSandboxFixture.NUMBER);
     await()
         .atMost(Duration.ofSeconds(30))
         .until(() -> inboxBodies().contains(Handsets.START_REPLY));
-    assertThat(sendFrom(SandboxFixture.NUMBER).getSid()).startsWith("SM");
+    assertThat(sendFrom(TwilioSandboxFixture.NUMBER).getSid()).startsWith("SM");
     assertThat(sandbox.fx.controlList("/sandbox/opt-outs")).isEmpty();
     assertThat(inboxBodies()).doesNotContain("ignored after STOP");
     assertThat(sandbox.fx.controlList("/sandbox/messages?status=received")).hasSize(2);
@@ -130,11 +130,11 @@ class HandsetsIT {
 
   @Test
   void helpGetsTheDefaultHelpText() {
-    handsetSays("help", SandboxFixture.NUMBER);
+    handsetSays("help", TwilioSandboxFixture.NUMBER);
     await().atMost(Duration.ofSeconds(30)).until(() -> inboxBodies().contains(Handsets.HELP_REPLY));
     // A word that merely contains a keyword is a normal message.
-    handsetSays("please stop by", SandboxFixture.NUMBER);
-    assertThat(sendFrom(SandboxFixture.NUMBER).getSid()).startsWith("SM");
+    handsetSays("please stop by", TwilioSandboxFixture.NUMBER);
+    assertThat(sendFrom(TwilioSandboxFixture.NUMBER).getSid()).startsWith("SM");
   }
 
   @Test

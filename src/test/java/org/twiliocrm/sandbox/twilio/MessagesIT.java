@@ -24,7 +24,7 @@ class MessagesIT {
   @RegisterExtension static final SandboxWithHooks sandbox = new SandboxWithHooks();
 
   private static Message send(String to, String body) {
-    return Message.creator(new PhoneNumber(to), new PhoneNumber(SandboxFixture.NUMBER), body)
+    return Message.creator(new PhoneNumber(to), new PhoneNumber(TwilioSandboxFixture.NUMBER), body)
         .setStatusCallback(URI.create(sandbox.hooks.url("/status")))
         .create(sandbox.fx.client);
   }
@@ -44,8 +44,8 @@ class MessagesIT {
     assertThat(m.getSid()).matches("SM[0-9a-f]{32}");
     assertThat(m.getStatus()).isEqualTo(Message.Status.QUEUED);
     assertThat(m.getTo()).isEqualTo("+14155550123");
-    assertThat(m.getFrom().toString()).isEqualTo(SandboxFixture.NUMBER);
-    assertThat(m.getAccountSid()).isEqualTo(SandboxFixture.ACCOUNT);
+    assertThat(m.getFrom().toString()).isEqualTo(TwilioSandboxFixture.NUMBER);
+    assertThat(m.getAccountSid()).isEqualTo(TwilioSandboxFixture.ACCOUNT);
     assertThat(m.getNumSegments()).isEqualTo("1");
     assertThat(m.getDateCreated()).isNotNull();
     assertThat(m.getPrice()).isNull();
@@ -105,9 +105,12 @@ class MessagesIT {
       Map<String, String> single = new HashMap<>();
       h.params().forEach((k, v) -> single.put(k, v.get(0)));
       // Twilio's own validator is the independent judge; ours must agree.
-      assertThat(new RequestValidator(SandboxFixture.TOKEN).validate(url, single, h.signature()))
+      assertThat(
+              new RequestValidator(TwilioSandboxFixture.TOKEN).validate(url, single, h.signature()))
           .isTrue();
-      assertThat(new TwilioSignature(SandboxFixture.TOKEN).validate(url, h.params(), h.signature()))
+      assertThat(
+              new TwilioSignature(TwilioSandboxFixture.TOKEN)
+                  .validate(url, h.params(), h.signature()))
           .isTrue();
       assertThat(new RequestValidator("wrong-token").validate(url, single, h.signature()))
           .isFalse();
@@ -209,7 +212,7 @@ class MessagesIT {
       ApiException e = null;
       try {
         Message.creator(
-                new PhoneNumber("+14155550127"), new PhoneNumber(SandboxFixture.NUMBER), "x")
+                new PhoneNumber("+14155550127"), new PhoneNumber(TwilioSandboxFixture.NUMBER), "x")
             .create(bad.create());
       } catch (ApiException ex) {
         e = ex;
@@ -221,26 +224,28 @@ class MessagesIT {
     TwilioClientSettings keyed =
         new TwilioClientSettings(
             sandbox.fx.sandbox.baseUrl(),
-            SandboxFixture.ACCOUNT,
+            TwilioSandboxFixture.ACCOUNT,
             null,
-            SandboxFixture.KEY,
-            SandboxFixture.KEY_SECRET,
+            TwilioSandboxFixture.KEY,
+            TwilioSandboxFixture.KEY_SECRET,
             5,
             10000,
             60000);
     try (TwilioClientFactory f = new TwilioClientFactory(keyed)) {
       Message m =
           Message.creator(
-                  new PhoneNumber("+14155550127"), new PhoneNumber(SandboxFixture.NUMBER), "x")
+                  new PhoneNumber("+14155550127"),
+                  new PhoneNumber(TwilioSandboxFixture.NUMBER),
+                  "x")
               .create(f.create());
-      assertThat(m.getAccountSid()).isEqualTo(SandboxFixture.ACCOUNT);
+      assertThat(m.getAccountSid()).isEqualTo(TwilioSandboxFixture.ACCOUNT);
     }
     TwilioClientSettings wrongKey =
         new TwilioClientSettings(
             sandbox.fx.sandbox.baseUrl(),
-            SandboxFixture.ACCOUNT,
+            TwilioSandboxFixture.ACCOUNT,
             null,
-            SandboxFixture.KEY,
+            TwilioSandboxFixture.KEY,
             "nope",
             5,
             10000,
@@ -251,7 +256,7 @@ class MessagesIT {
                   () ->
                       Message.creator(
                               new PhoneNumber("+14155550127"),
-                              new PhoneNumber(SandboxFixture.NUMBER),
+                              new PhoneNumber(TwilioSandboxFixture.NUMBER),
                               "x")
                           .create(f.create())))
           .isEqualTo(20003);
@@ -279,7 +284,7 @@ class MessagesIT {
     Message outside =
         Message.creator(
                 new PhoneNumber("whatsapp:+14155550129"),
-                new PhoneNumber("whatsapp:" + SandboxFixture.NUMBER),
+                new PhoneNumber("whatsapp:" + TwilioSandboxFixture.NUMBER),
                 "hi")
             .setStatusCallback(URI.create(sandbox.hooks.url("/status")))
             .create(sandbox.fx.client);
@@ -309,11 +314,11 @@ class MessagesIT {
     sandbox.fx.control(
         "POST",
         "/sandbox/handsets/whatsapp:+14155550129/messages",
-        Map.of("to", SandboxFixture.NUMBER, "body", "hello"));
+        Map.of("to", TwilioSandboxFixture.NUMBER, "body", "hello"));
     Message inside =
         Message.creator(
                 new PhoneNumber("whatsapp:+14155550129"),
-                new PhoneNumber("whatsapp:" + SandboxFixture.NUMBER),
+                new PhoneNumber("whatsapp:" + TwilioSandboxFixture.NUMBER),
                 "hi again")
             .create(sandbox.fx.client);
     await()

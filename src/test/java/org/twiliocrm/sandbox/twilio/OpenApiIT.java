@@ -9,14 +9,10 @@ import com.twilio.rest.verify.v2.service.VerificationCheck;
 import com.twilio.type.PhoneNumber;
 import com.twilio.type.Twiml;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -32,12 +28,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 class OpenApiIT {
   static final String SERVICE = "VA" + "3".repeat(32);
   static final String MG = "MG" + "3".repeat(32);
-  static SandboxFixture fx;
+  static TwilioSandboxFixture fx;
 
   @BeforeAll
   static void start() {
     fx =
-        new SandboxFixture(
+        new TwilioSandboxFixture(
             Map.of(
                 "sandbox.twilio.messaging-services",
                 MG,
@@ -58,12 +54,12 @@ class OpenApiIT {
   void everyOperationsResponseValidatesAgainstTheResponseSchema() {
     Message m =
         Message.creator(
-                new PhoneNumber("+14155550700"), new PhoneNumber(SandboxFixture.NUMBER), "hi")
+                new PhoneNumber("+14155550700"), new PhoneNumber(TwilioSandboxFixture.NUMBER), "hi")
             .setStatusCallback(URI.create("http://127.0.0.1:9/none"))
             .create(fx.client);
     Message.creator(
             new PhoneNumber("+14155550700"),
-            new PhoneNumber(SandboxFixture.NUMBER),
+            new PhoneNumber(TwilioSandboxFixture.NUMBER),
             List.of(URI.create("https://example.com/a.jpg")))
         .create(fx.client);
     Message.fetcher(m.getSid()).fetch(fx.client);
@@ -82,7 +78,7 @@ class OpenApiIT {
     Call c =
         Call.creator(
                 new PhoneNumber("+14155550702"),
-                new PhoneNumber(SandboxFixture.NUMBER),
+                new PhoneNumber(TwilioSandboxFixture.NUMBER),
                 new Twiml("<Response><Pause length=\"5\"/></Response>"))
             .create(fx.client);
     Call.fetcher(c.getSid()).fetch(fx.client);
@@ -109,7 +105,9 @@ class OpenApiIT {
         .anyMatch(k -> k.startsWith("POST /v2/Services/" + SERVICE + "/VerificationCheck"));
     assertThat(counts.keySet())
         .anyMatch(
-            k -> k.startsWith("GET /2010-04-01/Accounts/" + SandboxFixture.ACCOUNT + "/Calls/"));
+            k ->
+                k.startsWith(
+                    "GET /2010-04-01/Accounts/" + TwilioSandboxFixture.ACCOUNT + "/Calls/"));
   }
 
   @ParameterizedTest(name = "lazy={0}")
@@ -122,8 +120,8 @@ class OpenApiIT {
     for (String f : List.of(SpecValidator.API_FILE, SpecValidator.VERIFY_FILE)) {
       Files.writeString(dir.resolve(f), SpecValidator.load(null, f));
     }
-    try (SandboxFixture fresh =
-        new SandboxFixture(
+    try (TwilioSandboxFixture fresh =
+        new TwilioSandboxFixture(
             Map.of(
                 "sandbox.twilio.validation.requests",
                 "true",
@@ -143,27 +141,9 @@ class OpenApiIT {
     return rawPost(fx, form);
   }
 
-  private static HttpResponse<String> rawPost(SandboxFixture fx, String form) throws Exception {
-    String auth =
-        Base64.getEncoder()
-            .encodeToString(
-                (SandboxFixture.ACCOUNT + ":" + SandboxFixture.TOKEN)
-                    .getBytes(StandardCharsets.UTF_8));
-    return HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .build()
-        .send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        fx.sandbox.baseUrl()
-                            + "/2010-04-01/Accounts/"
-                            + SandboxFixture.ACCOUNT
-                            + "/Messages.json"))
-                .header("Authorization", "Basic " + auth)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(form))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+  private static HttpResponse<String> rawPost(TwilioSandboxFixture fx, String form) {
+    return fx.api(
+        "POST", "/2010-04-01/Accounts/" + TwilioSandboxFixture.ACCOUNT + "/Messages.json", form);
   }
 
   @Test

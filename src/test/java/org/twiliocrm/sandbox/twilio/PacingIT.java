@@ -18,16 +18,16 @@ import org.junit.jupiter.api.Test;
  */
 class PacingIT {
   static final String MG = "MG" + "1".repeat(32);
-  static SandboxFixture fx;
+  static TwilioSandboxFixture fx;
 
   @BeforeAll
   static void start() {
     fx =
-        new SandboxFixture(
+        new TwilioSandboxFixture(
             Map.of(
                 // Each test paces its own sender, so each is an owned number.
                 "sandbox.twilio.numbers",
-                    SandboxFixture.NUMBER + ",+15005550100,+15005550101,+15005550102",
+                    TwilioSandboxFixture.NUMBER + ",+15005550100,+15005550101,+15005550102",
                 "sandbox.twilio.messaging-services", MG,
                 "sandbox.twilio.pacing.realistic", "true",
                 // A queue of two messages (20 s at 0.1 MPS) that drains every 10 s: the sends

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 final class SandboxWithHooks implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback {
   private final Function<Recorder, Map<String, String>> overrides;
-  SandboxFixture fx;
+  TwilioSandboxFixture fx;
   Recorder hooks;
 
   SandboxWithHooks() {
@@ -28,7 +28,7 @@ final class SandboxWithHooks implements BeforeAllCallback, AfterAllCallback, Bef
   @Override
   public void beforeAll(ExtensionContext context) {
     hooks = new Recorder();
-    fx = new SandboxFixture(overrides.apply(hooks));
+    fx = new TwilioSandboxFixture(overrides.apply(hooks));
   }
 
   @Override

@@ -9,13 +9,9 @@ import com.twilio.rest.api.v2010.account.Call;
 import com.twilio.rest.api.v2010.account.Message;
 import com.twilio.type.PhoneNumber;
 import com.twilio.type.Twiml;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,15 +26,15 @@ import org.junit.jupiter.api.Test;
 class SendersIT {
   static final String SECOND = "+14155550999";
   static final String SERVICE = "MG" + "5".repeat(32);
-  static SandboxFixture fx;
+  static TwilioSandboxFixture fx;
 
   @BeforeAll
   static void start() {
     fx =
-        new SandboxFixture(
+        new TwilioSandboxFixture(
             Map.of(
                 "sandbox.twilio.numbers",
-                SandboxFixture.NUMBER + "," + SECOND,
+                TwilioSandboxFixture.NUMBER + "," + SECOND,
                 "sandbox.twilio.messaging-services",
                 SERVICE));
   }
@@ -75,7 +71,7 @@ class SendersIT {
   void everyMagicNumberInTheTableIsAnsweredWithTwiliosCode() {
     for (MagicNumbers.Entry e : MagicNumbers.TABLE) {
       boolean from = e.param() == MagicNumbers.Param.FROM;
-      String sender = from ? e.number() : SandboxFixture.NUMBER;
+      String sender = from ? e.number() : TwilioSandboxFixture.NUMBER;
       String recipient = from ? "+14155550900" : e.number();
       Runnable send =
           e.resource() == MagicNumbers.Resource.MESSAGES
@@ -109,7 +105,7 @@ class SendersIT {
     // Nothing was created, and an owned number sends.
     assertThat(fx.controlList("/sandbox/messages")).isEmpty();
     assertThat(sms(SECOND, "+14155550901").getStatus()).isEqualTo(Message.Status.QUEUED);
-    assertThat(sms(SandboxFixture.NUMBER, "+14155550901").getStatus())
+    assertThat(sms(TwilioSandboxFixture.NUMBER, "+14155550901").getStatus())
         .isEqualTo(Message.Status.QUEUED);
   }
 
@@ -160,7 +156,7 @@ class SendersIT {
     Message viaService =
         Message.creator(new PhoneNumber("+14155550904"), SERVICE, "x").create(fx.client);
     assertThat(viaService.getStatus()).isEqualTo(Message.Status.ACCEPTED);
-    assertThat(viaService.getFrom().toString()).isEqualTo(SandboxFixture.NUMBER);
+    assertThat(viaService.getFrom().toString()).isEqualTo(TwilioSandboxFixture.NUMBER);
   }
 
   @Test
@@ -169,7 +165,7 @@ class SendersIT {
     assertThat(refusal(() -> sms(bought, "+14155550905")).getCode()).isEqualTo(21606);
     assertThat(fx.sandbox.senders().addNumber(bought)).isTrue();
     assertThat(fx.sandbox.senders().numbers())
-        .containsExactly(SandboxFixture.NUMBER, SECOND, bought);
+        .containsExactly(TwilioSandboxFixture.NUMBER, SECOND, bought);
     assertThat(sms(bought, "+14155550905").getStatus()).isEqualTo(Message.Status.QUEUED);
     fx.control("POST", "/sandbox/reset", null);
     assertThat(fx.sandbox.senders().ownsNumber(bought)).isFalse();
@@ -200,26 +196,9 @@ class SendersIT {
           .append(pair, 0, eq + 1)
           .append(URLEncoder.encode(pair.substring(eq + 1), StandardCharsets.UTF_8));
     }
-    String auth =
-        Base64.getEncoder()
-            .encodeToString(
-                (SandboxFixture.ACCOUNT + ":" + SandboxFixture.TOKEN)
-                    .getBytes(StandardCharsets.UTF_8));
-    return HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .build()
-        .send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        fx.sandbox.baseUrl()
-                            + "/2010-04-01/Accounts/"
-                            + SandboxFixture.ACCOUNT
-                            + "/"
-                            + resource))
-                .header("Authorization", "Basic " + auth)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(enc.toString()))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    return fx.api(
+        "POST",
+        "/2010-04-01/Accounts/" + TwilioSandboxFixture.ACCOUNT + "/" + resource,
+        enc.toString());
   }
 }

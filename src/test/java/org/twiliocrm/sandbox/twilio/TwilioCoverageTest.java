@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
+import org.twiliocrm.testsupport.TestHttp;
 
 /**
  * The Twilio coverage table in docs/sandbox-coverage.md is generated from Twilio's OpenAPI and
@@ -127,11 +128,11 @@ class TwilioCoverageTest {
 
   @Test
   void everyOperationListedAsSupportedIsRouted() throws Exception {
-    try (SandboxFixture fx =
-        new SandboxFixture(Map.of("sandbox.twilio.validation.requests", "false"))) {
-      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    try (TwilioSandboxFixture fx =
+        new TwilioSandboxFixture(Map.of("sandbox.twilio.validation.requests", "false"))) {
+      HttpClient http = TestHttp.client();
       Map<String, String> ids = new LinkedHashMap<>();
-      ids.put("{AccountSid}", SandboxFixture.ACCOUNT);
+      ids.put("{AccountSid}", TwilioSandboxFixture.ACCOUNT);
       ids.put("{ServiceSid}", "VA" + "1".repeat(32));
       ids.put("{Sid}", "XX" + "2".repeat(32));
       for (String op : TwilioSandbox.SUPPORTED) {
@@ -148,7 +149,9 @@ class TwilioCoverageTest {
                         "Basic "
                             + Base64.getEncoder()
                                 .encodeToString(
-                                    (SandboxFixture.ACCOUNT + ":" + SandboxFixture.TOKEN)
+                                    (TwilioSandboxFixture.ACCOUNT
+                                            + ":"
+                                            + TwilioSandboxFixture.TOKEN)
                                         .getBytes(StandardCharsets.UTF_8)))
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .method(method, HttpRequest.BodyPublishers.ofString(""))
@@ -166,7 +169,7 @@ class TwilioCoverageTest {
                       URI.create(
                           fx.sandbox.baseUrl()
                               + "/2010-04-01/Accounts/"
-                              + SandboxFixture.ACCOUNT
+                              + TwilioSandboxFixture.ACCOUNT
                               + "/Messages/SM"
                               + "3".repeat(32)
                               + "/Media.json"))
@@ -175,7 +178,7 @@ class TwilioCoverageTest {
                       "Basic "
                           + Base64.getEncoder()
                               .encodeToString(
-                                  (SandboxFixture.ACCOUNT + ":" + SandboxFixture.TOKEN)
+                                  (TwilioSandboxFixture.ACCOUNT + ":" + TwilioSandboxFixture.TOKEN)
                                       .getBytes(StandardCharsets.UTF_8)))
                   .build(),
               HttpResponse.BodyHandlers.ofString());

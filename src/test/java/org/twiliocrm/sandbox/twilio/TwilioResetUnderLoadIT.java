@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.twiliocrm.testsupport.TestHttp;
 
 /**
  * Resets while API clients create, fetch, redact and delete messages and start verifications: no
@@ -35,23 +36,23 @@ class TwilioResetUnderLoadIT {
   static final int WRITERS = 4;
   static final int RESETS = 15;
 
-  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  final HttpClient http = TestHttp.client();
   final String auth =
       "Basic "
           + Base64.getEncoder()
               .encodeToString(
-                  (SandboxFixture.ACCOUNT + ":" + SandboxFixture.TOKEN)
+                  (TwilioSandboxFixture.ACCOUNT + ":" + TwilioSandboxFixture.TOKEN)
                       .getBytes(StandardCharsets.UTF_8));
 
   @Test
   void everyRequestSeesTheStateWhollyBeforeOrAfterAReset() throws Exception {
-    try (SandboxFixture fx =
-        new SandboxFixture(
+    try (TwilioSandboxFixture fx =
+        new TwilioSandboxFixture(
             Map.of(
                 "sandbox.twilio.verify.services", VERIFY,
                 "sandbox.twilio.verify.max-sends", "100",
                 "sandbox.twilio.validation.responses", "false"))) {
-      String api = fx.sandbox.baseUrl() + "/2010-04-01/Accounts/" + SandboxFixture.ACCOUNT;
+      String api = fx.sandbox.baseUrl() + "/2010-04-01/Accounts/" + TwilioSandboxFixture.ACCOUNT;
       AtomicBoolean stop = new AtomicBoolean();
       AtomicLong resetsStarted = new AtomicLong();
       // A reset counts as done once its answer came back; one started but not answered may still

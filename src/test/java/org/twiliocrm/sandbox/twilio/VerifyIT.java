@@ -17,12 +17,12 @@ import org.junit.jupiter.api.Test;
 class VerifyIT {
   static final String SERVICE = "VA" + "2".repeat(32);
   static final String PHONE = "+14155550500";
-  static SandboxFixture fx;
+  static TwilioSandboxFixture fx;
 
   @BeforeAll
   static void start() {
     fx =
-        new SandboxFixture(
+        new TwilioSandboxFixture(
             Map.of(
                 "sandbox.twilio.verify.max-checks",
                 "3",

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.twiliocrm.testsupport.TestHttp;
 import org.twiliocrm.twilio.TwilioSignature;
 import org.twiliocrm.webhook.WebhookStack;
 
@@ -145,7 +146,7 @@ public final class WebhookBench {
                   + " VARCHAR(64), status VARCHAR(32), payload TEXT, received_at TIMESTAMPTZ)");
     }
     String token = token(stack);
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpClient http = TestHttp.client();
     String base = stack.salesforce.baseUrl();
     long[] lat = new long[total];
     AtomicInteger next = new AtomicInteger();
@@ -226,9 +227,7 @@ public final class WebhookBench {
             + "&password="
             + enc(sf.password());
     HttpResponse<String> r =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .build()
+        TestHttp.client()
             .send(
                 HttpRequest.newBuilder(
                         URI.create(stack.salesforce.baseUrl() + "/services/oauth2/token"))

@@ -13,12 +13,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.locks.LockSupport;
 import org.twiliocrm.crm.events.CrmEventsNode;
-import org.twiliocrm.crm.events.PgSchema;
 import org.twiliocrm.crm.events.SandboxOrg;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
 import org.twiliocrm.sandbox.twilio.TwilioSandbox;
 import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
+import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * Latency of a Send_Message__e event at steady rates, all in one JVM on real sockets: the
@@ -59,7 +59,7 @@ public final class CrmEventsBench {
                 SalesforceSandboxSettings.defaults()
                     .withPort(0)
                     .withDataDir(Files.createTempDirectory("bench-sf")));
-        PgSchema db = new PgSchema()) {
+        TestDatabase db = TestDatabase.postgres("crm_events")) {
       // Publishes and SOQL look-ups count against the org's daily API allowance (15,000 by
       // default); a long ramp would run out of it.
       org.apiUsage().setDailyLimit(100_000_000);
@@ -118,7 +118,7 @@ public final class CrmEventsBench {
   /** Returns {achieved events/s, p99 ms}. */
   private static double[] runRate(
       SalesforceSandbox org,
-      PgSchema db,
+      TestDatabase db,
       SandboxOrg api,
       ExecutorService pool,
       int rate,

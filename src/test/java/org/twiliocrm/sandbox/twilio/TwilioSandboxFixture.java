@@ -2,18 +2,16 @@ package org.twiliocrm.sandbox.twilio;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.twilio.http.TwilioRestClient;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.twiliocrm.testsupport.TestHttp;
 import org.twiliocrm.twilio.TwilioClientFactory;
 import org.twiliocrm.twilio.TwilioClientSettings;
 
 /** Starts a sandbox on a free port with a twilio-java client pointed at it. */
-final class SandboxFixture implements AutoCloseable {
+final class TwilioSandboxFixture implements AutoCloseable {
   static final String ACCOUNT = TwilioSandboxSettings.DEFAULT_ACCOUNT_SID;
   static final String TOKEN = TwilioSandboxSettings.DEFAULT_AUTH_TOKEN;
   static final String KEY = "SK11111111111111111111111111111111";
@@ -23,15 +21,14 @@ final class SandboxFixture implements AutoCloseable {
   final TwilioSandbox sandbox;
   final TwilioClientFactory factory;
   final TwilioRestClient client;
-  private final HttpClient http =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final TestHttp http = new TestHttp();
 
-  SandboxFixture(Map<String, String> overrides) {
+  TwilioSandboxFixture(Map<String, String> overrides) {
     this(overrides, false);
   }
 
   /** With {@code lazyValidation}, the OpenAPI loads on the first request (as in the connector). */
-  SandboxFixture(Map<String, String> overrides, boolean lazyValidation) {
+  TwilioSandboxFixture(Map<String, String> overrides, boolean lazyValidation) {
     Map<String, String> s = new HashMap<>();
     s.put("sandbox.twilio.port", "0");
     s.put("sandbox.twilio.event-loops", "2");
@@ -52,24 +49,31 @@ final class SandboxFixture implements AutoCloseable {
 
   /** Calls the control API; returns the parsed JSON (object or array). */
   Object control(String method, String path, Object body) {
+    HttpResponse<String> r =
+        http.send(method, sandbox.baseUrl() + path, null, body == null ? null : Wire.json(body));
+    if (r.statusCode() >= 400) {
+      throw new IllegalStateException(r.statusCode() + " " + r.body());
+    }
     try {
-      HttpRequest.BodyPublisher pub =
-          body == null
-              ? HttpRequest.BodyPublishers.noBody()
-              : HttpRequest.BodyPublishers.ofByteArray(Wire.json(body));
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(URI.create(sandbox.baseUrl() + path))
-                  .method(method, pub)
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() >= 400) {
-        throw new IllegalStateException(r.statusCode() + " " + r.body());
-      }
       return Wire.JSON.readValue(r.body(), Object.class);
-    } catch (java.io.IOException | InterruptedException e) {
+    } catch (java.io.IOException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * A raw request to the Twilio API as the default account (Basic auth), with {@code form} (already
+   * encoded) as an x-www-form-urlencoded body when not null: for where the wire itself is the
+   * point.
+   */
+  HttpResponse<String> api(String method, String path, String form) {
+    return http.send(
+        method,
+        sandbox.baseUrl() + path,
+        form == null ? null : "application/x-www-form-urlencoded",
+        form == null ? null : form.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        "Authorization",
+        TestHttp.basic(ACCOUNT, TOKEN));
   }
 
   @SuppressWarnings("unchecked")

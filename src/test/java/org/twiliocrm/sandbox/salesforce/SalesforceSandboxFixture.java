@@ -1,9 +1,6 @@
 package org.twiliocrm.sandbox.salesforce;
 
 import java.lang.reflect.Field;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,9 +16,10 @@ import org.apache.camel.component.salesforce.SalesforceEndpointConfig;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.awaitility.Awaitility;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.testsupport.TestHttp;
 
 /** Starts a sandbox org and a plain Camel context whose salesforce component logs in to it. */
-final class SandboxFixture implements AutoCloseable {
+final class SalesforceSandboxFixture implements AutoCloseable {
   static {
     // camel-salesforce's own worker threads may throw while reconnecting; that is the client's
     // business, the tests judge by what arrives.
@@ -38,12 +36,11 @@ final class SandboxFixture implements AutoCloseable {
   final SalesforceSandbox org;
   final CamelContext camel;
   final ProducerTemplate template;
-  private final HttpClient http =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final TestHttp http = new TestHttp();
 
   private final boolean ownsOrg;
 
-  private SandboxFixture(SalesforceSandbox org, CamelContext camel, boolean ownsOrg) {
+  private SalesforceSandboxFixture(SalesforceSandbox org, CamelContext camel, boolean ownsOrg) {
     this.org = org;
     this.camel = camel;
     this.template = camel.createProducerTemplate();
@@ -63,18 +60,18 @@ final class SandboxFixture implements AutoCloseable {
     sf.setPassword(s.password());
   }
 
-  static SandboxFixture start(SalesforceSandbox org, Consumer<SalesforceComponent> login)
+  static SalesforceSandboxFixture start(SalesforceSandbox org, Consumer<SalesforceComponent> login)
       throws Exception {
     return create(org, login, true);
   }
 
   /** A Camel context for an org the caller keeps running after this fixture closes. */
-  static SandboxFixture startShared(SalesforceSandbox org, Consumer<SalesforceComponent> login)
-      throws Exception {
+  static SalesforceSandboxFixture startShared(
+      SalesforceSandbox org, Consumer<SalesforceComponent> login) throws Exception {
     return create(org, login, false);
   }
 
-  private static SandboxFixture create(
+  private static SalesforceSandboxFixture create(
       SalesforceSandbox org, Consumer<SalesforceComponent> login, boolean ownsOrg)
       throws Exception {
     clearCamelReplayIds();
@@ -90,13 +87,13 @@ final class SandboxFixture implements AutoCloseable {
     config.setMaxBackoff(2000L);
     sf.setConfig(config);
     camel.addComponent("salesforce", sf);
-    return new SandboxFixture(org, camel, ownsOrg);
+    return new SalesforceSandboxFixture(org, camel, ownsOrg);
   }
 
-  static SandboxFixture start(Path dataDir) throws Exception {
+  static SalesforceSandboxFixture start(Path dataDir) throws Exception {
     SalesforceSandboxSettings s = settings(dataDir);
     SalesforceSandbox org = SalesforceSandbox.start(s);
-    SandboxFixture f = start(org, sf -> passwordLogin(sf, s));
+    SalesforceSandboxFixture f = start(org, sf -> passwordLogin(sf, s));
     f.camel.start();
     return f;
   }
@@ -142,16 +139,8 @@ final class SandboxFixture implements AutoCloseable {
   }
 
   /** Calls the sandbox control API. */
-  HttpResponse<String> control(String method, String path, String json) throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(org.baseUrl() + "/sandbox/" + path))
-            .header("Content-Type", "application/json")
-            .method(
-                method,
-                json == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(json));
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  HttpResponse<String> control(String method, String path, String json) {
+    return http.sendJson(method, org.baseUrl() + "/sandbox/" + path, json);
   }
 
   @Override

@@ -1,0 +1,292 @@
+package org.twiliocrm.app;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.camel.CamelContext;
+import org.apache.camel.FailedToCreateRouteException;
+import org.apache.camel.Route;
+import org.apache.camel.spi.Resource;
+import org.apache.camel.support.PluginHelper;
+import org.apache.camel.support.ResourceHelper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.twiliocrm.crm.events.SendRules;
+import org.twiliocrm.dsl.Finding;
+
+/**
+ * Live reload of the editable tree (connector.dev, or connector.reload.enabled for ConfigMap
+ * updates): watches route files and the CRM send rules, and applies an edit while the connector
+ * runs. An edit that does not load is reported once with file:line and the last good version keeps
+ * running: a broken route file is put back as it was, broken rules are not taken over.
+ *
+ * <p>It compares file contents every {@value #POLL_MILLIS} ms rather than using a WatchService:
+ * Kubernetes updates a ConfigMap mount by swapping a symlink, which inotify on the directory does
+ * not report, and a polled comparison of a few small files costs nothing.
+ */
+final class TreeReloader implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TreeReloader.class);
+  static final long POLL_MILLIS = 500;
+
+  /** Applies one changed file; throws {@link Rejected} to keep the last good version. */
+  interface Handler {
+    /**
+     * @param previous the text seen before (at start: what the connector loaded), null for a new
+     *     file
+     */
+    void apply(Path file, String text, String previous) throws Rejected;
+
+    /** The file is gone. */
+    default void removed(Path file) {}
+  }
+
+  /** An edit that was not applied, with what is wrong and where. */
+  static final class Rejected extends Exception {
+    final List<Finding> findings;
+
+    Rejected(List<Finding> findings) {
+      super(findings.toString());
+      this.findings = findings;
+    }
+  }
+
+  private record Watch(Path path, String suffix, Handler handler) {}
+
+  private final List<Watch> watches = new ArrayList<>();
+  private final Map<Path, String> seen = new LinkedHashMap<>();
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "tree-reloader");
+            t.setDaemon(true);
+            return t;
+          });
+  private volatile List<Finding> lastProblems = List.of();
+  private volatile long applied;
+
+  /** Every file in {@code dir} ending with {@code suffix}. */
+  TreeReloader watchDirectory(Path dir, String suffix, Handler h) {
+    watches.add(new Watch(dir.toAbsolutePath().normalize(), suffix, h));
+    return this;
+  }
+
+  /** One file. */
+  TreeReloader watchFile(Path file, Handler h) {
+    watches.add(new Watch(file.toAbsolutePath().normalize(), null, h));
+    return this;
+  }
+
+  /** Remembers the current contents as loaded, then polls. */
+  void start() {
+    scan(false);
+    timer.scheduleWithFixedDelay(() -> scan(true), POLL_MILLIS, POLL_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** What the last rejected edit reported (empty after a good one). */
+  List<Finding> lastProblems() {
+    return lastProblems;
+  }
+
+  long appliedCount() {
+    return applied;
+  }
+
+  synchronized void scan(boolean apply) {
+    Set<Path> present = new HashSet<>();
+    for (Watch w : watches) {
+      for (Path f : files(w)) {
+        present.add(f);
+        String text;
+        try {
+          text = Files.readString(f, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+          continue; // mid-write or vanished: the next scan sees it
+        }
+        String before = seen.put(f, text);
+        if (!apply || text.equals(before)) {
+          continue;
+        }
+        try {
+          w.handler().apply(f, text, before);
+          applied++;
+          lastProblems = List.of();
+          LOG.info("Reloaded {}", f);
+        } catch (Rejected r) {
+          lastProblems = r.findings;
+          r.findings.forEach(
+              x -> LOG.error("Reload rejected: {}; the last good version keeps running", x));
+        } catch (RuntimeException e) {
+          lastProblems = List.of(new Finding(f, 0, String.valueOf(e.getMessage())));
+          LOG.error(
+              "Reload of {} failed: {}; the last good version keeps running", f, e.toString());
+        }
+      }
+    }
+    for (Path gone : new ArrayList<>(seen.keySet())) {
+      if (!present.contains(gone)) {
+        seen.remove(gone);
+        if (apply) {
+          watches.stream()
+              .filter(w -> w.suffix() == null ? w.path().equals(gone) : gone.startsWith(w.path()))
+              .findFirst()
+              .ifPresent(w -> w.handler().removed(gone));
+        }
+      }
+    }
+  }
+
+  private static List<Path> files(Watch w) {
+    if (w.suffix() == null) {
+      return Files.isRegularFile(w.path()) ? List.of(w.path()) : List.of();
+    }
+    if (!Files.isDirectory(w.path())) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(w.path())) {
+      return s.filter(p -> p.getFileName().toString().endsWith(w.suffix()))
+          .filter(Files::isRegularFile)
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+  }
+
+  // ---- handlers
+
+  /**
+   * Route files through Camel's routes loader ({@code updateRoutes}: the file's routes are replaced
+   * by id). A file that fails (YAML, DSL, endpoint, start) is reloaded from its last good text.
+   */
+  static Handler routes(CamelContext ctx) {
+    Map<Path, String> good = new LinkedHashMap<>();
+    return new Handler() {
+      @Override
+      public void apply(Path file, String text, String previous) throws Rejected {
+        if (previous != null) {
+          good.putIfAbsent(file, previous); // what the connector started with loaded fine
+        }
+        try {
+          new Load(LoadSettings.builder().setLabel(file.toString()).build())
+              .loadAllFromString(text)
+              .forEach(d -> {});
+        } catch (MarkedYamlEngineException e) {
+          throw new Rejected(
+              List.of(
+                  new Finding(
+                      file,
+                      e.getProblemMark().map(m -> m.getLine() + 1).orElse(0),
+                      "YAML syntax: " + e.getProblem())));
+        }
+        Set<String> before = routeIds(ctx, file);
+        try {
+          Set<String> ids = load(ctx, file, text);
+          for (String old : before) {
+            if (!ids.contains(old)) {
+              removeRoute(ctx, old);
+            }
+          }
+          good.put(file, text);
+        } catch (Exception e) {
+          Finding problem = new Finding(file, lineOf(e, text), RouteValidator.describe(e));
+          String last = good.get(file);
+          try {
+            if (last != null) {
+              load(ctx, file, last);
+            }
+          } catch (Exception restore) {
+            LOG.error("Restoring the last good {} failed: {}", file, restore.toString());
+          }
+          throw new Rejected(List.of(problem));
+        }
+      }
+
+      @Override
+      public void removed(Path file) {
+        for (String id : routeIds(ctx, file)) {
+          removeRoute(ctx, id);
+        }
+        LOG.info("Removed the routes of deleted {}", file);
+      }
+    };
+  }
+
+  /** Loads {@code text} as the file's routes, replacing those with the same ids. */
+  private static Set<String> load(CamelContext ctx, Path file, String text) throws Exception {
+    Resource r = ResourceHelper.fromString("file:" + file, text);
+    return PluginHelper.getRoutesLoader(ctx).updateRoutes(Set.of(r));
+  }
+
+  private static Set<String> routeIds(CamelContext ctx, Path file) {
+    Set<String> ids = new HashSet<>();
+    String loc = "file:" + file;
+    for (Route r : ctx.getRoutes()) {
+      Resource res = r.getSourceResource();
+      if (res != null && loc.equals(res.getLocation())) {
+        ids.add(r.getRouteId());
+      }
+    }
+    return ids;
+  }
+
+  private static void removeRoute(CamelContext ctx, String id) {
+    try {
+      ctx.getRouteController().stopRoute(id);
+      ctx.removeRoute(id);
+    } catch (Exception e) {
+      LOG.warn("Removing route {} failed: {}", id, e.toString());
+    }
+  }
+
+  private static int lineOf(Throwable e, String text) {
+    for (Throwable c = e; c != null && c.getCause() != c; c = c.getCause()) {
+      if (c instanceof MarkedYamlEngineException m) {
+        return m.getProblemMark().map(x -> x.getLine() + 1).orElse(0);
+      }
+      if (c instanceof FailedToCreateRouteException f && f.getRouteId() != null) {
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+          if (lines[i].matches(
+              "\\s*-?\\s*id:\\s*['\"]?"
+                  + java.util.regex.Pattern.quote(f.getRouteId())
+                  + "['\"]?\\s*")) {
+            return i + 1;
+          }
+        }
+      }
+    }
+    return 0;
+  }
+
+  /** The CRM send rules: checked against the schema and the loader; taken over only when good. */
+  static Handler rules(SendRules live, String defaultChannel) {
+    return (file, text, previous) -> {
+      try {
+        live.replaceWith(SendRules.loadChecked(file, defaultChannel));
+      } catch (SendRules.RulesException e) {
+        throw new Rejected(e.findings());
+      } catch (IOException e) {
+        throw new Rejected(List.of(new Finding(file, 0, e.getMessage())));
+      }
+    };
+  }
+}

@@ -1,0 +1,196 @@
+package org.twiliocrm.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.twiliocrm.config.ConfigSource;
+import org.twiliocrm.crm.events.SendRules;
+import org.twiliocrm.testsupport.FreePort;
+
+/**
+ * Dev mode as an integration engineer uses it: the connector runs on a copy of the shipped tree
+ * (routes/ and rules/); a route file and the rules are edited while it runs; the change takes
+ * effect; a broken edit is reported with file:line and the last good version keeps serving.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DevReloadIT {
+  @TempDir static Path tree;
+  static ConnectorApp app;
+  static Path hello;
+  static Path rules;
+  static int port;
+  static final HttpClient HTTP =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path routes = Files.createDirectories(tree.resolve("routes"));
+    try (Stream<Path> s = Files.list(Path.of("routes"))) {
+      for (Path p : s.toList()) {
+        Files.copy(p, routes.resolve(p.getFileName()));
+      }
+    }
+    hello = routes.resolve("hello.camel.yaml");
+    Files.writeString(hello, helloRoute("hello v1"));
+    rules = Files.createDirectories(tree.resolve("rules")).resolve("crm-send-rules.yaml");
+    Files.copy(Path.of("rules/crm-send-rules.yaml"), rules);
+    port = FreePort.find();
+    Properties p = new Properties();
+    p.setProperty("connector.mode", "sandbox");
+    p.setProperty("connector.dev", "true");
+    p.setProperty("connector.http.host", "127.0.0.1");
+    p.setProperty("connector.http.port", String.valueOf(port));
+    p.setProperty(
+        "connector.db.url", "jdbc:h2:mem:dev-reload-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1");
+    p.setProperty("connector.routes.location", routes.toString());
+    p.setProperty("connector.kamelets.location", Path.of("kamelets").toAbsolutePath().toString());
+    p.setProperty("crm.events.rules-location", rules.toString());
+    p.setProperty("crm.events.enabled", "false");
+    p.setProperty("sandbox.twilio.port", "0");
+    p.setProperty("sandbox.salesforce.port", "0");
+    p.setProperty(
+        "sandbox.salesforce.data-dir", Files.createDirectories(tree.resolve("sf")).toString());
+    p.setProperty("sandbox.twilio.validation.requests", "false");
+    app = new ConnectorApp(ConfigSource.load(Map.of(), p));
+    app.start();
+    await().atMost(Duration.ofSeconds(60)).until(() -> app.reloader() != null);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (app != null) {
+      app.stop();
+    }
+  }
+
+  static String helloRoute(String text) {
+    return """
+        - route:
+            id: hello
+            from:
+              uri: platform-http:/hello
+              steps:
+                - removeHeaders:
+                    pattern: "*"
+                - setBody:
+                    constant: "%s"
+        """
+        .formatted(text);
+  }
+
+  static String get(String path) throws Exception {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    return r.statusCode() + " " + r.body();
+  }
+
+  @Test
+  @Order(1)
+  void anEditedRouteTakesEffectWithoutARestart() throws Exception {
+    assertThat(get("/hello")).isEqualTo("200 hello v1");
+    long applied = app.reloader().appliedCount();
+    long t0 = System.nanoTime();
+    Files.writeString(hello, helloRoute("hello v2"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> get("/hello").equals("200 hello v2"));
+    System.out.printf("route edit live after %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+    assertThat(app.reloader().appliedCount()).isGreaterThan(applied);
+    assertThat(app.reloader().lastProblems()).isEmpty();
+  }
+
+  @Test
+  @Order(2)
+  void brokenYamlIsReportedWithFileAndLineAndTheLastGoodVersionKeepsRunning() throws Exception {
+    Files.writeString(
+        hello,
+        """
+        - route:
+            id: hello
+            from:
+              uri: platform-http:/hello
+              steps:
+                - setBody:
+                    constant: "hello v3"
+                 - log: "misindented"
+        """);
+    await().atMost(Duration.ofSeconds(30)).until(() -> !app.reloader().lastProblems().isEmpty());
+    assertThat(app.reloader().lastProblems())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.file()).isEqualTo(hello.toAbsolutePath().normalize());
+              assertThat(f.line()).isEqualTo(8);
+              assertThat(f.problem()).startsWith("YAML syntax");
+            });
+    assertThat(get("/hello")).isEqualTo("200 hello v2");
+  }
+
+  @Test
+  @Order(3)
+  void aRouteCamelCannotBuildIsPutBackAsItWas() throws Exception {
+    Files.writeString(hello, helloRoute("hello v2") + "        - to: \"nosuchcomponent:x\"\n");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                app.reloader().lastProblems().stream()
+                    .anyMatch(f -> f.problem().contains("nosuchcomponent")));
+    assertThat(app.reloader().lastProblems().get(0).line()).isEqualTo(2);
+    assertThat(get("/hello")).isEqualTo("200 hello v2");
+    // and a good edit after a bad one applies again
+    Files.writeString(hello, helloRoute("hello v4"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> get("/hello").equals("200 hello v4"));
+    assertThat(app.reloader().lastProblems()).isEmpty();
+  }
+
+  @Test
+  @Order(4)
+  void editedRulesAreTakenOverAndBrokenOnesAreNot() throws Exception {
+    SendRules live =
+        app.camelContext().getRegistry().lookupByNameAndType("crmSendRules", SendRules.class);
+    String text = Files.readString(rules, StandardCharsets.UTF_8);
+    assertThat(text).contains("Your case {{CaseNumber}} has been closed.");
+    Files.writeString(
+        rules,
+        text.replace("Your case {{CaseNumber}} has been closed.", "Case {{CaseNumber}} is done."));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> live.rules().get(0).body().startsWith("Case {{CaseNumber}} is done."));
+
+    String broken = Files.readString(rules).replace("channel: sms", "channel: fax");
+    Files.writeString(rules, broken);
+    await().atMost(Duration.ofSeconds(30)).until(() -> !app.reloader().lastProblems().isEmpty());
+    int line = broken.lines().toList().indexOf("      channel: fax") + 1;
+    assertThat(app.reloader().lastProblems())
+        .anySatisfy(
+            f -> {
+              assertThat(f.file()).isEqualTo(rules.toAbsolutePath().normalize());
+              assertThat(f.line()).isEqualTo(line);
+              assertThat(f.problem()).contains("channel");
+            });
+    assertThat(live.rules().get(0).channel()).isEqualTo("sms");
+    assertThat(live.rules().get(0).body()).startsWith("Case {{CaseNumber}} is done.");
+  }
+}

@@ -60,8 +60,17 @@ public final class Beans {
             .closeAfter(twilio);
     // CRM events (Salesforce platform events and record changes to the outbox), checked against
     // the same live set of templates as the outbox.
-    CrmEventsBeans.bind(
-        registry, CrmEventsSettings.from(lookup), outboxRuntime.templateCatalog(), db);
+    CrmEventsSettings crmEvents = CrmEventsSettings.from(lookup);
+    org.twiliocrm.crm.events.CrmEventSubscriptions subscriptions =
+        CrmEventsBeans.bind(registry, crmEvents, outboxRuntime.templateCatalog(), db);
+    // Retention runs on the CRM events leader; without CRM events there is no election.
+    registry.accept(
+        "retentionJob",
+        new org.twiliocrm.retention.RetentionJob(
+            org.twiliocrm.retention.RetentionSettings.from(lookup),
+            db.dataSource(),
+            crmEvents.enabled() ? subscriptions::isLeader : () -> true,
+            java.time.Clock.systemUTC()));
     // Webhooks (signed, persisted, forward-only); in sandbox mode every sandbox account signs, and
     // a secondary token without twilio.account-sid belongs to the sandbox's first account.
     WebhookSettings webhooks =

@@ -41,6 +41,9 @@ public final class ConnectorApp {
   private Main main;
   private Database database;
   private Sandboxes sandboxes;
+  private volatile LiveCredentialsHealthCheck twilioCheck;
+  private volatile org.twiliocrm.webhook.WebhookEdge webhookEdge;
+  private volatile boolean draining;
   private volatile TreeReloader reloader;
 
   public ConnectorApp(ConfigSource source) {
@@ -93,6 +96,16 @@ public final class ConnectorApp {
             .lookupByNameAndType("twilioWebhookEdge", org.twiliocrm.webhook.WebhookEdge.class);
     if (edge != null) {
       edge.install(ctx);
+      webhookEdge = edge;
+    }
+    if (twilioCheck != null) {
+      io.micrometer.core.instrument.MeterRegistry found =
+          ctx.getRegistry().findSingleByType(io.micrometer.core.instrument.MeterRegistry.class);
+      io.micrometer.core.instrument.Gauge.builder(
+              "twiliocrm.dependency.up", twilioCheck, LiveCredentialsHealthCheck::up)
+          .tag("dependency", "twilio")
+          .description("1 while Twilio accepts the credentials, 0 otherwise")
+          .register(found != null ? found : io.micrometer.core.instrument.Metrics.globalRegistry);
     }
     // The policy gauges join the registry /observe/metrics exposes, which exists by now.
     org.twiliocrm.governance.Policies policies =
@@ -213,6 +226,41 @@ public final class ConnectorApp {
               HealthCheckHelper.getHealthCheckRegistry(ctx)
                   .register(new PolicyHealthCheck(policies));
             }
+            // SIGTERM: readiness DOWN and webhooks 503 first (onContextStopping runs before any
+            // route stops), then Camel stops the routes: claims stop, in-flight sends finish and
+            // are recorded (see OutboxRuntime).
+            ctx.addLifecycleStrategy(
+                new org.apache.camel.support.LifecycleStrategySupport() {
+                  @Override
+                  public void onContextStopping(CamelContext stopping) {
+                    LOG.info(
+                        "Stopping: readiness DOWN, webhooks answer 503 while in-flight work"
+                            + " drains");
+                    draining = true;
+                    if (webhookEdge != null) {
+                      webhookEdge.drain();
+                    }
+                  }
+                });
+            HealthCheckHelper.getHealthCheckRegistry(ctx)
+                .register(
+                    new org.apache.camel.impl.health.AbstractHealthCheck("connector", "draining") {
+                      @Override
+                      public boolean isLiveness() {
+                        return false;
+                      }
+
+                      @Override
+                      protected void doCall(
+                          org.apache.camel.health.HealthCheckResultBuilder builder,
+                          Map<String, Object> options) {
+                        if (draining) {
+                          builder.message("shutting down").down();
+                        } else {
+                          builder.up();
+                        }
+                      }
+                    });
             if (runtimeChecks.enabled()) {
               runtimeChecks.register(ctx);
             }
@@ -221,9 +269,7 @@ public final class ConnectorApp {
                   new LiveCredentialsHealthCheck(ConnectorApp.this::property, config);
               resources.add(credentials);
               HealthCheckHelper.getHealthCheckRegistry(ctx).register(credentials);
-              LOG.info(
-                  "Readiness waits for Twilio to accept the credentials of {}",
-                  config.twilio().accountSid());
+              twilioCheck = credentials;
             }
           }
 
@@ -307,12 +353,21 @@ public final class ConnectorApp {
     p.setProperty("camel.server.host", config.http().host());
     p.setProperty("camel.server.port", port);
     // The body limit is enforced by Vert.x's BodyHandler from Content-Length before anything is
-    // buffered (413); Twilio never uploads files, so multipart file uploads are not written to
-    // disk.
+    // buffered (413).
     p.setProperty(
         "camel.server.maxBodySize",
         String.valueOf(org.twiliocrm.webhook.WebhookSettings.MAX_BODY_BYTES.read(this::property)));
-    p.setProperty("camel.server.fileUploadEnabled", "false");
+    // Uploads "enabled", into the temp dir: camel-platform-http-vertx 4.17 never turns Vert.x's
+    // file uploads off (with fileUploadEnabled=false it just leaves Vert.x's default on), and
+    // Vert.x then creates ./file-uploads on every form POST, which fails with a
+    // FileSystemException (500 on every webhook) on a read-only root file system. java.io.tmpdir
+    // is the writable emptyDir /tmp in the image; Twilio never sends multipart bodies, and
+    // maxBodySize bounds any that arrive.
+    p.setProperty("camel.server.fileUploadEnabled", "true");
+    p.setProperty(
+        "camel.server.fileUploadDirectory",
+        java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "twilio-crm-uploads")
+            .toString());
     p.setProperty("camel.management.enabled", "true");
     p.setProperty("camel.management.host", config.http().host());
     p.setProperty("camel.management.port", port);

@@ -38,7 +38,7 @@ public final class ConnectorMain {
           System.exit(org.twiliocrm.sandbox.SandboxMain.run(rest, System.out, System.err));
       case "preflight" -> System.exit(PreflightCommand.run(System.out, System.err));
       case "test" ->
-          System.exit(org.twiliocrm.flowtest.FlowTestCommand.run(rest, System.out, System.err));
+          System.exit(org.twiliocrm.app.FlowTestCommand.run(rest, System.out, System.err));
       case "operator" -> System.exit(OperatorCommand.run(rest, System.out, System.err));
       case "templates" -> System.exit(TemplatesCommand.run(rest, System.out, System.err));
       case "help", "--help", "-h" -> usage(0);

@@ -14,9 +14,13 @@ import org.twiliocrm.twilio.TwilioClientFactory;
 import org.twiliocrm.twilio.TwilioClientSettings;
 
 /**
- * Live mode: readiness stays DOWN until Twilio accepts the configured credentials. The check makes
- * one cheap read (a one-item page of Messages) through the production client, and caches the answer
- * so probes do not turn into API traffic: a minute while UP, five seconds while DOWN.
+ * Live mode: whether Twilio accepts the configured credentials, shown at {@code /observe/health}
+ * and as the gauge {@code twiliocrm_dependency_up{dependency="twilio"}}. It is neither a readiness
+ * nor a liveness check: readiness means "can take traffic", and a Twilio or egress outage must not
+ * take every pod out of service (inbound STOPs would be turned away, and the outbox retries sends
+ * on its own). The check makes one cheap read (a one-item page of Messages) through the production
+ * client, and caches the answer so probes and scrapes do not turn into API traffic: a minute while
+ * UP, five seconds while DOWN.
  */
 final class LiveCredentialsHealthCheck extends AbstractHealthCheck implements AutoCloseable {
   private static final Duration UP_TTL = Duration.ofMinutes(1);
@@ -42,18 +46,33 @@ final class LiveCredentialsHealthCheck extends AbstractHealthCheck implements Au
   }
 
   @Override
+  public boolean isReadiness() {
+    return false;
+  }
+
+  @Override
   protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-    Instant now = Instant.now();
-    Duration ttl = problem == null ? UP_TTL : DOWN_TTL;
-    if (now.isAfter(checkedAt.plus(ttl))) {
-      problem = probe();
-      checkedAt = now;
-    }
+    refresh();
     builder.detail("account", accountSid);
     if (problem == null) {
       builder.up();
     } else {
       builder.message(problem).down();
+    }
+  }
+
+  /** 1 while Twilio accepts the credentials, 0 otherwise (the gauge's value). */
+  double up() {
+    refresh();
+    return problem == null ? 1 : 0;
+  }
+
+  private synchronized void refresh() {
+    Instant now = Instant.now();
+    Duration ttl = problem == null ? UP_TTL : DOWN_TTL;
+    if (now.isAfter(checkedAt.plus(ttl))) {
+      problem = probe();
+      checkedAt = now;
     }
   }
 

@@ -19,8 +19,8 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.twiliocrm.config.ConfigSource;
 import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.config.Finding;
 import org.twiliocrm.db.Database;
-import org.twiliocrm.dsl.Finding;
 import org.twiliocrm.dsl.KameletConventions;
 import org.twiliocrm.dsl.WritebackMappings;
 import org.twiliocrm.governance.GovernanceSettings;
@@ -199,7 +199,7 @@ public final class RouteValidator {
       }
     }
     try {
-      for (Path t : org.twiliocrm.flowtest.FlowTestCommand.discover(Path.of("."), List.of())) {
+      for (Path t : org.twiliocrm.app.FlowTestCommand.discover(Path.of("."), List.of())) {
         out.addAll(
             org.twiliocrm.dsl.YamlSchemas.check(
                 org.twiliocrm.dsl.YamlSchemas.FLOW_TEST, t, Files.readString(t)));

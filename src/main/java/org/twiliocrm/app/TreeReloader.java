@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.twiliocrm.config.Finding;
 import org.twiliocrm.crm.events.SendRules;
-import org.twiliocrm.dsl.Finding;
 
 /**
  * Live reload of the editable tree (connector.dev, or connector.reload.enabled for ConfigMap

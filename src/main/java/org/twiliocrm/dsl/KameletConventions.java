@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.twiliocrm.config.Finding;
 
 /**
  * The project's kamelet conventions (see kamelets/README.md), checked by the validate command and

@@ -14,6 +14,7 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
+import org.twiliocrm.config.Finding;
 import org.twiliocrm.crm.FieldMapping;
 
 /**

@@ -30,6 +30,7 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
+import org.twiliocrm.config.Finding;
 
 /**
  * The JSON Schemas of the connector's own YAML formats, published in schemas/ (and packaged in the

@@ -305,7 +305,8 @@ public final class Approvals {
     }
   }
 
-  static Optional<ApprovalRequest> find(Connection c, long id, boolean lock) throws SQLException {
+  public static Optional<ApprovalRequest> find(Connection c, long id, boolean lock)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT "
@@ -331,7 +332,7 @@ public final class Approvals {
     return comment == null || comment.isBlank() ? "" : ": " + comment.trim();
   }
 
-  static List<String> split(String s) {
+  public static List<String> split(String s) {
     return s == null || s.isBlank() ? List.of() : List.copyOf(Arrays.asList(s.split(",")));
   }
 

@@ -198,7 +198,7 @@ public final class Audit {
     }
   }
 
-  static String clip(String s, int max) {
+  public static String clip(String s, int max) {
     return s == null || s.length() <= max ? s : s.substring(0, max - 3) + "...";
   }
 }

@@ -29,7 +29,6 @@ import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
 import org.twiliocrm.config.Settings;
-import org.twiliocrm.outbound.Channel;
 
 /**
  * Reads and checks a policy file. Works on the YAML node tree, not plain maps, so every problem

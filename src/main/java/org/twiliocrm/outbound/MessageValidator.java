@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.twiliocrm.governance.Channel;
 import org.twiliocrm.governance.PhoneRules;
 import org.twiliocrm.governance.SegmentCounter;
 import org.twiliocrm.governance.templates.ApprovedTemplates;

@@ -15,7 +15,6 @@ import org.twiliocrm.governance.GovernanceRuntime;
 import org.twiliocrm.governance.GovernanceSettings;
 import org.twiliocrm.governance.PhoneRules;
 import org.twiliocrm.governance.Policies;
-import org.twiliocrm.governance.PolicyGate;
 import org.twiliocrm.governance.PolicyLoader;
 import org.twiliocrm.governance.templates.TemplateApprovals;
 import org.twiliocrm.governance.templates.TemplateFiles;

@@ -97,6 +97,21 @@ public final class OutboxClaimer {
     }
   }
 
+  /** See {@link OutboxStore#releaseUnsent}; call only after a clean stop. */
+  public void releaseUnsent() {
+    try {
+      int n = store.releaseUnsent(settings.instanceId());
+      if (n > 0) {
+        LOG.info("Outbox: {} claimed but unsent row(s) released for the other replicas", n);
+      }
+    } catch (SQLException e) {
+      // SQL state only: a driver's message may quote row data. The lease runs out instead.
+      LOG.warn(
+          "Outbox: releasing unsent rows failed (SQL state {}); their lease runs out instead",
+          e.getSQLState());
+    }
+  }
+
   public int inFlight() {
     return inFlight.get();
   }

@@ -1,6 +1,7 @@
 package org.twiliocrm.outbound;
 
 import java.time.Instant;
+import org.twiliocrm.governance.Channel;
 
 /**
  * One claimed outbox row as the producer wrote it, plus the claim's view of its state.

@@ -124,5 +124,13 @@ public final class OutboxRuntime extends LifecycleStrategySupport {
   @Override
   public void onContextStopped(CamelContext context) {
     stop();
+    // The result writer has drained: every send that finished is recorded. What this instance
+    // still holds goes to reconciliation at once instead of after its lease: RECONCILE, not
+    // PENDING, because a result the writer failed to record would otherwise be sent twice.
+    if (!context.getShutdownStrategy().isTimeoutOccurred()) {
+      claimer.releaseUnsent();
+    } else {
+      LOG.warn("Outbox: shutdown timed out; rows still held are reconciled when their lease ends");
+    }
   }
 }

@@ -10,6 +10,7 @@ import java.util.function.Function;
 import org.twiliocrm.config.ConfigException;
 import org.twiliocrm.config.Key;
 import org.twiliocrm.config.Settings;
+import org.twiliocrm.governance.Channel;
 
 /**
  * The outbox's typed settings (keys under {@code outbox.*} in application.properties). Read once at

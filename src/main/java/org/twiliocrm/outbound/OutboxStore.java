@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
+import org.twiliocrm.governance.Channel;
 
 /**
  * The outbox's SQL, per database. Claiming is one statement with a lease (PostgreSQL: UPDATE ...
@@ -214,6 +215,25 @@ public final class OutboxStore {
 
   private static Instant instant(Timestamp t) {
     return t == null ? null : t.toInstant();
+  }
+
+  /**
+   * After a clean stop (every in-flight send finished), the rows this instance still holds go to
+   * RECONCILE with their leases cleared, so another replica settles them at once instead of after
+   * the lease. Reconciliation asks Twilio before sending, so a send whose result was never written
+   * is not sent twice. Not called when the stop timed out. Returns the rows.
+   */
+  public int releaseUnsent(String owner) throws SQLException {
+    String sql =
+        "UPDATE outbox_message SET status = 'RECONCILE', lease_owner = NULL, lease_until ="
+            + " NULL, updated_at = "
+            + now(vendor)
+            + " WHERE status IN ('SENDING', 'RECONCILING') AND lease_owner = ?";
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement p = c.prepareStatement(sql)) {
+      p.setString(1, owner);
+      return p.executeUpdate();
+    }
   }
 
   /** A result to write: the row, the lease it was claimed under, what became of it. */

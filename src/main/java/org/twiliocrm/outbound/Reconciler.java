@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Objects;
+import org.twiliocrm.governance.Channel;
 
 /**
  * Decides a row whose earlier send may have reached Twilio (RECONCILING): looks the message up in

@@ -30,10 +30,25 @@ public final class WebhookEdge implements Handler<RoutingContext> {
 
   private final WebhookMetrics metrics;
   private final RejectionLog log;
+  private volatile boolean draining;
 
   public WebhookEdge(WebhookMetrics metrics, RejectionLog log) {
     this.metrics = metrics;
     this.log = log;
+  }
+
+  /**
+   * The connector is shutting down: from now on every webhook is answered 503 (with Retry-After)
+   * before any route sees it. Stopping routes would otherwise answer 404 (route gone) or 500
+   * (consumer stopped) until the server closes; Twilio retries a 503 (connection overrides, see
+   * webhook.connection-overrides) and the other replicas take it, a 404 it drops.
+   */
+  public void drain() {
+    draining = true;
+  }
+
+  public boolean draining() {
+    return draining;
   }
 
   /** Installs the handler on the platform-http router(s) of the context; call after start. */
@@ -53,7 +68,18 @@ public final class WebhookEdge implements Handler<RoutingContext> {
           .handler(
               ctx -> {
                 String type = ctx.request().getHeader("Content-Type");
-                if (type != null
+                if (draining) {
+                  String kind = kindOf(ctx.request().path());
+                  if (kind != null) {
+                    metrics.rejected(kind, "draining");
+                  }
+                  ctx.response()
+                      .setStatusCode(503)
+                      .putHeader("Retry-After", "5")
+                      .putHeader("Connection", "close")
+                      .putHeader("Content-Type", "text/plain; charset=utf-8")
+                      .end("draining\n");
+                } else if (type != null
                     && type.regionMatches(true, 0, "multipart/", 0, "multipart/".length())) {
                   ctx.fail(415);
                 } else {
@@ -71,7 +97,7 @@ public final class WebhookEdge implements Handler<RoutingContext> {
   }
 
   private void register(Router router) {
-    for (int code : new int[] {400, 413, 415, 500}) {
+    for (int code : new int[] {400, 413, 415, 500, 503}) {
       router.errorHandler(code, this);
     }
   }
@@ -93,6 +119,11 @@ public final class WebhookEdge implements Handler<RoutingContext> {
       reason = "malformed";
     } else if (status == 415) {
       reason = "unsupported-media-type";
+    } else if (draining) {
+      // A request that got past the drain check just before shutdown began, failing because its
+      // route stopped: 503, which Twilio retries elsewhere, not a 500.
+      status = 503;
+      reason = "draining";
     } else {
       status = 500;
       reason = "internal-error";

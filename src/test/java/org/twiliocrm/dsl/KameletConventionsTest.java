@@ -9,6 +9,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.twiliocrm.config.Finding;
 
 class KameletConventionsTest {
   private static final Path FIXTURES = Path.of("src/test/resources/dsl-fixtures/kamelets");

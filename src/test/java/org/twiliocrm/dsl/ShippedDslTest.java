@@ -9,6 +9,7 @@ import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.twiliocrm.app.RouteValidator;
 import org.twiliocrm.config.ConfigSource;
+import org.twiliocrm.config.Finding;
 
 /**
  * Loads every shipped route and kamelet the way the connector does, and proves the validator bites.

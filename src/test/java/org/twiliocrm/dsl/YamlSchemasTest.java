@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.twiliocrm.app.FlowTestCommand;
 import org.twiliocrm.crm.events.SendRules;
-import org.twiliocrm.flowtest.FlowTestCommand;
 
 /** The published schemas accept what we ship and point at the line of a mistake. */
 class YamlSchemasTest {

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.twiliocrm.outbound.PolicyGate;
 
 /** The policy file's format and its checks, each problem with file:line. */
 class PolicyLoaderTest {

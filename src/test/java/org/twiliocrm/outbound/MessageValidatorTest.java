@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.twiliocrm.governance.Channel;
 import org.twiliocrm.governance.PhoneRules;
 
 class MessageValidatorTest {

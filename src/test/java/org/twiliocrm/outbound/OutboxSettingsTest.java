@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.twiliocrm.dsl.KameletConventions;
+import org.twiliocrm.governance.Channel;
 
 class OutboxSettingsTest {
   @Test

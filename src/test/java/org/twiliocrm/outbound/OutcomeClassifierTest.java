@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.twiliocrm.governance.Channel;
 import org.twiliocrm.outbound.TwilioCallResult.Kind;
 
 class OutcomeClassifierTest {

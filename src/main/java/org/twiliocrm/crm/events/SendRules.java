@@ -86,7 +86,7 @@ public final class SendRules {
    */
   public static SendRules loadChecked(Path file, String defaultChannel) throws IOException {
     String text = Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
-    List<org.twiliocrm.dsl.Finding> problems =
+    List<org.twiliocrm.config.Finding> problems =
         org.twiliocrm.dsl.YamlSchemas.check(org.twiliocrm.dsl.YamlSchemas.SEND_RULES, file, text);
     if (!problems.isEmpty()) {
       throw new RulesException(problems);
@@ -107,15 +107,15 @@ public final class SendRules {
         }
       }
       String msg = e.getMessage().replace(file + ": ", "");
-      throw new RulesException(List.of(new org.twiliocrm.dsl.Finding(file, line, msg)));
+      throw new RulesException(List.of(new org.twiliocrm.config.Finding(file, line, msg)));
     }
   }
 
   /** A rules file that does not load, with each problem's file:line. */
   public static final class RulesException extends IllegalArgumentException {
-    private final List<org.twiliocrm.dsl.Finding> findings;
+    private final List<org.twiliocrm.config.Finding> findings;
 
-    RulesException(List<org.twiliocrm.dsl.Finding> findings) {
+    RulesException(List<org.twiliocrm.config.Finding> findings) {
       super(
           findings.stream()
               .map(Object::toString)
@@ -123,7 +123,7 @@ public final class SendRules {
       this.findings = List.copyOf(findings);
     }
 
-    public List<org.twiliocrm.dsl.Finding> findings() {
+    public List<org.twiliocrm.config.Finding> findings() {
       return findings;
     }
   }

@@ -32,7 +32,7 @@ import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
-import org.twiliocrm.dsl.Finding;
+import org.twiliocrm.config.Finding;
 import org.twiliocrm.governance.SegmentCounter;
 
 /**

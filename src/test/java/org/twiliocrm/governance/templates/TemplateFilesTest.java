@@ -12,7 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.twiliocrm.app.ConnectorMain;
-import org.twiliocrm.dsl.Finding;
+import org.twiliocrm.config.Finding;
 
 /** The template file checks behind start-up, reload and {@code validate}: each with file:line. */
 class TemplateFilesTest {

@@ -1,4 +1,4 @@
-package org.twiliocrm.flowtest;
+package org.twiliocrm.app;
 
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,4 +1,4 @@
-package org.twiliocrm.flowtest;
+package org.twiliocrm.app;
 
 import java.util.ArrayList;
 import java.util.List;

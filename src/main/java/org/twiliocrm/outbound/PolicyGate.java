@@ -1,4 +1,4 @@
-package org.twiliocrm.governance;
+package org.twiliocrm.outbound;
 
 import com.google.i18n.phonenumbers.NumberParseException;
 import com.google.i18n.phonenumbers.PhoneNumberUtil;
@@ -29,9 +29,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
 import org.twiliocrm.config.Redaction;
-import org.twiliocrm.outbound.OutboxRow;
-import org.twiliocrm.outbound.OutboxWork;
-import org.twiliocrm.outbound.Outcome;
+import org.twiliocrm.governance.Approvals;
+import org.twiliocrm.governance.Audit;
+import org.twiliocrm.governance.Policies;
+import org.twiliocrm.governance.Policy;
+import org.twiliocrm.governance.PolicyLoader;
 
 /**
  * Route step "govern" of the outbox route: after rendering, before any send, every claimed row
@@ -282,7 +284,7 @@ public final class PolicyGate {
     return b.by() == Policy.Bulk.By.CAMPAIGN ? row.gov().campaign() : row.templateName();
   }
 
-  static boolean hasForeignUrl(String body, Set<String> allowed) {
+  public static boolean hasForeignUrl(String body, Set<String> allowed) {
     if (body == null || body.indexOf('.') < 0) {
       return false;
     }
@@ -306,7 +308,7 @@ public final class PolicyGate {
     return false;
   }
 
-  static String region(String to) {
+  public static String region(String to) {
     if (to == null) {
       return null;
     }

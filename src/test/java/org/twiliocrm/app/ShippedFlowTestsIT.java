@@ -1,4 +1,4 @@
-package org.twiliocrm.flowtest;
+package org.twiliocrm.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

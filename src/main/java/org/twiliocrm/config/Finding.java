@@ -1,4 +1,4 @@
-package org.twiliocrm.dsl;
+package org.twiliocrm.config;
 
 import java.nio.file.Path;
 

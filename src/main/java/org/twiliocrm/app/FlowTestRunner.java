@@ -1,4 +1,4 @@
-package org.twiliocrm.flowtest;
+package org.twiliocrm.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -29,7 +29,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.twiliocrm.app.ConnectorApp;
 import org.twiliocrm.config.ConfigSource;
 
 /**

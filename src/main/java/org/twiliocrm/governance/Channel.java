@@ -1,4 +1,4 @@
-package org.twiliocrm.outbound;
+package org.twiliocrm.governance;
 
 import java.util.Locale;
 

@@ -69,6 +69,10 @@ class DevReloadIT {
     p.setProperty(
         "sandbox.salesforce.data-dir", Files.createDirectories(tree.resolve("sf")).toString());
     p.setProperty("sandbox.twilio.validation.requests", "false");
+    // A route the engineer adds is an operator path: admin only, deny by default.
+    p.setProperty(
+        "connector.operator.credentials",
+        org.twiliocrm.testsupport.TestOperators.file().toString());
     app = new ConnectorApp(ConfigSource.load(Map.of(), p));
     app.start();
     await().atMost(Duration.ofSeconds(60)).until(() -> app.reloader() != null);
@@ -99,7 +103,12 @@ class DevReloadIT {
   static String get(String path) throws Exception {
     HttpResponse<String> r =
         HTTP.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header(
+                    "Authorization",
+                    org.twiliocrm.testsupport.TestOperators.bearer(
+                        org.twiliocrm.testsupport.TestOperators.ADMIN_TOKEN))
+                .build(),
             HttpResponse.BodyHandlers.ofString());
     return r.statusCode() + " " + r.body();
   }

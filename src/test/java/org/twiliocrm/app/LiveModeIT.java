@@ -1,6 +1,7 @@
 package org.twiliocrm.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,6 +70,8 @@ class LiveModeIT {
   void readyWithCredentialsTwilioAccepts() throws Exception {
     try (ConnectorProcess p = startLive(twilio.authToken(twilio.accountSid()))) {
       p.awaitReady(Duration.ofSeconds(90));
+      // The banner is logged once start-up completes, which can be a moment after readiness.
+      await().atMost(Duration.ofSeconds(30)).until(() -> p.output().contains("MODE: "));
       assertThat(p.output()).contains("MODE: LIVE").contains(twilio.accountSid());
       assertThat(p.output()).doesNotContain(twilio.authToken(twilio.accountSid()));
     }

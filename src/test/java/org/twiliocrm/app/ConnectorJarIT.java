@@ -101,7 +101,7 @@ class ConnectorJarIT {
         Map.of(
             "TWILIO_ACCOUNT_SID", "AC" + "a".repeat(32), "TWILIO_AUTH_TOKEN", "super-secret-token");
     try (ConnectorProcess p = ConnectorProcess.start(work, env, FreePort.find())) {
-      assertThat(p.awaitExit(Duration.ofSeconds(90))).isEqualTo(2);
+      assertThat(p.awaitExit(Duration.ofMinutes(3))).isEqualTo(2);
       assertThat(p.output())
           .contains("Configuration error: salesforce.client-id: is required in live mode");
       assertThat(p.output()).doesNotContain("super-secret-token");
@@ -112,7 +112,7 @@ class ConnectorJarIT {
   void invalidValueStopsStartupNamingTheKey() throws Exception {
     try (ConnectorProcess p =
         ConnectorProcess.start(work, Map.of("CONNECTOR_DB_POOL_SIZE", "lots"), FreePort.find())) {
-      assertThat(p.awaitExit(Duration.ofSeconds(90))).isEqualTo(2);
+      assertThat(p.awaitExit(Duration.ofMinutes(3))).isEqualTo(2);
       assertThat(p.output()).contains("connector.db.pool-size: must be a whole number");
     }
   }
@@ -130,13 +130,13 @@ class ConnectorJarIT {
             project.resolve("routes").toString(),
             "--kamelets",
             project.resolve("kamelets").toString())) {
-      assertThat(ok.awaitExit(Duration.ofSeconds(60))).as(ok.output()).isEqualTo(0);
+      assertThat(ok.awaitExit(Duration.ofMinutes(3))).as(ok.output()).isEqualTo(0);
       assertThat(ok.output()).contains("OK: routes in");
     }
     Path broken = project.resolve("src/test/resources/dsl-fixtures/broken-yaml.camel.yaml");
     try (ConnectorProcess bad =
         ConnectorProcess.start(work, Map.of(), 0, "validate", broken.toString())) {
-      assertThat(bad.awaitExit(Duration.ofSeconds(60))).isEqualTo(1);
+      assertThat(bad.awaitExit(Duration.ofMinutes(3))).isEqualTo(1);
       assertThat(bad.output()).contains("ERROR " + broken + ":7: YAML syntax:");
     }
   }

@@ -54,7 +54,7 @@ class NodeClientsConformanceIT {
 
   private static void awaitReady(ConnectorProcess p) {
     await()
-        .atMost(Duration.ofSeconds(90))
+        .atMost(Duration.ofMinutes(4))
         .pollInterval(Duration.ofMillis(100))
         .failFast("sandbox exited early", () -> !p.isAlive())
         .until(() -> p.output().contains("Sandbox ready."));

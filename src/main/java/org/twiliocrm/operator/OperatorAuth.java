@@ -22,6 +22,7 @@ public final class OperatorAuth {
 
   private final OperatorCredentials credentials;
   private final String devToken;
+  private final OperatorSessions sessions = new OperatorSessions(java.time.Clock.systemUTC());
 
   private OperatorAuth(OperatorCredentials credentials, String devToken) {
     this.credentials = credentials;
@@ -49,6 +50,11 @@ public final class OperatorAuth {
     return credentials;
   }
 
+  /** The operator console's sign-in sessions (accepted by the gate beside passwords and tokens). */
+  public OperatorSessions sessions() {
+    return sessions;
+  }
+
   /**
    * Puts the gate on the HTTP server's router through platform-http's authentication hook: call
    * after Camel Main has configured its HTTP server and before the context starts, so the gate is
@@ -59,7 +65,7 @@ public final class OperatorAuth {
     if (server == null) {
       throw new IllegalStateException("no platform-http server to protect (camel.server.enabled)");
     }
-    OperatorGate gate = new OperatorGate(() -> credentials);
+    OperatorGate gate = new OperatorGate(() -> credentials, sessions);
     AuthenticationConfigEntry entry = new AuthenticationConfigEntry();
     entry.setPath("/*");
     entry.setAuthenticationProviderFactory(vertx -> null);

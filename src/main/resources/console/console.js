@@ -18,7 +18,7 @@ function el(tag, attrs = {}, ...children) {
     else if (k === 'text') e.textContent = String(v);
     else e.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -428,8 +428,9 @@ function approvalCard(a) {
           method: 'POST',
           body: { comment: comment.value },
         });
-        say(`Request ${a.id} ${r.result} (${r.rows} row(s)).`);
+        // Re-rendered first: route() clears the status line.
         await route();
+        say(`Request ${a.id} ${r.result} (${r.rows} row(s)).`);
       } catch (e) {
         if (!(e instanceof ApiError && e.status === 401)) result.textContent = e.message;
       }

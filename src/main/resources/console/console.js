@@ -67,6 +67,14 @@ async function api(path, { method = 'GET', body } = {}) {
 
 const canDecide = () => session && (session.role === 'approver' || session.role === 'admin');
 
+// Each navigation gets a number; a page whose data arrives after the user (or a test) has moved on
+// is dropped instead of replacing the newer page.
+let routeGen = 0;
+
+function showFor(gen, ...nodes) {
+  if (gen === routeGen) main.replaceChildren(...nodes);
+}
+
 function show(...nodes) {
   main.replaceChildren(...nodes);
 }
@@ -101,6 +109,7 @@ function table(caption, columns, rows) {
 // ---- sign-in and session ----
 
 function renderSignIn(message) {
+  routeGen++; // a page still loading must not replace the sign-in form
   document.getElementById('nav').hidden = true;
   document.getElementById('who').hidden = true;
   const name = el('input', { id: 'signin-name', name: 'name', autocomplete: 'username', required: true });
@@ -166,6 +175,7 @@ function parseHash() {
 
 async function route() {
   if (!session) return;
+  const gen = ++routeGen;
   const { parts, params } = parseHash();
   for (const a of document.querySelectorAll('nav a')) {
     if (a.dataset.page === parts[0]) a.setAttribute('aria-current', 'page');
@@ -173,19 +183,20 @@ async function route() {
   }
   say('');
   try {
-    if (parts[0] === 'messages' && parts.length === 1) await renderMessages(params);
-    else if (parts[0] === 'messages' && parts.length === 2) await renderMessage(parts[1]);
-    else if (parts[0] === 'approvals' && parts.length === 1) await renderApprovals(params);
-    else renderNotFound('There is no such page in the console.');
+    if (parts[0] === 'messages' && parts.length === 1) await renderMessages(gen, params);
+    else if (parts[0] === 'messages' && parts.length === 2) await renderMessage(gen, parts[1]);
+    else if (parts[0] === 'approvals' && parts.length === 1) await renderApprovals(gen, params);
+    else renderNotFound(gen, 'There is no such page in the console.');
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
-    if (e instanceof ApiError && e.status === 404) renderNotFound(e.message);
-    else show(el('h1', {}, 'Something went wrong'), el('p', { class: 'error', role: 'alert' }, e.message));
+    if (e instanceof ApiError && e.status === 404) renderNotFound(gen, e.message);
+    else showFor(gen, el('h1', {}, 'Something went wrong'), el('p', { class: 'error', role: 'alert' }, e.message));
   }
-  main.focus();
+  if (gen === routeGen) main.focus();
 }
 
-function renderNotFound(message) {
+function renderNotFound(gen, message) {
+  if (gen !== routeGen) return;
   document.title = 'Not found - operator console';
   show(
     el('h1', { id: 'not-found' }, '404: not found'),
@@ -223,7 +234,7 @@ function select(id, name, label, options, value) {
 const toInstant = (v) => (v ? new Date(`${v}:00Z`).toISOString() : '');
 const fromInstant = (v) => (v ? v.substring(0, 16) : '');
 
-async function renderMessages(params) {
+async function renderMessages(gen, params) {
   document.title = 'Messages - operator console';
   const form = el(
     'form',
@@ -269,7 +280,7 @@ async function renderMessages(params) {
   const more = page.next
     ? el('p', {}, el('a', { id: 'older', href: `#/messages?${withParam(params, 'before', page.next)}` }, 'Older messages'))
     : null;
-  show(el('h1', {}, 'Messages'), form, el('div', { id: 'results' }, rows), more);
+  showFor(gen, el('h1', {}, 'Messages'), form, el('div', { id: 'results' }, rows), more);
 }
 
 function withParam(params, k, v) {
@@ -278,7 +289,7 @@ function withParam(params, k, v) {
   return q;
 }
 
-async function renderMessage(id) {
+async function renderMessage(gen, id) {
   document.title = `Message ${id} - operator console`;
   const t = await api(`/api/messages/${encodeURIComponent(id)}`);
   const m = t.message;
@@ -367,12 +378,12 @@ async function renderMessage(id) {
         ])
       : el('p', { class: 'muted' }, 'No approval was needed.'),
   ];
-  show(...nodes);
+  showFor(gen, ...nodes);
 }
 
 // ---- approvals ----
 
-async function renderApprovals(params) {
+async function renderApprovals(gen, params) {
   document.title = 'Approvals - operator console';
   const status = params.get('status') || 'PENDING';
   const filter = el(
@@ -387,7 +398,7 @@ async function renderApprovals(params) {
   const q = status === '' ? '' : `?status=${encodeURIComponent(status)}`;
   const list = await api(`/api/approvals${q}`);
   const cards = list.approvals.map(approvalCard);
-  show(
+  showFor(gen, 
     el('h1', {}, 'Approvals'),
     filter,
     cards.length ? el('div', { id: 'approvals' }, cards) : el('p', { class: 'muted', id: 'approvals' }, 'No approval requests.')

@@ -337,7 +337,7 @@ class ConsoleApiIT {
     long id = connector.insert("api-send-1", "+14155559200", "Your table is ready", null, null);
     Map<String, String> auth = Map.of("Authorization", bearer(APPROVER_TOKEN));
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofMillis(200))
         .untilAsserted(
             () -> {

@@ -49,7 +49,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 class ConsoleBrowserIT {
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static ConsoleConnector connector;
   private static WebDriver browser;
   private static String axe;
@@ -155,7 +155,7 @@ class ConsoleBrowserIT {
 
   static void awaitStatus(long id, String status) {
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofMillis(200))
         .until(
             () ->
@@ -166,7 +166,7 @@ class ConsoleBrowserIT {
   static void awaitDelivered(long id) {
     awaitStatus(id, "SENT");
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofMillis(200))
         .until(
             () ->
@@ -216,7 +216,7 @@ class ConsoleBrowserIT {
     String to = "+14155550301";
     connector.insertCampaign("viewer-camp", 4, to, "someone-else");
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(120))
         .until(
             () ->
                 connector.db.count(
@@ -291,7 +291,7 @@ class ConsoleBrowserIT {
 
     // The write-back reaches the Salesforce sandbox a moment later; reloading shows it.
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofSeconds(1))
         .untilAsserted(
             () -> {
@@ -336,7 +336,7 @@ class ConsoleBrowserIT {
       throw new AssertionError(e);
     }
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(120))
         .until(
             () ->
                 connector.db.count(
@@ -377,7 +377,7 @@ class ConsoleBrowserIT {
                 requestId))
         .containsExactly(List.of("APPROVED", ADMIN_USER, "Checked the sample <ok>"));
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(120))
         .until(
             () ->
                 connector.db.count(

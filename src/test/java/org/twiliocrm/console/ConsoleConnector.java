@@ -85,16 +85,16 @@ final class ConsoleConnector implements AutoCloseable {
   /** Inserts one outbox row the way a business application does and returns its id. */
   long insert(String key, String to, String body, String campaign, String requestedBy) {
     db.exec(
+        // No CRM record: the write-back then creates the message record on its own (a made-up
+        // Contact id would be refused by the Salesforce sandbox as malformed).
         "INSERT INTO outbox_message (idempotency_key, channel, recipient, sender, body, campaign,"
-            + " requested_by, crm_object, crm_record_id) VALUES (?, 'sms', ?, ?, ?, ?, ?,"
-            + " 'Contact', ?)",
+            + " requested_by) VALUES (?, 'sms', ?, ?, ?, ?, ?)",
         key,
         to,
         FROM,
         body,
         campaign,
-        requestedBy,
-        "003" + key.hashCode());
+        requestedBy);
     return Long.parseLong(
         db.string("SELECT id FROM outbox_message WHERE idempotency_key = ?", key));
   }

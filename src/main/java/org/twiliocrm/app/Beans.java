@@ -31,6 +31,11 @@ public final class Beans {
     registry.accept("connectorConfig", cfg);
     registry.accept("connectorInfo", new ConnectorInfo(cfg, db.displayUrl()));
     registry.accept("operatorApi", new org.twiliocrm.operator.OperatorApi());
+    registry.accept(
+        org.twiliocrm.operator.MessageQueries.BEAN,
+        new org.twiliocrm.operator.MessageQueries(db.dataSource()));
+    registry.accept(
+        "operatorConsole", new org.twiliocrm.console.ConsoleHandler(cfg.http().publicUrl()));
   }
 
   /** The core beans plus each flow's, built from the settings read through {@code lookup}. */

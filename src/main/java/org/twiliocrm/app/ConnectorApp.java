@@ -209,6 +209,8 @@ public final class ConnectorApp {
     main = new Main();
     main.setOverrideProperties(camelProperties(dsl));
     Beans.bind(main::bind, this::property, config, database);
+    // The console's sign-in checks passwords and opens sessions the gate then accepts.
+    main.bind("operatorAuth", operators);
     main.addMainListener(
         new MainListenerSupport() {
           @Override

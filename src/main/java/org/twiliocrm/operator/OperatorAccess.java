@@ -15,6 +15,10 @@ import java.util.regex.Pattern;
  *       secrets.
  *   <li>{@code /webhooks/*}: Twilio cannot send a password; every webhook checks Twilio's request
  *       signature instead (X-Twilio-Signature) and refuses an unsigned one with 403.
+ *   <li>{@code /console} and {@code /console/*}: the operator console's static pages (no data in
+ *       them) and its sign-in; every piece of data the pages show comes from {@code /api/*}, which
+ *       stays protected, and the console's own session endpoints check the session themselves
+ *       (console.ConsoleHandler).
  * </ul>
  */
 public final class OperatorAccess {
@@ -31,7 +35,9 @@ public final class OperatorAccess {
     if (path.equals("/observe/health")
         || path.equals("/observe/health/live")
         || path.equals("/observe/health/ready")
-        || path.startsWith("/webhooks/")) {
+        || path.startsWith("/webhooks/")
+        || path.equals("/console")
+        || path.startsWith("/console/")) {
       return null;
     }
     boolean read = "GET".equals(method) || "HEAD".equals(method);

@@ -37,6 +37,9 @@ import org.twiliocrm.governance.Audit;
  *   GET  /api/template-approvals/{version}                    viewer
  *   POST /api/template-approvals/{version}/approve|reject     approver
  *   GET  /api/audit[?actor=&amp;action=&amp;subjectType=&amp;subjectId=&amp;since=&amp;until=&amp;limit=]  viewer
+ *   GET  /api/messages[?phone=&amp;sid=&amp;crmRecord=&amp;status=&amp;channel=&amp;template=&amp;since=&amp;until=&amp;before=&amp;limit=]  viewer
+ *   GET  /api/messages/{id}                                   viewer  (the message's timeline)
+ *   GET  /api/openapi.json                                    viewer  (this API as OpenAPI 3)
  * </pre>
  *
  * Roles are enforced by {@link OperatorGate} before the route runs (401/403); this class answers
@@ -50,6 +53,7 @@ public final class OperatorApi {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern APPROVAL =
       Pattern.compile("/api/approvals/([^/]+)(?:/(approve|reject))?/?");
+  private static final Pattern MESSAGE = Pattern.compile("/api/messages/([^/]+)/?");
   private static final Pattern TEMPLATE =
       Pattern.compile("/api/template-approvals/([^/]+)(?:/(approve|reject))?/?");
   private static final int MAX_COMMENT = 2000;
@@ -100,6 +104,8 @@ public final class OperatorApi {
                 query(in.getHeader(Exchange.HTTP_QUERY, String.class)),
                 in.getBody(String.class),
                 who.get());
+      } catch (MessageQueries.BadFilter e) {
+        reply = Reply.error(400, "bad-request", e.getMessage());
       } catch (MethodNotAllowed e) {
         reply =
             new Reply(405, Reply.error(405, "method-not-allowed", e.getMessage()).body(), e.allow);
@@ -269,6 +275,51 @@ public final class OperatorApi {
                 403, "four-eyes", "'" + who.name() + "' made this version and cannot approve it");
       };
     }
+    if (path.equals("/api/openapi.json")) {
+      requireMethod(method, "GET");
+      return Reply.ok(openApi());
+    }
+    if (path.equals("/api/messages") || path.equals("/api/messages/")) {
+      requireMethod(method, "GET");
+      MessageQueries messages =
+          bean(exchange, MessageQueries.BEAN, MessageQueries.class, "messages");
+      MessageQueries.Filter f =
+          new MessageQueries.Filter(
+              q.get("phone"),
+              q.get("sid"),
+              q.get("crmRecord"),
+              q.get("status"),
+              q.get("channel"),
+              q.get("template"),
+              instantParam(q, "since"),
+              instantParam(q, "until"),
+              longParam(q, "before"),
+              q.containsKey("limit") ? intParam(q, "limit", MessageQueries.DEFAULT_LIMIT) : null);
+      return Reply.ok(messages.search(f, who.role() == Role.VIEWER));
+    }
+    Matcher mm = MESSAGE.matcher(path);
+    if (mm.matches()) {
+      requireMethod(method, "GET");
+      MessageQueries messages =
+          bean(exchange, MessageQueries.BEAN, MessageQueries.class, "messages");
+      long id;
+      try {
+        id = Long.parseLong(mm.group(1));
+      } catch (NumberFormatException e) {
+        return Reply.error(404, "not-found", "no message '" + clip(mm.group(1)) + "'");
+      }
+      Optional<Map<String, Object>> t = messages.timeline(id, who.role() == Role.VIEWER);
+      if (t.isEmpty()) {
+        return Reply.error(404, "not-found", "no message " + id);
+      }
+      Object approvalId = ((Map<?, ?>) t.get().get("message")).get("approval_id");
+      Approvals approvals =
+          exchange.getContext().getRegistry().lookupByNameAndType("approvals", Approvals.class);
+      if (approvalId instanceof Number n && approvals != null) {
+        approvals.show(n.longValue()).ifPresent(r -> t.get().put("approval", view(r)));
+      }
+      return Reply.ok(t.get());
+    }
     if (path.equals("/api/audit") || path.equals("/api/audit/")) {
       requireMethod(method, "GET");
       Audit audit = bean(exchange, "governanceAudit", Audit.class, "the audit trail");
@@ -433,6 +484,38 @@ public final class OperatorApi {
     } catch (NumberFormatException e) {
       throw new ClientError(400, "'" + name + "' must be a whole number from 1 to 1000");
     }
+  }
+
+  private static Long longParam(Map<String, String> q, String name) {
+    String v = q.get(name);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new ClientError(400, "'" + name + "' must be a whole number");
+    }
+  }
+
+  private static volatile JsonNode openApi;
+
+  /** This API described as OpenAPI 3 (src/main/resources/openapi/operator-api.json). */
+  static JsonNode openApi() {
+    JsonNode doc = openApi;
+    if (doc == null) {
+      try (java.io.InputStream in =
+          OperatorApi.class.getClassLoader().getResourceAsStream("openapi/operator-api.json")) {
+        if (in == null) {
+          throw new IllegalStateException("openapi/operator-api.json is not on the class path");
+        }
+        doc = JSON.readTree(in);
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("openapi/operator-api.json: " + e.getMessage(), e);
+      }
+      openApi = doc;
+    }
+    return doc;
   }
 
   private static Instant instantParam(Map<String, String> q, String name) {

@@ -22,10 +22,13 @@ public final class OperatorAuth {
 
   private final OperatorCredentials credentials;
   private final String devToken;
+  private final String devPassword;
+  private final OperatorSessions sessions = new OperatorSessions(java.time.Clock.systemUTC());
 
-  private OperatorAuth(OperatorCredentials credentials, String devToken) {
+  private OperatorAuth(OperatorCredentials credentials, String devToken, String devPassword) {
     this.credentials = credentials;
     this.devToken = devToken;
+    this.devPassword = devPassword;
   }
 
   /** Reads the credentials; a broken file stops start-up with a message naming the key. */
@@ -33,20 +36,27 @@ public final class OperatorAuth {
     String path = settings.credentialsPath();
     if (path != null && !path.isBlank()) {
       try {
-        return new OperatorAuth(OperatorCredentials.load(Path.of(path.trim())), null);
+        return new OperatorAuth(OperatorCredentials.load(Path.of(path.trim())), null, null);
       } catch (IllegalArgumentException e) {
         throw new ConfigException(OperatorSettings.CREDENTIALS.name(), e.getMessage());
       }
     }
     if (mode == Mode.SANDBOX) {
       String token = OperatorCredentials.mintToken();
-      return new OperatorAuth(OperatorCredentials.devToken(DEV_OPERATOR, token), token);
+      String password = OperatorCredentials.mintPassword();
+      return new OperatorAuth(
+          OperatorCredentials.devAccess(DEV_OPERATOR, token, password), token, password);
     }
-    return new OperatorAuth(OperatorCredentials.none(), null);
+    return new OperatorAuth(OperatorCredentials.none(), null, null);
   }
 
   public OperatorCredentials credentials() {
     return credentials;
+  }
+
+  /** The operator console's sign-in sessions (accepted by the gate beside passwords and tokens). */
+  public OperatorSessions sessions() {
+    return sessions;
   }
 
   /**
@@ -59,7 +69,7 @@ public final class OperatorAuth {
     if (server == null) {
       throw new IllegalStateException("no platform-http server to protect (camel.server.enabled)");
     }
-    OperatorGate gate = new OperatorGate(() -> credentials);
+    OperatorGate gate = new OperatorGate(() -> credentials, sessions);
     AuthenticationConfigEntry entry = new AuthenticationConfigEntry();
     entry.setPath("/*");
     entry.setAuthenticationProviderFactory(vertx -> null);
@@ -91,6 +101,13 @@ public final class OperatorAuth {
               + "' "
               + publicUrl
               + "/api/approvals");
+      lines.add(
+          "  operator console: "
+              + publicUrl
+              + "/console  user "
+              + DEV_OPERATOR
+              + "  password "
+              + devPassword);
     } else if (credentials.size() == 0) {
       lines.add(
           "OPERATOR ACCESS: no connector.operator.credentials set: /api, /observe/metrics and /");

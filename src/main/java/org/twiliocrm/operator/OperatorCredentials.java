@@ -71,10 +71,24 @@ public final class OperatorCredentials {
     return new OperatorCredentials(Map.of(), Map.of(), "none");
   }
 
-  /** One admin token, for sandbox mode when no credentials are configured. */
-  public static OperatorCredentials devToken(String name, String token) {
+  /**
+   * Sandbox mode without credentials: one admin who can use a token (scripts) and sign in to the
+   * console with a password, both generated for this run and printed in the banner. bcrypt cost 10
+   * rather than 12: the hash is made at every start and the password is random, not a person's.
+   */
+  public static OperatorCredentials devAccess(String name, String token, String password) {
     return new OperatorCredentials(
-        Map.of(), Map.of(hashToken(token), new Operator(name, Role.ADMIN, "token")), "generated");
+        Map.of(
+            name, new User(name, Role.ADMIN, BCrypt.hashpw(password, BCrypt.gensalt(10, RANDOM)))),
+        Map.of(hashToken(token), new Operator(name, Role.ADMIN, "token")),
+        "generated");
+  }
+
+  /** A random password for the sandbox's generated console user: 128 bits, base64url. */
+  public static String mintPassword() {
+    byte[] b = new byte[16];
+    RANDOM.nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
   }
 
   /**

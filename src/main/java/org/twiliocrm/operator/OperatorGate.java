@@ -37,6 +37,7 @@ public final class OperatorGate implements AuthenticationHandler {
       List.of("Basic realm=\"" + REALM + "\", charset=\"UTF-8\"", "Bearer realm=\"" + REALM + "\"");
 
   private final Supplier<OperatorCredentials> credentials;
+  private final OperatorSessions sessions;
   private final Bucket logBudget =
       Bucket.builder()
           .addLimit(
@@ -45,7 +46,13 @@ public final class OperatorGate implements AuthenticationHandler {
   private final AtomicLong suppressed = new AtomicLong();
 
   public OperatorGate(Supplier<OperatorCredentials> credentials) {
+    this(credentials, null);
+  }
+
+  /** With {@code sessions}: the operator console's session cookie is accepted as well. */
+  public OperatorGate(Supplier<OperatorCredentials> credentials, OperatorSessions sessions) {
     this.credentials = credentials;
+    this.sessions = sessions;
   }
 
   @Override
@@ -58,6 +65,13 @@ public final class OperatorGate implements AuthenticationHandler {
       return;
     }
     String header = ctx.request().getHeader("Authorization");
+    if ((header == null || header.isBlank()) && sessions != null) {
+      io.vertx.core.http.Cookie cookie = ctx.request().getCookie(OperatorSessions.COOKIE);
+      if (cookie != null) {
+        bySession(ctx, method, path, required, cookie.getValue());
+        return;
+      }
+    }
     if (header == null || header.isBlank()) {
       unauthorized(ctx, method, path, "credentials required", "no Authorization header");
       return;
@@ -103,6 +117,35 @@ public final class OperatorGate implements AuthenticationHandler {
       // Not the scheme itself: a bare token sent without "Bearer " would land in the log.
       unauthorized(ctx, method, path, "use HTTP Basic or a Bearer token", "unsupported scheme");
     }
+  }
+
+  /**
+   * A request from the console: the session cookie stands for the operator, and a request that
+   * changes state must also carry the session's CSRF token in a header, which a cross-site page
+   * cannot set. No Basic challenge in the refusal, so a browser shows no password dialog.
+   */
+  private void bySession(
+      RoutingContext ctx, String method, String path, Role required, String sessionId) {
+    Optional<OperatorSessions.Session> session = sessions.find(sessionId);
+    if (session.isEmpty()) {
+      log(401, method, path, "unknown or expired console session");
+      reply(ctx, 401, "unauthenticated", "the console session has ended; sign in again");
+      return;
+    }
+    boolean read = "GET".equals(method) || "HEAD".equals(method) || "OPTIONS".equals(method);
+    if (!read
+        && !session.get().csrfMatches(ctx.request().getHeader(OperatorSessions.CSRF_HEADER))) {
+      log(403, method, path, "console session without its CSRF token");
+      reply(
+          ctx,
+          403,
+          "csrf",
+          "a state change from a console session needs the session's "
+              + OperatorSessions.CSRF_HEADER
+              + " header");
+      return;
+    }
+    decide(ctx, method, path, required, Optional.of(session.get().operator()), "session");
   }
 
   private void decide(

@@ -1,0 +1,479 @@
+// The operator console: one JavaScript module, no build step, no framework.
+// Every value from the server reaches the page as a text node (see el()): nothing is ever parsed
+// as HTML, so a message body holding <script> shows as text. The Content-Security-Policy the
+// server sends forbids inline scripts as a second line of defence.
+// All data comes from /api/*, the API scripts use; the session cookie stands for the operator and
+// every state change carries the session's CSRF token in X-CSRF-Token.
+
+const main = document.getElementById('main');
+const statusLine = document.getElementById('status');
+let session = null; // {name, role, csrf}
+
+/** Builds an element; strings and numbers become text nodes, never markup. */
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on')) e.addEventListener(k.substring(2), v);
+    else if (k === 'text') e.textContent = String(v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+function say(text, isError = false) {
+  statusLine.textContent = text;
+  statusLine.classList.toggle('error', isError);
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function api(path, { method = 'GET', body } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET') {
+    headers['Content-Type'] = 'application/json';
+    if (session) headers['X-CSRF-Token'] = session.csrf;
+  }
+  const r = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try {
+    data = await r.json();
+  } catch (e) {
+    data = null;
+  }
+  if (r.status === 401 && path.startsWith('/api/')) {
+    session = null;
+    renderSignIn('Your session has ended; sign in again.');
+    throw new ApiError(401, data);
+  }
+  if (!r.ok) throw new ApiError(r.status, data);
+  return data;
+}
+
+const canDecide = () => session && (session.role === 'approver' || session.role === 'admin');
+
+// Each navigation gets a number; a page whose data arrives after the user (or a test) has moved on
+// is dropped instead of replacing the newer page.
+let routeGen = 0;
+
+function showFor(gen, ...nodes) {
+  if (gen === routeGen) main.replaceChildren(...nodes);
+}
+
+function show(...nodes) {
+  main.replaceChildren(...nodes);
+}
+
+function fields(pairs) {
+  return el(
+    'dl',
+    { class: 'fields' },
+    pairs
+      .filter(([, v]) => v !== null && v !== undefined && v !== '')
+      .map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])
+  );
+}
+
+function table(caption, columns, rows) {
+  if (!rows.length) return el('p', { class: 'muted' }, `${caption}: none.`);
+  return el(
+    'table',
+    {},
+    el('caption', { class: 'muted' }, caption),
+    el('thead', {}, el('tr', {}, columns.map(([label]) => el('th', { scope: 'col' }, label)))),
+    el(
+      'tbody',
+      {},
+      rows.map((r) =>
+        el('tr', {}, columns.map(([, f]) => el('td', {}, typeof f === 'function' ? f(r) : r[f] ?? '')))
+      )
+    )
+  );
+}
+
+// ---- sign-in and session ----
+
+function renderSignIn(message) {
+  routeGen++; // a page still loading must not replace the sign-in form
+  document.getElementById('nav').hidden = true;
+  document.getElementById('who').hidden = true;
+  const name = el('input', { id: 'signin-name', name: 'name', autocomplete: 'username', required: true });
+  const password = el('input', {
+    id: 'signin-password',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  const error = el('p', { id: 'signin-error', class: 'error', role: 'alert' }, message || '');
+  const form = el(
+    'form',
+    { class: 'signin', id: 'signin-form' },
+    el('label', { for: 'signin-name' }, 'User name', name),
+    el('label', { for: 'signin-password' }, 'Password', password),
+    el('button', { type: 'submit', id: 'signin-submit' }, 'Sign in'),
+    error
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    error.textContent = '';
+    try {
+      session = await api('/console/session', {
+        method: 'POST',
+        body: { name: name.value, password: password.value },
+      });
+      password.value = '';
+      signedIn();
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  });
+  show(el('h1', {}, 'Sign in'), form);
+  document.title = 'Sign in - operator console';
+}
+
+function signedIn() {
+  document.getElementById('nav').hidden = false;
+  document.getElementById('who').hidden = false;
+  document.getElementById('who-name').textContent = `${session.name} (${session.role})`;
+  if (!location.hash || location.hash === '#/' || location.hash === '#') location.hash = '#/messages';
+  else route();
+}
+
+document.getElementById('sign-out').addEventListener('click', async () => {
+  try {
+    await api('/console/session/end', { method: 'POST' });
+  } catch (e) {
+    // Signed out either way: the page forgets the session.
+  }
+  session = null;
+  renderSignIn('Signed out.');
+});
+
+// ---- routing ----
+
+function parseHash() {
+  const h = location.hash.replace(/^#/, '') || '/messages';
+  const [path, query = ''] = h.split('?');
+  return { parts: path.split('/').filter(Boolean), params: new URLSearchParams(query) };
+}
+
+async function route() {
+  if (!session) return;
+  const gen = ++routeGen;
+  const { parts, params } = parseHash();
+  for (const a of document.querySelectorAll('nav a')) {
+    if (a.dataset.page === parts[0]) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  say('');
+  try {
+    if (parts[0] === 'messages' && parts.length === 1) await renderMessages(gen, params);
+    else if (parts[0] === 'messages' && parts.length === 2) await renderMessage(gen, parts[1]);
+    else if (parts[0] === 'approvals' && parts.length === 1) await renderApprovals(gen, params);
+    else renderNotFound(gen, 'There is no such page in the console.');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return;
+    if (e instanceof ApiError && e.status === 404) renderNotFound(gen, e.message);
+    else showFor(gen, el('h1', {}, 'Something went wrong'), el('p', { class: 'error', role: 'alert' }, e.message));
+  }
+  if (gen === routeGen) main.focus();
+}
+
+function renderNotFound(gen, message) {
+  if (gen !== routeGen) return;
+  document.title = 'Not found - operator console';
+  show(
+    el('h1', { id: 'not-found' }, '404: not found'),
+    el('p', {}, message),
+    el('p', {}, el('a', { href: '#/messages' }, 'Back to the messages'))
+  );
+}
+
+// ---- messages ----
+
+const FILTERS = [
+  ['phone', 'Phone number', 'text'],
+  ['sid', 'Twilio SID', 'text'],
+  ['crmRecord', 'CRM record', 'text'],
+  ['template', 'Template', 'text'],
+];
+const STATUSES = ['PENDING', 'SENDING', 'RETRY', 'RECONCILE', 'RECONCILING', 'SENT', 'BLOCKED', 'FAILED', 'HELD'];
+const CHANNELS = ['sms', 'mms', 'whatsapp', 'voice', 'verify'];
+
+function select(id, name, label, options, value) {
+  return el(
+    'label',
+    { for: id },
+    label,
+    el(
+      'select',
+      { id, name },
+      el('option', { value: '' }, 'any'),
+      options.map((o) => el('option', { value: o, selected: o === value }, o))
+    )
+  );
+}
+
+/** datetime-local (read as UTC) to an ISO instant, and back. */
+const toInstant = (v) => (v ? new Date(`${v}:00Z`).toISOString() : '');
+const fromInstant = (v) => (v ? v.substring(0, 16) : '');
+
+async function renderMessages(gen, params) {
+  document.title = 'Messages - operator console';
+  const form = el(
+    'form',
+    { class: 'search', id: 'search-form', role: 'search', 'aria-label': 'Search messages' },
+    FILTERS.map(([name, label, type]) =>
+      el('label', { for: `f-${name}` }, label, el('input', { id: `f-${name}`, name, type, value: params.get(name) || '' }))
+    ),
+    select('f-status', 'status', 'Status', STATUSES, params.get('status')),
+    select('f-channel', 'channel', 'Channel', CHANNELS, params.get('channel')),
+    el('label', { for: 'f-since' }, 'Created from (UTC)',
+      el('input', { id: 'f-since', name: 'since', type: 'datetime-local', value: fromInstant(params.get('since')) })),
+    el('label', { for: 'f-until' }, 'Created before (UTC)',
+      el('input', { id: 'f-until', name: 'until', type: 'datetime-local', value: fromInstant(params.get('until')) })),
+    el('div', { class: 'actions' }, el('button', { type: 'submit', id: 'search-submit' }, 'Search'))
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) {
+      const value = k === 'since' || k === 'until' ? toInstant(v) : String(v).trim();
+      if (value) q.set(k, value);
+    }
+    location.hash = `#/messages?${q}`;
+  });
+  const query = new URLSearchParams(params);
+  const page = await api(`/api/messages?${query}`);
+  const rows = table(
+    'Messages, newest first',
+    [
+      ['Id', (m) => el('a', { href: `#/messages/${encodeURIComponent(m.id)}` }, String(m.id))],
+      ['Created', 'created_at'],
+      ['Channel', 'channel'],
+      ['To', 'recipient'],
+      ['Status', 'status'],
+      ['Twilio status', 'twilio_status'],
+      ['Error', (m) => m.error_code ?? m.reason_code ?? ''],
+      ['Template', 'template_name'],
+      ['CRM record', 'crm_record_id'],
+      ['SID', 'twilio_sid'],
+    ],
+    page.messages
+  );
+  const more = page.next
+    ? el('p', {}, el('a', { id: 'older', href: `#/messages?${withParam(params, 'before', page.next)}` }, 'Older messages'))
+    : null;
+  showFor(gen, el('h1', {}, 'Messages'), form, el('div', { id: 'results' }, rows), more);
+}
+
+function withParam(params, k, v) {
+  const q = new URLSearchParams(params);
+  q.set(k, v);
+  return q;
+}
+
+async function renderMessage(gen, id) {
+  document.title = `Message ${id} - operator console`;
+  const t = await api(`/api/messages/${encodeURIComponent(id)}`);
+  const m = t.message;
+  const nodes = [
+    el('h1', {}, `Message ${m.id}`),
+    el('p', {}, el('a', { href: '#/messages' }, 'Back to the messages')),
+    fields([
+      ['Status', m.status],
+      ['Twilio status', m.twilio_status],
+      ['Reason', [m.reason_code, m.reason].filter(Boolean).join(': ')],
+      ['Error code', m.error_code],
+      ['Channel', m.channel],
+      ['To', m.recipient],
+      ['From', m.sender || m.messaging_service_sid],
+      ['Template', m.template_name],
+      ['Campaign', m.campaign],
+      ['Requested by', m.requested_by],
+      ['CRM record', [m.crm_object, m.crm_record_id].filter(Boolean).join(' ')],
+      ['Twilio SID', m.twilio_sid],
+      ['Idempotency key', m.idempotency_key],
+      ['Created', m.created_at],
+      ['Sent', m.sent_at],
+      ['Updated', m.updated_at],
+    ]),
+    el('h2', {}, 'Body'),
+    el('pre', { class: 'body', id: 'message-body' }, m.body ?? ''),
+    el('h2', {}, 'Attempts'),
+    table(
+      'Attempts',
+      [
+        ['#', 'attempt'],
+        ['At', 'created_at'],
+        ['Kind', 'kind'],
+        ['Outcome', 'outcome'],
+        ['HTTP', 'http_status'],
+        ['Error', 'error_code'],
+        ['Detail', 'detail'],
+        ['Took (ms)', 'duration_ms'],
+      ],
+      t.attempts
+    ),
+    el('h2', {}, 'Webhook statuses'),
+    el('div', { id: 'events' }, table(
+      'Webhooks from Twilio',
+      [
+        ['Received', 'received_at'],
+        ['Kind', 'kind'],
+        ['Status', 'status'],
+        ['Processing', 'state'],
+        ['Processed', 'processed_at'],
+        ['Error', 'last_error'],
+      ],
+      t.events
+    )),
+    el('h2', {}, 'CRM write-back'),
+    t.crm
+      ? el('div', { id: 'crm' }, fields([
+          ['Write-back', t.crm.writeBack],
+          ['Status in the CRM record', t.crm.status],
+          ['Delivered', t.crm.delivered_at],
+          ['Changes', `${t.crm.crm_synced_version} of ${t.crm.crm_version} written`],
+          ['Write attempts', t.crm.crm_attempts],
+          ['Last error', t.crm.crm_last_error],
+          ['Next attempt', t.crm.crm_next_attempt_at],
+        ]))
+      : el('p', { class: 'muted', id: 'crm' }, 'Nothing recorded for the CRM yet.'),
+    table(
+      'CRM actions',
+      [
+        ['Created', 'created_at'],
+        ['Kind', 'kind'],
+        ['State', 'state'],
+        ['Attempts', 'attempts'],
+        ['Error', 'last_error'],
+      ],
+      t.crmActions
+    ),
+    el('h2', {}, 'Approval'),
+    t.approval
+      ? fields([
+          ['Request', `#${t.approval.id} (${t.approval.rule}${t.approval.campaign ? `, ${t.approval.campaign}` : ''})`],
+          ['Status', t.approval.status],
+          ['Decided by', t.approval.decidedBy],
+          ['Decided', t.approval.decidedAt],
+          ['Comment', t.approval.comment],
+        ])
+      : el('p', { class: 'muted' }, 'No approval was needed.'),
+  ];
+  showFor(gen, ...nodes);
+}
+
+// ---- approvals ----
+
+async function renderApprovals(gen, params) {
+  document.title = 'Approvals - operator console';
+  const status = params.get('status') || 'PENDING';
+  const filter = el(
+    'form',
+    { id: 'approvals-filter', 'aria-label': 'Filter approval requests' },
+    select('a-status', 'status', 'Status', ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'], status)
+  );
+  filter.addEventListener('change', () => {
+    const v = filter.querySelector('select').value;
+    location.hash = v ? `#/approvals?status=${encodeURIComponent(v)}` : '#/approvals?status=';
+  });
+  const q = status === '' ? '' : `?status=${encodeURIComponent(status)}`;
+  const list = await api(`/api/approvals${q}`);
+  const cards = list.approvals.map(approvalCard);
+  showFor(gen, 
+    el('h1', {}, 'Approvals'),
+    filter,
+    cards.length ? el('div', { id: 'approvals' }, cards) : el('p', { class: 'muted', id: 'approvals' }, 'No approval requests.')
+  );
+}
+
+function approvalCard(a) {
+  const title = `Request ${a.id}: ${a.rule}${a.campaign ? ` / ${a.campaign}` : ''}`;
+  const headingId = `approval-${a.id}-title`;
+  const result = el('p', { class: 'result', role: 'alert' });
+  const card = el(
+    'section',
+    { class: 'card', 'aria-labelledby': headingId, 'data-approval': a.id },
+    el('h2', { id: headingId }, title),
+    fields([
+      ['Status', a.status],
+      ['Rows held', a.rowCount],
+      ['Reason', a.reason],
+      ['Template', a.template],
+      ['Channel', a.channel],
+      ['Countries', a.countries],
+      ['Requested by', a.requestedBy],
+      ['Created', a.createdAt],
+      ['Expires', a.expiresAt],
+      ['Decided by', a.decidedBy],
+      ['Decided', a.decidedAt],
+      ['Comment', a.comment],
+    ]),
+    a.sample ? [el('h3', {}, 'Rendered sample'), el('pre', { class: 'body' }, a.sample)] : null
+  );
+  if (canDecide() && a.status === 'PENDING') {
+    const commentId = `approval-${a.id}-comment`;
+    const comment = el('textarea', { id: commentId, rows: 2, cols: 40 });
+    const decide = async (action) => {
+      result.textContent = '';
+      try {
+        const r = await api(`/api/approvals/${encodeURIComponent(a.id)}/${action}`, {
+          method: 'POST',
+          body: { comment: comment.value },
+        });
+        // Re-rendered first: route() clears the status line.
+        await route();
+        say(`Request ${a.id} ${r.result} (${r.rows} row(s)).`);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 401)) result.textContent = e.message;
+      }
+    };
+    card.append(
+      el(
+        'div',
+        { class: 'actions' },
+        el('label', { for: commentId }, 'Comment (required to reject)', comment),
+        el('button', { type: 'button', class: 'approve', onclick: () => decide('approve') }, 'Approve'),
+        el('button', { type: 'button', class: 'reject danger', onclick: () => decide('reject') }, 'Reject')
+      )
+    );
+  }
+  card.append(result);
+  return card;
+}
+
+// ---- start ----
+
+window.addEventListener('hashchange', route);
+
+(async () => {
+  try {
+    const r = await fetch('/console/session', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (r.ok) {
+      session = await r.json();
+      signedIn();
+      return;
+    }
+  } catch (e) {
+    // Not signed in.
+  }
+  renderSignIn();
+})();

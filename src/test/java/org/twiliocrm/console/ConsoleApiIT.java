@@ -1,0 +1,391 @@
+package org.twiliocrm.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.twiliocrm.testsupport.TestOperators.ADMIN_USER;
+import static org.twiliocrm.testsupport.TestOperators.APPROVER_TOKEN;
+import static org.twiliocrm.testsupport.TestOperators.APPROVER_USER;
+import static org.twiliocrm.testsupport.TestOperators.VIEWER_TOKEN;
+import static org.twiliocrm.testsupport.TestOperators.VIEWER_USER;
+import static org.twiliocrm.testsupport.TestOperators.bearer;
+import static org.twiliocrm.testsupport.TestOperators.password;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The console's sign-in, sessions, CSRF and rate limit, and the message search and timeline API,
+ * over real HTTP against the shipped routes, PostgreSQL and the Twilio and Salesforce sandboxes.
+ */
+class ConsoleApiIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static ConsoleConnector connector;
+
+  @BeforeAll
+  static void start() throws Exception {
+    connector = ConsoleConnector.start("it_console_api");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (connector != null) {
+      connector.close();
+    }
+  }
+
+  /** A signed-in browser: its cookie value and CSRF token. */
+  record Session(String cookie, String csrf, String setCookie) {
+    Map<String, String> headers() {
+      return Map.of("Cookie", "tcop_console=" + cookie);
+    }
+
+    Map<String, String> withCsrf() {
+      return Map.of("Cookie", "tcop_console=" + cookie, "X-CSRF-Token", csrf);
+    }
+  }
+
+  static HttpResponse<String> signInRaw(String name, String pw) throws Exception {
+    return connector.send(
+        "POST",
+        "/console/session",
+        Map.of("Content-Type", "application/json"),
+        JSON.writeValueAsString(Map.of("name", name, "password", pw)));
+  }
+
+  static Session signIn(String user) throws Exception {
+    HttpResponse<String> r = signInRaw(user, password(user));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String setCookie = r.headers().firstValue("Set-Cookie").orElseThrow();
+    String value = setCookie.substring(setCookie.indexOf('=') + 1, setCookie.indexOf(';'));
+    return new Session(value, json(r).get("csrf").asText(), setCookie);
+  }
+
+  static JsonNode json(HttpResponse<String> r) throws Exception {
+    return JSON.readTree(r.body());
+  }
+
+  static HttpResponse<String> get(String path, Map<String, String> headers) throws Exception {
+    return connector.send("GET", path, headers, null);
+  }
+
+  static String q(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  // ---- sign-in, sessions, CSRF ----
+
+  @Test
+  void signInSetsAnHttpOnlySameSiteCookieThatTheApiAcceptsAndSignOutEndsIt() throws Exception {
+    Session s = signIn(VIEWER_USER);
+    assertThat(s.setCookie())
+        .startsWith("tcop_console=")
+        .contains("HttpOnly")
+        .contains("SameSite=Strict")
+        .contains("Path=/")
+        .doesNotContain("Secure"); // http://127.0.0.1: a Secure cookie would never come back
+    JsonNode who = json(get("/console/session", s.headers()));
+    assertThat(who.get("name").asText()).isEqualTo(VIEWER_USER);
+    assertThat(who.get("role").asText()).isEqualTo("viewer");
+    assertThat(who.get("csrf").asText()).isEqualTo(s.csrf());
+    assertThat(get("/api/messages", s.headers()).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> noToken =
+        connector.send("POST", "/console/session/end", s.headers(), null);
+    assertThat(noToken.statusCode()).isEqualTo(403);
+    assertThat(get("/api/messages", s.headers()).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> out = connector.send("POST", "/console/session/end", s.withCsrf(), null);
+    assertThat(out.statusCode()).isEqualTo(200);
+    assertThat(out.headers().firstValue("Set-Cookie").orElseThrow()).contains("Max-Age=0");
+    HttpResponse<String> after = get("/api/messages", s.headers());
+    assertThat(after.statusCode()).isEqualTo(401);
+    // No Basic challenge for a console session: the browser must not pop up a password dialog.
+    assertThat(after.headers().firstValue("WWW-Authenticate")).isEmpty();
+    assertThat(get("/console/session", s.headers()).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void aStateChangeFromASessionNeedsItsCsrfTokenAndTheRoleStillCounts() throws Exception {
+    Session bob = signIn(APPROVER_USER);
+    HttpResponse<String> noToken =
+        connector.send("POST", "/api/approvals/987654/approve", bob.headers(), "{}");
+    assertThat(noToken.statusCode()).isEqualTo(403);
+    assertThat(json(noToken).get("error").asText()).isEqualTo("csrf");
+    Map<String, String> wrong =
+        Map.of("Cookie", "tcop_console=" + bob.cookie(), "X-CSRF-Token", "x");
+    assertThat(connector.send("POST", "/api/approvals/987654/approve", wrong, "{}").statusCode())
+        .isEqualTo(403);
+    // With the token the gate lets it through: the API itself answers (no such request).
+    HttpResponse<String> ok =
+        connector.send("POST", "/api/approvals/987654/approve", bob.withCsrf(), "{}");
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(404);
+
+    Session alice = signIn(VIEWER_USER);
+    HttpResponse<String> viewer =
+        connector.send("POST", "/api/approvals/987654/approve", alice.withCsrf(), "{}");
+    assertThat(viewer.statusCode()).isEqualTo(403);
+    assertThat(json(viewer).get("error").asText()).isEqualTo("forbidden");
+  }
+
+  @Test
+  void aForgedOrUnknownSessionCookieIsRefused() throws Exception {
+    HttpResponse<String> r =
+        get("/api/messages", Map.of("Cookie", "tcop_console=not-a-session-id"));
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.body()).doesNotContain("Exception");
+  }
+
+  @Test
+  void signInFailuresAreRateLimitedPerName() throws Exception {
+    // A name that is no user: its bucket is its own, so other tests keep signing in.
+    for (int i = 0; i < 5; i++) {
+      HttpResponse<String> r = signInRaw("mallory", "guess-" + i);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
+    }
+    HttpResponse<String> limited = signInRaw("MALLORY", "guess-again");
+    assertThat(limited.statusCode()).isEqualTo(429);
+    assertThat(Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow()))
+        .isPositive();
+    assertThat(json(limited).get("error").asText()).isEqualTo("too-many-attempts");
+    // Another user from the same address still signs in.
+    signIn(ADMIN_USER);
+  }
+
+  @Test
+  void signInTakesOnlyJsonAndAWrongPasswordIsA401() throws Exception {
+    HttpResponse<String> form =
+        connector.send(
+            "POST",
+            "/console/session",
+            Map.of("Content-Type", "application/x-www-form-urlencoded"),
+            "name=alice&password=alice-password");
+    assertThat(form.statusCode()).isEqualTo(415);
+    assertThat(form.headers().firstValue("Set-Cookie")).isEmpty();
+    HttpResponse<String> wrong = signInRaw(ADMIN_USER, "not-it");
+    assertThat(wrong.statusCode()).isEqualTo(401);
+    assertThat(wrong.headers().firstValue("Set-Cookie")).isEmpty();
+    HttpResponse<String> junk =
+        connector.send(
+            "POST", "/console/session", Map.of("Content-Type", "application/json"), "{name");
+    assertThat(junk.statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void theConsoleIsServedFromTheJarWithAStrictContentSecurityPolicy() throws Exception {
+    HttpResponse<String> page = get("/console", Map.of());
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/html");
+    assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow())
+        .contains("script-src 'self'")
+        .contains("frame-ancestors 'none'");
+    assertThat(page.body()).contains("<script type=\"module\" src=\"/console/console.js\">");
+    HttpResponse<String> js = get("/console/console.js", Map.of());
+    assertThat(js.statusCode()).isEqualTo(200);
+    assertThat(js.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/javascript");
+    HttpResponse<String> missing = get("/console/nothing-here.js", Map.of());
+    assertThat(missing.statusCode()).isEqualTo(404);
+    assertThat(missing.body()).contains("404").doesNotContain("Exception");
+    assertThat(get("/console/../pom.xml", Map.of()).statusCode()).isNotEqualTo(200);
+  }
+
+  // ---- messages ----
+
+  /** Rows a business application wrote earlier, finished (FAILED/SENT) so nothing claims them. */
+  static long history(
+      String key,
+      String to,
+      String status,
+      String channel,
+      String template,
+      String sid,
+      String record,
+      String createdAt) {
+    connector.db.exec(
+        "INSERT INTO outbox_message (idempotency_key, channel, recipient, sender, body,"
+            + " template_name, status, twilio_sid, crm_object, crm_record_id, created_at)"
+            + " VALUES (?, ?, ?, ?, 'history', ?, ?, ?, 'Contact', ?, CAST(? AS TIMESTAMPTZ))",
+        key,
+        channel,
+        to,
+        ConsoleConnector.FROM,
+        template,
+        status,
+        sid,
+        record,
+        createdAt);
+    return Long.parseLong(
+        connector.db.string("SELECT id FROM outbox_message WHERE idempotency_key = ?", key));
+  }
+
+  static String at(java.time.Instant day0, int hours) {
+    return day0.plus(Duration.ofHours(hours)).toString();
+  }
+
+  static List<Long> ids(HttpResponse<String> r) throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    List<Long> out = new ArrayList<>();
+    for (JsonNode m : json(r).get("messages")) {
+      out.add(m.get("id").asLong());
+    }
+    return out;
+  }
+
+  static HttpResponse<String> search(String query) throws Exception {
+    return get("/api/messages?" + query, Map.of("Authorization", bearer(APPROVER_TOKEN)));
+  }
+
+  @Test
+  void searchFiltersByEachFieldPagesNewestFirstAndBindsEveryValue() throws Exception {
+    String to = "+14155559001";
+    // Days before now, not fixed dates: the retention job must not see them as old.
+    java.time.Instant day0 =
+        java.time.Instant.now()
+            .truncatedTo(java.time.temporal.ChronoUnit.HOURS)
+            .minus(Duration.ofDays(4));
+    long a = history("h-a", to, "FAILED", "sms", "reminder", "SMaaa1", "003A", at(day0, 0));
+    long b = history("h-b", to, "SENT", "whatsapp", "reminder", "SMbbb2", "003B", at(day0, 24));
+    long c = history("h-c", to, "SENT", "sms", "receipt", "SMccc3", "003C", at(day0, 48));
+    long other =
+        history("h-d", "+14155559002", "SENT", "sms", "receipt", "SMddd4", "003A", at(day0, 49));
+
+    assertThat(ids(search("phone=" + q("+1 415 555-9001")))).containsExactly(c, b, a);
+    assertThat(ids(search("sid=SMbbb2"))).containsExactly(b);
+    assertThat(ids(search("crmRecord=003A"))).containsExactly(other, a);
+    assertThat(ids(search("phone=" + q(to) + "&status=sent"))).containsExactly(c, b);
+    assertThat(ids(search("phone=" + q(to) + "&channel=whatsapp"))).containsExactly(b);
+    assertThat(ids(search("phone=" + q(to) + "&template=receipt"))).containsExactly(c);
+    assertThat(ids(search("phone=" + q(to) + "&since=" + at(day0, 23) + "&until=" + at(day0, 47))))
+        .containsExactly(b);
+
+    JsonNode first = json(search("phone=" + q(to) + "&limit=2"));
+    assertThat(first.get("messages")).hasSize(2);
+    assertThat(first.get("next").asText()).isEqualTo(String.valueOf(b));
+    JsonNode second = json(search("phone=" + q(to) + "&limit=2&before=" + b));
+    assertThat(second.get("messages")).hasSize(1);
+    assertThat(second.get("messages").get(0).get("id").asLong()).isEqualTo(a);
+    assertThat(second.get("next").isNull()).isTrue();
+
+    // Input is bound, never concatenated: quotes find nothing, and malformed filters are 400s.
+    assertThat(ids(search("crmRecord=" + q("003A' OR '1'='1")))).isEmpty();
+    assertThat(ids(search("template=" + q("x'); DROP TABLE outbox_message; --")))).isEmpty();
+    assertThat(connector.db.count("SELECT COUNT(*) FROM outbox_message")).isPositive();
+    for (String bad :
+        List.of(
+            "phone=" + q("' OR 1=1 --"),
+            "sid=" + q("SM1' OR '1'='1"),
+            "status=DELIVERED",
+            "channel=fax",
+            "since=yesterday",
+            "limit=0",
+            "limit=500",
+            "before=abc")) {
+      HttpResponse<String> r = search(bad);
+      assertThat(r.statusCode()).as(bad + ": " + r.body()).isEqualTo(400);
+      assertThat(r.body()).doesNotContain("Exception").doesNotContain("SQL");
+    }
+  }
+
+  @Test
+  void viewersSeePhoneNumbersMaskedApproversInFull() throws Exception {
+    long id =
+        history(
+            "mask-1",
+            "+14155559111",
+            "SENT",
+            "sms",
+            null,
+            "SMmask1",
+            "003M",
+            java.time.Instant.now().toString());
+    JsonNode asViewer =
+        json(get("/api/messages?sid=SMmask1", Map.of("Authorization", bearer(VIEWER_TOKEN))));
+    assertThat(asViewer.get("messages").get(0).get("recipient").asText()).isEqualTo("+*******9111");
+    assertThat(asViewer.get("messages").get(0).get("sender").asText()).isEqualTo("+*******0006");
+    assertThat(asViewer.toString()).doesNotContain("4155559111");
+    JsonNode timeline =
+        json(get("/api/messages/" + id, Map.of("Authorization", bearer(VIEWER_TOKEN))));
+    assertThat(timeline.get("message").get("recipient").asText()).isEqualTo("+*******9111");
+    assertThat(timeline.toString()).doesNotContain("4155559111");
+    JsonNode asApprover = json(search("sid=SMmask1"));
+    assertThat(asApprover.get("messages").get(0).get("recipient").asText())
+        .isEqualTo("+14155559111");
+  }
+
+  @Test
+  void unknownMessagesAre404s() throws Exception {
+    for (String id : List.of("99999999", "abc", "1%27%20OR%201=1")) {
+      HttpResponse<String> r =
+          get("/api/messages/" + id, Map.of("Authorization", bearer(VIEWER_TOKEN)));
+      assertThat(r.statusCode()).as(id).isEqualTo(404);
+      assertThat(json(r).get("error").asText()).isEqualTo("not-found");
+    }
+  }
+
+  @Test
+  void aRealSendShowsItsAttemptsWebhookStatusesAndCrmWriteBack() throws Exception {
+    long id = connector.insert("api-send-1", "+14155559200", "Your table is ready", null, null);
+    Map<String, String> auth = Map.of("Authorization", bearer(APPROVER_TOKEN));
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(
+            () -> {
+              JsonNode t = json(get("/api/messages/" + id, auth));
+              assertThat(t.get("message").get("status").asText()).isEqualTo("SENT");
+              List<String> statuses = new ArrayList<>();
+              t.get("events").forEach(e -> statuses.add(e.get("status").asText()));
+              assertThat(statuses).contains("delivered");
+              assertThat(t.get("crm").get("writeBack").asText()).isEqualTo("in the CRM");
+            });
+    JsonNode t = json(get("/api/messages/" + id, auth));
+    assertThat(t.get("attempts")).isNotEmpty();
+    assertThat(t.get("attempts").get(0).get("outcome").asText()).isNotBlank();
+    assertThat(t.get("message").get("twilio_sid").asText()).startsWith("SM");
+    assertThat(t.get("message").get("body").asText()).isEqualTo("Your table is ready");
+    for (JsonNode e : t.get("events")) {
+      assertThat(e.get("received_at").asText()).endsWith("Z");
+      assertThat(e.has("payload")).isFalse();
+    }
+  }
+
+  // ---- OpenAPI ----
+
+  @Test
+  void openApiDocumentsTheEndpointsAndEachOneAnswers() throws Exception {
+    HttpResponse<String> r =
+        get("/api/openapi.json", Map.of("Authorization", bearer(VIEWER_TOKEN)));
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode doc = json(r);
+    assertThat(doc.get("openapi").asText()).startsWith("3.");
+    List<String> paths = new ArrayList<>();
+    doc.get("paths").fieldNames().forEachRemaining(paths::add);
+    assertThat(paths)
+        .contains(
+            "/api/messages",
+            "/api/messages/{id}",
+            "/api/approvals",
+            "/api/approvals/{id}/approve",
+            "/api/audit",
+            "/api/openapi.json");
+    // Each documented GET without path parameters exists (no "no such endpoint" 404).
+    for (Iterator<String> it = doc.get("paths").fieldNames(); it.hasNext(); ) {
+      String p = it.next();
+      if (p.contains("{") || !doc.get("paths").get(p).has("get")) {
+        continue;
+      }
+      HttpResponse<String> answer = get(p, Map.of("Authorization", bearer(VIEWER_TOKEN)));
+      assertThat(answer.statusCode()).as(p + ": " + answer.body()).isNotEqualTo(404);
+    }
+  }
+}

@@ -1,0 +1,395 @@
+package org.twiliocrm.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.twiliocrm.testsupport.TestOperators.ADMIN_USER;
+import static org.twiliocrm.testsupport.TestOperators.APPROVER_USER;
+import static org.twiliocrm.testsupport.TestOperators.VIEWER_USER;
+import static org.twiliocrm.testsupport.TestOperators.password;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The operator console in a real browser: Debian's headless Chromium driven by Selenium through
+ * chromedriver, against the connector started in sandbox mode (PostgreSQL, the Twilio and
+ * Salesforce sandboxes, the shipped routes). Each page is also checked with axe-core for serious or
+ * critical accessibility violations. A failing test leaves a screenshot and the page's HTML in
+ * target/browser-failures/.
+ *
+ * <p>Skipped, with the reason, only when no Chromium or chromedriver is installed; .ci/run installs
+ * both.
+ */
+class ConsoleBrowserIT {
+  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static ConsoleConnector connector;
+  private static WebDriver browser;
+  private static String axe;
+
+  @RegisterExtension
+  static final TestWatcher SCREENSHOTS =
+      new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+          if (browser == null) {
+            return;
+          }
+          try {
+            Path dir = Path.of("target", "browser-failures");
+            Files.createDirectories(dir);
+            String name = context.getRequiredTestMethod().getName();
+            Files.write(
+                dir.resolve(name + ".png"),
+                ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+            Files.writeString(dir.resolve(name + ".html"), browser.getPageSource());
+          } catch (IOException | RuntimeException e) {
+            System.err.println("could not save the failure screenshot: " + e);
+          }
+        }
+      };
+
+  @BeforeAll
+  static void start() throws Exception {
+    Assumptions.assumeTrue(
+        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        "Browser tests skipped: no /usr/bin/chromium or /usr/bin/chromedriver (install them with"
+            + " apt-get install chromium chromium-driver; .ci/run does)");
+    try (InputStream in =
+        ConsoleBrowserIT.class.getClassLoader().getResourceAsStream("axe.min.js")) {
+      axe = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    connector = ConsoleConnector.start("it_console_browser");
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments(
+        "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000");
+    ChromeDriverService service =
+        new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build();
+    browser = new ChromeDriver(service, options);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (connector != null) {
+      connector.close();
+    }
+  }
+
+  @BeforeEach
+  void signedOut() {
+    browser.manage().deleteAllCookies();
+  }
+
+  // ---- helpers ----
+
+  static WebDriverWait waiting() {
+    return new WebDriverWait(browser, WAIT);
+  }
+
+  static void open(String hash) {
+    browser.get(connector.url("/console/" + hash));
+  }
+
+  static void signIn(String user) {
+    browser.manage().deleteAllCookies();
+    open("");
+    WebElement name =
+        waiting().until(ExpectedConditions.elementToBeClickable(By.id("signin-name")));
+    name.sendKeys(user);
+    browser.findElement(By.id("signin-password")).sendKeys(password(user));
+    browser.findElement(By.id("signin-submit")).click();
+    waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("who-name"), user));
+  }
+
+  static void go(String hash, By ready) {
+    browser.get(connector.url("/console/" + hash));
+    waiting().until(ExpectedConditions.presenceOfElementLocated(ready));
+  }
+
+  /** axe-core on the current page: no serious or critical violations. */
+  @SuppressWarnings("unchecked")
+  static void assertAccessible(String page) {
+    JavascriptExecutor js = (JavascriptExecutor) browser;
+    js.executeScript(axe);
+    Object result =
+        js.executeAsyncScript(
+            "const done = arguments[arguments.length - 1];"
+                + "axe.run(document, {resultTypes: ['violations']})"
+                + ".then(r => done(r.violations.filter(v => v.impact === 'serious' ||"
+                + " v.impact === 'critical').map(v => v.id + ': ' + v.help + ' ' +"
+                + " v.nodes.map(n => n.target.join(' ')).join(', '))))"
+                + ".catch(e => done(['axe failed: ' + e]));");
+    assertThat((List<String>) result).as("serious accessibility violations on " + page).isEmpty();
+  }
+
+  static void awaitStatus(long id, String status) {
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                status.equals(
+                    connector.db.string("SELECT status FROM outbox_message WHERE id = ?", id)));
+  }
+
+  static void awaitDelivered(long id) {
+    awaitStatus(id, "SENT");
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                connector.db.count(
+                        "SELECT COUNT(*) FROM webhook_event w JOIN outbox_message o ON"
+                            + " o.twilio_sid = w.sid WHERE o.id = ? AND w.status = 'delivered'"
+                            + " AND w.state = 'DONE'",
+                        id)
+                    == 1);
+  }
+
+  // ---- tests ----
+
+  @Test
+  void signInShowsTheUserAndAWrongPasswordShowsAnError() {
+    open("");
+    waiting().until(ExpectedConditions.elementToBeClickable(By.id("signin-name")));
+    assertAccessible("sign-in");
+    browser.findElement(By.id("signin-name")).sendKeys(ADMIN_USER);
+    browser.findElement(By.id("signin-password")).sendKeys("not-the-password");
+    browser.findElement(By.id("signin-submit")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("signin-error"), "wrong user name or password"));
+    assertThat(browser.manage().getCookieNamed("tcop_console")).isNull();
+
+    signIn(ADMIN_USER);
+    assertThat(browser.findElement(By.id("who-name")).getText()).isEqualTo("carol (admin)");
+    // The session cookie is HttpOnly: the page's scripts cannot read it.
+    assertThat(((JavascriptExecutor) browser).executeScript("return document.cookie"))
+        .isEqualTo("");
+    assertThat(browser.manage().getCookieNamed("tcop_console").isHttpOnly()).isTrue();
+    assertThat(browser.manage().getCookieNamed("tcop_console").getSameSite()).isEqualTo("Strict");
+
+    browser.findElement(By.id("sign-out")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("signin-error"), "Signed out"));
+    open("#/messages");
+    waiting().until(ExpectedConditions.elementToBeClickable(By.id("signin-name")));
+  }
+
+  @Test
+  void aViewerSeesNoActionButtonsAndMaskedNumbersAndTheApiRefusesTheAction() throws Exception {
+    String to = "+14155550301";
+    connector.insertCampaign("viewer-camp", 4, to, "someone-else");
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .until(
+            () ->
+                connector.db.count(
+                        "SELECT COUNT(*) FROM outbox_message WHERE campaign = 'viewer-camp' AND"
+                            + " status = 'HELD'")
+                    == 4);
+    long requestId =
+        Long.parseLong(
+            connector.db.string("SELECT id FROM approval_request WHERE campaign = 'viewer-camp'"));
+
+    signIn(VIEWER_USER);
+    go("#/approvals", By.cssSelector("[data-approval='" + requestId + "']"));
+    WebElement card = browser.findElement(By.cssSelector("[data-approval='" + requestId + "']"));
+    assertThat(card.getText()).contains("Winter sale viewer-camp");
+    assertThat(browser.findElements(By.tagName("button")))
+        .extracting(WebElement::getText)
+        .containsExactly("Sign out");
+    assertAccessible("approvals (viewer)");
+
+    // The page's own session, CSRF token included: the API refuses a viewer all the same.
+    @SuppressWarnings("unchecked")
+    Map<String, Object> refused =
+        (Map<String, Object>)
+            ((JavascriptExecutor) browser)
+                .executeAsyncScript(
+                    "const done = arguments[arguments.length - 1];"
+                        + "(async () => {"
+                        + "const s = await (await fetch('/console/session')).json();"
+                        + "const r = await fetch('/api/approvals/"
+                        + requestId
+                        + "/approve', {method: 'POST', headers: {'Content-Type':"
+                        + " 'application/json', 'X-CSRF-Token': s.csrf}, body: '{}'});"
+                        + "done({status: r.status, body: await r.json()});"
+                        + "})();");
+    assertThat(((Number) refused.get("status")).intValue()).isEqualTo(403);
+    assertThat(connector.db.string("SELECT status FROM approval_request WHERE id = ?", requestId))
+        .isEqualTo("PENDING");
+
+    go(
+        "#/messages?phone=" + java.net.URLEncoder.encode(to, StandardCharsets.UTF_8),
+        By.cssSelector("#results table"));
+    String results = browser.findElement(By.id("results")).getText();
+    assertThat(results).contains("+*******0301").doesNotContain("4155550301");
+  }
+
+  @Test
+  void aMessagesTimelineAfterARealSendThroughTheSandbox() {
+    String to = "+14155550302";
+    long id = connector.insert("browser-send-1", to, "Your order has shipped", null, null);
+    awaitDelivered(id);
+
+    signIn(ADMIN_USER);
+    go("#/messages", By.id("search-form"));
+    assertAccessible("messages");
+    browser.findElement(By.id("f-phone")).sendKeys(to);
+    browser.findElement(By.id("search-submit")).click();
+    By link = By.cssSelector("#results a[href='#/messages/" + id + "']");
+    waiting().until(ExpectedConditions.elementToBeClickable(link)).click();
+    waiting().until(ExpectedConditions.presenceOfElementLocated(By.id("message-body")));
+    assertThat(browser.findElement(By.id("message-body")).getText())
+        .isEqualTo("Your order has shipped");
+    assertThat(browser.findElement(By.tagName("main")).getText())
+        .contains("Message " + id)
+        .contains(to)
+        .contains("SENT");
+    List<String> statuses = new ArrayList<>();
+    for (WebElement row : browser.findElements(By.cssSelector("#events tbody tr"))) {
+      statuses.add(row.findElements(By.tagName("td")).get(2).getText());
+    }
+    assertThat(statuses).contains("delivered");
+    assertAccessible("message timeline");
+
+    // The write-back reaches the Salesforce sandbox a moment later; reloading shows it.
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              browser.navigate().refresh();
+              waiting().until(ExpectedConditions.presenceOfElementLocated(By.id("crm")));
+              assertThat(browser.findElement(By.id("crm")).getText()).contains("in the CRM");
+            });
+  }
+
+  @Test
+  void aBodyHoldingScriptShowsAsText() {
+    String body =
+        "<script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\"> & <b>bold</b>";
+    long id = connector.insert("browser-script-1", "+14155550303", body, null, null);
+    awaitStatus(id, "SENT");
+
+    signIn(ADMIN_USER);
+    go("#/messages/" + id, By.id("message-body"));
+    assertThat(browser.findElement(By.id("message-body")).getText()).isEqualTo(body);
+    assertThat(browser.findElements(By.cssSelector("main img, main b, main script"))).isEmpty();
+    assertThat(((JavascriptExecutor) browser).executeScript("return window.pwned === undefined"))
+        .isEqualTo(true);
+  }
+
+  @Test
+  void anUnknownMessageIsA404Page() {
+    signIn(VIEWER_USER);
+    go("#/messages/987654321", By.id("not-found"));
+    assertThat(browser.findElement(By.tagName("main")).getText())
+        .contains("404")
+        .contains("no message 987654321")
+        .doesNotContain("Exception");
+    assertAccessible("404");
+  }
+
+  @Test
+  void aHeldCampaignIsApprovedByASecondUserNotByItsRequester() {
+    String to = "+14155550304";
+    try {
+      connector.insertCampaign("spring-camp", 4, to, APPROVER_USER);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .until(
+            () ->
+                connector.db.count(
+                        "SELECT COUNT(*) FROM outbox_message WHERE campaign = 'spring-camp' AND"
+                            + " status = 'HELD'")
+                    == 4);
+    long requestId =
+        Long.parseLong(
+            connector.db.string("SELECT id FROM approval_request WHERE campaign = 'spring-camp'"));
+    By card = By.cssSelector("[data-approval='" + requestId + "']");
+
+    // bob asked for the campaign: four eyes keeps him from approving it.
+    signIn(APPROVER_USER);
+    go("#/approvals", card);
+    WebElement bobs = browser.findElement(card);
+    bobs.findElement(By.tagName("textarea")).sendKeys("my own campaign");
+    bobs.findElement(By.cssSelector("button.approve")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("[data-approval='" + requestId + "'] .result"), "caused this hold"));
+    assertThat(connector.db.string("SELECT status FROM approval_request WHERE id = ?", requestId))
+        .isEqualTo("PENDING");
+
+    // carol, a second user, approves it with a comment; the rows are released and sent.
+    signIn(ADMIN_USER);
+    go("#/approvals", card);
+    assertAccessible("approvals (approver)");
+    WebElement carols = browser.findElement(card);
+    carols.findElement(By.tagName("textarea")).sendKeys("Checked the sample <ok>");
+    carols.findElement(By.cssSelector("button.approve")).click();
+    waiting()
+        .until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "approved"));
+    waiting().until(ExpectedConditions.invisibilityOfElementLocated(card));
+    assertThat(
+            connector.db.rows(
+                "SELECT status, decided_by, decision_comment FROM approval_request WHERE id = ?",
+                requestId))
+        .containsExactly(List.of("APPROVED", ADMIN_USER, "Checked the sample <ok>"));
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .until(
+            () ->
+                connector.db.count(
+                        "SELECT COUNT(*) FROM outbox_message WHERE campaign = 'spring-camp' AND"
+                            + " status = 'SENT'")
+                    == 4);
+
+    go("#/approvals?status=APPROVED", card);
+    assertThat(browser.findElement(card).getText())
+        .contains("Decided by")
+        .contains(ADMIN_USER)
+        .contains("Checked the sample <ok>");
+    assertThat(browser.findElement(card).findElements(By.tagName("button"))).isEmpty();
+  }
+}

@@ -36,7 +36,9 @@ import org.twiliocrm.outbound.Templates;
  * before deploying an edited route.
  */
 public final class RouteValidator {
-  private final Path routesDir;
+  /** connector.routes.location may name several folders (comma-separated); each is checked. */
+  private final List<Path> routesDirs;
+
   private final Path kameletsDir;
   private final ConfigSource config;
   private org.twiliocrm.sandbox.salesforce.SalesforceSandbox salesforce;
@@ -48,7 +50,12 @@ public final class RouteValidator {
   private final List<String> notes = new ArrayList<>();
 
   public RouteValidator(Path routesDir, Path kameletsDir, ConfigSource config) {
-    this.routesDir = routesDir;
+    this(List.of(routesDir), kameletsDir, config);
+  }
+
+  /** Routes from several folders, as a comma-separated connector.routes.location names them. */
+  public RouteValidator(List<Path> routesDirs, Path kameletsDir, ConfigSource config) {
+    this.routesDirs = List.copyOf(routesDirs);
     this.kameletsDir = kameletsDir;
     this.config = config;
     this.templatesLocation =
@@ -105,7 +112,7 @@ public final class RouteValidator {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     ConfigSource source = ConfigSource.load();
     ConnectorConfig.Dsl dsl = ConnectorConfig.from(source).dsl();
-    Path routes = Path.of(dsl.routesLocation());
+    List<Path> routes = routeFolders(dsl.routesLocation());
     Path kamelets = Path.of(dsl.kameletsLocation());
     List<Path> files = new ArrayList<>();
     List<String> policyFiles = new ArrayList<>();
@@ -113,7 +120,7 @@ public final class RouteValidator {
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
-          case "--routes" -> routes = Path.of(value(args, ++i, "--routes"));
+          case "--routes" -> routes = routeFolders(value(args, ++i, "--routes"));
           case "--kamelets" -> kamelets = Path.of(value(args, ++i, "--kamelets"));
           case "--templates" -> templates = value(args, ++i, "--templates");
           case "--policies" -> policyFiles.add(value(args, ++i, "--policies"));
@@ -163,7 +170,7 @@ public final class RouteValidator {
       out.println(
           all
               ? "OK: routes in "
-                  + routes
+                  + String.join(", ", routes.stream().map(Path::toString).toList())
                   + ", kamelets in "
                   + kamelets
                   + ", templates in "
@@ -251,6 +258,20 @@ public final class RouteValidator {
     return out;
   }
 
+  /**
+   * The folders of a routes location: comma-separated, as connector.routes.location and --routes
+   * take them (the shipped routes plus an example's or a team's own).
+   */
+  static List<Path> routeFolders(String location) {
+    List<Path> out = new ArrayList<>();
+    for (String part : location.split(",")) {
+      if (!part.isBlank()) {
+        out.add(Path.of(part.trim()));
+      }
+    }
+    return out;
+  }
+
   private static String value(String[] args, int i, String flag) {
     if (i >= args.length) {
       throw new IllegalArgumentException(flag + " needs a directory");
@@ -262,11 +283,19 @@ public final class RouteValidator {
   public List<Finding> validateAll() throws IOException {
     List<Path> files = new ArrayList<>();
     files.addAll(list(kameletsDir, ".kamelet.yaml"));
-    files.addAll(list(routesDir, ".yaml"));
-    if (files.isEmpty()) {
-      throw new IOException("no .yaml files in " + routesDir + " or " + kameletsDir);
+    List<Finding> missing = new ArrayList<>();
+    for (Path routesDir : routesDirs) {
+      if (!Files.isDirectory(routesDir) && routesDirs.size() > 1) {
+        // One of several named folders is missing: most likely a typo in the list.
+        missing.add(new Finding(routesDir, 0, "no such routes folder"));
+      }
+      files.addAll(list(routesDir, ".yaml"));
     }
-    return validate(files);
+    if (files.isEmpty()) {
+      throw new IOException("no .yaml files in " + routesDirs + " or " + kameletsDir);
+    }
+    missing.addAll(validate(files));
+    return missing;
   }
 
   public List<Finding> validate(List<Path> files) throws IOException {

@@ -23,6 +23,7 @@ import org.twiliocrm.config.Finding;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.dsl.KameletConventions;
 import org.twiliocrm.dsl.WritebackMappings;
+import org.twiliocrm.dsl.YamlSchemas;
 import org.twiliocrm.governance.GovernanceSettings;
 import org.twiliocrm.governance.PolicyException;
 import org.twiliocrm.governance.PolicyLoader;
@@ -92,11 +93,56 @@ public final class RouteValidator {
       return List.of(new Finding(Path.of(templatesLocation), 0, e.getMessage()));
     }
     notes.addAll(loaded.notes());
-    if (!loaded.ok()) {
+    List<Finding> schema = schemaFindings(templatesLocation, YamlSchemas.TEMPLATES);
+    if (!loaded.ok() || !schema.isEmpty()) {
       // Routes are still checked, against the packaged templates, so their own errors show too.
       routeTemplates = "classpath:templates";
     }
-    return loaded.errors();
+    return merge(schema, loaded.errors());
+  }
+
+  /**
+   * The schema's findings for a file, or for every *.yaml file of a folder, on the file system (the
+   * packaged copies are checked by the build). The editor checks the same schema file.
+   */
+  static List<Finding> schemaFindings(String location, String schema) {
+    if (location == null || location.startsWith("classpath:")) {
+      return List.of();
+    }
+    Path p = Path.of(location.startsWith("file:") ? location.substring(5) : location);
+    List<Path> files = new ArrayList<>();
+    try {
+      if (Files.isDirectory(p)) {
+        files.addAll(list(p, ".yaml"));
+      } else if (Files.isRegularFile(p)) {
+        files.add(p);
+      }
+      List<Finding> out = new ArrayList<>();
+      for (Path f : files) {
+        out.addAll(YamlSchemas.check(schema, f, Files.readString(f, StandardCharsets.UTF_8)));
+      }
+      return out;
+    } catch (IOException e) {
+      return List.of(new Finding(p, 0, e.getMessage()));
+    }
+  }
+
+  /**
+   * The loader's findings (worded for this format), then the schema's that add something: a schema
+   * finding on a file and line the loader already reported says the same thing in other words.
+   * Either way the editor, which checks the schema, flags every line validate reports a schema
+   * problem on.
+   */
+  static List<Finding> merge(List<Finding> schema, List<Finding> loader) {
+    List<Finding> out = new ArrayList<>(loader);
+    java.util.Set<String> at = new java.util.HashSet<>();
+    loader.forEach(f -> at.add(f.file() + ":" + f.line()));
+    for (Finding f : schema) {
+      if (!at.contains(f.file() + ":" + f.line())) {
+        out.add(f);
+      }
+    }
+    return out;
   }
 
   private String lookup(String key) {
@@ -228,6 +274,11 @@ public final class RouteValidator {
    * country it names; each problem as file:line.
    */
   static List<Finding> policyFindings(String location, ConfigSource source) {
+    List<Finding> schema = schemaFindings(location, YamlSchemas.POLICIES);
+    return merge(schema, policyLoaderFindings(location, source));
+  }
+
+  private static List<Finding> policyLoaderFindings(String location, ConfigSource source) {
     List<Finding> out = new ArrayList<>();
     Templates templates;
     try {
@@ -289,8 +340,9 @@ public final class RouteValidator {
         // One of several named folders is missing: most likely a typo in the list.
         missing.add(new Finding(routesDir, 0, "no such routes folder"));
       }
-      files.addAll(list(routesDir, ".yaml"));
     }
+    // as the run loads them: a later folder's file replaces an earlier one of the same name
+    files.addAll(DslLocations.routeFiles(routesDirs));
     if (files.isEmpty()) {
       throw new IOException("no .yaml files in " + routesDirs + " or " + kameletsDir);
     }
@@ -326,8 +378,13 @@ public final class RouteValidator {
         } else {
           // A bad write-back mapping is reported at its parameter's line; the Camel build would
           // fail on it too, but inside the kamelet, where the line says nothing to the editor.
+          String text = Files.readString(file, StandardCharsets.UTF_8);
           List<Finding> mappings =
-              WritebackMappings.check(file, Files.readString(file, StandardCharsets.UTF_8));
+              text.contains("kamelet:salesforce-writeback-")
+                  ? merge(
+                      YamlSchemas.checkWritebackSinks(file, text),
+                      WritebackMappings.check(file, text))
+                  : List.of();
           findings.addAll(mappings.isEmpty() ? checkRoutes(file, db) : mappings);
         }
       }

@@ -47,6 +47,10 @@ class EditorSchemasTest {
         for (Path p : files(ex.resolve("rules"), ".yaml")) {
           out.put(p, YamlSchemas.SEND_RULES);
         }
+        Path writeback = ex.resolve("routes/writeback-to-salesforce.camel.yaml");
+        if (Files.isRegularFile(writeback)) {
+          out.put(writeback, YamlSchemas.WRITEBACK_MAPPINGS);
+        }
         for (Path p : files(ex.resolve("templates"), ".yaml")) {
           out.put(p, YamlSchemas.TEMPLATES);
         }

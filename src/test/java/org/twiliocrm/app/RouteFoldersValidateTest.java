@@ -111,4 +111,26 @@ class RouteFoldersValidateTest {
         .singleElement()
         .satisfies(f -> assertThat(f.toString()).contains("not-there").contains("no such"));
   }
+
+  /** An example's file of the same name replaces the shipped one, in the run and in validate. */
+  @Test
+  void aLaterFolderReplacesAFileOfTheSameName() throws Exception {
+    Path shipped = folder("shipped");
+    Files.copy(FIXTURES.resolve("broken-yaml.camel.yaml"), shipped.resolve("flow.camel.yaml"));
+    Files.copy(FIXTURES.resolve("clean.camel.yaml"), shipped.resolve("other.camel.yaml"));
+    Path example = folder("example");
+    Files.copy(FIXTURES.resolve("clean.camel.yaml"), example.resolve("flow.camel.yaml"));
+    Files.writeString(
+        example.resolve("flow.camel.yaml"),
+        Files.readString(example.resolve("flow.camel.yaml")).replace("id: clean", "id: flow"));
+    assertThat(DslLocations.routeFiles(List.of(shipped, example)))
+        .containsExactly(shipped.resolve("other.camel.yaml"), example.resolve("flow.camel.yaml"));
+    assertThat(
+            new RouteValidator(
+                    List.of(shipped, example),
+                    Path.of("kamelets"),
+                    ConfigSource.load(Map.of(), new Properties()))
+                .validateAll())
+        .isEmpty();
+  }
 }

@@ -318,6 +318,47 @@ public final class ConnectorApp {
       r.watchFile(file, TreeReloader.rules(rules, crm.defaultChannel()));
       watched.add(file.toAbsolutePath().normalize().toString());
     }
+    // Templates and the policy have their own loaders, which re-read on an interval; in dev mode an
+    // edit makes them reload at once (the loaders keep the last good version on a broken edit).
+    org.twiliocrm.governance.templates.TemplateRuntime templates =
+        ctx.getRegistry()
+            .lookupByNameAndType(
+                "templateRuntime", org.twiliocrm.governance.templates.TemplateRuntime.class);
+    String templatesLocation = property("outbox.templates.location");
+    if (templates != null
+        && templatesLocation != null
+        && !templatesLocation.startsWith("classpath:")) {
+      java.nio.file.Path t =
+          java.nio.file.Path.of(templatesLocation.replaceFirst("^file:", ""))
+              .toAbsolutePath()
+              .normalize();
+      TreeReloader.Handler h =
+          TreeReloader.reloadNow(templates::tick, () -> templates.error().orElse(null));
+      if (java.nio.file.Files.isDirectory(t)) {
+        r.watchDirectory(t, ".yaml", h);
+        watched.add(t + "/");
+      } else if (java.nio.file.Files.isRegularFile(t)) {
+        r.watchFile(t, h);
+        watched.add(t.toString());
+      }
+    }
+    org.twiliocrm.governance.GovernanceRuntime governance =
+        ctx.getRegistry()
+            .lookupByNameAndType(
+                "governanceRuntime", org.twiliocrm.governance.GovernanceRuntime.class);
+    org.twiliocrm.governance.Policies policies =
+        ctx.getRegistry()
+            .lookupByNameAndType("governancePolicies", org.twiliocrm.governance.Policies.class);
+    String policy =
+        org.twiliocrm.governance.GovernanceSettings.from(this::property).resolvedLocation();
+    if (governance != null && policies != null && !policy.startsWith("classpath:")) {
+      java.nio.file.Path file =
+          java.nio.file.Path.of(policy.replaceFirst("^file:", "")).toAbsolutePath().normalize();
+      if (java.nio.file.Files.isRegularFile(file)) {
+        r.watchFile(file, TreeReloader.reloadNow(governance::tick, policies::error));
+        watched.add(file.toString());
+      }
+    }
     r.start();
     reloader = r;
     resources.add(r);

@@ -54,6 +54,33 @@ public final class ConnectorMain {
    * examples/NAME/routes, and that example's rules. Both become system properties, the highest
    * configuration layer.
    */
+  /** An example's own connector keys (e.g. the Verify service of otp-login). */
+  static final String EXAMPLE_PROPERTIES = "example.properties";
+
+  /**
+   * Loads an example's keys as system properties; a key already set as a system property or in the
+   * environment (the higher layers) keeps its value.
+   */
+  private static boolean exampleProperties(java.nio.file.Path file) {
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      return true;
+    }
+    java.util.Properties p = new java.util.Properties();
+    try (var in = java.nio.file.Files.newBufferedReader(file)) {
+      p.load(in);
+    } catch (java.io.IOException e) {
+      System.err.println("Cannot read " + file + ": " + e.getMessage());
+      return false;
+    }
+    for (String k : p.stringPropertyNames()) {
+      String env = k.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
+      if (System.getProperty(k) == null && System.getenv(env) == null) {
+        System.setProperty(k, p.getProperty(k).trim());
+      }
+    }
+    return true;
+  }
+
   static boolean runFlags(String[] flags) {
     for (int i = 0; i < flags.length; i++) {
       switch (flags[i]) {
@@ -73,6 +100,9 @@ public final class ConnectorMain {
           java.nio.file.Path rules = ex.resolve("rules/crm-send-rules.yaml");
           if (java.nio.file.Files.isRegularFile(rules)) {
             System.setProperty("crm.events.rules-location", rules.toString());
+          }
+          if (!exampleProperties(ex.resolve(EXAMPLE_PROPERTIES))) {
+            return false;
           }
         }
         default -> {
@@ -121,7 +151,7 @@ public final class ConnectorMain {
           java -jar twilio-crm-connector.jar [run] [--dev] [--examples NAME]
               Start the connector (sandbox mode unless Twilio credentials are configured).
               --dev reloads edited routes and rules live; --examples NAME also loads
-              examples/NAME (routes, rules).
+              examples/NAME (routes, rules, example.properties).
           java -jar twilio-crm-connector.jar new-flow NAME
               Write a commented route skeleton, a rule stub and a failing flow test for NAME.
           java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR]

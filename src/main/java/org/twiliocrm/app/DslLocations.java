@@ -18,20 +18,30 @@ record DslLocations(String routesPattern, String kameletLocation, String routesD
 
   static DslLocations resolve(ConnectorConfig.Dsl dsl) {
     // connector.routes.location may list several directories (comma-separated): the shipped
-    // routes plus an example's or a team's own. Each existing one is loaded; none existing falls
-    // back to the packaged routes.
-    java.util.List<String> patterns = new java.util.ArrayList<>();
+    // routes plus an example's or a team's own. Each existing one is loaded; a file in a later
+    // folder replaces the file of the same name in an earlier one (an example's own
+    // writeback-to-salesforce.camel.yaml replaces the shipped mapping). None existing falls back to
+    // the packaged routes.
+    java.util.List<Path> dirs = routeDirectories(dsl);
     java.util.List<String> found = new java.util.ArrayList<>();
-    for (Path routes : routeDirectories(dsl)) {
+    for (Path routes : dirs) {
       if (Files.isDirectory(routes)) {
-        patterns.add("file:" + routes + "/*.yaml");
         found.add(routes.toString());
       }
     }
     String routesPattern;
     String description;
-    if (!patterns.isEmpty()) {
-      routesPattern = String.join(",", patterns);
+    if (!found.isEmpty()) {
+      java.util.List<Path> files;
+      try {
+        files = routeFiles(dirs);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      routesPattern =
+          files.isEmpty()
+              ? "file:" + found.get(0) + "/*.yaml"
+              : files.stream().map(f -> "file:" + f).collect(Collectors.joining(","));
       description = String.join(", ", found);
     } else {
       routesPattern = packagedRoutes();
@@ -43,6 +53,28 @@ record DslLocations(String routesPattern, String kameletLocation, String routesD
             ? "file:" + kamelets + ",classpath:kamelets"
             : "classpath:kamelets";
     return new DslLocations(routesPattern, kameletLocation, description);
+  }
+
+  /**
+   * The *.yaml route files of these folders, in order; a file whose name a later folder also has is
+   * replaced by that later one (the run and validate apply the same rule).
+   */
+  static java.util.List<Path> routeFiles(java.util.List<Path> dirs) throws IOException {
+    java.util.Map<String, Path> byName = new java.util.LinkedHashMap<>();
+    for (Path d : dirs) {
+      if (!Files.isDirectory(d)) {
+        continue;
+      }
+      try (java.util.stream.Stream<Path> s = Files.list(d)) {
+        for (Path f :
+            s.filter(p -> p.getFileName().toString().endsWith(".yaml")).sorted().toList()) {
+          String name = f.getFileName().toString();
+          byName.remove(name); // a replacement loads in its own folder's order
+          byName.put(name, f);
+        }
+      }
+    }
+    return java.util.List.copyOf(byName.values());
   }
 
   /** The directories connector.routes.location names, absolute. */

@@ -145,6 +145,15 @@ public final class FlowTestRunner {
       p.setProperty("sandbox.twilio.event-loops", "2");
       p.setProperty("outbox.poll-interval", "200ms");
       p.setProperty("crm.events.leader.mode", "none");
+      // what --examples NAME loads: the example's own connector keys
+      Path exampleProperties = tree.resolve(ConnectorMain.EXAMPLE_PROPERTIES);
+      if (!tree.equals(projectRoot) && Files.isRegularFile(exampleProperties)) {
+        Properties ex = new Properties();
+        try (var in = Files.newBufferedReader(exampleProperties)) {
+          ex.load(in);
+        }
+        ex.stringPropertyNames().forEach(k -> p.setProperty(k, ex.getProperty(k).trim()));
+      }
       extraConfig.forEach(p::setProperty);
       file.config().forEach(p::setProperty);
       app = new ConnectorApp(ConfigSource.load(Map.of(), p));
@@ -207,6 +216,14 @@ public final class FlowTestRunner {
               null);
         }
         case "outcomeRule" -> post(twilio + "/sandbox/outcomes", m, null);
+        case "http" -> {
+          String err = http(m);
+          return err == null ? null : "http step: " + err;
+        }
+        case "readOtp" -> {
+          String err = readOtp(m, t.timeout().toMillis());
+          return err == null ? null : "readOtp step: " + err;
+        }
         case "await" -> {
           String err =
               awaitExpect(
@@ -218,6 +235,88 @@ public final class FlowTestRunner {
         default -> throw new IllegalArgumentException("unknown step " + kind);
       }
       return null;
+    }
+
+    /**
+     * A request to the connector's own HTTP port, as a business application makes it (with the
+     * operator token sandbox mode generated, unless {@code auth: none}); its answer is checked
+     * against {@code expect} (status, and a partial JSON body) at once. Null when it holds.
+     */
+    String http(Map<String, Object> m) throws Exception {
+      String method = String.valueOf(m.getOrDefault("method", "POST"));
+      String path = String.valueOf(m.get("path"));
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create(app.config().http().publicUrl() + path));
+      Object json = m.get("json");
+      b.method(
+          method,
+          json == null
+              ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(json)));
+      if (json != null) {
+        b.header("Content-Type", "application/json");
+      }
+      if (!"none".equals(String.valueOf(m.get("auth")))) {
+        app.operators()
+            .generatedToken()
+            .ifPresent(tok -> b.header("Authorization", "Bearer " + tok));
+      }
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      Map<String, Object> want = FlowTestFile.stringKeys(m.get("expect"));
+      if (want.isEmpty()) {
+        return r.statusCode() < 400
+            ? null
+            : method + " " + path + " answered " + r.statusCode() + " " + r.body();
+      }
+      Map<String, Object> actual = new LinkedHashMap<>();
+      actual.put("status", r.statusCode());
+      Map<String, Object> expected = new LinkedHashMap<>();
+      if (want.get("status") != null) {
+        expected.put("status", want.get("status"));
+      }
+      if (want.get("body") instanceof Map<?, ?> wb) {
+        Map<String, Object> body;
+        try {
+          body = FlowTestFile.stringKeys(JSON.readValue(r.body(), Map.class));
+        } catch (IOException e) {
+          body = Map.of();
+        }
+        for (Map.Entry<String, Object> e : FlowTestFile.stringKeys(wb).entrySet()) {
+          expected.put("body." + e.getKey(), e.getValue());
+          actual.put("body." + e.getKey(), body.get(e.getKey()));
+        }
+      }
+      StringBuilder out = new StringBuilder();
+      Diff.exact(method + " " + path, List.of(expected), List.of(actual), out);
+      return out.length() == 0 ? null : out.toString();
+    }
+
+    /**
+     * What the user reads on the phone: the newest Verify code in the handset's inbox (waiting for
+     * it up to the test's timeout), kept as {@code ref} for later steps.
+     */
+    String readOtp(Map<String, Object> m, long timeoutMillis) throws Exception {
+      String phone = String.valueOf(m.get("phone"));
+      long deadline = System.currentTimeMillis() + timeoutMillis;
+      while (true) {
+        List<?> inbox =
+            JSON.readValue(get(twilio + "/sandbox/handsets/" + enc(phone) + "/inbox"), List.class);
+        String code = null;
+        for (Object o : inbox) {
+          Map<String, Object> e = FlowTestFile.stringKeys(o);
+          if ("verification".equals(e.get("kind")) && e.get("code") != null) {
+            code = String.valueOf(e.get("code"));
+          }
+        }
+        if (code != null) {
+          refs.put(String.valueOf(m.get("ref")), code);
+          return null;
+        }
+        if (System.currentTimeMillis() > deadline) {
+          return "no Verify code reached " + phone + " within " + timeoutMillis + " ms";
+        }
+        Thread.sleep(100); // polling the handset's inbox; the timeout is the test's own
+      }
     }
 
     void insertOutbox(Map<String, Object> row) throws SQLException {
@@ -322,7 +421,7 @@ public final class FlowTestRunner {
 
     Snapshot snapshot() throws Exception {
       Set<String> sids = new HashSet<>();
-      twilioMessages(Set.of()).forEach(m -> sids.add(String.valueOf(m.get("sid"))));
+      twilioRequests(Set.of()).forEach(m -> sids.add(String.valueOf(m.get("sid"))));
       long max = 0;
       for (Map<String, Object> r : rows("SELECT * FROM outbox_message")) {
         max = Math.max(max, ((Number) r.get("id")).longValue());
@@ -366,7 +465,7 @@ public final class FlowTestRunner {
     String check(FlowTestFile.Expect e, Snapshot before) throws Exception {
       StringBuilder out = new StringBuilder();
       if (e.twilio() != null) {
-        Diff.exact("twilio messages", e.twilio(), twilioMessages(before.sids()), out);
+        Diff.exact("twilio requests", e.twilio(), twilioRequests(before.sids()), out);
       }
       if (e.outbox() != null) {
         List<Map<String, Object>> rows = new ArrayList<>();
@@ -397,34 +496,16 @@ public final class FlowTestRunner {
       return out.length() == 0 ? null : out.toString();
     }
 
-    /** Outbound messages the Twilio sandbox holds, except those in {@code seen}. */
-    List<Map<String, Object>> twilioMessages(Set<String> seen) throws Exception {
+    /**
+     * What the connector asked Twilio for (messages, calls, verifications; {@link TwilioRequests}),
+     * except what is in {@code seen}.
+     */
+    List<Map<String, Object>> twilioRequests(Set<String> seen) throws Exception {
       Object r = JSON.readValue(get(twilio + "/sandbox/messages"), Object.class);
-      List<?> all = r instanceof List<?> l ? l : (List<?>) ((Map<?, ?>) r).get("messages");
-      List<Map<String, Object>> out = new ArrayList<>();
-      for (Object o : all) {
-        Map<String, Object> m = FlowTestFile.stringKeys(o);
-        String direction = String.valueOf(m.get("direction"));
-        if (!direction.startsWith("outbound-api") || seen.contains(String.valueOf(m.get("sid")))) {
-          continue;
-        }
-        Map<String, Object> n = new LinkedHashMap<>();
-        String to = String.valueOf(m.get("to"));
-        n.put("to", to);
-        n.put("from", m.get("from"));
-        n.put("body", m.get("body"));
-        Object media = m.get("media_urls");
-        n.put(
-            "channel",
-            to.startsWith("whatsapp:")
-                ? "whatsapp"
-                : media instanceof List<?> ml && !ml.isEmpty() ? "mms" : "sms");
-        n.put("status", m.get("status"));
-        n.put("error_code", m.get("error_code"));
-        n.put("sid", m.get("sid"));
-        out.add(n);
-      }
-      return out;
+      List<?> messages = r instanceof List<?> l ? l : (List<?>) ((Map<?, ?>) r).get("messages");
+      List<?> calls = JSON.readValue(get(twilio + "/sandbox/calls"), List.class);
+      List<?> verifications = JSON.readValue(get(twilio + "/sandbox/verifications"), List.class);
+      return TwilioRequests.of(messages, calls, verifications, seen);
     }
 
     List<Map<String, Object>> rows(String sql) throws SQLException {

@@ -23,6 +23,7 @@ import org.twiliocrm.config.Finding;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.dsl.KameletConventions;
 import org.twiliocrm.dsl.WritebackMappings;
+import org.twiliocrm.dsl.YamlSchemas;
 import org.twiliocrm.governance.GovernanceSettings;
 import org.twiliocrm.governance.PolicyException;
 import org.twiliocrm.governance.PolicyLoader;
@@ -36,7 +37,9 @@ import org.twiliocrm.outbound.Templates;
  * before deploying an edited route.
  */
 public final class RouteValidator {
-  private final Path routesDir;
+  /** connector.routes.location may name several folders (comma-separated); each is checked. */
+  private final List<Path> routesDirs;
+
   private final Path kameletsDir;
   private final ConfigSource config;
   private org.twiliocrm.sandbox.salesforce.SalesforceSandbox salesforce;
@@ -48,7 +51,12 @@ public final class RouteValidator {
   private final List<String> notes = new ArrayList<>();
 
   public RouteValidator(Path routesDir, Path kameletsDir, ConfigSource config) {
-    this.routesDir = routesDir;
+    this(List.of(routesDir), kameletsDir, config);
+  }
+
+  /** Routes from several folders, as a comma-separated connector.routes.location names them. */
+  public RouteValidator(List<Path> routesDirs, Path kameletsDir, ConfigSource config) {
+    this.routesDirs = List.copyOf(routesDirs);
     this.kameletsDir = kameletsDir;
     this.config = config;
     this.templatesLocation =
@@ -85,11 +93,56 @@ public final class RouteValidator {
       return List.of(new Finding(Path.of(templatesLocation), 0, e.getMessage()));
     }
     notes.addAll(loaded.notes());
-    if (!loaded.ok()) {
+    List<Finding> schema = schemaFindings(templatesLocation, YamlSchemas.TEMPLATES);
+    if (!loaded.ok() || !schema.isEmpty()) {
       // Routes are still checked, against the packaged templates, so their own errors show too.
       routeTemplates = "classpath:templates";
     }
-    return loaded.errors();
+    return merge(schema, loaded.errors());
+  }
+
+  /**
+   * The schema's findings for a file, or for every *.yaml file of a folder, on the file system (the
+   * packaged copies are checked by the build). The editor checks the same schema file.
+   */
+  static List<Finding> schemaFindings(String location, String schema) {
+    if (location == null || location.startsWith("classpath:")) {
+      return List.of();
+    }
+    Path p = Path.of(location.startsWith("file:") ? location.substring(5) : location);
+    List<Path> files = new ArrayList<>();
+    try {
+      if (Files.isDirectory(p)) {
+        files.addAll(list(p, ".yaml"));
+      } else if (Files.isRegularFile(p)) {
+        files.add(p);
+      }
+      List<Finding> out = new ArrayList<>();
+      for (Path f : files) {
+        out.addAll(YamlSchemas.check(schema, f, Files.readString(f, StandardCharsets.UTF_8)));
+      }
+      return out;
+    } catch (IOException e) {
+      return List.of(new Finding(p, 0, e.getMessage()));
+    }
+  }
+
+  /**
+   * The loader's findings (worded for this format), then the schema's that add something: a schema
+   * finding on a file and line the loader already reported says the same thing in other words.
+   * Either way the editor, which checks the schema, flags every line validate reports a schema
+   * problem on.
+   */
+  static List<Finding> merge(List<Finding> schema, List<Finding> loader) {
+    List<Finding> out = new ArrayList<>(loader);
+    java.util.Set<String> at = new java.util.HashSet<>();
+    loader.forEach(f -> at.add(f.file() + ":" + f.line()));
+    for (Finding f : schema) {
+      if (!at.contains(f.file() + ":" + f.line())) {
+        out.add(f);
+      }
+    }
+    return out;
   }
 
   private String lookup(String key) {
@@ -105,7 +158,7 @@ public final class RouteValidator {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     ConfigSource source = ConfigSource.load();
     ConnectorConfig.Dsl dsl = ConnectorConfig.from(source).dsl();
-    Path routes = Path.of(dsl.routesLocation());
+    List<Path> routes = routeFolders(dsl.routesLocation());
     Path kamelets = Path.of(dsl.kameletsLocation());
     List<Path> files = new ArrayList<>();
     List<String> policyFiles = new ArrayList<>();
@@ -113,7 +166,7 @@ public final class RouteValidator {
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
-          case "--routes" -> routes = Path.of(value(args, ++i, "--routes"));
+          case "--routes" -> routes = routeFolders(value(args, ++i, "--routes"));
           case "--kamelets" -> kamelets = Path.of(value(args, ++i, "--kamelets"));
           case "--templates" -> templates = value(args, ++i, "--templates");
           case "--policies" -> policyFiles.add(value(args, ++i, "--policies"));
@@ -163,7 +216,7 @@ public final class RouteValidator {
       out.println(
           all
               ? "OK: routes in "
-                  + routes
+                  + String.join(", ", routes.stream().map(Path::toString).toList())
                   + ", kamelets in "
                   + kamelets
                   + ", templates in "
@@ -221,6 +274,11 @@ public final class RouteValidator {
    * country it names; each problem as file:line.
    */
   static List<Finding> policyFindings(String location, ConfigSource source) {
+    List<Finding> schema = schemaFindings(location, YamlSchemas.POLICIES);
+    return merge(schema, policyLoaderFindings(location, source));
+  }
+
+  private static List<Finding> policyLoaderFindings(String location, ConfigSource source) {
     List<Finding> out = new ArrayList<>();
     Templates templates;
     try {
@@ -251,6 +309,20 @@ public final class RouteValidator {
     return out;
   }
 
+  /**
+   * The folders of a routes location: comma-separated, as connector.routes.location and --routes
+   * take them (the shipped routes plus an example's or a team's own).
+   */
+  static List<Path> routeFolders(String location) {
+    List<Path> out = new ArrayList<>();
+    for (String part : location.split(",")) {
+      if (!part.isBlank()) {
+        out.add(Path.of(part.trim()));
+      }
+    }
+    return out;
+  }
+
   private static String value(String[] args, int i, String flag) {
     if (i >= args.length) {
       throw new IllegalArgumentException(flag + " needs a directory");
@@ -262,11 +334,20 @@ public final class RouteValidator {
   public List<Finding> validateAll() throws IOException {
     List<Path> files = new ArrayList<>();
     files.addAll(list(kameletsDir, ".kamelet.yaml"));
-    files.addAll(list(routesDir, ".yaml"));
-    if (files.isEmpty()) {
-      throw new IOException("no .yaml files in " + routesDir + " or " + kameletsDir);
+    List<Finding> missing = new ArrayList<>();
+    for (Path routesDir : routesDirs) {
+      if (!Files.isDirectory(routesDir) && routesDirs.size() > 1) {
+        // One of several named folders is missing: most likely a typo in the list.
+        missing.add(new Finding(routesDir, 0, "no such routes folder"));
+      }
     }
-    return validate(files);
+    // as the run loads them: a later folder's file replaces an earlier one of the same name
+    files.addAll(DslLocations.routeFiles(routesDirs));
+    if (files.isEmpty()) {
+      throw new IOException("no .yaml files in " + routesDirs + " or " + kameletsDir);
+    }
+    missing.addAll(validate(files));
+    return missing;
   }
 
   public List<Finding> validate(List<Path> files) throws IOException {
@@ -297,8 +378,13 @@ public final class RouteValidator {
         } else {
           // A bad write-back mapping is reported at its parameter's line; the Camel build would
           // fail on it too, but inside the kamelet, where the line says nothing to the editor.
+          String text = Files.readString(file, StandardCharsets.UTF_8);
           List<Finding> mappings =
-              WritebackMappings.check(file, Files.readString(file, StandardCharsets.UTF_8));
+              text.contains("kamelet:salesforce-writeback-")
+                  ? merge(
+                      YamlSchemas.checkWritebackSinks(file, text),
+                      WritebackMappings.check(file, text))
+                  : List.of();
           findings.addAll(mappings.isEmpty() ? checkRoutes(file, db) : mappings);
         }
       }

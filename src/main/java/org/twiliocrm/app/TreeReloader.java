@@ -68,6 +68,7 @@ final class TreeReloader implements AutoCloseable {
 
   private final List<Watch> watches = new ArrayList<>();
   private final Map<Path, String> seen = new LinkedHashMap<>();
+  private final Set<Path> emptySeen = new HashSet<>();
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -116,6 +117,18 @@ final class TreeReloader implements AutoCloseable {
         } catch (IOException e) {
           continue; // mid-write or vanished: the next scan sees it
         }
+        String previous = seen.get(f);
+        if (apply
+            && text.isEmpty()
+            && previous != null
+            && !previous.isEmpty()
+            && emptySeen.add(f)) {
+          // An editor (or Files.writeString) truncates before it writes: an empty file is taken
+          // over only if it is still empty at the next scan, never mid-write (an empty policy
+          // would be a valid one that holds nothing).
+          continue;
+        }
+        emptySeen.remove(f);
         String before = seen.put(f, text);
         if (!apply || text.equals(before)) {
           continue;
@@ -275,6 +288,34 @@ final class TreeReloader implements AutoCloseable {
       }
     }
     return 0;
+  }
+
+  /**
+   * Files another loader owns (templates/, the governance policy): an edit makes it reload at once
+   * instead of at its next interval. The loader keeps the last good version on a broken edit; its
+   * problem (each line {@code file:line: ...}) is reported here as the rejection.
+   */
+  static Handler reloadNow(Runnable reload, java.util.function.Supplier<String> problem) {
+    return (file, text, previous) -> {
+      reload.run();
+      String p = problem.get();
+      if (p != null && !p.isBlank()) {
+        java.util.regex.Pattern at = java.util.regex.Pattern.compile("^\\s*(\\S+?):(\\d+): (.*)$");
+        List<Finding> out = new ArrayList<>();
+        // one problem a line (templates), or "; "-joined (the policy loader)
+        for (String line : p.split("\\R|; (?=\\S+:\\d+: )")) {
+          if (line.isBlank()) {
+            continue;
+          }
+          java.util.regex.Matcher m = at.matcher(line);
+          out.add(
+              m.matches()
+                  ? new Finding(Path.of(m.group(1)), Integer.parseInt(m.group(2)), m.group(3))
+                  : new Finding(file, 0, line.trim()));
+        }
+        throw new Rejected(out);
+      }
+    };
   }
 
   /** The CRM send rules: checked against the schema and the loader; taken over only when good. */

@@ -82,7 +82,10 @@ public final class ConfigSource {
       }
     }
     for (String key : system.stringPropertyNames()) {
-      if (key.startsWith("connector.")
+      // Every known key (governance.*, templates.*, retention.* included), and the prefixes
+      // whose keys are not all declared (camel.* and the connector's own families).
+      if (documented(merged, key)
+          || key.startsWith("connector.")
           || key.startsWith("camel.")
           || key.startsWith("twilio.")
           || key.startsWith("salesforce.")
@@ -94,6 +97,10 @@ public final class ConfigSource {
       }
     }
     return new ConfigSource(merged, documented);
+  }
+
+  private static boolean documented(Map<String, String> known, String key) {
+    return known.containsKey(key);
   }
 
   /** Builds a source directly from a map (tests). */

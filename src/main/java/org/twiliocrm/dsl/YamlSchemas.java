@@ -41,11 +41,26 @@ import org.twiliocrm.config.Finding;
 public final class YamlSchemas {
   public static final String FLOW_TEST = "flow-test.schema.json";
   public static final String SEND_RULES = "send-rules.schema.json";
+  public static final String TEMPLATES = "templates.schema.json";
+  public static final String POLICIES = "policies.schema.json";
+  public static final String WRITEBACK_MAPPINGS = "writeback-mappings.schema.json";
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Map<String, JsonSchema> CACHE = new ConcurrentHashMap<>();
 
   private YamlSchemas() {}
+
+  /**
+   * The schema a YAML file names on its {@code # yaml-language-server: $schema=} line (its file
+   * name, e.g. templates.schema.json), if any: what the editor uses for it.
+   */
+  public static Optional<String> declared(String text) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "(?m)^#\\s*yaml-language-server:\\s*\\$schema=\\S*?([A-Za-z0-9_.-]+\\.schema\\.json)\\s*$")
+            .matcher(text);
+    return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+  }
 
   /** Schema problems of one YAML document, each at the line of the offending node. */
   public static List<Finding> check(String schemaName, Path file, String text) {
@@ -70,13 +85,115 @@ public final class YamlSchemas {
     } catch (ProcessingException e) {
       return List.of(new Finding(file, 0, "schema check failed: " + e.getMessage()));
     }
+    return findings(file, root, report, "");
+  }
+
+  private static List<Finding> findings(
+      Path file, Node root, ProcessingReport report, String prefix) {
     List<Finding> out = new ArrayList<>();
     for (ProcessingMessage m : report) {
       JsonNode j = m.asJson();
       String pointer = j.path("instance").path("pointer").asText("");
-      out.add(new Finding(file, lineOf(root, pointer), describe(pointer, m, j)));
+      out.add(new Finding(file, line(root, pointer, j), prefix + describe(pointer, m, j)));
     }
     return out;
+  }
+
+  /** The node's line; for keys the schema does not allow, the line of the first such key. */
+  private static int line(Node root, String pointer, JsonNode message) {
+    JsonNode unwanted = message.path("unwanted");
+    if (unwanted.isArray() && unwanted.size() > 0) {
+      String key = unwanted.get(0).asText().replace("~", "~0").replace("/", "~1");
+      return lineOf(root, pointer + "/" + key);
+    }
+    return lineOf(root, pointer);
+  }
+
+  /**
+   * The write-back mapping of a route file: the parameters of each {@code
+   * kamelet:salesforce-writeback-*-sink} endpoint against that sink's definition in
+   * writeback-mappings.schema.json (the schema the file names for the editor), each problem at the
+   * parameter's line.
+   */
+  public static List<Finding> checkWritebackSinks(Path file, String text) {
+    List<Finding> out = new ArrayList<>();
+    try {
+      LoadSettings settings = LoadSettings.builder().setLabel(file.toString()).build();
+      Composer composer =
+          new Composer(
+              settings,
+              new ParserImpl(settings, new StreamReader(settings, new StringReader(text))));
+      while (composer.hasNext()) {
+        sinks(file, composer.next(), out);
+      }
+    } catch (MarkedYamlEngineException e) {
+      int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
+      out.add(new Finding(file, line, "YAML syntax: " + e.getProblem()));
+    }
+    return out;
+  }
+
+  private static final Map<String, String> SINKS =
+      Map.of(
+          "kamelet:salesforce-writeback-messages-sink", "/definitions/messagesSink",
+          "kamelet:salesforce-writeback-actions-sink", "/definitions/actionsSink");
+
+  private static void sinks(Path file, Node n, List<Finding> out) {
+    if (n instanceof SequenceNode s) {
+      s.getValue().forEach(x -> sinks(file, x, out));
+      return;
+    }
+    if (!(n instanceof MappingNode m)) {
+      return;
+    }
+    String uri = null;
+    Node parameters = null;
+    for (NodeTuple t : m.getValue()) {
+      String key = t.getKeyNode() instanceof ScalarNode k ? k.getValue() : "";
+      if (key.equals("uri") && t.getValueNode() instanceof ScalarNode v) {
+        uri = v.getValue();
+      } else if (key.equals("parameters")) {
+        parameters = t.getValueNode();
+      }
+    }
+    String definition = uri == null ? null : SINKS.get(uri.trim());
+    if (definition != null && parameters != null) {
+      String kamelet = uri.trim().substring("kamelet:".length());
+      try {
+        JsonSchema schema =
+            JsonSchemaFactory.byDefault().getJsonSchema(schemaJson(WRITEBACK_MAPPINGS), definition);
+        out.addAll(
+            findings(
+                file,
+                parameters,
+                schema.validate(toJson(parameters), true),
+                kamelet + " parameters: "));
+      } catch (ProcessingException e) {
+        out.add(new Finding(file, 0, "schema check failed: " + e.getMessage()));
+      }
+      return;
+    }
+    for (NodeTuple t : m.getValue()) {
+      sinks(file, t.getValueNode(), out);
+    }
+  }
+
+  private static final Map<String, JsonNode> RAW = new ConcurrentHashMap<>();
+
+  private static JsonNode schemaJson(String name) {
+    return RAW.computeIfAbsent(
+        name,
+        n -> {
+          try (InputStream in =
+              YamlSchemas.class.getClassLoader().getResourceAsStream("schemas/" + n)) {
+            if (in == null) {
+              throw new IllegalStateException("schema schemas/" + n + " is not packaged");
+            }
+            return JSON.readTree(in);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
   }
 
   private static String describe(String pointer, ProcessingMessage m, JsonNode j) {

@@ -40,7 +40,7 @@ public final class GovernanceRuntime implements AutoCloseable {
   }
 
   /** One pass: reload the policy, expire due requests. Public for tests. */
-  public void tick() {
+  public synchronized void tick() {
     try {
       policies.reload();
     } catch (RuntimeException e) {

@@ -60,6 +60,15 @@ public final class OperatorAuth {
   }
 
   /**
+   * The admin token sandbox mode generated for this run (what the banner prints), when no
+   * credentials were configured: the flow test runner calls a route an engineer added with it, as
+   * the business application would with its own.
+   */
+  public java.util.Optional<String> generatedToken() {
+    return java.util.Optional.ofNullable(devToken);
+  }
+
+  /**
    * Puts the gate on the HTTP server's router through platform-http's authentication hook: call
    * after Camel Main has configured its HTTP server and before the context starts, so the gate is
    * in place before the port opens.

@@ -8,6 +8,7 @@ import com.twilio.rest.api.v2010.account.CallCreator;
 import com.twilio.rest.api.v2010.account.Message;
 import com.twilio.rest.api.v2010.account.MessageCreator;
 import com.twilio.rest.verify.v2.service.Verification;
+import com.twilio.rest.verify.v2.service.VerificationCheck;
 import com.twilio.type.PhoneNumber;
 import com.twilio.type.Twiml;
 import java.io.InterruptedIOException;
@@ -43,6 +44,14 @@ public final class TwilioActions {
   public static final String CHANNEL = "CamelTwilioChannel";
   public static final String STATUS_CALLBACK = "CamelTwilioStatusCallback";
   public static final String SERVICE_SID = "CamelTwilioServiceSid";
+  public static final String CODE = "CamelTwilioCode";
+
+  /**
+   * Set by the check: approved, pending (a wrong code), not-found (nothing pending for this number:
+   * never started, expired, already approved), max-attempts (60202), or error (Twilio unreachable
+   * or another failure; CamelTwilioResult has the detail).
+   */
+  public static final String VERIFICATION_STATUS = "CamelTwilioVerificationStatus";
 
   private final TwilioRestClient client;
 
@@ -144,6 +153,36 @@ public final class TwilioActions {
       result = failure(e);
     }
     in.setHeader(TwilioCallResult.HEADER, result);
+  }
+
+  /**
+   * Kamelet twilio-check-verification-action: one Verify v2 VerificationCheck of the code a user
+   * typed. Never throws for a Twilio answer: the verdict is in {@link #VERIFICATION_STATUS}.
+   */
+  public void checkVerification(Exchange exchange) {
+    org.apache.camel.Message in = exchange.getMessage();
+    String serviceSid = in.getHeader(SERVICE_SID, String.class);
+    String to = in.getHeader(TO, String.class);
+    String code = in.getHeader(CODE, String.class);
+    strip(in, TO, CODE, SERVICE_SID);
+    TwilioCallResult result;
+    String verdict;
+    try {
+      VerificationCheck c =
+          VerificationCheck.creator(serviceSid).setTo(to).setCode(code).create(client);
+      result = TwilioCallResult.accepted(c.getSid(), c.getStatus(), null);
+      verdict = "approved".equals(c.getStatus()) ? "approved" : "pending";
+    } catch (RuntimeException e) {
+      result = failure(e);
+      Integer http = result.httpStatus();
+      Integer twilioCode = result.errorCode();
+      verdict =
+          http != null && http == 404
+              ? "not-found"
+              : (twilioCode != null && twilioCode == 60202) ? "max-attempts" : "error";
+    }
+    in.setHeader(TwilioCallResult.HEADER, result);
+    in.setHeader(VERIFICATION_STATUS, verdict);
   }
 
   /** Sorts a failed call into answered-with-an-error, never-sent, or may-have-arrived. */

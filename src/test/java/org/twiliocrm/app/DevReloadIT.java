@@ -36,6 +36,8 @@ class DevReloadIT {
   static ConnectorApp app;
   static Path hello;
   static Path rules;
+  static Path billing;
+  static Path policy;
   static int port;
   static final HttpClient HTTP =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -52,6 +54,17 @@ class DevReloadIT {
     Files.writeString(hello, helloRoute("hello v1"));
     rules = Files.createDirectories(tree.resolve("rules")).resolve("crm-send-rules.yaml");
     Files.copy(Path.of("rules/crm-send-rules.yaml"), rules);
+    // templates/ and governance/ as an engineer edits them; their own reload intervals are an
+    // hour here, so only dev mode's watcher can make an edit take effect during the test.
+    Path templates = Files.createDirectories(tree.resolve("templates"));
+    try (Stream<Path> s = Files.list(Path.of("templates"))) {
+      for (Path t : s.toList()) {
+        Files.copy(t, templates.resolve(t.getFileName()));
+      }
+    }
+    billing = templates.resolve("billing.yaml");
+    policy = Files.createDirectories(tree.resolve("governance")).resolve("policies.yaml");
+    Files.copy(Path.of("governance/policies.yaml"), policy);
     port = FreePort.find();
     Properties p = new Properties();
     p.setProperty("connector.mode", "sandbox");
@@ -64,6 +77,10 @@ class DevReloadIT {
     p.setProperty("connector.kamelets.location", Path.of("kamelets").toAbsolutePath().toString());
     p.setProperty("crm.events.rules-location", rules.toString());
     p.setProperty("crm.events.enabled", "false");
+    p.setProperty("outbox.templates.location", templates.toString());
+    p.setProperty("templates.reload-interval", "1h");
+    p.setProperty("governance.policies.location", policy.toString());
+    p.setProperty("governance.reload-interval", "1h");
     p.setProperty("sandbox.twilio.port", "0");
     p.setProperty("sandbox.salesforce.port", "0");
     p.setProperty(
@@ -201,5 +218,97 @@ class DevReloadIT {
             });
     assertThat(live.rules().get(0).channel()).isEqualTo("sms");
     assertThat(live.rules().get(0).body()).startsWith("Case {{CaseNumber}} is done.");
+  }
+
+  @Test
+  @Order(5)
+  void anEditedTemplateIsReloadedAtOnceAndABrokenOneIsNot() throws Exception {
+    var approvals =
+        app.camelContext()
+            .getRegistry()
+            .lookupByNameAndType(
+                "templateApprovals", org.twiliocrm.governance.templates.TemplateApprovals.class);
+    var catalog =
+        app.camelContext()
+            .getRegistry()
+            .lookupByNameAndType("messageTemplates", org.twiliocrm.outbound.Templates.class);
+    int versions = approvals.versions("payment-due").size();
+    String text = Files.readString(billing, StandardCharsets.UTF_8);
+    assertThat(text).contains("Hi {{name}}, a payment of {{amount}} is due on {{date}}.");
+    long t0 = System.nanoTime();
+    Files.writeString(
+        billing,
+        text.replace(
+            "Hi {{name}}, a payment of {{amount}} is due on {{date}}.",
+            "Hello {{name}}, {{amount}} is due on {{date}}."));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> approvals.versions("payment-due").size() > versions);
+    System.out.printf("template edit recorded after %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+    await().atMost(Duration.ofSeconds(30)).until(() -> app.reloader().lastProblems().isEmpty());
+
+    String broken = Files.readString(billing).replace("purpose: transactional", "purpose: promo");
+    Files.writeString(billing, broken);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                app.reloader().lastProblems().stream()
+                    .anyMatch(f -> f.file().toString().endsWith("billing.yaml")));
+    int line = broken.lines().toList().indexOf("    purpose: promo") + 1;
+    assertThat(app.reloader().lastProblems())
+        .anySatisfy(
+            f -> {
+              assertThat(f.file().toString()).endsWith("billing.yaml");
+              assertThat(f.line()).isEqualTo(line);
+              assertThat(f.problem()).contains("promo");
+            });
+    // the last good templates stay in force
+    assertThat(catalog.find("payment-due")).isPresent();
+  }
+
+  @Test
+  @Order(6)
+  void anEditedPolicyIsReloadedAtOnceAndABrokenOneIsNot() throws Exception {
+    var policies =
+        app.camelContext()
+            .getRegistry()
+            .lookupByNameAndType("governancePolicies", org.twiliocrm.governance.Policies.class);
+    assertThat(policies.current().rules().get(0).bulk().moreThan()).isEqualTo(100);
+    String text = Files.readString(policy, StandardCharsets.UTF_8);
+    long t0 = System.nanoTime();
+    Files.writeString(policy, text.replace("more-than: 100", "more-than: 50"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () ->
+                !policies.current().rules().isEmpty()
+                    && policies.current().rules().get(0).bulk().moreThan() == 50);
+    System.out.printf("policy edit in force after %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+
+    String broken =
+        Files.readString(policy)
+            .replace(
+                "      bulk: { by: campaign, more-than: 50, window: 1h }",
+                "      bulk: { by: campaign, more-than: 50, window: 1h }\n      channel: [fax]");
+    assertThat(broken).contains("channel: [fax]");
+    Files.writeString(policy, broken);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                app.reloader().lastProblems().stream()
+                    .anyMatch(f -> f.file().toString().endsWith("policies.yaml")));
+    int line = broken.lines().toList().indexOf("      channel: [fax]") + 1;
+    assertThat(app.reloader().lastProblems())
+        .anySatisfy(
+            f -> {
+              assertThat(f.file().toString()).endsWith("policies.yaml");
+              assertThat(f.line()).isEqualTo(line);
+              assertThat(f.problem()).contains("fax");
+            });
+    assertThat(policies.current().rules().get(0).bulk().moreThan()).isEqualTo(50);
   }
 }

@@ -43,10 +43,28 @@ class ShippedFlowTestsIT {
             .run(Path.of("src/test/resources/flowtest/wrong-body.flow.yaml"));
     assertThat(results).hasSize(1);
     assertThat(results.get(0).failure())
-        .contains("twilio messages: expected 1, got 1")
+        .contains("twilio requests: expected 1, got 1")
         .contains("- body: What the test expects")
         .contains("+ body: What was sent")
         .contains("to: +14155552672");
+  }
+
+  /**
+   * Calls and Verify are expectations too: a call that said other words and a verification on
+   * another channel fail, each with its field diff.
+   */
+  @Test
+  void aWrongCallOrVerifyExpectationFailsWithADiff() {
+    List<FlowTestRunner.Result> results =
+        new FlowTestRunner(Path.of("."), Map.of())
+            .run(Path.of("src/test/resources/flowtest/wrong-call.flow.yaml"));
+    assertThat(results).hasSize(1);
+    assertThat(results.get(0).failure())
+        .contains("twilio requests: expected 2, got 2")
+        .contains("- say: What the test expects")
+        .contains("+ say: What was said")
+        .contains("- channel: whatsapp")
+        .contains("+ channel: sms");
   }
 
   /** A mistake in the file is reported with file:line before anything starts. */

@@ -47,10 +47,15 @@ class ConfigSourceTest {
     Properties sys = new Properties();
     sys.setProperty("crm.events.sender", "+15005550006");
     sys.setProperty("webhook.max-body-bytes", "1024");
+    // every known key, whatever its family (these two were once dropped)
+    sys.setProperty("governance.reload-interval", "1h");
+    sys.setProperty("templates.reload-interval", "30s");
     sys.setProperty("unrelated.key", "x");
     ConfigSource s = ConfigSource.load(Map.of(), sys);
     assertThat(s.get("crm.events.sender")).isEqualTo("+15005550006");
     assertThat(s.get("webhook.max-body-bytes")).isEqualTo("1024");
+    assertThat(s.get("governance.reload-interval")).isEqualTo("1h");
+    assertThat(s.get("templates.reload-interval")).isEqualTo("30s");
     assertThat(s.get("unrelated.key")).isNull();
   }
 

@@ -86,7 +86,7 @@ public final class TemplateRuntime implements AutoCloseable {
   }
 
   /** One reload: the files, then the approved versions. */
-  public void tick() {
+  public synchronized void tick() {
     bindMetrics();
     TemplateFiles.Loaded loaded;
     try {

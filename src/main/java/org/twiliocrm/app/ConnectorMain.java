@@ -51,8 +51,8 @@ public final class ConnectorMain {
 
   /**
    * {@code --dev}: connector.dev=true. {@code --examples NAME}: the shipped routes plus
-   * examples/NAME/routes, and that example's rules. Both become system properties, the highest
-   * configuration layer.
+   * examples/NAME/routes, and that example's rules and templates (in place of the shipped ones).
+   * Both become system properties, the highest configuration layer.
    */
   static boolean runFlags(String[] flags) {
     for (int i = 0; i < flags.length; i++) {
@@ -73,6 +73,10 @@ public final class ConnectorMain {
           java.nio.file.Path rules = ex.resolve("rules/crm-send-rules.yaml");
           if (java.nio.file.Files.isRegularFile(rules)) {
             System.setProperty("crm.events.rules-location", rules.toString());
+          }
+          java.nio.file.Path templates = ex.resolve("templates");
+          if (java.nio.file.Files.isDirectory(templates)) {
+            System.setProperty("outbox.templates.location", templates.toString());
           }
         }
         default -> {
@@ -121,7 +125,7 @@ public final class ConnectorMain {
           java -jar twilio-crm-connector.jar [run] [--dev] [--examples NAME]
               Start the connector (sandbox mode unless Twilio credentials are configured).
               --dev reloads edited routes and rules live; --examples NAME also loads
-              examples/NAME (routes, rules).
+              examples/NAME (routes, rules, templates).
           java -jar twilio-crm-connector.jar new-flow NAME
               Write a commented route skeleton, a rule stub and a failing flow test for NAME.
           java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR]

@@ -59,6 +59,7 @@ public final class Beans {
                 outbox,
                 org.twiliocrm.governance.templates.TemplateSettings.from(lookup),
                 org.twiliocrm.governance.GovernanceSettings.from(lookup),
+                org.twiliocrm.outbound.FallbackSettings.from(lookup),
                 cfg.db(),
                 db,
                 twilio.create())

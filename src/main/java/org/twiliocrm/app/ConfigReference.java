@@ -29,6 +29,9 @@ public final class ConfigReference {
         new Section("Twilio client", TwilioClientSettings.KEYS),
         new Section("Outbox (database to Twilio)", OutboxSettings.KEYS),
         new Section(
+            "Channel fallback (whatsapp, sms, voice)",
+            org.twiliocrm.outbound.FallbackSettings.KEYS),
+        new Section(
             "Templates (versioned, approved before sending)",
             org.twiliocrm.governance.templates.TemplateSettings.KEYS),
         new Section(

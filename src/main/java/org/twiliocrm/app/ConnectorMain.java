@@ -49,11 +49,6 @@ public final class ConnectorMain {
     }
   }
 
-  /**
-   * {@code --dev}: connector.dev=true. {@code --examples NAME}: the shipped routes plus
-   * examples/NAME/routes, and that example's rules. Both become system properties, the highest
-   * configuration layer.
-   */
   /** An example's own connector keys (e.g. the Verify service of otp-login). */
   static final String EXAMPLE_PROPERTIES = "example.properties";
 
@@ -81,6 +76,11 @@ public final class ConnectorMain {
     return true;
   }
 
+  /**
+   * {@code --dev}: connector.dev=true. {@code --examples NAME}: the shipped routes plus
+   * examples/NAME/routes, and that example's rules and templates (in place of the shipped ones).
+   * Both become system properties, the highest configuration layer.
+   */
   static boolean runFlags(String[] flags) {
     for (int i = 0; i < flags.length; i++) {
       switch (flags[i]) {
@@ -100,6 +100,10 @@ public final class ConnectorMain {
           java.nio.file.Path rules = ex.resolve("rules/crm-send-rules.yaml");
           if (java.nio.file.Files.isRegularFile(rules)) {
             System.setProperty("crm.events.rules-location", rules.toString());
+          }
+          java.nio.file.Path templates = ex.resolve("templates");
+          if (java.nio.file.Files.isDirectory(templates)) {
+            System.setProperty("outbox.templates.location", templates.toString());
           }
           if (!exampleProperties(ex.resolve(EXAMPLE_PROPERTIES))) {
             return false;
@@ -151,7 +155,7 @@ public final class ConnectorMain {
           java -jar twilio-crm-connector.jar [run] [--dev] [--examples NAME]
               Start the connector (sandbox mode unless Twilio credentials are configured).
               --dev reloads edited routes and rules live; --examples NAME also loads
-              examples/NAME (routes, rules, example.properties).
+              examples/NAME (routes, rules, templates, example.properties).
           java -jar twilio-crm-connector.jar new-flow NAME
               Write a commented route skeleton, a rule stub and a failing flow test for NAME.
           java -jar twilio-crm-connector.jar validate [--routes DIR] [--kamelets DIR]

@@ -137,6 +137,11 @@ public final class FlowTestRunner {
       if (Files.isRegularFile(rules)) {
         p.setProperty("crm.events.rules-location", rules.toString());
       }
+      // An example's own message templates (they replace templates/ for that file's connector).
+      Path templates = tree.resolve("templates");
+      if (!tree.equals(projectRoot) && Files.isDirectory(templates)) {
+        p.setProperty("outbox.templates.location", templates.toString());
+      }
       p.setProperty("sandbox.twilio.port", "0");
       p.setProperty("sandbox.salesforce.port", "0");
       p.setProperty("sandbox.salesforce.data-dir", Files.createTempDirectory("flow-sf").toString());

@@ -30,7 +30,11 @@ public record FieldMapping(Map<String, String> fields) {
           "createdAt",
           "accountSid",
           "answeredBy",
-          "duration");
+          "duration",
+          "fallbackParentSid",
+          "fallbackStep",
+          "fallbackReason",
+          "fallbackChain");
 
   /** What a Task (an inbound reply or a finished call) offers (crm_action). */
   public static final List<String> TASK_SOURCES = List.of("subject", "detail", "phone", "sid");

@@ -138,6 +138,11 @@ public final class MessageWriteback extends WritebackSink {
     src.put("accountSid", d.accountSid());
     src.put("answeredBy", d.answeredBy());
     src.put("duration", d.durationSeconds());
+    // Channel fallback: the chain on the record (empty outside any chain).
+    src.put("fallbackParentSid", d.fallback().parentSid());
+    src.put("fallbackStep", d.fallback().chain() == null ? null : d.fallback().step());
+    src.put("fallbackReason", d.fallback().reason());
+    src.put("fallbackChain", d.fallback().chain());
     return src;
   }
 

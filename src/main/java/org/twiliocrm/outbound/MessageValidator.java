@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.twiliocrm.governance.Channel;
+import org.twiliocrm.governance.FallbackChain;
 import org.twiliocrm.governance.PhoneRules;
 import org.twiliocrm.governance.SegmentCounter;
 import org.twiliocrm.governance.templates.ApprovedTemplates;
@@ -27,7 +28,7 @@ import org.twiliocrm.governance.templates.TemplateApprovals;
  * CONTENT_SID_INVALID, CONTENT_VARIABLES_INVALID, CONTENT_NOT_ALLOWED, BODY_MISSING, BODY_CONFLICT,
  * BODY_TOO_LONG, TOO_MANY_SEGMENTS, TEMPLATE_UNKNOWN, TEMPLATE_VARIABLES_INVALID,
  * TEMPLATE_VARIABLES_MISSING, TEMPLATE_CHANNEL_MISSING, MEDIA_URLS_INVALID, MEDIA_TOO_MANY,
- * MEDIA_NOT_ALLOWED, VERIFY_NOT_CONFIGURED.
+ * MEDIA_NOT_ALLOWED, VERIFY_NOT_CONFIGURED, FALLBACK_CHAIN_INVALID.
  */
 public final class MessageValidator {
   /** Twilio's limit on a message body, in characters. */
@@ -287,6 +288,17 @@ public final class MessageValidator {
     OutboxRow row = work.getRow();
     Channel channel = row.channel();
     boolean whatsapp = channel == Channel.WHATSAPP;
+
+    // The row's own fallback chain (docs/outbox.md#channel-fallback), checked before any send.
+    if (row.fallbackChain() != null) {
+      if (channel == Channel.VERIFY) {
+        return Optional.of("FALLBACK_CHAIN_INVALID: a verify row cannot fall back");
+      }
+      Optional<String> bad = FallbackChain.problem(row.fallbackChain());
+      if (bad.isPresent()) {
+        return Optional.of("FALLBACK_CHAIN_INVALID: fallback_chain: " + bad.get());
+      }
+    }
 
     // Recipient: E.164, with the whatsapp: prefix on WhatsApp and nowhere else.
     String recipient = row.recipient();

@@ -77,6 +77,19 @@ public final class OutboxBeans {
       ConnectorConfig.Db dbConfig,
       Database db,
       TwilioRestClient twilio) {
+    return bind(registry, s, ts, g, FallbackSettings.defaults(), dbConfig, db, twilio);
+  }
+
+  /** As above, with the channel fallback's settings; also binds {@code channelFallback}. */
+  public static OutboxRuntime bind(
+      BiConsumer<String, Object> registry,
+      OutboxSettings s,
+      TemplateSettings ts,
+      GovernanceSettings g,
+      FallbackSettings f,
+      ConnectorConfig.Db dbConfig,
+      Database db,
+      TwilioRestClient twilio) {
     OutboxStore store = new OutboxStore(db.dataSource(), db.vendor());
     OutboxClaimer claimer = new OutboxClaimer(store, s);
     OutboxRecorder recorder = new OutboxRecorder(store, claimer, s);
@@ -165,6 +178,11 @@ public final class OutboxBeans {
         new OutcomeClassifier(
             s.maxAttempts(), s.backoffInitial(), s.backoffMax(), s.reconcileDelay()));
     registry.accept("outboxRecorder", recorder);
+    // Channel fallback (docs/outbox.md#channel-fallback): a step of the send route and of the
+    // webhook events route; the result writer tells it about rows recorded after their status.
+    ChannelFallback fallback = new ChannelFallback(db.dataSource(), db.vendor(), f, approvals);
+    recorder.afterWrite(fallback::afterRecorded);
+    registry.accept("channelFallback", fallback);
     registry.accept("outboxRuntime", runtime);
     return runtime;
   }

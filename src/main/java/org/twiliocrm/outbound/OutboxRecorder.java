@@ -33,6 +33,9 @@ public final class OutboxRecorder implements AutoCloseable {
   private final Thread writer;
   private volatile boolean running = true;
 
+  /** Told about each batch once it is committed (the channel fallback's late-status check). */
+  private volatile java.util.function.Consumer<List<OutboxStore.Result>> afterWrite = r -> {};
+
   public OutboxRecorder(OutboxStore store, OutboxClaimer claimer, OutboxSettings settings) {
     this.store = store;
     this.claimer = claimer;
@@ -40,6 +43,20 @@ public final class OutboxRecorder implements AutoCloseable {
     this.batchSize = settings.recordBatchSize();
     this.writer = new Thread(this::writeLoop, "outbox-recorder");
     this.writer.setDaemon(true);
+  }
+
+  /** Calls {@code listener} with each batch of results once they are committed. */
+  public OutboxRecorder afterWrite(java.util.function.Consumer<List<OutboxStore.Result>> listener) {
+    this.afterWrite = listener;
+    return this;
+  }
+
+  private void written(List<OutboxStore.Result> results) {
+    try {
+      afterWrite.accept(results);
+    } catch (RuntimeException e) {
+      LOG.warn("after writing {} outbox results: {}", results.size(), e.getMessage());
+    }
   }
 
   /** Starts the writer thread; separate from construction so the validate command starts none. */
@@ -79,6 +96,7 @@ public final class OutboxRecorder implements AutoCloseable {
           queue.drainTo(batch, batchSize - 1);
         }
         store.record(batch, owner);
+        written(batch);
         recorded.addAndGet(batch.size());
         pending.addAndGet(-batch.size());
         claimer.release(batch.size());
@@ -129,6 +147,7 @@ public final class OutboxRecorder implements AutoCloseable {
     for (OutboxStore.Result r : batch) {
       try {
         store.record(List.of(r), owner);
+        written(List.of(r));
         recorded.incrementAndGet();
       } catch (SQLException | RuntimeException e) {
         LOG.error(

@@ -13,6 +13,8 @@ import org.twiliocrm.governance.Channel;
  * @param claimedAt when this claim took the row (database clock)
  * @param locale the template locale variant the producer asked for; null: the default
  * @param gov what the governance gate reads: campaign, requester, source, approval state
+ * @param fallbackChain the row's own channel fallback chain (column fallback_chain), unchecked;
+ *     null: none, or the template's
  */
 public record OutboxRow(
     long id,
@@ -33,7 +35,52 @@ public record OutboxRow(
     Instant createdAt,
     Instant claimedAt,
     String locale,
-    Gov gov) {
+    Gov gov,
+    String fallbackChain) {
+
+  /** A row without a fallback chain of its own. */
+  public OutboxRow(
+      long id,
+      String idempotencyKey,
+      Channel channel,
+      String recipient,
+      String sender,
+      String messagingServiceSid,
+      String body,
+      String templateName,
+      String templateVariables,
+      String contentSid,
+      String contentVariables,
+      String mediaUrls,
+      String claimedAs,
+      int attempts,
+      String leaseOwner,
+      Instant createdAt,
+      Instant claimedAt,
+      String locale,
+      Gov gov) {
+    this(
+        id,
+        idempotencyKey,
+        channel,
+        recipient,
+        sender,
+        messagingServiceSid,
+        body,
+        templateName,
+        templateVariables,
+        contentSid,
+        contentVariables,
+        mediaUrls,
+        claimedAs,
+        attempts,
+        leaseOwner,
+        createdAt,
+        claimedAt,
+        locale,
+        gov,
+        null);
+  }
 
   /** A row without governance columns (the policy gate sees no campaign, no approval). */
   public OutboxRow(

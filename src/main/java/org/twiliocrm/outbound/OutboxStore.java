@@ -28,7 +28,7 @@ public final class OutboxStore {
       "id, idempotency_key, channel, recipient, sender, messaging_service_sid, body, template_name,"
           + " template_variables, content_sid, content_variables, media_urls, status, attempts,"
           + " lease_owner, created_at, updated_at, locale, campaign, requested_by, crm_object,"
-          + " approval_id, hold_digest";
+          + " approval_id, hold_digest, fallback_chain";
 
   private static final String DUE =
       "((status IN ('PENDING', 'RETRY', 'RECONCILE')"
@@ -194,7 +194,8 @@ public final class OutboxStore {
               instant(rs.getTimestamp("created_at")),
               instant(rs.getTimestamp("updated_at")),
               rs.getString("locale"),
-              gov(rs)));
+              gov(rs),
+              rs.getString("fallback_chain")));
     }
     rows.sort((a, b) -> Long.compare(a.id(), b.id()));
     return rows;

@@ -211,7 +211,18 @@ public final class MessageStateStore {
       String accountSid,
       Timestamp dirtySince,
       String answeredBy,
-      Integer durationSeconds) {}
+      Integer durationSeconds,
+      Fallback fallback) {}
+
+  /**
+   * Where a message stands in a channel fallback chain (docs/outbox.md#channel-fallback), from its
+   * outbox row: the SID of the message it falls back from (null when that one was refused at
+   * creation and has none), its step (0 = the producer's own row), why the previous step failed,
+   * and the chain. {@link #NONE} for messages outside any chain.
+   */
+  public record Fallback(String parentSid, int step, String reason, String chain) {
+    public static final Fallback NONE = new Fallback(null, 0, null, null);
+  }
 
   /** Up to {@code limit} rows the CRM has not seen yet, oldest change first, not backing off. */
   public List<Dirty> dirty(int limit) throws SQLException {
@@ -223,7 +234,13 @@ public final class MessageStateStore {
                     + " m.from_number, m.to_number, m.body, m.num_segments, m.sent_at,"
                     + " m.delivered_at, m.created_at, m.crm_version, m.crm_object,"
                     + " m.crm_record_id, m.account_sid, m.crm_dirty_since, m.answered_by,"
-                    + " m.duration_seconds FROM message_state m WHERE"
+                    + " m.duration_seconds"
+                    + (withOutbox()
+                        ? ", p.twilio_sid, o.fallback_step, o.fallback_reason, o.fallback_chain"
+                            + " FROM message_state m LEFT JOIN outbox_message o ON o.twilio_sid"
+                            + " = m.message_sid LEFT JOIN outbox_message p ON p.id = o.parent_id"
+                        : " FROM message_state m")
+                    + " WHERE"
                     + " m.crm_version > m.crm_synced_version AND (m.crm_next_attempt_at IS NULL OR"
                     + " m.crm_next_attempt_at <= ?) ORDER BY m.crm_dirty_since, m.message_sid LIMIT"
                     + " ?")) {
@@ -251,11 +268,34 @@ public final class MessageStateStore {
                   rs.getString(16),
                   rs.getTimestamp(17),
                   rs.getString(18),
-                  getInt(rs, 19)));
+                  getInt(rs, 19),
+                  withOutbox() ? fallback(rs) : Fallback.NONE));
         }
       }
     }
     return out;
+  }
+
+  private Boolean outbox;
+
+  /** Whether the outbox table is there to join (a database migrated without it has none). */
+  private boolean withOutbox() {
+    Boolean o = outbox;
+    if (o == null) {
+      o = org.twiliocrm.outbound.OutboxStore.present(dataSource);
+      outbox = o;
+    }
+    return o;
+  }
+
+  private static Fallback fallback(ResultSet rs) throws SQLException {
+    String parent = rs.getString(20);
+    int step = rs.getInt(21);
+    String reason = rs.getString(22);
+    String chain = rs.getString(23);
+    return parent == null && step == 0 && chain == null
+        ? Fallback.NONE
+        : new Fallback(parent, step, reason, chain);
   }
 
   /** What the write-back learned about one record it sent. */

@@ -47,6 +47,8 @@ public final class WebhookBeans {
         "twilioInboundMessageHandler",
         new InboundMessageHandler(states, actions, keywords, outbox));
     registry.accept("twilioCallStatusHandler", new CallStatusHandler(states, actions, outbox));
+    // Channel fallback after a final failed status (the decision: outbound.ChannelFallback).
+    registry.accept("twilioStatusFallback", new StatusFallback());
     // The write-back (package crm) drains these two tables.
     registry.accept("messageStateStore", states);
     registry.accept("crmActionQueue", actions);

@@ -10,6 +10,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -33,7 +34,27 @@ public record MessageTemplate(
     String defaultLocale,
     Integer maxSegments,
     Map<String, Variable> variables,
-    Map<String, Forms> locales) {
+    Map<String, Forms> locales,
+    List<String> fallback) {
+
+  /**
+   * @param fallback the channel fallback chain ({@code whatsapp, sms, voice}) for rows that name no
+   *     chain of their own; empty for none (see {@link org.twiliocrm.governance.FallbackChain})
+   */
+  public MessageTemplate {
+    fallback = fallback == null ? List.of() : List.copyOf(fallback);
+  }
+
+  /** A template without a fallback chain. */
+  public MessageTemplate(
+      String name,
+      String purpose,
+      String defaultLocale,
+      Integer maxSegments,
+      Map<String, Variable> variables,
+      Map<String, Forms> locales) {
+    this(name, purpose, defaultLocale, maxSegments, variables, locales, List.of());
+  }
 
   /** The purposes a template may declare. */
   public static final Set<String> PURPOSES = Set.of("transactional", "marketing", "otp");
@@ -152,6 +173,10 @@ public record MessageTemplate(
           locs.put(loc, forms);
         });
     doc.put("locales", locs);
+    // Only when declared, so templates without one keep the versions they had.
+    if (!fallback.isEmpty()) {
+      doc.put("fallback", fallback);
+    }
     try {
       return JSON.writeValueAsString(doc);
     } catch (JsonProcessingException e) {
@@ -210,13 +235,16 @@ public record MessageTemplate(
                         waVars));
               });
       JsonNode max = n.get("max-segments");
+      List<String> fallback = new java.util.ArrayList<>();
+      n.path("fallback").forEach(c -> fallback.add(c.asText()));
       return new MessageTemplate(
           n.path("name").asText(),
           n.path("purpose").asText(),
           n.path("default-locale").asText(),
           max == null || max.isNull() ? null : max.asInt(),
           Map.copyOf(vars),
-          Map.copyOf(locs));
+          Map.copyOf(locs),
+          fallback);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("stored template text is not JSON", e);
     }

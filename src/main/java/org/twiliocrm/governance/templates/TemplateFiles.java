@@ -30,9 +30,12 @@ import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
 import org.twiliocrm.config.Finding;
+import org.twiliocrm.governance.Channel;
+import org.twiliocrm.governance.FallbackChain;
 import org.twiliocrm.governance.SegmentCounter;
 
 /**
@@ -52,7 +55,7 @@ public final class TemplateFiles {
   static final int MAX_BODY_CHARS = 1600;
 
   private static final Set<String> TEMPLATE_KEYS =
-      Set.of("purpose", "default-locale", "max-segments", "variables", "locales");
+      Set.of("purpose", "default-locale", "max-segments", "variables", "locales", "fallback");
   private static final Set<String> FORM_KEYS = Set.of("sms", "voice", "whatsapp");
 
   /** One file's text and the name findings use for it. */
@@ -341,6 +344,7 @@ public final class TemplateFiles {
       if (e.containsKey("max-segments")) {
         maxSegments = positiveInt(e.get("max-segments").getValueNode(), name, "max-segments");
       }
+      List<String> fallback = fallback(name, e.get("fallback"));
       // variables
       Map<String, MessageTemplate.Variable> vars = new LinkedHashMap<>();
       Map<String, Node> varNodes = new LinkedHashMap<>();
@@ -448,10 +452,38 @@ public final class TemplateFiles {
       }
       MessageTemplate t =
           new MessageTemplate(
-              name, purpose, locale, maxSegments, Map.copyOf(vars), Map.copyOf(locales));
+              name, purpose, locale, maxSegments, Map.copyOf(vars), Map.copyOf(locales), fallback);
       segments(t, smsNodes);
       if (errors.size() == before) {
         templates.put(name, t);
+      }
+    }
+
+    /**
+     * {@code fallback: [whatsapp, sms, voice]}: the channel chain of the template's rows (see
+     * docs/outbox.md#channel-fallback); checked with {@link FallbackChain}.
+     */
+    private List<String> fallback(String name, NodeTuple t) {
+      if (t == null || isNull(t.getValueNode())) {
+        return List.of();
+      }
+      if (!(t.getValueNode() instanceof SequenceNode seq)) {
+        error(
+            t.getValueNode(),
+            "template '"
+                + name
+                + "': 'fallback' is a list of channels, e.g. [whatsapp, sms, voice]");
+        return List.of();
+      }
+      List<String> names = new ArrayList<>();
+      for (Node n : seq.getValue()) {
+        names.add(n instanceof ScalarNode sn ? sn.getValue() : String.valueOf(n));
+      }
+      try {
+        return FallbackChain.of(names).channels().stream().map(Channel::column).toList();
+      } catch (IllegalArgumentException ex) {
+        error(t.getValueNode(), "template '" + name + "': fallback: " + ex.getMessage());
+        return List.of();
       }
     }
 

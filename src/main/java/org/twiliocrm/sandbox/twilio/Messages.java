@@ -101,6 +101,11 @@ final class Messages {
     if (state.optOuts.contains(SandboxState.optOutKey(to, sender))) {
       throw ApiError.badRequest(21610, "Attempt to send to unsubscribed recipient");
     }
+    // A 'rejected' outcome rule: Twilio refuses the request itself, nothing is created.
+    Integer refused = outcomes.rejectionFor(to);
+    if (refused != null) {
+      throw ApiError.badRequest(refused, errorText(refused));
+    }
     Instant sendAt = sendAt(p, mg);
     Integer validity = validityPeriod(p);
 

@@ -7,8 +7,10 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * Chooses a message's final status from its recipient: the first rule whose pattern matches the
- * whole To wins; otherwise the message is delivered. Rules come from settings and can be added at
- * run time through the control API.
+ * whole To (with its {@code whatsapp:} prefix, if any) wins; otherwise the message is delivered.
+ * Status {@code rejected} refuses the create itself (HTTP 400 with the rule's error code, e.g.
+ * {@code whatsapp:\+1...=rejected:63016}), where Twilio refuses a request before any message
+ * exists. Rules come from settings and can be added at run time through the control API.
  */
 final class OutcomeRules {
 
@@ -24,6 +26,16 @@ final class OutcomeRules {
   OutcomeRules(String spec) {
     this.defaults = parse("sandbox.twilio.outcome-rules", spec);
     rules.addAll(defaults);
+  }
+
+  /** The error code a {@code rejected} rule refuses a create to {@code to} with, if any. */
+  Integer rejectionFor(String to) {
+    for (Rule r : rules) {
+      if (r.pattern.matcher(to).matches()) {
+        return "rejected".equals(r.status) ? r.errorCode : null;
+      }
+    }
+    return null;
   }
 
   Outcome outcomeFor(String to) {
@@ -80,12 +92,17 @@ final class OutcomeRules {
   }
 
   private static Rule rule(String key, String pattern, String status, Integer code) {
-    if (!List.of("delivered", "undelivered", "failed", "read", "sent").contains(status)) {
+    if (!List.of("delivered", "undelivered", "failed", "read", "sent", "rejected")
+        .contains(status)) {
       throw new IllegalArgumentException(
           key
-              + ": status must be delivered, undelivered, failed, read or sent, got '"
+              + ": status must be delivered, undelivered, failed, read, sent or rejected, got '"
               + status
               + "'");
+    }
+    if ("rejected".equals(status) && code == null) {
+      throw new IllegalArgumentException(
+          key + ": a rejected rule needs the error code Twilio refuses with, e.g. rejected:63016");
     }
     try {
       return new Rule(Pattern.compile(pattern), status, code);

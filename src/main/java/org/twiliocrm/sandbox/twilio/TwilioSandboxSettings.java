@@ -95,7 +95,9 @@ public record TwilioSandboxSettings(
           + "\\+15005553005=undelivered:30005;"
           + "\\+15005553006=undelivered:30006;"
           + "\\+15005553007=undelivered:30007;"
-          + "\\+15005553008=failed:30008";
+          + "\\+15005553008=failed:30008;"
+          // WhatsApp refused at creation, outside the 24-hour window (the channel fallback's case).
+          + "whatsapp:\\+15005556016=rejected:63016";
 
   // Each key declared once: name, default, range and description (the reference in
   // docs/configuration.md and application.properties are checked against these, see
@@ -231,7 +233,8 @@ public record TwilioSandboxSettings(
           DEFAULT_OUTCOME_RULES,
           "regex=status[:errorCode];...",
           "Final status by recipient: regex=status[:errorCode] separated by ';' (status"
-              + " delivered, undelivered, failed, read or sent).",
+              + " delivered, undelivered, failed, read or sent; rejected:code refuses the create"
+              + " itself).",
           (s, k) -> OutcomeRules.check(k.name(), s.string(k.name(), k.defaultText())));
   public static final Key<Integer> MAX_IN_FLIGHT =
       Key.integer(

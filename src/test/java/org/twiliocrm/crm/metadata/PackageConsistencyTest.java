@@ -56,6 +56,10 @@ class PackageConsistencyTest {
           Map.entry("accountSid", TEXT),
           Map.entry("answeredBy", TEXT),
           Map.entry("duration", Set.of("double", "int")),
+          Map.entry("fallbackParentSid", TEXT),
+          Map.entry("fallbackStep", Set.of("double", "int")),
+          Map.entry("fallbackReason", TEXT),
+          Map.entry("fallbackChain", TEXT),
           Map.entry("subject", TEXT),
           Map.entry("detail", Set.of("textarea", "string")),
           Map.entry("phone", TEXT));

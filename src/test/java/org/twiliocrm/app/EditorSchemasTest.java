@@ -182,4 +182,24 @@ class EditorSchemasTest {
               assertThat(f.problem()).contains("feilds");
             });
   }
+
+  /**
+   * The write-back schema spells out the mapping sources for editors; they are FieldMapping's
+   * lists, so a source added in Java and not in the schema would make validate refuse a valid
+   * mapping.
+   */
+  @Test
+  void theWritebackSchemaOffersExactlyTheSourcesFieldMappingKnows() throws IOException {
+    String schema = Files.readString(Path.of("schemas/writeback-mappings.schema.json"));
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("=\\\\\\\\s\\*\\(([A-Za-z|]+)\\|'").matcher(schema);
+    java.util.Set<String> seen = new java.util.TreeSet<>();
+    while (m.find()) {
+      seen.addAll(List.of(m.group(1).split("\\|")));
+    }
+    java.util.Set<String> known =
+        new java.util.TreeSet<>(org.twiliocrm.crm.FieldMapping.MESSAGE_SOURCES);
+    known.addAll(org.twiliocrm.crm.FieldMapping.TASK_SOURCES);
+    assertThat(seen).isNotEmpty().isEqualTo(known);
+  }
 }

@@ -86,5 +86,10 @@ public final class Beans {
     WebhookBeans.bind(registry, webhooks.withAuthTokens(sandboxTokens), db);
     // The Salesforce write-back of what the webhooks recorded.
     CrmBeans.bind(registry, WritebackSettings.from(lookup), db);
+    // Governance in Salesforce (routes/governance-to-salesforce.camel.yaml): what its sink reads
+    // and marks in the database.
+    registry.accept(
+        "governanceSalesforceStore",
+        new org.twiliocrm.crm.approvals.ApprovalStore(db.dataSource(), db.vendor()));
   }
 }

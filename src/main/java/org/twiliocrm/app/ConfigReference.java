@@ -36,6 +36,9 @@ public final class ConfigReference {
             org.twiliocrm.governance.templates.TemplateSettings.KEYS),
         new Section(
             "Governance (send approval gate)", org.twiliocrm.governance.GovernanceSettings.KEYS),
+        new Section(
+            "Governance in Salesforce (approvals, audit)",
+            org.twiliocrm.crm.approvals.SalesforceApprovalSettings.KEYS),
         new Section("CRM events (Salesforce to outbox)", CrmEventsSettings.KEYS),
         new Section("Webhooks", WebhookSettings.KEYS),
         new Section("Salesforce write-back", WritebackSettings.KEYS),

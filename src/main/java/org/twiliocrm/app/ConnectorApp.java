@@ -385,9 +385,18 @@ public final class ConnectorApp {
     // crm.events.enabled=false: the subscription routes are not even loaded. Loaded but not
     // started, their consumers still make camel-salesforce open a CometD session (handshake and
     // /meta/connect polls) when the component starts.
-    org.twiliocrm.crm.events.CrmEventsBeans.routesExcludePattern(
-            org.twiliocrm.crm.events.CrmEventsSettings.from(this::property))
-        .ifPresent(x -> p.setProperty("camel.main.routesExcludePattern", x));
+    // Likewise governance.salesforce.enabled=false (its decisions route subscribes).
+    String excluded =
+        java.util.stream.Stream.of(
+                org.twiliocrm.crm.events.CrmEventsBeans.routesExcludePattern(
+                    org.twiliocrm.crm.events.CrmEventsSettings.from(this::property)),
+                org.twiliocrm.crm.approvals.SalesforceApprovalSettings.from(this::property)
+                    .routesExcludePattern())
+            .flatMap(java.util.Optional::stream)
+            .collect(java.util.stream.Collectors.joining(","));
+    if (!excluded.isEmpty()) {
+      p.setProperty("camel.main.routesExcludePattern", excluded);
+    }
     p.setProperty("camel.main.sourceLocationEnabled", "true");
     p.setProperty("camel.component.kamelet.location", dsl.kameletLocation());
     // One HTTP server for webhooks, health and metrics: management on a separate port fails with

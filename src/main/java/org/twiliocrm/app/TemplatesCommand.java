@@ -20,8 +20,8 @@ final class TemplatesCommand {
   static int run(String[] args, PrintStream out, PrintStream err) {
     if (args.length == 0) {
       err.println(
-          "templates: list [NAME] | approve VERSION --as NAME | reject VERSION --as NAME"
-              + " [--comment TEXT]");
+          "templates: list [NAME] | submit VERSION --as NAME | approve VERSION --as NAME"
+              + " [--comment TEXT] | reject VERSION --as NAME [--comment TEXT]");
       return 2;
     }
     String actor = null;
@@ -65,9 +65,19 @@ final class TemplatesCommand {
           }
           TemplateApprovals.Version v =
               args[0].equals("approve")
-                  ? approvals.approve(arg, actor)
+                  ? approvals.approve(arg, actor, comment)
                   : approvals.reject(arg, actor, comment);
           out.println(v.templateName() + " " + v.version() + " " + v.state() + " by " + actor);
+          return 0;
+        }
+        case "submit" -> {
+          if (arg == null || actor == null) {
+            err.println("templates submit: needs VERSION and --as NAME");
+            return 2;
+          }
+          TemplateApprovals.Version v = approvals.submit(arg, actor);
+          out.println(
+              v.templateName() + " " + v.version() + " submitted by " + actor + " (four eyes)");
           return 0;
         }
         default -> {
@@ -75,7 +85,9 @@ final class TemplatesCommand {
           return 2;
         }
       }
-    } catch (TemplateApprovals.NotFound | TemplateApprovals.Conflict e) {
+    } catch (TemplateApprovals.NotFound
+        | TemplateApprovals.Conflict
+        | TemplateApprovals.FourEyes e) {
       err.println("templates: " + e.getMessage());
       return 1;
     }

@@ -89,7 +89,7 @@ public record FieldMapping(Map<String, String> fields) {
   }
 
   /** Writes each mapped field into the record from {@code src}. */
-  void apply(ObjectNode record, Map<String, Object> src) {
+  public void apply(ObjectNode record, Map<String, Object> src) {
     for (Map.Entry<String, String> f : fields.entrySet()) {
       String source = f.getValue();
       Object v = constant(source) ? source.substring(1, source.length() - 1) : src.get(source);
@@ -97,6 +97,8 @@ public record FieldMapping(Map<String, String> fields) {
         record.putNull(f.getKey());
       } else if (v instanceof Integer i) {
         record.put(f.getKey(), i);
+      } else if (v instanceof Long l) {
+        record.put(f.getKey(), l);
       } else {
         record.put(f.getKey(), v.toString());
       }

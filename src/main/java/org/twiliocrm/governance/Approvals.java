@@ -126,15 +126,30 @@ public final class Approvals {
 
   /** Approves as {@code actor}: the held rows go back to the queue and are sent. */
   public Decision approve(long id, String actor, String comment) throws SQLException {
-    return decide(id, actor, comment, true);
+    return decide(id, actor, List.of(), comment, true);
+  }
+
+  /**
+   * Approves as {@code actor}, who is also known by {@code otherIdentities} (a Salesforce user's
+   * name, username and id): four eyes refuses the approval when any of them caused the hold.
+   */
+  public Decision approve(
+      long id, String actor, java.util.Collection<String> otherIdentities, String comment)
+      throws SQLException {
+    return decide(id, actor, otherIdentities, comment, true);
   }
 
   /** Rejects as {@code actor}: the held rows end FAILED, REJECTED_BY_APPROVER. */
   public Decision reject(long id, String actor, String comment) throws SQLException {
-    return decide(id, actor, comment, false);
+    return decide(id, actor, List.of(), comment, false);
   }
 
-  private Decision decide(long id, String actor, String comment, boolean approve)
+  private Decision decide(
+      long id,
+      String actor,
+      java.util.Collection<String> otherIdentities,
+      String comment,
+      boolean approve)
       throws SQLException {
     if (actor == null || actor.isBlank()) {
       throw new IllegalArgumentException("a decision needs a named actor");
@@ -155,7 +170,10 @@ public final class Approvals {
           c.rollback();
           return new Decision(Result.ALREADY_DECIDED, r, 0);
         }
-        if (approve && r.requestedBy().contains(actor.trim())) {
+        if (approve
+            && (r.requestedBy().contains(actor.trim())
+                || otherIdentities.stream()
+                    .anyMatch(i -> i != null && r.requestedBy().contains(i.trim())))) {
           c.rollback();
           return new Decision(Result.FOUR_EYES_VIOLATION, r, 0);
         }

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  */
 public final class OperatorAccess {
   private static final Pattern DECISION =
-      Pattern.compile("/api/(approvals|template-approvals)/[^/]+/(approve|reject)");
+      Pattern.compile(
+          "/api/(approvals/[^/]+/(approve|reject)|template-approvals/[^/]+/(approve|reject|submit))");
 
   private OperatorAccess() {}
 

@@ -36,6 +36,7 @@ import org.twiliocrm.governance.Audit;
  *   GET  /api/template-approvals[?template=]                  viewer
  *   GET  /api/template-approvals/{version}                    viewer
  *   POST /api/template-approvals/{version}/approve|reject     approver
+ *   POST /api/template-approvals/{version}/submit             approver (then may not approve it)
  *   GET  /api/audit[?actor=&amp;action=&amp;subjectType=&amp;subjectId=&amp;since=&amp;until=&amp;limit=]  viewer
  *   GET  /api/messages[?phone=&amp;sid=&amp;crmRecord=&amp;status=&amp;channel=&amp;template=&amp;since=&amp;until=&amp;before=&amp;limit=]  viewer
  *   GET  /api/messages/{id}                                   viewer  (the message's timeline)
@@ -55,7 +56,7 @@ public final class OperatorApi {
       Pattern.compile("/api/approvals/([^/]+)(?:/(approve|reject))?/?");
   private static final Pattern MESSAGE = Pattern.compile("/api/messages/([^/]+)/?");
   private static final Pattern TEMPLATE =
-      Pattern.compile("/api/template-approvals/([^/]+)(?:/(approve|reject))?/?");
+      Pattern.compile("/api/template-approvals/([^/]+)(?:/(approve|reject|submit))?/?");
   private static final int MAX_COMMENT = 2000;
 
   /** An answer: status and JSON body. */
@@ -241,6 +242,32 @@ public final class OperatorApi {
                 () -> Reply.error(404, "not-found", "no template version '" + clip(version) + "'"));
       }
       requireMethod(method, "POST");
+      if (tm.group(2).equals("submit")) {
+        TemplateDecisions.Decision d = t.submit(version, who.name());
+        return switch (d.result()) {
+          case DONE -> {
+            LOG.info("template version {} submitted by {}", clip(version), who.name());
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("result", "submitted");
+            out.put("version", view(d.version(), true));
+            yield Reply.ok(out);
+          }
+          case NOT_FOUND ->
+              Reply.error(404, "not-found", "no template version '" + clip(version) + "'");
+          default ->
+              Reply.error(
+                  409,
+                  "already-decided",
+                  "template version "
+                      + clip(version)
+                      + " is "
+                      + (d.version() == null ? "decided" : d.version().state())
+                      + (d.version() != null && d.version().submittedBy() != null
+                          ? ", submitted by " + d.version().submittedBy()
+                          : "")
+                      + "; nothing was changed");
+        };
+      }
       boolean approve = tm.group(2).equals("approve");
       String comment = comment(body, !approve);
       TemplateDecisions.Decision d =
@@ -272,7 +299,12 @@ public final class OperatorApi {
                     + "; nothing was changed");
         case FOUR_EYES_VIOLATION ->
             Reply.error(
-                403, "four-eyes", "'" + who.name() + "' made this version and cannot approve it");
+                403,
+                "four-eyes",
+                "'"
+                    + who.name()
+                    + "' submitted this version and cannot approve it; another approver must"
+                    + " (rejecting is allowed)");
       };
     }
     if (path.equals("/api/openapi.json")) {
@@ -460,6 +492,7 @@ public final class OperatorApi {
     v.put("decidedBy", t.decidedBy());
     v.put("decidedAt", text(t.decidedAt()));
     v.put("comment", t.comment());
+    v.put("submittedBy", t.submittedBy());
     if (content) {
       v.put("content", t.content());
     }

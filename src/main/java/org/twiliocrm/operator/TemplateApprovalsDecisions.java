@@ -5,9 +5,9 @@ import java.util.Optional;
 import org.twiliocrm.governance.templates.TemplateApprovals;
 
 /**
- * {@link TemplateDecisions} over the template versioning service. Its approve takes no comment, so
- * an approval's comment is not stored (a rejection's is). No four-eyes check here: a template
- * version records the file it came from, not who edited it.
+ * {@link TemplateDecisions} over the template versioning service. Approvals and rejections store
+ * their comment. Four eyes: the identity that submitted a version ({@code POST .../submit}) cannot
+ * approve it.
  */
 final class TemplateApprovalsDecisions implements TemplateDecisions {
   private final TemplateApprovals approvals;
@@ -39,8 +39,23 @@ final class TemplateApprovalsDecisions implements TemplateDecisions {
   private Decision decide(String version, String actor, String comment, boolean approve) {
     try {
       TemplateApprovals.Version v =
-          approve ? approvals.approve(version, actor) : approvals.reject(version, actor, comment);
+          approve
+              ? approvals.approve(version, actor, comment)
+              : approvals.reject(version, actor, comment);
       return new Decision(Result.DONE, view(v));
+    } catch (TemplateApprovals.FourEyes e) {
+      return new Decision(Result.FOUR_EYES_VIOLATION, view(e.current));
+    } catch (TemplateApprovals.NotFound e) {
+      return new Decision(Result.NOT_FOUND, null);
+    } catch (TemplateApprovals.Conflict e) {
+      return new Decision(Result.ALREADY_DECIDED, view(e.current));
+    }
+  }
+
+  @Override
+  public Decision submit(String version, String actor) {
+    try {
+      return new Decision(Result.DONE, view(approvals.submit(version, actor)));
     } catch (TemplateApprovals.NotFound e) {
       return new Decision(Result.NOT_FOUND, null);
     } catch (TemplateApprovals.Conflict e) {
@@ -59,6 +74,7 @@ final class TemplateApprovalsDecisions implements TemplateDecisions {
         v.decidedBy(),
         v.decidedAt(),
         v.comment(),
-        v.content());
+        v.content(),
+        v.submittedBy());
   }
 }

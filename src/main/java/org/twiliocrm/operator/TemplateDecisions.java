@@ -25,7 +25,8 @@ public interface TemplateDecisions {
       String decidedBy,
       Instant decidedAt,
       String comment,
-      String content) {}
+      String content,
+      String submittedBy) {}
 
   /** As for approval requests: DONE, NOT_FOUND, ALREADY_DECIDED (nothing changed). */
   enum Result {
@@ -46,4 +47,10 @@ public interface TemplateDecisions {
   Decision approve(String version, String actor, String comment);
 
   Decision reject(String version, String actor, String comment);
+
+  /**
+   * Submits a pending version for approval as {@code actor}, who then cannot approve it (four
+   * eyes). ALREADY_DECIDED when it was decided or submitted before.
+   */
+  Decision submit(String version, String actor);
 }

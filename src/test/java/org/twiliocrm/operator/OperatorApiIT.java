@@ -376,4 +376,54 @@ class OperatorApiIT {
                 .asText())
         .isEqualTo("APPROVED");
   }
+
+  @Test
+  void templateFourEyesTheSubmitterCannotApproveAndTheApprovalCommentIsKept() throws Exception {
+    JsonNode versions = json(connector.get("/api/template-approvals", bearer(VIEWER_TOKEN)));
+    JsonNode pending = null;
+    // The last pending one (the test above takes the first).
+    for (JsonNode v : versions.get("versions")) {
+      if (v.get("state").asText().equals("PENDING_APPROVAL")) {
+        pending = v;
+      }
+    }
+    assertThat(pending).as(versions.toString()).isNotNull();
+    String version = pending.get("version").asText();
+    String path = "/api/template-approvals/" + version;
+
+    // A viewer cannot submit; an approver (the engineer who made the edit) can, once.
+    assertThat(connector.post(path + "/submit", bearer(VIEWER_TOKEN), null).statusCode())
+        .isEqualTo(403);
+    HttpResponse<String> submitted = connector.post(path + "/submit", bearer(APPROVER_TOKEN), null);
+    assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(200);
+    assertThat(json(submitted).get("version").get("submittedBy").asText())
+        .isEqualTo("approver-bot");
+    HttpResponse<String> twice = connector.post(path + "/submit", bearer(APPROVER2_TOKEN), null);
+    assertThat(twice.statusCode()).isEqualTo(409);
+    assertThat(json(twice).get("message").asText()).contains("submitted by approver-bot");
+
+    // Four eyes: the submitter cannot approve; nothing changes.
+    HttpResponse<String> own =
+        connector.post(path + "/approve", bearer(APPROVER_TOKEN), "{\"comment\":\"mine\"}");
+    assertThat(own.statusCode()).as(own.body()).isEqualTo(403);
+    assertThat(json(own).get("error").asText()).isEqualTo("four-eyes");
+    assertThat(json(own).get("message").asText()).contains("approver-bot").contains("submitted");
+    assertThat(json(connector.get(path, bearer(VIEWER_TOKEN))).get("state").asText())
+        .isEqualTo("PENDING_APPROVAL");
+
+    // A second approver approves, and the comment is stored and shown.
+    HttpResponse<String> ok =
+        connector.post(
+            path + "/approve", bearer(APPROVER2_TOKEN), "{\"comment\":\"wording reviewed\"}");
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(json(ok).get("version").get("comment").asText()).isEqualTo("wording reviewed");
+    JsonNode shown = json(connector.get(path, bearer(VIEWER_TOKEN)));
+    assertThat(shown.get("state").asText()).isEqualTo("APPROVED");
+    assertThat(shown.get("decidedBy").asText()).isEqualTo("approver-bot-2");
+    assertThat(shown.get("comment").asText()).isEqualTo("wording reviewed");
+    assertThat(shown.get("submittedBy").asText()).isEqualTo("approver-bot");
+    JsonNode audit =
+        json(connector.get("/api/audit?action=TEMPLATE_SUBMITTED", bearer(VIEWER_TOKEN)));
+    assertThat(audit.get("entries").toString()).contains("approver-bot").contains(version);
+  }
 }

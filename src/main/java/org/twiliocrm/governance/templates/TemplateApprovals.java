@@ -73,7 +73,8 @@ public final class TemplateApprovals implements ApprovedTemplates {
       String decidedBy,
       Instant decidedAt,
       String comment,
-      String content) {
+      String content,
+      String submittedBy) {
     public MessageTemplate template() {
       return MessageTemplate.fromNormalized(content);
     }
@@ -99,6 +100,21 @@ public final class TemplateApprovals implements ApprovedTemplates {
               + " (by "
               + current.decidedBy()
               + ")");
+      this.current = current;
+    }
+  }
+
+  /** Four eyes: the identity that submitted a version cannot approve it; nothing was changed. */
+  public static final class FourEyes extends RuntimeException {
+    public final Version current;
+
+    public FourEyes(Version current, String actor) {
+      super(
+          "'"
+              + actor
+              + "' submitted template version "
+              + shortVersion(current.version())
+              + " and cannot approve it");
       this.current = current;
     }
   }
@@ -189,7 +205,7 @@ public final class TemplateApprovals implements ApprovedTemplates {
   public List<Version> versions(String templateName) {
     String sql =
         "SELECT template_name, version, purpose, state, source, first_seen_at, decided_by,"
-            + " decided_at, decision_comment, content FROM template_version"
+            + " decided_at, decision_comment, content, submitted_by FROM template_version"
             + (templateName == null ? "" : " WHERE template_name = ?")
             + " ORDER BY template_name, id DESC";
     try (Connection c = ds.getConnection();
@@ -219,7 +235,7 @@ public final class TemplateApprovals implements ApprovedTemplates {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT template_name, version, purpose, state, source, first_seen_at, decided_by,"
-                + " decided_at, decision_comment, content FROM template_version"
+                + " decided_at, decision_comment, content, submitted_by FROM template_version"
                 + " WHERE version LIKE ?")) {
       ps.setString(1, version.replace("%", "").replace("_", "") + "%");
       List<Version> found = read(ps);
@@ -231,6 +247,66 @@ public final class TemplateApprovals implements ApprovedTemplates {
   public Version approve(String version, String actor) {
     return decide(version, actor, State.APPROVED, null);
   }
+
+  /**
+   * Approves a pending version with the approver's comment (stored and shown with the decision).
+   *
+   * @throws FourEyes when {@code actor} submitted the version
+   */
+  public Version approve(String version, String actor, String comment) {
+    return decide(version, actor, State.APPROVED, comment);
+  }
+
+  /**
+   * Submits a pending version for approval as {@code actor} (the engineer who made the edit): that
+   * identity may then not approve it (four eyes). A version is submitted once; submitting again, or
+   * submitting a decided version, changes nothing ({@link Conflict}).
+   */
+  public Version submit(String version, String actor) {
+    if (actor == null || actor.isBlank()) {
+      throw new IllegalArgumentException("a submission needs the submitter's name");
+    }
+    try (Connection c = ds.getConnection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        Version v = find(c, version).orElseThrow(() -> new NotFound(version));
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE template_version SET submitted_by = ? WHERE version = ?"
+                    + " AND state = 'PENDING_APPROVAL' AND submitted_by IS NULL")) {
+          ps.setString(1, actor.trim());
+          ps.setString(2, v.version());
+          if (ps.executeUpdate() == 0) {
+            c.rollback();
+            throw new Conflict(find(c, v.version()).orElse(v));
+          }
+        }
+        Audit.append(
+            c,
+            Audit.Entry.of(
+                actor.trim(),
+                SUBMITTED,
+                SUBJECT,
+                v.templateName() + "@" + v.version(),
+                State.PENDING_APPROVAL.name(),
+                State.PENDING_APPROVAL.name(),
+                "submitted for approval"));
+        c.commit();
+        return find(c, v.version()).orElseThrow();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("template_version: " + e.getMessage(), e);
+    }
+  }
+
+  /** Audit action of a submission. */
+  public static final String SUBMITTED = "TEMPLATE_SUBMITTED";
 
   /** Rejects a pending version: it is never sent; earlier approved versions stay in use. */
   public Version reject(String version, String actor, String comment) {
@@ -246,6 +322,13 @@ public final class TemplateApprovals implements ApprovedTemplates {
       c.setAutoCommit(false);
       try {
         Version v = find(c, version).orElseThrow(() -> new NotFound(version));
+        if (to == State.APPROVED
+            && v.state() == State.PENDING_APPROVAL
+            && v.submittedBy() != null
+            && v.submittedBy().equals(actor.trim())) {
+          c.rollback();
+          throw new FourEyes(v, actor.trim());
+        }
         try (PreparedStatement ps =
             c.prepareStatement(
                 "UPDATE template_version SET state = ?, decided_by = ?, decided_at = ?,"
@@ -390,7 +473,8 @@ public final class TemplateApprovals implements ApprovedTemplates {
                 rs.getString(7),
                 instant(rs.getTimestamp(8)),
                 rs.getString(9),
-                rs.getString(10)));
+                rs.getString(10),
+                rs.getString(11)));
       }
     }
     return out;

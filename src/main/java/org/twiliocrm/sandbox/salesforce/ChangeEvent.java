@@ -15,6 +15,8 @@ import java.util.Map;
  * @param transactionKey shared by all changes of one API transaction
  * @param sequenceNumber position of this change inside its transaction, from 1
  * @param commitTimestamp epoch millis of the commit
+ * @param commitUser the user who made the change (the integration user, or a named user through the
+ *     control API's update-as)
  */
 public record ChangeEvent(
     SObjectType type,
@@ -25,4 +27,5 @@ public record ChangeEvent(
     List<String> nulledFields,
     String transactionKey,
     int sequenceNumber,
-    long commitTimestamp) {}
+    long commitTimestamp,
+    String commitUser) {}

@@ -70,6 +70,18 @@ public final class RecordStore {
     private final String key = UUID.randomUUID().toString();
     private boolean done;
 
+    /** Who makes this transaction's changes: the integration user unless {@link #actAs}. */
+    private String user = userId;
+
+    /**
+     * Makes the changes as another user (the control API's update-as: an approver in the org), so
+     * LastModifiedById and the change events' commitUser name that user.
+     */
+    public Txn actAs(String actingUserId) {
+      this.user = actingUserId;
+      return this;
+    }
+
     public void commit() {
       publish(seal());
     }
@@ -145,7 +157,8 @@ public final class RecordStore {
                 nulled,
                 key,
                 changes.size() + 1,
-                clock.millis()));
+                clock.millis(),
+                user));
       }
     }
   }
@@ -230,10 +243,10 @@ public final class RecordStore {
     rec.put("CreatedDate", now);
     rec.put("LastModifiedDate", now);
     rec.put("SystemModstamp", now);
-    rec.put("CreatedById", userId);
-    rec.put("LastModifiedById", userId);
+    rec.put("CreatedById", txn.user);
+    rec.put("LastModifiedById", txn.user);
     if (t.field("OwnerId").isPresent() && rec.get("OwnerId") == null) {
-      rec.put("OwnerId", userId);
+      rec.put("OwnerId", txn.user);
     }
     computeName(t, rec);
     checkUnique(t, rec, null);
@@ -275,7 +288,7 @@ public final class RecordStore {
     String now = FieldRules.SF_DATETIME.format(clock.instant());
     after.put("LastModifiedDate", now);
     after.put("SystemModstamp", now);
-    after.put("LastModifiedById", userId);
+    after.put("LastModifiedById", txn.user);
     computeName(t, after);
     checkUnique(t, after, (String) rec.get("Id"));
     index(t, before, false);

@@ -330,6 +330,52 @@ public final class SalesforceSandbox implements AutoCloseable {
         t, FieldRules.normalize(t, fields, true, id -> java.util.Optional.empty()), userId);
   }
 
+  /**
+   * Updates a record as a named user of the org, as a person would in Salesforce's UI (an approver
+   * setting Message_Approval__c.Status__c): LastModifiedById and the change event's commitUser are
+   * that user. {@code user} is a User's Id or Username.
+   *
+   * @return the user's 18-character id
+   */
+  public String updateAs(String user, String object, String id, Map<String, Object> fields) {
+    stateLock.readLock().lock();
+    try {
+      String actor = userIdOf(user);
+      store.inTxn(
+          txn -> {
+            store.update(object, id, fields, txn.actAs(actor));
+            return null;
+          });
+      return actor;
+    } finally {
+      stateLock.readLock().unlock();
+    }
+  }
+
+  /** Adds a user to the org (FirstName, LastName, Username, Email); returns its id. */
+  public String createUser(Map<String, Object> fields) {
+    stateLock.readLock().lock();
+    try {
+      return store.inTxn(txn -> store.create("User", fields, txn));
+    } finally {
+      stateLock.readLock().unlock();
+    }
+  }
+
+  private String userIdOf(String user) {
+    if (user == null || user.isBlank()) {
+      throw new IllegalArgumentException("user is required (a User's Id or Username)");
+    }
+    for (Map<String, Object> u : store.all("User")) {
+      if (user.equals(u.get("Id"))
+          || user.equalsIgnoreCase(String.valueOf(u.get("Username")))
+          || (user.length() == 15 && String.valueOf(u.get("Id")).startsWith(user))) {
+        return String.valueOf(u.get("Id"));
+      }
+    }
+    throw new IllegalArgumentException("no user with Id or Username '" + user + "'");
+  }
+
   public List<EventLog.StoredEvent> events() {
     return eventLog.all();
   }

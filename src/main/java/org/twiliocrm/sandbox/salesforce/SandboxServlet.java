@@ -351,6 +351,18 @@ final class SandboxServlet extends HttpServlet {
           write(resp, 200, object == null ? org.allRecords() : org.records(object));
         }
         case "GET api-usage" -> write(resp, 200, org.apiUsage().snapshot());
+        case "POST records/update-as" -> {
+          // A person acting in the org: {user (Id or Username), object, id, fields}.
+          String user =
+              org.updateAs(
+                  string(body, "user"),
+                  string(body, "object"),
+                  string(body, "id"),
+                  RestApi.objectBody(body.getOrDefault("fields", Map.of())));
+          write(resp, 200, Map.of("id", body.get("id"), "lastModifiedById", user));
+        }
+        case "POST users" -> write(resp, 201, Map.of("id", org.createUser(body)));
+
         case "GET events" -> {
           String channel = req.getParameter("channel");
           write(

@@ -97,7 +97,7 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
             header.put("sequenceNumber", c.sequenceNumber());
             header.put("commitTimestamp", c.commitTimestamp());
             header.put("commitNumber", 10_000_000_000L + replayId);
-            header.put("commitUser", userId);
+            header.put("commitUser", c.commitUser() != null ? c.commitUser() : userId);
             header.put("nulledFields", c.nulledFields());
             header.put("diffFields", List.of());
             header.put("changedFields", c.changedFields());

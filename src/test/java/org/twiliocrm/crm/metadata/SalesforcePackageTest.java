@@ -73,7 +73,19 @@ class SalesforcePackageTest {
   @Test
   void holdsTheConnectorsObjectsFieldsAndEvent() {
     assertThat(pkg.objects().keySet())
-        .containsExactlyInAnyOrder("Twilio_Message__c", "Send_Message__e", "Contact", "Lead");
+        .containsExactlyInAnyOrder(
+            "Twilio_Message__c",
+            "Send_Message__e",
+            "Contact",
+            "Lead",
+            "Message_Approval__c",
+            "Governance_Audit__c");
+    PackagedObject approval = pkg.objects().get("Message_Approval__c");
+    assertThat(approval.fields().get("Request_Id__c").externalId()).isTrue();
+    assertThat(approval.fields().get("Status__c").picklistValues())
+        .containsExactly("Pending", "Approved", "Rejected", "Expired");
+    assertThat(pkg.objects().get("Governance_Audit__c").fields().get("Audit_Id__c").externalId())
+        .isTrue();
     PackagedObject msg = pkg.objects().get("Twilio_Message__c");
     assertThat(msg.kind()).isEqualTo(PackagedObject.Kind.CUSTOM);
     assertThat(msg.label()).isEqualTo("Twilio Message");
@@ -149,7 +161,10 @@ class SalesforcePackageTest {
     Set<String> watched =
         SendRules.load("classpath:rules/crm-send-rules.yaml", "sms").rules().stream()
             .map(SendRules.Rule::object)
-            .collect(Collectors.toSet());
+            .collect(Collectors.toCollection(java.util.HashSet::new));
+    // ... plus the approval object, whose change events carry approvers' decisions
+    // (routes/governance-to-salesforce.camel.yaml).
+    watched.add("Message_Approval__c");
     assertThat(pkg.cdcObjects()).containsExactlyInAnyOrderElementsOf(watched);
   }
 

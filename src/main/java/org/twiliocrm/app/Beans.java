@@ -54,6 +54,7 @@ public final class Beans {
                 outbox,
                 org.twiliocrm.governance.templates.TemplateSettings.from(lookup),
                 org.twiliocrm.governance.GovernanceSettings.from(lookup),
+                org.twiliocrm.governance.RecipientSettings.from(lookup),
                 cfg.db(),
                 db,
                 twilio.create())

@@ -33,6 +33,9 @@ public final class ConfigReference {
             org.twiliocrm.governance.templates.TemplateSettings.KEYS),
         new Section(
             "Governance (send approval gate)", org.twiliocrm.governance.GovernanceSettings.KEYS),
+        new Section(
+            "Governance (recipient checks: consent by purpose, quiet hours, caps, geo, OTP)",
+            org.twiliocrm.governance.RecipientSettings.KEYS),
         new Section("CRM events (Salesforce to outbox)", CrmEventsSettings.KEYS),
         new Section("Webhooks", WebhookSettings.KEYS),
         new Section("Salesforce write-back", WritebackSettings.KEYS),

@@ -5,7 +5,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -84,6 +83,14 @@ public final class ConsentLedger {
 
   /** Records an event in the caller's transaction; returns whether it is now the one in force. */
   public static boolean record(Connection c, Event e) throws SQLException {
+    return record(c, e, null);
+  }
+
+  /**
+   * As {@link #record(Connection, Event)}; {@code confirmBy} is the deadline of a PENDING (double
+   * opt-in) event.
+   */
+  static boolean record(Connection c, Event e, Instant confirmBy) throws SQLException {
     boolean applied = false;
     if (!REJECTED.equals(e.status())) {
       State now = current(c, e.recipient(), e.purpose(), true);
@@ -116,21 +123,22 @@ public final class ConsentLedger {
     try (PreparedStatement ps =
         c.prepareStatement(
             "UPDATE consent_purpose SET status = ?, source = ?, evidence = ?, occurred_at = ?,"
-                + " event_id = ? WHERE recipient = ? AND purpose = ?")) {
+                + " event_id = ?, confirm_by = ? WHERE recipient = ? AND purpose = ?")) {
       ps.setString(1, e.status());
       ps.setString(2, Audit.clip(e.source(), 32));
       ps.setString(3, Audit.clip(e.evidence(), 500));
       ps.setTimestamp(4, Timestamp.from(e.occurredAt()));
       ps.setLong(5, id);
-      ps.setString(6, e.recipient());
-      ps.setString(7, e.purpose());
+      ps.setTimestamp(6, confirmBy == null ? null : Timestamp.from(confirmBy));
+      ps.setString(7, e.recipient());
+      ps.setString(8, e.purpose());
       n = ps.executeUpdate();
     }
     if (n == 0) {
       try (PreparedStatement ps =
           c.prepareStatement(
               "INSERT INTO consent_purpose (recipient, purpose, status, source, evidence,"
-                  + " occurred_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                  + " occurred_at, event_id, confirm_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, e.recipient());
         ps.setString(2, e.purpose());
         ps.setString(3, e.status());
@@ -138,6 +146,7 @@ public final class ConsentLedger {
         ps.setString(5, Audit.clip(e.evidence(), 500));
         ps.setTimestamp(6, Timestamp.from(e.occurredAt()));
         ps.setLong(7, id);
+        ps.setTimestamp(8, confirmBy == null ? null : Timestamp.from(confirmBy));
         ps.executeUpdate();
       }
     }
@@ -228,43 +237,60 @@ public final class ConsentLedger {
   }
 
   /**
-   * Double opt-in: a recipient answered with an opt-in keyword. Each purpose awaiting confirmation
-   * whose prompt is younger than {@code window} becomes OPTED_IN with the reply as evidence; one
-   * older than the window is recorded REJECTED (confirmation too late) and stays unconfirmed.
-   * Returns the purposes confirmed.
+   * Double opt-in, first half: records the request (PENDING_CONFIRMATION until {@code confirmBy})
+   * in the caller's transaction. The prompt is queued by the caller in the same transaction.
    */
-  public static List<String> confirm(
-      Connection c, String recipient, String evidence, Instant at, Duration window)
+  public static void requestConfirmation(
+      Connection c,
+      String recipient,
+      String purpose,
+      String source,
+      String evidence,
+      Instant at,
+      Instant confirmBy)
       throws SQLException {
-    List<String[]> pending = new ArrayList<>();
+    record(c, new Event(recipient, purpose, PENDING, source, evidence, at, null), confirmBy);
+  }
+
+  /**
+   * Double opt-in, second half: the recipient answered with an opt-in keyword. Each purpose
+   * awaiting confirmation whose deadline has not passed becomes OPTED_IN with the reply as
+   * evidence; one past its deadline is recorded REJECTED (confirmation too late) and stays
+   * unconfirmed. Returns the purposes confirmed.
+   */
+  public static List<String> confirm(Connection c, String recipient, String evidence, Instant at)
+      throws SQLException {
+    List<Object[]> pending = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT purpose, occurred_at FROM consent_purpose WHERE recipient = ? AND status = ?")) {
+            "SELECT purpose, confirm_by FROM consent_purpose WHERE recipient = ? AND status = ?")) {
       ps.setString(1, recipient);
       ps.setString(2, PENDING);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          pending.add(new String[] {rs.getString(1), rs.getTimestamp(2).toInstant().toString()});
+          Timestamp by = rs.getTimestamp(2);
+          pending.add(new Object[] {rs.getString(1), by == null ? null : by.toInstant()});
         }
       }
     }
     List<String> confirmed = new ArrayList<>();
-    for (String[] p : pending) {
-      Instant asked = Instant.parse(p[1]);
-      if (!at.isAfter(asked.plus(window))) {
-        record(c, new Event(recipient, p[0], OPTED_IN, SOURCE_SMS, evidence, at, null));
-        confirmed.add(p[0]);
+    for (Object[] p : pending) {
+      String purpose = (String) p[0];
+      Instant by = (Instant) p[1];
+      if (by == null || !at.isAfter(by)) {
+        record(c, new Event(recipient, purpose, OPTED_IN, SOURCE_SMS, evidence, at, null));
+        confirmed.add(purpose);
       } else {
         record(
             c,
             new Event(
                 recipient,
-                p[0],
+                purpose,
                 REJECTED,
                 SOURCE_SMS,
                 evidence,
                 at,
-                "confirmation after the " + window + " window of the prompt at " + asked));
+                "double opt-in confirmed after its deadline " + by));
       }
     }
     return confirmed;

@@ -113,8 +113,10 @@ public record RecipientPolicy(
    * @param window how long a confirmation may take
    * @param prompt the message asking for it
    * @param channel the channel the prompt goes out on
+   * @param sender the prompt's sender: a number, or a Messaging Service SID (MG...)
    */
-  public record DoubleOptIn(Set<String> purposes, Duration window, String prompt, String channel) {}
+  public record DoubleOptIn(
+      Set<String> purposes, Duration window, String prompt, String channel, String sender) {}
 
   /**
    * A CRM object whose change is a consent event.

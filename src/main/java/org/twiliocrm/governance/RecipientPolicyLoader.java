@@ -553,6 +553,7 @@ public final class RecipientPolicyLoader {
     Duration window = null;
     String prompt = null;
     String channel = "sms";
+    String sender = null;
     for (NodeTuple t : m.getValue()) {
       String k = scalar(t.getKeyNode());
       Node val = t.getValueNode();
@@ -560,6 +561,13 @@ public final class RecipientPolicyLoader {
         case "purposes" -> purposes = list(x, "double-opt-in.purposes", val);
         case "window" -> window = duration(x, val);
         case "prompt" -> prompt = scalar(val);
+        case "sender" -> {
+          sender = scalar(val);
+          if (sender == null || !sender.matches("\\+[1-9][0-9]{6,14}|MG[0-9a-fA-F]{32}")) {
+            x.problem(
+                val, "double-opt-in.sender must be an E.164 number or a Messaging Service SID");
+          }
+        }
         case "channel" -> {
           channel = scalar(val);
           if (!"sms".equals(channel) && !"whatsapp".equals(channel)) {
@@ -569,11 +577,11 @@ public final class RecipientPolicyLoader {
         default -> x.problem(t.getKeyNode(), "double-opt-in: unknown key '" + k + "'");
       }
     }
-    if (window == null || prompt == null || prompt.isBlank()) {
-      x.problem(v, "double-opt-in needs window and prompt");
+    if (window == null || prompt == null || prompt.isBlank() || sender == null) {
+      x.problem(v, "double-opt-in needs window, prompt and sender");
       return null;
     }
-    return new RecipientPolicy.DoubleOptIn(Set.copyOf(purposes), window, prompt, channel);
+    return new RecipientPolicy.DoubleOptIn(Set.copyOf(purposes), window, prompt, channel, sender);
   }
 
   private static void crm(Ctx x, Node v, List<RecipientPolicy.CrmConsent> out) {

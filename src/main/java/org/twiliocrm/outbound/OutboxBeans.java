@@ -225,5 +225,12 @@ public final class OutboxBeans {
     registry.accept("recipientGate", gate);
     registry.accept("recipientRuntime", rr);
     registry.accept("consentLedger", new ConsentLedger(db.dataSource()));
+    registry.accept(
+        "consentRequests",
+        new org.twiliocrm.governance.ConsentRequests(
+            db.dataSource(),
+            recipients,
+            new PhoneRules(s.defaultRegion()),
+            java.time.Clock.systemUTC()));
   }
 }

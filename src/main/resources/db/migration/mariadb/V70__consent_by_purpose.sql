@@ -40,6 +40,8 @@ CREATE TABLE consent_purpose (
     evidence     VARCHAR(500),
     occurred_at  DATETIME(6) NOT NULL,
     event_id     BIGINT        NOT NULL,
+    -- a PENDING_CONFIRMATION (double opt-in) counts only if confirmed by this time
+    confirm_by   DATETIME(6),
     PRIMARY KEY (recipient, purpose),
     CONSTRAINT consent_purpose_status_chk
         CHECK (status IN ('OPTED_IN', 'OPTED_OUT', 'PENDING_CONFIRMATION'))

@@ -60,6 +60,7 @@ public final class Beans {
                 org.twiliocrm.governance.templates.TemplateSettings.from(lookup),
                 org.twiliocrm.governance.GovernanceSettings.from(lookup),
                 org.twiliocrm.outbound.FallbackSettings.from(lookup),
+                org.twiliocrm.governance.RecipientSettings.from(lookup),
                 cfg.db(),
                 db,
                 twilio.create())

@@ -39,6 +39,9 @@ public final class ConfigReference {
         new Section(
             "Governance in Salesforce (approvals, audit)",
             org.twiliocrm.crm.approvals.SalesforceApprovalSettings.KEYS),
+        new Section(
+            "Governance (recipient checks: consent by purpose, quiet hours, caps, geo, OTP)",
+            org.twiliocrm.governance.RecipientSettings.KEYS),
         new Section("CRM events (Salesforce to outbox)", CrmEventsSettings.KEYS),
         new Section("Webhooks", WebhookSettings.KEYS),
         new Section("Salesforce write-back", WritebackSettings.KEYS),

@@ -191,6 +191,8 @@ public final class RouteValidator {
     boolean all = files.isEmpty() && policyFiles.isEmpty();
     if (all) {
       policyFiles.add(GovernanceSettings.from(source::get).resolvedLocation());
+      policyFiles.add(
+          org.twiliocrm.governance.RecipientSettings.from(source::get).resolvedLocation());
     }
     for (String p : policyFiles) {
       findings.addAll(policyFindings(p, source));
@@ -221,8 +223,8 @@ public final class RouteValidator {
                   + kamelets
                   + ", templates in "
                   + validator.templatesLocation
-                  + ", policy "
-                  + policyFiles.get(0)
+                  + ", policies "
+                  + String.join(", ", policyFiles)
                   + ", the CRM send rules and the flow tests are valid."
               : "OK: " + (files.size() + policyFiles.size()) + " file(s) valid.");
       return 0;
@@ -263,10 +265,19 @@ public final class RouteValidator {
     return out;
   }
 
-  /** A policy file by name: governance/policies.yaml, or any *policies*.yaml / *policy*.yaml. */
+  /**
+   * A policy file by name: governance/policies.yaml, or any *policies*.yaml / *policy*.yaml, or a
+   * recipient policy (governance/recipients.yaml, any *recipients*.yaml).
+   */
   static boolean isPolicyFile(Path p) {
     String n = p.getFileName().toString();
-    return n.endsWith(".yaml") && (n.contains("policies") || n.contains("policy"));
+    return n.endsWith(".yaml")
+        && (n.contains("policies") || n.contains("policy") || isRecipientPolicy(n));
+  }
+
+  static boolean isRecipientPolicy(String location) {
+    String n = Path.of(location.replaceFirst("^(file|classpath):", "")).getFileName().toString();
+    return n.contains("recipients");
   }
 
   /**
@@ -280,6 +291,14 @@ public final class RouteValidator {
 
   private static List<Finding> policyLoaderFindings(String location, ConfigSource source) {
     List<Finding> out = new ArrayList<>();
+    if (isRecipientPolicy(location)) {
+      try {
+        new org.twiliocrm.governance.RecipientPolicyLoader().load(location);
+      } catch (PolicyException e) {
+        out.addAll(findings(location, e));
+      }
+      return out;
+    }
     Templates templates;
     try {
       templates =
@@ -297,14 +316,20 @@ public final class RouteValidator {
               GovernanceSettings.APPROVAL_EXPIRY.read(source::get))
           .load(location);
     } catch (PolicyException e) {
-      java.util.regex.Pattern at = java.util.regex.Pattern.compile("^(.*?):(\\d+): (.*)$");
-      for (String problem : e.problems()) {
-        java.util.regex.Matcher m = at.matcher(problem);
-        out.add(
-            m.matches()
-                ? new Finding(Path.of(m.group(1)), Integer.parseInt(m.group(2)), m.group(3))
-                : new Finding(Path.of(location), 0, problem));
-      }
+      out.addAll(findings(location, e));
+    }
+    return out;
+  }
+
+  private static List<Finding> findings(String location, PolicyException e) {
+    List<Finding> out = new ArrayList<>();
+    java.util.regex.Pattern at = java.util.regex.Pattern.compile("^(.*?):(\\d+): (.*)$");
+    for (String problem : e.problems()) {
+      java.util.regex.Matcher m = at.matcher(problem);
+      out.add(
+          m.matches()
+              ? new Finding(Path.of(m.group(1)), Integer.parseInt(m.group(2)), m.group(3))
+              : new Finding(Path.of(location), 0, problem));
     }
     return out;
   }

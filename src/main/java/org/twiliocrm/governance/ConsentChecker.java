@@ -105,6 +105,12 @@ public final class ConsentChecker {
   // ---------------------------------------------------------------- writes
   // The consent table's writes live here, beside the check that reads them.
 
+  /** A keyword as stored: trimmed, upper case, at most 32 characters. */
+  public static String clipKeyword(String body) {
+    String k = body == null ? "" : body.strip().toUpperCase(java.util.Locale.ROOT);
+    return k.length() <= 32 ? k : k.substring(0, 32);
+  }
+
   public static final String OPTED_OUT = "OPTED_OUT";
   public static final String OPTED_IN = "OPTED_IN";
 

@@ -352,6 +352,9 @@ public final class OperatorApi {
       }
       return Reply.ok(t.get());
     }
+    if (path.equals("/api/consent") || path.startsWith("/api/consent/")) {
+      return consent(exchange, method, path, body, who);
+    }
     if (path.equals("/api/audit") || path.equals("/api/audit/")) {
       requireMethod(method, "GET");
       Audit audit = bean(exchange, "governanceAudit", Audit.class, "the audit trail");
@@ -381,6 +384,63 @@ public final class OperatorApi {
       return Reply.ok(Map.of("entries", out));
     }
     return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
+  }
+
+  /**
+   * Consent by purpose (docs/governance.md): {@code POST /api/consent} records an opt-in or opt-out
+   * given elsewhere (a web form, a call), with the caller as evidence; {@code GET
+   * /api/consent/{number}} shows the history, newest first.
+   */
+  private Reply consent(Exchange exchange, String method, String path, String body, Operator who)
+      throws SQLException {
+    if (path.equals("/api/consent") || path.equals("/api/consent/")) {
+      requireMethod(method, "POST");
+      org.twiliocrm.governance.ConsentRequests requests =
+          bean(
+              exchange,
+              "consentRequests",
+              org.twiliocrm.governance.ConsentRequests.class,
+              "consent records");
+      Map<String, Object> in;
+      try {
+        in = body == null || body.isBlank() ? Map.of() : JSON.readValue(body, Map.class);
+      } catch (JsonProcessingException | ClassCastException e) {
+        throw new ClientError(400, "body must be a JSON object: phone, purpose, status, evidence");
+      }
+      try {
+        org.twiliocrm.governance.ConsentRequests.Result r =
+            requests.submit(
+                str(in.get("phone")),
+                str(in.get("purpose")),
+                str(in.get("status")),
+                str(in.get("evidence")),
+                who.name());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("status", r.status());
+        out.put("applied", r.applied());
+        if (r.promptRowId() != null) {
+          out.put("promptRowId", r.promptRowId());
+        }
+        return new Reply(r.promptRowId() != null ? 202 : 200, out, null);
+      } catch (org.twiliocrm.governance.ConsentRequests.Invalid e) {
+        throw new ClientError(400, e.getMessage());
+      }
+    }
+    requireMethod(method, "GET");
+    String number =
+        java.net.URLDecoder.decode(
+            path.substring("/api/consent/".length()), java.nio.charset.StandardCharsets.UTF_8);
+    org.twiliocrm.governance.ConsentLedger ledger =
+        bean(
+            exchange,
+            "consentLedger",
+            org.twiliocrm.governance.ConsentLedger.class,
+            "consent records");
+    return Reply.ok(Map.of("history", ledger.history(number, 100)));
+  }
+
+  private static String str(Object o) {
+    return o == null ? null : String.valueOf(o);
   }
 
   private static void requireMethod(String method, String allowed) {

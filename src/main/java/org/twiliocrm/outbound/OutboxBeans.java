@@ -11,11 +11,14 @@ import org.twiliocrm.db.Database;
 import org.twiliocrm.governance.Approvals;
 import org.twiliocrm.governance.Audit;
 import org.twiliocrm.governance.ConsentChecker;
+import org.twiliocrm.governance.ConsentLedger;
 import org.twiliocrm.governance.GovernanceRuntime;
 import org.twiliocrm.governance.GovernanceSettings;
 import org.twiliocrm.governance.PhoneRules;
 import org.twiliocrm.governance.Policies;
 import org.twiliocrm.governance.PolicyLoader;
+import org.twiliocrm.governance.RecipientPolicies;
+import org.twiliocrm.governance.RecipientSettings;
 import org.twiliocrm.governance.templates.TemplateApprovals;
 import org.twiliocrm.governance.templates.TemplateFiles;
 import org.twiliocrm.governance.templates.TemplateRuntime;
@@ -77,16 +80,29 @@ public final class OutboxBeans {
       ConnectorConfig.Db dbConfig,
       Database db,
       TwilioRestClient twilio) {
-    return bind(registry, s, ts, g, FallbackSettings.defaults(), dbConfig, db, twilio);
+    return bind(
+        registry,
+        s,
+        ts,
+        g,
+        FallbackSettings.defaults(),
+        RecipientSettings.from(k -> null),
+        dbConfig,
+        db,
+        twilio);
   }
 
-  /** As above, with the channel fallback's settings; also binds {@code channelFallback}. */
+  /**
+   * As above, with the channel fallback's settings (also binds {@code channelFallback}) and the
+   * recipient checks' settings (governance.recipients.*).
+   */
   public static OutboxRuntime bind(
       BiConsumer<String, Object> registry,
       OutboxSettings s,
       TemplateSettings ts,
       GovernanceSettings g,
       FallbackSettings f,
+      RecipientSettings rs,
       ConnectorConfig.Db dbConfig,
       Database db,
       TwilioRestClient twilio) {
@@ -150,6 +166,7 @@ public final class OutboxBeans {
             policies,
             s.instanceId(),
             n -> approvals.approvedVersion(n).orElse(null)));
+    bindRecipientChecks(registry, s, db, claimer, runtime, g, rs, audit, context);
     registry.accept("outboxSettings", s);
     registry.accept("outboxStore", store);
     registry.accept("outboxClaimer", claimer);
@@ -185,5 +202,53 @@ public final class OutboxBeans {
     registry.accept("channelFallback", fallback);
     registry.accept("outboxRuntime", runtime);
     return runtime;
+  }
+
+  /**
+   * The recipient checks (issue 14, governance/recipients.yaml): {@code recipientPolicies}, {@code
+   * recipientGate} (route step) and {@code recipientRuntime} (releases timed holds, reloads the
+   * file). A bad file throws {@link org.twiliocrm.governance.PolicyException} naming file:line.
+   */
+  private static void bindRecipientChecks(
+      BiConsumer<String, Object> registry,
+      OutboxSettings s,
+      Database db,
+      OutboxClaimer claimer,
+      OutboxRuntime runtime,
+      GovernanceSettings g,
+      RecipientSettings rs,
+      Audit audit,
+      AtomicReference<CamelContext> context) {
+    RecipientPolicies recipients = new RecipientPolicies(rs.resolvedLocation(), audit);
+    RecipientGate gate =
+        new RecipientGate(
+            db.dataSource(),
+            db.vendor(),
+            recipients,
+            s.instanceId(),
+            () -> {
+              CamelContext c = context.get();
+              return c == null ? null : c.getRegistry().findSingleByType(MeterRegistry.class);
+            });
+    RecipientRuntime rr =
+        new RecipientRuntime(
+            recipients,
+            new TimedHolds(db.dataSource(), db.vendor()),
+            gate,
+            claimer::wake,
+            s.pollInterval().toMillis(),
+            g.reloadInterval().toMillis());
+    runtime.alsoStart(rr::start).closeAfter(rr);
+    registry.accept("recipientPolicies", recipients);
+    registry.accept("recipientGate", gate);
+    registry.accept("recipientRuntime", rr);
+    registry.accept("consentLedger", new ConsentLedger(db.dataSource()));
+    registry.accept(
+        "consentRequests",
+        new org.twiliocrm.governance.ConsentRequests(
+            db.dataSource(),
+            recipients,
+            new PhoneRules(s.defaultRegion()),
+            java.time.Clock.systemUTC()));
   }
 }

@@ -11,6 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.Redaction;
 import org.twiliocrm.governance.ConsentChecker;
+import org.twiliocrm.governance.ConsentLedger;
+import org.twiliocrm.governance.RecipientPolicy;
 import org.twiliocrm.outbound.OutboxStore;
 
 /**
@@ -82,7 +84,11 @@ public final class InboundMessageHandler {
             null),
         now);
     String scope = e.p("MessagingServiceSid") != null ? e.p("MessagingServiceSid") : to;
-    switch (keywords.classify(body)) {
+    Keywords.Kind kind = kind(e.p("OptOutType"), body);
+    if (kind == Keywords.Kind.OPT_OUT || kind == Keywords.Kind.OPT_IN) {
+      consentEvent(c, e, StoredEvent.channelOf(from), from, kind, body, now);
+    }
+    switch (kind) {
       case OPT_OUT -> {
         ConsentChecker.record(c, from, scope, ConsentChecker.OPTED_OUT, keyword(body), now);
         actions.add(c, action(CrmAction.OPT_OUT, e, from, crmObject, crmRecord, null), now);
@@ -95,6 +101,62 @@ public final class InboundMessageHandler {
       case HELP -> {}
       default -> actions.add(c, action(CrmAction.TASK, e, from, crmObject, crmRecord, body), now);
     }
+  }
+
+  /**
+   * Advanced Opt-Out (a Messaging Service with its own keywords, perhaps in other languages) tells
+   * the result in OptOutType: STOP, START or HELP. It wins over the connector's own keyword list,
+   * which only knows Twilio's defaults.
+   */
+  Keywords.Kind kind(String optOutType, String body) {
+    if (optOutType != null) {
+      switch (optOutType.strip().toUpperCase(Locale.ROOT)) {
+        case "STOP" -> {
+          return Keywords.Kind.OPT_OUT;
+        }
+        case "START" -> {
+          return Keywords.Kind.OPT_IN;
+        }
+        case "HELP" -> {
+          return Keywords.Kind.HELP;
+        }
+        default -> {}
+      }
+    }
+    return keywords.classify(body);
+  }
+
+  /**
+   * The keyword as a consent event by purpose (governance/recipients.yaml): a STOP opts out of
+   * every purpose; a START/YES first confirms any double opt-in awaiting it, and lifts an opt-out
+   * of every purpose. Evidence: the message SID and the keyword.
+   */
+  private static void consentEvent(
+      Connection c,
+      StoredEvent e,
+      String channel,
+      String from,
+      Keywords.Kind kind,
+      String body,
+      Timestamp now)
+      throws SQLException {
+    String number = from.startsWith("whatsapp:") ? from.substring(9) : from;
+    String evidence =
+        "message " + e.sid() + " (" + channel + "), keyword " + ConsentChecker.clipKeyword(body);
+    Instant at = now.toInstant();
+    if (kind == Keywords.Kind.OPT_IN) {
+      ConsentLedger.confirm(c, number, evidence, at);
+    }
+    ConsentLedger.record(
+        c,
+        new ConsentLedger.Event(
+            number,
+            RecipientPolicy.ALL_PURPOSES,
+            kind == Keywords.Kind.OPT_OUT ? ConsentLedger.OPTED_OUT : ConsentLedger.OPTED_IN,
+            ConsentLedger.SOURCE_SMS,
+            evidence,
+            at,
+            null));
   }
 
   private static String keyword(String body) {

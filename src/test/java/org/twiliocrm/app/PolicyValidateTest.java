@@ -39,4 +39,31 @@ class PolicyValidateTest {
         .as(err.toString(StandardCharsets.UTF_8))
         .isEqualTo(0);
   }
+
+  @Test
+  void aBrokenRecipientPolicyFailsWithFileAndLine() throws Exception {
+    Path p = dir.resolve("recipients.yaml");
+    Files.writeString(
+        p,
+        "purposes:\n  marketing:\n    frequency-cap: { max: 0, window: 1d }\n"
+            + "geo-permissions:\n  sms: [ZZ]\n",
+        StandardCharsets.UTF_8);
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertThat(run(err, p.toString())).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains(
+            "ERROR "
+                + p
+                + ":3: purpose 'marketing': frequency-cap.max must be at least 1 (a cap of 0"
+                + " would never send)")
+        .contains("ERROR " + p + ":5: geo-permissions.sms: unknown country 'ZZ'");
+  }
+
+  @Test
+  void theShippedRecipientPolicyIsValid() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertThat(run(err, "--policies", "governance/recipients.yaml"))
+        .as(err.toString(StandardCharsets.UTF_8))
+        .isEqualTo(0);
+  }
 }

@@ -82,6 +82,8 @@ public final class OutboxNode implements AutoCloseable {
             OutboxSettings.from(props::get),
             org.twiliocrm.governance.templates.TemplateSettings.from(props::get),
             org.twiliocrm.governance.GovernanceSettings.from(props::get),
+            org.twiliocrm.outbound.FallbackSettings.from(props::get),
+            org.twiliocrm.governance.RecipientSettings.from(props::get),
             dbConfig,
             db,
             client);

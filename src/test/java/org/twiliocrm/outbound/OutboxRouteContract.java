@@ -345,8 +345,15 @@ abstract class OutboxRouteContract {
   }
 
   @Test
-  void aBareWhatsAppSenderIsNormalisedAndSent() {
+  void aBareWhatsAppSenderIsNormalisedAndSent() throws Exception {
     String to = recipient();
+    // WhatsApp needs a recorded opt-in (governance/recipients.yaml, issue 14)
+    node.ctx
+        .getRegistry()
+        .lookupByNameAndType("consentLedger", org.twiliocrm.governance.ConsentLedger.class)
+        .record(
+            new org.twiliocrm.governance.ConsentLedger.Event(
+                to, "transactional", "OPTED_IN", "api", "test", java.time.Instant.now(), null));
     long id =
         rows.insert("w1", "channel", "whatsapp", "recipient", to, "sender", FROM, "body", "hi");
     awaitStatus(id, "SENT");

@@ -2,7 +2,7 @@
 -- (operator.MessageQueries). Searches are newest first with keyset paging (id < cursor), so each
 -- filter gets an index that ends in id or a time; the timeline looks webhook events and CRM
 -- actions up by the message SID.
-CREATE INDEX outbox_message_recipient_idx ON outbox_message (recipient, id);
+CREATE INDEX outbox_message_recipient_id_idx ON outbox_message (recipient, id);
 CREATE INDEX outbox_message_record_idx ON outbox_message (crm_record_id, id);
 CREATE INDEX outbox_message_status_idx ON outbox_message (status, id);
 CREATE INDEX outbox_message_created_idx ON outbox_message (created_at);

@@ -41,7 +41,16 @@ public final class Database implements AutoCloseable {
     Vendor vendor = cfg.vendor();
     HikariConfig hc = new HikariConfig();
     String url = CommitDurability.effectiveUrl(vendor, cfg.url());
-    hc.setJdbcUrl(url);
+    String poolUrl = url;
+    if (vendor == Vendor.H2
+        && CommitDurability.h2OnDisk(url)
+        && !url.toUpperCase(Locale.ROOT).contains("DB_CLOSE_ON_EXIT=")) {
+      // H2's own JVM shutdown hook would close the database while the connector drains on
+      // SIGTERM (sends in flight could not be recorded: "Database is already closed"). The pool's
+      // close, the connector's last step, closes it instead.
+      poolUrl = url + ";DB_CLOSE_ON_EXIT=FALSE";
+    }
+    hc.setJdbcUrl(poolUrl);
     if (cfg.user() != null) {
       hc.setUsername(cfg.user());
     }

@@ -74,6 +74,10 @@ public final class OutboxClaimer {
       }
       wake.tryAcquire(left, TimeUnit.NANOSECONDS);
     }
+    if (stopping) {
+      // The claim route's timer keeps firing until Camel stops the route after the drain: pace it.
+      Thread.sleep(20);
+    }
     return List.of();
   }
 
@@ -88,9 +92,23 @@ public final class OutboxClaimer {
     wake.release();
   }
 
+  /** Waits up to {@code millis} for rows to be recorded (a drain watching inFlight fall). */
+  void awaitRelease(long millis) throws InterruptedException {
+    synchronized (inFlight) {
+      if (inFlight.get() > 0) {
+        inFlight.wait(millis);
+      }
+    }
+  }
+
   /** Rows were recorded: their slots are free again. */
   public void release(int rows) {
     int now = inFlight.addAndGet(-rows);
+    if (stopping) {
+      synchronized (inFlight) {
+        inFlight.notifyAll();
+      }
+    }
     int free = settings.maxInFlight() - now;
     if (free >= refillThreshold && free - rows < refillThreshold || now == 0) {
       wake.release();

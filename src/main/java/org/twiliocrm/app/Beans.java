@@ -78,7 +78,8 @@ public final class Beans {
     Map<String, String> sandboxTokens =
         sandbox ? Sandboxes.accountTokens(lookup) : Map.<String, String>of();
     WebhookBeans.bind(registry, webhooks.withAuthTokens(sandboxTokens), db);
-    // The Salesforce write-back of what the webhooks recorded.
-    CrmBeans.bind(registry, WritebackSettings.from(lookup), db);
+    // The Salesforce write-back of what the webhooks recorded, claimed under this instance's name
+    // (the outbox's), so replicas share it instead of each sending everything.
+    CrmBeans.bind(registry, WritebackSettings.from(lookup), db, outbox.instanceId());
   }
 }

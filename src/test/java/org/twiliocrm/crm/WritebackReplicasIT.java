@@ -101,9 +101,9 @@ class WritebackReplicasIT {
       envB.put("CONNECTOR_PUBLIC_URL", "http://127.0.0.1:" + portB);
       // A first: it migrates the schema; B then starts on a migrated database.
       try (ConnectorProcess a = ConnectorProcess.start(work.resolve("a"), envA, portA)) {
-        a.awaitReady(Duration.ofSeconds(180));
+        a.awaitReady(Duration.ofSeconds(420));
         try (ConnectorProcess b = ConnectorProcess.start(work.resolve("b"), envB, portB)) {
-          b.awaitReady(Duration.ofSeconds(180));
+          b.awaitReady(Duration.ofSeconds(420));
 
           // Only the leader handshakes: one CometD session for two processes, for as long as
           // we watch.

@@ -85,8 +85,9 @@ public final class Beans {
     Map<String, String> sandboxTokens =
         sandbox ? Sandboxes.accountTokens(lookup) : Map.<String, String>of();
     WebhookBeans.bind(registry, webhooks.withAuthTokens(sandboxTokens), db);
-    // The Salesforce write-back of what the webhooks recorded.
-    CrmBeans.bind(registry, WritebackSettings.from(lookup), db);
+    // The Salesforce write-back of what the webhooks recorded, claimed under this instance's name
+    // (the outbox's), so replicas share it instead of each sending everything.
+    CrmBeans.bind(registry, WritebackSettings.from(lookup), db, outbox.instanceId());
     // Governance in Salesforce (routes/governance-to-salesforce.camel.yaml): what its sink reads
     // and marks in the database.
     registry.accept(

@@ -229,8 +229,9 @@ public final class ConnectorApp {
                   .register(new PolicyHealthCheck(policies));
             }
             // SIGTERM: readiness DOWN and webhooks 503 first (onContextStopping runs before any
-            // route stops), then Camel stops the routes: claims stop, in-flight sends finish and
-            // are recorded (see OutboxRuntime).
+            // route stops), then claims stop and the sends in flight finish and are recorded
+            // while every route still runs (bounded by connector.drain-timeout), and only then
+            // Camel stops the routes (see OutboxRuntime).
             ctx.addLifecycleStrategy(
                 new org.apache.camel.support.LifecycleStrategySupport() {
                   @Override
@@ -242,6 +243,7 @@ public final class ConnectorApp {
                     if (webhookEdge != null) {
                       webhookEdge.drain();
                     }
+                    drainOutbox(stopping);
                   }
                 });
             HealthCheckHelper.getHealthCheckRegistry(ctx)
@@ -285,6 +287,31 @@ public final class ConnectorApp {
             closeResources();
           }
         });
+  }
+
+  /**
+   * Waits (up to connector.drain-timeout) for the outbox rows this instance claimed to be sent and
+   * recorded. Runs in onContextStopping, so the send route, the result writer and the Twilio client
+   * are all still up; what is left at the timeout is released to reconciliation after the stop.
+   */
+  private void drainOutbox(CamelContext ctx) {
+    java.time.Duration timeout = ConnectorConfig.DRAIN_TIMEOUT.read(this::property);
+    long t0 = System.nanoTime();
+    boolean drained = true;
+    try {
+      for (org.twiliocrm.outbound.OutboxRuntime outbox :
+          ctx.getRegistry().findByType(org.twiliocrm.outbound.OutboxRuntime.class)) {
+        java.time.Duration left = timeout.minusNanos(System.nanoTime() - t0);
+        drained &= outbox.drain(left.isNegative() ? java.time.Duration.ZERO : left);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      drained = false;
+    }
+    LOG.info(
+        "Stopping: outbox {} in {} ms; stopping the routes",
+        drained ? "drained" : "not drained",
+        (System.nanoTime() - t0) / 1_000_000);
   }
 
   /**
@@ -398,6 +425,14 @@ public final class ConnectorApp {
       p.setProperty("camel.main.routesExcludePattern", excluded);
     }
     p.setProperty("camel.main.sourceLocationEnabled", "true");
+    // The outbox drains first (connector.drain-timeout, in onContextStopping); Camel's own route
+    // shutdown then gets the same bound instead of its 45 s default, so drain + shutdown + the
+    // preStop pause stay inside the pod's grace period.
+    p.setProperty(
+        "camel.main.shutdownTimeout",
+        String.valueOf(
+            Math.max(
+                1, (ConnectorConfig.DRAIN_TIMEOUT.read(this::property).toMillis() + 999) / 1000)));
     p.setProperty("camel.component.kamelet.location", dsl.kameletLocation());
     // One HTTP server for webhooks, health and metrics: management on a separate port fails with
     // platform-http-vertx 4.17 ("No PlatformHttpEngine"), so health and metrics share the port.

@@ -44,14 +44,22 @@ final class Sandboxes implements AutoCloseable {
     TwilioSandboxSettings ts = settings(() -> TwilioSandboxSettings.from(twilioLookup));
     SalesforceSandboxSettings ss = settings(() -> SalesforceSandboxSettings.from(lookup));
     // The two emulators start side by side (the database migrates meanwhile on the main thread).
+    String external = settings(() -> SalesforceSandboxSettings.EXTERNAL_URL.read(lookup::apply));
     CompletableFuture<SalesforceSandbox> sf =
-        CompletableFuture.supplyAsync(() -> SalesforceSandbox.start(ss));
+        external != null && !external.isBlank()
+            ? CompletableFuture.completedFuture(null)
+            : CompletableFuture.supplyAsync(() -> SalesforceSandbox.start(ss));
     TwilioSandbox twilio;
     try {
       // Its OpenAPI loads once the connector is ready (ConnectorApp), not during start-up.
       twilio = TwilioSandbox.startLazy(ts);
     } catch (RuntimeException e) {
-      sf.thenAccept(SalesforceSandbox::close);
+      sf.thenAccept(
+          x -> {
+            if (x != null) {
+              x.close();
+            }
+          });
       throw e;
     }
     SalesforceSandbox salesforce;
@@ -62,7 +70,7 @@ final class Sandboxes implements AutoCloseable {
       throw e.getCause() instanceof RuntimeException r ? r : e;
     }
     Sandboxes s = new Sandboxes(twilio, salesforce);
-    s.derive(ss);
+    s.derive(ss, external == null || external.isBlank() ? null : external.trim());
     String sender = lookup.apply(CrmEventsSettings.SENDER.name());
     if (sender == null || sender.isBlank()) {
       // CRM events carry no From: in the sandbox the emulator's own number sends them.
@@ -142,13 +150,17 @@ final class Sandboxes implements AutoCloseable {
     }
   }
 
-  private void derive(SalesforceSandboxSettings ss) {
+  private void derive(SalesforceSandboxSettings ss, String externalSalesforce) {
+    String salesforceUrl =
+        externalSalesforce != null
+            ? externalSalesforce.replaceAll("/+$", "")
+            : salesforce.baseUrl();
     // The production Twilio client, pointed at the emulator.
     derived.put("twilio.base-url", twilio.baseUrl());
     derived.put("twilio.account-sid", twilio.accountSid());
     derived.put("twilio.auth-token", twilio.authToken(twilio.accountSid()));
     // camel-salesforce, pointed at the emulator with its seeded connected app and user.
-    derived.put("camel.component.salesforce.loginUrl", salesforce.baseUrl());
+    derived.put("camel.component.salesforce.loginUrl", salesforceUrl);
     derived.put("camel.component.salesforce.authenticationType", "USERNAME_PASSWORD");
     derived.put("camel.component.salesforce.clientId", ss.clientId());
     derived.put("camel.component.salesforce.clientSecret", ss.clientSecret());
@@ -166,10 +178,11 @@ final class Sandboxes implements AutoCloseable {
             + "/sandbox");
     bannerLines.add(
         "Salesforce sandbox  "
-            + salesforce.baseUrl()
+            + salesforceUrl
             + "   control API "
-            + salesforce.baseUrl()
-            + "/sandbox");
+            + salesforceUrl
+            + "/sandbox"
+            + (externalSalesforce != null ? "   (shared: sandbox.salesforce.external-url)" : ""));
   }
 
   /** Properties that point the production clients at the emulators; they win over the file. */
@@ -192,7 +205,9 @@ final class Sandboxes implements AutoCloseable {
   @Override
   public void close() {
     try {
-      salesforce.close();
+      if (salesforce != null) {
+        salesforce.close();
+      }
     } finally {
       twilio.close();
     }

@@ -168,6 +168,14 @@ public record ConnectorConfig(
           false,
           "Reload edited routes and rules outside dev mode too (e.g. on ConfigMap updates), by the"
               + " same rules.");
+  public static final Key<Duration> DRAIN_TIMEOUT =
+      Key.duration(
+          "connector.drain-timeout",
+          "20s",
+          "On SIGTERM, how long the connector waits for the outbox rows it has claimed to be sent"
+              + " and recorded (readiness DOWN, no new claims, webhooks 503) before it stops its"
+              + " routes; also Camel's own shutdown timeout. Keep twice this plus the preStop"
+              + " pause below the pod's terminationGracePeriodSeconds.");
   public static final Key<String> DB_URL =
       Key.custom(
           "connector.db.url",
@@ -275,6 +283,7 @@ public record ConnectorConfig(
           KAMELETS_LOCATION,
           DEV,
           RELOAD_ENABLED,
+          DRAIN_TIMEOUT,
           DB_URL,
           DB_USER,
           DB_PASSWORD,

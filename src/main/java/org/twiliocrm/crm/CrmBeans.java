@@ -13,7 +13,9 @@ import org.twiliocrm.webhook.MessageStateStore;
 public final class CrmBeans {
   private CrmBeans() {}
 
-  public static void bind(BiConsumer<String, Object> registry, WritebackSettings s, Database db) {
+  /** {@code owner}: this replica's name in the write-back's lease columns. */
+  public static void bind(
+      BiConsumer<String, Object> registry, WritebackSettings s, Database db, String owner) {
     registry.accept(
         "crmWriteback",
         new CrmWriteback(
@@ -22,6 +24,8 @@ public final class CrmBeans {
             new CrmLookup(s.lookupPhoneFields()),
             s.batchSize(),
             s.initialBackoff(),
-            s.maxBackoff()));
+            s.maxBackoff(),
+            owner,
+            s.lease()));
   }
 }

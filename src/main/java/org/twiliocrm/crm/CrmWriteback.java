@@ -27,20 +27,38 @@ public final class CrmWriteback {
   private final WritebackGuard guard;
   private final WritebackMetrics metrics = new WritebackMetrics();
   private final int batchSize;
+  private final String owner;
+  private final Duration lease;
   private volatile long backlogCountedAt;
 
+  /**
+   * {@code owner}: this replica's name in the lease columns (the outbox's instance id); {@code
+   * lease}: how long a claimed record or action is this replica's before another may take it.
+   */
   public CrmWriteback(
       MessageStateStore states,
       CrmActionQueue actions,
       CrmLookup lookup,
       int batchSize,
       Duration initialBackoff,
-      Duration maxBackoff) {
+      Duration maxBackoff,
+      String owner,
+      Duration lease) {
     this.states = states;
     this.actions = actions;
     this.lookup = lookup;
     this.batchSize = batchSize;
     this.guard = new WritebackGuard(initialBackoff, maxBackoff);
+    this.owner = owner;
+    this.lease = lease;
+  }
+
+  String owner() {
+    return owner;
+  }
+
+  Duration lease() {
+    return lease;
   }
 
   MessageStateStore states() {
@@ -65,11 +83,21 @@ public final class CrmWriteback {
   }
 
   /**
-   * The next PENDING actions of the given kinds. Replies nobody could link locally are looked up by
-   * phone (SOQL) here, and the inbound message record is linked too.
+   * Claims the next PENDING actions of the given kinds under this replica's lease, so no other
+   * replica sends them too. Replies nobody could link locally are looked up by phone (SOQL) here,
+   * and the inbound message record is linked too. A look-up that fails gives the claim back.
    */
   List<CrmAction> pendingActions(CamelContext context, List<String> kinds) throws SQLException {
-    List<CrmAction> out = actions.pending(kinds, batchSize);
+    List<CrmAction> out = actions.claim(kinds, batchSize, owner, lease);
+    try {
+      return resolve(context, out);
+    } catch (RuntimeException | SQLException e) {
+      actions.release(out.stream().map(CrmAction::id).toList(), owner);
+      throw e;
+    }
+  }
+
+  private List<CrmAction> resolve(CamelContext context, List<CrmAction> out) throws SQLException {
     List<CrmAction> resolved = new ArrayList<>(out.size());
     for (CrmAction a : out) {
       if (a.crmRecordId() == null && a.phone() != null) {

@@ -61,8 +61,16 @@ public final class MessageWriteback extends WritebackSink {
     List<String> keys = new ArrayList<>();
     List<Long> versions = new ArrayList<>();
     ArrayNode records = JSON.createArrayNode();
-    Timestamp oldest = null;
-    for (MessageStateStore.Dirty d : wb.states().dirty(size)) {
+    // A look first, without a claim: most ticks send nothing (coalescing below), and a claim
+    // costs a write.
+    List<MessageStateStore.Dirty> due = wb.states().dirty(size);
+    if (due.isEmpty() || (due.size() < size && young(due))) {
+      return null;
+    }
+    // Then the claim under this replica's lease: another replica skips these rows until they are
+    // recorded, so no record is sent by two replicas (the claim may get fewer rows than the look
+    // saw, when another replica took some meanwhile).
+    for (MessageStateStore.Dirty d : wb.states().claimDirty(wb.owner(), size, wb.lease())) {
       ObjectNode r = records.addObject();
       r.putObject("attributes").put("type", sObjectName);
       r.put(externalIdField, d.sid());
@@ -72,23 +80,32 @@ public final class MessageWriteback extends WritebackSink {
       }
       keys.add(d.sid());
       versions.add(d.crmVersion());
+    }
+    if (keys.isEmpty()) {
+      return null;
+    }
+    return new Batch(records, versions, keys, keys.size() == size);
+  }
+
+  /**
+   * Coalescing: a full batch goes at once; a partial one waits until its oldest change is
+   * maxDelayMillis old, so a message's quick succession of statuses costs one write. The younger
+   * records ride along in the same call for free.
+   */
+  private boolean young(List<MessageStateStore.Dirty> due) {
+    Timestamp oldest = null;
+    for (MessageStateStore.Dirty d : due) {
       Timestamp dirty = d.dirtySince();
       if (dirty != null && (oldest == null || dirty.before(oldest))) {
         oldest = dirty;
       }
     }
-    if (keys.isEmpty()) {
-      return null;
-    }
-    // Coalescing: a full batch goes at once; a partial one waits until its oldest change is
-    // maxDelayMillis old, so a message's quick succession of statuses costs one write. The
-    // younger records ride along in the same call for free.
-    if (keys.size() < size
-        && oldest != null
-        && oldest.toInstant().isAfter(Instant.now().minusMillis(maxDelayMillis))) {
-      return null;
-    }
-    return new Batch(records, versions, keys, keys.size() == size);
+    return oldest != null && oldest.toInstant().isAfter(Instant.now().minusMillis(maxDelayMillis));
+  }
+
+  @Override
+  void release(Batch batch) throws Exception {
+    writeback().states().release(batch.keys, writeback().owner());
   }
 
   @Override
@@ -113,7 +130,7 @@ public final class MessageWriteback extends WritebackSink {
         LOG.warn("Salesforce rejected message {}: {}", sid, r);
       }
     }
-    writeback().states().recordSync(out);
+    writeback().states().recordSync(out, writeback().owner());
   }
 
   /** The mapping's sources for one message (FieldMapping.MESSAGE_SOURCES). */

@@ -67,6 +67,11 @@ public final class OptOutWriteback extends WritebackSink {
   }
 
   @Override
+  void release(Batch batch) throws Exception {
+    writeback().actions().release(batch.ids, writeback().owner());
+  }
+
+  @Override
   void settle(Batch batch, JsonNode results) throws Exception {
     TaskWriteback.settleActions(writeback(), batch, results);
   }

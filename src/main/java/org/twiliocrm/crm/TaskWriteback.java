@@ -64,6 +64,11 @@ public final class TaskWriteback extends WritebackSink {
   }
 
   @Override
+  void release(Batch batch) throws Exception {
+    writeback().actions().release(batch.ids, writeback().owner());
+  }
+
+  @Override
   void settle(Batch batch, JsonNode results) throws Exception {
     settleActions(writeback(), batch, results);
   }

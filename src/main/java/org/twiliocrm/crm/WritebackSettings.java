@@ -16,13 +16,16 @@ import org.twiliocrm.config.Settings;
  * @param maxBackoff longest pause between retries
  * @param lookupPhoneFields objects and fields searched for an unlinked reply, {@code
  *     Object=Field|Field,...}
+ * @param lease how long a replica holds the records and actions it claimed before another may take
+ *     them over
  */
 public record WritebackSettings(
     boolean enabled,
     int batchSize,
     Duration initialBackoff,
     Duration maxBackoff,
-    String lookupPhoneFields) {
+    String lookupPhoneFields,
+    Duration lease) {
 
   // Each key declared once (see ConfigReferenceTest).
   public static final Key<Boolean> ENABLED =
@@ -79,6 +82,14 @@ public record WritebackSettings(
           "Objects and phone fields searched (SOQL) for a reply no outbound message links:"
               + " Object=Field|Field,...");
 
+  public static final Key<Duration> LEASE =
+      Key.duration(
+          "webhook.crm.writeback.lease",
+          "2m",
+          "How long a replica holds the message records and CRM actions it claimed for a"
+              + " Salesforce call before another replica may take them over (only after a crash:"
+              + " a recorded result clears the lease). Longer than the slowest call.");
+
   public static final List<Key<?>> KEYS =
       List.of(
           ENABLED,
@@ -87,6 +98,7 @@ public record WritebackSettings(
           BATCH_SIZE,
           INITIAL_BACKOFF_MILLIS,
           MAX_BACKOFF_MILLIS,
+          LEASE,
           LOOKUP_PHONE_FIELDS);
 
   public static WritebackSettings from(Function<String, String> lookup) {
@@ -98,6 +110,7 @@ public record WritebackSettings(
         BATCH_SIZE.read(s),
         Duration.ofMillis(INITIAL_BACKOFF_MILLIS.read(s)),
         Duration.ofMillis(MAX_BACKOFF_MILLIS.read(s)),
-        LOOKUP_PHONE_FIELDS.read(s));
+        LOOKUP_PHONE_FIELDS.read(s),
+        LEASE.read(s));
   }
 }

@@ -63,6 +63,9 @@ public abstract class WritebackSink implements AggregationStrategy, Predicate {
   /** Settles a batch from Salesforce's per-record results (null entries: no result). */
   abstract void settle(Batch batch, JsonNode results) throws Exception;
 
+  /** Gives the batch's claimed records back after the call failed as a whole. */
+  abstract void release(Batch batch) throws Exception;
+
   /** Keys whose write may still land after an unclear failure (messages only). */
   List<String> suspectKeys(Batch batch) {
     return List.of();
@@ -152,6 +155,16 @@ public abstract class WritebackSink implements AggregationStrategy, Predicate {
         wait.toMillis(),
         e == null ? "unknown" : e.getMessage());
     if (batch != null) {
+      try {
+        // Due again at once for whichever replica tries first after its pause, instead of
+        // after the lease.
+        release(batch);
+      } catch (Exception releaseFailed) {
+        LOG.warn(
+            "Releasing the claim on a failed write-back batch failed (its lease runs out"
+                + " instead): {}",
+            releaseFailed.getMessage());
+      }
       // settled as failed: the loop ends here, the next tick tries again after the pause
       Batch last = new Batch(JSON.createArrayNode(), List.of(), List.of(), false);
       last.settled = true;

@@ -41,7 +41,19 @@ public final class Database implements AutoCloseable {
     Vendor vendor = cfg.vendor();
     HikariConfig hc = new HikariConfig();
     String url = CommitDurability.effectiveUrl(vendor, cfg.url());
-    hc.setJdbcUrl(url);
+    String poolUrl = url;
+    String upper = url.toUpperCase(Locale.ROOT);
+    if (vendor == Vendor.H2
+        && CommitDurability.h2OnDisk(url)
+        && !upper.contains("DB_CLOSE_ON_EXIT=")
+        && !upper.contains("AUTO_SERVER=TRUE")) {
+      // H2's own JVM shutdown hook would close the database while the connector drains on
+      // SIGTERM (sends in flight could not be recorded: "Database is already closed"). The pool's
+      // close, the connector's last step, closes it instead. H2 refuses this together with
+      // AUTO_SERVER=TRUE (the embedded default), where the gap remains (README, drain).
+      poolUrl = url + ";DB_CLOSE_ON_EXIT=FALSE";
+    }
+    hc.setJdbcUrl(poolUrl);
     if (cfg.user() != null) {
       hc.setUsername(cfg.user());
     }

@@ -26,6 +26,7 @@ public final class OutboxClaimer {
   private final int refillThreshold;
   private volatile boolean dbDownLogged;
   private volatile boolean stopping;
+  private final Object claimLock = new Object();
 
   public OutboxClaimer(OutboxStore store, OutboxSettings settings) {
     this.store = store;
@@ -45,22 +46,32 @@ public final class OutboxClaimer {
       if (free >= refillThreshold || (free > 0 && inFlight.get() == 0)) {
         wake.drainPermits(); // whatever woke us is covered by this claim
         List<OutboxRow> rows;
-        try {
-          rows =
-              store.claim(
-                  settings.instanceId(),
-                  Math.min(settings.batchSize(), free),
-                  settings.lease().toMillis());
-          dbDownLogged = false;
-        } catch (SQLException e) {
-          if (!dbDownLogged) {
-            LOG.warn("Outbox claim failed, retrying every poll interval: {}", e.getMessage());
-            dbDownLogged = true;
+        // Held while a claim statement runs, so stop() can wait for it: a drain that saw
+        // inFlight at 0 while a claim was still in the database would end before those rows
+        // were counted, and they would be released unsent.
+        synchronized (claimLock) {
+          if (stopping) {
+            break;
           }
-          rows = List.of();
+          try {
+            rows =
+                store.claim(
+                    settings.instanceId(),
+                    Math.min(settings.batchSize(), free),
+                    settings.lease().toMillis());
+            dbDownLogged = false;
+          } catch (SQLException e) {
+            if (!dbDownLogged) {
+              LOG.warn("Outbox claim failed, retrying every poll interval: {}", e.getMessage());
+              dbDownLogged = true;
+            }
+            rows = List.of();
+          }
+          if (!rows.isEmpty()) {
+            inFlight.addAndGet(rows.size());
+          }
         }
         if (!rows.isEmpty()) {
-          inFlight.addAndGet(rows.size());
           List<OutboxWork> work = new ArrayList<>(rows.size());
           for (OutboxRow r : rows) {
             work.add(new OutboxWork(r));
@@ -74,13 +85,24 @@ public final class OutboxClaimer {
       }
       wake.tryAcquire(left, TimeUnit.NANOSECONDS);
     }
+    if (stopping) {
+      // The claim route's timer keeps firing until Camel stops the route after the drain: pace it.
+      Thread.sleep(20);
+    }
     return List.of();
   }
 
-  /** The context is stopping: claim nothing more and let a waiting claim return at once. */
+  /**
+   * The context is stopping: claim nothing more and let a waiting claim return at once. Returns
+   * after a claim statement already running has finished and its rows are counted in {@link
+   * #inFlight}.
+   */
   public void stop() {
     stopping = true;
     wake.release();
+    synchronized (claimLock) {
+      // nothing: waits for a claim in progress
+    }
   }
 
   /** A NOTIFY arrived: new rows may be due. */
@@ -88,9 +110,23 @@ public final class OutboxClaimer {
     wake.release();
   }
 
+  /** Waits up to {@code millis} for rows to be recorded (a drain watching inFlight fall). */
+  void awaitRelease(long millis) throws InterruptedException {
+    synchronized (inFlight) {
+      if (inFlight.get() > 0) {
+        inFlight.wait(millis);
+      }
+    }
+  }
+
   /** Rows were recorded: their slots are free again. */
   public void release(int rows) {
     int now = inFlight.addAndGet(-rows);
+    if (stopping) {
+      synchronized (inFlight) {
+        inFlight.notifyAll();
+      }
+    }
     int free = settings.maxInFlight() - now;
     if (free >= refillThreshold && free - rows < refillThreshold || now == 0) {
       wake.release();

@@ -115,6 +115,36 @@ public final class OutboxRuntime extends LifecycleStrategySupport {
     start();
   }
 
+  /**
+   * The first step of a graceful stop, while every route still runs: claims nothing more, then
+   * waits until every row this instance claimed has been sent (or decided) and its result is
+   * stored, or until {@code timeout}. Returns whether it drained. Rows still held at the timeout
+   * are released to reconciliation after the routes stopped ({@link #onContextStopped}), so none
+   * stays SENDING.
+   */
+  public boolean drain(java.time.Duration timeout) throws InterruptedException {
+    claimer.stop();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long loggedAt = 0;
+    while (claimer.inFlight() > 0 || recorder.pending() > 0) {
+      long now = System.nanoTime();
+      if (now - deadline >= 0) {
+        LOG.warn(
+            "Outbox: drain timeout ({} ms) reached with {} claimed row(s) not yet recorded; they"
+                + " go to reconciliation",
+            timeout.toMillis(),
+            claimer.inFlight());
+        return false;
+      }
+      if (now - loggedAt > 2_000_000_000L) {
+        LOG.info("Outbox: draining, {} claimed row(s) being sent or recorded", claimer.inFlight());
+        loggedAt = now;
+      }
+      claimer.awaitRelease(Math.min(100, Math.max(1, (deadline - now) / 1_000_000)));
+    }
+    return true;
+  }
+
   @Override
   public void onContextStopping(CamelContext context) {
     // A claim waiting for NOTIFY or the poll interval would hold up graceful shutdown.

@@ -42,38 +42,114 @@ public final class CrmActionQueue {
     }
   }
 
-  /** Up to {@code limit} PENDING actions of the given kinds that are due, oldest first. */
-  public List<CrmAction> pending(List<String> kinds, int limit) throws SQLException {
-    List<CrmAction> out = new ArrayList<>();
+  /**
+   * Claims up to {@code limit} PENDING actions of the given kinds that are due and not leased by
+   * another replica, oldest first, for {@code owner} until {@code lease} runs out: {@code SELECT
+   * ... FOR UPDATE SKIP LOCKED} and the lease columns set in one transaction (the same SQL on
+   * PostgreSQL, MariaDB and H2), so two replicas never take the same action. {@link #record},
+   * {@link #finish} and {@link #release} clear the lease; a claimer that dies leaves it to expire.
+   */
+  public List<CrmAction> claim(
+      List<String> kinds, int limit, String owner, java.time.Duration lease) throws SQLException {
+    Timestamp now = Timestamp.from(Instant.now());
+    List<Long> ids = new ArrayList<>();
+    try (Connection c = dataSource.getConnection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT id FROM crm_action WHERE state = 'PENDING' AND kind IN ("
+                    + String.join(", ", Collections.nCopies(kinds.size(), "?"))
+                    + ") AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND (lease_until"
+                    + " IS NULL OR lease_until < ?) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED")) {
+          int i = 1;
+          for (String k : kinds) {
+            ps.setString(i++, k);
+          }
+          ps.setTimestamp(i++, now);
+          ps.setTimestamp(i++, now);
+          ps.setInt(i, limit);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              ids.add(rs.getLong(1));
+            }
+          }
+        }
+        if (!ids.isEmpty()) {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE crm_action SET lease_owner = ?, lease_until = ? WHERE id IN ("
+                      + String.join(", ", Collections.nCopies(ids.size(), "?"))
+                      + ")")) {
+            ps.setString(1, owner);
+            ps.setTimestamp(2, Timestamp.from(now.toInstant().plus(lease)));
+            int i = 3;
+            for (long id : ids) {
+              ps.setLong(i++, id);
+            }
+            ps.executeUpdate();
+          }
+        }
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+      if (ids.isEmpty()) {
+        return List.of();
+      }
+      List<CrmAction> out = new ArrayList<>(ids.size());
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT id, kind, message_sid, phone, crm_object, crm_record_id, detail FROM"
+                  + " crm_action WHERE lease_owner = ? AND id IN ("
+                  + String.join(", ", Collections.nCopies(ids.size(), "?"))
+                  + ") ORDER BY id")) {
+        ps.setString(1, owner);
+        int i = 2;
+        for (long id : ids) {
+          ps.setLong(i++, id);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(
+                new CrmAction(
+                    rs.getLong(1),
+                    rs.getString(2),
+                    rs.getString(3),
+                    rs.getString(4),
+                    rs.getString(5),
+                    rs.getString(6),
+                    rs.getString(7)));
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Gives claimed actions back unsent (the call failed as a whole): due again at once. */
+  public void release(List<Long> ids, String owner) throws SQLException {
+    if (ids.isEmpty()) {
+      return;
+    }
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "SELECT id, kind, message_sid, phone, crm_object, crm_record_id, detail FROM"
-                    + " crm_action WHERE state = 'PENDING' AND kind IN ("
-                    + String.join(", ", Collections.nCopies(kinds.size(), "?"))
-                    + ") AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT"
-                    + " ?")) {
-      int i = 1;
-      for (String k : kinds) {
-        ps.setString(i++, k);
+                "UPDATE crm_action SET lease_owner = NULL, lease_until = NULL WHERE lease_owner ="
+                    + " ? AND id IN ("
+                    + String.join(", ", Collections.nCopies(ids.size(), "?"))
+                    + ")")) {
+      ps.setString(1, owner);
+      int i = 2;
+      for (long id : ids) {
+        ps.setLong(i++, id);
       }
-      ps.setTimestamp(i++, Timestamp.from(Instant.now()));
-      ps.setInt(i, limit);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(
-              new CrmAction(
-                  rs.getLong(1),
-                  rs.getString(2),
-                  rs.getString(3),
-                  rs.getString(4),
-                  rs.getString(5),
-                  rs.getString(6),
-                  rs.getString(7)));
-        }
-      }
+      ps.executeUpdate();
     }
-    return out;
   }
 
   /** Records the CRM record an action was linked to after the fact (a look-up by phone). */
@@ -94,7 +170,8 @@ public final class CrmActionQueue {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "UPDATE crm_action SET state = 'DONE', last_error = ? WHERE id = ?")) {
+                "UPDATE crm_action SET state = 'DONE', last_error = ?, lease_owner = NULL,"
+                    + " lease_until = NULL WHERE id = ?")) {
       ps.setString(1, note);
       ps.setLong(2, id);
       ps.executeUpdate();
@@ -109,11 +186,12 @@ public final class CrmActionQueue {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ok =
             c.prepareStatement(
-                "UPDATE crm_action SET state = 'DONE', last_error = NULL WHERE id = ?");
+                "UPDATE crm_action SET state = 'DONE', last_error = NULL, lease_owner = NULL,"
+                    + " lease_until = NULL WHERE id = ?");
         PreparedStatement bad =
             c.prepareStatement(
                 "UPDATE crm_action SET attempts = attempts + 1, next_attempt_at = ?, last_error ="
-                    + " ?, state = CASE WHEN attempts >= "
+                    + " ?, lease_owner = NULL, lease_until = NULL, state = CASE WHEN attempts >= "
                     + (MAX_ATTEMPTS - 1)
                     + " THEN 'FAILED' ELSE state END WHERE id = ?")) {
       for (long id : done) {

@@ -224,54 +224,177 @@ public final class MessageStateStore {
     public static final Fallback NONE = new Fallback(null, 0, null, null);
   }
 
-  /** Up to {@code limit} rows the CRM has not seen yet, oldest change first, not backing off. */
+  private static final String DIRTY_COLUMNS =
+      "m.message_sid, m.direction, m.channel, m.status, m.error_code, m.from_number,"
+          + " m.to_number, m.body, m.num_segments, m.sent_at, m.delivered_at, m.created_at,"
+          + " m.crm_version, m.crm_object, m.crm_record_id, m.account_sid, m.crm_dirty_since,"
+          + " m.answered_by, m.duration_seconds";
+
+  private static final String DUE =
+      "m.crm_version > m.crm_synced_version AND (m.crm_next_attempt_at IS NULL OR"
+          + " m.crm_next_attempt_at <= ?) AND (m.crm_lease_until IS NULL OR m.crm_lease_until <"
+          + " ?)";
+
+  /**
+   * Up to {@code limit} rows the CRM has not seen yet, oldest change first, not backing off and not
+   * leased by a replica: a look without a claim, to decide whether a batch is worth sending.
+   */
   public List<Dirty> dirty(int limit) throws SQLException {
-    List<Dirty> out = new ArrayList<>();
+    Timestamp now = Timestamp.from(Instant.now());
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "SELECT m.message_sid, m.direction, m.channel, m.status, m.error_code,"
-                    + " m.from_number, m.to_number, m.body, m.num_segments, m.sent_at,"
-                    + " m.delivered_at, m.created_at, m.crm_version, m.crm_object,"
-                    + " m.crm_record_id, m.account_sid, m.crm_dirty_since, m.answered_by,"
-                    + " m.duration_seconds"
-                    + (withOutbox()
-                        ? ", p.twilio_sid, o.fallback_step, o.fallback_reason, o.fallback_chain"
-                            + " FROM message_state m LEFT JOIN outbox_message o ON o.twilio_sid"
-                            + " = m.message_sid LEFT JOIN outbox_message p ON p.id = o.parent_id"
-                        : " FROM message_state m")
-                    + " WHERE"
-                    + " m.crm_version > m.crm_synced_version AND (m.crm_next_attempt_at IS NULL OR"
-                    + " m.crm_next_attempt_at <= ?) ORDER BY m.crm_dirty_since, m.message_sid LIMIT"
-                    + " ?")) {
-      ps.setTimestamp(1, Timestamp.from(Instant.now()));
-      ps.setInt(2, limit);
+                "SELECT "
+                    + DIRTY_COLUMNS
+                    + fromClause()
+                    + " WHERE "
+                    + DUE
+                    + " ORDER BY m.crm_dirty_since, m.message_sid LIMIT ?")) {
+      ps.setTimestamp(1, now);
+      ps.setTimestamp(2, now);
+      ps.setInt(3, limit);
       try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(
-              new Dirty(
-                  rs.getString(1),
-                  rs.getString(2),
-                  rs.getString(3),
-                  rs.getString(4),
-                  getInt(rs, 5),
-                  rs.getString(6),
-                  rs.getString(7),
-                  rs.getString(8),
-                  getInt(rs, 9),
-                  rs.getTimestamp(10),
-                  rs.getTimestamp(11),
-                  rs.getTimestamp(12),
-                  rs.getLong(13),
-                  rs.getString(14),
-                  rs.getString(15),
-                  rs.getString(16),
-                  rs.getTimestamp(17),
-                  rs.getString(18),
-                  getInt(rs, 19),
-                  withOutbox() ? fallback(rs) : Fallback.NONE));
+        return readDirty(rs);
+      }
+    }
+  }
+
+  /**
+   * Claims up to {@code limit} of the rows {@link #dirty} would return for {@code owner} until
+   * {@code lease} runs out ({@code SELECT ... FOR UPDATE SKIP LOCKED} and the lease columns in one
+   * transaction, the same SQL on PostgreSQL, MariaDB and H2), and returns them as they are now. Two
+   * replicas never send the same record at once, so neither can overtake the other's newer state.
+   * {@link #recordSync} and {@link #release} clear the lease. SKIP LOCKED also means the claim
+   * never waits for a webhook transaction that holds a row: that row is taken next time.
+   */
+  public List<Dirty> claimDirty(String owner, int limit, java.time.Duration lease)
+      throws SQLException {
+    Timestamp now = Timestamp.from(Instant.now());
+    List<String> sids = new ArrayList<>();
+    try (Connection c = dataSource.getConnection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT m.message_sid FROM message_state m WHERE "
+                    + DUE
+                    + " ORDER BY m.crm_dirty_since, m.message_sid LIMIT ? FOR UPDATE SKIP"
+                    + " LOCKED")) {
+          ps.setTimestamp(1, now);
+          ps.setTimestamp(2, now);
+          ps.setInt(3, limit);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              sids.add(rs.getString(1));
+            }
+          }
+        }
+        if (!sids.isEmpty()) {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE message_state SET crm_lease_owner = ?, crm_lease_until = ? WHERE"
+                      + " message_sid IN ("
+                      + marks(sids.size())
+                      + ")")) {
+            ps.setString(1, owner);
+            ps.setTimestamp(2, Timestamp.from(now.toInstant().plus(lease)));
+            int i = 3;
+            for (String sid : sids) {
+              ps.setString(i++, sid);
+            }
+            ps.executeUpdate();
+          }
+        }
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+      if (sids.isEmpty()) {
+        return List.of();
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT "
+                  + DIRTY_COLUMNS
+                  + fromClause()
+                  + " WHERE m.crm_lease_owner = ? AND m.message_sid IN ("
+                  + marks(sids.size())
+                  + ") ORDER BY m.crm_dirty_since, m.message_sid")) {
+        ps.setString(1, owner);
+        int i = 2;
+        for (String sid : sids) {
+          ps.setString(i++, sid);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          return readDirty(rs);
         }
       }
+    }
+  }
+
+  /** Gives claimed rows back unsent (the call failed as a whole): due again at once. */
+  public void release(List<String> sids, String owner) throws SQLException {
+    if (sids.isEmpty()) {
+      return;
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE message_state SET crm_lease_owner = NULL, crm_lease_until = NULL WHERE"
+                    + " crm_lease_owner = ? AND message_sid IN ("
+                    + marks(sids.size())
+                    + ")")) {
+      ps.setString(1, owner);
+      int i = 2;
+      for (String sid : sids) {
+        ps.setString(i++, sid);
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * The message records, joined to the outbox (when it is there) for the channel fallback chain
+   * that the write-back shows on the record: the row that sent this message and the row it fell
+   * back from.
+   */
+  private String fromClause() {
+    return withOutbox()
+        ? ", p.twilio_sid, o.fallback_step, o.fallback_reason, o.fallback_chain FROM message_state m"
+            + " LEFT JOIN outbox_message o ON o.twilio_sid = m.message_sid LEFT JOIN outbox_message"
+            + " p ON p.id = o.parent_id"
+        : " FROM message_state m";
+  }
+
+  private List<Dirty> readDirty(ResultSet rs) throws SQLException {
+    List<Dirty> out = new ArrayList<>();
+    while (rs.next()) {
+      out.add(
+          new Dirty(
+              rs.getString(1),
+              rs.getString(2),
+              rs.getString(3),
+              rs.getString(4),
+              getInt(rs, 5),
+              rs.getString(6),
+              rs.getString(7),
+              rs.getString(8),
+              getInt(rs, 9),
+              rs.getTimestamp(10),
+              rs.getTimestamp(11),
+              rs.getTimestamp(12),
+              rs.getLong(13),
+              rs.getString(14),
+              rs.getString(15),
+              rs.getString(16),
+              rs.getTimestamp(17),
+              rs.getString(18),
+              getInt(rs, 19),
+              withOutbox() ? fallback(rs) : Fallback.NONE));
     }
     return out;
   }
@@ -310,32 +433,39 @@ public final class MessageStateStore {
   /**
    * Applies the results of one write-back call. One statement per row in autocommit on purpose: the
    * event handlers lock message_state rows in their own order, and a multi-row transaction (a JDBC
-   * batch is one) could deadlock with them.
+   * batch is one) could deadlock with them. Clears {@code owner}'s lease; a row another replica
+   * took over after this lease ran out is its business now and is left alone.
    */
-  public void recordSync(List<SyncResult> results) throws SQLException {
+  public void recordSync(List<SyncResult> results, String owner) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(true);
       try (PreparedStatement ok =
               c.prepareStatement(
-                  "UPDATE message_state SET crm_synced_version = ?, crm_attempts = 0,"
+                  "UPDATE message_state SET crm_synced_version = CASE WHEN crm_synced_version"
+                      + " < ? THEN ? ELSE crm_synced_version END, crm_attempts = 0,"
                       + " crm_next_attempt_at = NULL, crm_last_error = NULL, crm_dirty_since = CASE"
-                      + " WHEN crm_version <= ? THEN NULL ELSE crm_dirty_since END WHERE"
-                      + " message_sid = ? AND crm_synced_version < ?");
+                      + " WHEN crm_version <= ? THEN NULL ELSE crm_dirty_since END,"
+                      + " crm_lease_owner = NULL, crm_lease_until = NULL WHERE message_sid = ? AND"
+                      + " (crm_lease_owner IS NULL OR crm_lease_owner = ?)");
           PreparedStatement bad =
               c.prepareStatement(
                   "UPDATE message_state SET crm_attempts = crm_attempts + 1, crm_next_attempt_at"
-                      + " = ?, crm_last_error = ? WHERE message_sid = ?")) {
+                      + " = ?, crm_last_error = ?, crm_lease_owner = NULL, crm_lease_until = NULL"
+                      + " WHERE message_sid = ? AND (crm_lease_owner IS NULL OR crm_lease_owner ="
+                      + " ?)")) {
         for (SyncResult r : results) {
           if (r instanceof Synced s) {
             ok.setLong(1, s.version());
             ok.setLong(2, s.version());
-            ok.setString(3, s.sid());
-            ok.setLong(4, s.version());
+            ok.setLong(3, s.version());
+            ok.setString(4, s.sid());
+            ok.setString(5, owner);
             ok.executeUpdate();
           } else if (r instanceof Retry t) {
             bad.setTimestamp(1, Timestamp.from(t.at()));
             bad.setString(2, t.error());
             bad.setString(3, t.sid());
+            bad.setString(4, owner);
             bad.executeUpdate();
           }
         }

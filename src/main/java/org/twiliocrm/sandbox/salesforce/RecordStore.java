@@ -208,6 +208,16 @@ public final class RecordStore {
     return t;
   }
 
+  /**
+   * Creates and updates per record id since start (seeds included, rolled-back writes too): lets a
+   * test tell a record written by two clients, which the record itself cannot show.
+   */
+  private final Map<String, Long> writes = new java.util.HashMap<>();
+
+  public synchronized Map<String, Long> writes() {
+    return Map.copyOf(writes);
+  }
+
   public synchronized String create(String typeName, Map<String, Object> body, Txn txn) {
     SObjectType t = recordType(typeName);
     Map<String, Object> values = FieldRules.normalize(t, body, true, this::ownerOf);
@@ -252,6 +262,7 @@ public final class RecordStore {
     checkUnique(t, rec, null);
     rec.keySet().retainAll(t.fields().stream().map(FieldDef::name).toList());
     table(t).put(id, rec);
+    writes.merge(id, 1L, Long::sum);
     owners.put(id, t.name());
     index(t, rec, true);
     txn.undo.push(
@@ -295,6 +306,7 @@ public final class RecordStore {
     rec.clear();
     rec.putAll(after);
     index(t, rec, true);
+    writes.merge((String) rec.get("Id"), 1L, Long::sum);
     txn.undo.push(
         () -> {
           index(t, rec, false);

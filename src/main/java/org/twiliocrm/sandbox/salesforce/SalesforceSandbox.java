@@ -290,6 +290,11 @@ public final class SalesforceSandbox implements AutoCloseable {
     return hub.deliveredCounts();
   }
 
+  /** Creates and updates per record id since start (see RecordStore#writes). */
+  public Map<String, Long> writes() {
+    return store.writes();
+  }
+
   public List<Map<String, Object>> records(String objectName) {
     stateLock.readLock().lock();
     try {

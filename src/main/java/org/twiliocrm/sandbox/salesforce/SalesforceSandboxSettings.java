@@ -55,6 +55,13 @@ public record SalesforceSandboxSettings(
   // taken as written (and refused where blank makes no sense), as this emulator always has.
   public static final Key<String> HOST =
       text("host", "127.0.0.1", "Interface the emulated Salesforce org binds to.");
+  public static final Key<String> EXTERNAL_URL =
+      text(
+          "external-url",
+          "",
+          "Sandbox mode only: base URL of an emulated org that is already running (java -jar ..."
+              + " sandbox, or another connector's), used instead of starting one, so several"
+              + " connector processes share one org (replicas, soak tests); empty = start one.");
   public static final Key<Long> PORT =
       whole(
           "port",
@@ -151,6 +158,7 @@ public record SalesforceSandboxSettings(
   /** Every key, in the order application.properties writes them (for the reference). */
   public static final List<Key<?>> KEYS =
       List.of(
+          EXTERNAL_URL,
           HOST,
           PORT,
           PUBLIC_URL,

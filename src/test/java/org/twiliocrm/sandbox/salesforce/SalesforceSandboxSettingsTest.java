@@ -49,7 +49,7 @@ class SalesforceSandboxSettingsTest {
     }
     assertThat(props.stringPropertyNames())
         .filteredOn(k -> k.startsWith("sandbox.salesforce."))
-        .hasSize(16);
+        .hasSize(SalesforceSandboxSettings.KEYS.size());
     assertThat(SalesforceSandboxSettings.from(props::getProperty).toString())
         .isEqualTo(SalesforceSandboxSettings.defaults().toString());
   }

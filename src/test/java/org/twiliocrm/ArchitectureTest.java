@@ -78,16 +78,34 @@ class ArchitectureTest {
 
   @Test
   void onlyTheWiringPointUsesTheSandboxes() throws IOException {
+    assertThat(sandboxUsers(graph())).as("production packages that import the sandbox").isEmpty();
+  }
+
+  /** Packages other than the wiring point (and the sandboxes themselves) that use a sandbox. */
+  private static List<String> sandboxUsers(Map<String, Set<String>> g) {
     List<String> offenders = new ArrayList<>();
-    graph()
-        .forEach(
-            (pkg, deps) -> {
-              boolean allowed = pkg.equals(WIRING) || pkg.startsWith(SANDBOX);
-              if (!allowed && deps.stream().anyMatch(d -> d.startsWith(SANDBOX))) {
-                offenders.add(pkg + " -> " + deps);
-              }
-            });
-    assertThat(offenders).as("production packages that import the sandbox").isEmpty();
+    g.forEach(
+        (pkg, deps) -> {
+          boolean allowed = pkg.equals(WIRING) || pkg.startsWith(SANDBOX);
+          if (!allowed && deps.stream().anyMatch(d -> d.startsWith(SANDBOX))) {
+            offenders.add(pkg + " -> " + deps);
+          }
+        });
+    return offenders;
+  }
+
+  @Test
+  void theSandboxRuleSeesAPlantedImport() {
+    // The rule itself must be able to fail: an outbound class reaching into the Twilio sandbox.
+    Map<String, Set<String>> g =
+        Map.of(
+            "org.twiliocrm.outbound",
+            Set.of("org.twiliocrm.sandbox.twilio"),
+            WIRING,
+            Set.of("org.twiliocrm.sandbox.twilio"),
+            "org.twiliocrm.sandbox.salesforce",
+            Set.of("org.twiliocrm.sandbox.twilio"));
+    assertThat(sandboxUsers(g)).singleElement().asString().startsWith("org.twiliocrm.outbound");
   }
 
   @Test

@@ -63,6 +63,20 @@ public final class ConnectorApp {
     return operators;
   }
 
+  /** Beans an embedder binds over the connector's own, in the order given (see {@link #bind}). */
+  private final List<Map.Entry<String, Object>> embedderBeans = new ArrayList<>();
+
+  /**
+   * Binds {@code bean} as {@code name} over the connector's own bean of that name, before Camel
+   * starts: for an application that embeds the connector, or a benchmark that times requests with
+   * an instrumented {@code twilioRestClient}. The routes, kamelets and every other bean stay as
+   * shipped. Call before {@link #start}.
+   */
+  public ConnectorApp bind(String name, Object bean) {
+    embedderBeans.add(Map.entry(name, bean));
+    return this;
+  }
+
   /** Starts everything and blocks until the JVM is asked to stop. */
   public void runUntilStopped() throws Exception {
     prepare();
@@ -211,6 +225,7 @@ public final class ConnectorApp {
     Beans.bind(main::bind, this::property, config, database);
     // The console's sign-in checks passwords and opens sessions the gate then accepts.
     main.bind("operatorAuth", operators);
+    embedderBeans.forEach(b -> main.bind(b.getKey(), b.getValue()));
     main.addMainListener(
         new MainListenerSupport() {
           @Override

@@ -76,17 +76,7 @@ public final class Policies {
     }
     Policy p = current.get();
     try {
-      audit.append(
-          Audit.Entry.of(
-              Audit.CONNECTOR,
-              Audit.Action.POLICY_LOADED,
-              "policy",
-              location,
-              null,
-              p.hash(),
-              p.rules().size()
-                  + " rule(s): "
-                  + p.rules().stream().map(Policy.Rule::name).toList()));
+      audit.append(loaded(null, p));
       auditedCurrent = true;
     } catch (SQLException e) {
       LOG.warn("Could not audit the loaded policy yet: {}", e.getMessage());
@@ -116,17 +106,7 @@ public final class Policies {
       reloads.incrementAndGet();
       LOG.info("Policy {} reloaded: {} rule(s), sha256 {}", location, p.rules().size(), hash);
       try {
-        audit.append(
-            Audit.Entry.of(
-                Audit.CONNECTOR,
-                Audit.Action.POLICY_LOADED,
-                "policy",
-                location,
-                before.hash(),
-                hash,
-                p.rules().size()
-                    + " rule(s): "
-                    + p.rules().stream().map(Policy.Rule::name).toList()));
+        audit.append(loaded(before.hash(), p));
       } catch (SQLException e) {
         LOG.warn("Could not audit the policy reload: {}", e.getMessage());
       }
@@ -135,6 +115,18 @@ public final class Policies {
       lastSeenHash = hash;
       return reject(e.getMessage(), hash);
     }
+  }
+
+  /** The audit entry of a policy taken into force, after {@code beforeHash} (null at start-up). */
+  private Audit.Entry loaded(String beforeHash, Policy p) {
+    return Audit.Entry.of(
+        Audit.CONNECTOR,
+        Audit.Action.POLICY_LOADED,
+        "policy",
+        location,
+        beforeHash,
+        p.hash(),
+        p.rules().size() + " rule(s): " + p.rules().stream().map(Policy.Rule::name).toList());
   }
 
   private boolean reject(String problem, String hash) {

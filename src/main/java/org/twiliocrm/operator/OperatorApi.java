@@ -3,8 +3,6 @@ package org.twiliocrm.operator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -23,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import org.twiliocrm.governance.ApprovalRequest;
 import org.twiliocrm.governance.Approvals;
 import org.twiliocrm.governance.Audit;
+import org.twiliocrm.http.Forms;
 
 /**
  * The operators' HTTP API on the connector's port (routes/operator-api.camel.yaml), JSON in and
@@ -636,26 +635,21 @@ public final class OperatorApi {
     return q < 0 ? uri : uri.substring(0, q);
   }
 
+  /** The query's parameters, the last non-blank value of each; 400 for bad percent-encoding. */
   static Map<String, String> query(String raw) {
+    Map<String, List<String>> all;
+    try {
+      all = Forms.decode(raw);
+    } catch (IllegalArgumentException e) {
+      throw new ClientError(400, "the query string is not valid percent-encoding");
+    }
     Map<String, String> out = new LinkedHashMap<>();
-    if (raw == null || raw.isEmpty()) {
-      return out;
-    }
-    for (String pair : raw.split("&")) {
-      if (pair.isEmpty()) {
-        continue;
-      }
-      int eq = pair.indexOf('=');
-      try {
-        String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-        String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-        if (!v.isBlank()) {
-          out.put(k, v);
-        }
-      } catch (IllegalArgumentException e) {
-        throw new ClientError(400, "the query string is not valid percent-encoding");
-      }
-    }
+    all.forEach(
+        (k, vs) ->
+            vs.stream()
+                .filter(v -> !v.isBlank())
+                .reduce((x, y) -> y)
+                .ifPresent(v -> out.put(k, v)));
     return out;
   }
 

@@ -30,7 +30,8 @@ import org.twiliocrm.governance.Channel;
  * @param defaultRegion region for numbers written without a country code
  * @param maxSegments a policy cap on SMS segments per body (cost control); 0 = none, only Twilio's
  *     own limit of 1,600 characters applies
- * @param statusCallbackUrl StatusCallback sent with every message and call; null for none
+ * @param statusCallbackUrl StatusCallback sent with every message and call; null for none (also
+ *     when {@code outbox.status-callbacks.enabled=false})
  * @param callStatusCallbackUrl StatusCallback of calls; the message one when not set
  * @param verifyServiceSid the Verify service (VA...) for channel verify; null disables verify rows
  * @param reconcileWindow how far back a reconciliation looks for a message in Twilio
@@ -153,6 +154,13 @@ public record OutboxSettings(
           "",
           "StatusCallback URL sent with every message and call; empty:"
               + " <connector.public-url>/webhooks/twilio/message-status.");
+  public static final Key<Boolean> STATUS_CALLBACKS_ENABLED =
+      Key.bool(
+          "outbox.status-callbacks.enabled",
+          true,
+          "Ask Twilio for status callbacks on every message and call; false: none are asked for"
+              + " (the outbox benchmark's baseline, or a deployment that reads statuses another"
+              + " way).");
   public static final Key<String> CALL_STATUS_CALLBACK_URL =
       Key.httpUrl(
           "outbox.call-status-callback-url",
@@ -219,6 +227,7 @@ public record OutboxSettings(
           DEFAULT_REGION,
           MAX_SEGMENTS,
           STATUS_CALLBACK_URL,
+          STATUS_CALLBACKS_ENABLED,
           CALL_STATUS_CALLBACK_URL,
           VERIFY_SERVICE_SID,
           RECONCILE_WINDOW,
@@ -252,8 +261,9 @@ public record OutboxSettings(
     for (Channel c : Channel.values()) {
       policy.put(c, RECONCILE_POLICY.get(c).read(s));
     }
-    String statusCallback = STATUS_CALLBACK_URL.read(s);
-    String callStatusCallback = CALL_STATUS_CALLBACK_URL.read(s);
+    boolean callbacks = STATUS_CALLBACKS_ENABLED.read(s);
+    String statusCallback = callbacks ? STATUS_CALLBACK_URL.read(s) : null;
+    String callStatusCallback = callbacks ? CALL_STATUS_CALLBACK_URL.read(s) : null;
     return new OutboxSettings(
         ENABLED.read(s),
         Objects.requireNonNullElseGet(

@@ -2,9 +2,6 @@ package org.twiliocrm.webhook;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URLDecoder;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -16,6 +13,7 @@ import java.util.TreeMap;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
+import org.twiliocrm.http.Forms;
 import org.twiliocrm.twilio.TwilioSignature;
 
 /**
@@ -377,35 +375,10 @@ public final class WebhookGate implements Processor {
   }
 
   static Map<String, List<String>> decodeForm(String raw) {
-    Map<String, List<String>> out = new TreeMap<>();
-    if (raw == null || raw.isEmpty()) {
-      return out;
-    }
-    for (String pair : raw.split("&")) {
-      if (pair.isEmpty()) {
-        continue;
-      }
-      int eq = pair.indexOf('=');
-      String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-      out.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
-    }
-    return out;
+    return Forms.decode(raw);
   }
 
   static String encodeForm(Map<String, List<String>> params) {
-    StringBuilder sb = new StringBuilder();
-    params.forEach(
-        (k, vs) -> {
-          for (String v : vs) {
-            if (sb.length() > 0) {
-              sb.append('&');
-            }
-            sb.append(URLEncoder.encode(k, StandardCharsets.UTF_8))
-                .append('=')
-                .append(URLEncoder.encode(v, StandardCharsets.UTF_8));
-          }
-        });
-    return sb.toString();
+    return Forms.encode(params);
   }
 }

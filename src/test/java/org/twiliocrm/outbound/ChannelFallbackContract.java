@@ -147,6 +147,9 @@ abstract class ChannelFallbackContract {
   }
 
   long insert(String key, String channel, String to, String from, String body, String chain) {
+    if ("whatsapp".equals(channel)) {
+      optIn(to);
+    }
     database.exec(
         "INSERT INTO outbox_message (idempotency_key, channel, recipient, sender, body,"
             + " fallback_chain) VALUES (?, ?, ?, ?, ?, ?)",
@@ -158,6 +161,20 @@ abstract class ChannelFallbackContract {
         chain);
     return Long.parseLong(
         database.string("SELECT id FROM outbox_message WHERE idempotency_key = ?", key));
+  }
+
+  /** WhatsApp needs a recorded opt-in (governance/recipients.yaml): the handset gave one. */
+  void optIn(String to) {
+    try {
+      app.camelContext()
+          .getRegistry()
+          .lookupByNameAndType("consentLedger", org.twiliocrm.governance.ConsentLedger.class)
+          .record(
+              new org.twiliocrm.governance.ConsentLedger.Event(
+                  to, "transactional", "OPTED_IN", "api", "test", java.time.Instant.now(), null));
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   Map<String, String> row(long id) {
@@ -417,6 +434,7 @@ abstract class ChannelFallbackContract {
         twilio + "/sandbox/outcomes",
         Map.of("pattern", "whatsapp:\\" + to, "status", "undelivered", "errorCode", 30003));
     String key = "tpl-" + to;
+    optIn(to);
     database.exec(
         "INSERT INTO outbox_message (idempotency_key, channel, recipient, sender, template_name,"
             + " template_variables) VALUES (?, 'whatsapp', ?, ?, 'order-update', '{\"order\":\"A-42\"}')",

@@ -72,6 +72,9 @@ abstract class ChannelFallbackContract {
   String twilio;
   String salesforce;
 
+  /** The approval policy in force (rewritten by the policy-gate test). */
+  Path policyFile;
+
   /** The parent of the duplicate/restart tests (set by the first test). */
   long firstParent;
 
@@ -97,6 +100,9 @@ abstract class ChannelFallbackContract {
                   content-sid: HX0123456789abcdef0123456789abcdef
                   variables: { "1": order }
         """);
+    // A rule none of the other tests meets; the policy-gate test swaps in one for calls.
+    policyFile = Files.createTempDirectory("fallback-policy").resolve("policies.yaml");
+    Files.writeString(policyFile, policy("mms"));
     port = FreePort.find();
     app = startApp();
   }
@@ -113,6 +119,8 @@ abstract class ChannelFallbackContract {
     p.setProperty("connector.kamelets.location", Path.of("kamelets").toAbsolutePath().toString());
     p.setProperty("outbox.templates.location", dir.toString());
     p.setProperty("templates.reload-interval", "200ms");
+    p.setProperty("governance.policies.location", policyFile.toString());
+    p.setProperty("governance.reload-interval", "200ms");
     p.setProperty("outbox.poll-interval", "200ms");
     p.setProperty("outbox.fallback.senders", "sms=" + SMS_SENDER);
     p.setProperty("crm.events.enabled", "false");
@@ -161,6 +169,49 @@ abstract class ChannelFallbackContract {
         chain);
     return Long.parseLong(
         database.string("SELECT id FROM outbox_message WHERE idempotency_key = ?", key));
+  }
+
+  static String policy(String heldChannel) {
+    return "approval-expiry: 1h\nrules:\n  - name: calls-need-a-human\n    when:\n      channel: ["
+        + heldChannel
+        + "]\n";
+  }
+
+  /**
+   * A fallback step is a new row and meets the approval gate like any other: with calls held for a
+   * human, an undelivered SMS's voice step is HELD, not placed.
+   */
+  @Test
+  @Order(20)
+  void aFallbackStepIsHeldByThePolicyGateLikeAnyRow() throws Exception {
+    org.twiliocrm.governance.Policies policies =
+        app.camelContext()
+            .getRegistry()
+            .lookupByNameAndType("governancePolicies", org.twiliocrm.governance.Policies.class);
+    Files.writeString(policyFile, policy("voice"));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                policies.current().rules().stream().anyMatch(r -> r.channels().contains("voice")));
+    // +15005553003: the sandbox's rule makes SMS to it undelivered (30003).
+    long parent =
+        insert(
+            "gate-" + NEXT.incrementAndGet(),
+            "sms",
+            "+15005553003",
+            SMS_SENDER,
+            "Held call",
+            "sms,voice");
+    long voice = childOf(parent);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> List.of("SENT", "HELD", "FAILED", "BLOCKED").contains(status(voice)));
+    assertThat(row(voice))
+        .containsEntry("channel", "voice")
+        .containsEntry("status", "HELD")
+        .containsEntry("reason_code", "AWAITING_APPROVAL");
+    assertThat(row(voice).get("twilio_sid")).isNull();
   }
 
   /** WhatsApp needs a recorded opt-in (governance/recipients.yaml): the handset gave one. */

@@ -109,7 +109,6 @@ class WritebackIT {
                             "SELECT COUNT(*) FROM message_state WHERE status = 'delivered' AND"
                                 + " to_number LIKE '+1555777%'"))
                     .isEqualTo(1000));
-    double callbackSeconds = (System.nanoTime() - startNanos) / 1e9;
     // ... and in Salesforce, one record per message, delivered, with its fields.
     await()
         .atMost(Duration.ofSeconds(90))
@@ -124,6 +123,9 @@ class WritebackIT {
                       .collect(Collectors.toList());
               assertThat(notDelivered).isEmpty();
             });
+    // Measured to the last Salesforce update, not to the last local callback: the write-back
+    // batches still flush (one call per window) after the callbacks have all been stored.
+    double callbackSeconds = (System.nanoTime() - startNanos) / 1e9;
     Map<String, Object> one = sfMessages().get(sids.iterator().next());
     assertThat(one.get("Direction__c")).isEqualTo("outbound-api");
     assertThat(one.get("From__c")).isEqualTo(WebhookStack.NUMBER);
@@ -136,7 +138,8 @@ class WritebackIT {
             + stack.salesforce.apiUsage().byEndpoint());
     // Partial batches are flushed at least every 0.8 s, so a machine too loaded to deliver the
     // callbacks within ~15 s spends one extra call per flush window: the bound follows the window
-    // (17 calls measured when the callbacks took a few seconds), and a per-callback write-back
+    // (17 calls measured when the callbacks took a few seconds; 22 on a CI run where the
+    // write-back finished after the callbacks), and a per-callback write-back
     // (about 3,000 calls) still fails.
     long allowed = Math.max(20, 6 + (long) Math.ceil(callbackSeconds / 0.8));
     System.out.printf("callbacks took %.1f s; allowed %d calls%n", callbackSeconds, allowed);

@@ -196,7 +196,12 @@ public record ConnectorConfig(
           "connector.db.password",
           "Database password; a secret: set CONNECTOR_DB_PASSWORD, never commit it.");
   public static final Key<Integer> DB_POOL_SIZE =
-      Key.integer("connector.db.pool-size", 10, 1, 500, "Maximum connections in the pool.");
+      Key.integer(
+          "connector.db.pool-size",
+          10,
+          2,
+          500,
+          "Maximum connections in the pool (at least 2: the schema migration needs two).");
   public static final Key<Duration> DB_CONNECT_TIMEOUT =
       Key.duration(
           "connector.db.connect-timeout",

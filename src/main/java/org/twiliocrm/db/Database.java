@@ -3,6 +3,9 @@ package org.twiliocrm.db;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Locale;
 import javax.sql.DataSource;
@@ -78,7 +81,7 @@ public final class Database implements AutoCloseable {
           StartupRetry.firstConnection(db.displayUrl, cfg.startupTimeout(), ds::getConnection)) {
         CommitDurability.verify(c, vendor, url, cfg.requireDurableCommits());
       }
-      db.migrate();
+      db.migrate(() -> lockConnection(url, cfg));
     } catch (SQLException | RuntimeException e) {
       ds.close();
       throw new IllegalStateException(
@@ -91,7 +94,7 @@ public final class Database implements AutoCloseable {
     return db;
   }
 
-  private void migrate() {
+  private void migrate(LockConnection lockConnection) {
     Flyway flyway =
         Flyway.configure()
             .dataSource(dataSource)
@@ -100,13 +103,88 @@ public final class Database implements AutoCloseable {
             .baselineOnMigrate(true)
             .baselineVersion("0")
             .load();
-    MigrateResult result = flyway.migrate();
+    MigrateResult result;
+    // Replicas that start together on a fresh database race in Flyway: one creates the history
+    // table, the other finds it empty beside the first one's tables and refuses to baseline
+    // (seen in CrmEventsFailoverIT with two processes). A database-wide lock held around the
+    // migration makes the second process wait and then find every migration applied.
+    try (Connection lockHolder = vendor == Vendor.H2 ? null : lockConnection.open()) {
+      lockMigrations(lockHolder);
+      try {
+        result = flyway.migrate();
+      } finally {
+        unlockMigrations(lockHolder);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not take the migration lock: " + e.getMessage(), e);
+    }
     LOG.info(
         "Database schema at version {} ({} migration(s) applied now)",
         result.targetSchemaVersion != null
             ? result.targetSchemaVersion
             : result.initialSchemaVersion,
         result.migrationsExecuted);
+  }
+
+  /** The lock name is per schema, so unrelated schemas on one server migrate in parallel. */
+  private static final String MIGRATION_LOCK = "twilio-crm-connector:migrate:";
+
+  /** Opens the connection that holds the migration lock. */
+  private interface LockConnection {
+    Connection open() throws SQLException;
+  }
+
+  /**
+   * Outside the pool on purpose: with {@code connector.db.pool-size=1} a pooled lock holder would
+   * leave Flyway no connection to migrate with.
+   */
+  private static Connection lockConnection(String url, ConnectorConfig.Db cfg) throws SQLException {
+    return DriverManager.getConnection(url, cfg.user(), cfg.password());
+  }
+
+  private void lockMigrations(Connection c) throws SQLException {
+    switch (vendor) {
+      case POSTGRESQL -> {
+        // Session-level advisory lock: released by the unlock below, or by PostgreSQL when this
+        // process dies, so a crashed replica never blocks the next start.
+        try (PreparedStatement ps =
+            c.prepareStatement("SELECT pg_advisory_lock(hashtext(? || current_schema()))")) {
+          ps.setString(1, MIGRATION_LOCK);
+          ps.execute();
+        }
+      }
+      case MARIADB -> {
+        try (PreparedStatement ps =
+            c.prepareStatement("SELECT GET_LOCK(LEFT(CONCAT(?, DATABASE()), 64), ?)")) {
+          ps.setString(1, MIGRATION_LOCK);
+          ps.setInt(2, 600);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next() || rs.getInt(1) != 1) {
+              throw new SQLException("another process held the migration lock for 600 s");
+            }
+          }
+        }
+      }
+      case H2 -> {
+        // An embedded H2 file is opened by one process only (AUTO_SERVER aside, where the
+        // server's own table locks serialize Flyway), so there is nothing to coordinate.
+      }
+    }
+  }
+
+  private void unlockMigrations(Connection c) throws SQLException {
+    String sql =
+        switch (vendor) {
+          case POSTGRESQL -> "SELECT pg_advisory_unlock(hashtext(? || current_schema()))";
+          case MARIADB -> "SELECT RELEASE_LOCK(LEFT(CONCAT(?, DATABASE()), 64))";
+          case H2 -> null;
+        };
+    if (sql != null) {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setString(1, MIGRATION_LOCK);
+        ps.execute();
+      }
+    }
   }
 
   public DataSource dataSource() {

@@ -69,7 +69,9 @@ public final class ConfigReference {
         .append(
             "     mvn -B -o test -Dtest=ConfigReferenceTest -Dconfig.reference.write=true -->\n\n")
         .append("Every key can be set in `application.properties`, in the file named by")
-        .append(" `CONNECTOR_CONFIG_FILE`, as an environment variable (the name in the table) or")
+        .append(" `CONNECTOR_CONFIG_FILE`, as a file named by the key or by its environment")
+        .append(" variable in the directory `CONNECTOR_SECRETS_DIR` (a mounted Secret),")
+        .append(" as an environment variable (the name in the table) or")
         .append(" as a `-D` system property; see the README's Configuration section.\n")
         .append("The local emulators' `sandbox.*` keys come last, in their own sections; see also")
         .append(" docs/twilio-sandbox.md.\n");

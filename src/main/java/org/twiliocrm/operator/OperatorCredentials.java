@@ -99,19 +99,24 @@ public final class OperatorCredentials {
   public static OperatorCredentials load(Path path) {
     List<Path> files = new ArrayList<>();
     if (Files.isDirectory(path)) {
+      List<Path> entries;
       try (Stream<Path> s = Files.list(path)) {
-        s.filter(
-                p -> {
-                  String n = p.getFileName().toString();
-                  return !n.startsWith(".")
-                      && (n.endsWith(".yaml") || n.endsWith(".yml"))
-                      && Files.isRegularFile(p);
-                })
-            .sorted()
-            .forEach(files::add);
+        entries = s.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
       } catch (IOException e) {
         throw new IllegalArgumentException(path + ": cannot list the directory: " + e.getMessage());
       }
+      if (entries.isEmpty()) {
+        // What the kubelet mounts for an optional Secret that does not exist (only its own dot
+        // entries, if any): no operators, so every operator endpoint answers 401.
+        return new OperatorCredentials(Map.of(), Map.of(), path.toString());
+      }
+      entries.stream()
+          .filter(
+              p -> {
+                String n = p.getFileName().toString();
+                return (n.endsWith(".yaml") || n.endsWith(".yml")) && Files.isRegularFile(p);
+              })
+          .forEach(files::add);
       if (files.isEmpty()) {
         throw new IllegalArgumentException(path + ": no *.yaml file with operators in it");
       }

@@ -70,6 +70,84 @@ class ConfigSourceTest {
         .hasMessageContaining("/nope/x.properties");
   }
 
+  /**
+   * A Secret mounted as a volume, laid out as the kubelet lays it out: the keys are links into
+   * {@code ..data}, itself a link to a timestamped folder that an update swaps.
+   */
+  private static Path mountedSecret(Path dir, Map<String, String> keys) throws Exception {
+    Path version = Files.createDirectories(dir.resolve("..2026_12_02_10_00_00.123"));
+    Files.createSymbolicLink(dir.resolve("..data"), version.getFileName());
+    for (Map.Entry<String, String> e : keys.entrySet()) {
+      Files.writeString(version.resolve(e.getKey()), e.getValue());
+      Files.createSymbolicLink(dir.resolve(e.getKey()), Path.of("..data", e.getKey()));
+    }
+    return dir;
+  }
+
+  @Test
+  void secretsDirectoryGivesOneKeyPerFile(@TempDir Path dir) throws Exception {
+    mountedSecret(
+        dir,
+        Map.of(
+            "TWILIO_AUTH_TOKEN", "token-from-file\n",
+            "connector.db.password", "pw-from-file",
+            "SALESFORCE_CLIENT_SECRET", "  spaced\n"));
+    ConfigSource s =
+        ConfigSource.load(Map.of(ConfigSource.SECRETS_DIR_ENV, dir.toString()), new Properties());
+    // named as the environment variable (Secret keys usually are) or as the key; the trailing
+    // newline an editor or `echo` leaves is not part of the value
+    assertThat(s.get("twilio.auth-token")).isEqualTo("token-from-file");
+    assertThat(s.get("connector.db.password")).isEqualTo("pw-from-file");
+    assertThat(s.get("salesforce.client-secret")).isEqualTo("spaced");
+  }
+
+  @Test
+  void secretFilesSitBetweenTheConfigFileAndTheEnvironment(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("override.properties");
+    Files.writeString(file, "connector.db.user=from-config-file\nconnector.db.password=x\n");
+    Path secrets =
+        mountedSecret(
+            Files.createDirectory(dir.resolve("secrets")),
+            Map.of("CONNECTOR_DB_USER", "from-secret", "CONNECTOR_DB_PASSWORD", "pw-from-secret"));
+    ConfigSource s =
+        ConfigSource.load(
+            Map.of(
+                ConfigSource.CONFIG_FILE_ENV,
+                file.toString(),
+                ConfigSource.SECRETS_DIR_ENV,
+                secrets.toString(),
+                "CONNECTOR_DB_USER",
+                "from-env"),
+            new Properties());
+    assertThat(s.get("connector.db.password")).isEqualTo("pw-from-secret");
+    assertThat(s.get("connector.db.user")).isEqualTo("from-env");
+  }
+
+  @Test
+  void aSecretFileNamingNoKeyStopsWithoutShowingItsContent(@TempDir Path dir) throws Exception {
+    mountedSecret(dir, Map.of("TWILIO_AUTH_TOKN", "do-not-print-me"));
+    assertThatThrownBy(
+            () ->
+                ConfigSource.load(
+                    Map.of(ConfigSource.SECRETS_DIR_ENV, dir.toString()), new Properties()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("CONNECTOR_SECRETS_DIR")
+        .hasMessageContaining("'TWILIO_AUTH_TOKN'")
+        .hasMessageContaining("names no configuration key")
+        .hasMessageNotContaining("do-not-print-me");
+  }
+
+  @Test
+  void aMissingSecretsDirectoryNamesTheVariable() {
+    assertThatThrownBy(
+            () ->
+                ConfigSource.load(
+                    Map.of(ConfigSource.SECRETS_DIR_ENV, "/nope/secrets"), new Properties()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("CONNECTOR_SECRETS_DIR")
+        .hasMessageContaining("/nope/secrets");
+  }
+
   @Test
   void envNameFollowsKubernetesConvention() {
     assertThat(ConfigSource.envName("connector.db.pool-size")).isEqualTo("CONNECTOR_DB_POOL_SIZE");

@@ -100,6 +100,22 @@ class OperatorCredentialsTest {
   }
 
   @Test
+  void theEmptyFolderOfAMissingOptionalSecretMeansNoOperatorsButStrayFilesStillStop()
+      throws Exception {
+    // The kubelet mounts an optional Secret that does not exist as a folder with nothing in it
+    // but its own dot entries: the connector starts, and every operator endpoint answers 401.
+    Path version = Files.createDirectories(dir.resolve("..2026_12_02_10_00_00.1"));
+    Files.createSymbolicLink(dir.resolve("..data"), version.getFileName());
+    OperatorCredentials none = OperatorCredentials.load(dir);
+    assertThat(none.size()).isZero();
+    assertThat(none.byToken("anything")).isEmpty();
+    // A folder with files but no operators file is a mistake (a misnamed key), not "none".
+    write("operators.txt", "users: []");
+    assertThatThrownBy(() -> OperatorCredentials.load(dir))
+        .hasMessageContaining("no *.yaml file with operators in it");
+  }
+
+  @Test
   void theShippedSecretExampleIsAValidOperatorsFile() throws Exception {
     Map<?, ?> secret =
         (Map<?, ?>)

@@ -96,26 +96,7 @@ public final class ConsentLedger {
       State now = current(c, e.recipient(), e.purpose(), true);
       applied = now == null || !e.occurredAt().isBefore(now.occurredAt());
     }
-    long id;
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "INSERT INTO consent_event (recipient, purpose, status, source, evidence, reason,"
-                + " occurred_at, applied) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            new String[] {"id"})) {
-      ps.setString(1, Audit.clip(e.recipient(), 64));
-      ps.setString(2, Audit.clip(e.purpose(), 32));
-      ps.setString(3, e.status());
-      ps.setString(4, Audit.clip(e.source(), 32));
-      ps.setString(5, Audit.clip(e.evidence(), 500));
-      ps.setString(6, Audit.clip(e.reason(), 1000));
-      ps.setTimestamp(7, Timestamp.from(e.occurredAt()));
-      ps.setBoolean(8, applied);
-      ps.executeUpdate();
-      try (ResultSet rs = ps.getGeneratedKeys()) {
-        rs.next();
-        id = rs.getLong(1);
-      }
-    }
+    long id = insertHistory(c, e, applied);
     if (!applied) {
       return false;
     }
@@ -151,6 +132,79 @@ public final class ConsentLedger {
       }
     }
     return true;
+  }
+
+  /**
+   * Records an event from a source that repeats state rather than reporting a decision (a CRM
+   * field, written back by the connector after a STOP and then reported by Change Data Capture):
+   * when the consent in force already has the event's status, the event is kept in the history
+   * (applied = false, with the reason) and changes nothing, so the source and evidence of the
+   * decision that set it stay in force. Otherwise as {@link #record(Connection, Event)}.
+   */
+  public static boolean recordUnlessUnchanged(Connection c, Event e) throws SQLException {
+    if (!REJECTED.equals(e.status())) {
+      State now = current(c, e.recipient(), e.purpose(), true);
+      if (now != null && now.status().equals(e.status())) {
+        insertHistory(
+            c,
+            new Event(
+                e.recipient(),
+                e.purpose(),
+                e.status(),
+                e.source(),
+                e.evidence(),
+                e.occurredAt(),
+                "unchanged: already "
+                    + now.status()
+                    + " since "
+                    + now.occurredAt()
+                    + " (source "
+                    + now.source()
+                    + ")"),
+            false);
+        return false;
+      }
+    }
+    return record(c, e);
+  }
+
+  /** Whether an event with this recipient, source and evidence is already in the history. */
+  public static boolean seen(Connection c, String recipient, String source, String evidence)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT 1 FROM consent_event WHERE recipient = ? AND source = ? AND evidence = ?")) {
+      ps.setString(1, Audit.clip(recipient, 64));
+      ps.setString(2, Audit.clip(source, 32));
+      ps.setString(3, Audit.clip(evidence, 500));
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  private static long insertHistory(Connection c, Event e, boolean applied) throws SQLException {
+    long id;
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO consent_event (recipient, purpose, status, source, evidence, reason,"
+                + " occurred_at, applied) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            new String[] {"id"})) {
+      ps.setString(1, Audit.clip(e.recipient(), 64));
+      ps.setString(2, Audit.clip(e.purpose(), 32));
+      ps.setString(3, e.status());
+      ps.setString(4, Audit.clip(e.source(), 32));
+      ps.setString(5, Audit.clip(e.evidence(), 500));
+      ps.setString(6, Audit.clip(e.reason(), 1000));
+      ps.setTimestamp(7, Timestamp.from(e.occurredAt()));
+      ps.setBoolean(8, applied);
+      ps.executeUpdate();
+      try (ResultSet rs = ps.getGeneratedKeys()) {
+        rs.next();
+        id = rs.getLong(1);
+      }
+    }
+    return id;
   }
 
   private static State current(Connection c, String recipient, String purpose, boolean lock)

@@ -243,6 +243,11 @@ public final class OutboxBeans {
     registry.accept("recipientGate", gate);
     registry.accept("recipientRuntime", rr);
     registry.accept("consentLedger", new ConsentLedger(db.dataSource()));
+    // Consent made in Salesforce (routes/crm-consent-sync.camel.yaml, on the CRM events leader).
+    registry.accept(
+        "crmConsentSync",
+        new org.twiliocrm.governance.CrmConsentSync(
+            db.dataSource(), recipients, new PhoneRules(s.defaultRegion())));
     registry.accept(
         "consentRequests",
         new org.twiliocrm.governance.ConsentRequests(

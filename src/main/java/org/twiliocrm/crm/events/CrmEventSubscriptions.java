@@ -25,6 +25,7 @@ import org.apache.camel.component.kubernetes.KubernetesConfiguration;
 import org.apache.camel.component.kubernetes.cluster.KubernetesClusterService;
 import org.apache.camel.component.kubernetes.cluster.LeaseResourceType;
 import org.apache.camel.component.salesforce.SalesforceComponent;
+import org.apache.camel.component.salesforce.SalesforceEndpoint;
 import org.apache.camel.component.salesforce.internal.streaming.SubscriptionHelper;
 import org.apache.camel.support.LifecycleStrategySupport;
 import org.apache.camel.support.service.ServiceHelper;
@@ -255,10 +256,7 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
     try {
       watchSubscribeReplies();
       for (String routeId : managedRoutes()) {
-        String channel =
-            routeId.equals(PLATFORM_ROUTE)
-                ? settings.platformEventTopic()
-                : settings.changeEventTopic();
+        String channel = channelOf(routeId);
         Optional<Long> stored = store.replayId(channel);
         long from = stored.orElse(settings.initialReplayId());
         ReplayPins.pin(channel, from);
@@ -274,6 +272,29 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
       LOG.error("CRM events: starting the subscriptions failed: {}", e.toString(), e);
       leader = false;
     }
+  }
+
+  /**
+   * The channel a leader-only route subscribes to, as camel-salesforce's replay extension and the
+   * stored resume points name it. Routes other than the two CRM event routes (e.g. the CRM consent
+   * sync) name their channel in their own endpoint URI.
+   */
+  private String channelOf(String routeId) {
+    if (routeId.equals(PLATFORM_ROUTE)) {
+      return settings.platformEventTopic();
+    }
+    if (routeId.equals(CHANGE_ROUTE)) {
+      return settings.changeEventTopic();
+    }
+    if (context.getRoute(routeId).getEndpoint() instanceof SalesforceEndpoint se
+        && se.getTopicName() != null) {
+      String t = se.getTopicName();
+      return t.startsWith("/") ? t : "/" + t;
+    }
+    throw new IllegalStateException(
+        "route "
+            + routeId
+            + " declares routePolicy crmEventsLeader but is no salesforce:subscribe");
   }
 
   private synchronized void stepDown() {

@@ -37,7 +37,8 @@ public final class CrmEventsBeans {
       return java.util.Optional.empty();
     }
     return java.util.Optional.of(
-        "**/crm-events-to-outbox.camel.yaml,**/crm-record-changes-to-outbox.camel.yaml");
+        "**/crm-events-to-outbox.camel.yaml,**/crm-record-changes-to-outbox.camel.yaml,"
+            + "**/crm-consent-sync.camel.yaml");
   }
 
   public static CrmEventSubscriptions bind(

@@ -165,6 +165,12 @@ class SalesforcePackageTest {
     // ... plus the approval object, whose change events carry approvers' decisions
     // (routes/governance-to-salesforce.camel.yaml).
     watched.add("Message_Approval__c");
+    // ... plus the objects whose opt-out field is synced as consent (crm-consent: in the shipped
+    // governance/recipients.yaml, routes/crm-consent-sync.camel.yaml).
+    new org.twiliocrm.governance.RecipientPolicyLoader()
+        .load("governance/recipients.yaml").crm().stream()
+            .map(org.twiliocrm.governance.RecipientPolicy.CrmConsent::object)
+            .forEach(watched::add);
     assertThat(pkg.cdcObjects()).containsExactlyInAnyOrderElementsOf(watched);
   }
 

@@ -5,10 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.Map;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.testsupport.TestConnector;
 import org.twiliocrm.testsupport.TestDatabase;
 
 /**
@@ -17,27 +18,22 @@ import org.twiliocrm.testsupport.TestDatabase;
  */
 class OutboxNotifyIT {
   static TestDatabase schema;
-  static SandboxControl sandbox;
-  static ConnectorConfig.Db db;
 
   @BeforeAll
   static void start() {
-    sandbox = new SandboxControl(Map.of("sandbox.twilio.validation.requests", "false"));
     schema = TestDatabase.postgres("outbox_notify");
-    db = schema.config(30);
   }
 
   @AfterAll
   static void stop() {
-    sandbox.close();
     schema.close();
   }
 
   @Test
   void aNotifyWakesTheClaimerWithinMilliseconds() throws Exception {
-    try (OutboxNode node = node("true")) {
-      await().atMost(Duration.ofSeconds(30)).until(() -> node.runtime.listener().isListening());
-      Rows rows = new Rows(node.db.dataSource());
+    try (TestConnector node = node("true")) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> runtime(node).listener().isListening());
+      Rows rows = new Rows(node.bean("dataSource", DataSource.class));
       // Let the first (start-up) poll pass, so only a wake-up can explain a fast send.
       awaitIdle(node);
       long start = System.nanoTime();
@@ -65,9 +61,9 @@ class OutboxNotifyIT {
 
   @Test
   void withoutListenTheRowWaitsForThePoll() throws Exception {
-    try (OutboxNode node = node("false")) {
-      assertThat(node.runtime.listener()).isNull();
-      Rows rows = new Rows(node.db.dataSource());
+    try (TestConnector node = node("false")) {
+      assertThat(runtime(node).listener()).isNull();
+      Rows rows = new Rows(node.bean("dataSource", DataSource.class));
       awaitIdle(node);
       long id =
           rows.insert(
@@ -88,17 +84,24 @@ class OutboxNotifyIT {
   }
 
   /** Waits until the node's first claim (at start-up) has come back empty and it is waiting. */
-  private static void awaitIdle(OutboxNode node) {
+  private static void awaitIdle(TestConnector node) {
     await()
         .pollDelay(Duration.ofMillis(700))
         .atMost(Duration.ofSeconds(30))
-        .until(() -> node.recorder().pending() == 0);
+        .until(() -> node.bean("outboxRecorder", OutboxRecorder.class).pending() == 0);
   }
 
-  private static OutboxNode node(String listen) throws Exception {
-    return OutboxNode.start(
-        db,
-        sandbox.baseUrl(),
-        Map.of("outbox.poll-interval", "30s", "outbox.listen", listen, "outbox.instance-id", "n"));
+  private static OutboxRuntime runtime(TestConnector node) {
+    return node.bean("outboxRuntime", OutboxRuntime.class);
+  }
+
+  /** The connector as shipped on this class's schema, with its own Twilio sandbox. */
+  private static TestConnector node(String listen) throws Exception {
+    return TestConnector.on(schema)
+        .property("connector.db.pool-size", "30")
+        .properties(
+            Map.of(
+                "outbox.poll-interval", "30s", "outbox.listen", listen, "outbox.instance-id", "n"))
+        .start();
   }
 }

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.twiliocrm.testsupport.TestConnector;
 import org.twiliocrm.testsupport.TestDatabase;
 
 /**
@@ -23,28 +24,28 @@ import org.twiliocrm.testsupport.TestDatabase;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ReconcileSentAtIT {
+  TestConnector node;
   SandboxControl sandbox;
-  OutboxNode node;
   Rows rows;
 
   @BeforeAll
   void start() throws Exception {
-    sandbox = new SandboxControl(Map.of());
+    // The connector as shipped; the faults go to the Twilio sandbox it started.
     node =
-        OutboxNode.start(
-            TestDatabase.h2("reconcile_sent_at").config(20),
-            sandbox.baseUrl(),
-            Map.of(
-                "outbox.poll-interval", "300ms",
-                "outbox.reconcile.delay", "3s",
-                "outbox.instance-id", "sent-at-it"));
-    rows = new Rows(node.db.dataSource());
+        TestConnector.on(TestDatabase.h2("reconcile_sent_at"))
+            .properties(
+                Map.of(
+                    "outbox.poll-interval", "300ms",
+                    "outbox.reconcile.delay", "3s",
+                    "outbox.instance-id", "sent-at-it"))
+            .start();
+    sandbox = new SandboxControl(node.twilio());
+    rows = new Rows(node.bean("dataSource", javax.sql.DataSource.class));
   }
 
   @AfterAll
   void stop() {
     node.close();
-    sandbox.close();
   }
 
   /** H2 returns TIMESTAMP WITH TIME ZONE as OffsetDateTime, PostgreSQL as Timestamp. */

@@ -6,10 +6,20 @@ import org.twiliocrm.sandbox.twilio.TwilioSandbox;
 import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
 import org.twiliocrm.testsupport.TestHttp;
 
-/** A Twilio sandbox on a free port and its control API (/sandbox/...), for outbox tests. */
+/**
+ * The control API (/sandbox/...) of a Twilio sandbox, for outbox tests: one of its own on a free
+ * port, or the one a TestConnector started.
+ */
 final class SandboxControl implements AutoCloseable {
   final TwilioSandbox sandbox;
+  private final boolean owned;
   private final TestHttp http = new TestHttp();
+
+  /** The sandbox a running connector started; closing this leaves it to the connector. */
+  SandboxControl(TwilioSandbox running) {
+    sandbox = running;
+    owned = false;
+  }
 
   SandboxControl(Map<String, String> overrides) {
     Map<String, String> s = new java.util.HashMap<>();
@@ -18,6 +28,7 @@ final class SandboxControl implements AutoCloseable {
     s.put("sandbox.twilio.lifecycle.step-millis", "20");
     s.putAll(overrides);
     sandbox = TwilioSandbox.start(TwilioSandboxSettings.from(s::get));
+    owned = true;
   }
 
   String baseUrl() {
@@ -58,6 +69,8 @@ final class SandboxControl implements AutoCloseable {
 
   @Override
   public void close() {
-    sandbox.close();
+    if (owned) {
+      sandbox.close();
+    }
   }
 }

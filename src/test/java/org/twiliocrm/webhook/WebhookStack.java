@@ -4,26 +4,22 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.twiliocrm.app.ConnectorApp;
-import org.twiliocrm.config.ConfigSource;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
 import org.twiliocrm.sandbox.twilio.TwilioSandbox;
 import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
-import org.twiliocrm.testsupport.FreePort;
+import org.twiliocrm.testsupport.TestConnector;
 import org.twiliocrm.testsupport.TestDatabase;
 import org.twiliocrm.testsupport.TestHttp;
 import org.twiliocrm.twilio.TwilioSignature;
 
 /**
- * The whole stack over real sockets: a fresh PostgreSQL schema, the Twilio sandbox and the
- * Salesforce sandbox in-process on free ports, and the connector (ConnectorApp) loading the routes
- * and kamelets shipped in routes/ and kamelets/.
+ * The whole stack over real sockets, for the webhook tests: a fresh PostgreSQL schema and the
+ * connector as shipped (TestConnector) with its Twilio and Salesforce sandboxes on free ports; the
+ * outbox and CRM events off. Adds the webhook tests' helpers (signed posts, sandbox control).
  */
 public final class WebhookStack implements AutoCloseable {
   public static final String ACCOUNT = TwilioSandboxSettings.DEFAULT_ACCOUNT_SID;
@@ -36,6 +32,7 @@ public final class WebhookStack implements AutoCloseable {
   public final ConnectorConfig.Db db;
   public final TwilioSandbox twilio;
   public final SalesforceSandbox salesforce;
+  public final TestConnector connector;
   public final ConnectorApp app;
   public final int port;
   public final String publicUrl;
@@ -45,47 +42,31 @@ public final class WebhookStack implements AutoCloseable {
   public WebhookStack(Map<String, String> overrides) throws Exception {
     database = TestDatabase.postgres("webhooks");
     db = database.config();
-    port = FreePort.find();
-    publicUrl = "http://127.0.0.1:" + port;
-    Properties p = new Properties();
-    p.setProperty("connector.mode", "sandbox");
-    p.setProperty("connector.http.host", "127.0.0.1");
-    p.setProperty("connector.http.port", String.valueOf(port));
-    p.setProperty("connector.public-url", publicUrl);
-    p.setProperty("connector.db.url", db.url());
-    p.setProperty("connector.db.user", db.user());
-    p.setProperty("connector.db.pool-size", "20");
-    p.setProperty("connector.routes.location", Path.of("routes").toAbsolutePath().toString());
-    p.setProperty("connector.kamelets.location", Path.of("kamelets").toAbsolutePath().toString());
-    p.setProperty("outbox.enabled", "false");
-    // The CRM event subscription's CometD polls would count against the org's API calls, which
-    // the write-back test measures.
-    p.setProperty("crm.events.enabled", "false");
-    p.setProperty("webhook.auth-tokens", SUB_ACCOUNT + ":" + SUB_TOKEN);
-    p.setProperty("webhook.crm.writeback.initial-backoff-millis", "200");
-    p.setProperty("webhook.crm.writeback.max-backoff-millis", "1000");
-    p.setProperty("webhook.process.poll-millis", "200");
-    // The connector starts both emulators itself in sandbox mode (free ports here) and points its
-    // production clients at them; the test then drives the same instances.
-    p.setProperty("sandbox.twilio.port", "0");
-    p.setProperty("sandbox.twilio.event-loops", "2");
-    p.setProperty("sandbox.twilio.lifecycle.step-millis", "20");
-    p.setProperty("sandbox.twilio.validation.requests", "false");
-    // The test machine is shared and often overloaded: give callbacks time rather than failing.
-    p.setProperty("sandbox.twilio.callback.timeout-millis", "30000");
-    p.setProperty("sandbox.salesforce.port", "0");
-    p.setProperty(
-        "sandbox.salesforce.data-dir", Files.createTempDirectory("sf-sandbox").toString());
-    p.setProperty("sandbox.twilio.accounts", ACCOUNT + ":" + TOKEN);
-    // Metrics are an operator endpoint: get() sends the test viewer's token.
-    p.setProperty(
-        "connector.operator.credentials",
-        org.twiliocrm.testsupport.TestOperators.file().toString());
-    overrides.forEach(p::setProperty);
-    app = new ConnectorApp(ConfigSource.load(Map.of(), p));
-    app.start();
-    twilio = org.twiliocrm.app.TestSandboxes.twilio(app);
-    salesforce = org.twiliocrm.app.TestSandboxes.salesforce(app);
+    try {
+      connector =
+          TestConnector.on(database)
+              .property("outbox.enabled", "false")
+              // The CRM event subscription's CometD polls would count against the org's API calls,
+              // which the write-back test measures.
+              .property("crm.events.enabled", "false")
+              .property("webhook.auth-tokens", SUB_ACCOUNT + ":" + SUB_TOKEN)
+              .property("webhook.crm.writeback.initial-backoff-millis", "200")
+              .property("webhook.crm.writeback.max-backoff-millis", "1000")
+              .property("webhook.process.poll-millis", "200")
+              .twilio("accounts", ACCOUNT + ":" + TOKEN)
+              .properties(overrides)
+              .start();
+    } catch (Exception | Error e) {
+      database.close();
+      throw e;
+    }
+    app = connector.app();
+    port = connector.port();
+    publicUrl = connector.baseUrl();
+    // The connector started both emulators (free ports) and points its production clients at
+    // them; the test drives the same instances.
+    twilio = connector.twilio();
+    salesforce = connector.salesforce();
   }
 
   /** Posts a form signed as Twilio would for {@code url} (as Twilio called it). */
@@ -168,7 +149,7 @@ public final class WebhookStack implements AutoCloseable {
   public void close() {
     // Stopping the connector also stops the emulators it started.
     try {
-      app.stop();
+      connector.close();
     } finally {
       database.close();
     }

@@ -23,13 +23,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
+import org.twiliocrm.testsupport.TestConnector;
 import org.twiliocrm.testsupport.TestDatabase;
 
 /**
- * Two connector processes (child JVMs) share one PostgreSQL schema; only the leader subscribes,
- * elected by a file lock (one host) or by a Kubernetes Lease (against a Kubernetes API server in
- * CRUD mode, over HTTP). The leader is killed (SIGKILL) while events keep coming: the follower
- * takes over from the stored replay id and every event becomes exactly one outbox row.
+ * Two connector processes (child JVMs running the whole connector, TestConnector) share one
+ * PostgreSQL schema; only the leader subscribes, elected by a file lock (one host) or by a
+ * Kubernetes Lease (against a Kubernetes API server in CRUD mode, over HTTP). The leader is killed
+ * (SIGKILL) while events keep coming: the follower takes over from the stored replay id and every
+ * event becomes exactly one outbox row.
  */
 class CrmEventsFailoverIT {
   private static final String CHANNEL = "/event/Send_Message__e";
@@ -91,11 +93,14 @@ class CrmEventsFailoverIT {
     try (SalesforceSandbox org =
             SalesforceSandbox.start(
                 SalesforceSandboxSettings.defaults().withPort(0).withDataDir(dir.resolve("sf")));
-        TestDatabase db = TestDatabase.postgres("crm_events")) {
+        TestDatabase db = TestDatabase.postgres("crm_events");
+        // Closed before the schema is dropped: a connector still polling it (the follower, with its
+        // outbox and write-back claims) deadlocks DROP SCHEMA.
+        AutoCloseable stopNodes = () -> kill(nodes)) {
       SandboxOrg api = new SandboxOrg(org.baseUrl());
       // both processes start together (JVM start-up dominates this test); one wins the lock
-      nodes.add(spawn(org.baseUrl(), db.url(), dir, "a", leaderSettings));
-      nodes.add(spawn(org.baseUrl(), db.url(), dir, "b", leaderSettings));
+      nodes.add(spawn(org.baseUrl(), db, dir, "a", leaderSettings));
+      nodes.add(spawn(org.baseUrl(), db, dir, "b", leaderSettings));
       try {
         // Two JVMs start at once on a 2-core machine that may be running other builds: wait on
         // the condition, generously, and say what was seen if it never holds.
@@ -156,12 +161,16 @@ class CrmEventsFailoverIT {
           .atMost(Duration.ofSeconds(30))
           .until(() -> db.count("SELECT count(*) FROM outbox_message") == 21);
     } finally {
-      for (Process p : nodes) {
-        p.destroyForcibly();
-      }
+      kill(nodes);
       if (k8s != null) {
         k8s.destroy();
       }
+    }
+  }
+
+  private static void kill(List<Process> nodes) throws InterruptedException {
+    for (Process p : nodes) {
+      p.destroyForcibly().waitFor();
     }
   }
 
@@ -174,7 +183,7 @@ class CrmEventsFailoverIT {
 
   private static boolean started(Path dir, String name) throws Exception {
     Path log = dir.resolve(name + ".log");
-    return Files.exists(log) && Files.readString(log).contains("NODE-STARTED");
+    return Files.exists(log) && Files.readString(log).contains("CONNECTOR-STARTED");
   }
 
   /**
@@ -221,19 +230,23 @@ class CrmEventsFailoverIT {
     return out.toString();
   }
 
+  /** A whole connector (TestConnector) in a child JVM on this test's class path. */
   private static Process spawn(
-      String sfUrl, String jdbcUrl, Path dir, String name, List<String> settings) throws Exception {
+      String sfUrl, TestDatabase db, Path dir, String name, List<String> settings)
+      throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>();
     cmd.addAll(
         List.of(
             java,
-            "-Xmx256m",
+            "-Xmx512m",
             "-cp",
             System.getProperty("java.class.path"),
-            CrmEventsNode.class.getName(),
-            sfUrl,
-            jdbcUrl));
+            TestConnector.class.getName(),
+            db.url(),
+            db.user(),
+            // the org outlives the leader: both processes share the test's Salesforce sandbox
+            "sandbox.salesforce.external-url=" + sfUrl));
     cmd.addAll(settings);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     // The pod name: what a Kubernetes member is called in the Lease.

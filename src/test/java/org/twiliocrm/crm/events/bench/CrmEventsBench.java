@@ -12,19 +12,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.locks.LockSupport;
-import org.twiliocrm.crm.events.CrmEventsNode;
 import org.twiliocrm.crm.events.SandboxOrg;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandbox;
 import org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings;
-import org.twiliocrm.sandbox.twilio.TwilioSandbox;
-import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
+import org.twiliocrm.testsupport.TestConnector;
 import org.twiliocrm.testsupport.TestDatabase;
 
 /**
  * Latency of a Send_Message__e event at steady rates, all in one JVM on real sockets: the
  * Salesforce sandbox (REST publish, CometD delivery), PostgreSQL (127.0.0.1:5432/test), and with
- * {@code full} the outbox route to the Twilio sandbox (request validation off, as in the outbox
- * benchmark: it costs the sandbox CPU the connector needs on a 2-core machine).
+ * {@code full} the outbox route to the Twilio sandbox the connector starts (TestConnector: request
+ * validation off, as in the outbox benchmark: it costs the sandbox CPU the connector needs on a
+ * 2-core machine).
  *
  * <ul>
  *   <li>commit: publish request sent -> outbox row inserted (outbox_message.created_at, the
@@ -63,21 +62,13 @@ public final class CrmEventsBench {
       // Publishes and SOQL look-ups count against the org's daily API allowance (15,000 by
       // default); a long ramp would run out of it.
       org.apiUsage().setDailyLimit(100_000_000);
-      TwilioSandbox twilio =
-          full
-              ? TwilioSandbox.start(
-                  TwilioSandboxSettings.from(
-                      Map.of(
-                              "sandbox.twilio.port", "0",
-                              "sandbox.twilio.validation.requests", "false")
-                          ::get))
-              : null;
-      Map<String, String> extra = new HashMap<>();
-      extra.put("crm.events.sender", "+15005550006");
-      if (full) {
-        extra.put(CrmEventsNode.TWILIO_URL, twilio.baseUrl());
-      }
-      try (CrmEventsNode node = new CrmEventsNode(org.baseUrl(), db.url(), extra).start()) {
+      // The whole connector; without full, the outbox stays off and only the CRM-event path runs.
+      TestConnector.Builder connector =
+          TestConnector.on(db)
+              .salesforce(org.baseUrl())
+              .property("crm.events.sender", "+15005550006")
+              .property("outbox.enabled", String.valueOf(full));
+      try (TestConnector node = connector.start()) {
         while (org.streamingSubscribers().getOrDefault("/event/Send_Message__e", 0) == 0) {
           LockSupport.parkNanos(1_000_000);
         }
@@ -102,10 +93,6 @@ public final class CrmEventsBench {
               "statuses: "
                   + db.rows(
                       "SELECT status, reason_code, min(reason), count(*) FROM outbox_message GROUP BY status, reason_code"));
-        }
-      } finally {
-        if (twilio != null) {
-          twilio.close();
         }
       }
     }

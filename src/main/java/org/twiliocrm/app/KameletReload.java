@@ -73,12 +73,19 @@ final class KameletReload implements TreeReloader.Handler {
     // of them unloaded, and the restore must bring those back too.
     Map<String, Resource> users = new LinkedHashMap<>();
     try {
-      rebuild(name, file, text, users);
+      rebuild(name, "file:" + file, text, users);
       good.put(file, text);
     } catch (Exception e) {
       Finding problem = new Finding(file, lineOf(e, text), RouteValidator.describe(e));
+      String last = good.get(file);
       try {
-        rebuild(name, file, lastGood(file, name), users);
+        if (last != null) {
+          rebuild(name, "file:" + file, last, users);
+        } else {
+          // a new file that never loaded: back to the packaged copy it was to replace, if any
+          String packaged = packaged(name);
+          rebuild(name, packagedLocation(name), packaged, users);
+        }
       } catch (Exception restore) {
         LOG.error("Restoring the last good {} failed: {}", file, restore.toString());
       }
@@ -100,7 +107,7 @@ final class KameletReload implements TreeReloader.Handler {
       return;
     }
     try {
-      rebuild(name, file, packaged, new LinkedHashMap<>());
+      rebuild(name, packagedLocation(name), packaged, new LinkedHashMap<>());
       good.remove(file);
       LOG.info("Kamelet {} was deleted; its users now run the packaged copy", file);
     } catch (Exception e) {
@@ -113,12 +120,11 @@ final class KameletReload implements TreeReloader.Handler {
     return f.substring(0, f.length() - SUFFIX.length());
   }
 
-  /** The last text that worked; for a file that never did, the packaged copy it replaced. */
-  private String lastGood(Path file, String name) {
-    String last = good.get(file);
-    return last != null ? last : packaged(name);
+  private static String packagedLocation(String name) {
+    return "classpath:kamelets/" + name + SUFFIX;
   }
 
+  /** The copy of kamelet {@code name} packaged in the jar, or null. */
   private String packaged(String name) {
     try (InputStream in =
         ctx.getClassResolver().loadResourceAsStream("kamelets/" + name + SUFFIX)) {
@@ -170,10 +176,11 @@ final class KameletReload implements TreeReloader.Handler {
   }
 
   /**
-   * Takes down what was built from kamelet {@code name} and builds it again from {@code text};
-   * {@code users} collects the source files of the routes that use it, which are loaded again.
+   * Takes down what was built from kamelet {@code name} and builds it again from {@code text} (read
+   * from {@code location}; null text: from the kamelet component's locations); {@code users}
+   * collects the source files of the routes that use it, which are loaded again.
    */
-  private void rebuild(String name, Path file, String text, Map<String, Resource> users)
+  private void rebuild(String name, String location, String text, Map<String, Resource> users)
       throws Exception {
     long t0 = System.nanoTime();
     ModelCamelContext model = (ModelCamelContext) ctx;
@@ -192,19 +199,22 @@ final class KameletReload implements TreeReloader.Handler {
     }
     List<String> built = new ArrayList<>();
     for (RouteDefinition d : defs) {
-      if (ctx.getRoute(d.getRouteId()) == null) {
-        // left by an attempt that failed halfway: a definition whose route never started
+      String from = templateOf(d);
+      boolean made = from != null && templates.contains(from);
+      boolean user = from == null && templates.stream().anyMatch(t -> uses(d, t));
+      if (!made && !user) {
+        continue;
+      }
+      Route r = ctx.getRoute(d.getRouteId());
+      if (r == null) {
+        // left by an attempt that failed halfway: a definition whose route was never created
         model.removeRouteDefinition(d);
         continue;
       }
-      String from = templateOf(d);
-      if (from != null) {
-        if (templates.contains(from)) {
-          built.add(d.getRouteId());
-        }
-      } else if (templates.stream().anyMatch(t -> uses(d, t))) {
-        Route r = ctx.getRoute(d.getRouteId());
-        Resource res = r == null ? null : r.getSourceResource();
+      if (made) {
+        built.add(d.getRouteId());
+      } else {
+        Resource res = r.getSourceResource();
         if (res == null) {
           throw new IllegalStateException(
               "route " + d.getRouteId() + " uses kamelet " + name + " but has no source file");
@@ -228,7 +238,9 @@ final class KameletReload implements TreeReloader.Handler {
         ctx.removeEndpoint(e);
       }
     }
-    PluginHelper.getRoutesLoader(ctx).loadRoutes(ResourceHelper.fromString("file:" + file, text));
+    if (text != null) {
+      PluginHelper.getRoutesLoader(ctx).loadRoutes(ResourceHelper.fromString(location, text));
+    }
     Set<String> ids = PluginHelper.getRoutesLoader(ctx).updateRoutes(users.values());
     LOG.info(
         "Kamelet {} reloaded in {} ms (stopping the old routes took {} ms); rebuilt routes {}"

@@ -330,8 +330,8 @@ public final class ConnectorApp {
   }
 
   /**
-   * Dev mode (or connector.reload.enabled): watch the editable tree and apply edits live. Routes
-   * and the CRM send rules reload; templates/ and governance/ belong to their own loaders.
+   * Dev mode (or connector.reload.enabled): watch the editable tree and apply edits live. Routes,
+   * kamelets and the CRM send rules reload; templates/ and governance/ belong to their own loaders.
    */
   private synchronized void startReloader(CamelContext ctx) {
     if (reloader != null) {
@@ -348,6 +348,13 @@ public final class ConnectorApp {
         r.watchDirectory(dir, ".yaml", TreeReloader.routes(ctx));
         watched.add(dir + "/");
       }
+    }
+    // Kamelets: an edit rebuilds the template and every route that uses it (KameletReload).
+    java.nio.file.Path kamelets =
+        java.nio.file.Path.of(config.dsl().kameletsLocation()).toAbsolutePath().normalize();
+    if (java.nio.file.Files.isDirectory(kamelets)) {
+      r.watchDirectory(kamelets, KameletReload.SUFFIX, new KameletReload(ctx));
+      watched.add(kamelets + "/");
     }
     org.twiliocrm.crm.events.CrmEventsSettings crm =
         org.twiliocrm.crm.events.CrmEventsSettings.from(this::property);

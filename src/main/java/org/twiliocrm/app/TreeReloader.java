@@ -30,9 +30,10 @@ import org.twiliocrm.crm.events.SendRules;
 
 /**
  * Live reload of the editable tree (connector.dev, or connector.reload.enabled for ConfigMap
- * updates): watches route files and the CRM send rules, and applies an edit while the connector
- * runs. An edit that does not load is reported once with file:line and the last good version keeps
- * running: a broken route file is put back as it was, broken rules are not taken over.
+ * updates): watches route files, kamelets and the CRM send rules, and applies an edit while the
+ * connector runs. An edit that does not load is reported once with file:line and the last good
+ * version keeps running: a broken route file is put back as it was, broken rules are not taken
+ * over.
  *
  * <p>It compares file contents every {@value #POLL_MILLIS} ms rather than using a WatchService:
  * Kubernetes updates a ConfigMap mount by swapping a symlink, which inotify on the directory does

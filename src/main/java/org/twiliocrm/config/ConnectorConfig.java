@@ -160,14 +160,16 @@ public record ConnectorConfig(
       Key.bool(
           "connector.dev",
           false,
-          "Dev mode (also java -jar ... --dev): edited routes and rules reload within 2 s; a broken"
-              + " edit is reported with file:line and the last good version keeps running.");
+          "Dev mode (also java -jar ... --dev): edited routes, kamelets, rules, templates and"
+              + " policies reload within 2 s (a kamelet the outbox uses takes longer: the outbox"
+              + " routes are rebuilt); a broken edit is reported with file:line and the last good"
+              + " version keeps running.");
   public static final Key<Boolean> RELOAD_ENABLED =
       Key.bool(
           "connector.reload.enabled",
           false,
-          "Reload edited routes and rules outside dev mode too (e.g. on ConfigMap updates), by the"
-              + " same rules.");
+          "Reload edited routes, kamelets, rules, templates and policies outside dev mode too"
+              + " (e.g. on ConfigMap updates), by the same rules.");
   public static final Key<Duration> DRAIN_TIMEOUT =
       Key.duration(
           "connector.drain-timeout",

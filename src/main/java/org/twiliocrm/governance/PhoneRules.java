@@ -24,17 +24,32 @@ public final class PhoneRules {
     this.defaultRegion = defaultRegion;
   }
 
+  /** A valid number in E.164 (+14155550123) and the ISO region libphonenumber places it in. */
+  public record Parsed(String e164, String region) {}
+
   /** The number in E.164 (+14155550123), or empty when it is not a valid phone number. */
   public Optional<String> toE164(String raw) {
+    return parse(raw).map(Parsed::e164);
+  }
+
+  /**
+   * The number in E.164 with its region, or empty when it is not a valid phone number. The region
+   * is the one the validity check finds anyway (isValidNumber is exactly "valid for the region
+   * getRegionCodeForNumber names"), so later steps that need it (the policy gate's countries, geo
+   * permissions) take it from here instead of parsing the number again.
+   */
+  public Optional<Parsed> parse(String raw) {
     if (raw == null || raw.isBlank()) {
       return Optional.empty();
     }
     try {
       PhoneNumber n = util.parse(raw.trim(), defaultRegion);
-      if (!util.isValidNumber(n)) {
+      String region = util.getRegionCodeForNumber(n);
+      if (!util.isValidNumberForRegion(n, region)) {
         return Optional.empty();
       }
-      return Optional.of(util.format(n, PhoneNumberUtil.PhoneNumberFormat.E164));
+      return Optional.of(
+          new Parsed(util.format(n, PhoneNumberUtil.PhoneNumberFormat.E164), region));
     } catch (NumberParseException e) {
       return Optional.empty();
     }

@@ -23,7 +23,7 @@ final class GeoPermissionCheck implements RecipientCheck {
       if (allowed == null) {
         continue;
       }
-      String region = PolicyGate.region(i.number);
+      String region = i.work.getToRegion();
       if (region == null || !allowed.contains(region)) {
         b.fail(
             name(),

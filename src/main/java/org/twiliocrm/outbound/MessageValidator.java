@@ -307,14 +307,14 @@ public final class MessageValidator {
       return Optional.of("WHATSAPP_ADDRESS: a whatsapp: recipient needs channel whatsapp");
     }
     String bare = prefixed ? recipient.substring(WHATSAPP.length()) : recipient;
-    Optional<String> to = phones.toE164(bare);
+    Optional<PhoneRules.Parsed> to = phones.parse(bare);
     if (to.isEmpty()) {
       return Optional.of(
           "INVALID_RECIPIENT: not a valid phone number (default region "
               + phones.defaultRegion()
               + ")");
     }
-    work.setTo(whatsapp ? WHATSAPP + to.get() : to.get());
+    work.setTo(whatsapp ? WHATSAPP + to.get().e164() : to.get().e164(), to.get().region());
 
     // Sender: a number (E.164), a whatsapp: number, or a Messaging Service.
     if (channel == Channel.VERIFY) {

@@ -13,6 +13,14 @@ public final class OutboxWork {
   private final long claimedNanos = System.nanoTime();
   private final List<Attempt> attempts = new ArrayList<>(2);
   private String to;
+
+  /**
+   * The recipient's ISO region (null: libphonenumber places it nowhere), set with {@link #to} by
+   * the validator, which finds it while checking the number; valid while {@link #toRegionKnown}.
+   */
+  private String toRegion;
+
+  private boolean toRegionKnown;
   private String from;
   private String messagingServiceSid;
   private String body;
@@ -81,6 +89,26 @@ public final class OutboxWork {
 
   void setTo(String to) {
     this.to = to;
+    this.toRegion = null;
+    this.toRegionKnown = false;
+  }
+
+  void setTo(String to, String region) {
+    this.to = to;
+    this.toRegion = region;
+    this.toRegionKnown = true;
+  }
+
+  /**
+   * The recipient's region (US, GB, ...), null when it has none: the one the validator found, else
+   * looked up once here. The policy gate and the geo permissions ask for it on every row.
+   */
+  public String getToRegion() {
+    if (!toRegionKnown) {
+      toRegion = PolicyGate.region(to);
+      toRegionKnown = true;
+    }
+    return toRegion;
   }
 
   public String getFrom() {

@@ -8,11 +8,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -50,8 +49,12 @@ import org.twiliocrm.governance.PolicyLoader;
  * reconciliation claim, another replica with another policy, or a status set back to PENDING by
  * hand all meet the same check.
  *
- * <p>Cost on the path it does not hold: rule checks in memory, plus one grouped COUNT per bulk rule
- * for the campaigns (or templates) present in the batch, only when the batch has any.
+ * <p>Cost on the path it does not hold: each rule's in-memory conditions once per row (the
+ * destination's region comes from the validator, which finds it while checking the number), then
+ * one statement for every bulk rule, grouped by the campaigns (or templates) of the rows those
+ * conditions let through, with the window on the database clock; nothing at all when the batch has
+ * no such row. Rows an approval record decides are not matched, so releasing an approved campaign
+ * counts nothing.
  */
 public final class PolicyGate {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyGate.class);
@@ -121,42 +124,63 @@ public final class PolicyGate {
   private void govern(Policy policy, List<OutboxWork> todo, boolean anyApproval)
       throws SQLException {
     Map<Long, String> statuses = anyApproval ? approvalStatuses(todo) : Map.of();
-    Map<Policy.Rule, Map<String, Long>> counts = bulkCounts(policy, todo);
-    Map<String, List<OutboxWork>> holds = new LinkedHashMap<>();
-    Map<String, Match> groups = new HashMap<>();
+    // The approval records decide the rows that carry one; only the others, and those whose
+    // approval no longer holds, meet the rules (and only their campaigns are counted).
+    List<OutboxWork> candidates = new ArrayList<>(todo.size());
+    Map<OutboxWork, String> invalidated = new IdentityHashMap<>();
     Map<Long, List<OutboxWork>> reholds = new LinkedHashMap<>();
     for (OutboxWork w : todo) {
       OutboxRow row = w.getRow();
       Long aid = row.gov().approvalId();
-      if (aid != null) {
-        String st = statuses.get(aid);
-        if ("APPROVED".equals(st) && Objects.equals(digest(w), row.gov().holdDigest())) {
-          continue;
-        }
-        if ("PENDING".equals(st)) {
-          reholds.computeIfAbsent(aid, k -> new ArrayList<>()).add(w);
-          continue;
-        }
-        if ("REJECTED".equals(st) || "EXPIRED".equals(st)) {
-          String code = "REJECTED".equals(st) ? "REJECTED_BY_APPROVER" : "APPROVAL_EXPIRED";
-          w.decide(Outcome.failed(code, "approval request " + aid + " is " + st, null));
-          w.log("GOVERNANCE", code, null, null, null, "request " + aid);
-          continue;
-        }
-        // APPROVED for other content, or the record is gone: hold again under the rule that
-        // matches now, else under the pseudo-rule, never send.
-        Match m = match(policy, w, counts);
-        if (m == null) {
-          String why =
-              st == null
-                  ? "approval request " + aid + " not found"
-                  : "content changed after approval " + aid;
-          m = new Match(pseudoRule(), row.gov().campaign(), why);
-        }
-        add(holds, groups, m, w);
+      if (aid == null) {
+        candidates.add(w);
         continue;
       }
-      Match m = match(policy, w, counts);
+      String st = statuses.get(aid);
+      if ("APPROVED".equals(st) && Objects.equals(digest(w), row.gov().holdDigest())) {
+        continue;
+      }
+      if ("PENDING".equals(st)) {
+        reholds.computeIfAbsent(aid, k -> new ArrayList<>()).add(w);
+        continue;
+      }
+      if ("REJECTED".equals(st) || "EXPIRED".equals(st)) {
+        String code = "REJECTED".equals(st) ? "REJECTED_BY_APPROVER" : "APPROVAL_EXPIRED";
+        w.decide(Outcome.failed(code, "approval request " + aid + " is " + st, null));
+        w.log("GOVERNANCE", code, null, null, null, "request " + aid);
+        continue;
+      }
+      // APPROVED for other content, or the record is gone: hold again under the rule that
+      // matches now, else under the pseudo-rule, never send.
+      candidates.add(w);
+      invalidated.put(
+          w,
+          st == null
+              ? "approval request " + aid + " not found"
+              : "content changed after approval " + aid);
+    }
+    List<Policy.Rule> rules = policy.rules();
+    // The in-memory conditions of every rule, once per row; a bulk rule then counts only the
+    // campaigns (or templates) of the rows they let through.
+    boolean[][] passes = new boolean[candidates.size()][];
+    for (int i = 0; i < candidates.size(); i++) {
+      passes[i] = new boolean[rules.size()];
+      for (int j = 0; j < rules.size(); j++) {
+        passes[i][j] = inMemoryConditions(rules.get(j), candidates.get(i));
+      }
+    }
+    Map<Policy.Rule, Map<String, Long>> counts = bulkCounts(rules, candidates, passes);
+    Map<String, List<OutboxWork>> holds = new LinkedHashMap<>();
+    Map<String, Match> groups = new HashMap<>();
+    // First sends looked up in this batch: one query per rule and template version, not per row.
+    Map<String, Boolean> firstSends = new HashMap<>();
+    for (int i = 0; i < candidates.size(); i++) {
+      OutboxWork w = candidates.get(i);
+      Match m = match(rules, w, passes[i], counts, firstSends);
+      String why = invalidated.get(w);
+      if (m == null && why != null) {
+        m = new Match(pseudoRule(), w.getRow().gov().campaign(), why);
+      }
       if (m != null) {
         add(holds, groups, m, w);
       }
@@ -186,12 +210,18 @@ public final class PolicyGate {
 
   // ------------------------------------------------------------------------------ the rules
 
-  private Match match(Policy policy, OutboxWork w, Map<Policy.Rule, Map<String, Long>> counts)
+  private Match match(
+      List<Policy.Rule> rules,
+      OutboxWork w,
+      boolean[] passes,
+      Map<Policy.Rule, Map<String, Long>> counts,
+      Map<String, Boolean> firstSends)
       throws SQLException {
     Match first = null;
     List<String> names = new ArrayList<>(2);
-    for (Policy.Rule r : policy.rules()) {
-      String campaign = matches(r, w, counts);
+    for (int j = 0; j < rules.size(); j++) {
+      Policy.Rule r = rules.get(j);
+      String campaign = passes[j] ? matches(r, w, counts, firstSends) : null;
       if (campaign != null) {
         names.add(r.name());
         if (first == null) {
@@ -205,36 +235,48 @@ public final class PolicyGate {
   }
 
   /**
-   * Null when the rule does not hold the row; else the grouping key: "" for the row's own campaign,
-   * or a key the rule groups by (template, template version).
+   * The rule's conditions that need no database: channel, template, free text, countries, URLs.
+   * Evaluated once per row and rule, before any counting.
    */
-  private String matches(Policy.Rule r, OutboxWork w, Map<Policy.Rule, Map<String, Long>> counts)
-      throws SQLException {
+  private static boolean inMemoryConditions(Policy.Rule r, OutboxWork w) {
     OutboxRow row = w.getRow();
-    String key = "";
     if (!r.channels().isEmpty() && !r.channels().contains(row.channel().column())) {
-      return null;
+      return false;
     }
     if (!r.templates().isEmpty()
         && (row.templateName() == null || !r.templates().contains(row.templateName()))) {
-      return null;
+      return false;
     }
     if (r.freeTextSources() != null) {
       boolean freeText = row.templateName() == null && row.contentSid() == null;
       String source = row.gov().crmObject() != null ? "crm" : "table";
       if (!freeText || !r.freeTextSources().contains(source)) {
-        return null;
+        return false;
       }
     }
     if (r.allowedCountries() != null) {
-      String region = region(w.getTo());
+      // The region the validator found while checking the number (no second parse).
+      String region = w.getToRegion();
       if (region != null && r.allowedCountries().contains(region)) {
-        return null;
+        return false;
       }
     }
-    if (r.allowedDomains() != null && !hasForeignUrl(w.getBody(), r.allowedDomains())) {
-      return null;
-    }
+    return r.allowedDomains() == null || hasForeignUrl(w.getBody(), r.allowedDomains());
+  }
+
+  /**
+   * For a row that meets the rule's {@link #inMemoryConditions}: null when the rule does not hold
+   * it; else the grouping key: "" for the row's own campaign, or a key the rule groups by
+   * (template, template version).
+   */
+  private String matches(
+      Policy.Rule r,
+      OutboxWork w,
+      Map<Policy.Rule, Map<String, Long>> counts,
+      Map<String, Boolean> firstSends)
+      throws SQLException {
+    OutboxRow row = w.getRow();
+    String key = "";
     if (r.bulk() != null) {
       String k = bulkKey(r.bulk(), row);
       Long n = k == null ? null : counts.getOrDefault(r, Map.of()).get(k);
@@ -251,7 +293,13 @@ public final class PolicyGate {
       }
       String v = templateVersion.apply(row.templateName());
       key = "template:" + row.templateName() + "@" + (v == null ? "?" : v);
-      if (firstSendApproved(r.name(), key)) {
+      String k = openKey(r.name(), key);
+      Boolean approved = firstSends.get(k);
+      if (approved == null) {
+        approved = firstSendApproved(r.name(), key);
+        firstSends.put(k, approved);
+      }
+      if (approved) {
         return null;
       }
     }
@@ -320,59 +368,75 @@ public final class PolicyGate {
     }
   }
 
-  /** Rows created within each bulk rule's window sharing a campaign (or template) in the batch. */
-  private Map<Policy.Rule, Map<String, Long>> bulkCounts(Policy policy, List<OutboxWork> todo)
+  /**
+   * Rows created within each bulk rule's window sharing a campaign (or template) with a row of the
+   * batch that meets the rule's other conditions: one statement for every bulk rule, one group per
+   * key, the window measured on the database's clock (no separate round trip for its time).
+   */
+  private Map<Policy.Rule, Map<String, Long>> bulkCounts(
+      List<Policy.Rule> rules, List<OutboxWork> candidates, boolean[][] passes)
       throws SQLException {
-    Map<Policy.Rule, Map<String, Long>> out = new HashMap<>();
-    for (Policy.Rule r : policy.rules()) {
+    List<Integer> counted = new ArrayList<>();
+    List<Set<String>> keysOf = new ArrayList<>();
+    for (int j = 0; j < rules.size(); j++) {
+      Policy.Rule r = rules.get(j);
       if (r.bulk() == null) {
         continue;
       }
       Set<String> keys = new LinkedHashSet<>();
-      for (OutboxWork w : todo) {
-        String k = bulkKey(r.bulk(), w.getRow());
+      for (int i = 0; i < candidates.size(); i++) {
+        String k = passes[i][j] ? bulkKey(r.bulk(), candidates.get(i).getRow()) : null;
         if (k != null) {
           keys.add(k);
         }
       }
-      if (keys.isEmpty()) {
-        continue;
+      if (!keys.isEmpty()) {
+        counted.add(j);
+        keysOf.add(keys);
       }
+    }
+    Map<Policy.Rule, Map<String, Long>> out = new HashMap<>();
+    if (counted.isEmpty()) {
+      return out;
+    }
+    StringBuilder sql = new StringBuilder();
+    for (int q = 0; q < counted.size(); q++) {
+      Policy.Rule r = rules.get(counted.get(q));
       String col = r.bulk().by() == Policy.Bulk.By.CAMPAIGN ? "campaign" : "template_name";
-      String sql =
-          "SELECT "
-              + col
-              + ", COUNT(*) FROM outbox_message WHERE "
-              + col
-              + " IN ("
-              + String.join(",", java.util.Collections.nCopies(keys.size(), "?"))
-              + ") AND created_at >= ? GROUP BY "
-              + col;
-      Map<String, Long> m = new HashMap<>();
-      try (Connection c = dataSource.getConnection();
-          PreparedStatement ps = c.prepareStatement(sql)) {
-        int i = 1;
-        for (String k : keys) {
+      if (q > 0) {
+        sql.append(" UNION ALL ");
+      }
+      // The rule's position is a literal of ours, never input.
+      sql.append("SELECT ")
+          .append(q)
+          .append(", ")
+          .append(col)
+          .append(", COUNT(*) FROM outbox_message WHERE ")
+          .append(col)
+          .append(" IN (")
+          .append(String.join(",", java.util.Collections.nCopies(keysOf.get(q).size(), "?")))
+          .append(") AND created_at >= ")
+          .append(OutboxStore.nowPlusMillis(vendor))
+          .append(" GROUP BY ")
+          .append(col);
+      out.put(r, new HashMap<>());
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      int i = 1;
+      for (int q = 0; q < counted.size(); q++) {
+        for (String k : keysOf.get(q)) {
           ps.setString(i++, k);
         }
-        ps.setTimestamp(i, Timestamp.from(dbNow(c).minus(r.bulk().window())));
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            m.put(rs.getString(1), rs.getLong(2));
-          }
+        ps.setLong(i++, -rules.get(counted.get(q)).bulk().window().toMillis());
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.get(rules.get(counted.get(rs.getInt(1)))).put(rs.getString(2), rs.getLong(3));
         }
       }
-      out.put(r, m);
     }
     return out;
-  }
-
-  private Instant dbNow(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT " + now());
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return rs.getTimestamp(1).toInstant();
-    }
   }
 
   private Map<Long, String> approvalStatuses(List<OutboxWork> todo) throws SQLException {
@@ -411,7 +475,7 @@ public final class PolicyGate {
     Set<String> countries = new LinkedHashSet<>();
     Set<String> requesters = new LinkedHashSet<>();
     for (OutboxWork w : rows) {
-      String region = region(w.getTo());
+      String region = w.getToRegion();
       if (region != null) {
         countries.add(region);
       }

@@ -337,6 +337,50 @@ abstract class GovernanceGateContract {
     }
   }
 
+  /**
+   * Two bulk rules with different thresholds and windows, one only for destinations abroad: both
+   * are counted in one statement per batch, and the second counts only the campaigns of rows its
+   * country condition lets through (the country the validator found for the number).
+   */
+  @Test
+  void aBulkRuleWithACountryConditionCountsOnlyTheRowsItCouldHold() throws Exception {
+    Policies policies =
+        node.ctx.getRegistry().lookupByNameAndType("governancePolicies", Policies.class);
+    Files.writeString(
+        policyFile,
+        POLICY
+            + """
+              - name: small-abroad
+                when:
+                  bulk: { by: campaign, more-than: 1, window: 10m }
+                  destination-outside: [US, CA]
+            """,
+        StandardCharsets.UTF_8);
+    try {
+      runtime().tick();
+      assertThat(policies.current().rules()).hasSize(3);
+      String london = "+442079460" + String.format("%03d", NEXT.incrementAndGet() % 1000);
+      String home = recipient();
+      String london2 = "+442079461" + String.format("%03d", NEXT.incrementAndGet() % 1000);
+      List<Long> abroad = insertCampaign("uk-pair", 2, london, "producer-g");
+      List<Long> domestic = insertCampaign("us-pair", 2, home, "producer-g");
+      List<Long> single = insertCampaign("uk-single", 1, london2, "producer-g");
+      awaitAll(abroad, "HELD");
+      awaitAll(domestic, "SENT");
+      awaitAll(single, "SENT");
+      ApprovalRequest r = approvals().show(requestOf(abroad.get(0))).orElseThrow();
+      assertThat(r.rule()).isEqualTo("small-abroad");
+      assertThat(r.campaign()).isEqualTo("uk-pair");
+      assertThat(r.rowCount()).isEqualTo(2);
+      assertThat(r.countries()).containsExactly("GB");
+      assertThat(sandbox.messagesTo(london)).isEmpty();
+      assertThat(sandbox.messagesTo(home)).hasSize(2);
+    } finally {
+      Files.writeString(policyFile, POLICY, StandardCharsets.UTF_8);
+      runtime().tick();
+    }
+  }
+
   @Test
   void aBrokenPolicyEditKeepsTheLastGoodPolicyAndReportsIt() throws Exception {
     Policies policies =

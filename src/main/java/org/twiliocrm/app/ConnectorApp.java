@@ -255,6 +255,10 @@ public final class ConnectorApp {
                         "Stopping: readiness DOWN, webhooks answer 503 while in-flight work"
                             + " drains");
                     draining = true;
+                    // The Salesforce re-check builds a short-lived CamelContext of its own; one
+                    // that started after SIGTERM ended Camel Main's shutdown hook early, and the
+                    // JVM exited mid-drain (GracefulDrainIT in CI). No re-checks once stopping.
+                    runtimeChecks.close();
                     if (webhookEdge != null) {
                       webhookEdge.drain();
                     }

@@ -38,6 +38,7 @@ final class RuntimeChecks implements AutoCloseable {
   private final Map<String, List<Check>> latest = new ConcurrentHashMap<>();
   private volatile Instant checkedAt;
   private ScheduledExecutorService scheduler;
+  private volatile boolean closed;
 
   RuntimeChecks(Function<String, String> property) {
     this.property = property;
@@ -79,6 +80,9 @@ final class RuntimeChecks implements AutoCloseable {
   }
 
   void runOnce() {
+    if (closed) {
+      return;
+    }
     try {
       Map<String, List<Check>> groups =
           PreflightCommand.salesforce(property, salesforceProperties()).runtimeGroups();
@@ -133,6 +137,7 @@ final class RuntimeChecks implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     if (scheduler != null) {
       scheduler.shutdownNow();
     }

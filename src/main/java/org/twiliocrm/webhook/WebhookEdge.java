@@ -6,6 +6,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 
@@ -31,6 +32,7 @@ public final class WebhookEdge implements Handler<RoutingContext> {
   private final WebhookMetrics metrics;
   private final RejectionLog log;
   private volatile boolean draining;
+  private final AtomicInteger paused = new AtomicInteger();
 
   public WebhookEdge(WebhookMetrics metrics, RejectionLog log) {
     this.metrics = metrics;
@@ -49,6 +51,23 @@ public final class WebhookEdge implements Handler<RoutingContext> {
 
   public boolean draining() {
     return draining;
+  }
+
+  /**
+   * A webhook route is being rebuilt (dev-mode reload of the kamelet it is made from): until the
+   * returned handle is closed, a webhook is answered 503 with Retry-After: 1 before any route sees
+   * it, instead of the 404 a removed route gives or the bare 503 of a suspended one. Requests
+   * already inside a route finish first (the reload waits for them). Nested pauses are counted.
+   */
+  public AutoCloseable pause() {
+    paused.incrementAndGet();
+    java.util.concurrent.atomic.AtomicBoolean closed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (closed.compareAndSet(false, true)) {
+        paused.decrementAndGet();
+      }
+    };
   }
 
   /** Installs the handler on the platform-http router(s) of the context; call after start. */
@@ -79,10 +98,29 @@ public final class WebhookEdge implements Handler<RoutingContext> {
                       .putHeader("Connection", "close")
                       .putHeader("Content-Type", "text/plain; charset=utf-8")
                       .end("draining\n");
+                } else if (paused.get() > 0) {
+                  String kind = kindOf(ctx.request().path());
+                  if (kind != null) {
+                    metrics.rejected(kind, "reloading");
+                  }
+                  ctx.response()
+                      .setStatusCode(503)
+                      .putHeader("Retry-After", "1")
+                      .putHeader("Content-Type", "text/plain; charset=utf-8")
+                      .end("reloading\n");
                 } else if (type != null
                     && type.regionMatches(true, 0, "multipart/", 0, "multipart/".length())) {
                   ctx.fail(415);
                 } else {
+                  // A request that gets here just before a pause begins can meet its route
+                  // suspended for the rebuild, which answers a bare 503: give it Retry-After too.
+                  ctx.addHeadersEndHandler(
+                      v -> {
+                        HttpServerResponse r = ctx.response();
+                        if (r.getStatusCode() == 503 && !r.headers().contains("Retry-After")) {
+                          r.putHeader("Retry-After", "1");
+                        }
+                      });
                   ctx.next();
                 }
               });

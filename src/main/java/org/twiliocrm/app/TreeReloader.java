@@ -41,7 +41,7 @@ import org.twiliocrm.crm.events.SendRules;
  */
 final class TreeReloader implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TreeReloader.class);
-  static final long POLL_MILLIS = 500;
+  static final long POLL_MILLIS = 250;
 
   /** Applies one changed file; throws {@link Rejected} to keep the last good version. */
   interface Handler {
@@ -212,7 +212,7 @@ final class TreeReloader implements AutoCloseable {
                       "YAML syntax: " + e.getProblem())));
         }
         Set<String> before = routeIds(ctx, file);
-        try {
+        try (Quiet quiet = quiesce(ctx, before)) {
           Set<String> ids = load(ctx, file, text);
           for (String old : before) {
             if (!ids.contains(old)) {
@@ -220,6 +220,12 @@ final class TreeReloader implements AutoCloseable {
             }
           }
           good.put(file, text);
+          LOG.info(
+              "Routes {} of {} replaced in {} ms (in-flight exchanges finished in {} ms)",
+              ids,
+              file.getFileName(),
+              (System.nanoTime() - quiet.started) / 1_000_000,
+              quiet.quietMillis);
         } catch (Exception e) {
           Finding problem = new Finding(file, lineOf(e, text), RouteValidator.describe(e));
           String last = good.get(file);
@@ -242,6 +248,135 @@ final class TreeReloader implements AutoCloseable {
         LOG.info("Removed the routes of deleted {}", file);
       }
     };
+  }
+
+  /**
+   * Gets a route file's running routes ready to be replaced by Camel's routes loader, which stops
+   * each one gracefully and would otherwise (1) purge the rows queued on a SEDA route that drops
+   * its queue on stop (the outbox's send queue: claimed rows would wait for their lease), and (2)
+   * wait in steps of a whole second for each route with an exchange in flight. So: a SEDA queue is
+   * drained by the old consumers instead of purged; every other consumer (a timer, an HTTP
+   * endpoint) takes nothing new and the exchanges in flight are waited for here, every few
+   * milliseconds, so Camel's stop finds them finished; and while a route serving a Twilio webhook
+   * is replaced, webhooks are answered 503 with Retry-After: 1. Closing undoes the purge setting.
+   */
+  static Quiet quiesce(CamelContext ctx, Set<String> ids) {
+    long t0 = System.nanoTime();
+    List<org.apache.camel.component.seda.SedaEndpoint> purging = new ArrayList<>();
+    List<String> waitFor = new ArrayList<>();
+    List<org.apache.camel.Consumer> suspended = new ArrayList<>();
+    boolean http = false;
+    for (Route r : ctx.getRoutes()) {
+      Object parent =
+          r.getProperties() == null ? null : r.getProperties().get(Route.PARENT_PROPERTY);
+      boolean ours = ids.contains(r.getRouteId()) || (parent != null && ids.contains(parent));
+      if (!ours) {
+        continue;
+      }
+      http |= r.getEndpoint().getEndpointUri().startsWith("platform-http:");
+      if (r.getEndpoint() instanceof org.apache.camel.component.seda.SedaEndpoint seda) {
+        if (seda.isPurgeWhenStopping()) {
+          seda.setPurgeWhenStopping(false);
+          purging.add(seda);
+        }
+      } else if (ids.contains(r.getRouteId())
+          && !r.getEndpoint().getEndpointUri().startsWith("kamelet:")
+          && r.getConsumer() instanceof org.apache.camel.Suspendable) {
+        // (a kamelet route is left taking exchanges: its callers are inside other routes, and a
+        // suspended one would leave them waiting for it)
+        try {
+          org.apache.camel.support.service.ServiceHelper.suspendService(r.getConsumer());
+          suspended.add(r.getConsumer());
+          waitFor.add(r.getRouteId());
+        } catch (RuntimeException e) {
+          LOG.debug("Suspending route {} failed: {}", r.getRouteId(), e.toString());
+        }
+      }
+    }
+    org.twiliocrm.webhook.WebhookEdge edge =
+        http
+            ? ctx.getRegistry()
+                .lookupByNameAndType("twilioWebhookEdge", org.twiliocrm.webhook.WebhookEdge.class)
+            : null;
+    AutoCloseable pause = edge != null ? edge.pause() : null;
+    awaitIdle(ctx, waitFor, Long.MAX_VALUE);
+    // The routes still taking exchanges (SEDA, kamelet) get a short chance to be found idle too;
+    // Camel's graceful stop waits for them in any case.
+    List<String> rest = new ArrayList<>(ids);
+    rest.removeAll(waitFor);
+    awaitIdle(ctx, rest, TimeUnit.MILLISECONDS.toNanos(250));
+    return new Quiet(t0, (System.nanoTime() - t0) / 1_000_000, purging, suspended, pause);
+  }
+
+  /**
+   * Waits until no exchange is inside the routes (twice in a row, a few ms apart), at most {@code
+   * maxNanos} and Camel's shutdown timeout; polled every 5 ms, where Camel's graceful stop sleeps a
+   * second at a time.
+   */
+  static void awaitIdle(CamelContext ctx, List<String> ids, long maxNanos) {
+    org.apache.camel.spi.InflightRepository inflight = ctx.getInflightRepository();
+    long deadline =
+        System.nanoTime()
+            + Math.min(
+                maxNanos,
+                ctx.getShutdownStrategy()
+                    .getTimeUnit()
+                    .toNanos(ctx.getShutdownStrategy().getTimeout()));
+    int quietChecks = 0;
+    while (quietChecks < 2 && System.nanoTime() < deadline) {
+      boolean any = ids.stream().anyMatch(id -> inflight.size(id) > 0);
+      quietChecks = any ? 0 : quietChecks + 1;
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** What {@link #quiesce} changed, undone on close. */
+  static final class Quiet implements AutoCloseable {
+    final long started;
+    final long quietMillis;
+    private final List<org.apache.camel.component.seda.SedaEndpoint> purging;
+    private final List<org.apache.camel.Consumer> suspended;
+    private final AutoCloseable pause;
+
+    Quiet(
+        long started,
+        long quietMillis,
+        List<org.apache.camel.component.seda.SedaEndpoint> purging,
+        List<org.apache.camel.Consumer> suspended,
+        AutoCloseable pause) {
+      this.started = started;
+      this.quietMillis = quietMillis;
+      this.purging = purging;
+      this.suspended = suspended;
+      this.pause = pause;
+    }
+
+    @Override
+    public void close() {
+      purging.forEach(e -> e.setPurgeWhenStopping(true));
+      // a route the loader did not replace (the file failed before it got there) runs on
+      for (org.apache.camel.Consumer c : suspended) {
+        if (c instanceof org.apache.camel.support.service.ServiceSupport s && s.isSuspended()) {
+          try {
+            org.apache.camel.support.service.ServiceHelper.resumeService(c);
+          } catch (RuntimeException e) {
+            LOG.warn("Resuming a route's consumer after a failed reload failed: {}", e.toString());
+          }
+        }
+      }
+      if (pause != null) {
+        try {
+          pause.close();
+        } catch (Exception e) {
+          LOG.debug("Resuming webhooks failed: {}", e.toString());
+        }
+      }
+    }
   }
 
   /** Loads {@code text} as the file's routes, replacing those with the same ids. */

@@ -45,8 +45,11 @@ import org.twiliocrm.config.Finding;
  * it again: the routes made from the kamelet, and the routes that use it ({@code kamelet:NAME}, or
  * a kamelet that does) are removed, with the template and the kamelet endpoints; the new text is
  * loaded as the template; then the files of the routes that used it are loaded again, which makes
- * the component build fresh routes from the new template. Camel's own route watcher does the same
- * by removing every route; here only the routes that use the kamelet stop, for well under a second.
+ * the component build fresh routes from the new template (only the routes that use it: the other
+ * routes of their files keep running). Camel's own route watcher does the same by removing every
+ * route. Before the routes stop, their HTTP endpoints and timers take nothing new (a webhook is
+ * answered 503 with Retry-After: 1), the exchanges in flight are waited for every few ms rather
+ * than in Camel's one-second steps, and the outbox's SEDA queue is sent on, not dropped.
  *
  * <p>If the new text fails anywhere (YAML, the DSL, an endpoint, a bean), the last good text is put
  * back the same way and the problem is reported with file:line.
@@ -72,19 +75,20 @@ final class KameletReload implements TreeReloader.Handler {
     // The route files to load again, kept across a failed attempt: a failure halfway leaves some
     // of them unloaded, and the restore must bring those back too.
     Map<String, Resource> users = new LinkedHashMap<>();
+    Set<String> userRoutes = new LinkedHashSet<>();
     try {
-      rebuild(name, "file:" + file, text, users);
+      rebuild(name, "file:" + file, text, users, userRoutes);
       good.put(file, text);
     } catch (Exception e) {
       Finding problem = new Finding(file, lineOf(e, text), RouteValidator.describe(e));
       String last = good.get(file);
       try {
         if (last != null) {
-          rebuild(name, "file:" + file, last, users);
+          rebuild(name, "file:" + file, last, users, userRoutes);
         } else {
           // a new file that never loaded: back to the packaged copy it was to replace, if any
           String packaged = packaged(name);
-          rebuild(name, packagedLocation(name), packaged, users);
+          rebuild(name, packagedLocation(name), packaged, users, userRoutes);
         }
       } catch (Exception restore) {
         LOG.error("Restoring the last good {} failed: {}", file, restore.toString());
@@ -107,7 +111,7 @@ final class KameletReload implements TreeReloader.Handler {
       return;
     }
     try {
-      rebuild(name, packagedLocation(name), packaged, new LinkedHashMap<>());
+      rebuild(name, packagedLocation(name), packaged, new LinkedHashMap<>(), new LinkedHashSet<>());
       good.remove(file);
       LOG.info("Kamelet {} was deleted; its users now run the packaged copy", file);
     } catch (Exception e) {
@@ -178,9 +182,15 @@ final class KameletReload implements TreeReloader.Handler {
   /**
    * Takes down what was built from kamelet {@code name} and builds it again from {@code text} (read
    * from {@code location}; null text: from the kamelet component's locations); {@code users}
-   * collects the source files of the routes that use it, which are loaded again.
+   * collects the source files of the routes that use it and {@code userRoutes} their ids, which are
+   * loaded again (both kept across a failed attempt: its restore loads the same routes).
    */
-  private void rebuild(String name, String location, String text, Map<String, Resource> users)
+  private void rebuild(
+      String name,
+      String location,
+      String text,
+      Map<String, Resource> users,
+      Set<String> userRoutes)
       throws Exception {
     long t0 = System.nanoTime();
     ModelCamelContext model = (ModelCamelContext) ctx;
@@ -220,6 +230,7 @@ final class KameletReload implements TreeReloader.Handler {
               "route " + d.getRouteId() + " uses kamelet " + name + " but has no source file");
         }
         users.putIfAbsent(res.getLocation(), res);
+        userRoutes.add(d.getRouteId());
         built.add(d.getRouteId());
       }
     }
@@ -227,31 +238,57 @@ final class KameletReload implements TreeReloader.Handler {
     // while the ones behind them finish what is in flight.
     List<String> order = new ArrayList<>(built);
     order.sort((a, b) -> Boolean.compare(fedByAnotherRoute(model, a), fedByAnotherRoute(model, b)));
-    for (String id : order) {
-      ctx.getRouteController().stopRoute(id);
-      ctx.removeRoute(id);
-    }
-    long stopped = System.nanoTime();
-    ctx.removeRouteTemplates(name);
-    for (Endpoint e : new ArrayList<>(ctx.getEndpoints())) {
-      if (e instanceof KameletEndpoint k && templates.contains(k.getTemplateId())) {
-        ctx.removeEndpoint(e);
+    long quiet;
+    long stopped;
+    // Their HTTP endpoints and timers take nothing new (webhooks are answered 503 with
+    // Retry-After: 1 meanwhile), the exchanges in flight are waited for every few ms, and a SEDA
+    // queue (the outbox's claimed rows) is sent on by the old route instead of dropped.
+    try (TreeReloader.Quiet q = TreeReloader.quiesce(ctx, new LinkedHashSet<>(order))) {
+      quiet = System.nanoTime();
+      for (String id : order) {
+        ctx.getRouteController().stopRoute(id);
+        ctx.removeRoute(id);
       }
+      stopped = System.nanoTime();
+      ctx.removeRouteTemplates(name);
+      for (Endpoint e : new ArrayList<>(ctx.getEndpoints())) {
+        if (e instanceof KameletEndpoint k && templates.contains(k.getTemplateId())) {
+          ctx.removeEndpoint(e);
+        }
+      }
+      if (text != null) {
+        PluginHelper.getRoutesLoader(ctx).loadRoutes(ResourceHelper.fromString(location, text));
+      }
+      Set<String> ids = updateOnly(users.values(), userRoutes);
+      LOG.info(
+          "Kamelet {} reloaded in {} ms (in-flight exchanges finished in {} ms, the old routes"
+              + " stopped in {} ms); rebuilt routes {} from {}",
+          name,
+          (System.nanoTime() - t0) / 1_000_000,
+          (quiet - t0) / 1_000_000,
+          (stopped - quiet) / 1_000_000,
+          ids,
+          users.keySet().stream()
+              .map(l -> Path.of(l.replaceFirst("^file:", "")).getFileName().toString())
+              .toList());
     }
-    if (text != null) {
-      PluginHelper.getRoutesLoader(ctx).loadRoutes(ResourceHelper.fromString(location, text));
+  }
+
+  /**
+   * Loads the routes with the given ids from their files again, and only those: the other routes of
+   * a file (the outbox's claim route beside its send route) keep running untouched.
+   */
+  private Set<String> updateOnly(java.util.Collection<Resource> files, Set<String> ids)
+      throws Exception {
+    Set<String> loaded = new LinkedHashSet<>();
+    for (org.apache.camel.RoutesBuilder b :
+        PluginHelper.getRoutesLoader(ctx).findRoutesBuilders(files)) {
+      if (b instanceof org.apache.camel.builder.RouteBuilder rb) {
+        rb.configureRoutes(ctx).getRoutes().removeIf(d -> !ids.contains(d.getRouteId()));
+      }
+      loaded.addAll(b.updateRoutesToCamelContext(ctx));
     }
-    Set<String> ids = PluginHelper.getRoutesLoader(ctx).updateRoutes(users.values());
-    LOG.info(
-        "Kamelet {} reloaded in {} ms (stopping the old routes took {} ms); rebuilt routes {}"
-            + " from {}",
-        name,
-        (System.nanoTime() - t0) / 1_000_000,
-        (stopped - t0) / 1_000_000,
-        ids,
-        users.keySet().stream()
-            .map(l -> Path.of(l.replaceFirst("^file:", "")).getFileName().toString())
-            .toList());
+    return loaded;
   }
 
   /** The kamelet a route was made from, or null for a route of its own. */

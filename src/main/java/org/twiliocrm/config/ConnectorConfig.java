@@ -161,9 +161,9 @@ public record ConnectorConfig(
           "connector.dev",
           false,
           "Dev mode (also java -jar ... --dev): edited routes, kamelets, rules, templates and"
-              + " policies reload within 2 s (a kamelet the outbox uses takes longer: the outbox"
-              + " routes are rebuilt); a broken edit is reported with file:line and the last good"
-              + " version keeps running.");
+              + " policies reload while the connector runs (the README gives the measured times);"
+              + " a broken edit is reported with file:line and the last good version keeps"
+              + " running.");
   public static final Key<Boolean> RELOAD_ENABLED =
       Key.bool(
           "connector.reload.enabled",

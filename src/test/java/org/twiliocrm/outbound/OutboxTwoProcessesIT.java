@@ -76,8 +76,10 @@ class OutboxTwoProcessesIT {
             .redirectOutput(Path.of("target", instance + ".log").toFile())
             .start();
     Path log = Path.of("target", instance + ".log");
+    // The whole connector (both emulators' set-up, HTTP server, every route) in a cold JVM: 139 s
+    // from JVM start to ready on a two-core machine at a load average of 24.
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(240))
         .pollInterval(Duration.ofMillis(100))
         .until(
             () ->

@@ -133,7 +133,7 @@ public final class ConnectorApp {
         Banner.render(config, database.displayUrl(), sandboxLines, operatorLines, sinceJvmStart));
     // The Twilio sandbox's request validation: loaded now rather than during start-up; a request
     // that comes first waits for it.
-    sandboxes().ifPresent(s -> s.twilio().loadValidation());
+    sandboxes().map(Sandboxes::twilio).ifPresent(t -> t.loadValidation());
     if (runtimeChecks.enabled()) {
       resources.add(runtimeChecks);
       runtimeChecks.start(ctx);

@@ -49,10 +49,11 @@ final class Sandboxes implements AutoCloseable {
         external != null && !external.isBlank()
             ? CompletableFuture.completedFuture(null)
             : CompletableFuture.supplyAsync(() -> SalesforceSandbox.start(ss));
+    String externalTwilio = settings(() -> TwilioSandboxSettings.EXTERNAL_URL.read(lookup::apply));
     TwilioSandbox twilio;
     try {
       // Its OpenAPI loads once the connector is ready (ConnectorApp), not during start-up.
-      twilio = TwilioSandbox.startLazy(ts);
+      twilio = blank(externalTwilio) ? TwilioSandbox.startLazy(ts) : null;
     } catch (RuntimeException e) {
       sf.thenAccept(
           x -> {
@@ -66,11 +67,17 @@ final class Sandboxes implements AutoCloseable {
     try {
       salesforce = sf.join();
     } catch (CompletionException e) {
-      twilio.close();
+      if (twilio != null) {
+        twilio.close();
+      }
       throw e.getCause() instanceof RuntimeException r ? r : e;
     }
     Sandboxes s = new Sandboxes(twilio, salesforce);
-    s.derive(ss, external == null || external.isBlank() ? null : external.trim());
+    s.derive(
+        ts,
+        ss,
+        blank(externalTwilio) ? null : externalTwilio.trim(),
+        blank(external) ? null : external.trim());
     String sender = lookup.apply(CrmEventsSettings.SENDER.name());
     if (sender == null || sender.isBlank()) {
       // CRM events carry no From: in the sandbox the emulator's own number sends them.
@@ -134,6 +141,10 @@ final class Sandboxes implements AutoCloseable {
     return settings(() -> TwilioSandboxSettings.from(lookup)).accounts();
   }
 
+  private static boolean blank(String v) {
+    return v == null || v.isBlank();
+  }
+
   private static String orElse(String v, String def) {
     return v == null || v.isBlank() ? def : v.trim();
   }
@@ -150,15 +161,23 @@ final class Sandboxes implements AutoCloseable {
     }
   }
 
-  private void derive(SalesforceSandboxSettings ss, String externalSalesforce) {
+  private void derive(
+      TwilioSandboxSettings ts,
+      SalesforceSandboxSettings ss,
+      String externalTwilio,
+      String externalSalesforce) {
     String salesforceUrl =
         externalSalesforce != null
             ? externalSalesforce.replaceAll("/+$", "")
             : salesforce.baseUrl();
-    // The production Twilio client, pointed at the emulator.
-    derived.put("twilio.base-url", twilio.baseUrl());
-    derived.put("twilio.account-sid", twilio.accountSid());
-    derived.put("twilio.auth-token", twilio.authToken(twilio.accountSid()));
+    // The production Twilio client, pointed at the emulator (a shared one accepts the same
+    // accounts: the first is the connector's).
+    Map.Entry<String, String> account = ts.accounts().entrySet().iterator().next();
+    String twilioUrl =
+        externalTwilio != null ? externalTwilio.replaceAll("/+$", "") : twilio.baseUrl();
+    derived.put("twilio.base-url", twilioUrl);
+    derived.put("twilio.account-sid", account.getKey());
+    derived.put("twilio.auth-token", account.getValue());
     // camel-salesforce, pointed at the emulator with its seeded connected app and user.
     derived.put("camel.component.salesforce.loginUrl", salesforceUrl);
     derived.put("camel.component.salesforce.authenticationType", "USERNAME_PASSWORD");
@@ -170,12 +189,13 @@ final class Sandboxes implements AutoCloseable {
 
     bannerLines.add(
         "Twilio sandbox      "
-            + twilio.baseUrl()
+            + twilioUrl
             + "   account "
-            + twilio.accountSid()
+            + account.getKey()
             + "   control API "
-            + twilio.baseUrl()
-            + "/sandbox");
+            + twilioUrl
+            + "/sandbox"
+            + (externalTwilio != null ? "   (shared: sandbox.twilio.external-url)" : ""));
     bannerLines.add(
         "Salesforce sandbox  "
             + salesforceUrl
@@ -194,6 +214,7 @@ final class Sandboxes implements AutoCloseable {
     return bannerLines;
   }
 
+  /** The Twilio emulator this connector started; null when it uses a shared one. */
   TwilioSandbox twilio() {
     return twilio;
   }
@@ -209,7 +230,9 @@ final class Sandboxes implements AutoCloseable {
         salesforce.close();
       }
     } finally {
-      twilio.close();
+      if (twilio != null) {
+        twilio.close();
+      }
     }
   }
 }

@@ -11,8 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
-import java.util.Properties;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,9 +19,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import org.twiliocrm.config.ConfigSource;
 import org.twiliocrm.crm.events.SendRules;
 import org.twiliocrm.testsupport.FreePort;
+import org.twiliocrm.testsupport.TestConnector;
 
 /**
  * Dev mode as an integration engineer uses it: the connector runs on a copy of the shipped tree
@@ -66,32 +64,24 @@ class DevReloadIT {
     policy = Files.createDirectories(tree.resolve("governance")).resolve("policies.yaml");
     Files.copy(Path.of("governance/policies.yaml"), policy);
     port = FreePort.find();
-    Properties p = new Properties();
-    p.setProperty("connector.mode", "sandbox");
-    p.setProperty("connector.dev", "true");
-    p.setProperty("connector.http.host", "127.0.0.1");
-    p.setProperty("connector.http.port", String.valueOf(port));
-    p.setProperty(
-        "connector.db.url", "jdbc:h2:mem:dev-reload-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1");
-    p.setProperty("connector.routes.location", routes.toString());
-    p.setProperty("connector.kamelets.location", Path.of("kamelets").toAbsolutePath().toString());
-    p.setProperty("crm.events.rules-location", rules.toString());
-    p.setProperty("crm.events.enabled", "false");
-    p.setProperty("outbox.templates.location", templates.toString());
-    p.setProperty("templates.reload-interval", "1h");
-    p.setProperty("governance.policies.location", policy.toString());
-    p.setProperty("governance.reload-interval", "1h");
-    p.setProperty("sandbox.twilio.port", "0");
-    p.setProperty("sandbox.salesforce.port", "0");
-    p.setProperty(
-        "sandbox.salesforce.data-dir", Files.createDirectories(tree.resolve("sf")).toString());
-    p.setProperty("sandbox.twilio.validation.requests", "false");
-    // A route the engineer adds is an operator path: admin only, deny by default.
-    p.setProperty(
-        "connector.operator.credentials",
-        org.twiliocrm.testsupport.TestOperators.file().toString());
-    app = new ConnectorApp(ConfigSource.load(Map.of(), p));
-    app.start();
+    app =
+        TestConnector.on("jdbc:h2:mem:dev-reload-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1", null)
+            .port(port)
+            .property("connector.dev", "true")
+            .property("connector.routes.location", routes.toString())
+            .property("crm.events.rules-location", rules.toString())
+            .property("crm.events.enabled", "false")
+            .property("outbox.templates.location", templates.toString())
+            .property("templates.reload-interval", "1h")
+            .property("governance.policies.location", policy.toString())
+            .property("governance.reload-interval", "1h")
+            .property(
+                "sandbox.salesforce.data-dir",
+                Files.createDirectories(tree.resolve("sf")).toString())
+            // A route the engineer adds is an operator path: admin only, deny by default (the
+            // test operators, TestConnector's).
+            .start()
+            .app();
     await().atMost(Duration.ofSeconds(60)).until(() -> app.reloader() != null);
   }
 

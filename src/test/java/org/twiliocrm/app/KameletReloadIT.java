@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -25,9 +24,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import org.twiliocrm.config.ConfigSource;
 import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
 import org.twiliocrm.testsupport.FreePort;
+import org.twiliocrm.testsupport.TestConnector;
 import org.twiliocrm.twilio.TwilioSignature;
 
 /**
@@ -70,27 +69,19 @@ class KameletReloadIT {
     shipped = Files.readString(kamelet, StandardCharsets.UTF_8);
     assertThat(shipped).contains(FINISH);
     port = FreePort.find();
-    Properties p = new Properties();
-    p.setProperty("connector.mode", "sandbox");
-    p.setProperty("connector.dev", "true");
-    p.setProperty("connector.http.host", "127.0.0.1");
-    p.setProperty("connector.http.port", String.valueOf(port));
-    p.setProperty("connector.public-url", "http://127.0.0.1:" + port);
     dbUrl = "jdbc:h2:mem:kamelet-reload-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1";
-    p.setProperty("connector.db.url", dbUrl);
-    p.setProperty("connector.routes.location", routes.toString());
-    p.setProperty("connector.kamelets.location", kamelets.toString());
-    p.setProperty("crm.events.enabled", "false");
-    p.setProperty("sandbox.twilio.port", "0");
-    p.setProperty("sandbox.salesforce.port", "0");
-    p.setProperty(
-        "sandbox.salesforce.data-dir", Files.createDirectories(tree.resolve("sf")).toString());
-    p.setProperty("sandbox.twilio.validation.requests", "false");
-    p.setProperty(
-        "connector.operator.credentials",
-        org.twiliocrm.testsupport.TestOperators.file().toString());
-    app = new ConnectorApp(ConfigSource.load(Map.of(), p));
-    app.start();
+    app =
+        TestConnector.on(dbUrl, null)
+            .port(port)
+            .property("connector.dev", "true")
+            .property("connector.routes.location", routes.toString())
+            .property("connector.kamelets.location", kamelets.toString())
+            .property("crm.events.enabled", "false")
+            .property(
+                "sandbox.salesforce.data-dir",
+                Files.createDirectories(tree.resolve("sf")).toString())
+            .start()
+            .app();
     await().atMost(Duration.ofSeconds(60)).until(() -> app.reloader() != null);
     // The first request loads the webhook stack's classes, which took over 20 s on a machine
     // loaded far beyond its two cores: the tests start once the shipped kamelet answers.

@@ -10,6 +10,7 @@ import org.twiliocrm.sandbox.twilio.TwilioSandbox;
 public final class TestSandboxes {
   private TestSandboxes() {}
 
+  /** The Twilio emulator the connector started; null when it uses a shared one. */
   public static TwilioSandbox twilio(ConnectorApp app) {
     return app.sandboxes()
         .orElseThrow(() -> new IllegalStateException("not in sandbox mode"))

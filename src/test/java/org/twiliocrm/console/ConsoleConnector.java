@@ -8,19 +8,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import org.twiliocrm.app.ConnectorApp;
-import org.twiliocrm.config.ConfigSource;
-import org.twiliocrm.testsupport.FreePort;
+import org.twiliocrm.testsupport.TestConnector;
 import org.twiliocrm.testsupport.TestDatabase;
-import org.twiliocrm.testsupport.TestOperators;
 
 /**
- * The connector in-process in sandbox mode on a free port, with the test operators, PostgreSQL, the
- * Twilio and Salesforce sandboxes and the write-back on (so a message's timeline fills as it would
- * for a user), and a policy that holds any campaign of more than three rows for approval.
+ * The connector in-process in sandbox mode on a free port (TestConnector), with the test operators,
+ * PostgreSQL, the Twilio and Salesforce sandboxes and the write-back on (so a message's timeline
+ * fills as it would for a user), and a policy that holds any campaign of more than three rows for
+ * approval.
  */
 final class ConsoleConnector implements AutoCloseable {
   static final String FROM = "+15005550006";
@@ -41,7 +38,6 @@ final class ConsoleConnector implements AutoCloseable {
 
   static ConsoleConnector start(String purpose) throws Exception {
     TestDatabase db = TestDatabase.postgres(purpose);
-    int port = FreePort.find();
     Path policy = Files.createTempFile("policies", ".yaml");
     Files.writeString(
         policy,
@@ -53,29 +49,13 @@ final class ConsoleConnector implements AutoCloseable {
               bulk: { by: campaign, more-than: 3, window: 1h }
         """,
         StandardCharsets.UTF_8);
-    Properties p = new Properties();
-    p.setProperty("connector.http.port", String.valueOf(port));
-    p.setProperty("connector.public-url", "http://127.0.0.1:" + port);
-    p.setProperty("connector.routes.location", Path.of("routes").toAbsolutePath().toString());
-    p.setProperty("connector.kamelets.location", Path.of("kamelets").toAbsolutePath().toString());
-    p.setProperty("connector.db.url", db.url());
-    if (db.user() != null) {
-      p.setProperty("connector.db.user", db.user());
-    }
-    p.setProperty("connector.operator.credentials", TestOperators.file().toString());
-    p.setProperty("crm.events.enabled", "false");
-    p.setProperty("sandbox.twilio.port", "0");
-    p.setProperty("sandbox.twilio.validation.requests", "false");
-    p.setProperty("sandbox.salesforce.port", "0");
-    p.setProperty(
-        "sandbox.salesforce.data-dir", Files.createTempDirectory("sf-sandbox").toString());
-    p.setProperty("governance.policies.location", policy.toString());
-    p.setProperty("outbox.poll-interval", "200ms");
-    Map<String, String> env = new HashMap<>();
-    p.stringPropertyNames().forEach(k -> env.put(ConfigSource.envName(k), p.getProperty(k)));
-    ConnectorApp app = new ConnectorApp(ConfigSource.load(env, p));
-    app.start();
-    return new ConsoleConnector(db, app, port);
+    TestConnector connector =
+        TestConnector.on(db)
+            .property("crm.events.enabled", "false")
+            .property("governance.policies.location", policy.toString())
+            .property("outbox.poll-interval", "200ms")
+            .start();
+    return new ConsoleConnector(db, connector.app(), connector.port());
   }
 
   String url(String path) {

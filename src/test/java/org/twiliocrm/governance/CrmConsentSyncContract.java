@@ -5,12 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.camel.ServiceStatus;
 import org.junit.jupiter.api.AfterAll;
@@ -18,9 +15,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.twiliocrm.app.ConnectorApp;
-import org.twiliocrm.config.ConfigSource;
 import org.twiliocrm.crm.events.SandboxOrg;
-import org.twiliocrm.testsupport.FreePort;
+import org.twiliocrm.testsupport.TestConnector;
 import org.twiliocrm.testsupport.TestDatabase;
 import org.twiliocrm.testsupport.TestHttp;
 
@@ -53,31 +49,16 @@ abstract class CrmConsentSyncContract {
   @BeforeAll
   void start() throws Exception {
     database = TestDatabase.of(kind(), "crm_consent");
-    int port = FreePort.find();
-    Properties p = new Properties();
-    p.setProperty("connector.mode", "sandbox");
-    p.setProperty("connector.http.host", "127.0.0.1");
-    p.setProperty("connector.http.port", String.valueOf(port));
-    p.setProperty("connector.public-url", "http://127.0.0.1:" + port);
-    p.setProperty("connector.db.url", database.url());
-    if (database.user() != null) {
-      p.setProperty("connector.db.user", database.user());
-    }
-    p.setProperty("connector.routes.location", Path.of("routes").toAbsolutePath().toString());
-    p.setProperty("connector.kamelets.location", Path.of("kamelets").toAbsolutePath().toString());
-    p.setProperty("outbox.poll-interval", "200ms");
-    // A fresh org per run: replaying every retained event means no change is missed while the
-    // subscription is still being set up.
-    p.setProperty("crm.events.initial-replay-id", "-2");
-    p.setProperty("webhook.crm.writeback.initial-backoff-millis", "200");
-    p.setProperty("webhook.process.poll-millis", "200");
-    p.setProperty("sandbox.twilio.port", "0");
-    p.setProperty("sandbox.twilio.validation.requests", "false");
-    p.setProperty("sandbox.salesforce.port", "0");
-    p.setProperty(
-        "sandbox.salesforce.data-dir", Files.createTempDirectory("sf-sandbox").toString());
-    app = new ConnectorApp(ConfigSource.load(Map.of(), p));
-    app.start();
+    app =
+        TestConnector.on(database)
+            .property("outbox.poll-interval", "200ms")
+            // A fresh org per run: replaying every retained event means no change is missed while
+            // the subscription is still being set up.
+            .property("crm.events.initial-replay-id", "-2")
+            .property("webhook.crm.writeback.initial-backoff-millis", "200")
+            .property("webhook.process.poll-millis", "200")
+            .start()
+            .app();
     salesforce = app.property("camel.component.salesforce.loginUrl");
     twilio = app.property("twilio.base-url");
     org = new SandboxOrg(salesforce);

@@ -8,13 +8,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
 import org.twiliocrm.app.ConnectorApp;
-import org.twiliocrm.config.ConfigSource;
 import org.twiliocrm.config.ConnectorConfig;
-import org.twiliocrm.testsupport.FreePort;
+import org.twiliocrm.testsupport.TestConnector;
 
 /**
- * The connector in-process in sandbox mode on a free port, and a plain HTTP/1.1 client for its
- * operator endpoints: the same wiring the jar runs, spoken to over a real socket.
+ * The connector in-process in sandbox mode on a free port (TestConnector), and a plain HTTP/1.1
+ * client for its operator endpoints: the same wiring the jar runs, spoken to over a real socket.
  */
 final class OperatorHttp implements AutoCloseable {
   final ConnectorApp app;
@@ -33,37 +32,18 @@ final class OperatorHttp implements AutoCloseable {
   /** Starts the connector; {@code credentials} null = none configured. */
   static OperatorHttp start(ConnectorConfig.Db db, Path credentials, Properties extra)
       throws Exception {
-    int port = FreePort.find();
-    Properties p = new Properties();
-    p.setProperty("connector.http.port", String.valueOf(port));
-    p.setProperty("connector.public-url", "http://127.0.0.1:" + port);
-    p.setProperty("connector.routes.location", Path.of("routes").toAbsolutePath().toString());
-    p.setProperty("connector.kamelets.location", Path.of("kamelets").toAbsolutePath().toString());
-    p.setProperty("connector.db.url", db.url());
-    if (db.user() != null) {
-      p.setProperty("connector.db.user", db.user());
-    }
-    p.setProperty("crm.events.enabled", "false");
-    p.setProperty("webhook.crm.writeback.enabled", "false");
-    p.setProperty("sandbox.twilio.port", "0");
-    p.setProperty("sandbox.twilio.validation.requests", "false");
-    p.setProperty("sandbox.salesforce.port", "0");
-    p.setProperty(
-        "sandbox.salesforce.data-dir",
-        java.nio.file.Files.createTempDirectory("sf-sandbox").toString());
-    if (credentials != null) {
-      p.setProperty("connector.operator.credentials", credentials.toString());
-    }
-    p.putAll(extra);
-    // System properties only carry some key prefixes (ConfigSource.load); every documented key
-    // can come from the environment, so the extras go both ways.
-    java.util.Map<String, String> env = new java.util.HashMap<>();
-    extra
-        .stringPropertyNames()
-        .forEach(k -> env.put(ConfigSource.envName(k), extra.getProperty(k)));
-    ConnectorApp app = new ConnectorApp(ConfigSource.load(env, p));
-    app.start();
-    return new OperatorHttp(app, port);
+    java.util.Map<String, String> props = new java.util.HashMap<>();
+    extra.stringPropertyNames().forEach(k -> props.put(k, extra.getProperty(k)));
+    TestConnector connector =
+        TestConnector.on(db.url(), db.user())
+            // null: none configured (sandbox mode then generates a token)
+            .property(
+                "connector.operator.credentials", credentials == null ? "" : credentials.toString())
+            .property("crm.events.enabled", "false")
+            .property("webhook.crm.writeback.enabled", "false")
+            .properties(props)
+            .start();
+    return new OperatorHttp(connector.app(), connector.port());
   }
 
   HttpResponse<String> get(String path, String authorization) throws Exception {

@@ -21,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -38,9 +37,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.twiliocrm.app.ConnectorApp;
-import org.twiliocrm.config.ConfigSource;
 import org.twiliocrm.governance.templates.TemplateApprovals;
 import org.twiliocrm.testsupport.FreePort;
+import org.twiliocrm.testsupport.TestConnector;
 import org.twiliocrm.testsupport.TestDatabase;
 import org.twiliocrm.twilio.TwilioSignature;
 
@@ -108,33 +107,21 @@ abstract class ChannelFallbackContract {
   }
 
   ConnectorApp startApp() throws Exception {
-    Properties p = new Properties();
-    p.setProperty("connector.mode", "sandbox");
-    p.setProperty("connector.http.host", "127.0.0.1");
-    p.setProperty("connector.http.port", String.valueOf(port));
-    p.setProperty("connector.public-url", "http://127.0.0.1:" + port);
-    p.setProperty("connector.db.url", database.url());
-    p.setProperty("connector.db.user", database.user());
-    p.setProperty("connector.routes.location", Path.of("routes").toAbsolutePath().toString());
-    p.setProperty("connector.kamelets.location", Path.of("kamelets").toAbsolutePath().toString());
-    p.setProperty("outbox.templates.location", dir.toString());
-    p.setProperty("templates.reload-interval", "200ms");
-    p.setProperty("governance.policies.location", policyFile.toString());
-    p.setProperty("governance.reload-interval", "200ms");
-    p.setProperty("outbox.poll-interval", "200ms");
-    p.setProperty("outbox.fallback.senders", "sms=" + SMS_SENDER);
-    p.setProperty("crm.events.enabled", "false");
-    p.setProperty("sandbox.twilio.port", "0");
-    p.setProperty("sandbox.salesforce.port", "0");
-    p.setProperty(
-        "sandbox.salesforce.data-dir", Files.createTempDirectory("fallback-sf").toString());
-    p.setProperty("sandbox.twilio.numbers", "+15005550006," + SMS_SENDER);
-    p.setProperty("sandbox.twilio.lifecycle.step-millis", "20");
-    p.setProperty("sandbox.twilio.validation.requests", "false");
-    p.setProperty("webhook.crm.writeback.tick-millis", "100");
-    p.setProperty("webhook.crm.writeback.flush-millis", "100");
-    ConnectorApp a = new ConnectorApp(ConfigSource.load(Map.of(), p));
-    a.start();
+    ConnectorApp a =
+        TestConnector.on(database)
+            .port(port)
+            .property("outbox.templates.location", dir.toString())
+            .property("templates.reload-interval", "200ms")
+            .property("governance.policies.location", policyFile.toString())
+            .property("governance.reload-interval", "200ms")
+            .property("outbox.poll-interval", "200ms")
+            .property("outbox.fallback.senders", "sms=" + SMS_SENDER)
+            .property("crm.events.enabled", "false")
+            .twilio("numbers", "+15005550006," + SMS_SENDER)
+            .property("webhook.crm.writeback.tick-millis", "100")
+            .property("webhook.crm.writeback.flush-millis", "100")
+            .start()
+            .app();
     twilio = a.property("twilio.base-url");
     salesforce = a.property("camel.component.salesforce.loginUrl");
     return a;

@@ -1,111 +1,69 @@
 package org.twiliocrm.outbound;
 
 import com.twilio.http.TwilioRestClient;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
-import java.util.Properties;
-import java.util.concurrent.CountDownLatch;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.apache.camel.spi.Resource;
-import org.apache.camel.support.PluginHelper;
+import org.apache.camel.CamelContext;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.db.Database;
+import org.twiliocrm.governance.templates.TemplateApprovals;
 import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
-import org.twiliocrm.testsupport.TestSettings;
-import org.twiliocrm.twilio.TwilioClientFactory;
-import org.twiliocrm.twilio.TwilioClientSettings;
+import org.twiliocrm.testsupport.TestConnector;
 
 /**
- * One outbox connector: a Camel context running {@code routes/outbox-to-twilio.camel.yaml} and the
- * kamelets in {@code kamelets/} exactly as shipped, with the beans {@link OutboxBeans} binds, over
- * a database and a Twilio base URL. Tests run it in-process; {@link #main} runs it as a child JVM
- * (two-process and crash tests, the benchmark).
+ * The outbox tests' view of one connector: the real wiring ({@link TestConnector}, the shipped
+ * routes and kamelets with every bean ConnectorApp binds) over a given database, sending to a
+ * Twilio sandbox the test owns ({@code sandbox.twilio.external-url}), so that the sandbox outlives
+ * connector restarts and several connectors share it. The sandbox's status callbacks come back
+ * through the connector's own webhooks, as in production. CRM events are off (no test here uses
+ * them). Adds the outbox tests' handles (database, registry, runtime, template approvals).
  */
 public final class OutboxNode implements AutoCloseable {
   public static final String ACCOUNT = TwilioSandboxSettings.DEFAULT_ACCOUNT_SID;
   public static final String TOKEN = TwilioSandboxSettings.DEFAULT_AUTH_TOKEN;
 
+  public final TestConnector connector;
   public final Database db;
-  public final DefaultCamelContext ctx;
+  public final CamelContext ctx;
   public final OutboxRuntime runtime;
 
-  private OutboxNode(Database db, DefaultCamelContext ctx, OutboxRuntime runtime) {
-    this.db = db;
-    this.ctx = ctx;
-    this.runtime = runtime;
+  private OutboxNode(TestConnector connector) {
+    this.connector = connector;
+    this.ctx = connector.context();
+    this.db = connector.bean("connectorDatabase", Database.class);
+    this.runtime = connector.bean("outboxRuntime", OutboxRuntime.class);
   }
 
-  /** application.properties defaults overlaid with the given keys. */
-  public static Map<String, String> settings(Map<String, String> overrides) {
-    Map<String, String> m = TestSettings.applicationProperties();
-    m.putAll(overrides);
-    return m;
+  /** What every outbox node sets: the database, the shared Twilio sandbox, CRM events off. */
+  public static TestConnector.Builder connector(ConnectorConfig.Db dbConfig, String twilioBaseUrl) {
+    return TestConnector.on(dbConfig.url(), dbConfig.user())
+        .property("connector.db.pool-size", String.valueOf(dbConfig.poolSize()))
+        .sharedTwilio(twilioBaseUrl)
+        .property("crm.events.enabled", "false");
   }
 
   public static OutboxNode start(
       ConnectorConfig.Db dbConfig, String twilioBaseUrl, Map<String, String> overrides)
       throws Exception {
-    Map<String, String> props = settings(overrides);
-    TwilioClientFactory twilio =
-        new TwilioClientFactory(
-            new TwilioClientSettings(
-                twilioBaseUrl,
-                ACCOUNT,
-                TOKEN,
-                null,
-                null,
-                Integer.parseInt(props.getOrDefault("twilio.max-connections", "200")),
-                2_000,
-                Integer.parseInt(props.getOrDefault("twilio.response-timeout-millis", "10000"))));
-    return start(dbConfig, twilio.create(), twilio, overrides);
+    return new OutboxNode(connector(dbConfig, twilioBaseUrl).properties(overrides).start());
   }
 
-  /** A node over a given client (the benchmark's timing client); {@code owned} closes with it. */
+  /** A node whose outbox sends through {@code client} (the benchmarks' timing client). */
   public static OutboxNode start(
       ConnectorConfig.Db dbConfig,
+      String twilioBaseUrl,
       TwilioRestClient client,
-      AutoCloseable owned,
       Map<String, String> overrides)
       throws Exception {
-    Map<String, String> props = settings(overrides);
-    Path base = Path.of(props.getOrDefault("test.project-dir", ".")).toAbsolutePath();
-    Database db = Database.open(dbConfig);
-    DefaultCamelContext ctx = new DefaultCamelContext();
-    Properties initial = new Properties();
-    initial.putAll(props);
-    ctx.getPropertiesComponent().setInitialProperties(initial);
-    ctx.getRegistry().bind("twilioRestClient", client);
-    OutboxRuntime runtime =
-        OutboxBeans.bind(
-            ctx.getRegistry()::bind,
-            OutboxSettings.from(props::get),
-            org.twiliocrm.governance.templates.TemplateSettings.from(props::get),
-            org.twiliocrm.governance.GovernanceSettings.from(props::get),
-            org.twiliocrm.outbound.FallbackSettings.from(props::get),
-            org.twiliocrm.governance.RecipientSettings.from(props::get),
-            dbConfig,
-            db,
-            client);
-    if (owned != null) {
-      runtime.closeAfter(owned);
-    }
-    ctx.addLifecycleStrategy(runtime);
-    ctx.getComponent("kamelet", org.apache.camel.component.kamelet.KameletComponent.class)
-        .setLocation("file:" + base.resolve("kamelets"));
-    Resource routes =
-        PluginHelper.getResourceLoader(ctx)
-            .resolveResource("file:" + base.resolve("routes/outbox-to-twilio.camel.yaml"));
-    PluginHelper.getRoutesLoader(ctx).loadRoutes(routes);
-    ctx.start();
-    return new OutboxNode(db, ctx, runtime);
+    return new OutboxNode(
+        connector(dbConfig, twilioBaseUrl)
+            .properties(overrides)
+            .bind("twilioRestClient", client)
+            .start());
   }
 
   /** The template approval API bound for this node. */
-  public org.twiliocrm.governance.templates.TemplateApprovals approvals() {
-    return ctx.getRegistry()
-        .lookupByNameAndType(
-            "templateApprovals", org.twiliocrm.governance.templates.TemplateApprovals.class);
+  public TemplateApprovals approvals() {
+    return connector.bean("templateApprovals", TemplateApprovals.class);
   }
 
   /**
@@ -114,34 +72,19 @@ public final class OutboxNode implements AutoCloseable {
   public void approveAllTemplates(String actor) {
     var approvals = approvals();
     for (var v : approvals.versions(null)) {
-      if (v.state()
-          == org.twiliocrm.governance.templates.TemplateApprovals.State.PENDING_APPROVAL) {
+      if (v.state() == TemplateApprovals.State.PENDING_APPROVAL) {
         approvals.approve(v.version(), actor);
       }
     }
   }
 
   public OutboxRecorder recorder() {
-    return ctx.getRegistry().lookupByNameAndType("outboxRecorder", OutboxRecorder.class);
+    return connector.bean("outboxRecorder", OutboxRecorder.class);
   }
 
+  /** Stops the connector (its database pool with it); the Twilio sandbox stays up. */
   @Override
   public void close() {
-    ctx.stop();
-    db.close();
-  }
-
-  /**
-   * Child-process entry: {@code OutboxNode <jdbc-url> <user> <twilio-base-url> [key=value...]}.
-   * Prints "READY" once started and runs until killed.
-   */
-  public static void main(String[] args) throws Exception {
-    Map<String, String> overrides = TestSettings.keyValues(args, 3);
-    ConnectorConfig.Db db = new ConnectorConfig.Db(args[0], args[1], "", 20, Duration.ofSeconds(5));
-    OutboxNode node = start(db, args[2], overrides);
-    Runtime.getRuntime().addShutdownHook(new Thread(node::close));
-    System.out.println("READY");
-    System.out.flush();
-    new CountDownLatch(1).await();
+    connector.close();
   }
 }

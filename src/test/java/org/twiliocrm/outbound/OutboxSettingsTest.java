@@ -10,6 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.twiliocrm.dsl.KameletConventions;
 import org.twiliocrm.governance.Channel;
+import org.twiliocrm.testsupport.TestSettings;
 
 class OutboxSettingsTest {
   @Test
@@ -25,7 +26,7 @@ class OutboxSettingsTest {
 
   @Test
   void theShippedPropertiesAreValid() {
-    OutboxSettings s = OutboxSettings.from(OutboxNode.settings(Map.of())::get);
+    OutboxSettings s = OutboxSettings.from(TestSettings.applicationProperties()::get);
     assertThat(s.enabled()).isTrue();
     assertThat(Templates.load(s.templatesLocation(), "en").find("appointment-reminder"))
         .isPresent();

@@ -3,7 +3,7 @@ package org.twiliocrm.outbound;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -269,8 +269,9 @@ abstract class TemplateApprovalContract {
 
   @Test
   void aBrokenEditKeepsTheLastGoodFilesAndIsReportedInReadinessAndAMetric() {
-    SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    node.ctx.getRegistry().bind("testMeters", meters);
+    // The connector's own meter registry, the one /observe/metrics exposes.
+    MeterRegistry meters = node.ctx.getRegistry().findSingleByType(MeterRegistry.class);
+    assertThat(meters).isNotNull();
     write("keep.yaml", template("keep", "Keep one {{name}}"));
     node.approvals().approve(awaitVersions("keep", 1).get(0).version(), "alice");
 

@@ -55,7 +55,9 @@ public final class TestConnector implements AutoCloseable {
       properties.put("connector.mode", "sandbox");
       properties.put("connector.http.host", "127.0.0.1");
       properties.put("connector.db.url", jdbcUrl);
-      properties.put("connector.db.user", user);
+      if (user != null) {
+        properties.put("connector.db.user", user);
+      }
       properties.put("connector.db.pool-size", "20");
       properties.put("connector.routes.location", Path.of("routes").toAbsolutePath().toString());
       properties.put(
@@ -92,6 +94,15 @@ public final class TestConnector implements AutoCloseable {
      */
     public Builder salesforce(String url) {
       return property("sandbox.salesforce.external-url", url);
+    }
+
+    /**
+     * The Twilio emulator at {@code url} instead of one the connector starts: one the test owns,
+     * that outlives connector restarts and kills, or that several connectors share. It must accept
+     * the connector's {@code sandbox.twilio.accounts} (by default both use the same).
+     */
+    public Builder sharedTwilio(String url) {
+      return property("sandbox.twilio.external-url", url);
     }
 
     /** A Twilio emulator setting ({@code sandbox.twilio.<key>}): faults, outcome rules, ... */
@@ -166,7 +177,7 @@ public final class TestConnector implements AutoCloseable {
     return "http://127.0.0.1:" + port;
   }
 
-  /** The Twilio emulator the connector started. */
+  /** The Twilio emulator the connector started (null when it uses a shared one). */
   public TwilioSandbox twilio() {
     return TestSandboxes.twilio(app);
   }
@@ -180,6 +191,24 @@ public final class TestConnector implements AutoCloseable {
   @Override
   public void close() {
     app.stop();
+  }
+
+  /**
+   * The command that runs {@link #main} in a child JVM on this test's class path, with {@code
+   * settings} as {@code key=value} arguments.
+   */
+  public static java.util.List<String> childCommand(
+      String jdbcUrl, String user, String maxHeap, java.util.List<String> settings) {
+    java.util.List<String> cmd = new java.util.ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx" + maxHeap);
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(TestConnector.class.getName());
+    cmd.add(jdbcUrl);
+    cmd.add(user == null ? "" : user);
+    cmd.addAll(settings);
+    return cmd;
   }
 
   /**

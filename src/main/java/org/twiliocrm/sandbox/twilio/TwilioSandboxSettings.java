@@ -108,6 +108,13 @@ public record TwilioSandboxSettings(
           "127.0.0.1",
           "Interface the Twilio sandbox binds; keep it on localhost, its control API has no"
               + " authentication.");
+  public static final Key<String> EXTERNAL_URL =
+      text(
+          "sandbox.twilio.external-url",
+          "",
+          "Sandbox mode only: base URL of a Twilio sandbox that is already running (another"
+              + " connector's, or a test's), used instead of starting one, so several connector"
+              + " processes share one; it must accept sandbox.twilio.accounts. Empty = start one.");
   public static final Key<Integer> PORT =
       Key.integer(
           "sandbox.twilio.port", 8089, 0, 65535, "Port of the Twilio sandbox (0 = any free port).");
@@ -314,6 +321,7 @@ public record TwilioSandboxSettings(
   public static final List<Key<?>> KEYS =
       List.of(
           HOST,
+          EXTERNAL_URL,
           PORT,
           EVENT_LOOPS,
           ACCOUNTS,

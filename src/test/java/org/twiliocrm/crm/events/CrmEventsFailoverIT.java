@@ -234,20 +234,11 @@ class CrmEventsFailoverIT {
   private static Process spawn(
       String sfUrl, TestDatabase db, Path dir, String name, List<String> settings)
       throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = new ArrayList<>();
-    cmd.addAll(
-        List.of(
-            java,
-            "-Xmx512m",
-            "-cp",
-            System.getProperty("java.class.path"),
-            TestConnector.class.getName(),
-            db.url(),
-            db.user(),
-            // the org outlives the leader: both processes share the test's Salesforce sandbox
-            "sandbox.salesforce.external-url=" + sfUrl));
-    cmd.addAll(settings);
+    List<String> all = new ArrayList<>();
+    // the org outlives the leader: both processes share the test's Salesforce sandbox
+    all.add("sandbox.salesforce.external-url=" + sfUrl);
+    all.addAll(settings);
+    List<String> cmd = TestConnector.childCommand(db.url(), db.user(), "512m", all);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     // The pod name: what a Kubernetes member is called in the Lease.
     pb.environment().put("HOSTNAME", name);

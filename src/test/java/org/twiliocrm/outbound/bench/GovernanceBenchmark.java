@@ -19,16 +19,13 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import org.twiliocrm.app.ConnectorApp;
-import org.twiliocrm.config.ConfigSource;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.db.Database;
 import org.twiliocrm.governance.Approvals;
 import org.twiliocrm.outbound.OutboxNode;
 import org.twiliocrm.sandbox.twilio.TwilioSandbox;
 import org.twiliocrm.sandbox.twilio.TwilioSandboxSettings;
-import org.twiliocrm.testsupport.FreePort;
+import org.twiliocrm.testsupport.TestConnector;
 import org.twiliocrm.testsupport.TestDatabase;
 
 /**
@@ -121,9 +118,7 @@ public final class GovernanceBenchmark {
         Runtime.getRuntime().availableProcessors(),
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     try (TwilioSandbox sandbox = TwilioSandbox.start(TwilioSandboxSettings.from(sb::get))) {
-      Map<String, String> base = new HashMap<>();
-      base.put("outbox.instance-id", "bench");
-      base.put("outbox.poll-interval", "500ms");
+      Map<String, String> base = OutboxBenchmark.base();
       Map<String, String> without = new HashMap<>(base);
       without.put("governance.policies.location", empty.toString());
       Map<String, String> with = new HashMap<>(base);
@@ -251,7 +246,7 @@ public final class GovernanceBenchmark {
       OutboxBenchmark.exec(d, "DELETE FROM outbox_message");
     }
     try (OutboxNode node =
-        OutboxNode.start(db, OutboxBenchmark.client(sandbox, false), null, props)) {
+        OutboxNode.start(db, sandbox.baseUrl(), OutboxBenchmark.client(sandbox, false), props)) {
       insert(node.db, "demo-" + round, n, 1, "demo-" + round);
       long t0 = System.nanoTime();
       while (OutboxBenchmark.count(node.db, "status = 'HELD'") < n) {
@@ -298,44 +293,24 @@ public final class GovernanceBenchmark {
    * change events on and the SOQL sweep off, so the figure is the change event path.
    */
   static void salesforceApprovalToFirstSend(Path policy, int repetitions) throws Exception {
-    Properties p = new Properties();
-    int port = FreePort.find();
-    p.setProperty("connector.http.port", String.valueOf(port));
-    p.setProperty("connector.public-url", "http://127.0.0.1:" + port);
-    p.setProperty("connector.routes.location", Path.of("routes").toAbsolutePath().toString());
-    p.setProperty("connector.kamelets.location", Path.of("kamelets").toAbsolutePath().toString());
-    p.setProperty("crm.events.enabled", "false");
-    p.setProperty("webhook.crm.writeback.enabled", "false");
-    p.setProperty("sandbox.twilio.port", "0");
-    p.setProperty("sandbox.twilio.validation.requests", "false");
-    p.setProperty("sandbox.salesforce.port", "0");
-    p.setProperty("sandbox.salesforce.data-dir", Files.createTempDirectory("bench-sf").toString());
-    p.setProperty("outbox.poll-interval", "500ms");
-    Properties extra = new Properties();
-    extra.setProperty("governance.policies.location", policy.toString());
-    extra.setProperty("governance.salesforce.enabled", "true");
-    // The sweep is the safety net; an hour keeps it out of the measurement.
-    extra.setProperty("governance.salesforce.sweep-millis", "3600000");
-    try (TestDatabase db = TestDatabase.postgres("gov_bench_sf")) {
-      p.setProperty("connector.db.url", db.url());
-      p.setProperty("connector.db.user", db.user());
-      p.putAll(extra);
-      // System properties carry only some key prefixes (ConfigSource.load); the environment
-      // carries every documented key.
-      Map<String, String> env = new HashMap<>();
-      extra
-          .stringPropertyNames()
-          .forEach(k -> env.put(ConfigSource.envName(k), extra.getProperty(k)));
-      ConnectorApp app = new ConnectorApp(ConfigSource.load(env, p));
-      app.start();
-      try {
-        String salesforce = app.property("camel.component.salesforce.loginUrl");
-        String twilio = app.property("twilio.base-url");
-        for (int round = 1; round <= repetitions; round++) {
-          salesforceRound(db, salesforce, twilio, round);
-        }
-      } finally {
-        app.stop();
+    try (TestDatabase db = TestDatabase.postgres("gov_bench_sf");
+        TestConnector connector =
+            TestConnector.on(db)
+                .property("crm.events.enabled", "false")
+                .property("webhook.crm.writeback.enabled", "false")
+                // The emulator as it runs by default.
+                .twilio("lifecycle.step-millis", "200")
+                .twilio("event-loops", "0")
+                .property("outbox.poll-interval", "500ms")
+                .property("governance.policies.location", policy.toString())
+                .property("governance.salesforce.enabled", "true")
+                // The sweep is the safety net; an hour keeps it out of the measurement.
+                .property("governance.salesforce.sweep-millis", "3600000")
+                .start()) {
+      String salesforce = connector.property("camel.component.salesforce.loginUrl");
+      String twilio = connector.property("twilio.base-url");
+      for (int round = 1; round <= repetitions; round++) {
+        salesforceRound(db, salesforce, twilio, round);
       }
     }
   }

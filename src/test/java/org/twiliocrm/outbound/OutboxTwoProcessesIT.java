@@ -78,12 +78,19 @@ class OutboxTwoProcessesIT {
     Path log = Path.of("target", instance + ".log");
     // The whole connector (both emulators' set-up, HTTP server, every route) in a cold JVM: 139 s
     // from JVM start to ready on a two-core machine at a load average of 24.
-    await()
-        .atMost(Duration.ofSeconds(240))
-        .pollInterval(Duration.ofMillis(100))
-        .until(
-            () ->
-                !p.isAlive() || java.nio.file.Files.readString(log).contains("CONNECTOR-STARTED"));
+    try {
+      await()
+          .atMost(Duration.ofSeconds(240))
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () ->
+                  !p.isAlive()
+                      || java.nio.file.Files.readString(log).contains("CONNECTOR-STARTED"));
+    } catch (RuntimeException | Error e) {
+      // A child that did not start in time must not outlive the test.
+      p.destroyForcibly();
+      throw e;
+    }
     assertThat(p.isAlive()).as("child " + instance + " started").isTrue();
     return p;
   }

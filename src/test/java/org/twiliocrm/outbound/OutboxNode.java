@@ -84,6 +84,7 @@ public final class OutboxNode implements AutoCloseable {
             org.twiliocrm.governance.GovernanceSettings.from(props::get),
             org.twiliocrm.outbound.FallbackSettings.from(props::get),
             org.twiliocrm.governance.RecipientSettings.from(props::get),
+            org.twiliocrm.senders.SenderSettings.from(props::get),
             dbConfig,
             db,
             client);

@@ -64,7 +64,8 @@ public final class SenderGate {
       String why = "sender registry not read from Twilio yet: " + registry.lastError();
       for (OutboxWork w : todo) {
         w.decide(Outcome.retry("SENDER_REGISTRY_UNAVAILABLE", why, null, 5_000));
-        w.log("GOVERNANCE", "SENDER_REGISTRY_UNAVAILABLE", null, null, null, why);
+        // The attempt log's result column holds 24 characters.
+        w.log("SENDERS", "REGISTRY_UNAVAILABLE", null, null, null, why);
       }
       return batch;
     }
@@ -75,7 +76,7 @@ public final class SenderGate {
           now.refusal(w.getChannel(), w.getFrom(), w.getMessagingServiceSid());
       if (refusal.isPresent()) {
         w.decide(Outcome.blocked(REASON, refusal.get()));
-        w.log("GOVERNANCE", "BLOCKED " + REASON, null, null, null, refusal.get());
+        w.log("SENDERS", "BLOCKED", null, null, null, refusal.get());
         blocked.add(w);
         reasons.add(refusal.get());
       }

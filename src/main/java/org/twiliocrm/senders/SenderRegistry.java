@@ -74,8 +74,17 @@ public final class SenderRegistry implements AutoCloseable {
     }
   }
 
-  /** Reads again unless a read was attempted within {@link #MIN_GAP}; true if it read now. */
+  /**
+   * Reads again unless a read was attempted within {@link #MIN_GAP}; true if it read now. With no
+   * inventory yet it waits for the first read instead (one that fails is tried once more here).
+   */
   public boolean refreshIfStale() {
+    if (current == null) {
+      // Nothing read yet: wait for the read in progress (the lock), and read if it failed.
+      synchronized (this) {
+        return current != null || refresh();
+      }
+    }
     if (lastAttempt != Long.MIN_VALUE && System.nanoTime() - lastAttempt < MIN_GAP.toNanos()) {
       return false;
     }

@@ -93,6 +93,7 @@ class SendersCommandIT {
         "PUT", "/sandbox/numbers/" + LONG_CODE, Map.of("smsUrl", "https://old.example.com/sms"));
 
     Run first = senders();
+    System.out.println(first.out()); // the README's example
     assertThat(first.exit()).as(first.out() + first.err()).isEqualTo(1);
     assertThat(first.out())
         .contains("inbound webhook expected:  " + INBOUND)

@@ -62,6 +62,8 @@ class SendersCommandIT {
     c.put("twilio.auth-token", TwilioSandboxSettings.DEFAULT_AUTH_TOKEN);
     c.put("twilio.base-url", sandbox.baseUrl());
     c.put("connector.public-url", PUBLIC);
+    // The first request waits for the sandbox's OpenAPI load: tens of seconds on a loaded machine.
+    c.put("twilio.response-timeout-millis", "120000");
     // Live mode wants Salesforce credentials configured; this command does not use them.
     c.put("salesforce.client-id", "id");
     c.put("salesforce.client-secret", "secret");
@@ -94,6 +96,7 @@ class SendersCommandIT {
 
     Run first = senders();
     System.out.println(first.out()); // the README's example
+    assertThat(first.err()).isEmpty();
     assertThat(first.exit()).as(first.out() + first.err()).isEqualTo(1);
     assertThat(first.out())
         .contains("inbound webhook expected:  " + INBOUND)

@@ -152,6 +152,45 @@ describe('Verify', () => {
   });
 });
 
+describe('Senders: numbers, Messaging Services, A2P, toll-free', () => {
+  before(async () => {
+    await sb.twilioControl('POST', '/sandbox/reset');
+  });
+
+  test('a number is listed, its SmsUrl updated and fetched back', async () => {
+    const numbers = await client.incomingPhoneNumbers.list();
+    const n = numbers.find((x) => x.phoneNumber === FROM);
+    assert.ok(n, 'the sandbox owns ' + FROM);
+    assert.match(n.sid, /^PN[0-9a-f]{32}$/);
+    assert.equal(n.capabilities.sms, true);
+    const url = 'https://connector.example.com/webhooks/twilio/inbound';
+    const updated = await client.incomingPhoneNumbers(n.sid).update({ smsUrl: url });
+    assert.equal(updated.smsUrl, url);
+    assert.equal((await client.incomingPhoneNumbers(n.sid).fetch()).smsUrl, url);
+  });
+
+  test('a Messaging Service is listed and updated; its pool, campaign and toll-free verifications read', async () => {
+    const services = await client.messaging.v1.services.list();
+    assert.ok(services.length >= 1);
+    const svc = services[0];
+    assert.match(svc.sid, /^MG[0-9a-f]{32}$/);
+    const cb = 'https://connector.example.com/webhooks/twilio/message-status';
+    assert.equal((await client.messaging.v1.services(svc.sid).update({ statusCallback: cb })).statusCallback, cb);
+    const pool = await client.messaging.v1.services(svc.sid).phoneNumbers.list();
+    assert.ok(pool.some((p) => p.phoneNumber === FROM));
+    const campaigns = await client.messaging.v1.services(svc.sid).usAppToPerson.list();
+    assert.equal(campaigns[0].campaignStatus, 'VERIFIED');
+    const verifications = await client.messaging.v1.tollfreeVerifications.list();
+    assert.ok(Array.isArray(verifications));
+  });
+
+  test('a Messaging Service the account does not have is 404 / 20404', async () => {
+    const e = await rejects(client.messaging.v1.services('MG' + '7'.repeat(32)).fetch());
+    assert.equal(e.status, 404);
+    assert.equal(e.code, 20404);
+  });
+});
+
 describe('outside the emulated surface', () => {
   test('answers Twilio\'s 404 naming the path and the coverage table', async () => {
     const r = await fetch(`${sb.TWILIO_URL}/2010-04-01/Accounts/${sb.ACCOUNT_SID}/Queues.json`, {

@@ -61,6 +61,7 @@ public final class Beans {
                 org.twiliocrm.governance.GovernanceSettings.from(lookup),
                 org.twiliocrm.outbound.FallbackSettings.from(lookup),
                 org.twiliocrm.governance.RecipientSettings.from(lookup),
+                org.twiliocrm.senders.SenderSettings.from(lookup),
                 cfg.db(),
                 db,
                 twilio.create())

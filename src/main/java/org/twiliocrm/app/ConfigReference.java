@@ -42,6 +42,9 @@ public final class ConfigReference {
         new Section(
             "Governance (recipient checks: consent by purpose, quiet hours, caps, geo, OTP)",
             org.twiliocrm.governance.RecipientSettings.KEYS),
+        new Section(
+            "Governance (sender check: owned senders, A2P 10DLC, toll-free verification)",
+            org.twiliocrm.senders.SenderSettings.KEYS),
         new Section("CRM events (Salesforce to outbox)", CrmEventsSettings.KEYS),
         new Section("Webhooks", WebhookSettings.KEYS),
         new Section("Salesforce write-back", WritebackSettings.KEYS),

@@ -12,6 +12,7 @@ import org.twiliocrm.config.ConfigSource;
  *   java -jar twilio-crm-connector.jar validate [dir]  check routes and kamelets, start nothing
  *   java -jar twilio-crm-connector.jar sandbox [...]   only the Twilio and Salesforce emulators
  *   java -jar twilio-crm-connector.jar preflight       check both accounts before going live
+ *   java -jar twilio-crm-connector.jar senders [--apply] the account's senders, problems and fixes
  *   java -jar twilio-crm-connector.jar test [files]    run flow tests (tests/*.flow.yaml)
  *   java -jar twilio-crm-connector.jar operator ...    hash a password / mint a token for the Secret
  *   java -jar twilio-crm-connector.jar templates ...   list, approve or reject template versions
@@ -37,6 +38,7 @@ public final class ConnectorMain {
       case "sandbox" ->
           System.exit(org.twiliocrm.sandbox.SandboxMain.run(rest, System.out, System.err));
       case "preflight" -> System.exit(PreflightCommand.run(System.out, System.err));
+      case "senders" -> System.exit(SendersCommand.run(rest, System.out, System.err));
       case "test" ->
           System.exit(org.twiliocrm.app.FlowTestCommand.run(rest, System.out, System.err));
       case "operator" -> System.exit(OperatorCommand.run(rest, System.out, System.err));
@@ -176,6 +178,11 @@ public final class ConnectorMain {
           java -jar twilio-crm-connector.jar preflight
               Check the database, Twilio, Salesforce (against salesforce/) and Kubernetes;
               prints a table with the fix of each failure; exits 0 only if all required pass.
+          java -jar twilio-crm-connector.jar senders [--apply]
+              List the Twilio account's numbers and Messaging Services with their senders;
+              check capabilities, inbound and status webhooks against connector.public-url,
+              A2P 10DLC campaigns and toll-free verifications; print each problem and its fix.
+              --apply sets the webhook URLs. Exits 0 only when nothing is left to fix.
           java -jar twilio-crm-connector.jar test [--report DIR] [FILE|DIR...]
               Run flow tests (*.flow.yaml; default tests/ and examples/*/tests/), each file on
               a fresh sandbox and in-memory database; JUnit XML in target/flow-tests; exits 1

@@ -199,7 +199,7 @@ final class PreflightCommand {
    * configured ports they are checked as they are (so what was changed through their control APIs
    * shows); otherwise this run starts its own.
    */
-  private static Sandboxes sandboxes(
+  static Sandboxes sandboxes(
       ConfigSource source, ConnectorConfig cfg, Map<String, String> derived) {
     Function<String, String> lookup = source::get;
     SalesforceSandboxSettings ss = SalesforceSandboxSettings.from(lookup);

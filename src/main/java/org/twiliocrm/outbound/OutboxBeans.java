@@ -23,6 +23,9 @@ import org.twiliocrm.governance.templates.TemplateApprovals;
 import org.twiliocrm.governance.templates.TemplateFiles;
 import org.twiliocrm.governance.templates.TemplateRuntime;
 import org.twiliocrm.governance.templates.TemplateSettings;
+import org.twiliocrm.senders.SenderInventory;
+import org.twiliocrm.senders.SenderRegistry;
+import org.twiliocrm.senders.SenderSettings;
 
 /**
  * Binds the beans the outbox route ({@code routes/outbox-to-twilio.camel.yaml}) refers to by name
@@ -106,6 +109,24 @@ public final class OutboxBeans {
       ConnectorConfig.Db dbConfig,
       Database db,
       TwilioRestClient twilio) {
+    return bind(registry, s, ts, g, f, rs, SenderSettings.from(k -> null), dbConfig, db, twilio);
+  }
+
+  /**
+   * As above, with the sender check's settings (governance.senders.*): binds {@code senderGate}
+   * (route step) and {@code senderRegistry} (the cached inventory of the account's senders).
+   */
+  public static OutboxRuntime bind(
+      BiConsumer<String, Object> registry,
+      OutboxSettings s,
+      TemplateSettings ts,
+      GovernanceSettings g,
+      FallbackSettings f,
+      RecipientSettings rs,
+      SenderSettings ss,
+      ConnectorConfig.Db dbConfig,
+      Database db,
+      TwilioRestClient twilio) {
     OutboxStore store = new OutboxStore(db.dataSource(), db.vendor());
     OutboxClaimer claimer = new OutboxClaimer(store, s);
     OutboxRecorder recorder = new OutboxRecorder(store, claimer, s);
@@ -167,6 +188,16 @@ public final class OutboxBeans {
             s.instanceId(),
             n -> approvals.approvedVersion(n).orElse(null)));
     bindRecipientChecks(registry, s, db, claimer, runtime, g, rs, audit, context);
+    // The sender check (docs/governance.md#senders): the account's senders, cached and refreshed.
+    SenderRegistry senders = null;
+    if (ss.enabled()) {
+      SenderRegistry r =
+          new SenderRegistry(() -> SenderInventory.load(twilio), ss.refreshInterval());
+      runtime.alsoStart(r::start).closeAfter(r);
+      senders = r;
+    }
+    registry.accept("senderRegistry", senders == null ? "disabled" : senders);
+    registry.accept("senderGate", new SenderGate(db.dataSource(), senders));
     registry.accept("outboxSettings", s);
     registry.accept("outboxStore", store);
     registry.accept("outboxClaimer", claimer);

@@ -211,6 +211,11 @@ final class ControlApi {
         return done(
             200,
             Map.of("number", seg.get(2), "released", sandbox.senders().removeNumber(seg.get(2))));
+      case "PUT registrations/1":
+        // A US A2P campaign status (MG...) or a toll-free verification status (number).
+        return done(
+            200,
+            sandbox.messaging().register(seg.get(2), String.valueOf(json(body).get("status"))));
       case "POST numbers/1":
         return done(
             200, Map.of("number", seg.get(2), "added", sandbox.senders().addNumber(seg.get(2))));

@@ -32,12 +32,18 @@ final class Handsets {
   private final SandboxState state;
   private final Messages messages;
   private final CallbackSender sender;
+  private final java.util.function.UnaryOperator<String> inboundUrl;
 
+  /**
+   * @param inboundUrl where a message to a sandbox number is posted (see MessagingApi)
+   */
   Handsets(
       TwilioSandboxSettings settings,
       SandboxState state,
       Messages messages,
-      CallbackSender sender) {
+      CallbackSender sender,
+      java.util.function.UnaryOperator<String> inboundUrl) {
+    this.inboundUrl = inboundUrl;
     this.settings = settings;
     this.state = state;
     this.messages = messages;
@@ -101,8 +107,7 @@ final class Handsets {
     result.put("sid", in.sid);
     result.put("from", from);
     result.put("to", channelTo);
-    String url =
-        state.smsWebhooks.getOrDefault(SandboxState.bare(to), settings.inboundWebhookUrl());
+    String url = inboundUrl.apply(SandboxState.bare(to));
     if (url == null || url.isBlank()) {
       result.put("webhook", null);
       result.put("replies", replies);

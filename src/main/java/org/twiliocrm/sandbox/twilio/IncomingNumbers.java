@@ -10,10 +10,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code GET /2010-04-01/Accounts/{Sid}/IncomingPhoneNumbers.json}: the numbers the sandbox account
- * owns ({@code sandbox.twilio.numbers}) with their SMS webhook (the per-number URL set through the
- * control API, else {@code sandbox.twilio.inbound-webhook-url}), so that preflight can check
- * ownership and webhooks as against Twilio.
+ * {@code /2010-04-01/Accounts/{Sid}/IncomingPhoneNumbers}: the numbers the sandbox account owns
+ * ({@code sandbox.twilio.numbers}) with their SMS webhook (the per-number URL set through an update
+ * or the control API, else {@code sandbox.twilio.inbound-webhook-url}), listed, fetched and updated
+ * as against Twilio, so that preflight and the {@code senders} command check and fix them. An
+ * update of SmsUrl changes where a handset's message to that number is posted.
  */
 final class IncomingNumbers {
   private final TwilioSandboxSettings settings;
@@ -51,8 +52,45 @@ final class IncomingNumbers {
     return out;
   }
 
+  /** {@code GET .../IncomingPhoneNumbers/{Sid}.json}. */
+  Map<String, Object> fetch(String accountSid, String sid) {
+    return number(accountSid, owned(sid));
+  }
+
+  /**
+   * {@code POST .../IncomingPhoneNumbers/{Sid}.json}: SmsUrl and StatusCallback are kept (an empty
+   * value clears them); the other fields Twilio's OpenAPI allows are accepted and not emulated.
+   */
+  Map<String, Object> update(String accountSid, String sid, Map<String, List<String>> form) {
+    String n = owned(sid);
+    String smsUrl = first(form, "SmsUrl");
+    if (smsUrl != null) {
+      state.smsWebhooks.put(n, smsUrl);
+    }
+    String statusCallback = first(form, "StatusCallback");
+    if (statusCallback != null) {
+      state.numberStatusCallbacks.put(n, statusCallback);
+    }
+    return number(accountSid, n);
+  }
+
+  private String owned(String sid) {
+    for (String n : senders.numbers()) {
+      if (sid(n).equals(sid)) {
+        return n;
+      }
+    }
+    throw new ApiError(
+        404, 20404, "The requested resource /IncomingPhoneNumbers/" + sid + ".json was not found");
+  }
+
+  /** The number's PN SID: stable, derived from the number. */
+  static String sid(String number) {
+    return "PN" + hex32(number);
+  }
+
   private Map<String, Object> number(String accountSid, String n) {
-    String sid = "PN" + hex32(n);
+    String sid = sid(n);
     Map<String, Object> caps = new LinkedHashMap<>();
     caps.put("fax", false);
     caps.put("mms", true);
@@ -70,7 +108,7 @@ final class IncomingNumbers {
     m.put("sms_method", "POST");
     m.put("sms_url", state.smsWebhooks.getOrDefault(n, settings.inboundWebhookUrl()));
     m.put("status", "in-use");
-    m.put("status_callback", "");
+    m.put("status_callback", state.numberStatusCallbacks.getOrDefault(n, ""));
     m.put("status_callback_method", "POST");
     m.put("voice_method", "POST");
     m.put("voice_url", "");

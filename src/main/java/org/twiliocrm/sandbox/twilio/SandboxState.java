@@ -72,6 +72,22 @@ final class SandboxState {
   /** Sandbox number -> inbound SMS webhook URL set through the control API. */
   final Map<String, String> smsWebhooks = new ConcurrentHashMap<>();
 
+  /** Sandbox number -> voice status callback set through IncomingPhoneNumbers update. */
+  final Map<String, String> numberStatusCallbacks = new ConcurrentHashMap<>();
+
+  /**
+   * Messaging Service SID -> fields set through {@code POST /v1/Services/{Sid}}
+   * (inbound_request_url, status_callback, use_inbound_webhook_on_number, ...) over the seeded
+   * defaults.
+   */
+  final Map<String, Map<String, Object>> serviceSettings = new ConcurrentHashMap<>();
+
+  /** Messaging Service SID -> US A2P campaign status set through the control API. */
+  final Map<String, String> campaignStatus = new ConcurrentHashMap<>();
+
+  /** Toll-free number -> verification status set through the control API. */
+  final Map<String, String> tollfreeStatus = new ConcurrentHashMap<>();
+
   /** "METHOD path" -> requests received on the Twilio API (not the control API). */
   final Map<String, java.util.concurrent.atomic.LongAdder> requestCounts =
       new ConcurrentHashMap<>();
@@ -129,6 +145,10 @@ final class SandboxState {
     inboxes.clear();
     lastInbound.clear();
     smsWebhooks.clear();
+    numberStatusCallbacks.clear();
+    serviceSettings.clear();
+    campaignStatus.clear();
+    tollfreeStatus.clear();
     requestCounts.clear();
     responseViolations.clear();
   }

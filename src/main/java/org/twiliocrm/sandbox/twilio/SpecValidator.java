@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks requests and responses against Twilio's OpenAPI description (2010-04-01 and Verify v2),
- * with swagger-request-validator. Two of its habits are worked around:
+ * Checks requests and responses against Twilio's OpenAPI description (2010-04-01, Verify v2 and
+ * Messaging v1), with swagger-request-validator. Two of its habits are worked around:
  *
  * <ul>
  *   <li>It guesses the type of form values, so {@code +15558675310} becomes an integer and fails a
@@ -33,9 +33,23 @@ final class SpecValidator {
   private static final Logger LOG = LoggerFactory.getLogger(SpecValidator.class);
   static final String API_FILE = "twilio_api_v2010.json";
   static final String VERIFY_FILE = "twilio_verify_v2.json";
+  static final String MESSAGING_FILE = "twilio_messaging_v1.json";
 
-  private final OpenApiInteractionValidator api;
-  private final OpenApiInteractionValidator verify;
+  /** The Twilio APIs the sandbox serves, each with its own OpenAPI file (and host name). */
+  enum Spec {
+    API(API_FILE),
+    VERIFY(VERIFY_FILE),
+    MESSAGING(MESSAGING_FILE);
+
+    final String file;
+
+    Spec(String file) {
+      this.file = file;
+    }
+  }
+
+  private final java.util.EnumMap<Spec, OpenApiInteractionValidator> specs =
+      new java.util.EnumMap<>(Spec.class);
 
   private static final java.util.Map<String, SpecValidator> LOADED =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -50,10 +64,12 @@ final class SpecValidator {
 
   SpecValidator(String dir) {
     long t0 = System.nanoTime();
-    this.api =
-        OpenApiInteractionValidator.createForInlineApiSpecification(load(dir, API_FILE)).build();
-    this.verify =
-        OpenApiInteractionValidator.createForInlineApiSpecification(load(dir, VERIFY_FILE)).build();
+    for (Spec spec : Spec.values()) {
+      specs.put(
+          spec,
+          OpenApiInteractionValidator.createForInlineApiSpecification(load(dir, spec.file))
+              .build());
+    }
     LOG.info("Twilio OpenAPI loaded in {} ms", (System.nanoTime() - t0) / 1_000_000);
   }
 
@@ -85,7 +101,7 @@ final class SpecValidator {
   }
 
   List<String> validateRequest(
-      boolean verifyApi,
+      Spec spec,
       String method,
       String path,
       String contentType,
@@ -103,19 +119,18 @@ final class SpecValidator {
       b.withBody(Wire.encodeForm(form));
     }
     query.forEach(b::withQueryParam);
-    ValidationReport report = (verifyApi ? verify : api).validateRequest(b.build());
+    ValidationReport report = specs.get(spec).validateRequest(b.build());
     return messages(report);
   }
 
-  List<String> validateResponse(
-      boolean verifyApi, String method, String path, int status, byte[] json) {
+  List<String> validateResponse(Spec spec, String method, String path, int status, byte[] json) {
     SimpleResponse response =
         SimpleResponse.Builder.status(status)
             .withContentType("application/json")
             .withBody(new String(json, StandardCharsets.UTF_8))
             .build();
     ValidationReport report =
-        (verifyApi ? verify : api).validateResponse(path, Request.Method.valueOf(method), response);
+        specs.get(spec).validateResponse(path, Request.Method.valueOf(method), response);
     return messages(report);
   }
 

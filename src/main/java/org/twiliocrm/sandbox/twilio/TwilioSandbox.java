@@ -55,6 +55,14 @@ public final class TwilioSandbox implements AutoCloseable {
           "GET /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json",
           "POST /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json",
           "GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
+          "GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json",
+          "POST /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json",
+          "GET /v1/Services",
+          "GET /v1/Services/{Sid}",
+          "POST /v1/Services/{Sid}",
+          "GET /v1/Services/{ServiceSid}/PhoneNumbers",
+          "GET /v1/Services/{MessagingServiceSid}/Compliance/Usa2p",
+          "GET /v1/Tollfree/Verifications",
           "POST /v2/Services",
           "GET /v2/Services",
           "GET /v2/Services/{Sid}",
@@ -77,6 +85,7 @@ public final class TwilioSandbox implements AutoCloseable {
   private final Calls calls;
   private final Verify verify;
   private final IncomingNumbers incomingNumbers;
+  private final MessagingApi messaging;
   private final ControlApi control;
 
   /**
@@ -117,7 +126,8 @@ public final class TwilioSandbox implements AutoCloseable {
     }
     this.senders = SenderRegistry.of(settings);
     this.messages = new Messages(settings, state, pacer, outcomes, callbacks, vertx, senders);
-    this.handsets = new Handsets(settings, state, messages, callbacks);
+    this.messaging = new MessagingApi(settings, state, senders);
+    this.handsets = new Handsets(settings, state, messages, callbacks, messaging::inboundUrl);
     this.calls = new Calls(settings, state, callbacks, vertx, senders);
     this.verify = new Verify(settings, state);
     this.incomingNumbers = new IncomingNumbers(settings, state, senders);
@@ -253,6 +263,10 @@ public final class TwilioSandbox implements AutoCloseable {
   }
 
   /** The numbers and Messaging Services the sandbox's account owns. */
+  MessagingApi messaging() {
+    return messaging;
+  }
+
   public SenderRegistry senders() {
     return senders;
   }
@@ -441,7 +455,13 @@ public final class TwilioSandbox implements AutoCloseable {
       }
       String path = req.path();
       String host = req.getHeader("Host");
-      boolean verifyApi = path.startsWith("/v2/") || (host != null && host.startsWith("verify."));
+      SpecValidator.Spec spec =
+          path.startsWith("/v2/") || (host != null && host.startsWith("verify."))
+              ? SpecValidator.Spec.VERIFY
+              : path.startsWith("/v1/") || (host != null && host.startsWith("messaging."))
+                  ? SpecValidator.Spec.MESSAGING
+                  : SpecValidator.Spec.API;
+      boolean verifyApi = spec != SpecValidator.Spec.API;
       String method = req.method().name();
       Map<String, List<String>> form =
           body.length() == 0 ? Map.of() : Wire.decodeForm(body.toString(StandardCharsets.UTF_8));
@@ -451,7 +471,7 @@ public final class TwilioSandbox implements AutoCloseable {
         List<String> problems =
             validator()
                 .validateRequest(
-                    verifyApi,
+                    spec,
                     method,
                     path,
                     req.getHeader("Content-Type"),
@@ -479,9 +499,11 @@ public final class TwilioSandbox implements AutoCloseable {
       state.lock.readLock().lock();
       try {
         result =
-            verifyApi
-                ? routeVerify(account, method, path, form, query)
-                : routeApi(account, method, path, form, query);
+            switch (spec) {
+              case VERIFY -> routeVerify(account, method, path, form, query);
+              case MESSAGING -> messaging.route(account, method, path, form, query);
+              case API -> routeApi(account, method, path, form, query);
+            };
       } finally {
         state.lock.readLock().unlock();
       }
@@ -493,7 +515,7 @@ public final class TwilioSandbox implements AutoCloseable {
       byte[] json = Wire.json(result[1]);
       if (validateResponses && status < 300) {
         // Twilio's OpenAPI describes success bodies only.
-        List<String> problems = validator().validateResponse(verifyApi, method, path, status, json);
+        List<String> problems = validator().validateResponse(spec, method, path, status, json);
         if (!problems.isEmpty()) {
           Map<String, Object> v = new LinkedHashMap<>();
           v.put("method", method);
@@ -608,6 +630,15 @@ public final class TwilioSandbox implements AutoCloseable {
     }
     if (seg.length == 2 && seg[1].equals("IncomingPhoneNumbers.json") && method.equals("GET")) {
       return new Object[] {200, incomingNumbers.list(account, query, path)};
+    }
+    if (seg.length == 3 && seg[1].equals("IncomingPhoneNumbers") && seg[2].endsWith(".json")) {
+      String sid = seg[2].substring(0, seg[2].length() - 5);
+      if (method.equals("GET")) {
+        return new Object[] {200, incomingNumbers.fetch(account, sid)};
+      }
+      if (method.equals("POST")) {
+        return new Object[] {200, incomingNumbers.update(account, sid, form)};
+      }
     }
     if (seg.length == 2 && seg[1].equals("Calls.json") && method.equals("POST")) {
       return new Object[] {201, calls.create(account, form).toJson()};

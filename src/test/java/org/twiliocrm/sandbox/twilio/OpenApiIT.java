@@ -117,7 +117,8 @@ class OpenApiIT {
     // A spec directory no other test used: this sandbox's validator is certainly still loading
     // (about a second of CPU), or with lazy=true not even started, when the requests arrive.
     Path dir = Files.createTempDirectory("openapi");
-    for (String f : List.of(SpecValidator.API_FILE, SpecValidator.VERIFY_FILE)) {
+    for (String f :
+        List.of(SpecValidator.API_FILE, SpecValidator.VERIFY_FILE, SpecValidator.MESSAGING_FILE)) {
       Files.writeString(dir.resolve(f), SpecValidator.load(null, f));
     }
     try (TwilioSandboxFixture fresh =

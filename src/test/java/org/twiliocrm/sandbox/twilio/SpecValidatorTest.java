@@ -20,7 +20,13 @@ class SpecValidatorTest {
 
   private static List<String> request(Map<String, List<String>> form) {
     return validator.validateRequest(
-        false, "POST", PATH, "application/x-www-form-urlencoded", form, Map.of(), "Basic eDp5");
+        SpecValidator.Spec.API,
+        "POST",
+        PATH,
+        "application/x-www-form-urlencoded",
+        form,
+        Map.of(),
+        "Basic eDp5");
   }
 
   @Test
@@ -42,7 +48,7 @@ class SpecValidatorTest {
     assertThat(request(Map.of("To", List.of("+15558675310"), "Bogus", List.of("1")))).isNotEmpty();
     assertThat(
             validator.validateRequest(
-                false,
+                SpecValidator.Spec.API,
                 "POST",
                 PATH,
                 "application/x-www-form-urlencoded",
@@ -68,12 +74,16 @@ class SpecValidatorTest {
             null,
             null,
             "queued");
-    assertThat(validator.validateResponse(false, "POST", PATH, 201, Wire.json(m.toJson())))
+    assertThat(
+            validator.validateResponse(
+                SpecValidator.Spec.API, "POST", PATH, 201, Wire.json(m.toJson())))
         .isEmpty();
     Map<String, Object> broken = m.toJson();
     broken.put("sid", "XX123");
     broken.put("status", "teleported");
-    assertThat(validator.validateResponse(false, "POST", PATH, 201, Wire.json(broken)))
+    assertThat(
+            validator.validateResponse(
+                SpecValidator.Spec.API, "POST", PATH, 201, Wire.json(broken)))
         .hasSizeGreaterThanOrEqualTo(2);
   }
 }

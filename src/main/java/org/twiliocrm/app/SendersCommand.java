@@ -1,0 +1,209 @@
+package org.twiliocrm.app;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.twiliocrm.config.ConfigException;
+import org.twiliocrm.config.ConfigSource;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.config.Mode;
+import org.twiliocrm.outbound.OutboxSettings;
+import org.twiliocrm.senders.SenderAudit;
+import org.twiliocrm.senders.SenderInventory;
+import org.twiliocrm.twilio.TwilioClientFactory;
+import org.twiliocrm.twilio.TwilioClientSettings;
+
+/**
+ * {@code java -jar twilio-crm-connector.jar senders [--apply]}: lists the Twilio account's phone
+ * numbers and Messaging Services with their senders, through the connector's own twilio-java client
+ * (so {@code twilio.base-url} and the sandbox work as for the outbox), and prints each problem with
+ * its fix. {@code --apply} sets the webhook URLs that are wrong, then checks again. Exit 0 when
+ * nothing is left to fix, 1 when something is, 2 on a usage or configuration error.
+ */
+final class SendersCommand {
+  private SendersCommand() {}
+
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)
+        instanceof ch.qos.logback.classic.Logger root) {
+      root.setLevel(ch.qos.logback.classic.Level.WARN);
+    }
+    ConfigSource source;
+    try {
+      source = ConfigSource.load();
+    } catch (ConfigException e) {
+      err.println("Configuration error: " + e.getMessage());
+      return 2;
+    }
+    return run(source, args, out, err);
+  }
+
+  static int run(ConfigSource source, String[] args, PrintStream out, PrintStream err) {
+    boolean apply = false;
+    for (String a : args) {
+      if (a.equals("--apply")) {
+        apply = true;
+      } else {
+        err.println("Unknown option '" + a + "'. Usage: senders [--apply]");
+        return 2;
+      }
+    }
+    ConnectorConfig cfg;
+    try {
+      cfg = ConnectorConfig.from(source);
+    } catch (ConfigException e) {
+      err.println("Configuration error: " + e.getMessage());
+      return 2;
+    }
+    Map<String, String> derived = new LinkedHashMap<>();
+    Sandboxes own = null;
+    try {
+      if (cfg.mode() != Mode.LIVE) {
+        own = PreflightCommand.sandboxes(source, cfg, derived);
+      }
+      Function<String, String> lookup =
+          k -> {
+            String v = derived.get(k);
+            if (v == null) {
+              v = source.get(k);
+            }
+            return v == null || v.isBlank() ? null : v;
+          };
+      TwilioClientSettings ts = TwilioClientSettings.from(lookup);
+      String publicUrl = cfg.http().publicUrl().replaceAll("/+$", "");
+      String status = OutboxSettings.STATUS_CALLBACK_URL.read(lookup);
+      SenderAudit audit =
+          new SenderAudit(
+              publicUrl + "/webhooks/twilio/inbound",
+              status == null ? publicUrl + "/webhooks/twilio/message-status" : status);
+      try (TwilioClientFactory factory = new TwilioClientFactory(ts)) {
+        var client = factory.create();
+        SenderInventory inv = SenderInventory.load(client);
+        out.println(
+            "Senders of Twilio account "
+                + ts.accountSid()
+                + " ("
+                + cfg.mode()
+                + (ts.baseUrl() == null ? "" : ", API at " + ts.baseUrl())
+                + ")");
+        out.println("  inbound webhook expected:  " + audit.inboundUrl());
+        out.println("  status callback expected:  " + audit.statusUrl());
+        out.println();
+        List<SenderAudit.Problem> problems = audit.check(inv);
+        out.print(table(inv, problems));
+        if (apply) {
+          int fixed = audit.apply(client, problems);
+          out.println();
+          out.println("Applied " + fixed + " webhook fix(es); checking again:");
+          out.println();
+          inv = SenderInventory.load(client);
+          problems = audit.check(inv);
+          out.print(table(inv, problems));
+        }
+        return problems.isEmpty() ? 0 : 1;
+      }
+    } catch (RuntimeException e) {
+      err.println(
+          "senders could not run: "
+              + e.getClass().getSimpleName()
+              + ": "
+              + (e.getMessage() == null ? "" : e.getMessage()));
+      return 1;
+    } finally {
+      if (own != null) {
+        own.close();
+      }
+    }
+  }
+
+  /** The senders table, then each problem with its fix. */
+  static String table(SenderInventory inv, List<SenderAudit.Problem> problems) {
+    Map<String, List<SenderAudit.Problem>> by = new HashMap<>();
+    for (SenderAudit.Problem p : problems) {
+      by.computeIfAbsent(p.sender(), k -> new ArrayList<>()).add(p);
+    }
+    List<String[]> rows = new ArrayList<>();
+    rows.add(
+        new String[] {
+          "SENDER", "TYPE", "CAPABILITIES", "SERVICE", "A2P 10DLC", "TOLL-FREE", "INBOUND", "STATUS"
+        });
+    for (SenderInventory.Number n : inv.numbers()) {
+      List<SenderAudit.Problem> mine = by.getOrDefault(n.phoneNumber(), List.of());
+      SenderInventory.MessagingService svc =
+          n.service() == null ? null : inv.service(n.service()).orElse(null);
+      boolean viaService = svc != null && !svc.useInboundWebhookOnNumber();
+      rows.add(
+          new String[] {
+            n.phoneNumber(),
+            n.type().label,
+            String.join(",", n.capabilities()),
+            n.service() == null ? "-" : n.service(),
+            n.type() == SenderInventory.Type.US_LONG_CODE
+                ? (svc == null || svc.a2pStatus() == null ? "none" : svc.a2pStatus())
+                : "-",
+            n.type() == SenderInventory.Type.TOLL_FREE
+                ? (n.tollfreeStatus() == null ? "none" : n.tollfreeStatus())
+                : "-",
+            viaService ? "(service)" : mark(mine, "inbound webhook"),
+            "-"
+          });
+    }
+    for (SenderInventory.MessagingService s : inv.services()) {
+      List<SenderAudit.Problem> mine = by.getOrDefault(s.sid(), List.of());
+      rows.add(
+          new String[] {
+            s.sid(),
+            "service",
+            s.pool().size() + " number(s)",
+            "-",
+            s.a2pStatus() == null ? "none" : s.a2pStatus(),
+            "-",
+            s.useInboundWebhookOnNumber() ? "(numbers)" : mark(mine, "inbound webhook"),
+            mark(mine, "status callback")
+          });
+    }
+    int[] w = new int[rows.get(0).length];
+    for (String[] r : rows) {
+      for (int i = 0; i < r.length; i++) {
+        w[i] = Math.max(w[i], r[i].length());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    for (String[] r : rows) {
+      for (int i = 0; i < r.length; i++) {
+        sb.append(i == 0 ? "" : "  ");
+        sb.append(i == r.length - 1 ? r[i] : String.format("%-" + w[i] + "s", r[i]));
+      }
+      sb.append('\n');
+    }
+    sb.append('\n');
+    if (problems.isEmpty()) {
+      sb.append("No problems: every sender is set up for this connector.\n");
+      return sb.toString();
+    }
+    sb.append(problems.size()).append(" problem(s):\n");
+    for (SenderAudit.Problem p : problems) {
+      sb.append("  ✗ ")
+          .append(p.sender())
+          .append(" ")
+          .append(p.check())
+          .append(": ")
+          .append(p.found())
+          .append('\n')
+          .append("      fix: ")
+          .append(p.howToFix())
+          .append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static String mark(List<SenderAudit.Problem> mine, String check) {
+    return mine.stream().anyMatch(p -> p.check().equals(check)) ? "✗" : "ok";
+  }
+}

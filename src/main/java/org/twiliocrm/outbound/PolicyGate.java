@@ -169,7 +169,7 @@ public final class PolicyGate {
         passes[i][j] = inMemoryConditions(rules.get(j), candidates.get(i));
       }
     }
-    Map<Policy.Rule, Map<String, Long>> counts = bulkCounts(rules, candidates, passes);
+    List<Map<String, Long>> counts = bulkCounts(rules, candidates, passes);
     Map<String, List<OutboxWork>> holds = new LinkedHashMap<>();
     Map<String, Match> groups = new HashMap<>();
     // First sends looked up in this batch: one query per rule and template version, not per row.
@@ -214,15 +214,19 @@ public final class PolicyGate {
       List<Policy.Rule> rules,
       OutboxWork w,
       boolean[] passes,
-      Map<Policy.Rule, Map<String, Long>> counts,
+      List<Map<String, Long>> counts,
       Map<String, Boolean> firstSends)
       throws SQLException {
     Match first = null;
-    List<String> names = new ArrayList<>(2);
+    // Built only for a row some rule holds: the path that holds nothing allocates nothing here.
+    List<String> names = null;
     for (int j = 0; j < rules.size(); j++) {
       Policy.Rule r = rules.get(j);
-      String campaign = passes[j] ? matches(r, w, counts, firstSends) : null;
+      String campaign = passes[j] ? matches(r, w, counts.get(j), firstSends) : null;
       if (campaign != null) {
+        if (names == null) {
+          names = new ArrayList<>(2);
+        }
         names.add(r.name());
         if (first == null) {
           first = new Match(r, campaign.isEmpty() ? w.getRow().gov().campaign() : campaign, null);
@@ -270,16 +274,13 @@ public final class PolicyGate {
    * (template, template version).
    */
   private String matches(
-      Policy.Rule r,
-      OutboxWork w,
-      Map<Policy.Rule, Map<String, Long>> counts,
-      Map<String, Boolean> firstSends)
+      Policy.Rule r, OutboxWork w, Map<String, Long> counts, Map<String, Boolean> firstSends)
       throws SQLException {
     OutboxRow row = w.getRow();
     String key = "";
     if (r.bulk() != null) {
       String k = bulkKey(r.bulk(), row);
-      Long n = k == null ? null : counts.getOrDefault(r, Map.of()).get(k);
+      Long n = k == null ? null : counts.get(k);
       if (n == null || n <= r.bulk().moreThan()) {
         return null;
       }
@@ -333,7 +334,9 @@ public final class PolicyGate {
   }
 
   public static boolean hasForeignUrl(String body, Set<String> allowed) {
-    if (body == null || body.indexOf('.') < 0) {
+    // Every match of URL contains "://" or "www." (any case): a body with neither, most of them,
+    // is answered without running the expression.
+    if (body == null || body.indexOf('.') < 0 || !mayHoldUrl(body)) {
       return false;
     }
     Matcher m = URL.matcher(body);
@@ -342,14 +345,31 @@ public final class PolicyGate {
       while (host.endsWith(".")) {
         host = host.substring(0, host.length() - 1);
       }
-      boolean ok = false;
-      for (String d : allowed) {
-        if (host.equals(d) || host.endsWith("." + d)) {
-          ok = true;
-          break;
-        }
+      if (!allowedHost(host, allowed)) {
+        return true;
       }
-      if (!ok) {
+    }
+    return false;
+  }
+
+  /** True when {@code body} contains "://" or "www." in any case: a pre-check, not a match. */
+  static boolean mayHoldUrl(String body) {
+    if (body.contains("://")) {
+      return true;
+    }
+    for (int i = body.indexOf('.', 3); i >= 0; i = body.indexOf('.', i + 1)) {
+      if (body.regionMatches(true, i - 3, "www", 0, 3)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The host is an allowed domain or below one (no string built per domain). */
+  private static boolean allowedHost(String host, Set<String> allowed) {
+    for (String d : allowed) {
+      int below = host.length() - d.length() - 1;
+      if (host.equals(d) || (below >= 0 && host.charAt(below) == '.' && host.endsWith(d))) {
         return true;
       }
     }
@@ -371,9 +391,11 @@ public final class PolicyGate {
   /**
    * Rows created within each bulk rule's window sharing a campaign (or template) with a row of the
    * batch that meets the rule's other conditions: one statement for every bulk rule, one group per
-   * key, the window measured on the database's clock (no separate round trip for its time).
+   * key, the window measured on the database's clock (no separate round trip for its time). The
+   * counts come back by the rule's position (an empty map for a rule nothing was counted for):
+   * looked up per row, and a rule's record hash would walk its sets every time.
    */
-  private Map<Policy.Rule, Map<String, Long>> bulkCounts(
+  private List<Map<String, Long>> bulkCounts(
       List<Policy.Rule> rules, List<OutboxWork> candidates, boolean[][] passes)
       throws SQLException {
     List<Integer> counted = new ArrayList<>();
@@ -395,7 +417,10 @@ public final class PolicyGate {
         keysOf.add(keys);
       }
     }
-    Map<Policy.Rule, Map<String, Long>> out = new HashMap<>();
+    List<Map<String, Long>> out = new ArrayList<>(rules.size());
+    for (int j = 0; j < rules.size(); j++) {
+      out.add(Map.of());
+    }
     if (counted.isEmpty()) {
       return out;
     }
@@ -419,7 +444,7 @@ public final class PolicyGate {
           .append(OutboxStore.nowPlusMillis(vendor))
           .append(" GROUP BY ")
           .append(col);
-      out.put(r, new HashMap<>());
+      out.set(counted.get(q), new HashMap<>());
     }
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(sql.toString())) {
@@ -432,7 +457,7 @@ public final class PolicyGate {
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.get(rules.get(counted.get(rs.getInt(1)))).put(rs.getString(2), rs.getLong(3));
+          out.get(counted.get(rs.getInt(1))).put(rs.getString(2), rs.getLong(3));
         }
       }
     }

@@ -186,6 +186,9 @@ async function route() {
     if (parts[0] === 'messages' && parts.length === 1) await renderMessages(gen, params);
     else if (parts[0] === 'messages' && parts.length === 2) await renderMessage(gen, parts[1]);
     else if (parts[0] === 'approvals' && parts.length === 1) await renderApprovals(gen, params);
+    else if (parts[0] === 'dashboard' && parts.length === 1) await renderDashboard(gen, params);
+    else if (parts[0] === 'consent' && parts.length === 1) await renderConsent(gen, params);
+    else if (parts[0] === 'failed' && parts.length === 1) await renderFailed(gen, params);
     else renderNotFound(gen, 'There is no such page in the console.');
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
@@ -458,6 +461,284 @@ function approvalCard(a) {
   }
   card.append(result);
   return card;
+}
+
+// ---- dashboard ----
+
+const OUTCOMES = ['sent', 'delivered', 'undelivered', 'failed'];
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** An SVG element; like el(), every string becomes a text node, never markup. */
+function svg(tag, attrs = {}, ...children) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v !== null && v !== undefined) e.setAttribute(k, String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+const hourLabel = (iso) => `${iso.substring(11, 13)}:00`;
+
+/**
+ * One channel's outcomes per hour as stacked bars, drawn as plain SVG (no chart library: nothing
+ * to load, nothing for the Content-Security-Policy to allow). The numbers are also in a table
+ * below the chart, for screen readers and for copying.
+ */
+function channelChart(channel, hours) {
+  const W = 720;
+  const H = 180;
+  const left = 40;
+  const bottom = 24;
+  const top = 8;
+  const totals = hours.map((h) => OUTCOMES.reduce((n, o) => n + ((h.channels[channel] || {})[o] || 0), 0));
+  const max = Math.max(1, ...totals);
+  const slot = (W - left) / hours.length;
+  const bar = Math.max(2, slot * 0.7);
+  const y = (v) => top + (H - top - bottom) * (1 - v / max);
+  const nodes = [
+    svg('line', { x1: left, y1: y(0), x2: W, y2: y(0), class: 'axis' }),
+    svg('text', { x: left - 4, y: y(max) + 10, 'text-anchor': 'end', class: 'tick' }, String(max)),
+    svg('text', { x: left - 4, y: y(0), 'text-anchor': 'end', class: 'tick' }, '0'),
+  ];
+  hours.forEach((h, i) => {
+    const x = left + i * slot + (slot - bar) / 2;
+    let base = 0;
+    for (const o of OUTCOMES) {
+      const v = (h.channels[channel] || {})[o] || 0;
+      if (v > 0) {
+        nodes.push(
+          svg('rect', { x, y: y(base + v), width: bar, height: y(base) - y(base + v), class: `o-${o}` },
+            svg('title', {}, `${hourLabel(h.hour)} UTC, ${channel}: ${v} ${o}`))
+        );
+      }
+      base += v;
+    }
+    if (i % Math.ceil(hours.length / 12) === 0) {
+      nodes.push(svg('text', { x: x + bar / 2, y: H - 6, 'text-anchor': 'middle', class: 'tick' }, hourLabel(h.hour)));
+    }
+  });
+  const sum = (o) => hours.reduce((n, h) => n + ((h.channels[channel] || {})[o] || 0), 0);
+  const label = `${channel}: ${OUTCOMES.map((o) => `${sum(o)} ${o}`).join(', ')} in the last ${hours.length} hours`;
+  return el(
+    'figure',
+    { class: 'chart', 'data-channel': channel },
+    svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, class: 'bars' }, nodes),
+    el('figcaption', {}, label)
+  );
+}
+
+function legend() {
+  return el(
+    'ul',
+    { class: 'legend', 'aria-label': 'Chart colours' },
+    OUTCOMES.map((o) => el('li', {}, el('span', { class: `swatch o-${o}`, 'aria-hidden': 'true' }), o))
+  );
+}
+
+const age = (s) => {
+  if (s === null || s === undefined) return 'none';
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+};
+
+async function renderDashboard(gen, params) {
+  document.title = 'Dashboard - operator console';
+  const hours = params.get('hours') || '24';
+  const d = await api(`/api/dashboard?hours=${encodeURIComponent(hours)}`);
+  const channels = [...new Set(d.hours.flatMap((h) => Object.keys(h.channels)))].sort();
+  const rows = [];
+  for (const h of d.hours) {
+    for (const c of Object.keys(h.channels).sort()) rows.push({ hour: h.hour, channel: c, ...h.channels[c] });
+  }
+  showFor(
+    gen,
+    el('h1', {}, 'Dashboard'),
+    el('p', { class: 'muted' }, `Messages by the hour they were created (UTC), last ${d.hours.length} hours, as of ${d.now}.`),
+    el('section', { id: 'backlog', 'aria-labelledby': 'backlog-h' },
+      el('h2', { id: 'backlog-h' }, 'Outbox and write-back'),
+      fields([
+        ['Outbox backlog (rows to send)', String(d.backlog.rows)],
+        ['Oldest waiting', d.backlog.rows ? `${age(d.backlog.oldestAgeSeconds)} (since ${d.backlog.oldestCreatedAt})` : 'none'],
+        ['Held for approval', String(d.backlog.held)],
+        ['CRM write-backs waiting', String(d.writeBack.pending)],
+        ['Of which failing', String(d.writeBack.failing)],
+        ['Write-back lag', d.writeBack.pending ? age(d.writeBack.lagSeconds) : 'none'],
+      ])),
+    el('section', { id: 'chart', 'aria-labelledby': 'chart-h' },
+      el('h2', { id: 'chart-h' }, 'Outcomes by hour and channel'),
+      channels.length ? [legend(), channels.map((c) => channelChart(c, d.hours))] : el('p', { class: 'muted' }, 'No messages in this window.'),
+      rows.length
+        ? el('details', {}, el('summary', {}, 'The numbers'),
+            table('Outcomes by hour and channel', [['Hour (UTC)', 'hour'], ['Channel', 'channel'], ...OUTCOMES.map((o) => [o, o])], rows))
+        : null),
+    el('section', { id: 'errors', 'aria-labelledby': 'errors-h' },
+      el('h2', { id: 'errors-h' }, 'Top error codes'),
+      table(
+        'Most frequent Twilio error codes in the window',
+        [
+          ['Code', (e) => el('a', { href: e.docs, rel: 'noopener noreferrer', target: '_blank' }, String(e.code))],
+          ['Messages', 'count'],
+          ['What it means', 'meaning'],
+        ],
+        d.errors
+      ))
+  );
+}
+
+// ---- consent ----
+
+async function renderConsent(gen, params) {
+  document.title = 'Consent - operator console';
+  const phone = params.get('phone') || '';
+  const form = el(
+    'form',
+    { id: 'consent-form', role: 'search', 'aria-label': 'Look up a number' },
+    el('label', { for: 'c-phone' }, 'Phone number', el('input', { id: 'c-phone', name: 'phone', value: phone, required: true })),
+    el('div', { class: 'actions' }, el('button', { type: 'submit', id: 'consent-lookup' }, 'Look up'))
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const v = form.querySelector('input').value.trim();
+    if (v) location.hash = `#/consent?phone=${encodeURIComponent(v)}`;
+  });
+  const nodes = [el('h1', {}, 'Consent'), form];
+  if (phone) {
+    const c = await api(`/api/consent/${encodeURIComponent(phone)}`);
+    const inForce = Object.entries(c.inForce).map(([purpose, v]) => ({ purpose, ...v }));
+    nodes.push(
+      el('section', { id: 'consent-result', 'aria-labelledby': 'consent-h' },
+        el('h2', { id: 'consent-h' }, `Consent of ${c.number}`),
+        inForce.length
+          ? table('In force, by purpose', [['Purpose', 'purpose'], ['Status', 'status'], ['Since', 'occurredAt'], ['Source', 'source'], ['Evidence', 'evidence']], inForce)
+          : el('p', { class: 'muted', id: 'consent-none' }, 'No consent recorded for this number: the policy default applies.'),
+        el('div', { id: 'consent-history' },
+          table('History, newest first', [
+            ['When', 'occurredAt'],
+            ['Purpose', 'purpose'],
+            ['Status', 'status'],
+            ['Source', 'source'],
+            ['Evidence', 'evidence'],
+            ['In force', (h) => (h.applied ? 'yes' : 'no')],
+            ['Note', 'reason'],
+          ], c.history)))
+    );
+    if (canDecide()) nodes.push(optOutForm(c.number));
+  }
+  showFor(gen, ...nodes);
+}
+
+function optOutForm(number) {
+  const result = el('p', { class: 'result', role: 'alert', id: 'opt-out-result' });
+  const purpose = el('input', { id: 'o-purpose', name: 'purpose', value: '*' });
+  const reason = el('textarea', { id: 'o-reason', name: 'reason', rows: 2, cols: 40, required: true, maxlength: 500 });
+  const form = el(
+    'form',
+    { id: 'opt-out-form', 'aria-labelledby': 'opt-out-h' },
+    el('h2', { id: 'opt-out-h' }, 'Record an opt-out by hand'),
+    el('label', { for: 'o-purpose' }, 'Purpose (* for all)', purpose),
+    el('label', { for: 'o-reason' }, 'Reason (required, audited)', reason),
+    el('div', { class: 'actions' }, el('button', { type: 'submit', id: 'opt-out-submit', class: 'danger' }, 'Record opt-out')),
+    result
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    result.textContent = '';
+    try {
+      const r = await api('/api/consent/opt-out', {
+        method: 'POST',
+        body: { phone: number, purpose: purpose.value, reason: reason.value },
+      });
+      await route();
+      say(r.applied ? `Opt-out recorded for ${number}.` : `Opt-out kept in the history; a newer event is in force.`);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 401)) result.textContent = e.message;
+    }
+  });
+  return form;
+}
+
+// ---- failed ----
+
+async function renderFailed(gen, params) {
+  document.title = 'Failed messages - operator console';
+  const g = await api('/api/failed');
+  const groupHref = (x) => {
+    const q = new URLSearchParams({ group: '1' });
+    if (x.reasonCode) q.set('reasonCode', x.reasonCode);
+    if (x.errorCode !== null && x.errorCode !== undefined) q.set('errorCode', x.errorCode);
+    return `#/failed?${q}`;
+  };
+  const nodes = [
+    el('h1', {}, 'Failed messages'),
+    el('div', { id: 'failed-groups' }, table(
+      'FAILED rows by reason',
+      [
+        ['Reason', (x) => el('a', { href: groupHref(x) }, x.reasonCode || '(none)')],
+        ['Error code', (x) => (x.errorCode === null ? '' : String(x.errorCode))],
+        ['What it means', 'meaning'],
+        ['Rows', 'count'],
+        ['Verify rows', 'verify'],
+        ['Latest', 'latest'],
+        ['Can be retried', (x) => (x.retryable ? 'yes (transient)' : 'no')],
+      ],
+      g.groups
+    )),
+  ];
+  if (params.get('group')) {
+    const q = new URLSearchParams();
+    for (const k of ['reasonCode', 'errorCode']) if (params.get(k)) q.set(k, params.get(k));
+    const r = await api(`/api/failed/rows?${q}`);
+    const picking = canDecide();
+    const result = el('p', { class: 'result', role: 'alert', id: 'retry-result' });
+    const columns = [
+      ['Id', (m) => el('a', { href: `#/messages/${encodeURIComponent(m.id)}` }, String(m.id))],
+      ['Channel', 'channel'],
+      ['To', 'recipient'],
+      ['Reason', 'reason'],
+      ['Attempts', 'attempts'],
+      ['Updated', 'updated_at'],
+    ];
+    if (picking) {
+      columns.unshift([
+        'Retry',
+        (m) => (m.retryable
+          ? el('input', { type: 'checkbox', class: 'pick', value: m.id, 'aria-label': `Retry message ${m.id}` })
+          : el('span', { class: 'muted' }, m.channel === 'verify' ? 'never (Verify)' : 'not transient')),
+      ]);
+    }
+    const section = el('section', { id: 'failed-rows', 'aria-labelledby': 'rows-h' },
+      el('h2', { id: 'rows-h' }, `Rows: ${params.get('reasonCode') || '(no reason)'}${params.get('errorCode') ? ` ${params.get('errorCode')}` : ''}`),
+      table('Newest first', columns, r.rows));
+    if (picking && r.rows.some((m) => m.retryable)) {
+      const comment = el('input', { id: 'retry-comment', name: 'comment' });
+      const retry = async () => {
+        result.textContent = '';
+        const ids = [...section.querySelectorAll('input.pick:checked')].map((c) => Number(c.value));
+        if (!ids.length) {
+          result.textContent = 'Select the rows to retry first.';
+          return;
+        }
+        try {
+          const out = await api('/api/failed/retry', { method: 'POST', body: { ids, comment: comment.value } });
+          await route();
+          say(`${out.retried.length} row(s) put back to PENDING${out.refused.length ? `, ${out.refused.length} refused: ${out.refused.map((x) => `${x.id} ${x.reason}`).join('; ')}` : ''}.`);
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 401)) result.textContent = e.message;
+        }
+      };
+      section.append(el('div', { class: 'actions' },
+        el('label', { for: 'retry-comment' }, 'Comment (audited)', comment),
+        el('button', { type: 'button', id: 'retry-selected', onclick: retry }, 'Retry selected')));
+    }
+    section.append(result);
+    nodes.push(section);
+  }
+  showFor(gen, ...nodes);
 }
 
 // ---- start ----

@@ -35,6 +35,12 @@ public final class Beans {
         org.twiliocrm.operator.MessageQueries.BEAN,
         new org.twiliocrm.operator.MessageQueries(db.dataSource()));
     registry.accept(
+        org.twiliocrm.operator.Dashboard.BEAN,
+        new org.twiliocrm.operator.Dashboard(db.dataSource(), java.time.Clock.systemUTC()));
+    registry.accept(
+        org.twiliocrm.operator.FailedMessages.BEAN,
+        new org.twiliocrm.operator.FailedMessages(db.dataSource(), java.time.Clock.systemUTC()));
+    registry.accept(
         "operatorConsole", new org.twiliocrm.console.ConsoleHandler(cfg.http().publicUrl()));
   }
 

@@ -87,6 +87,78 @@ public final class ConsentRequests {
     }
   }
 
+  /** The audit action of an opt-out an operator records by hand. */
+  public static final String AUDIT_OPT_OUT = "CONSENT_OPT_OUT";
+
+  static final int MAX_REASON = 500;
+
+  /**
+   * An opt-out an operator records by hand (a customer asked on the phone, a complaint): the reason
+   * is required, and the event and its audit entry (governance_audit, {@link #AUDIT_OPT_OUT}) are
+   * written in one transaction, so neither exists without the other.
+   */
+  public Result optOutByHand(String phone, String purpose, String reason, String actor)
+      throws SQLException {
+    Optional<String> number = phone == null ? Optional.empty() : phones.toE164(phone);
+    if (number.isEmpty()) {
+      throw new Invalid("phone must be a valid phone number, e.g. +14155550100");
+    }
+    RecipientPolicy p = policies.current();
+    String pur =
+        purpose == null || purpose.isBlank() ? RecipientPolicy.ALL_PURPOSES : purpose.strip();
+    if (!pur.equals(RecipientPolicy.ALL_PURPOSES) && p.purpose(pur) == null) {
+      throw new Invalid("unknown purpose '" + pur + "' (declared: " + p.purposes().keySet() + ")");
+    }
+    String why = reason == null ? "" : reason.strip();
+    if (why.isEmpty()) {
+      throw new Invalid("an opt-out recorded by hand needs a reason");
+    }
+    if (why.length() > MAX_REASON) {
+      throw new Invalid("the reason is longer than " + MAX_REASON + " characters");
+    }
+    Instant now = clock.instant();
+    try (Connection c = dataSource.getConnection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        boolean applied =
+            ConsentLedger.record(
+                c,
+                new ConsentLedger.Event(
+                    number.get(),
+                    pur,
+                    ConsentLedger.OPTED_OUT,
+                    ConsentLedger.SOURCE_API,
+                    "operator " + actor + ": " + why,
+                    now,
+                    null));
+        Audit.append(
+            c,
+            Audit.Entry.of(
+                actor,
+                AUDIT_OPT_OUT,
+                "consent",
+                number.get() + " " + pur,
+                null,
+                ConsentLedger.OPTED_OUT
+                    + (applied ? "" : " (not applied: a newer event is in force)"),
+                why));
+        c.commit();
+        return new Result(ConsentLedger.OPTED_OUT, applied, null);
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    }
+  }
+
+  /** The number in E.164 as the ledger keys it, or empty when it is not a valid phone number. */
+  public Optional<String> normalize(String phone) {
+    return phone == null ? Optional.empty() : phones.toE164(phone);
+  }
+
   /** The confirmation prompt as an outbox row (purpose transactional: the recipient asked). */
   private static Long prompt(
       Connection c, String number, String purpose, RecipientPolicy.DoubleOptIn doi, Instant now)

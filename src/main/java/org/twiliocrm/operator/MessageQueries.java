@@ -225,8 +225,7 @@ public final class MessageQueries {
     return v;
   }
 
-  private static Map<String, Object> masked(
-      Map<String, Object> row, boolean mask, String... phoneColumns) {
+  static Map<String, Object> masked(Map<String, Object> row, boolean mask, String... phoneColumns) {
     if (mask) {
       for (String c : phoneColumns) {
         Object v = row.get(c);
@@ -240,6 +239,12 @@ public final class MessageQueries {
 
   /** Rows as column name (lower case) to value; timestamps as ISO-8601 instants. */
   private List<Map<String, Object>> query(String sql, List<Object> params) throws SQLException {
+    return query(dataSource, sql, params);
+  }
+
+  /** As above, for the console's other queries (Dashboard, FailedMessages). */
+  static List<Map<String, Object>> query(DataSource dataSource, String sql, List<Object> params)
+      throws SQLException {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < params.size(); i++) {

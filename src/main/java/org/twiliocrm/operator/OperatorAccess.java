@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
 public final class OperatorAccess {
   private static final Pattern DECISION =
       Pattern.compile(
-          "/api/(approvals/[^/]+/(approve|reject)|template-approvals/[^/]+/(approve|reject|submit))");
+          "/api/(approvals/[^/]+/(approve|reject)|template-approvals/[^/]+/(approve|reject|submit)"
+              + "|consent/opt-out|failed/retry)");
 
   private OperatorAccess() {}
 

@@ -39,6 +39,13 @@ import org.twiliocrm.http.Forms;
  *   GET  /api/audit[?actor=&amp;action=&amp;subjectType=&amp;subjectId=&amp;since=&amp;until=&amp;limit=]  viewer
  *   GET  /api/messages[?phone=&amp;sid=&amp;crmRecord=&amp;status=&amp;channel=&amp;template=&amp;since=&amp;until=&amp;before=&amp;limit=]  viewer
  *   GET  /api/messages/{id}                                   viewer  (the message's timeline)
+ *   GET  /api/dashboard[?hours=]                              viewer  (outcomes by hour, errors, backlog)
+ *   GET  /api/consent/{number}                                viewer  (history and consent in force)
+ *   POST /api/consent/opt-out  {"phone","purpose","reason"}   approver (audited)
+ *   POST /api/consent          {"phone","purpose","status"}   admin
+ *   GET  /api/failed                                          viewer  (FAILED rows by reason)
+ *   GET  /api/failed/rows?reasonCode=&amp;errorCode=&amp;limit=       viewer
+ *   POST /api/failed/retry     {"ids": [...], "comment"}      approver (transient only, never Verify; audited)
  *   GET  /api/openapi.json                                    viewer  (this API as OpenAPI 3)
  * </pre>
  *
@@ -351,6 +358,17 @@ public final class OperatorApi {
       }
       return Reply.ok(t.get());
     }
+    if (path.equals("/api/dashboard") || path.equals("/api/dashboard/")) {
+      requireMethod(method, "GET");
+      Dashboard d = bean(exchange, Dashboard.BEAN, Dashboard.class, "dashboard figures");
+      return Reply.ok(d.read(hoursParam(q)));
+    }
+    if (path.equals("/api/failed") || path.startsWith("/api/failed/")) {
+      return failed(exchange, method, path, q, body, who);
+    }
+    if (path.equals("/api/consent/opt-out")) {
+      return optOut(exchange, method, body, who);
+    }
     if (path.equals("/api/consent") || path.startsWith("/api/consent/")) {
       return consent(exchange, method, path, body, who);
     }
@@ -435,7 +453,152 @@ public final class OperatorApi {
             "consentLedger",
             org.twiliocrm.governance.ConsentLedger.class,
             "consent records");
-    return Reply.ok(Map.of("history", ledger.history(number, 100)));
+    org.twiliocrm.governance.ConsentRequests requests =
+        exchange
+            .getContext()
+            .getRegistry()
+            .lookupByNameAndType("consentRequests", org.twiliocrm.governance.ConsentRequests.class);
+    // The ledger keys bare E.164 numbers; a number typed with spaces or dashes finds them too.
+    String key = requests == null ? number : requests.normalize(number).orElse(number);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("number", key);
+    Map<String, Object> inForce = new LinkedHashMap<>();
+    ledger
+        .states(List.of(key))
+        .getOrDefault(key, Map.of())
+        .forEach(
+            (purpose, st) -> {
+              Map<String, Object> v = new LinkedHashMap<>();
+              v.put("status", st.status());
+              v.put("source", st.source());
+              v.put("evidence", st.evidence());
+              v.put("occurredAt", text(st.occurredAt()));
+              inForce.put(purpose, v);
+            });
+    out.put("inForce", new java.util.TreeMap<>(inForce));
+    out.put("history", ledger.history(key, 100));
+    return Reply.ok(out);
+  }
+
+  private static int hoursParam(Map<String, String> q) {
+    String v = q.get("hours");
+    if (v == null) {
+      return 24;
+    }
+    try {
+      return Integer.parseInt(v.trim());
+    } catch (NumberFormatException e) {
+      throw new ClientError(400, "'hours' must be a whole number from 1 to " + Dashboard.MAX_HOURS);
+    }
+  }
+
+  /** FAILED rows by reason, one group's rows, and a retry of chosen rows (FailedMessages). */
+  private Reply failed(
+      Exchange exchange,
+      String method,
+      String path,
+      Map<String, String> q,
+      String body,
+      Operator who)
+      throws SQLException {
+    FailedMessages failed =
+        bean(exchange, FailedMessages.BEAN, FailedMessages.class, "failed messages");
+    if (path.equals("/api/failed") || path.equals("/api/failed/")) {
+      requireMethod(method, "GET");
+      return Reply.ok(Map.of("groups", failed.groups()));
+    }
+    if (path.equals("/api/failed/rows")) {
+      requireMethod(method, "GET");
+      String reason = q.get("reasonCode");
+      if (reason != null && reason.length() > 40) {
+        throw new ClientError(400, "'reasonCode' is longer than 40 characters");
+      }
+      Integer code = null;
+      if (q.containsKey("errorCode")) {
+        try {
+          code = Integer.valueOf(q.get("errorCode").trim());
+        } catch (NumberFormatException e) {
+          throw new ClientError(400, "'errorCode' must be a whole number");
+        }
+      }
+      return Reply.ok(
+          Map.of(
+              "rows",
+              failed.rows(reason, code, intParam(q, "limit", 100), who.role() == Role.VIEWER)));
+    }
+    if (path.equals("/api/failed/retry")) {
+      requireMethod(method, "POST");
+      JsonNode n;
+      try {
+        n = body == null || body.isBlank() ? null : JSON.readTree(body);
+      } catch (JsonProcessingException e) {
+        n = null;
+      }
+      if (n == null || !n.isObject() || !n.path("ids").isArray()) {
+        throw new ClientError(
+            400, "the body must be {\"ids\": [outbox row ids], \"comment\": \"...\"}");
+      }
+      List<Long> ids = new ArrayList<>();
+      for (JsonNode id : n.get("ids")) {
+        if (!id.canConvertToLong() || !id.isIntegralNumber()) {
+          throw new ClientError(400, "'ids' must hold whole numbers");
+        }
+        ids.add(id.asLong());
+      }
+      String comment = n.path("comment").isTextual() ? n.get("comment").asText().trim() : null;
+      if (comment != null && comment.length() > MAX_COMMENT) {
+        throw new ClientError(400, "'comment' is longer than " + MAX_COMMENT + " characters");
+      }
+      FailedMessages.Retry r =
+          failed.retry(ids, who.name(), comment == null || comment.isEmpty() ? null : comment);
+      LOG.info(
+          "failed rows retried by {}: {} put back to PENDING, {} refused",
+          who.name(),
+          r.retried().size(),
+          r.refused().size());
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("retried", r.retried());
+      out.put("refused", r.refused());
+      return Reply.ok(out);
+    }
+    return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
+  }
+
+  /** An opt-out recorded by hand, with a reason, audited (ConsentRequests.optOutByHand). */
+  private Reply optOut(Exchange exchange, String method, String body, Operator who)
+      throws SQLException {
+    requireMethod(method, "POST");
+    org.twiliocrm.governance.ConsentRequests requests =
+        bean(
+            exchange,
+            "consentRequests",
+            org.twiliocrm.governance.ConsentRequests.class,
+            "consent records");
+    JsonNode n;
+    try {
+      n = body == null || body.isBlank() ? null : JSON.readTree(body);
+    } catch (JsonProcessingException e) {
+      n = null;
+    }
+    if (n == null || !n.isObject()) {
+      throw new ClientError(
+          400, "the body must be {\"phone\": \"...\", \"purpose\": \"...\", \"reason\": \"...\"}");
+    }
+    try {
+      org.twiliocrm.governance.ConsentRequests.Result r =
+          requests.optOutByHand(
+              n.path("phone").isTextual() ? n.get("phone").asText() : null,
+              n.path("purpose").isTextual() ? n.get("purpose").asText() : null,
+              n.path("reason").isTextual() ? n.get("reason").asText() : null,
+              who.name());
+      LOG.info("consent: opt-out recorded by hand by {} (applied: {})", who.name(), r.applied());
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("status", r.status());
+      out.put("applied", r.applied());
+      return Reply.ok(out);
+    } catch (org.twiliocrm.governance.ConsentRequests.Invalid e) {
+      throw new ClientError(400, e.getMessage());
+    }
   }
 
   private static String str(Object o) {

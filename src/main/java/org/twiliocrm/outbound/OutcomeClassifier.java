@@ -61,6 +61,43 @@ public final class OutcomeClassifier {
           permanent(21910, "From and To are not on the same channel (SMS vs WhatsApp)"),
           permanent(63007, "the WhatsApp sender (From) is not a WhatsApp sender of this account"));
 
+  /**
+   * Codes Twilio reports after a message was accepted (the status callback's ErrorCode on
+   * undelivered or failed), from Twilio's error dictionary. They never reach {@link #decide}: the
+   * row is SENT by then; the operator console's dashboard names them.
+   */
+  static final Map<Integer, String> DELIVERY_CODES =
+      Map.ofEntries(
+          Map.entry(30001, "queue overflow: Twilio could not send it in time"),
+          Map.entry(30002, "the Twilio account is suspended"),
+          Map.entry(30003, "unreachable destination handset (off, or out of coverage)"),
+          Map.entry(30004, "message blocked by the recipient or the carrier"),
+          Map.entry(30005, "unknown destination handset (the number does not exist)"),
+          Map.entry(30006, "landline or unreachable carrier"),
+          Map.entry(30007, "message filtered by the carrier (spam or content rules)"),
+          Map.entry(30008, "unknown error from the carrier"),
+          Map.entry(30034, "US A2P 10DLC: the sender is not registered to a campaign"));
+
+  /**
+   * What a Twilio error code means, for people: a create-time code the classifier knows, a delivery
+   * code from a status callback, or empty when the connector does not know it.
+   */
+  public static java.util.Optional<String> meaning(int code) {
+    Code known = CODES.get(code);
+    if (known != null) {
+      return java.util.Optional.of(known.meaning());
+    }
+    return java.util.Optional.ofNullable(DELIVERY_CODES.get(code));
+  }
+
+  /**
+   * Reason codes of FAILED rows that nothing was created for at Twilio and that a later try may
+   * fix: every transient failure ends as RETRIES_EXHAUSTED once its attempts run out. Ambiguous
+   * ends (AMBIGUOUS_*) may have reached Twilio and are never resent.
+   */
+  public static final java.util.Set<String> TRANSIENT_FAILURES =
+      java.util.Set.of("RETRIES_EXHAUSTED");
+
   private static Map.Entry<Integer, Code> transientCode(int code, String meaning) {
     return Map.entry(code, new Code(true, meaning));
   }

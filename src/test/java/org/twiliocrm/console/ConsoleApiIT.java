@@ -377,6 +377,12 @@ class ConsoleApiIT {
             "/api/approvals",
             "/api/approvals/{id}/approve",
             "/api/audit",
+            "/api/dashboard",
+            "/api/consent/{number}",
+            "/api/consent/opt-out",
+            "/api/failed",
+            "/api/failed/rows",
+            "/api/failed/retry",
             "/api/openapi.json");
     // Each documented GET without path parameters exists (no "no such endpoint" 404).
     for (Iterator<String> it = doc.get("paths").fieldNames(); it.hasNext(); ) {

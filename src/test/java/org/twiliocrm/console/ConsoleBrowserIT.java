@@ -392,4 +392,199 @@ class ConsoleBrowserIT {
         .contains("Checked the sample <ok>");
     assertThat(browser.findElement(card).findElements(By.tagName("button"))).isEmpty();
   }
+
+  @Test
+  void theDashboardChartsOutcomesAndNamesErrorCodes() {
+    long delivered =
+        connector.insert("browser-dash-1", "+14155550310", "Dashboard one", null, null);
+    // The Twilio sandbox reports this number undelivered with 30003 (TwilioSandboxSettings).
+    long undelivered =
+        connector.insert("browser-dash-2", "+15005553003", "Dashboard two", null, null);
+    awaitDelivered(delivered);
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                "undelivered"
+                    .equals(
+                        connector.db.string(
+                            "SELECT twilio_status FROM outbox_message WHERE id = ?", undelivered)));
+
+    signIn(VIEWER_USER);
+    go("#/dashboard", By.cssSelector("#chart figure[data-channel='sms'] svg rect"));
+    WebElement chart = browser.findElement(By.cssSelector("#chart figure[data-channel='sms']"));
+    assertThat(chart.findElement(By.tagName("figcaption")).getText())
+        .containsPattern("[1-9][0-9]* delivered")
+        .containsPattern("[1-9][0-9]* undelivered");
+    assertThat(browser.findElements(By.cssSelector("#chart rect.o-undelivered"))).isNotEmpty();
+    String errors = browser.findElement(By.id("errors")).getText();
+    assertThat(errors).contains("30003").contains("unreachable destination handset");
+    assertThat(browser.findElement(By.id("backlog")).getText())
+        .contains("Outbox backlog")
+        .contains("Write-back lag");
+    assertThat(browser.findElements(By.tagName("button")))
+        .extracting(WebElement::getText)
+        .containsExactly("Sign out");
+    assertAccessible("dashboard");
+  }
+
+  @Test
+  void aConsentLookupAndAnOptOutRecordedByHandAreShownAndAudited() {
+    String number = "+14155550311";
+    // A viewer looks the number up, sees no form, and the API refuses the opt-out anyway.
+    signIn(VIEWER_USER);
+    go("#/consent?phone=" + "%2B14155550311", By.id("consent-result"));
+    assertThat(browser.findElement(By.id("consent-none")).getText())
+        .contains("No consent recorded");
+    assertThat(browser.findElements(By.id("opt-out-form"))).isEmpty();
+    assertAccessible("consent (viewer)");
+    assertThat(
+            postFromThePage(
+                "/api/consent/opt-out",
+                "{\"phone\": \"" + number + "\", \"reason\": \"viewer tries\"}"))
+        .isEqualTo(403);
+    assertThat(connector.db.count("SELECT COUNT(*) FROM consent_event WHERE recipient = ?", number))
+        .isZero();
+
+    // An approver types the number with spaces, then records an opt-out with a reason.
+    signIn(APPROVER_USER);
+    go("#/consent", By.id("consent-form"));
+    browser.findElement(By.id("c-phone")).sendKeys("+1 415 555 0311");
+    browser.findElement(By.id("consent-lookup")).click();
+    waiting().until(ExpectedConditions.presenceOfElementLocated(By.id("opt-out-form")));
+    assertAccessible("consent (approver)");
+    browser.findElement(By.id("opt-out-submit")).click();
+    // The reason is required: the browser's own check or the API's message stops it.
+    assertThat(connector.db.count("SELECT COUNT(*) FROM consent_event WHERE recipient = ?", number))
+        .isZero();
+    String reason = "Asked on the phone <b>call 42</b>";
+    browser.findElement(By.id("o-reason")).sendKeys(reason);
+    browser.findElement(By.id("opt-out-submit")).click();
+    waiting()
+        .until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "recorded"));
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("consent-history"), "OPTED_OUT"));
+    assertThat(browser.findElement(By.id("consent-result")).getText())
+        .contains("Consent of " + number)
+        .contains("operator bob: " + reason);
+    assertThat(browser.findElements(By.cssSelector("main b"))).isEmpty();
+    assertThat(
+            connector.db.rows(
+                "SELECT status, source FROM consent_event WHERE recipient = ? AND applied = TRUE",
+                number))
+        .containsExactly(List.of("OPTED_OUT", "api"));
+    assertThat(
+            connector.db.rows(
+                "SELECT actor, after_state, detail FROM governance_audit WHERE action ="
+                    + " 'CONSENT_OPT_OUT' AND subject_id = ?",
+                number + " *"))
+        .containsExactly(List.of(APPROVER_USER, "OPTED_OUT", reason));
+  }
+
+  @Test
+  void failedRowsAreGroupedAndOnlyTransientNonVerifyRowsAreRetried() {
+    long transientRow = failedRow("browser-failed-1", "sms", "+14155550312", "RETRIES_EXHAUSTED");
+    long verifyRow = failedRow("browser-failed-2", "verify", "+14155550313", "RETRIES_EXHAUSTED");
+    long permanentRow = failedRow("browser-failed-3", "sms", "+14155550314", "TWILIO_REJECTED");
+
+    signIn(VIEWER_USER);
+    go("#/failed?group=1&reasonCode=RETRIES_EXHAUSTED", By.id("failed-rows"));
+    assertThat(browser.findElement(By.id("failed-groups")).getText())
+        .contains("RETRIES_EXHAUSTED")
+        .contains("TWILIO_REJECTED");
+    assertThat(browser.findElements(By.cssSelector("#failed-rows input"))).isEmpty();
+    assertThat(browser.findElement(By.id("failed-rows")).getText()).contains("+*******0312");
+    assertThat(postFromThePage("/api/failed/retry", "{\"ids\": [" + transientRow + "]}"))
+        .isEqualTo(403);
+    assertAccessible("failed (viewer)");
+
+    signIn(APPROVER_USER);
+    go("#/failed?group=1&reasonCode=RETRIES_EXHAUSTED", By.id("retry-selected"));
+    assertAccessible("failed (approver)");
+    assertThat(browser.findElement(By.id("failed-rows")).getText()).contains("never (Verify)");
+    assertThat(
+            browser.findElements(
+                By.cssSelector("#failed-rows input.pick[value='" + verifyRow + "']")))
+        .isEmpty();
+    browser
+        .findElement(By.cssSelector("#failed-rows input.pick[value='" + transientRow + "']"))
+        .click();
+    browser.findElement(By.id("retry-comment")).sendKeys("carrier outage over");
+    browser.findElement(By.id("retry-selected")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("status"), "1 row(s) put back to PENDING"));
+    // The retried row is sent again; the others stay FAILED, and the API refuses them by name.
+    awaitStatus(transientRow, "SENT");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> refused =
+        (Map<String, Object>)
+            ((JavascriptExecutor) browser)
+                .executeAsyncScript(
+                    "const done = arguments[arguments.length - 1];"
+                        + "(async () => {"
+                        + "const s = await (await fetch('/console/session')).json();"
+                        + "const r = await fetch('/api/failed/retry', {method: 'POST', headers:"
+                        + " {'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf}, body:"
+                        + " JSON.stringify({ids: ["
+                        + verifyRow
+                        + ", "
+                        + permanentRow
+                        + "]})});"
+                        + "done(await r.json());"
+                        + "})();");
+    assertThat((List<?>) refused.get("retried")).isEmpty();
+    assertThat(refused.get("refused").toString()).contains("Verify").contains("not transient");
+    assertThat(
+            connector.db.rows(
+                "SELECT id, status FROM outbox_message WHERE id IN (?, ?) ORDER BY id",
+                verifyRow,
+                permanentRow))
+        .containsExactly(
+            List.of(String.valueOf(verifyRow), "FAILED"),
+            List.of(String.valueOf(permanentRow), "FAILED"));
+    assertThat(
+            connector.db.rows(
+                "SELECT actor, subject_id, after_state, detail FROM governance_audit WHERE action"
+                    + " = 'RETRY'"))
+        .containsExactly(
+            List.of(APPROVER_USER, String.valueOf(transientRow), "PENDING", "carrier outage over"));
+  }
+
+  /** A row as the outbox leaves it once it gave up, with the reason code it would record. */
+  static long failedRow(String key, String channel, String to, String reasonCode) {
+    connector.db.exec(
+        "INSERT INTO outbox_message (idempotency_key, channel, recipient, sender, body, status,"
+            + " reason_code, reason, attempts) VALUES (?, ?, ?, ?, 'Failed before', 'FAILED', ?,"
+            + " 'made up by the test', 5)",
+        key,
+        channel,
+        to,
+        ConsoleConnector.FROM,
+        reasonCode);
+    return Long.parseLong(
+        connector.db.string("SELECT id FROM outbox_message WHERE idempotency_key = ?", key));
+  }
+
+  /** A POST with the page's own session and CSRF token; returns the HTTP status. */
+  static int postFromThePage(String path, String json) {
+    Object status =
+        ((JavascriptExecutor) browser)
+            .executeAsyncScript(
+                "const done = arguments[arguments.length - 1];"
+                    + "(async () => {"
+                    + "const s = await (await fetch('/console/session')).json();"
+                    + "const r = await fetch(arguments[0], {method: 'POST', headers:"
+                    + " {'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf}, body:"
+                    + " arguments[1]});"
+                    + "done(r.status);"
+                    + "})();",
+                path,
+                json);
+    return ((Number) status).intValue();
+  }
 }

@@ -25,6 +25,12 @@ class OperatorAccessTest {
     assertThat(OperatorAccess.required("POST", "/api/approvals/7/reject")).isEqualTo(Role.APPROVER);
     assertThat(OperatorAccess.required("POST", "/api/template-approvals/ab12/approve"))
         .isEqualTo(Role.APPROVER);
+    assertThat(OperatorAccess.required("GET", "/api/dashboard")).isEqualTo(Role.VIEWER);
+    assertThat(OperatorAccess.required("POST", "/api/consent/opt-out")).isEqualTo(Role.APPROVER);
+    assertThat(OperatorAccess.required("POST", "/api/failed/retry")).isEqualTo(Role.APPROVER);
+    // Recording an opt-in (or any consent) through the general endpoint stays an admin's.
+    assertThat(OperatorAccess.required("POST", "/api/consent")).isEqualTo(Role.ADMIN);
+    assertThat(OperatorAccess.required("POST", "/api/failed/retry/x")).isEqualTo(Role.ADMIN);
     assertThat(OperatorAccess.required("DELETE", "/api/approvals/7")).isEqualTo(Role.ADMIN);
     assertThat(OperatorAccess.required("POST", "/api/approvals/7/approve/x")).isEqualTo(Role.ADMIN);
     assertThat(OperatorAccess.required("POST", "/")).isEqualTo(Role.ADMIN);

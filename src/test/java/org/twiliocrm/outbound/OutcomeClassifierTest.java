@@ -19,6 +19,17 @@ class OutcomeClassifierTest {
   }
 
   @Test
+  void meaningNamesCreateAndDeliveryCodesAndNothingForAnUnknownOne() {
+    assertThat(OutcomeClassifier.meaning(21211))
+        .hasValueSatisfying(m -> assertThat(m).contains("not a valid phone number"));
+    assertThat(OutcomeClassifier.meaning(30007))
+        .hasValueSatisfying(m -> assertThat(m).contains("filtered"));
+    assertThat(OutcomeClassifier.meaning(12345)).isEmpty();
+    // Only a failure that created nothing at Twilio may be retried by an operator.
+    assertThat(OutcomeClassifier.TRANSIENT_FAILURES).containsExactly("RETRIES_EXHAUSTED");
+  }
+
+  @Test
   void acceptedIsSentWithSidStatusAndSegments() {
     Outcome o = c.decide(TwilioCallResult.accepted("SM1", "queued", 2), 1, 1);
     assertThat(o).isEqualTo(Outcome.sent("SM1", "queued", 2, null));

@@ -210,7 +210,8 @@ public final class LoopBench {
                   "SELECT COUNT(*) FROM outbox_message WHERE status NOT IN ('PENDING', 'SENDING', 'SENT')");
           long stored = count(c, "SELECT COUNT(*) FROM message_state WHERE status = 'delivered'");
           // Where a backlog sits: status callbacks acknowledged (stored) and applied.
-          long callbacks = count(c, "SELECT COUNT(*) FROM webhook_event WHERE kind = 'message-status'");
+          long callbacks =
+              count(c, "SELECT COUNT(*) FROM webhook_event WHERE kind = 'message-status'");
           long applied =
               count(
                   c,
@@ -235,14 +236,7 @@ public final class LoopBench {
             System.out.printf(
                 "  t=%5.1f s  sent %,7d  callbacks stored %,7d applied %,7d  status delivered %,7d"
                     + "  CRM delivered %,7d  other outbox status %d  RSS %d MB%n",
-                (now - t0) / 1e3,
-                sent,
-                callbacks,
-                applied,
-                stored,
-                crm,
-                other,
-                rssKb(pid) / 1024);
+                (now - t0) / 1e3, sent, callbacks, applied, stored, crm, other, rssKb(pid) / 1024);
             lastPrint = now;
           }
           if (crm >= rows) {

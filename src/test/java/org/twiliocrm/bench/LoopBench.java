@@ -42,7 +42,8 @@ import java.util.stream.Stream;
  * 8080/8089/8091 being unused), and on PostgreSQL the database URL. {@code PROFILE=dir} records JFR
  * (settings=profile) from ready to the last record, one file per database.
  *
- * <p>Usage: {@code LoopBench JAR [rows=20000] [h2|postgres|both=both]}
+ * <p>Usage: {@code LoopBench JAR [rows=20000] [h2|postgres|both=both]}; KEEP_WORK=1 keeps the run
+ * directory (database, connector.log), which a failed run always keeps.
  */
 public final class LoopBench {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -131,6 +132,7 @@ public final class LoopBench {
             "rss-sampler");
     sampler.setDaemon(true);
     sampler.start();
+    boolean done = false;
     try {
       String ready = "http://127.0.0.1:" + httpPort + "/observe/health/ready";
       long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
@@ -267,6 +269,7 @@ public final class LoopBench {
       if (allInCrm == 0) {
         return;
       }
+      done = true;
       long handsets = handsetsReceived(twilio);
       System.out.printf(
           "Twilio sandbox handsets received %,d messages; Salesforce sandbox has %,d delivered records%n",
@@ -293,6 +296,14 @@ public final class LoopBench {
         p.waitFor();
       }
       sampler.interrupt();
+      // The H2 database of a finished run is a few hundred MB; a failed run keeps it and its log.
+      if (done && System.getenv("KEEP_WORK") == null) {
+        try (Stream<Path> files = Files.walk(work)) {
+          for (Path f : files.sorted(Collections.reverseOrder()).toList()) {
+            Files.deleteIfExists(f);
+          }
+        }
+      }
     }
   }
 

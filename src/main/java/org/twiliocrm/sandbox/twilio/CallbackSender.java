@@ -38,6 +38,15 @@ final class CallbackSender implements AutoCloseable {
     }
   }
 
+  /**
+   * Callbacks in flight at once (each blocks a pool thread in send()). Twilio delivers callbacks
+   * for many messages side by side; with 8 the whole loop was capped at 8 / (the connector's
+   * durable acknowledgement time) callbacks per second, about 30/s on a loaded machine, and the
+   * connector's group commit got batches of at most 8 (docs/performance.md). One resource's
+   * callbacks still leave one after the other (inOrder).
+   */
+  static final int CONCURRENCY = 64;
+
   private final ExecutorService executor;
   private final HttpClient http;
   private final Supplier<Faults> faults;
@@ -60,7 +69,7 @@ final class CallbackSender implements AutoCloseable {
   CallbackSender(Supplier<Faults> faults, Function<String, String> tokenOf, int timeoutMillis) {
     this.executor =
         Executors.newFixedThreadPool(
-            8,
+            CONCURRENCY,
             r -> {
               Thread t = new Thread(r, "twilio-sandbox-callbacks");
               t.setDaemon(true);

@@ -252,4 +252,45 @@ class TemplateFilesTest {
             "ERROR " + dir.resolve("bad.yaml") + ":3: template 'bad': unknown purpose 'spam'");
     assertThat(List.of(ConnectorMain.class)).isNotEmpty();
   }
+
+  @Test
+  void packagedTemplatesAreListedFromTheJarOnceAndReadTheSameEveryTime() throws Exception {
+    // A jar like the packaged one: the shipped templates plus unrelated entries around them.
+    Path jar = dir.resolve("connector.jar");
+    List<Path> shipped;
+    try (var files = Files.list(Path.of("templates"))) {
+      shipped = files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+    }
+    try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
+      out.putNextEntry(new java.util.jar.JarEntry("routes/x.camel.yaml"));
+      out.write("- route: {}".getBytes(StandardCharsets.UTF_8));
+      // Maven writes directory entries; the class loader finds "templates/" through one.
+      out.putNextEntry(new java.util.jar.JarEntry("templates/"));
+      for (Path f : shipped) {
+        out.putNextEntry(new java.util.jar.JarEntry("templates/" + f.getFileName()));
+        out.write(Files.readAllBytes(f));
+      }
+      out.putNextEntry(new java.util.jar.JarEntry("templates/nested/ignored.yaml"));
+      out.write("not: a template".getBytes(StandardCharsets.UTF_8));
+    }
+    try (var cl = new java.net.URLClassLoader(new java.net.URL[] {jar.toUri().toURL()}, null)) {
+      int before = TemplateFiles.JAR_LISTINGS.get();
+      List<TemplateFiles.Source> first = new java.util.ArrayList<>();
+      TemplateFiles.readClasspath(cl, "templates", first);
+      List<TemplateFiles.Source> second = new java.util.ArrayList<>();
+      TemplateFiles.readClasspath(cl, "templates", second);
+
+      assertThat(first).hasSize(shipped.size());
+      for (int i = 0; i < shipped.size(); i++) {
+        assertThat(first.get(i).path().toString())
+            .isEqualTo("classpath:templates/" + shipped.get(i).getFileName());
+        assertThat(first.get(i).text()).isEqualTo(Files.readString(shipped.get(i)));
+      }
+      assertThat(second).isEqualTo(first);
+      assertThat(TemplateFiles.JAR_LISTINGS.get() - before).isEqualTo(1);
+      TemplateFiles.Loaded loaded = TemplateFiles.check(first, "en", "packaged templates");
+      assertThat(loaded.errors()).isEmpty();
+      assertThat(loaded.templates()).containsKeys("appointment-reminder", "payment-due");
+    }
+  }
 }

@@ -1,0 +1,534 @@
+package org.twiliocrm.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+
+/**
+ * The whole loop as a new user runs it: the packaged jar started like the README's run command
+ * (sandbox mode, default configuration, H2 unless told otherwise), N rows inserted at once into
+ * {@code outbox_message}, then timed until every message is delivered on the Twilio sandbox, its
+ * status is stored in {@code message_state} and its {@code Twilio_Message__c} record says delivered
+ * on the Salesforce sandbox. The connector runs in its own process so that its CPU and resident
+ * memory are its own; this driver reads them from /proc.
+ *
+ * <p>Only the ports differ from the README's run (free ones, so the figures do not depend on
+ * 8080/8089/8091 being unused), and on PostgreSQL the database URL. {@code PROFILE=dir} records JFR
+ * (settings=profile) from ready to the last record, one file per database.
+ *
+ * <p>Usage: {@code LoopBench JAR [rows=20000] [h2|postgres|both=both]}; KEEP_WORK=1 keeps the run
+ * directory (database, connector.log), which a failed run always keeps.
+ */
+public final class LoopBench {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
+  private static final String PG_ROOT = "jdbc:postgresql://127.0.0.1:5432/test";
+  private static final String PG_SCHEMA = "bench_loop";
+  private static final long CLK_TCK = 100; // USER_HZ on Linux, what /proc/<pid>/stat counts in
+  private static final Duration TIMEOUT = Duration.ofMinutes(15);
+
+  private LoopBench() {}
+
+  public static void main(String[] args) throws Exception {
+    Path jar = Path.of(args[0]).toAbsolutePath();
+    int rows = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
+    String which = args.length > 2 ? args[2] : "both";
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalArgumentException("no " + jar + ": run mvn -B -q package -DskipTests first");
+    }
+    for (String db : which.equals("both") ? List.of("h2", "postgres") : List.of(which)) {
+      if (!db.equals("h2") && !db.equals("postgres")) {
+        throw new IllegalArgumentException("database must be h2, postgres or both, not " + db);
+      }
+      System.out.printf("%n--- whole loop on %s: %,d rows inserted at once ---%n", db, rows);
+      run(jar, rows, db);
+    }
+  }
+
+  private static void run(Path jar, int rows, String db) throws Exception {
+    Path work = Files.createTempDirectory("loop-bench-");
+    int httpPort = freePort();
+    int twilioPort = freePort();
+    int sfPort = freePort();
+    ProcessBuilder pb =
+        new ProcessBuilder("java", "-jar", jar.toString())
+            .directory(work.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(work.resolve("connector.log").toFile());
+    Map<String, String> env = pb.environment();
+    env.put("CONNECTOR_HTTP_PORT", String.valueOf(httpPort));
+    env.put("SANDBOX_TWILIO_PORT", String.valueOf(twilioPort));
+    env.put("SANDBOX_SALESFORCE_PORT", String.valueOf(sfPort));
+    String jdbc;
+    String user = "";
+    if (db.equals("postgres")) {
+      try (Connection c = DriverManager.getConnection(PG_ROOT, "postgres", "");
+          Statement s = c.createStatement()) {
+        // The bench's own schema, fresh each run, so the figures start from an empty database.
+        s.execute("DROP SCHEMA IF EXISTS " + PG_SCHEMA + " CASCADE");
+        s.execute("CREATE SCHEMA " + PG_SCHEMA);
+      }
+      jdbc = PG_ROOT + "?currentSchema=" + PG_SCHEMA;
+      user = "postgres";
+      env.put("CONNECTOR_DB_URL", jdbc);
+      env.put("CONNECTOR_DB_USER", user);
+    } else {
+      // The default URL, opened from this second process through AUTO_SERVER like the README's
+      // H2 shell does.
+      jdbc = "jdbc:h2:file:" + work.resolve("data/connector") + ";AUTO_SERVER=TRUE";
+    }
+    System.out.printf(
+        "load average at start: %s   cores: %d%n",
+        loadAvg(), Runtime.getRuntime().availableProcessors());
+    long launched = System.nanoTime();
+    Process p = pb.start();
+    long pid = p.pid();
+    List<long[]> rss = new CopyOnWriteArrayList<>(); // {seconds since launch, kB}
+    Thread sampler =
+        new Thread(
+            () -> {
+              while (p.isAlive()) {
+                long kb = rssKb(pid);
+                if (kb > 0) {
+                  rss.add(new long[] {(System.nanoTime() - launched) / 1_000_000_000L, kb});
+                }
+                try {
+                  Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "rss-sampler");
+    sampler.setDaemon(true);
+    sampler.start();
+    boolean done = false;
+    try {
+      String ready = "http://127.0.0.1:" + httpPort + "/observe/health/ready";
+      long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+      while (status(ready) != 200) {
+        if (!p.isAlive() || System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "connector did not become ready; log: " + work.resolve("connector.log"));
+        }
+        Thread.sleep(100);
+      }
+      System.out.printf(
+          "ready after %.1f s, resident %d MB%n",
+          (System.nanoTime() - launched) / 1e9, rssKb(pid) / 1024);
+      String profileDir = System.getenv("PROFILE");
+      Path jfr = null;
+      if (profileDir != null && !profileDir.isBlank()) {
+        jfr = Path.of(profileDir).toAbsolutePath().resolve("loop-" + db + ".jfr");
+        Files.createDirectories(jfr.getParent());
+        // PROFILE_SETTINGS: another .jfc, e.g. one with jdk.JavaExceptionThrow on.
+        String settings = System.getenv().getOrDefault("PROFILE_SETTINGS", "profile");
+        jcmd(pid, "JFR.start", "name=loop", "settings=" + settings);
+      }
+      String twilio = "http://127.0.0.1:" + twilioPort;
+      String sf = "http://127.0.0.1:" + sfPort;
+      String token = sfToken(sf);
+      Map<String, Long> before = threadTicks(pid);
+      long cpu0 = processTicks(pid);
+
+      Map<String, Long> insertedAt = new HashMap<>(rows * 2);
+      long t0 = System.currentTimeMillis();
+      try (Connection c = DriverManager.getConnection(jdbc, user, "")) {
+        c.setAutoCommit(false);
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO outbox_message (idempotency_key, channel, recipient, sender, body)"
+                    + " VALUES (?, 'sms', ?, '+15005550006', ?)")) {
+          List<String> batch = new ArrayList<>();
+          for (int i = 0; i < rows; i++) {
+            String key = "loop-" + i;
+            ps.setString(1, key);
+            // 8,000 handsets in 415 555-2000..9999, so a handful of rows share a recipient.
+            ps.setString(2, "+1415555" + (2000 + i % 8000));
+            ps.setString(3, "Loop bench message " + i);
+            ps.addBatch();
+            batch.add(key);
+            if (batch.size() == 500 || i == rows - 1) {
+              ps.executeBatch();
+              c.commit();
+              long now = System.currentTimeMillis();
+              for (String k : batch) {
+                insertedAt.put(k, now);
+              }
+              batch.clear();
+            }
+          }
+        }
+      }
+      long inserted = System.currentTimeMillis();
+      System.out.printf("inserted %,d rows in %.1f s%n", rows, (inserted - t0) / 1e3);
+
+      long allSent = 0;
+      long allStored = 0;
+      long allInCrm = 0;
+      long lastProgress = System.currentTimeMillis();
+      long lastCount = -1;
+      long lastPrint = 0;
+      long lastCrmPoll = 0;
+      long crm = 0;
+      long timeout = t0 + TIMEOUT.toMillis();
+      try (Connection c = DriverManager.getConnection(jdbc, user, "")) {
+        while (true) {
+          long now = System.currentTimeMillis();
+          long sent = count(c, "SELECT COUNT(*) FROM outbox_message WHERE twilio_sid IS NOT NULL");
+          long other =
+              count(
+                  c,
+                  "SELECT COUNT(*) FROM outbox_message WHERE status NOT IN ('PENDING', 'SENDING', 'SENT')");
+          long stored = count(c, "SELECT COUNT(*) FROM message_state WHERE status = 'delivered'");
+          // Where a backlog sits: status callbacks acknowledged (stored) and applied.
+          long callbacks =
+              count(c, "SELECT COUNT(*) FROM webhook_event WHERE kind = 'message-status'");
+          long applied =
+              count(
+                  c,
+                  "SELECT COUNT(*) FROM webhook_event WHERE kind = 'message-status' AND state <> 'NEW'");
+          // A SOQL count scans every record in the sandbox's JVM, which is the connector's: ask
+          // every 2 s while statuses are still arriving, then every 250 ms for the last records.
+          if (stored >= rows || now - lastCrmPoll >= 2000) {
+            crm =
+                soqlCount(
+                    sf,
+                    token,
+                    "SELECT COUNT() FROM Twilio_Message__c WHERE Status__c = 'delivered'");
+            lastCrmPoll = now;
+          }
+          if (sent >= rows && allSent == 0) {
+            allSent = now;
+          }
+          if (stored >= rows && allStored == 0) {
+            allStored = now;
+          }
+          if (now - lastPrint >= 5000) {
+            System.out.printf(
+                "  t=%5.1f s  sent %,7d  callbacks stored %,7d applied %,7d  status delivered %,7d"
+                    + "  CRM delivered %,7d  other outbox status %d  RSS %d MB%n",
+                (now - t0) / 1e3, sent, callbacks, applied, stored, crm, other, rssKb(pid) / 1024);
+            lastPrint = now;
+          }
+          if (crm >= rows) {
+            allInCrm = now;
+            break;
+          }
+          long progress = sent + stored + crm;
+          if (progress != lastCount) {
+            lastCount = progress;
+            lastProgress = now;
+          }
+          if (now - lastProgress > 60_000 || now > timeout) {
+            System.out.printf(
+                "STALLED: sent %d, stored %d, CRM %d of %d; outbox rows not sent: %s; log %s%n",
+                sent, stored, crm, rows, notSent(c), work.resolve("connector.log"));
+            break;
+          }
+          Thread.sleep(250);
+        }
+      }
+      long cpu1 = processTicks(pid);
+      Map<String, Long> after = threadTicks(pid);
+      if (jfr != null) {
+        jcmd(pid, "JFR.stop", "name=loop", "filename=" + jfr);
+        System.out.println("JFR recording: " + jfr);
+      }
+      System.out.printf("load average at end: %s%n", loadAvg());
+      if (allInCrm == 0) {
+        return;
+      }
+      done = true;
+      long handsets = handsetsReceived(twilio);
+      System.out.printf(
+          "Twilio sandbox handsets received %,d messages; Salesforce sandbox has %,d delivered records%n",
+          handsets, rows);
+      double sendS = (allSent - t0) / 1e3;
+      double loopS = (allInCrm - t0) / 1e3;
+      System.out.printf(
+          "sends: %,d in %.1f s from the first insert = %.0f/s%n", rows, sendS, rows / sendS);
+      System.out.printf("status stored: all %,d after %.1f s%n", rows, (allStored - t0) / 1e3);
+      System.out.printf(
+          "delivered and written back: %,d in %.1f s = %.0f/s%n", rows, loopS, rows / loopS);
+      latencies(jdbc, user, sf, insertedAt);
+      double cpuS = (cpu1 - cpu0) / (double) CLK_TCK;
+      System.out.printf(
+          "connector process CPU: %.1f s = %.0f us per message (ready to last record; includes both"
+              + " sandboxes, which run in the same JVM)%n",
+          cpuS, cpuS / rows * 1e6);
+      printThreadGroups(before, after, rows);
+      printRss(rss);
+    } finally {
+      p.destroy();
+      if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        p.waitFor();
+      }
+      sampler.interrupt();
+      // The H2 database of a finished run is a few hundred MB; a failed run keeps it and its log.
+      if (done && System.getenv("KEEP_WORK") == null) {
+        try (Stream<Path> files = Files.walk(work)) {
+          for (Path f : files.sorted(Collections.reverseOrder()).toList()) {
+            Files.deleteIfExists(f);
+          }
+        }
+      }
+    }
+  }
+
+  /** Insert (commit) to the CRM record's last modification, which is its delivered status. */
+  private static void latencies(String jdbc, String user, String sf, Map<String, Long> insertedAt)
+      throws Exception {
+    Map<String, String> keyBySid = new HashMap<>();
+    try (Connection c = DriverManager.getConnection(jdbc, user, "");
+        Statement s = c.createStatement();
+        ResultSet r =
+            s.executeQuery(
+                "SELECT idempotency_key, twilio_sid FROM outbox_message WHERE twilio_sid IS NOT NULL")) {
+      while (r.next()) {
+        keyBySid.put(r.getString(2), r.getString(1));
+      }
+    }
+    JsonNode records = getJson(sf + "/sandbox/records?object=Twilio_Message__c");
+    DateTimeFormatter f = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ", Locale.ROOT);
+    List<Long> ms = new ArrayList<>();
+    for (JsonNode rec : records) {
+      String key = keyBySid.get(rec.path("Message_Sid__c").asText());
+      Long at = key == null ? null : insertedAt.get(key);
+      if (at != null && "delivered".equals(rec.path("Status__c").asText())) {
+        long modified =
+            OffsetDateTime.parse(rec.path("LastModifiedDate").asText(), f)
+                .toInstant()
+                .toEpochMilli();
+        ms.add(modified - at);
+      }
+    }
+    Collections.sort(ms);
+    if (ms.isEmpty()) {
+      System.out.println("insert -> CRM record: no records matched");
+      return;
+    }
+    System.out.printf(
+        "insert -> CRM record delivered (%,d records): p50 %.1f s  p99 %.1f s  max %.1f s%n",
+        ms.size(),
+        ms.get(ms.size() / 2) / 1e3,
+        ms.get(Math.min(ms.size() - 1, (int) Math.ceil(ms.size() * 0.99) - 1)) / 1e3,
+        ms.get(ms.size() - 1) / 1e3);
+  }
+
+  private static void printThreadGroups(
+      Map<String, Long> before, Map<String, Long> after, int rows) {
+    Map<String, Long> diff = new TreeMap<>();
+    after.forEach((k, v) -> diff.merge(k, v - before.getOrDefault(k, 0L), Long::sum));
+    System.out.println(
+        "CPU per message by thread group (ticks of /proc/<pid>/task/*/stat, digits dropped):");
+    diff.entrySet().stream()
+        .filter(e -> e.getValue() > 0)
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .limit(14)
+        .forEach(
+            e ->
+                System.out.printf(
+                    "  %-18s %6.1f s  %5.0f us/msg%n",
+                    e.getKey(),
+                    e.getValue() / (double) CLK_TCK,
+                    e.getValue() / (double) CLK_TCK / rows * 1e6));
+  }
+
+  private static void printRss(List<long[]> rss) {
+    StringBuilder b = new StringBuilder("resident memory (VmRSS, MB) every 5 s from launch:");
+    long max = 0;
+    for (long[] s : rss) {
+      max = Math.max(max, s[1]);
+      if (s[0] % 5 == 0) {
+        b.append(' ').append(s[0]).append("s=").append(s[1] / 1024);
+      }
+    }
+    System.out.println(b);
+    System.out.printf("resident memory max %d MB%n", max / 1024);
+  }
+
+  private static String notSent(Connection c) throws Exception {
+    StringBuilder b = new StringBuilder();
+    try (Statement s = c.createStatement();
+        ResultSet r =
+            s.executeQuery(
+                "SELECT status, COUNT(*) FROM outbox_message WHERE twilio_sid IS NULL GROUP BY status")) {
+      while (r.next()) {
+        b.append(r.getString(1)).append('=').append(r.getLong(2)).append(' ');
+      }
+    }
+    return b.toString().trim();
+  }
+
+  private static long count(Connection c, String sql) throws Exception {
+    try (Statement s = c.createStatement();
+        ResultSet r = s.executeQuery(sql)) {
+      r.next();
+      return r.getLong(1);
+    }
+  }
+
+  private static String sfToken(String sf) throws Exception {
+    String form =
+        "grant_type=client_credentials&client_id=sandbox-client-id&client_secret=sandbox-client-secret";
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(sf + "/services/oauth2/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException(
+          "Salesforce sandbox token: " + r.statusCode() + " " + r.body());
+    }
+    return JSON.readTree(r.body()).path("access_token").asText();
+  }
+
+  private static long soqlCount(String sf, String token, String soql) throws Exception {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        sf
+                            + "/services/data/v59.0/query?q="
+                            + URLEncoder.encode(soql, StandardCharsets.UTF_8)))
+                .header("Authorization", "Bearer " + token)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("SOQL count: " + r.statusCode() + " " + r.body());
+    }
+    return JSON.readTree(r.body()).path("totalSize").asLong();
+  }
+
+  private static long handsetsReceived(String twilio) throws Exception {
+    long sum = 0;
+    for (JsonNode h : getJson(twilio + "/sandbox/handsets")) {
+      sum += h.path("received").asLong();
+    }
+    return sum;
+  }
+
+  private static JsonNode getJson(String url) throws Exception {
+    HttpResponse<byte[]> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(url)).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException(url + ": " + r.statusCode());
+    }
+    return JSON.readTree(r.body());
+  }
+
+  private static int status(String url) {
+    try {
+      return HTTP.send(
+              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (IOException e) {
+      return 0;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 0;
+    }
+  }
+
+  private static void jcmd(long pid, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("jcmd", String.valueOf(pid)));
+    cmd.addAll(List.of(args));
+    Process j = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(j.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (j.waitFor() != 0) {
+      throw new IllegalStateException("jcmd " + String.join(" ", args) + ": " + out);
+    }
+  }
+
+  private static long rssKb(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // The process has exited.
+    }
+    return 0;
+  }
+
+  /** utime + stime of the whole process, in clock ticks. */
+  private static long processTicks(long pid) throws IOException {
+    return ticks(Files.readString(Path.of("/proc/" + pid + "/stat")));
+  }
+
+  /** CPU ticks by thread group: the kernel's thread name (15 characters) with digits dropped. */
+  private static Map<String, Long> threadTicks(long pid) throws IOException {
+    Map<String, Long> out = new HashMap<>();
+    try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path t : tasks.toList()) {
+        try {
+          String name = Files.readString(t.resolve("comm")).trim().replaceAll("[0-9]", "");
+          out.merge(name, ticks(Files.readString(t.resolve("stat"))), Long::sum);
+        } catch (IOException e) {
+          // The thread ended between the listing and the read.
+        }
+      }
+    }
+    return out;
+  }
+
+  private static long ticks(String stat) {
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  }
+
+  private static String loadAvg() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException e) {
+      return "?";
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package org.twiliocrm.sandbox.twilio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Status callbacks of different messages go out side by side (as Twilio sends them), while one
+ * message's callbacks still leave in order: over a real socket to a receiver that holds every
+ * request until it is released.
+ */
+class CallbackSenderTest {
+  private static final String ACCOUNT = "AC00000000000000000000000000000000";
+
+  @Test
+  void callbacksOfManyMessagesAreInFlightTogetherAndEachMessagesStayInOrder() throws Exception {
+    int messages = 40; // more than the old pool of 8, fewer than CallbackSender.CONCURRENCY
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger maxInFlight = new AtomicInteger();
+    List<String> received = Collections.synchronizedList(new ArrayList<>());
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 200);
+    server.setExecutor(Executors.newCachedThreadPool());
+    server.createContext(
+        "/status",
+        ex -> {
+          String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+          maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          received.add(body);
+          inFlight.decrementAndGet();
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    server.start();
+    String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/status";
+    try (CallbackSender sender = new CallbackSender(() -> Faults.NONE, a -> "token", 5_000)) {
+      for (int i = 0; i < messages; i++) {
+        for (String status : List.of("sent", "delivered")) {
+          sender.statusCallback(
+              ACCOUNT,
+              url,
+              Map.of(
+                  "MessageSid", List.of(String.format("SM%032d", i)),
+                  "MessageStatus", List.of(status),
+                  "AccountSid", List.of(ACCOUNT)),
+              e -> {});
+        }
+      }
+      // Every message's first callback is held by the receiver at the same time.
+      await().atMost(Duration.ofSeconds(30)).until(() -> inFlight.get() == messages);
+      release.countDown();
+      await().atMost(Duration.ofSeconds(30)).until(() -> received.size() == messages * 2);
+    } finally {
+      server.stop(0);
+    }
+    // Never two of one message at once: at most one callback per message was in flight.
+    assertThat(maxInFlight.get()).isEqualTo(messages);
+    for (int i = 0; i < messages; i++) {
+      String sid = String.format("SM%032d", i);
+      List<String> mine = received.stream().filter(b -> b.contains(sid)).toList();
+      assertThat(mine).hasSize(2);
+      assertThat(mine.get(0)).contains("MessageStatus=sent");
+      assertThat(mine.get(1)).contains("MessageStatus=delivered");
+    }
+  }
+}

@@ -47,9 +47,11 @@ import org.twiliocrm.config.Finding;
  * loaded as the template; then the files of the routes that used it are loaded again, which makes
  * the component build fresh routes from the new template (only the routes that use it: the other
  * routes of their files keep running). Camel's own route watcher does the same by removing every
- * route. Before the routes stop, their HTTP endpoints and timers take nothing new (a webhook is
- * answered 503 with Retry-After: 1), the exchanges in flight are waited for every few ms rather
- * than in Camel's one-second steps, and the outbox's SEDA queue is sent on, not dropped.
+ * route. The new text is parsed before anything stops, so a text the DSL rejects stops nothing.
+ * Before the routes stop, their HTTP endpoints and timers take nothing new (a webhook is answered
+ * 503 with Retry-After: 1), the exchanges in flight are waited for every few ms rather than in
+ * Camel's one-second steps, and the outbox's SEDA queue is set aside for the new route (its claim
+ * route pausing meanwhile), not dropped.
  *
  * <p>If the new text fails anywhere (YAML, the DSL, an endpoint, a bean), the last good text is put
  * back the same way and the problem is reported with file:line.
@@ -79,6 +81,12 @@ final class KameletReload implements TreeReloader.Handler {
     try {
       rebuild(name, "file:" + file, text, users, userRoutes);
       good.put(file, text);
+    } catch (Unchanged e) {
+      // failed before anything was taken down: the last good version is still running
+      throw new TreeReloader.Rejected(
+          List.of(
+              new Finding(
+                  file, lineOf(e.getCause(), text), RouteValidator.describe(e.getCause()))));
     } catch (Exception e) {
       Finding problem = new Finding(file, lineOf(e, text), RouteValidator.describe(e));
       String last = good.get(file);
@@ -116,6 +124,13 @@ final class KameletReload implements TreeReloader.Handler {
       LOG.info("Kamelet {} was deleted; its users now run the packaged copy", file);
     } catch (Exception e) {
       LOG.error("Falling back to the packaged kamelet {} failed: {}", name, e.toString());
+    }
+  }
+
+  /** The new text failed before any route was stopped. */
+  private static final class Unchanged extends Exception {
+    Unchanged(Exception cause) {
+      super(cause);
     }
   }
 
@@ -210,9 +225,9 @@ final class KameletReload implements TreeReloader.Handler {
     List<String> built = new ArrayList<>();
     for (RouteDefinition d : defs) {
       String from = templateOf(d);
-      boolean made = from != null && templates.contains(from);
+      boolean fromIt = from != null && templates.contains(from);
       boolean user = from == null && templates.stream().anyMatch(t -> uses(d, t));
-      if (!made && !user) {
+      if (!fromIt && !user) {
         continue;
       }
       Route r = ctx.getRoute(d.getRouteId());
@@ -221,7 +236,7 @@ final class KameletReload implements TreeReloader.Handler {
         model.removeRouteDefinition(d);
         continue;
       }
-      if (made) {
+      if (fromIt) {
         built.add(d.getRouteId());
       } else {
         Resource res = r.getSourceResource();
@@ -234,15 +249,32 @@ final class KameletReload implements TreeReloader.Handler {
         built.add(d.getRouteId());
       }
     }
+    // Parsed before anything stops (the YAML DSL takes a while on a busy machine): the routes
+    // then stop only for Camel to build and start them, and a text the DSL rejects stops nothing.
+    long parse0 = System.nanoTime();
+    List<org.apache.camel.RoutesBuilder> kamelet;
+    List<org.apache.camel.RoutesBuilder> routes;
+    try {
+      kamelet =
+          text == null
+              ? List.of()
+              : parsed(List.of(ResourceHelper.fromString(location, text)), null);
+      routes = parsed(users.values(), userRoutes);
+    } catch (Exception e) {
+      throw new Unchanged(e);
+    }
+    long parsed = System.nanoTime();
     // Routes fed by no other route (a consumer of their own) stop first, so nothing new enters
     // while the ones behind them finish what is in flight.
     List<String> order = new ArrayList<>(built);
     order.sort((a, b) -> Boolean.compare(fedByAnotherRoute(model, a), fedByAnotherRoute(model, b)));
     long quiet;
     long stopped;
+    long loaded;
     // Their HTTP endpoints and timers take nothing new (webhooks are answered 503 with
-    // Retry-After: 1 meanwhile), the exchanges in flight are waited for every few ms, and a SEDA
-    // queue (the outbox's claimed rows) is sent on by the old route instead of dropped.
+    // Retry-After: 1 meanwhile), the routes that fill their SEDA queue (the outbox's claim route)
+    // pause, the rows queued are set aside for the new route, and the exchanges in flight are
+    // waited for every few ms: Camel's stop then has nothing to wait for in its one-second steps.
     try (TreeReloader.Quiet q = TreeReloader.quiesce(ctx, new LinkedHashSet<>(order))) {
       quiet = System.nanoTime();
       for (String id : order) {
@@ -256,17 +288,26 @@ final class KameletReload implements TreeReloader.Handler {
           ctx.removeEndpoint(e);
         }
       }
-      if (text != null) {
-        PluginHelper.getRoutesLoader(ctx).loadRoutes(ResourceHelper.fromString(location, text));
+      for (org.apache.camel.RoutesBuilder b : kamelet) {
+        b.addRoutesToCamelContext(ctx);
       }
-      Set<String> ids = updateOnly(users.values(), userRoutes);
+      loaded = System.nanoTime();
+      Set<String> ids = new LinkedHashSet<>();
+      for (org.apache.camel.RoutesBuilder b : routes) {
+        ids.addAll(b.updateRoutesToCamelContext(ctx));
+      }
       LOG.info(
-          "Kamelet {} reloaded in {} ms (in-flight exchanges finished in {} ms, the old routes"
-              + " stopped in {} ms); rebuilt routes {} from {}",
+          "Kamelet {} reloaded in {} ms (parsed in {} ms, quiet in {} ms with {} queued exchanges"
+              + " set aside, old routes stopped in {} ms, template added in {} ms, routes rebuilt"
+              + " and started in {} ms); rebuilt routes {} from {}",
           name,
           (System.nanoTime() - t0) / 1_000_000,
-          (quiet - t0) / 1_000_000,
+          (parsed - parse0) / 1_000_000,
+          (quiet - parsed) / 1_000_000,
+          q.setAside(),
           (stopped - quiet) / 1_000_000,
+          (loaded - stopped) / 1_000_000,
+          (System.nanoTime() - loaded) / 1_000_000,
           ids,
           users.keySet().stream()
               .map(l -> Path.of(l.replaceFirst("^file:", "")).getFileName().toString())
@@ -275,20 +316,25 @@ final class KameletReload implements TreeReloader.Handler {
   }
 
   /**
-   * Loads the routes with the given ids from their files again, and only those: the other routes of
-   * a file (the outbox's claim route beside its send route) keep running untouched.
+   * The files' routes parsed into builders, not yet added to Camel; with {@code ids}, only the
+   * routes with those ids (the other routes of a file, like the outbox's claim route beside its
+   * send route, keep running untouched).
    */
-  private Set<String> updateOnly(java.util.Collection<Resource> files, Set<String> ids)
-      throws Exception {
-    Set<String> loaded = new LinkedHashSet<>();
+  private List<org.apache.camel.RoutesBuilder> parsed(
+      java.util.Collection<Resource> files, Set<String> ids) throws Exception {
+    List<org.apache.camel.RoutesBuilder> out = new ArrayList<>();
     for (org.apache.camel.RoutesBuilder b :
         PluginHelper.getRoutesLoader(ctx).findRoutesBuilders(files)) {
       if (b instanceof org.apache.camel.builder.RouteBuilder rb) {
-        rb.configureRoutes(ctx).getRoutes().removeIf(d -> !ids.contains(d.getRouteId()));
+        // configures once: adding the builder later reuses what is parsed here
+        List<RouteDefinition> defs = rb.configureRoutes(ctx).getRoutes();
+        if (ids != null) {
+          defs.removeIf(d -> !ids.contains(d.getRouteId()));
+        }
       }
-      loaded.addAll(b.updateRoutesToCamelContext(ctx));
+      out.add(b);
     }
-    return loaded;
+    return out;
   }
 
   /** The kamelet a route was made from, or null for a route of its own. */

@@ -41,7 +41,7 @@ import org.twiliocrm.crm.events.SendRules;
  */
 final class TreeReloader implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TreeReloader.class);
-  static final long POLL_MILLIS = 250;
+  static final long POLL_MILLIS = 100;
 
   /** Applies one changed file; throws {@link Rejected} to keep the last good version. */
   interface Handler {
@@ -134,11 +134,16 @@ final class TreeReloader implements AutoCloseable {
         if (!apply || text.equals(before)) {
           continue;
         }
+        long seen = System.currentTimeMillis();
         try {
           w.handler().apply(f, text, before);
           applied++;
           lastProblems = List.of();
-          LOG.info("Reloaded {}", f);
+          LOG.info(
+              "Reloaded {} (change seen {} ms after the file was written, applied in {} ms)",
+              f,
+              sinceWritten(f, seen),
+              System.currentTimeMillis() - seen);
         } catch (Rejected r) {
           lastProblems = r.findings;
           r.findings.forEach(
@@ -160,6 +165,15 @@ final class TreeReloader implements AutoCloseable {
               .ifPresent(w -> w.handler().removed(gone));
         }
       }
+    }
+  }
+
+  /** How long after its last write the change was seen (-1 if unknown): the poll's latency. */
+  private static long sinceWritten(Path f, long seen) {
+    try {
+      return Math.max(0, seen - Files.getLastModifiedTime(f).toMillis());
+    } catch (IOException e) {
+      return -1;
     }
   }
 
@@ -251,19 +265,24 @@ final class TreeReloader implements AutoCloseable {
   }
 
   /**
-   * Gets a route file's running routes ready to be replaced by Camel's routes loader, which stops
-   * each one gracefully and would otherwise (1) purge the rows queued on a SEDA route that drops
-   * its queue on stop (the outbox's send queue: claimed rows would wait for their lease), and (2)
-   * wait in steps of a whole second for each route with an exchange in flight. So: a SEDA queue is
-   * drained by the old consumers instead of purged; every other consumer (a timer, an HTTP
-   * endpoint) takes nothing new and the exchanges in flight are waited for here, every few
-   * milliseconds, so Camel's stop finds them finished; and while a route serving a Twilio webhook
-   * is replaced, webhooks are answered 503 with Retry-After: 1. Closing undoes the purge setting.
+   * Gets running routes ready to be replaced (by Camel's routes loader for a route file, by {@link
+   * KameletReload} for a kamelet). Camel stops each one gracefully and would otherwise (1) purge
+   * the rows queued on a SEDA route that drops its queue on stop (the outbox's send queue: claimed
+   * rows would wait for their lease), and (2) wait in steps of a whole second while a route has an
+   * exchange in flight or a row queued, which took seconds while the claim route kept filling the
+   * send queue. So: the routes filling a SEDA queue being replaced pause (and the outbox's claim
+   * step stops waiting for due rows), what is queued is set aside and queued again for the new
+   * route on close; every other consumer (a timer, an HTTP endpoint) takes nothing new, and the
+   * exchanges in flight are waited for here every few milliseconds, so Camel's stop finds them
+   * finished; and while a route serving a Twilio webhook is replaced, webhooks are answered 503
+   * with Retry-After: 1. Closing undoes all of it.
    */
   static Quiet quiesce(CamelContext ctx, Set<String> ids) {
     long t0 = System.nanoTime();
     List<org.apache.camel.component.seda.SedaEndpoint> purging = new ArrayList<>();
+    List<org.apache.camel.component.seda.SedaEndpoint> queues = new ArrayList<>();
     List<String> waitFor = new ArrayList<>();
+    List<String> sedaRoutes = new ArrayList<>();
     List<org.apache.camel.Consumer> suspended = new ArrayList<>();
     boolean http = false;
     for (Route r : ctx.getRoutes()) {
@@ -279,17 +298,39 @@ final class TreeReloader implements AutoCloseable {
           seda.setPurgeWhenStopping(false);
           purging.add(seda);
         }
+        if (ids.contains(r.getRouteId())) {
+          queues.add(seda);
+          sedaRoutes.add(r.getRouteId());
+        }
       } else if (ids.contains(r.getRouteId())
           && !r.getEndpoint().getEndpointUri().startsWith("kamelet:")
-          && r.getConsumer() instanceof org.apache.camel.Suspendable) {
+          && suspend(r, suspended)) {
         // (a kamelet route is left taking exchanges: its callers are inside other routes, and a
         // suspended one would leave them waiting for it)
-        try {
-          org.apache.camel.support.service.ServiceHelper.suspendService(r.getConsumer());
-          suspended.add(r.getConsumer());
+        waitFor.add(r.getRouteId());
+      }
+    }
+    // The routes that fill a SEDA queue being rebuilt (the outbox's claim route, when only its
+    // send route is rebuilt for a kamelet edit) pause too: while rows keep arriving the queue is
+    // never empty, and Camel's graceful stop waits for an empty queue in steps of a second.
+    Set<String> feeding = new java.util.HashSet<>();
+    queues.forEach(q -> feeding.add(q.getName()));
+    List<org.twiliocrm.outbound.OutboxClaimer> claimers = new ArrayList<>();
+    if (!feeding.isEmpty()) {
+      // The claim step waits inside the claim route's exchange for due rows (up to
+      // outbox.poll-interval) and would hold the wait below that long: it returns at once now.
+      for (org.twiliocrm.outbound.OutboxClaimer c :
+          ctx.getRegistry().findByType(org.twiliocrm.outbound.OutboxClaimer.class)) {
+        c.pause();
+        claimers.add(c);
+      }
+      for (Route r : ctx.getRoutes()) {
+        if (!ids.contains(r.getRouteId())
+            && !(r.getEndpoint() instanceof org.apache.camel.component.seda.SedaEndpoint)
+            && !r.getEndpoint().getEndpointUri().startsWith("kamelet:")
+            && sendsToSeda(ctx, r.getRouteId(), feeding)
+            && suspend(r, suspended)) {
           waitFor.add(r.getRouteId());
-        } catch (RuntimeException e) {
-          LOG.debug("Suspending route {} failed: {}", r.getRouteId(), e.toString());
         }
       }
     }
@@ -300,12 +341,72 @@ final class TreeReloader implements AutoCloseable {
             : null;
     AutoCloseable pause = edge != null ? edge.pause() : null;
     awaitIdle(ctx, waitFor, Long.MAX_VALUE);
-    // The routes still taking exchanges (SEDA, kamelet) get a short chance to be found idle too;
+    // Nothing fills the queues now: what is queued is set aside (and queued again for the new
+    // route on close), so the old consumers only finish the rows they hold, which is waited for
+    // here every few ms; Camel's stop then finds neither exchanges in flight nor queued ones.
+    List<Aside> aside = new ArrayList<>();
+    for (org.apache.camel.component.seda.SedaEndpoint q : queues) {
+      List<org.apache.camel.Exchange> held = new ArrayList<>();
+      q.getQueue().drainTo(held);
+      aside.add(new Aside(q, held));
+    }
+    awaitIdle(ctx, sedaRoutes, Long.MAX_VALUE);
+    // The routes still taking exchanges (kamelet) get a short chance to be found idle too;
     // Camel's graceful stop waits for them in any case.
     List<String> rest = new ArrayList<>(ids);
     rest.removeAll(waitFor);
+    rest.removeAll(sedaRoutes);
     awaitIdle(ctx, rest, TimeUnit.MILLISECONDS.toNanos(250));
-    return new Quiet(t0, (System.nanoTime() - t0) / 1_000_000, purging, suspended, pause);
+    return new Quiet(
+        ctx, t0, (System.nanoTime() - t0) / 1_000_000, purging, suspended, pause, aside, claimers);
+  }
+
+  /** Rows taken off a SEDA queue while its route is rebuilt. */
+  record Aside(
+      org.apache.camel.component.seda.SedaEndpoint from, List<org.apache.camel.Exchange> held) {}
+
+  private static boolean suspend(Route r, List<org.apache.camel.Consumer> suspended) {
+    if (!(r.getConsumer() instanceof org.apache.camel.Suspendable)) {
+      return false;
+    }
+    try {
+      org.apache.camel.support.service.ServiceHelper.suspendService(r.getConsumer());
+      suspended.add(r.getConsumer());
+      return true;
+    } catch (RuntimeException e) {
+      LOG.debug("Suspending route {} failed: {}", r.getRouteId(), e.toString());
+      return false;
+    }
+  }
+
+  /** Whether route {@code id} sends to one of the SEDA queues {@code names}. */
+  private static boolean sendsToSeda(CamelContext ctx, String id, Set<String> names) {
+    org.apache.camel.model.RouteDefinition d =
+        ((org.apache.camel.model.ModelCamelContext) ctx).getRouteDefinition(id);
+    if (d == null) {
+      return false;
+    }
+    for (org.apache.camel.model.ProcessorDefinition<?> p :
+        org.apache.camel.model.ProcessorDefinitionHelper.filterTypeInOutputs(
+            d.getOutputs(), org.apache.camel.model.ProcessorDefinition.class)) {
+      String uri =
+          p instanceof org.apache.camel.model.EndpointRequiredDefinition e
+              ? e.getEndpointUri()
+              : p instanceof org.apache.camel.model.ToDynamicDefinition t ? t.getUri() : null;
+      String name = sedaName(uri);
+      if (name != null && names.contains(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@code seda:NAME?x=y}, {@code seda://NAME} -> NAME; null for any other URI. */
+  static String sedaName(String uri) {
+    if (uri == null || !uri.startsWith("seda:")) {
+      return null;
+    }
+    return uri.substring("seda:".length()).replaceFirst("^//", "").replaceFirst("\\?.*", "");
   }
 
   /**
@@ -314,6 +415,9 @@ final class TreeReloader implements AutoCloseable {
    * second at a time.
    */
   static void awaitIdle(CamelContext ctx, List<String> ids, long maxNanos) {
+    if (ids.isEmpty()) {
+      return;
+    }
     org.apache.camel.spi.InflightRepository inflight = ctx.getInflightRepository();
     long deadline =
         System.nanoTime()
@@ -339,33 +443,77 @@ final class TreeReloader implements AutoCloseable {
   static final class Quiet implements AutoCloseable {
     final long started;
     final long quietMillis;
+    private final CamelContext ctx;
     private final List<org.apache.camel.component.seda.SedaEndpoint> purging;
     private final List<org.apache.camel.Consumer> suspended;
     private final AutoCloseable pause;
+    private final List<Aside> aside;
+    private final List<org.twiliocrm.outbound.OutboxClaimer> claimers;
 
     Quiet(
+        CamelContext ctx,
         long started,
         long quietMillis,
         List<org.apache.camel.component.seda.SedaEndpoint> purging,
         List<org.apache.camel.Consumer> suspended,
-        AutoCloseable pause) {
+        AutoCloseable pause,
+        List<Aside> aside,
+        List<org.twiliocrm.outbound.OutboxClaimer> claimers) {
+      this.ctx = ctx;
       this.started = started;
       this.quietMillis = quietMillis;
       this.purging = purging;
       this.suspended = suspended;
       this.pause = pause;
+      this.aside = aside;
+      this.claimers = claimers;
+    }
+
+    /** How many queued exchanges were set aside. */
+    int setAside() {
+      return aside.stream().mapToInt(a -> a.held().size()).sum();
     }
 
     @Override
     public void close() {
       purging.forEach(e -> e.setPurgeWhenStopping(true));
-      // a route the loader did not replace (the file failed before it got there) runs on
+      // The rows set aside go to the queue the new route consumes (Camel shares one queue per
+      // name, but a rebuilt endpoint is looked up rather than assumed), before the routes that
+      // fill it resume, so they keep their place ahead of newly claimed rows.
+      for (Aside a : aside) {
+        if (a.held().isEmpty()) {
+          continue;
+        }
+        java.util.concurrent.BlockingQueue<org.apache.camel.Exchange> to = a.from().getQueue();
+        for (Route r : ctx.getRoutes()) {
+          if (r.getEndpoint() instanceof org.apache.camel.component.seda.SedaEndpoint s
+              && s.getName().equals(a.from().getName())) {
+            to = s.getQueue();
+          }
+        }
+        int lost = 0;
+        for (org.apache.camel.Exchange x : a.held()) {
+          if (!to.offer(x)) {
+            lost++;
+          }
+        }
+        if (lost > 0) {
+          // (only if the queue filled up meanwhile: these rows are sent after their lease expires)
+          LOG.warn(
+              "{} exchanges set aside during a reload did not fit back into seda:{}",
+              lost,
+              a.from().getName());
+        }
+      }
+      claimers.forEach(org.twiliocrm.outbound.OutboxClaimer::resume);
+      // a route the loader did not replace (the file failed before it got there) runs on, and
+      // the routes that fill a rebuilt queue start again
       for (org.apache.camel.Consumer c : suspended) {
         if (c instanceof org.apache.camel.support.service.ServiceSupport s && s.isSuspended()) {
           try {
             org.apache.camel.support.service.ServiceHelper.resumeService(c);
           } catch (RuntimeException e) {
-            LOG.warn("Resuming a route's consumer after a failed reload failed: {}", e.toString());
+            LOG.warn("Resuming a route's consumer after a reload failed: {}", e.toString());
           }
         }
       }

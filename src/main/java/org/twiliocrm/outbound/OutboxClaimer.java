@@ -26,6 +26,7 @@ public final class OutboxClaimer {
   private final int refillThreshold;
   private volatile boolean dbDownLogged;
   private volatile boolean stopping;
+  private volatile boolean paused;
   private final Object claimLock = new Object();
 
   public OutboxClaimer(OutboxStore store, OutboxSettings settings) {
@@ -40,8 +41,13 @@ public final class OutboxClaimer {
    * calling (timer) thread meanwhile, which is what paces the claim loop.
    */
   public List<OutboxWork> claimBatch() throws InterruptedException {
+    if (paused) {
+      // The claim route's timer fires while a reload rebuilds the send route: pace it.
+      Thread.sleep(20);
+      return List.of();
+    }
     long deadline = System.nanoTime() + settings.pollInterval().toNanos();
-    while (!stopping) {
+    while (!stopping && !paused) {
       int free = settings.maxInFlight() - inFlight.get();
       if (free >= refillThreshold || (free > 0 && inFlight.get() == 0)) {
         wake.drainPermits(); // whatever woke us is covered by this claim
@@ -50,7 +56,7 @@ public final class OutboxClaimer {
         // inFlight at 0 while a claim was still in the database would end before those rows
         // were counted, and they would be released unsent.
         synchronized (claimLock) {
-          if (stopping) {
+          if (stopping || paused) {
             break;
           }
           try {
@@ -103,6 +109,26 @@ public final class OutboxClaimer {
     synchronized (claimLock) {
       // nothing: waits for a claim in progress
     }
+  }
+
+  /**
+   * A dev-mode reload rebuilds the send route: claim nothing until {@link #resume()}, and let a
+   * claim waiting for due rows return at once (it would hold the claim route's exchange for up to
+   * the poll interval, which the reload waits for). Returns after a claim statement already running
+   * has finished, so its rows are queued before the reload looks at the queue.
+   */
+  public void pause() {
+    paused = true;
+    wake.release();
+    synchronized (claimLock) {
+      // nothing: waits for a claim in progress
+    }
+  }
+
+  /** The rebuilt send route runs: claim again, at once. */
+  public void resume() {
+    paused = false;
+    wake.release();
   }
 
   /** A NOTIFY arrived: new rows may be due. */

@@ -45,8 +45,13 @@ import org.twiliocrm.config.ConnectorConfig.Vendor;
 public final class SenderPacer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SenderPacer.class);
 
-  /** A slot this close ahead is sent now: not worth a round trip through the outbox. */
-  static final long EARLY_US = 10_000;
+  /**
+   * A slot this close ahead is sent now. Twilio queues what runs ahead of the rate, so 0.25 s of
+   * lead costs a sender at most a quarter second's worth of messages in Twilio's queue, and it
+   * spares a fast sender's batch a round trip through the outbox: 200 rows of a 10,000/s sender
+   * span 20 ms of slots, which a lead of a few milliseconds would send back one by one.
+   */
+  static final long LEAD_US = 250_000;
 
   /** A booked slot older than this is stale (the row waited elsewhere): it books again. */
   static final long STALE_US = 10_000_000;
@@ -181,7 +186,7 @@ public final class SenderPacer implements AutoCloseable {
           }
           long mine = start + Math.round(booked * intervalUs);
           booked++;
-          if (mine > now + EARLY_US) {
+          if (mine > now + LEAD_US) {
             later.add(new long[] {i, mine});
           }
         }

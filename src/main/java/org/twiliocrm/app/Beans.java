@@ -68,6 +68,7 @@ public final class Beans {
                 org.twiliocrm.outbound.FallbackSettings.from(lookup),
                 org.twiliocrm.governance.RecipientSettings.from(lookup),
                 org.twiliocrm.senders.SenderSettings.from(lookup),
+                org.twiliocrm.outbound.PacingSettings.from(lookup),
                 cfg.db(),
                 db,
                 twilio.create())

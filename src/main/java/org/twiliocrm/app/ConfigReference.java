@@ -28,6 +28,7 @@ public final class ConfigReference {
         new Section("Connector core and live credentials", ConnectorConfig.KEYS),
         new Section("Twilio client", TwilioClientSettings.KEYS),
         new Section("Outbox (database to Twilio)", OutboxSettings.KEYS),
+        new Section("Outbox sender pacing", org.twiliocrm.outbound.PacingSettings.KEYS),
         new Section(
             "Channel fallback (whatsapp, sms, voice)",
             org.twiliocrm.outbound.FallbackSettings.KEYS),

@@ -127,6 +127,26 @@ public final class OutboxBeans {
       ConnectorConfig.Db dbConfig,
       Database db,
       TwilioRestClient twilio) {
+    return bind(
+        registry, s, ts, g, f, rs, ss, PacingSettings.from(k -> null), dbConfig, db, twilio);
+  }
+
+  /**
+   * As above, with sender pacing's settings (outbox.pacing.*): binds {@code senderPacer} (route
+   * step) and {@code pacingMetrics} (each sender's backlog at /observe/metrics).
+   */
+  public static OutboxRuntime bind(
+      BiConsumer<String, Object> registry,
+      OutboxSettings s,
+      TemplateSettings ts,
+      GovernanceSettings g,
+      FallbackSettings f,
+      RecipientSettings rs,
+      SenderSettings ss,
+      PacingSettings ps,
+      ConnectorConfig.Db dbConfig,
+      Database db,
+      TwilioRestClient twilio) {
     OutboxStore store = new OutboxStore(db.dataSource(), db.vendor());
     OutboxClaimer claimer = new OutboxClaimer(store, s);
     OutboxRecorder recorder = new OutboxRecorder(store, claimer, s);
@@ -198,6 +218,22 @@ public final class OutboxBeans {
     }
     registry.accept("senderRegistry", senders == null ? "disabled" : senders);
     registry.accept("senderGate", new SenderGate(db.dataSource(), senders));
+    // Sender pacing (docs/outbox.md#sender-pacing): slots booked in the shared database.
+    SenderPacer pacer =
+        new SenderPacer(db.dataSource(), db.vendor(), ps, s.instanceId(), claimer::wake);
+    PacingMetrics pacingMetrics =
+        new PacingMetrics(
+            db.dataSource(),
+            db.vendor(),
+            ps,
+            () -> {
+              CamelContext c = context.get();
+              return c == null ? null : c.getRegistry().findSingleByType(MeterRegistry.class);
+            });
+    runtime.alsoStart(pacer::start).closeAfter(pacer);
+    runtime.alsoStart(pacingMetrics::start).closeAfter(pacingMetrics);
+    registry.accept("senderPacer", pacer);
+    registry.accept("pacingMetrics", pacingMetrics);
     registry.accept("outboxSettings", s);
     registry.accept("outboxStore", store);
     registry.accept("outboxClaimer", claimer);

@@ -15,6 +15,8 @@ import org.twiliocrm.governance.Channel;
  * @param gov what the governance gate reads: campaign, requester, source, approval state
  * @param fallbackChain the row's own channel fallback chain (column fallback_chain), unchecked;
  *     null: none, or the template's
+ * @param paceSlotUs the send slot sender pacing booked for this row (microseconds since the epoch,
+ *     database clock), null when none is booked (docs/outbox.md#sender-pacing)
  */
 public record OutboxRow(
     long id,
@@ -36,7 +38,54 @@ public record OutboxRow(
     Instant claimedAt,
     String locale,
     Gov gov,
-    String fallbackChain) {
+    String fallbackChain,
+    Long paceSlotUs) {
+
+  /** A row with no pace slot booked. */
+  public OutboxRow(
+      long id,
+      String idempotencyKey,
+      Channel channel,
+      String recipient,
+      String sender,
+      String messagingServiceSid,
+      String body,
+      String templateName,
+      String templateVariables,
+      String contentSid,
+      String contentVariables,
+      String mediaUrls,
+      String claimedAs,
+      int attempts,
+      String leaseOwner,
+      Instant createdAt,
+      Instant claimedAt,
+      String locale,
+      Gov gov,
+      String fallbackChain) {
+    this(
+        id,
+        idempotencyKey,
+        channel,
+        recipient,
+        sender,
+        messagingServiceSid,
+        body,
+        templateName,
+        templateVariables,
+        contentSid,
+        contentVariables,
+        mediaUrls,
+        claimedAs,
+        attempts,
+        leaseOwner,
+        createdAt,
+        claimedAt,
+        locale,
+        gov,
+        fallbackChain,
+        null);
+  }
 
   /** A row without a fallback chain of its own. */
   public OutboxRow(

@@ -28,7 +28,7 @@ public final class OutboxStore {
       "id, idempotency_key, channel, recipient, sender, messaging_service_sid, body, template_name,"
           + " template_variables, content_sid, content_variables, media_urls, status, attempts,"
           + " lease_owner, created_at, updated_at, locale, campaign, requested_by, crm_object,"
-          + " approval_id, hold_digest, fallback_chain";
+          + " approval_id, hold_digest, fallback_chain, pace_slot_us";
 
   private static final String DUE =
       "((status IN ('PENDING', 'RETRY', 'RECONCILE')"
@@ -195,10 +195,16 @@ public final class OutboxStore {
               instant(rs.getTimestamp("updated_at")),
               rs.getString("locale"),
               gov(rs),
-              rs.getString("fallback_chain")));
+              rs.getString("fallback_chain"),
+              paceSlot(rs)));
     }
     rows.sort((a, b) -> Long.compare(a.id(), b.id()));
     return rows;
+  }
+
+  private static Long paceSlot(ResultSet rs) throws SQLException {
+    long v = rs.getLong("pace_slot_us");
+    return rs.wasNull() ? null : v;
   }
 
   private static OutboxRow.Gov gov(ResultSet rs) throws SQLException {

@@ -1,0 +1,205 @@
+package org.twiliocrm.outbound;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.twiliocrm.config.ConnectorConfig;
+import org.twiliocrm.testsupport.TestDatabase;
+import org.twiliocrm.testsupport.TestOperators;
+
+/**
+ * Sender pacing (docs/outbox.md#sender-pacing) in the shipped outbox route: three connectors on one
+ * database share one sender limited to 10 messages/s. Together they send at that rate (measured on
+ * the Twilio sandbox's own creation times), each row exactly once; rows beyond the rate wait in the
+ * outbox (PENDING, PACED) rather than in Twilio's queue; and /observe/metrics shows the sender's
+ * backlog, its oldest age and an estimated drain time.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class PacingContract {
+  abstract TestDatabase.Kind kind();
+
+  static final String FROM = "+15005550006";
+  static final int RATE = 10;
+  static final int ROWS = 100; // 10 s of sends at the rate
+
+  TestDatabase database;
+  SandboxControl sandbox;
+  ConnectorConfig.Db dbConfig;
+  final List<OutboxNode> nodes = new ArrayList<>();
+  Rows rows;
+
+  @BeforeAll
+  void start() throws Exception {
+    sandbox = new SandboxControl(Map.of("sandbox.twilio.validation.requests", "false"));
+    database = TestDatabase.of(kind(), "pacing");
+    dbConfig = database.config(kind() == TestDatabase.Kind.POSTGRES ? 30 : 20);
+    for (String name : List.of("pace-a", "pace-b", "pace-c")) {
+      Map<String, String> o = new HashMap<>();
+      o.put("outbox.instance-id", name);
+      o.put("outbox.poll-interval", "200ms");
+      o.put("outbox.pacing.enabled", "true");
+      o.put("outbox.pacing.senders", FROM + "=" + RATE);
+      nodes.add(OutboxNode.start(dbConfig, sandbox.baseUrl(), o));
+    }
+    rows = new Rows(nodes.get(0).db.dataSource());
+  }
+
+  @AfterAll
+  void stop() {
+    nodes.forEach(OutboxNode::close);
+    sandbox.close();
+    database.close();
+  }
+
+  @Test
+  void threeConnectorsTogetherSendOneSendersRowsAtItsRateEachOnce() throws Exception {
+    String to = "+14155557301";
+    long postsBefore = sandbox.messagePosts();
+    rows.insertSms("pace-", ROWS, to, FROM);
+
+    // Beyond the rate, rows wait in the outbox with their booked slot, not at Twilio.
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () ->
+                rows.count(
+                        "idempotency_key LIKE 'pace-%' AND status = 'PENDING'"
+                            + " AND reason_code = 'PACED' AND pace_slot_us IS NOT NULL")
+                    > ROWS / 2);
+    assertThat(sandbox.messagePosts() - postsBefore)
+        .as("rows already at Twilio while most wait in the outbox")
+        .isLessThan(ROWS / 2);
+
+    // The sender's backlog, oldest age and drain time at /observe/metrics.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(
+            () -> {
+              String m = metrics(nodes.get(0));
+              assertThat(gauge(m, "twiliocrm_outbox_sender_backlog")).isGreaterThan(0);
+              assertThat(gauge(m, "twiliocrm_outbox_sender_drain_seconds"))
+                  .isGreaterThan(0)
+                  .isEqualTo(gauge(m, "twiliocrm_outbox_sender_backlog") / RATE);
+              assertThat(gauge(m, "twiliocrm_outbox_sender_oldest_seconds")).isGreaterThan(0);
+              assertThat(gauge(m, "twiliocrm_outbox_sender_rate")).isEqualTo(RATE);
+            });
+
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(250))
+        .untilAsserted(
+            () ->
+                assertThat(rows.count("idempotency_key LIKE 'pace-%' AND status = 'SENT'"))
+                    .as(
+                        () ->
+                            rows.query(
+                                    "SELECT status, reason_code, COUNT(*) AS n FROM outbox_message"
+                                        + " GROUP BY status, reason_code")
+                                .toString())
+                    .isEqualTo(ROWS));
+    // Each row created one message at Twilio. (A POST Twilio refused, say a 429 under load, and
+    // retried is not a second message, so the messages are counted, not the POSTs.)
+    String attempts =
+        rows.query(
+                "SELECT a.kind, a.outcome, COUNT(*) AS n FROM outbox_attempt a JOIN outbox_message m"
+                    + " ON m.id = a.message_id WHERE m.idempotency_key LIKE 'pace-%'"
+                    + " GROUP BY a.kind, a.outcome")
+            .toString();
+    assertThat(sandbox.messagesTo(to))
+        .as(
+            "messages created at Twilio; POSTs %d; attempts %s",
+            sandbox.messagePosts() - postsBefore, attempts)
+        .hasSize(ROWS);
+    List<Map<String, Object>> sent =
+        rows.query(
+            "SELECT DISTINCT twilio_sid FROM outbox_message WHERE idempotency_key LIKE 'pace-%'");
+    assertThat(sent).hasSize(ROWS);
+
+    // The combined rate, from each row's sent_at (database clock, written as each send's result
+    // is recorded; Twilio's date_created has whole seconds only).
+    List<Instant> created = new ArrayList<>();
+    for (Map<String, Object> r :
+        rows.query("SELECT sent_at FROM outbox_message WHERE idempotency_key LIKE 'pace-%'")) {
+      created.add(instant(r.get("sent_at")));
+    }
+    created.sort(null);
+    assertThat(created).hasSize(ROWS);
+    // From the 11th send on: the first sends of a fresh connector wait for its HTTP client and
+    // JIT (up to a second here), which would stretch the first interval, not the pace.
+    int skip = 10;
+    double seconds =
+        Duration.between(created.get(skip), created.get(ROWS - 1)).toNanos() / 1_000_000_000.0;
+    double rate = (ROWS - 1 - skip) / seconds;
+    System.out.printf(
+        "[pacing %s] 3 connectors, one sender at %d/s: sends 11..%d recorded over %.2f s = %.2f/s%n",
+        kind(), RATE, ROWS, seconds, rate);
+    assertThat(rate).as("combined send rate, messages/s").isBetween(RATE * 0.9, RATE * 1.05);
+    // Every connector took part.
+    assertThat(
+            rows.query(
+                "SELECT DISTINCT instance FROM outbox_attempt a JOIN outbox_message m ON"
+                    + " m.id = a.message_id WHERE m.idempotency_key LIKE 'pace-%'"))
+        .hasSizeGreaterThan(1);
+
+    // Drained: the metrics read 0 for the sender, not a stale figure.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(
+            () ->
+                assertThat(gauge(metrics(nodes.get(0)), "twiliocrm_outbox_sender_backlog"))
+                    .isZero());
+  }
+
+  static Instant instant(Object v) {
+    if (v instanceof java.sql.Timestamp t) {
+      return t.toInstant();
+    }
+    if (v instanceof java.time.OffsetDateTime o) {
+      return o.toInstant();
+    }
+    if (v instanceof java.time.LocalDateTime l) {
+      return l.atZone(java.time.ZoneId.systemDefault()).toInstant();
+    }
+    throw new IllegalArgumentException("not a time: " + v);
+  }
+
+  static String metrics(OutboxNode node) throws Exception {
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(node.connector.baseUrl() + "/observe/metrics"))
+                    .header("Authorization", "Bearer " + TestOperators.ADMIN_TOKEN)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.body();
+  }
+
+  /** The value of a sender gauge for FROM, -1 when absent. */
+  static double gauge(String metrics, String name) {
+    Matcher m =
+        Pattern.compile(
+                "(?m)^" + name + "\\{[^}]*sender=\"" + Pattern.quote(FROM) + "\"[^}]*} (\\S+)$")
+            .matcher(metrics);
+    return m.find() ? Double.parseDouble(m.group(1)) : -1;
+  }
+}

@@ -44,6 +44,10 @@ public final class ConnectorApp {
   private volatile LiveCredentialsHealthCheck twilioCheck;
   private volatile org.twiliocrm.webhook.WebhookEdge webhookEdge;
   private volatile boolean draining;
+  // Set once started() has run: until then the webhook edge's error handlers are not installed and
+  // a request meets Vert.x's bare router (a 400 with a logged stack trace for an oversized form),
+  // so readiness stays DOWN and no load balancer sends traffic before it.
+  private volatile boolean startedSteps;
   private volatile TreeReloader reloader;
 
   public ConnectorApp(ConfigSource source) {
@@ -139,6 +143,7 @@ public final class ConnectorApp {
       runtimeChecks.start(ctx);
     }
     startReloader(ctx);
+    startedSteps = true;
   }
 
   public void stop() {
@@ -279,6 +284,8 @@ public final class ConnectorApp {
                           Map<String, Object> options) {
                         if (draining) {
                           builder.message("shutting down").down();
+                        } else if (!startedSteps) {
+                          builder.message("starting").down();
                         } else {
                           builder.up();
                         }

@@ -157,6 +157,11 @@ public final class OutboxBenchmark {
     base.put("outbox.poll-interval", "500ms");
     base.put("outbox.status-callbacks.enabled", "false");
     base.put("governance.salesforce.enabled", "false");
+    // -Dbench.property.KEY=VALUE sets KEY for every run, e.g. to compare with a governance step
+    // off.
+    System.getProperties().stringPropertyNames().stream()
+        .filter(k -> k.startsWith("bench.property."))
+        .forEach(k -> base.put(k.substring("bench.property.".length()), System.getProperty(k)));
     return base;
   }
 

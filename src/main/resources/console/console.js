@@ -916,7 +916,7 @@ async function pendingVersion(p, approved) {
       : 'No approved version yet: the whole text is new.'),
     el(
       'pre',
-      { class: 'diff', id: diffId, 'aria-labelledby': `${diffId}-h`, tabindex: '0' },
+      { class: 'diff', id: diffId, tabindex: '0' },
       lines.map((l) =>
         el(l.op === '+' ? 'ins' : l.op === '-' ? 'del' : 'span', { class: `d${l.op === '+' ? 'add' : l.op === '-' ? 'del' : 'same'}` },
           `${l.op} ${l.line}\n`))

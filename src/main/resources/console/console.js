@@ -72,8 +72,21 @@ const canDecide = () => session && (session.role === 'approver' || session.role 
 // is dropped instead of replacing the newer page.
 let routeGen = 0;
 
+// A live refresh (refreshLive) redraws quietly: the page is swapped only when what it shows
+// changed, so an unchanged page keeps its elements (and whatever the user was pointing at).
+let quietRedraw = false;
+
 function showFor(gen, ...nodes) {
-  if (gen === routeGen) main.replaceChildren(...nodes);
+  if (gen !== routeGen) return;
+  if (!quietRedraw) {
+    main.replaceChildren(...nodes);
+    return;
+  }
+  const probe = document.createElement('div');
+  probe.append(...nodes.filter((n) => n !== null && n !== undefined));
+  if (probe.innerHTML === main.innerHTML) return;
+  main.replaceChildren(...probe.childNodes);
+  main.dataset.redrawn = String(Number(main.dataset.redrawn || 0) + 1);
 }
 
 function show(...nodes) {
@@ -177,7 +190,8 @@ function parseHash() {
   return { parts: path.split('/').filter(Boolean), params: new URLSearchParams(query) };
 }
 
-async function route() {
+/** Draws the page the hash names; {@code quiet}: a live refresh (keeps the status line and focus). */
+async function route(quiet = false) {
   if (!session) return;
   const gen = ++routeGen;
   liveRefresh = null;
@@ -186,7 +200,7 @@ async function route() {
     if (a.dataset.page === parts[0]) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  say('');
+  if (!quiet) say('');
   try {
     if (parts[0] === 'messages' && parts.length === 1) await renderMessages(gen, params);
     else if (parts[0] === 'messages' && parts.length === 2) await renderMessage(gen, parts[1]);
@@ -203,7 +217,7 @@ async function route() {
     if (e instanceof ApiError && e.status === 404) renderNotFound(gen, e.message);
     else showFor(gen, el('h1', {}, 'Something went wrong'), el('p', { class: 'error', role: 'alert' }, e.message));
   }
-  if (gen === routeGen) main.focus();
+  if (gen === routeGen && !quiet) main.focus();
 }
 
 function renderNotFound(gen, message) {
@@ -756,7 +770,7 @@ async function renderFailed(gen, params) {
 let events = null;
 let liveRefresh = null; // set by a page that refreshes part of itself; else route() redraws
 let liveTimer = null;
-const LIVE_PAGES = new Set(['dashboard', 'approvals', 'messages', 'failed', 'templates', 'phone']);
+const LIVE_PAGES = new Set(['dashboard', 'approvals', 'messages', 'failed', 'phone']);
 
 function listen() {
   if (events || typeof EventSource === 'undefined') return;
@@ -797,16 +811,22 @@ async function refreshLive() {
   if (!LIVE_PAGES.has(parts[0])) return;
   // A message list being searched is redrawn only from its own form; its timeline is live.
   if (parts[0] === 'messages' && parts.length === 1) return;
+  // A page the user is working in (a control has focus, or an action's answer is showing) is not
+  // redrawn under them; a page's own partial refresh (the phone's inbox) always runs.
   const active = document.activeElement;
-  const typing =
-    active && main.contains(active) && ['INPUT', 'TEXTAREA', 'SELECT'].includes(active.tagName) && active.value;
-  if (typing && !liveRefresh) return;
+  const busy =
+    (active && main.contains(active) && ['INPUT', 'TEXTAREA', 'SELECT', 'BUTTON'].includes(active.tagName)) ||
+    [...main.querySelectorAll('.result')].some((r) => r.textContent);
+  if (busy && !liveRefresh) return;
   try {
     if (liveRefresh) await liveRefresh();
     else {
-      const y = window.scrollY;
-      await route();
-      window.scrollTo(0, y);
+      quietRedraw = true;
+      try {
+        await route(true);
+      } finally {
+        quietRedraw = false;
+      }
     }
     main.dataset.refreshed = String(Number(main.dataset.refreshed || 0) + 1);
   } catch (e) {
@@ -818,8 +838,8 @@ async function refreshLive() {
 
 /** A line diff (longest common subsequence) of two texts: [{op: ' '|'-'|'+', line}]. */
 function diffLines(a, b) {
-  const x = a.split('\n');
-  const y = b.split('\n');
+  const x = a === '' ? [] : a.split('\n');
+  const y = b === '' ? [] : b.split('\n');
   const n = x.length;
   const m = y.length;
   const lcs = Array.from({ length: n + 1 }, () => new Array(m + 1).fill(0));
@@ -842,6 +862,16 @@ function diffLines(a, b) {
   while (i < n) out.push({ op: '-', line: x[i++] });
   while (j < m) out.push({ op: '+', line: y[j++] });
   return out;
+}
+
+/** A version's stored text is canonical JSON on one line: one field a line makes the diff readable. */
+function pretty(text) {
+  if (!text) return '';
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch (e) {
+    return text;
+  }
 }
 
 const short = (v) => (v ? v.substring(0, 12) : '');
@@ -902,7 +932,7 @@ async function renderTemplates(gen, params) {
 async function pendingVersion(p, approved) {
   const full = await api(`/api/template-approvals/${encodeURIComponent(p.version)}`);
   const base = approved ? (await api(`/api/template-approvals/${encodeURIComponent(approved.version)}`)).content : '';
-  const lines = diffLines(base || '', full.content || '');
+  const lines = diffLines(pretty(base || ''), pretty(full.content || ''));
   const added = lines.filter((l) => l.op === '+').length;
   const removed = lines.filter((l) => l.op === '-').length;
   const diffId = `diff-${short(p.version)}`;
@@ -1101,7 +1131,7 @@ async function renderPhone(gen, params) {
 
 // ---- start ----
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => route());
 
 (async () => {
   try {

@@ -97,6 +97,8 @@ public final class LiveEvents implements AutoCloseable {
 
   void open(RoutingContext ctx) {
     HttpServerResponse r = ctx.response();
+    // The gate pauses a request while it checks a password; this one has no body to wait for.
+    ctx.request().resume();
     if (listeners.size() >= MAX_LISTENERS) {
       r.setStatusCode(503)
           .putHeader("Content-Type", "application/json")

@@ -564,12 +564,12 @@ class ConsoleBrowserIT {
             + " decided_by) VALUES ('console-reminder', ?, 'transactional', ?, 'test',"
             + " 'APPROVED', 'someone')",
         approved,
-        "Hello {{name}},\nyour visit is on {{date}}.\nReply STOP to opt out.");
+        template("your visit is on {{date}}."));
     connector.db.exec(
         "INSERT INTO template_version (template_name, version, purpose, content, source, state)"
             + " VALUES ('console-reminder', ?, 'transactional', ?, 'test', 'PENDING_APPROVAL')",
         pending,
-        "Hello {{name}},\nyour visit <b>moved</b> to {{date}}.\nReply STOP to opt out.");
+        template("your visit <b>moved</b> to {{date}}."));
     By diff = By.id("diff-bbbbbbbbbbbb");
 
     // A viewer sees the versions and the diff, no buttons; the API refuses the approval anyway.
@@ -578,12 +578,19 @@ class ConsoleBrowserIT {
     assertThat(browser.findElement(By.cssSelector("[data-template='console-reminder']")).getText())
         .contains("aaaaaaaaaaaa")
         .contains("pending approval");
+    // The stored text is canonical JSON; the diff shows it a field a line: only the SMS changed.
     assertThat(browser.findElements(By.cssSelector("#diff-bbbbbbbbbbbb del")))
         .extracting(WebElement::getText)
-        .containsExactly("- your visit is on {{date}}.");
+        .singleElement()
+        .asString()
+        .startsWith("-")
+        .endsWith("\"sms\": \"Hello {{name}}, your visit is on {{date}}.\"");
     assertThat(browser.findElements(By.cssSelector("#diff-bbbbbbbbbbbb ins")))
         .extracting(WebElement::getText)
-        .containsExactly("+ your visit <b>moved</b> to {{date}}.");
+        .singleElement()
+        .asString()
+        .startsWith("+")
+        .endsWith("\"sms\": \"Hello {{name}}, your visit <b>moved</b> to {{date}}.\"");
     assertThat(browser.findElements(By.cssSelector("main b"))).isEmpty();
     assertThat(browser.findElements(By.tagName("button")))
         .extracting(WebElement::getText)
@@ -718,6 +725,13 @@ class ConsoleBrowserIT {
                                 "return document.getElementById('main').dataset.refreshed"
                                     + " || '0'"))));
     assertThat(browser.findElement(By.id("backlog")).getText()).contains("Outbox backlog");
+  }
+
+  /** A template version's stored text (canonical JSON, as MessageTemplate.normalized writes it). */
+  static String template(String smsTail) {
+    return "{\"default-locale\":\"en\",\"locales\":{\"en\":{\"sms\":\"Hello {{name}}, "
+        + smsTail
+        + "\"}},\"name\":\"console-reminder\",\"purpose\":\"transactional\",\"variables\":{}}";
   }
 
   /** A row as the outbox leaves it once it gave up, with the reason code it would record. */

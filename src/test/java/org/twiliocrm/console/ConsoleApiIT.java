@@ -493,6 +493,23 @@ class ConsoleApiIT {
 
     stream.body().close();
     await().atMost(Duration.ofSeconds(30)).until(() -> live.listeners() == 0);
+
+    // A script with a password (HTTP Basic, checked off the event loop) gets the stream as well.
+    String basic =
+        "Basic "
+            + java.util.Base64.getEncoder()
+                .encodeToString(
+                    (VIEWER_USER + ":" + password(VIEWER_USER)).getBytes(StandardCharsets.UTF_8));
+    HttpResponse<java.util.stream.Stream<String>> script =
+        client.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(connector.url("/api/events")))
+                .header("Authorization", basic)
+                .build(),
+            HttpResponse.BodyHandlers.ofLines());
+    assertThat(script.statusCode()).isEqualTo(200);
+    assertThat(script.body().findFirst()).contains("retry: 3000");
+    script.body().close();
+    await().atMost(Duration.ofSeconds(30)).until(() -> live.listeners() == 0);
     long[] last = {live.polls()};
     await()
         .atMost(Duration.ofSeconds(15))

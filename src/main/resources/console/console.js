@@ -58,6 +58,7 @@ async function api(path, { method = 'GET', body } = {}) {
   }
   if (r.status === 401 && path.startsWith('/api/')) {
     session = null;
+    stopListening();
     renderSignIn('Your session has ended; sign in again.');
     throw new ApiError(401, data);
   }
@@ -71,8 +72,21 @@ const canDecide = () => session && (session.role === 'approver' || session.role 
 // is dropped instead of replacing the newer page.
 let routeGen = 0;
 
+// A live refresh (refreshLive) redraws quietly: the page is swapped only when what it shows
+// changed, so an unchanged page keeps its elements (and whatever the user was pointing at).
+let quietRedraw = false;
+
 function showFor(gen, ...nodes) {
-  if (gen === routeGen) main.replaceChildren(...nodes);
+  if (gen !== routeGen) return;
+  if (!quietRedraw) {
+    main.replaceChildren(...nodes);
+    return;
+  }
+  const probe = document.createElement('div');
+  probe.append(...nodes.filter((n) => n !== null && n !== undefined));
+  if (probe.innerHTML === main.innerHTML) return;
+  main.replaceChildren(...probe.childNodes);
+  main.dataset.redrawn = String(Number(main.dataset.redrawn || 0) + 1);
 }
 
 function show(...nodes) {
@@ -151,6 +165,8 @@ function signedIn() {
   document.getElementById('nav').hidden = false;
   document.getElementById('who').hidden = false;
   document.getElementById('who-name').textContent = `${session.name} (${session.role})`;
+  document.getElementById('nav-phone').hidden = !session.sandbox;
+  listen();
   if (!location.hash || location.hash === '#/' || location.hash === '#') location.hash = '#/messages';
   else route();
 }
@@ -162,6 +178,7 @@ document.getElementById('sign-out').addEventListener('click', async () => {
     // Signed out either way: the page forgets the session.
   }
   session = null;
+  stopListening();
   renderSignIn('Signed out.');
 });
 
@@ -173,15 +190,17 @@ function parseHash() {
   return { parts: path.split('/').filter(Boolean), params: new URLSearchParams(query) };
 }
 
-async function route() {
+/** Draws the page the hash names; {@code quiet}: a live refresh (keeps the status line and focus). */
+async function route(quiet = false) {
   if (!session) return;
   const gen = ++routeGen;
+  liveRefresh = null;
   const { parts, params } = parseHash();
   for (const a of document.querySelectorAll('nav a')) {
     if (a.dataset.page === parts[0]) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  say('');
+  if (!quiet) say('');
   try {
     if (parts[0] === 'messages' && parts.length === 1) await renderMessages(gen, params);
     else if (parts[0] === 'messages' && parts.length === 2) await renderMessage(gen, parts[1]);
@@ -189,13 +208,16 @@ async function route() {
     else if (parts[0] === 'dashboard' && parts.length === 1) await renderDashboard(gen, params);
     else if (parts[0] === 'consent' && parts.length === 1) await renderConsent(gen, params);
     else if (parts[0] === 'failed' && parts.length === 1) await renderFailed(gen, params);
+    else if (parts[0] === 'templates' && parts.length === 1) await renderTemplates(gen, params);
+    else if (parts[0] === 'senders' && parts.length === 1) await renderSenders(gen);
+    else if (parts[0] === 'phone' && parts.length === 1 && session.sandbox) await renderPhone(gen, params);
     else renderNotFound(gen, 'There is no such page in the console.');
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
     if (e instanceof ApiError && e.status === 404) renderNotFound(gen, e.message);
     else showFor(gen, el('h1', {}, 'Something went wrong'), el('p', { class: 'error', role: 'alert' }, e.message));
   }
-  if (gen === routeGen) main.focus();
+  if (gen === routeGen && !quiet) main.focus();
 }
 
 function renderNotFound(gen, message) {
@@ -741,9 +763,375 @@ async function renderFailed(gen, params) {
   showFor(gen, ...nodes);
 }
 
+// ---- live updates ----
+// GET /api/events (server-sent events) says which topics changed; the page on screen reads its data
+// again through /api/*. A page that is being typed into is left alone until the user is done.
+
+let events = null;
+let liveRefresh = null; // set by a page that refreshes part of itself; else route() redraws
+let liveTimer = null;
+const LIVE_PAGES = new Set(['dashboard', 'approvals', 'messages', 'failed', 'phone']);
+
+function listen() {
+  if (events || typeof EventSource === 'undefined') return;
+  const indicator = document.getElementById('live');
+  events = new EventSource('/api/events');
+  events.addEventListener('open', () => {
+    indicator.textContent = 'live updates on';
+    indicator.dataset.state = 'on';
+  });
+  events.addEventListener('error', () => {
+    indicator.textContent = 'live updates reconnecting';
+    indicator.dataset.state = 'off';
+  });
+  events.addEventListener('change', (ev) => {
+    let topics = [];
+    try {
+      topics = JSON.parse(ev.data).topics || [];
+    } catch (e) {
+      topics = [];
+    }
+    indicator.dataset.last = topics.join(',');
+    clearTimeout(liveTimer);
+    liveTimer = setTimeout(refreshLive, 300);
+  });
+}
+
+function stopListening() {
+  if (events) events.close();
+  events = null;
+  const indicator = document.getElementById('live');
+  indicator.textContent = 'live updates off';
+  indicator.dataset.state = 'off';
+}
+
+async function refreshLive() {
+  if (!session) return;
+  const { parts } = parseHash();
+  if (!LIVE_PAGES.has(parts[0])) return;
+  // A message list being searched is redrawn only from its own form; its timeline is live.
+  if (parts[0] === 'messages' && parts.length === 1) return;
+  // A page the user is working in (a control has focus, or an action's answer is showing) is not
+  // redrawn under them; a page's own partial refresh (the phone's inbox) always runs.
+  const active = document.activeElement;
+  const busy =
+    (active && main.contains(active) && ['INPUT', 'TEXTAREA', 'SELECT', 'BUTTON'].includes(active.tagName)) ||
+    [...main.querySelectorAll('.result')].some((r) => r.textContent);
+  if (busy && !liveRefresh) return;
+  try {
+    if (liveRefresh) await liveRefresh();
+    else {
+      quietRedraw = true;
+      try {
+        await route(true);
+      } finally {
+        quietRedraw = false;
+      }
+    }
+    main.dataset.refreshed = String(Number(main.dataset.refreshed || 0) + 1);
+  } catch (e) {
+    // The next change tries again.
+  }
+}
+
+// ---- templates ----
+
+/** A line diff (longest common subsequence) of two texts: [{op: ' '|'-'|'+', line}]. */
+function diffLines(a, b) {
+  const x = a === '' ? [] : a.split('\n');
+  const y = b === '' ? [] : b.split('\n');
+  const n = x.length;
+  const m = y.length;
+  const lcs = Array.from({ length: n + 1 }, () => new Array(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    }
+  }
+  const out = [];
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    if (x[i] === y[j]) {
+      out.push({ op: ' ', line: x[i] });
+      i++;
+      j++;
+    } else if (lcs[i + 1][j] >= lcs[i][j + 1]) out.push({ op: '-', line: x[i++] });
+    else out.push({ op: '+', line: y[j++] });
+  }
+  while (i < n) out.push({ op: '-', line: x[i++] });
+  while (j < m) out.push({ op: '+', line: y[j++] });
+  return out;
+}
+
+/** A version's stored text is canonical JSON on one line: one field a line makes the diff readable. */
+function pretty(text) {
+  if (!text) return '';
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch (e) {
+    return text;
+  }
+}
+
+const short = (v) => (v ? v.substring(0, 12) : '');
+const STATE_LABEL = { PENDING_APPROVAL: 'pending approval', APPROVED: 'approved', REJECTED: 'rejected' };
+
+async function renderTemplates(gen, params) {
+  document.title = 'Templates - operator console';
+  const list = await api('/api/template-approvals');
+  const byTemplate = new Map();
+  for (const v of list.versions) {
+    if (!byTemplate.has(v.template)) byTemplate.set(v.template, []);
+    byTemplate.get(v.template).push(v);
+  }
+  const only = params.get('template');
+  const sections = [];
+  for (const [name, versions] of byTemplate) {
+    if (only && name !== only) continue;
+    // Newest first: the first approved one is the version in use.
+    const approved = versions.find((v) => v.state === 'APPROVED');
+    const pending = versions.filter((v) => v.state === 'PENDING_APPROVAL');
+    const headingId = `t-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    const section = el(
+      'section',
+      { class: 'card', 'aria-labelledby': headingId, 'data-template': name },
+      el('h2', { id: headingId }, `Template ${name}`),
+      fields([
+        ['Purpose', versions[0].purpose],
+        ['Approved version in use', approved ? short(approved.version) : 'none: sends with it are held'],
+        ['Pending versions', String(pending.length)],
+      ]),
+      table(
+        `Versions of ${name}, newest first`,
+        [
+          ['Version', (v) => el('code', {}, short(v.version))],
+          ['State', (v) => STATE_LABEL[v.state] || v.state],
+          ['First seen', 'firstSeenAt'],
+          ['Source', 'source'],
+          ['Submitted by', 'submittedBy'],
+          ['Decided by', 'decidedBy'],
+          ['Decided', 'decidedAt'],
+          ['Comment', 'comment'],
+        ],
+        versions
+      )
+    );
+    for (const p of pending) section.append(await pendingVersion(p, approved));
+    sections.push(section);
+  }
+  showFor(
+    gen,
+    el('h1', {}, 'Templates'),
+    el('p', { class: 'muted' },
+      'A changed template file becomes a new version, pending until a second person approves it: whoever submits a version cannot approve it.'),
+    sections.length ? el('div', { id: 'templates' }, sections) : el('p', { class: 'muted', id: 'templates' }, 'No template versions recorded.')
+  );
+}
+
+async function pendingVersion(p, approved) {
+  const full = await api(`/api/template-approvals/${encodeURIComponent(p.version)}`);
+  const base = approved ? (await api(`/api/template-approvals/${encodeURIComponent(approved.version)}`)).content : '';
+  const lines = diffLines(pretty(base || ''), pretty(full.content || ''));
+  const added = lines.filter((l) => l.op === '+').length;
+  const removed = lines.filter((l) => l.op === '-').length;
+  const diffId = `diff-${short(p.version)}`;
+  const result = el('p', { class: 'result', role: 'alert' });
+  const box = el(
+    'div',
+    { class: 'pending', 'data-version': p.version },
+    el('h3', { id: `${diffId}-h` }, `Pending version ${short(p.version)}${p.submittedBy ? `, submitted by ${p.submittedBy}` : ''}`),
+    el('p', { class: 'muted' }, approved
+      ? `Against the approved version ${short(approved.version)}: ${added} line(s) added, ${removed} removed.`
+      : 'No approved version yet: the whole text is new.'),
+    el(
+      'pre',
+      { class: 'diff', id: diffId, tabindex: '0' },
+      lines.map((l) =>
+        el(l.op === '+' ? 'ins' : l.op === '-' ? 'del' : 'span', { class: `d${l.op === '+' ? 'add' : l.op === '-' ? 'del' : 'same'}` },
+          `${l.op} ${l.line}\n`))
+    )
+  );
+  if (canDecide()) {
+    const commentId = `${diffId}-comment`;
+    const comment = el('textarea', { id: commentId, rows: 2, cols: 40 });
+    const act = async (action) => {
+      result.textContent = '';
+      try {
+        const r = await api(`/api/template-approvals/${encodeURIComponent(p.version)}/${action}`, {
+          method: 'POST',
+          body: action === 'submit' ? undefined : { comment: comment.value },
+        });
+        await route();
+        say(`Version ${short(p.version)} ${r.result}.`);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 401)) result.textContent = e.message;
+      }
+    };
+    box.append(
+      el(
+        'div',
+        { class: 'actions' },
+        el('label', { for: commentId }, 'Comment (required to reject)', comment),
+        p.submittedBy ? null : el('button', { type: 'button', class: 'submit', onclick: () => act('submit') }, 'Submit for approval'),
+        el('button', { type: 'button', class: 'approve', onclick: () => act('approve') }, 'Approve'),
+        el('button', { type: 'button', class: 'reject danger', onclick: () => act('reject') }, 'Reject')
+      )
+    );
+  }
+  box.append(result);
+  return box;
+}
+
+// ---- senders ----
+
+async function renderSenders(gen) {
+  document.title = 'Senders - operator console';
+  const s = await api('/api/senders');
+  const result = el('p', { class: 'result', role: 'alert', id: 'senders-result' });
+  const nodes = [
+    el('h1', {}, 'Senders'),
+    el('p', { class: 'muted' }, 'The account\'s numbers and Messaging Services, as the senders command prints them.'),
+    fields([
+      ['Read from', s.source],
+      ['Read at', s.loadedAt],
+      ['Inbound webhook expected', s.expected.inbound],
+      ['Status callback expected', s.expected.status],
+    ]),
+  ];
+  if (s.error) nodes.push(el('p', { class: 'error', id: 'senders-error' }, `The account could not be read: ${s.error}`));
+  nodes.push(
+    el('div', { id: 'senders-table' }, table('Senders', s.columns.map((c, i) => [c, (r) => r[i]]), s.rows)),
+    el('section', { id: 'senders-problems', 'aria-labelledby': 'problems-h' },
+      el('h2', { id: 'problems-h' }, s.problems.length ? `${s.problems.length} problem(s)` : 'No problems'),
+      s.problems.length
+        ? el('ul', {}, s.problems.map((p) => el('li', {}, `${p.sender} ${p.check}: ${p.found}. Fix: ${p.fix}`)))
+        : el('p', { class: 'muted' }, 'Every sender is set up for this connector.'))
+  );
+  if (session.role === 'admin') {
+    const refresh = async () => {
+      result.textContent = '';
+      try {
+        await api('/api/senders/refresh', { method: 'POST' });
+        await route();
+        say('Senders read again from the account.');
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 401)) result.textContent = e.message;
+      }
+    };
+    nodes.push(el('div', { class: 'actions' }, el('button', { type: 'button', id: 'senders-refresh', onclick: refresh }, 'Read the account again')));
+  }
+  nodes.push(result);
+  showFor(gen, ...nodes);
+}
+
+// ---- sandbox phone ----
+
+async function renderPhone(gen, params) {
+  document.title = 'Sandbox phone - operator console';
+  const handset = params.get('handset') || '';
+  const known = await api('/api/sandbox/handsets');
+  const pick = el('input', { id: 'p-handset', name: 'handset', value: handset, list: 'p-handsets', required: true });
+  const form = el(
+    'form',
+    { id: 'phone-pick', 'aria-label': 'Pick a handset' },
+    el('label', { for: 'p-handset' }, 'Handset number', pick),
+    el('datalist', { id: 'p-handsets' }, known.map((h) => el('option', { value: h.phone }, `${h.phone} (${h.received})`))),
+    el('div', { class: 'actions' }, el('button', { type: 'submit', id: 'phone-open' }, 'Open'))
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const v = pick.value.trim();
+    if (v) location.hash = `#/phone?handset=${encodeURIComponent(v)}`;
+  });
+  const nodes = [
+    el('h1', {}, 'Sandbox phone'),
+    el('p', { class: 'muted' }, 'A handset of the Twilio sandbox: what it received, its calls, and a reply box. Only in sandbox mode.'),
+    form,
+  ];
+  if (!known.length && !handset) nodes.push(el('p', { class: 'muted', id: 'phone-none' }, 'No handset has received anything yet.'));
+  if (handset) {
+    const inbox = el('div', { id: 'phone-inbox' });
+    const calls = el('div', { id: 'phone-calls' });
+    const senders = el('select', { id: 'p-to', name: 'to' });
+    const fill = async () => {
+      const [i, c] = await Promise.all([
+        api(`/api/sandbox/handsets/${encodeURIComponent(handset)}/inbox`),
+        api(`/api/sandbox/handsets/${encodeURIComponent(handset)}/calls`),
+      ]);
+      inbox.replaceChildren(table('Inbox, newest first', [
+        ['Received', 'at'],
+        ['From', 'from'],
+        ['Channel', 'channel'],
+        ['Message', (m) => el('span', { class: 'body' }, m.body ?? '')],
+      ], [...i].reverse()));
+      calls.replaceChildren(table('Calls, newest first', [
+        ['Call', 'callSid'],
+        ['From', 'from'],
+        ['Outcome', 'status'],
+        ['Answered by', 'answeredBy'],
+        ['Heard', (x) => (x.said || []).join(' / ')],
+        ['Keys pressed', (x) => (x.gathers || []).join(', ')],
+      ], [...c].reverse()));
+      const froms = [...new Set([...i].reverse().map((m) => m.from).filter(Boolean))];
+      const chosen = senders.value;
+      if (froms.length) {
+        senders.replaceChildren(...froms.map((f) => el('option', { value: f, selected: f === chosen }, f)));
+      }
+    };
+    await fill();
+    nodes.push(
+      el('section', { 'aria-labelledby': 'inbox-h' }, el('h2', { id: 'inbox-h' }, `Inbox of ${handset}`), inbox),
+      el('section', { 'aria-labelledby': 'calls-h' }, el('h2', { id: 'calls-h' }, 'Calls'), calls)
+    );
+    if (canDecide()) {
+      const text = el('textarea', { id: 'p-body', name: 'body', rows: 2, cols: 40, maxlength: 1600, required: true });
+      const result = el('p', { class: 'result', role: 'alert', id: 'phone-result' });
+      const other = el('input', { id: 'p-to-other', name: 'toOther', placeholder: '+15005550006' });
+      const send = async (body) => {
+        result.textContent = '';
+        const to = other.value.trim() || senders.value;
+        if (!to) {
+          result.textContent = 'No sender to reply to yet: type the number.';
+          return;
+        }
+        try {
+          await api(`/api/sandbox/handsets/${encodeURIComponent(handset)}/messages`, { method: 'POST', body: { to, body } });
+          text.value = '';
+          say(`Sent "${body}" from ${handset} to ${to}.`);
+          await fill();
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 401)) result.textContent = e.message;
+        }
+      };
+      const reply = el(
+        'form',
+        { id: 'phone-reply', 'aria-labelledby': 'reply-h' },
+        el('h2', { id: 'reply-h' }, 'Reply from this handset'),
+        el('label', { for: 'p-to' }, 'To (a sender that wrote to it)', senders),
+        el('label', { for: 'p-to-other' }, 'or another number', other),
+        el('label', { for: 'p-body' }, 'Message (STOP opts out, START opts back in)', text),
+        el('div', { class: 'actions' },
+          el('button', { type: 'submit', id: 'phone-send' }, 'Send'),
+          el('button', { type: 'button', id: 'phone-stop', class: 'danger', onclick: () => send('STOP') }, 'Reply STOP')),
+        result
+      );
+      reply.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        if (text.value) send(text.value);
+      });
+      nodes.push(reply);
+    }
+    showFor(gen, ...nodes);
+    if (gen === routeGen) liveRefresh = fill;
+    return;
+  }
+  showFor(gen, ...nodes);
+}
+
 // ---- start ----
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => route());
 
 (async () => {
   try {

@@ -42,6 +42,9 @@ public final class Beans {
         new org.twiliocrm.operator.FailedMessages(db.dataSource(), java.time.Clock.systemUTC()));
     registry.accept(
         "operatorConsole", new org.twiliocrm.console.ConsoleHandler(cfg.http().publicUrl()));
+    registry.accept(
+        org.twiliocrm.operator.OperatorApi.LIVE_EVENTS,
+        new org.twiliocrm.operator.LiveEvents(db.dataSource()));
   }
 
   /** The core beans plus each flow's, built from the settings read through {@code lookup}. */
@@ -57,8 +60,25 @@ public final class Beans {
     Function<String, String> twilioLookup = sandbox ? Sandboxes.twilioClient(lookup) : lookup;
     TwilioClientFactory twilio =
         new TwilioClientFactory(Sandboxes.settings(() -> TwilioClientSettings.from(twilioLookup)));
-    registry.accept("twilioRestClient", twilio.create());
+    com.twilio.http.TwilioRestClient restClient = twilio.create();
+    registry.accept("twilioRestClient", restClient);
     OutboxSettings outbox = OutboxSettings.from(lookup);
+    // The console's senders page (the senders command's table) and, in sandbox mode, its phone.
+    String publicUrl = cfg.http().publicUrl().replaceAll("/+$", "");
+    String statusUrl = OutboxSettings.STATUS_CALLBACK_URL.read(lookup);
+    registry.accept(
+        org.twiliocrm.operator.SendersReport.BEAN,
+        new org.twiliocrm.operator.SendersReport(
+            new org.twiliocrm.senders.SenderAudit(
+                publicUrl + "/webhooks/twilio/inbound",
+                statusUrl == null ? publicUrl + "/webhooks/twilio/message-status" : statusUrl),
+            () -> org.twiliocrm.senders.SenderInventory.load(restClient),
+            java.time.Clock.systemUTC()));
+    if (sandbox && twilioLookup.apply("twilio.base-url") != null) {
+      registry.accept(
+          org.twiliocrm.operator.SandboxPhone.BEAN,
+          new org.twiliocrm.operator.SandboxPhone(twilioLookup.apply("twilio.base-url")));
+    }
     org.twiliocrm.outbound.OutboxRuntime outboxRuntime =
         OutboxBeans.bind(
                 registry,

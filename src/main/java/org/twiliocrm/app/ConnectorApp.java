@@ -116,6 +116,15 @@ public final class ConnectorApp {
       edge.install(ctx);
       webhookEdge = edge;
     }
+    // The console's live updates stream (GET /api/events) sits behind the same operator gate.
+    org.twiliocrm.operator.LiveEvents live =
+        ctx.getRegistry()
+            .lookupByNameAndType(
+                org.twiliocrm.operator.OperatorApi.LIVE_EVENTS,
+                org.twiliocrm.operator.LiveEvents.class);
+    if (live != null && operators != null && operators.gate() != null) {
+      live.install(ctx, operators.gate());
+    }
     if (twilioCheck != null) {
       io.micrometer.core.instrument.MeterRegistry found =
           ctx.getRegistry().findSingleByType(io.micrometer.core.instrument.MeterRegistry.class);

@@ -1,8 +1,6 @@
 package org.twiliocrm.app;
 
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +14,7 @@ import org.twiliocrm.config.Mode;
 import org.twiliocrm.outbound.OutboxSettings;
 import org.twiliocrm.senders.SenderAudit;
 import org.twiliocrm.senders.SenderInventory;
+import org.twiliocrm.senders.SenderTable;
 import org.twiliocrm.twilio.TwilioClientFactory;
 import org.twiliocrm.twilio.TwilioClientSettings;
 
@@ -122,88 +121,8 @@ final class SendersCommand {
     }
   }
 
-  /** The senders table, then each problem with its fix. */
+  /** The senders table, then each problem with its fix (SenderTable, shared with /api/senders). */
   static String table(SenderInventory inv, List<SenderAudit.Problem> problems) {
-    Map<String, List<SenderAudit.Problem>> by = new HashMap<>();
-    for (SenderAudit.Problem p : problems) {
-      by.computeIfAbsent(p.sender(), k -> new ArrayList<>()).add(p);
-    }
-    List<String[]> rows = new ArrayList<>();
-    rows.add(
-        new String[] {
-          "SENDER", "TYPE", "CAPABILITIES", "SERVICE", "A2P 10DLC", "TOLL-FREE", "INBOUND", "STATUS"
-        });
-    for (SenderInventory.Number n : inv.numbers()) {
-      List<SenderAudit.Problem> mine = by.getOrDefault(n.phoneNumber(), List.of());
-      SenderInventory.MessagingService svc =
-          n.service() == null ? null : inv.service(n.service()).orElse(null);
-      boolean viaService = svc != null && !svc.useInboundWebhookOnNumber();
-      rows.add(
-          new String[] {
-            n.phoneNumber(),
-            n.type().label,
-            String.join(",", n.capabilities()),
-            n.service() == null ? "-" : n.service(),
-            n.type() == SenderInventory.Type.US_LONG_CODE
-                ? (svc == null || svc.a2pStatus() == null ? "none" : svc.a2pStatus())
-                : "-",
-            n.type() == SenderInventory.Type.TOLL_FREE
-                ? (n.tollfreeStatus() == null ? "none" : n.tollfreeStatus())
-                : "-",
-            viaService ? "(service)" : mark(mine, "inbound webhook"),
-            "-"
-          });
-    }
-    for (SenderInventory.MessagingService s : inv.services()) {
-      List<SenderAudit.Problem> mine = by.getOrDefault(s.sid(), List.of());
-      rows.add(
-          new String[] {
-            s.sid(),
-            "service",
-            s.pool().size() + " number(s)",
-            "-",
-            s.a2pStatus() == null ? "none" : s.a2pStatus(),
-            "-",
-            s.useInboundWebhookOnNumber() ? "(numbers)" : mark(mine, "inbound webhook"),
-            mark(mine, "status callback")
-          });
-    }
-    int[] w = new int[rows.get(0).length];
-    for (String[] r : rows) {
-      for (int i = 0; i < r.length; i++) {
-        w[i] = Math.max(w[i], r[i].length());
-      }
-    }
-    StringBuilder sb = new StringBuilder();
-    for (String[] r : rows) {
-      for (int i = 0; i < r.length; i++) {
-        sb.append(i == 0 ? "" : "  ");
-        sb.append(i == r.length - 1 ? r[i] : String.format("%-" + w[i] + "s", r[i]));
-      }
-      sb.append('\n');
-    }
-    sb.append('\n');
-    if (problems.isEmpty()) {
-      sb.append("No problems: every sender is set up for this connector.\n");
-      return sb.toString();
-    }
-    sb.append(problems.size()).append(" problem(s):\n");
-    for (SenderAudit.Problem p : problems) {
-      sb.append("  ✗ ")
-          .append(p.sender())
-          .append(" ")
-          .append(p.check())
-          .append(": ")
-          .append(p.found())
-          .append('\n')
-          .append("      fix: ")
-          .append(p.howToFix())
-          .append('\n');
-    }
-    return sb.toString();
-  }
-
-  private static String mark(List<SenderAudit.Problem> mine, String check) {
-    return mine.stream().anyMatch(p -> p.check().equals(check)) ? "✗" : "ok";
+    return SenderTable.text(inv, problems);
   }
 }

@@ -102,12 +102,12 @@ public final class ConsoleHandler {
         if (s.isEmpty()) {
           return Answer.json(401, error("unauthenticated", "not signed in"));
         }
-        return Answer.json(200, identity(s.get()));
+        return Answer.json(200, identity(s.get(), exchange));
       }
       if (!"POST".equals(method)) {
         return notAllowed("GET, POST");
       }
-      return signIn(auth, in);
+      return signIn(auth, in, exchange);
     }
     if (path.equals("/console/session/end")) {
       if (!"POST".equals(method)) {
@@ -140,7 +140,7 @@ public final class ConsoleHandler {
     return Answer.of(404, "html", "no-store", notFoundPage());
   }
 
-  private Answer signIn(OperatorAuth auth, Message in) {
+  private Answer signIn(OperatorAuth auth, Message in, Exchange exchange) {
     String type = in.getHeader(Exchange.CONTENT_TYPE, String.class);
     if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
       return Answer.json(415, error("unsupported-media-type", "sign in with a JSON body"));
@@ -167,7 +167,7 @@ public final class ConsoleHandler {
           "console: {} signed in ({})",
           ok.session().operator().name(),
           ok.session().operator().role().label());
-      Answer a = Answer.json(200, identity(ok.session()));
+      Answer a = Answer.json(200, identity(ok.session(), exchange));
       a.headers.put("Set-Cookie", cookieHeader(ok.session().id(), -1));
       return a;
     }
@@ -188,11 +188,21 @@ public final class ConsoleHandler {
     return Answer.json(401, error("unauthenticated", "wrong user name or password"));
   }
 
-  private static Map<String, Object> identity(OperatorSessions.Session s) {
+  /** Who is signed in, and whether the sandbox phone exists (sandbox mode). */
+  private static Map<String, Object> identity(OperatorSessions.Session s, Exchange exchange) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("name", s.operator().name());
     m.put("role", s.operator().role().label());
     m.put("csrf", s.csrf());
+    m.put(
+        "sandbox",
+        exchange
+                .getContext()
+                .getRegistry()
+                .lookupByNameAndType(
+                    org.twiliocrm.operator.SandboxPhone.BEAN,
+                    org.twiliocrm.operator.SandboxPhone.class)
+            != null);
     return m;
   }
 

@@ -25,7 +25,7 @@ public final class OperatorAccess {
   private static final Pattern DECISION =
       Pattern.compile(
           "/api/(approvals/[^/]+/(approve|reject)|template-approvals/[^/]+/(approve|reject|submit)"
-              + "|consent/opt-out|failed/retry)");
+              + "|consent/opt-out|failed/retry|sandbox/handsets/[^/]+/messages)");
 
   private OperatorAccess() {}
 

@@ -46,6 +46,11 @@ import org.twiliocrm.http.Forms;
  *   GET  /api/failed                                          viewer  (FAILED rows by reason)
  *   GET  /api/failed/rows?reasonCode=&amp;errorCode=&amp;limit=       viewer
  *   POST /api/failed/retry     {"ids": [...], "comment"}      approver (transient only, never Verify; audited)
+ *   GET  /api/senders                                         viewer  (the senders health table)
+ *   POST /api/senders/refresh                                 admin   (read the account again)
+ *   GET  /api/sandbox/handsets[/{phone}/inbox|calls]          viewer  (sandbox mode only, else 404)
+ *   POST /api/sandbox/handsets/{phone}/messages {"to","body"} approver (the handset replies)
+ *   GET  /api/events                                          viewer  (server-sent events: LiveEvents)
  *   GET  /api/openapi.json                                    viewer  (this API as OpenAPI 3)
  * </pre>
  *
@@ -56,6 +61,9 @@ import org.twiliocrm.http.Forms;
  * from the request.
  */
 public final class OperatorApi {
+  /** Bean name of the live-updates stream (LiveEvents). */
+  public static final String LIVE_EVENTS = "consoleLiveEvents";
+
   private static final Logger LOG = LoggerFactory.getLogger(OperatorApi.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern APPROVAL =
@@ -63,6 +71,8 @@ public final class OperatorApi {
   private static final Pattern MESSAGE = Pattern.compile("/api/messages/([^/]+)/?");
   private static final Pattern TEMPLATE =
       Pattern.compile("/api/template-approvals/([^/]+)(?:/(approve|reject|submit))?/?");
+  private static final Pattern HANDSET =
+      Pattern.compile("/api/sandbox/handsets/([^/]+)/(inbox|calls|messages)/?");
   private static final int MAX_COMMENT = 2000;
 
   /** An answer: status and JSON body. */
@@ -372,6 +382,16 @@ public final class OperatorApi {
     if (path.equals("/api/consent") || path.startsWith("/api/consent/")) {
       return consent(exchange, method, path, body, who);
     }
+    if (path.equals("/api/senders") || path.startsWith("/api/senders/")) {
+      return senders(exchange, method, path);
+    }
+    if (path.equals("/api/sandbox") || path.startsWith("/api/sandbox/")) {
+      return sandboxPhone(exchange, method, path, body, who);
+    }
+    if (path.equals(LiveEvents.PATH)) {
+      // GET is answered as a stream ahead of this route (LiveEvents); anything else lands here.
+      throw new MethodNotAllowed("GET");
+    }
     if (path.equals("/api/audit") || path.equals("/api/audit/")) {
       requireMethod(method, "GET");
       Audit audit = bean(exchange, "governanceAudit", Audit.class, "the audit trail");
@@ -562,6 +582,86 @@ public final class OperatorApi {
       return Reply.ok(out);
     }
     return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
+  }
+
+  /** The senders health table, and a fresh read of the account (admin, by OperatorAccess). */
+  private Reply senders(Exchange exchange, String method, String path) {
+    SendersReport report = bean(exchange, SendersReport.BEAN, SendersReport.class, "senders");
+    org.twiliocrm.senders.SenderRegistry registry =
+        exchange
+            .getContext()
+            .getRegistry()
+            .lookupByNameAndType("senderRegistry", org.twiliocrm.senders.SenderRegistry.class);
+    if (path.equals("/api/senders") || path.equals("/api/senders/")) {
+      requireMethod(method, "GET");
+      return Reply.ok(report.read(registry, false));
+    }
+    if (path.equals("/api/senders/refresh")) {
+      requireMethod(method, "POST");
+      return Reply.ok(report.read(registry, true));
+    }
+    return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
+  }
+
+  /** The sandbox phone: the Twilio sandbox's handsets, relayed; 404 outside sandbox mode. */
+  private Reply sandboxPhone(
+      Exchange exchange, String method, String path, String body, Operator who) {
+    SandboxPhone phone =
+        exchange
+            .getContext()
+            .getRegistry()
+            .lookupByNameAndType(SandboxPhone.BEAN, SandboxPhone.class);
+    if (phone == null) {
+      return Reply.error(404, "not-found", "the sandbox phone exists only in sandbox mode");
+    }
+    SandboxPhone.Answer a;
+    if (path.equals("/api/sandbox/handsets") || path.equals("/api/sandbox/handsets/")) {
+      requireMethod(method, "GET");
+      a = phone.handsets();
+    } else {
+      Matcher m = HANDSET.matcher(path);
+      if (!m.matches()) {
+        return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
+      }
+      String handset =
+          java.net.URLDecoder.decode(
+              m.group(1).replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+      if (m.group(2).equals("messages")) {
+        requireMethod(method, "POST");
+        JsonNode n;
+        try {
+          n = body == null || body.isBlank() ? null : JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+          n = null;
+        }
+        if (n == null || !n.isObject()) {
+          throw new ClientError(400, "the body must be {\"to\": \"+1500...\", \"body\": \"STOP\"}");
+        }
+        a =
+            phone.send(
+                handset,
+                n.path("to").isTextual() ? n.get("to").asText().trim() : null,
+                n.path("body").isTextual() ? n.get("body").asText() : null);
+        if (a.status() < 300) {
+          LOG.info("sandbox phone: {} replied from a handset", who.name());
+        }
+      } else {
+        requireMethod(method, "GET");
+        a = m.group(2).equals("inbox") ? phone.inbox(handset) : phone.calls(handset);
+      }
+    }
+    if (a.status() >= 300) {
+      String message =
+          a.body() != null && a.body().path("error").isTextual()
+              ? a.body().get("error").asText()
+              : "the Twilio sandbox answered " + a.status();
+      int status = a.status() == 404 ? 404 : a.status() < 500 ? 400 : 503;
+      return Reply.error(
+          status,
+          status == 404 ? "not-found" : status == 400 ? "bad-request" : "unavailable",
+          message);
+    }
+    return new Reply(a.status() == 201 ? 201 : 200, a.body(), null);
   }
 
   /** An opt-out recorded by hand, with a reason, audited (ConsentRequests.optOutByHand). */

@@ -20,6 +20,7 @@ public final class OperatorAuth {
   /** The name of the generated sandbox operator, as audit rows record it. */
   public static final String DEV_OPERATOR = "sandbox-admin";
 
+  private volatile OperatorGate gate;
   private final OperatorCredentials credentials;
   private final String devToken;
   private final String devPassword;
@@ -79,6 +80,7 @@ public final class OperatorAuth {
       throw new IllegalStateException("no platform-http server to protect (camel.server.enabled)");
     }
     OperatorGate gate = new OperatorGate(() -> credentials, sessions);
+    this.gate = gate;
     AuthenticationConfigEntry entry = new AuthenticationConfigEntry();
     entry.setPath("/*");
     entry.setAuthenticationProviderFactory(vertx -> null);
@@ -93,6 +95,11 @@ public final class OperatorAuth {
     AuthenticationConfig auth = new AuthenticationConfig(new ArrayList<>(List.of(entry)));
     auth.setEnabled(true);
     server.getConfiguration().setAuthenticationConfig(auth);
+  }
+
+  /** The gate {@link #install} put on the router (null before): routes mounted later reuse it. */
+  public OperatorGate gate() {
+    return gate;
   }
 
   /** The banner's lines about operator access: the generated token is printed here, once. */

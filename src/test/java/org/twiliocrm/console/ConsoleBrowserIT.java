@@ -555,6 +555,185 @@ class ConsoleBrowserIT {
             List.of(APPROVER_USER, String.valueOf(transientRow), "PENDING", "carrier outage over"));
   }
 
+  @Test
+  void aPendingTemplateVersionShowsItsDiffAndIsApprovedByASecondPerson() {
+    String approved = "aaaaaaaaaaaa00000000000000000000000000000000000000000000000000a1";
+    String pending = "bbbbbbbbbbbb00000000000000000000000000000000000000000000000000b2";
+    connector.db.exec(
+        "INSERT INTO template_version (template_name, version, purpose, content, source, state,"
+            + " decided_by) VALUES ('console-reminder', ?, 'transactional', ?, 'test',"
+            + " 'APPROVED', 'someone')",
+        approved,
+        template("your visit is on {{date}}."));
+    connector.db.exec(
+        "INSERT INTO template_version (template_name, version, purpose, content, source, state)"
+            + " VALUES ('console-reminder', ?, 'transactional', ?, 'test', 'PENDING_APPROVAL')",
+        pending,
+        template("your visit <b>moved</b> to {{date}}."));
+    By diff = By.id("diff-bbbbbbbbbbbb");
+
+    // A viewer sees the versions and the diff, no buttons; the API refuses the approval anyway.
+    signIn(VIEWER_USER);
+    go("#/templates", diff);
+    assertThat(browser.findElement(By.cssSelector("[data-template='console-reminder']")).getText())
+        .contains("aaaaaaaaaaaa")
+        .contains("pending approval");
+    // The stored text is canonical JSON; the diff shows it a field a line: only the SMS changed.
+    assertThat(browser.findElements(By.cssSelector("#diff-bbbbbbbbbbbb del")))
+        .extracting(WebElement::getText)
+        .singleElement()
+        .asString()
+        .startsWith("-")
+        .endsWith("\"sms\": \"Hello {{name}}, your visit is on {{date}}.\"");
+    assertThat(browser.findElements(By.cssSelector("#diff-bbbbbbbbbbbb ins")))
+        .extracting(WebElement::getText)
+        .singleElement()
+        .asString()
+        .startsWith("+")
+        .endsWith("\"sms\": \"Hello {{name}}, your visit <b>moved</b> to {{date}}.\"");
+    assertThat(browser.findElements(By.cssSelector("main b"))).isEmpty();
+    assertThat(browser.findElements(By.tagName("button")))
+        .extracting(WebElement::getText)
+        .containsExactly("Sign out");
+    assertAccessible("templates (viewer)");
+    assertThat(postFromThePage("/api/template-approvals/" + pending + "/approve", "{}"))
+        .isEqualTo(403);
+
+    // bob submits the edit: four eyes then keeps him from approving it.
+    signIn(APPROVER_USER);
+    go("#/templates", diff);
+    assertAccessible("templates (approver)");
+    By box = By.cssSelector(".pending[data-version='" + pending + "']");
+    browser.findElement(box).findElement(By.cssSelector("button.submit")).click();
+    waiting()
+        .until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "submitted"));
+    waiting().until(ExpectedConditions.textToBePresentInElementLocated(box, "submitted by bob"));
+    browser.findElement(box).findElement(By.cssSelector("button.approve")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector(".pending[data-version='" + pending + "'] .result"),
+                "submitted this version"));
+    assertThat(connector.db.string("SELECT state FROM template_version WHERE version = ?", pending))
+        .isEqualTo("PENDING_APPROVAL");
+
+    // carol, a second person, approves it.
+    signIn(ADMIN_USER);
+    go("#/templates", box);
+    browser.findElement(box).findElement(By.tagName("textarea")).sendKeys("wording checked");
+    browser.findElement(box).findElement(By.cssSelector("button.approve")).click();
+    waiting()
+        .until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "approved"));
+    assertThat(
+            connector.db.rows(
+                "SELECT state, decided_by, decision_comment FROM template_version WHERE version = ?",
+                pending))
+        .containsExactly(List.of("APPROVED", ADMIN_USER, "wording checked"));
+    assertThat(browser.findElements(box)).isEmpty();
+  }
+
+  @Test
+  void theSendersPageShowsTheHealthTableAndOnlyAnAdminReadsTheAccountAgain() {
+    signIn(VIEWER_USER);
+    go("#/senders", By.cssSelector("#senders-table table"));
+    assertThat(browser.findElement(By.cssSelector("#senders-table thead")).getText())
+        .contains("SENDER")
+        .contains("A2P 10DLC")
+        .contains("INBOUND");
+    assertThat(browser.findElements(By.cssSelector("#senders-table tbody tr"))).isNotEmpty();
+    assertThat(browser.findElements(By.id("senders-refresh"))).isEmpty();
+    assertAccessible("senders (viewer)");
+    assertThat(postFromThePage("/api/senders/refresh", "{}")).isEqualTo(403);
+
+    signIn(ADMIN_USER);
+    go("#/senders", By.id("senders-refresh"));
+    assertAccessible("senders (admin)");
+    browser.findElement(By.id("senders-refresh")).click();
+    waiting()
+        .until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "read again"));
+  }
+
+  @Test
+  void theSandboxPhoneSeesItsInboxLiveAndItsStopBlocksTheNextSend() {
+    String to = "+14155550320";
+    long first =
+        connector.insert("browser-phone-1", to, "First <i>hello</i> to the phone", null, null);
+    awaitDelivered(first);
+
+    // A viewer sees the inbox but no reply box.
+    signIn(VIEWER_USER);
+    go("#/phone?handset=%2B14155550320", By.cssSelector("#phone-inbox table"));
+    assertThat(browser.findElement(By.id("phone-inbox")).getText())
+        .contains("First <i>hello</i> to the phone");
+    assertThat(browser.findElements(By.id("phone-reply"))).isEmpty();
+    assertAccessible("sandbox phone (viewer)");
+
+    signIn(APPROVER_USER);
+    go("#/phone", By.id("phone-pick"));
+    browser.findElement(By.id("p-handset")).sendKeys(to);
+    browser.findElement(By.id("phone-open")).click();
+    waiting().until(ExpectedConditions.presenceOfElementLocated(By.id("phone-reply")));
+    assertAccessible("sandbox phone (approver)");
+    waiting().until(ExpectedConditions.attributeToBe(By.id("live"), "data-state", "on"));
+    // A message sent now appears without reloading (live updates).
+    long second = connector.insert("browser-phone-2", to, "Second message, live", null, null);
+    awaitDelivered(second);
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("phone-inbox"), "Second message, live"));
+
+    browser.findElement(By.id("p-body")).sendKeys("Thanks, see you");
+    browser.findElement(By.id("phone-send")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "Thanks, see you"));
+    browser.findElement(By.id("phone-stop")).click();
+    waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "STOP"));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                connector.db.count(
+                        "SELECT COUNT(*) FROM consent_event WHERE recipient = ? AND status ="
+                            + " 'OPTED_OUT'",
+                        to)
+                    == 1);
+    long third = connector.insert("browser-phone-3", to, "After STOP", null, null);
+    awaitStatus(third, "BLOCKED");
+    assertThat(connector.db.string("SELECT reason_code FROM outbox_message WHERE id = ?", third))
+        .isEqualTo("OPTED_OUT");
+  }
+
+  @Test
+  void theDashboardRedrawsWithinTenSecondsOfAChange() {
+    signIn(VIEWER_USER);
+    go("#/dashboard", By.id("backlog"));
+    waiting().until(ExpectedConditions.attributeToBe(By.id("live"), "data-state", "on"));
+    String before =
+        String.valueOf(
+            ((JavascriptExecutor) browser)
+                .executeScript("return document.getElementById('main').dataset.refreshed || '0'"));
+    connector.insert("browser-live-1", "+14155550321", "Dashboard live", null, null);
+    new WebDriverWait(browser, Duration.ofSeconds(10))
+        .until(
+            b ->
+                !before.equals(
+                    String.valueOf(
+                        ((JavascriptExecutor) b)
+                            .executeScript(
+                                "return document.getElementById('main').dataset.refreshed"
+                                    + " || '0'"))));
+    assertThat(browser.findElement(By.id("backlog")).getText()).contains("Outbox backlog");
+  }
+
+  /** A template version's stored text (canonical JSON, as MessageTemplate.normalized writes it). */
+  static String template(String smsTail) {
+    return "{\"default-locale\":\"en\",\"locales\":{\"en\":{\"sms\":\"Hello {{name}}, "
+        + smsTail
+        + "\"}},\"name\":\"console-reminder\",\"purpose\":\"transactional\",\"variables\":{}}";
+  }
+
   /** A row as the outbox leaves it once it gave up, with the reason code it would record. */
   static long failedRow(String key, String channel, String to, String reasonCode) {
     connector.db.exec(

@@ -18,6 +18,7 @@ import org.twiliocrm.senders.SenderAudit;
 import org.twiliocrm.senders.SenderInventory;
 import org.twiliocrm.twilio.TwilioClientFactory;
 import org.twiliocrm.twilio.TwilioClientSettings;
+import org.twiliocrm.twilio.TwilioRegion;
 
 /**
  * {@code java -jar twilio-crm-connector.jar senders [--apply]}: lists the Twilio account's phone
@@ -78,10 +79,13 @@ final class SendersCommand {
       TwilioClientSettings ts = TwilioClientSettings.from(lookup);
       String publicUrl = cfg.http().publicUrl().replaceAll("/+$", "");
       String status = OutboxSettings.STATUS_CALLBACK_URL.read(lookup);
+      // With twilio.region set, the expected URLs carry ?region= (as the outbox's callbacks do).
       SenderAudit audit =
           new SenderAudit(
-              publicUrl + "/webhooks/twilio/inbound",
-              status == null ? publicUrl + "/webhooks/twilio/message-status" : status);
+              ts.region().callbackUrl(publicUrl + "/webhooks/twilio/inbound"),
+              status == null
+                  ? ts.region().callbackUrl(publicUrl + "/webhooks/twilio/message-status")
+                  : status);
       try (TwilioClientFactory factory = new TwilioClientFactory(ts)) {
         var client = factory.create();
         SenderInventory inv = SenderInventory.load(client);
@@ -91,12 +95,14 @@ final class SendersCommand {
                 + " ("
                 + cfg.mode()
                 + (ts.baseUrl() == null ? "" : ", API at " + ts.baseUrl())
+                + ", region "
+                + ts.region().label()
                 + ")");
         out.println("  inbound webhook expected:  " + audit.inboundUrl());
         out.println("  status callback expected:  " + audit.statusUrl());
         out.println();
         List<SenderAudit.Problem> problems = audit.check(inv);
-        out.print(table(inv, problems));
+        out.print(table(inv, problems, ts.region().label()));
         if (apply) {
           int fixed = audit.apply(client, problems);
           out.println();
@@ -104,7 +110,7 @@ final class SendersCommand {
           out.println();
           inv = SenderInventory.load(client);
           problems = audit.check(inv);
-          out.print(table(inv, problems));
+          out.print(table(inv, problems, ts.region().label()));
         }
         return problems.isEmpty() ? 0 : 1;
       }
@@ -122,8 +128,17 @@ final class SendersCommand {
     }
   }
 
-  /** The senders table, then each problem with its fix. */
+  /** The senders table, then each problem with its fix (Twilio's default region). */
   static String table(SenderInventory inv, List<SenderAudit.Problem> problems) {
+    return table(inv, problems, new TwilioRegion(null, null).label());
+  }
+
+  /**
+   * The senders table with a REGION column: the Twilio Region (and edge) the connector's traffic
+   * for each sender goes through, {@code twilio.region}/{@code twilio.edge}, since one client sends
+   * everything.
+   */
+  static String table(SenderInventory inv, List<SenderAudit.Problem> problems, String region) {
     Map<String, List<SenderAudit.Problem>> by = new HashMap<>();
     for (SenderAudit.Problem p : problems) {
       by.computeIfAbsent(p.sender(), k -> new ArrayList<>()).add(p);
@@ -131,7 +146,15 @@ final class SendersCommand {
     List<String[]> rows = new ArrayList<>();
     rows.add(
         new String[] {
-          "SENDER", "TYPE", "CAPABILITIES", "SERVICE", "A2P 10DLC", "TOLL-FREE", "INBOUND", "STATUS"
+          "SENDER",
+          "TYPE",
+          "CAPABILITIES",
+          "SERVICE",
+          "A2P 10DLC",
+          "TOLL-FREE",
+          "INBOUND",
+          "STATUS",
+          "REGION"
         });
     for (SenderInventory.Number n : inv.numbers()) {
       List<SenderAudit.Problem> mine = by.getOrDefault(n.phoneNumber(), List.of());
@@ -151,7 +174,8 @@ final class SendersCommand {
                 ? (n.tollfreeStatus() == null ? "none" : n.tollfreeStatus())
                 : "-",
             viaService ? "(service)" : mark(mine, "inbound webhook"),
-            "-"
+            "-",
+            region
           });
     }
     for (SenderInventory.MessagingService s : inv.services()) {
@@ -165,7 +189,8 @@ final class SendersCommand {
             s.a2pStatus() == null ? "none" : s.a2pStatus(),
             "-",
             s.useInboundWebhookOnNumber() ? "(numbers)" : mark(mine, "inbound webhook"),
-            mark(mine, "status callback")
+            mark(mine, "status callback"),
+            region
           });
     }
     int[] w = new int[rows.get(0).length];

@@ -678,7 +678,7 @@ public final class TwilioSandbox implements AutoCloseable {
       }
     }
     if (seg.length == 2 && seg[1].equals("Calls.json") && method.equals("POST")) {
-      return new Object[] {201, calls.create(account, form).toJson()};
+      return new Object[] {201, calls.create(account, region, form).toJson()};
     }
     if (seg.length == 3 && seg[1].equals("Calls") && seg[2].endsWith(".json")) {
       String sid = seg[2].substring(0, seg[2].length() - 5);

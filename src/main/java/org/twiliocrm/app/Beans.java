@@ -66,14 +66,20 @@ public final class Beans {
     // The console's senders page (the senders command's table) and, in sandbox mode, its phone.
     String publicUrl = cfg.http().publicUrl().replaceAll("/+$", "");
     String statusUrl = OutboxSettings.STATUS_CALLBACK_URL.read(lookup);
+    // With twilio.region set, the expected URLs carry ?region= as the outbox's callbacks do (the
+    // senders command checks the same).
+    org.twiliocrm.twilio.TwilioRegion region = twilio.settings().region();
     registry.accept(
         org.twiliocrm.operator.SendersReport.BEAN,
         new org.twiliocrm.operator.SendersReport(
             new org.twiliocrm.senders.SenderAudit(
-                publicUrl + "/webhooks/twilio/inbound",
-                statusUrl == null ? publicUrl + "/webhooks/twilio/message-status" : statusUrl),
+                region.callbackUrl(publicUrl + "/webhooks/twilio/inbound"),
+                statusUrl == null
+                    ? region.callbackUrl(publicUrl + "/webhooks/twilio/message-status")
+                    : statusUrl),
             () -> org.twiliocrm.senders.SenderInventory.load(restClient),
-            java.time.Clock.systemUTC()));
+            java.time.Clock.systemUTC(),
+            region.label()));
     if (sandbox && twilioLookup.apply("twilio.base-url") != null) {
       registry.accept(
           org.twiliocrm.operator.SandboxPhone.BEAN,

@@ -220,15 +220,21 @@ public final class ConnectorApp {
     // (In sandbox mode the sandbox derived twilio.account-sid above, the secondary token's owner.)
     org.twiliocrm.webhook.WebhookSettings hooks =
         org.twiliocrm.webhook.WebhookSettings.from(this::property);
+    // With twilio.region set the URLs carry ?region=ie1: the webhook check then knows which
+    // region's auth token signed them.
+    org.twiliocrm.twilio.TwilioRegion region =
+        org.twiliocrm.twilio.TwilioClientSettings.region(this::property);
     if (property("outbox.status-callback-url") == null) {
       effective.put(
           "outbox.status-callback-url",
-          hooks.withOverrides(config.http().publicUrl() + "/webhooks/twilio/message-status"));
+          hooks.withOverrides(
+              region.callbackUrl(config.http().publicUrl() + "/webhooks/twilio/message-status")));
     }
     if (property("outbox.call-status-callback-url") == null) {
       effective.put(
           "outbox.call-status-callback-url",
-          hooks.withOverrides(config.http().publicUrl() + "/webhooks/twilio/call-status"));
+          hooks.withOverrides(
+              region.callbackUrl(config.http().publicUrl() + "/webhooks/twilio/call-status")));
     }
 
     DslLocations dsl = DslLocations.resolve(config.dsl());

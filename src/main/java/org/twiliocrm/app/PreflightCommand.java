@@ -142,7 +142,9 @@ final class PreflightCommand {
               sender == null ? List.of() : List.of(sender),
               channel,
               publicUrl,
-              callback == null ? publicUrl + "/webhooks/twilio/message-status" : callback,
+              callback == null
+                  ? ts.region().callbackUrl(publicUrl + "/webhooks/twilio/message-status")
+                  : callback,
               live)
           .run();
     }

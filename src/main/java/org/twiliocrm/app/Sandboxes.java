@@ -32,10 +32,17 @@ final class Sandboxes implements AutoCloseable {
   }
 
   static Sandboxes start(Function<String, String> lookup, ConnectorConfig cfg) {
-    String inbound = cfg.http().publicUrl() + "/webhooks/twilio/inbound";
+    // With twilio.region set, the sandbox's numbers are homed in that region (their inbound
+    // messages are signed with its token) and the inbound URL names it, as `senders` expects.
+    org.twiliocrm.twilio.TwilioRegion region =
+        settings(() -> org.twiliocrm.twilio.TwilioClientSettings.region(lookup));
+    String inbound = region.callbackUrl(cfg.http().publicUrl() + "/webhooks/twilio/inbound");
     Function<String, String> twilioLookup =
         k -> {
           String v = lookup.apply(k);
+          if (TwilioSandboxSettings.NUMBERS_REGION.name().equals(k) && (v == null || v.isBlank())) {
+            return region.region();
+          }
           return TwilioSandboxSettings.INBOUND_WEBHOOK_URL.name().equals(k)
                   && (v == null || v.isBlank())
               ? inbound
@@ -115,6 +122,8 @@ final class Sandboxes implements AutoCloseable {
           case "twilio.base-url" -> orElse(lookup.apply(k), base);
           case "twilio.account-sid" -> orElse(lookup.apply(k), account.getKey());
           case "twilio.auth-token" -> orElse(lookup.apply(k), account.getValue());
+          case "twilio.region-auth-tokens" ->
+              orElse(lookup.apply(k), regionTokens(ts.regionAuthTokens()));
           case "twilio.api-key", "twilio.api-secret" -> null;
           default -> lookup.apply(k);
         };
@@ -139,6 +148,14 @@ final class Sandboxes implements AutoCloseable {
   /** Every sandbox account's token: callbacks the sandbox signs are checked against them. */
   static Map<String, String> accountTokens(Function<String, String> lookup) {
     return settings(() -> TwilioSandboxSettings.from(lookup)).accounts();
+  }
+
+  /** {@code ie1:token,au1:token}, as twilio.region-auth-tokens reads it. */
+  static String regionTokens(Map<String, String> tokens) {
+    StringBuilder sb = new StringBuilder();
+    tokens.forEach(
+        (r, t) -> sb.append(sb.length() == 0 ? "" : ",").append(r).append(':').append(t));
+    return sb.length() == 0 ? null : sb.toString();
   }
 
   private static boolean blank(String v) {
@@ -178,6 +195,11 @@ final class Sandboxes implements AutoCloseable {
     derived.put("twilio.base-url", twilioUrl);
     derived.put("twilio.account-sid", account.getKey());
     derived.put("twilio.auth-token", account.getValue());
+    // The account's tokens in the other Twilio Regions: with twilio.region set, the client
+    // authenticates at the sandbox's regional host with one, and its callbacks are signed with it.
+    if (!ts.regionAuthTokens().isEmpty()) {
+      derived.put("twilio.region-auth-tokens", regionTokens(ts.regionAuthTokens()));
+    }
     // camel-salesforce, pointed at the emulator with its seeded connected app and user.
     derived.put("camel.component.salesforce.loginUrl", salesforceUrl);
     derived.put("camel.component.salesforce.authenticationType", "USERNAME_PASSWORD");

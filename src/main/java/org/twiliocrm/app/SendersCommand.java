@@ -17,6 +17,7 @@ import org.twiliocrm.senders.SenderInventory;
 import org.twiliocrm.senders.SenderTable;
 import org.twiliocrm.twilio.TwilioClientFactory;
 import org.twiliocrm.twilio.TwilioClientSettings;
+import org.twiliocrm.twilio.TwilioRegion;
 
 /**
  * {@code java -jar twilio-crm-connector.jar senders [--apply]}: lists the Twilio account's phone
@@ -77,10 +78,13 @@ final class SendersCommand {
       TwilioClientSettings ts = TwilioClientSettings.from(lookup);
       String publicUrl = cfg.http().publicUrl().replaceAll("/+$", "");
       String status = OutboxSettings.STATUS_CALLBACK_URL.read(lookup);
+      // With twilio.region set, the expected URLs carry ?region= (as the outbox's callbacks do).
       SenderAudit audit =
           new SenderAudit(
-              publicUrl + "/webhooks/twilio/inbound",
-              status == null ? publicUrl + "/webhooks/twilio/message-status" : status);
+              ts.region().callbackUrl(publicUrl + "/webhooks/twilio/inbound"),
+              status == null
+                  ? ts.region().callbackUrl(publicUrl + "/webhooks/twilio/message-status")
+                  : status);
       try (TwilioClientFactory factory = new TwilioClientFactory(ts)) {
         var client = factory.create();
         SenderInventory inv = SenderInventory.load(client);
@@ -90,12 +94,14 @@ final class SendersCommand {
                 + " ("
                 + cfg.mode()
                 + (ts.baseUrl() == null ? "" : ", API at " + ts.baseUrl())
+                + ", region "
+                + ts.region().label()
                 + ")");
         out.println("  inbound webhook expected:  " + audit.inboundUrl());
         out.println("  status callback expected:  " + audit.statusUrl());
         out.println();
         List<SenderAudit.Problem> problems = audit.check(inv);
-        out.print(table(inv, problems));
+        out.print(table(inv, problems, ts.region().label()));
         if (apply) {
           int fixed = audit.apply(client, problems);
           out.println();
@@ -103,7 +109,7 @@ final class SendersCommand {
           out.println();
           inv = SenderInventory.load(client);
           problems = audit.check(inv);
-          out.print(table(inv, problems));
+          out.print(table(inv, problems, ts.region().label()));
         }
         return problems.isEmpty() ? 0 : 1;
       }
@@ -121,8 +127,17 @@ final class SendersCommand {
     }
   }
 
-  /** The senders table, then each problem with its fix (SenderTable, shared with /api/senders). */
+  /** The senders table, then each problem with its fix (Twilio's default region). */
   static String table(SenderInventory inv, List<SenderAudit.Problem> problems) {
-    return SenderTable.text(inv, problems);
+    return table(inv, problems, new TwilioRegion(null, null).label());
+  }
+
+  /**
+   * The senders table with a REGION column (SenderTable, shared with /api/senders): the Twilio
+   * Region (and edge) the connector's traffic for each sender goes through, {@code
+   * twilio.region}/{@code twilio.edge}, since one client sends everything.
+   */
+  static String table(SenderInventory inv, List<SenderAudit.Problem> problems, String region) {
+    return SenderTable.text(inv, problems, region);
   }
 }

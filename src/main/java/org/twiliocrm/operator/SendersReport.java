@@ -24,11 +24,15 @@ public final class SendersReport {
   private final SenderAudit audit;
   private final Supplier<SenderInventory> loader;
   private final Clock clock;
+  private final String region;
   private SenderInventory inventory;
   private Instant loadedAt;
   private String error;
 
-  public SendersReport(SenderAudit audit, Supplier<SenderInventory> loader, Clock clock) {
+  /** {@code region}: the Twilio Region label every sender's traffic uses (the REGION column). */
+  public SendersReport(
+      SenderAudit audit, Supplier<SenderInventory> loader, Clock clock, String region) {
+    this.region = region;
     this.audit = audit;
     this.loader = loader;
     this.clock = clock;
@@ -79,7 +83,7 @@ public final class SendersReport {
       return out;
     }
     List<SenderAudit.Problem> problems = audit.check(inv);
-    out.put("rows", SenderTable.rows(inv, problems));
+    out.put("rows", SenderTable.rows(inv, problems, region));
     List<Object> ps = new ArrayList<>();
     for (SenderAudit.Problem p : problems) {
       Map<String, Object> m = new LinkedHashMap<>();

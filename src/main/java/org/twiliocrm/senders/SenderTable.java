@@ -9,7 +9,9 @@ import java.util.Map;
  * The senders health table: one row per phone number and per Messaging Service of the account, with
  * its registration and webhook state, then each problem with its fix. The {@code senders} command
  * prints it as text ({@link #text}); the operator console's {@code GET /api/senders} serves the
- * same rows as JSON ({@link #rows}), so both always show the same thing.
+ * same rows as JSON ({@link #rows}), so both always show the same thing. REGION is the Twilio
+ * Region (and edge) the connector's traffic goes through: one client sends everything, so every row
+ * shows the same one.
  */
 public final class SenderTable {
   /** The column headings, in order. */
@@ -22,12 +24,14 @@ public final class SenderTable {
           "A2P 10DLC",
           "TOLL-FREE",
           "INBOUND",
-          "STATUS");
+          "STATUS",
+          "REGION");
 
   private SenderTable() {}
 
   /** The table's rows (without the heading), numbers first, then services; cells as printed. */
-  public static List<List<String>> rows(SenderInventory inv, List<SenderAudit.Problem> problems) {
+  public static List<List<String>> rows(
+      SenderInventory inv, List<SenderAudit.Problem> problems, String region) {
     Map<String, List<SenderAudit.Problem>> by = new HashMap<>();
     for (SenderAudit.Problem p : problems) {
       by.computeIfAbsent(p.sender(), k -> new ArrayList<>()).add(p);
@@ -51,7 +55,8 @@ public final class SenderTable {
                   ? (n.tollfreeStatus() == null ? "none" : n.tollfreeStatus())
                   : "-",
               viaService ? "(service)" : mark(mine, "inbound webhook"),
-              "-"));
+              "-",
+              region));
     }
     for (SenderInventory.MessagingService s : inv.services()) {
       List<SenderAudit.Problem> mine = by.getOrDefault(s.sid(), List.of());
@@ -64,16 +69,18 @@ public final class SenderTable {
               s.a2pStatus() == null ? "none" : s.a2pStatus(),
               "-",
               s.useInboundWebhookOnNumber() ? "(numbers)" : mark(mine, "inbound webhook"),
-              mark(mine, "status callback")));
+              mark(mine, "status callback"),
+              region));
     }
     return rows;
   }
 
   /** The table as the {@code senders} command prints it: aligned columns, then the problems. */
-  public static String text(SenderInventory inv, List<SenderAudit.Problem> problems) {
+  public static String text(
+      SenderInventory inv, List<SenderAudit.Problem> problems, String region) {
     List<List<String>> rows = new ArrayList<>();
     rows.add(COLUMNS);
-    rows.addAll(rows(inv, problems));
+    rows.addAll(rows(inv, problems, region));
     int[] w = new int[COLUMNS.size()];
     for (List<String> r : rows) {
       for (int i = 0; i < r.size(); i++) {

@@ -23,8 +23,9 @@ import org.apache.hc.core5.util.Timeout;
  * <ul>
  *   <li><b>Base URL.</b> twilio-java always builds {@code https://{domain}.twilio.com/...}. When a
  *       base URL is set, a route planner sends every request to that host and port instead; the
- *       Host header stays {@code api.twilio.com} / {@code verify.twilio.com}, so the sandbox routes
- *       on it.
+ *       Host header stays {@code api.twilio.com} / {@code verify.twilio.com} (or, with {@code
+ *       twilio.region}/{@code twilio.edge}, {@code api.dublin.ie1.twilio.com}), so the sandbox
+ *       routes on it and knows the region. Real Twilio and the sandbox take the same code path.
  *   <li><b>No hidden retries.</b> Apache HttpClient 5 re-sends a request answered 429/503 (after
  *       Retry-After) and twilio-java re-sends on any 5xx, POST included. One Messages create could
  *       become up to six sends. Both are off: the connector's own classified retry decides.
@@ -72,10 +73,20 @@ public final class TwilioClientFactory implements AutoCloseable {
 
   /** A new client sharing this factory's pool; cheap, thread-safe, keep one per account. */
   public TwilioRestClient create() {
-    return new TwilioRestClient.Builder(settings.username(), settings.password())
-        .accountSid(settings.accountSid())
-        .httpClient(httpClient)
-        .build();
+    TwilioRestClient.Builder builder =
+        new TwilioRestClient.Builder(settings.username(), settings.password())
+            .accountSid(settings.accountSid())
+            .httpClient(httpClient);
+    // twilio-java puts both into every request's host (api.dublin.ie1.twilio.com); with a base
+    // URL the request still goes to that host and port, the Host header names the region.
+    TwilioRegion region = settings.region();
+    if (region.region() != null) {
+      builder.region(region.region());
+    }
+    if (region.edge() != null) {
+      builder.edge(region.edge());
+    }
+    return builder.build();
   }
 
   public TwilioClientSettings settings() {

@@ -2,6 +2,8 @@ package org.twiliocrm.twilio;
 
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.function.Function;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.config.Key;
@@ -20,6 +22,10 @@ import org.twiliocrm.config.Settings;
  * @param maxConnections pooled HTTP connections to Twilio, total and per host
  * @param connectTimeoutMillis TCP connect timeout
  * @param responseTimeoutMillis how long to wait for a response
+ * @param region the Twilio Region and edge every request goes to ({@code twilio.region}, {@code
+ *     twilio.edge}); twilio-java puts them in the host name
+ * @param regionAuthTokens region -> the account's auth token in that region (Twilio issues
+ *     region-specific credentials); the configured region's one authenticates REST calls
  */
 public record TwilioClientSettings(
     String baseUrl,
@@ -29,9 +35,36 @@ public record TwilioClientSettings(
     String apiSecret,
     int maxConnections,
     int connectTimeoutMillis,
-    int responseTimeoutMillis) {
+    int responseTimeoutMillis,
+    TwilioRegion region,
+    Map<String, String> regionAuthTokens) {
+
+  /** Twilio's default region (us1), no region-specific tokens. */
+  public TwilioClientSettings(
+      String baseUrl,
+      String accountSid,
+      String authToken,
+      String apiKey,
+      String apiSecret,
+      int maxConnections,
+      int connectTimeoutMillis,
+      int responseTimeoutMillis) {
+    this(
+        baseUrl,
+        accountSid,
+        authToken,
+        apiKey,
+        apiSecret,
+        maxConnections,
+        connectTimeoutMillis,
+        responseTimeoutMillis,
+        new TwilioRegion(null, null),
+        Map.of());
+  }
 
   public TwilioClientSettings {
+    region = Objects.requireNonNullElseGet(region, () -> new TwilioRegion(null, null));
+    regionAuthTokens = Map.copyOf(Objects.requireNonNullElse(regionAuthTokens, Map.of()));
     if (baseUrl != null) {
       URI uri;
       try {
@@ -52,7 +85,9 @@ public record TwilioClientSettings(
     if ((apiKey == null) != (apiSecret == null)) {
       throw new IllegalArgumentException("twilio.api-key/twilio.api-secret: set both or neither");
     }
-    if (apiKey == null && (authToken == null || authToken.isEmpty())) {
+    if (apiKey == null
+        && (authToken == null || authToken.isEmpty())
+        && !regionAuthTokens.containsKey(region.effectiveRegion())) {
       throw new IllegalArgumentException(
           "twilio.auth-token: required unless twilio.api-key and twilio.api-secret are set");
     }
@@ -88,8 +123,45 @@ public record TwilioClientSettings(
           600_000,
           "How long to wait for Twilio's response in milliseconds.");
 
+  public static final Key<String> REGION =
+      Key.string(
+          "twilio.region",
+          "",
+          "Twilio Region every API call goes to, e.g. ie1 or au1 (empty = Twilio's default, us1);"
+              + " callbacks are then checked with that region's auth token.");
+  public static final Key<String> EDGE =
+      Key.string(
+          "twilio.edge",
+          "",
+          "Twilio edge location every API call enters by, e.g. dublin or sydney (empty = the"
+              + " region's default).");
+  public static final Key<Map<String, String>> REGION_AUTH_TOKENS =
+      Key.custom(
+          "twilio.region-auth-tokens",
+          "secret",
+          "",
+          "region:authToken,...",
+          "Auth tokens of twilio.account-sid per Twilio Region, region:authToken comma-separated"
+              + " (Twilio issues region-specific credentials); the twilio.region one authenticates"
+              + " API calls, each signs the callbacks of its region; a secret: set"
+              + " TWILIO_REGION_AUTH_TOKENS (empty = none).",
+          (s, k) -> TwilioRegion.tokens(k.name(), s.raw(k.name())));
+
   public static final List<Key<?>> KEYS =
-      List.of(BASE_URL, MAX_CONNECTIONS, CONNECT_TIMEOUT_MILLIS, RESPONSE_TIMEOUT_MILLIS);
+      List.of(
+          BASE_URL,
+          REGION,
+          EDGE,
+          REGION_AUTH_TOKENS,
+          MAX_CONNECTIONS,
+          CONNECT_TIMEOUT_MILLIS,
+          RESPONSE_TIMEOUT_MILLIS);
+
+  /** The configured region and edge (Twilio's default when neither is set). */
+  public static TwilioRegion region(Function<String, String> lookup) {
+    Settings s = new Settings(lookup);
+    return new TwilioRegion(REGION.read(s), EDGE.read(s));
+  }
 
   public static TwilioClientSettings from(Function<String, String> lookup) {
     Settings s = new Settings(lookup);
@@ -103,7 +175,9 @@ public record TwilioClientSettings(
         ConnectorConfig.TWILIO_API_SECRET.read(s),
         MAX_CONNECTIONS.read(s),
         CONNECT_TIMEOUT_MILLIS.read(s),
-        RESPONSE_TIMEOUT_MILLIS.read(s));
+        RESPONSE_TIMEOUT_MILLIS.read(s),
+        new TwilioRegion(REGION.read(s), EDGE.read(s)),
+        REGION_AUTH_TOKENS.read(s));
   }
 
   /** The user name for HTTP Basic auth: the API key when set, else the account SID. */
@@ -111,9 +185,15 @@ public record TwilioClientSettings(
     return apiKey != null ? apiKey : accountSid;
   }
 
-  /** The password for HTTP Basic auth: the API secret when set, else the auth token. */
+  /**
+   * The password for HTTP Basic auth: the API secret when set, else the configured region's auth
+   * token from {@code twilio.region-auth-tokens}, else {@code twilio.auth-token}.
+   */
   public String password() {
-    return apiKey != null ? apiSecret : authToken;
+    if (apiKey != null) {
+      return apiSecret;
+    }
+    return regionAuthTokens.getOrDefault(region.effectiveRegion(), authToken);
   }
 
   @Override
@@ -123,8 +203,14 @@ public record TwilioClientSettings(
         + (baseUrl == null ? "(real Twilio)" : baseUrl)
         + ", accountSid="
         + accountSid
+        + ", region="
+        + region.label()
         + ", auth="
-        + (apiKey != null ? "api-key " + apiKey : "auth-token")
+        + (apiKey != null
+            ? "api-key " + apiKey
+            : regionAuthTokens.containsKey(region.effectiveRegion())
+                ? region.effectiveRegion() + " auth-token"
+                : "auth-token")
         + ", maxConnections="
         + maxConnections
         + ", connectTimeoutMillis="

@@ -14,6 +14,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
 import org.twiliocrm.http.Forms;
+import org.twiliocrm.twilio.TwilioRegion;
 import org.twiliocrm.twilio.TwilioSignature;
 
 /**
@@ -47,6 +48,9 @@ public final class WebhookGate implements Processor {
   /** SharedKey id -> its HMAC-SHA256 signer (Webhooks Rules). */
   private final Map<String, TwilioSignature> byKey = new TreeMap<>();
 
+  /** Twilio Region -> the signer of its auth token (twilio.region-auth-tokens). */
+  private final Map<String, TwilioSignature> byRegion = new TreeMap<>();
+
   public WebhookGate(WebhookSettings settings, WebhookMetrics metrics) {
     this(settings, metrics, new RejectionLog(30));
   }
@@ -60,6 +64,7 @@ public final class WebhookGate implements Processor {
       settings.tokensOf(sid).forEach(t -> signers.add(new TwilioSignature(t)));
       byAccount.put(sid, List.copyOf(signers));
     }
+    settings.regionAuthTokens().forEach((r, t) -> byRegion.put(r, new TwilioSignature(t)));
     settings
         .signingKeys()
         .forEach(
@@ -190,7 +195,16 @@ public final class WebhookGate implements Processor {
       }
       signers = List.of(keyed);
     } else {
-      signers = signersOf(account);
+      // The region whose token signed: the ?region= the connector put in its callback URLs, else
+      // twilio.region. Twilio issues each region its own token, so a US-signed callback to an
+      // ie1 URL is refused like any bad signature.
+      String region = queryParameter(in, TwilioRegion.QUERY_PARAMETER);
+      if (region == null) {
+        region = settings.region();
+      } else if (!settings.knowsRegion(region)) {
+        return status(exchange, 403, "unknown-region");
+      }
+      signers = signersOf(account, region);
     }
     if (!signatureValid(signers, url, params, json ? rawJson : null, signature)) {
       return status(exchange, 403, "bad-signature");
@@ -206,6 +220,49 @@ public final class WebhookGate implements Processor {
       return status(exchange, 400, "malformed");
     }
     exchange.setProperty(EVENT, event);
+    return null;
+  }
+
+  /**
+   * The signers of an account in a region: outside us1, the region's token when one is configured
+   * (it belongs to twilio.account-sid only); otherwise the account's tokens.
+   */
+  private Collection<TwilioSignature> signersOf(String account, String region) {
+    TwilioSignature regional = TwilioRegion.DEFAULT.equals(region) ? null : byRegion.get(region);
+    if (regional == null) {
+      return signersOf(account);
+    }
+    return account == null || account.equals(settings.regionAccount())
+        ? List.of(regional)
+        : List.of();
+  }
+
+  /** A query parameter of the request as received (percent-decoded), or null. */
+  static String queryParameter(Message in, String name) {
+    String q = in.getHeader(Exchange.HTTP_RAW_QUERY, String.class);
+    if (q == null) {
+      q = in.getHeader(Exchange.HTTP_QUERY, String.class);
+    }
+    if (q == null || q.isEmpty()) {
+      String uri = in.getHeader(Exchange.HTTP_URI, String.class);
+      int mark = uri == null ? -1 : uri.indexOf('?');
+      if (mark < 0) {
+        return null;
+      }
+      q = uri.substring(mark + 1);
+    }
+    for (String pair : q.split("&")) {
+      int eq = pair.indexOf('=');
+      String k = eq < 0 ? pair : pair.substring(0, eq);
+      if (k.equals(name)) {
+        String v = eq < 0 ? "" : pair.substring(eq + 1);
+        try {
+          return java.net.URLDecoder.decode(v, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          return v;
+        }
+      }
+    }
     return null;
   }
 

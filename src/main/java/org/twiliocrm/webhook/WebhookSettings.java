@@ -11,6 +11,8 @@ import java.util.function.Function;
 import org.twiliocrm.config.ConnectorConfig;
 import org.twiliocrm.config.Key;
 import org.twiliocrm.config.Settings;
+import org.twiliocrm.twilio.TwilioClientSettings;
+import org.twiliocrm.twilio.TwilioRegion;
 
 /**
  * Typed settings of the webhook endpoints (section {@code webhooks and write-back} of
@@ -37,6 +39,11 @@ import org.twiliocrm.config.Settings;
  * @param ackWaitMillis longest a callback waits for its commit before it is answered 503; below
  *     Twilio's 15 s request timeout, so the 503 (and Twilio's retry) comes before Twilio gives up
  * @param rejectionLogPerMinute most "webhook rejected" log lines a minute (all are counted)
+ * @param region the Twilio Region ({@code twilio.region}, us1 when unset) whose token checks a
+ *     callback whose URL has no {@code ?region=}
+ * @param regionAccount the account the regional tokens belong to ({@code twilio.account-sid})
+ * @param regionAuthTokens region -> that account's auth token there ({@code
+ *     twilio.region-auth-tokens})
  */
 public record WebhookSettings(
     String publicUrl,
@@ -55,7 +62,10 @@ public record WebhookSettings(
     Map<String, String> signingKeys,
     String connectionOverrides,
     int ackWaitMillis,
-    int rejectionLogPerMinute) {
+    int rejectionLogPerMinute,
+    String region,
+    String regionAccount,
+    Map<String, String> regionAuthTokens) {
 
   /** Twilio's webhook request timeout; the persist-then-ack wait must end before it. */
   public static final int TWILIO_TIMEOUT_MILLIS = 15_000;
@@ -263,7 +273,21 @@ public record WebhookSettings(
         SIGNING_KEYS.read(s),
         CONNECTION_OVERRIDES.read(s),
         ACK_MAX_WAIT_MILLIS.read(s),
-        REJECTION_LOG_PER_MINUTE.read(s));
+        REJECTION_LOG_PER_MINUTE.read(s),
+        TwilioClientSettings.region(lookup).effectiveRegion(),
+        sid,
+        TwilioClientSettings.REGION_AUTH_TOKENS.read(s));
+  }
+
+  /**
+   * The regions a callback may name in {@code ?region=}: us1 (the account's own tokens), the
+   * configured {@code twilio.region}, and each region with a token in {@code
+   * twilio.region-auth-tokens}.
+   */
+  public boolean knowsRegion(String name) {
+    return TwilioRegion.DEFAULT.equals(name)
+        || region.equals(name)
+        || regionAuthTokens.containsKey(name);
   }
 
   /** The account's first token is its primary; a different one signs too (rotation). */
@@ -330,7 +354,10 @@ public record WebhookSettings(
         signingKeys,
         connectionOverrides,
         ackWaitMillis,
-        rejectionLogPerMinute);
+        rejectionLogPerMinute,
+        region,
+        regionAccount,
+        regionAuthTokens);
   }
 
   private static Key<List<String>> keywords(String name, String def, String description) {
@@ -397,6 +424,10 @@ public record WebhookSettings(
         + connectionOverrides
         + ", ackWaitMillis="
         + ackWaitMillis
+        + ", region="
+        + region
+        + ", regionTokens="
+        + regionAuthTokens.keySet()
         + "]";
   }
 }

@@ -57,6 +57,10 @@ class SendersCommandIT {
   record Run(int exit, String out, String err) {}
 
   static Run senders(String... args) {
+    return senders(Map.of(), args);
+  }
+
+  static Run senders(Map<String, String> extra, String... args) {
     Map<String, String> c = new HashMap<>();
     c.put("twilio.account-sid", TwilioSandboxSettings.DEFAULT_ACCOUNT_SID);
     c.put("twilio.auth-token", TwilioSandboxSettings.DEFAULT_AUTH_TOKEN);
@@ -69,6 +73,7 @@ class SendersCommandIT {
     c.put("salesforce.client-secret", "secret");
     c.put("salesforce.username", "user");
     c.put("salesforce.password", "password");
+    c.putAll(extra);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit =
@@ -87,6 +92,33 @@ class SendersCommandIT {
             method, sandbox.baseUrl() + path, null, body == null ? null : TestHttp.json(body));
     assertThat(r.statusCode()).as(r.body()).isLessThan(400);
     return TestHttp.parse(r);
+  }
+
+  /**
+   * With twilio.region/twilio.edge the command calls the sandbox's regional host with the region's
+   * token, shows the region in the REGION column and expects callback URLs that name it.
+   */
+  @Test
+  void theTableShowsTheRegionTheTrafficGoesThrough() {
+    Map<String, String> ie1 =
+        Map.of(
+            "twilio.region", "ie1",
+            "twilio.edge", "dublin",
+            "twilio.region-auth-tokens", "ie1:sandbox-ie1-auth-token");
+    Run run = senders(ie1, "--apply");
+    assertThat(run.err()).as(run.out()).isEmpty();
+    assertThat(run.out())
+        .contains("region ie1 (edge dublin)")
+        .contains("inbound webhook expected:  " + INBOUND + "?region=ie1")
+        .contains("REGION");
+    String row = run.out().lines().filter(l -> l.startsWith(LONG_CODE)).findFirst().orElseThrow();
+    assertThat(row).endsWith("ie1 (edge dublin)");
+    assertThat(senders(ie1).exit()).as("clean after --apply").isEqualTo(0);
+
+    // At the regional host the us1 token is refused, as at Twilio.
+    Run usToken = senders(Map.of("twilio.region", "ie1", "twilio.edge", "dublin"));
+    assertThat(usToken.exit()).isEqualTo(1);
+    assertThat(usToken.err()).contains("Authentication");
   }
 
   @Test

@@ -51,6 +51,11 @@ final class Calls {
   }
 
   SandboxCall create(String account, Map<String, List<String>> p) {
+    return create(account, null, p);
+  }
+
+  /** As {@link #create(String, Map)}, in a Twilio Region (null or us1 = the default). */
+  SandboxCall create(String account, String region, Map<String, List<String>> p) {
     String to = Messages.one(p, "To");
     String from = Messages.one(p, "From");
     String url = Messages.one(p, "Url");
@@ -102,6 +107,9 @@ final class Calls {
             Messages.one(p, "StatusCallback"),
             events,
             Messages.one(p, "MachineDetection"));
+    if (region != null && !org.twiliocrm.twilio.TwilioRegion.DEFAULT.equals(region)) {
+      c.region = region;
+    }
     state.calls.put(c.sid, c);
     later(settings.stepMillis(), () -> dial(c));
     return c;
@@ -206,7 +214,7 @@ final class Calls {
     Map<String, List<String>> params = callParams(c, c.status());
     extra.forEach((k, v) -> params.put(k, List.of(v)));
     sender
-        .post(c.accountSid, url, params, c::record, "twiml-fetch")
+        .post(c.signer(), url, params, c::record, "twiml-fetch")
         .thenAccept(
             r -> {
               if (!r.ok()) {
@@ -312,7 +320,7 @@ final class Calls {
       p.put("CallDuration", List.of(String.valueOf(c.durationSeconds())));
       p.put("Duration", List.of(String.valueOf((c.durationSeconds() + 59) / 60)));
     }
-    sender.statusCallback(c.accountSid, c.statusCallback, p, c::record);
+    sender.statusCallback(c.signer(), c.statusCallback, p, c::record);
   }
 
   private static Map<String, List<String>> callParams(SandboxCall c, String callStatus) {

@@ -114,7 +114,7 @@ final class Handsets {
       return CompletableFuture.completedFuture(result);
     }
     return sender
-        .post(account, url, inboundParams(in, mediaUrls), in::record, "webhook")
+        .post(inboundSigner(account), url, inboundParams(in, mediaUrls), in::record, "webhook")
         .thenApply(
             r -> {
               Map<String, Object> wh = new LinkedHashMap<>();
@@ -166,5 +166,13 @@ final class Handsets {
       p.put("WaId", List.of(SandboxState.bare(in.from).substring(1)));
     }
     return p;
+  }
+
+  /** Who signs inbound webhooks: the account, or {@code AC...@ie1} when numbers are regional. */
+  private String inboundSigner(String account) {
+    String r = settings.numbersRegion();
+    return r == null || r.isBlank() || org.twiliocrm.twilio.TwilioRegion.DEFAULT.equals(r)
+        ? account
+        : account + "@" + r;
   }
 }

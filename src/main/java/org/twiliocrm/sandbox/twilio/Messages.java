@@ -48,6 +48,14 @@ final class Messages {
 
   /** POST .../Messages.json: checks as Twilio does, stores, starts the life cycle. */
   SandboxMessage create(String accountSid, Map<String, List<String>> p) {
+    return create(accountSid, null, p);
+  }
+
+  /**
+   * As {@link #create(String, Map)}, in a Twilio Region ({@code ie1}; null or us1 = the default),
+   * whose token then signs the message's status callbacks.
+   */
+  SandboxMessage create(String accountSid, String region, Map<String, List<String>> p) {
     String to = one(p, "To");
     String from = one(p, "From");
     String mg = emptyToNull(one(p, "MessagingServiceSid"));
@@ -136,6 +144,9 @@ final class Messages {
             contentSid,
             sendAt,
             initial);
+    if (region != null && !org.twiliocrm.twilio.TwilioRegion.DEFAULT.equals(region)) {
+      m.region = region;
+    }
     state.add(m);
     if (sendAt != null) {
       long delay = Math.max(1, Duration.between(Instant.now(), sendAt).toMillis());
@@ -401,7 +412,7 @@ final class Messages {
     }
     if (m.statusCallback != null && !m.statusCallback.isEmpty()) {
       callbacks.statusCallback(
-          m.accountSid, m.statusCallback, callbackParams(m, status, code), m::record);
+          m.signer(), m.statusCallback, callbackParams(m, status, code), m::record);
     }
     return true;
   }

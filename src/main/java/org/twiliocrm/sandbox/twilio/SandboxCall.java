@@ -28,6 +28,15 @@ final class SandboxCall {
   private Instant dateUpdated = dateCreated;
   private int sequence;
   private final List<Event> events = new ArrayList<>();
+
+  /** The Twilio Region the call was created in (ie1, ...); null = us1. Signs its callbacks. */
+  volatile String region;
+
+  /** Who signs the callbacks: the account, or {@code AC...@ie1} for a regional call. */
+  String signer() {
+    return region == null ? accountSid : accountSid + "@" + region;
+  }
+
   private final List<String> said = new ArrayList<>();
   private final List<Map<String, Object>> gathers = new ArrayList<>();
 

@@ -31,6 +31,17 @@ final class SandboxMessage {
   private Instant dateUpdated;
   private final List<Event> events = new ArrayList<>(6);
 
+  /**
+   * The Twilio Region the message was created in (from the API host, e.g. ie1); null = us1. Its
+   * status callbacks are signed with that region's auth token.
+   */
+  volatile String region;
+
+  /** Who signs the callbacks: the account, or {@code AC...@ie1} for a regional message. */
+  String signer() {
+    return region == null ? accountSid : accountSid + "@" + region;
+  }
+
   SandboxMessage(
       String sid,
       String accountSid,
@@ -212,6 +223,7 @@ final class SandboxMessage {
   Map<String, Object> toInspection() {
     Map<String, Object> m = toJson();
     m.put("status_callback", statusCallback);
+    m.put("region", region == null ? org.twiliocrm.twilio.TwilioRegion.DEFAULT : region);
     m.put("events", events().stream().map(Event::toMap).toList());
     return m;
   }

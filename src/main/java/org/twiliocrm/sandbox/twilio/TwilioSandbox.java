@@ -276,13 +276,36 @@ public final class TwilioSandbox implements AutoCloseable {
     return settings.accounts().keySet().iterator().next();
   }
 
-  /** The auth token of an account, which signs its callbacks. */
+  /**
+   * The auth token of an account, which signs its callbacks; {@code AC...@ie1} names the account's
+   * token in a region other than us1 ({@link SandboxMessage#signer()}).
+   */
   public String authToken(String accountSid) {
+    int at = accountSid.indexOf('@');
+    if (at > 0) {
+      String region = accountSid.substring(at + 1);
+      String t = regionToken(accountSid.substring(0, at), region);
+      if (t == null) {
+        throw new IllegalArgumentException("no token for region " + region);
+      }
+      return t;
+    }
     String t = settings.accounts().get(accountSid);
     if (t == null) {
       throw new IllegalArgumentException("unknown account " + accountSid);
     }
     return t;
+  }
+
+  /**
+   * The account's auth token in a region: us1's is the account's own; the others are the first
+   * account's in {@code sandbox.twilio.region-auth-tokens}. Null when the region has none.
+   */
+  String regionToken(String accountSid, String region) {
+    if (region == null || org.twiliocrm.twilio.TwilioRegion.DEFAULT.equals(region)) {
+      return settings.accounts().get(accountSid);
+    }
+    return accountSid.equals(accountSid()) ? settings.regionAuthTokens().get(region) : null;
   }
 
   /**
@@ -466,7 +489,10 @@ public final class TwilioSandbox implements AutoCloseable {
       Map<String, List<String>> form =
           body.length() == 0 ? Map.of() : Wire.decodeForm(body.toString(StandardCharsets.UTF_8));
       Map<String, List<String>> query = query(req);
-      String account = authenticate(req, path, verifyApi);
+      // twilio-java with a region/edge calls api.dublin.ie1.twilio.com: the request is processed
+      // "in" that region and only the region's credentials are valid there.
+      String region = org.twiliocrm.twilio.TwilioRegion.ofHost(host).effectiveRegion();
+      String account = authenticate(req, path, verifyApi, region);
       if (validateRequests) {
         List<String> problems =
             validator()
@@ -502,7 +528,7 @@ public final class TwilioSandbox implements AutoCloseable {
             switch (spec) {
               case VERIFY -> routeVerify(account, method, path, form, query);
               case MESSAGING -> messaging.route(account, method, path, form, query);
-              case API -> routeApi(account, method, path, form, query);
+              case API -> routeApi(account, region, method, path, form, query);
             };
       } finally {
         state.lock.readLock().unlock();
@@ -539,16 +565,18 @@ public final class TwilioSandbox implements AutoCloseable {
   }
 
   /** Basic auth with AccountSid:AuthToken or ApiKey:Secret; returns the account. */
-  private String authenticate(HttpServerRequest req, String path, boolean verifyApi) {
+  private String authenticate(
+      HttpServerRequest req, String path, boolean verifyApi, String region) {
     String header = req.getHeader("Authorization");
     if (header == null) {
       throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
     }
-    String account = knownAuth.get(header);
+    String cacheKey = region + " " + header;
+    String account = knownAuth.get(cacheKey);
     if (account == null) {
-      account = check(header);
+      account = check(header, region);
       if (knownAuth.size() < 10_000) {
-        knownAuth.put(header, account);
+        knownAuth.put(cacheKey, account);
       }
     }
     if (!verifyApi && path.startsWith(API_PREFIX)) {
@@ -561,7 +589,7 @@ public final class TwilioSandbox implements AutoCloseable {
     return account;
   }
 
-  private String check(String header) {
+  private String check(String header, String region) {
     if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
       throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
     }
@@ -579,6 +607,14 @@ public final class TwilioSandbox implements AutoCloseable {
     }
     String user = decoded.substring(0, colon);
     String secret = decoded.substring(colon + 1);
+    if (!org.twiliocrm.twilio.TwilioRegion.DEFAULT.equals(region)) {
+      // A regional host accepts only the region's own auth token (API keys: us1 only here).
+      String regional = regionToken(user, region);
+      if (regional != null && constantTimeEquals(regional, secret)) {
+        return user;
+      }
+      throw new ApiError(401, 20003, "Authentication Error - invalid username or password");
+    }
     String token = settings.accounts().get(user);
     if (token != null && constantTimeEquals(token, secret)) {
       return user;
@@ -597,6 +633,7 @@ public final class TwilioSandbox implements AutoCloseable {
 
   private Object[] routeApi(
       String account,
+      String region,
       String method,
       String path,
       Map<String, List<String>> form,
@@ -609,7 +646,7 @@ public final class TwilioSandbox implements AutoCloseable {
     // {Sid}.json
     if (seg.length == 2 && seg[1].equals("Messages.json")) {
       if (method.equals("POST")) {
-        return new Object[] {201, messages.create(account, form).toJson()};
+        return new Object[] {201, messages.create(account, region, form).toJson()};
       }
       if (method.equals("GET")) {
         return new Object[] {200, messages.list(account, query, path)};
@@ -641,7 +678,7 @@ public final class TwilioSandbox implements AutoCloseable {
       }
     }
     if (seg.length == 2 && seg[1].equals("Calls.json") && method.equals("POST")) {
-      return new Object[] {201, calls.create(account, form).toJson()};
+      return new Object[] {201, calls.create(account, region, form).toJson()};
     }
     if (seg.length == 3 && seg[1].equals("Calls") && seg[2].endsWith(".json")) {
       String sid = seg[2].substring(0, seg[2].length() - 5);

@@ -48,6 +48,9 @@ import org.twiliocrm.config.Settings;
  * @param callbackSignFragment sign the callback URL with its fragment (connection overrides) kept
  * @param verifyServices Verify service SIDs that exist from the start (others are created with POST
  *     /v2/Services); a request naming any other service gets 404 / 20404, as from Twilio
+ * @param regionAuthTokens region -> the first account's auth token there (ie1, au1, ...)
+ * @param numbersRegion the region the sandbox's numbers are homed in (inbound messages are signed
+ *     with its token); null = us1
  */
 public record TwilioSandboxSettings(
     String host,
@@ -80,12 +83,21 @@ public record TwilioSandboxSettings(
     String callbackSigningKeyId,
     String callbackSigningKey,
     boolean callbackSignFragment,
-    List<String> verifyServices) {
+    List<String> verifyServices,
+    Map<String, String> regionAuthTokens,
+    String numbersRegion) {
 
   /** The account every default-configured sandbox knows; a sandbox-only credential. */
   public static final String DEFAULT_ACCOUNT_SID = "AC00000000000000000000000000000000";
 
   public static final String DEFAULT_AUTH_TOKEN = "sandbox-auth-token";
+
+  /**
+   * The first account's tokens in the regions other than us1: the sandbox answers on regional host
+   * names (api.dublin.ie1.twilio.com) as Twilio does, and there only the region's token is valid.
+   */
+  public static final String DEFAULT_REGION_AUTH_TOKENS =
+      "ie1:sandbox-ie1-auth-token,au1:sandbox-au1-auth-token";
 
   /** The Messaging Service every default-configured sandbox owns. */
   public static final String DEFAULT_MESSAGING_SERVICE_SID = "MG00000000000000000000000000000000";
@@ -134,6 +146,26 @@ public record TwilioSandboxSettings(
           "Accounts the sandbox accepts, AccountSid:AuthToken, comma-separated. Sandbox-only"
               + " credentials, not Twilio secrets.",
           (s, k) -> accounts(s.string(k.name(), k.defaultText())));
+  public static final Key<Map<String, String>> REGION_AUTH_TOKENS =
+      Key.custom(
+          "sandbox.twilio.region-auth-tokens",
+          "list",
+          DEFAULT_REGION_AUTH_TOKENS,
+          "region:<auth token>, e.g. ie1:...",
+          "Auth tokens of the first sandbox account in Twilio Regions other than us1,"
+              + " region:AuthToken comma-separated: a request to a regional host (Host"
+              + " api.dublin.ie1.twilio.com) authenticates with that region's token and its"
+              + " callbacks are signed with it. Sandbox-only credentials.",
+          (s, k) ->
+              org.twiliocrm.twilio.TwilioRegion.tokens(
+                  k.name(), s.string(k.name(), k.defaultText())));
+  public static final Key<String> NUMBERS_REGION =
+      Key.string(
+          "sandbox.twilio.numbers-region",
+          "",
+          "Twilio Region the sandbox's numbers are homed in: inbound messages to them are signed"
+              + " with that region's token (empty = us1; in the connector's sandbox mode,"
+              + " twilio.region).");
   public static final Key<Map<String, List<String>>> API_KEYS =
       Key.custom(
           "sandbox.twilio.api-keys",
@@ -325,6 +357,8 @@ public record TwilioSandboxSettings(
           PORT,
           EVENT_LOOPS,
           ACCOUNTS,
+          REGION_AUTH_TOKENS,
+          NUMBERS_REGION,
           API_KEYS,
           NUMBERS,
           MESSAGING_SERVICES,
@@ -372,38 +406,57 @@ public record TwilioSandboxSettings(
 
   public static TwilioSandboxSettings from(Function<String, String> lookup) {
     Settings s = new Settings(lookup);
-    return new TwilioSandboxSettings(
-        HOST.read(s),
-        PORT.read(s),
-        EVENT_LOOPS.read(s),
-        ACCOUNTS.read(s),
-        API_KEYS.read(s),
-        NUMBERS.read(s),
-        MESSAGING_SERVICES.read(s),
-        INBOUND_WEBHOOK_URL.read(s),
-        VALIDATE_REQUESTS.read(s),
-        VALIDATE_RESPONSES.read(s),
-        OPENAPI_DIR.read(s),
-        STEP_MILLIS.read(s),
-        REALISTIC_PACING.read(s),
-        DEFAULT_MPS.read(s),
-        LONG_CODE_MPS.read(s),
-        TOLL_FREE_MPS.read(s),
-        SHORT_CODE_MPS.read(s),
-        WHATSAPP_MPS.read(s),
-        QUEUE_SECONDS.read(s),
-        OUTCOME_RULES.read(s),
-        MAX_IN_FLIGHT.read(s),
-        MAX_MESSAGES.read(s),
-        CALLBACK_TIMEOUT_MILLIS.read(s),
-        VERIFY_CODE_LENGTH.read(s),
-        VERIFY_TTL_SECONDS.read(s),
-        VERIFY_MAX_CHECKS.read(s),
-        VERIFY_MAX_SENDS.read(s),
-        CALLBACK_SIGNING_KEY_ID.read(s),
-        CALLBACK_SIGNING_KEY.read(s),
-        CALLBACK_SIGN_FRAGMENT.read(s),
-        VERIFY_SERVICES.read(s));
+    TwilioSandboxSettings read =
+        new TwilioSandboxSettings(
+            HOST.read(s),
+            PORT.read(s),
+            EVENT_LOOPS.read(s),
+            ACCOUNTS.read(s),
+            API_KEYS.read(s),
+            NUMBERS.read(s),
+            MESSAGING_SERVICES.read(s),
+            INBOUND_WEBHOOK_URL.read(s),
+            VALIDATE_REQUESTS.read(s),
+            VALIDATE_RESPONSES.read(s),
+            OPENAPI_DIR.read(s),
+            STEP_MILLIS.read(s),
+            REALISTIC_PACING.read(s),
+            DEFAULT_MPS.read(s),
+            LONG_CODE_MPS.read(s),
+            TOLL_FREE_MPS.read(s),
+            SHORT_CODE_MPS.read(s),
+            WHATSAPP_MPS.read(s),
+            QUEUE_SECONDS.read(s),
+            OUTCOME_RULES.read(s),
+            MAX_IN_FLIGHT.read(s),
+            MAX_MESSAGES.read(s),
+            CALLBACK_TIMEOUT_MILLIS.read(s),
+            VERIFY_CODE_LENGTH.read(s),
+            VERIFY_TTL_SECONDS.read(s),
+            VERIFY_MAX_CHECKS.read(s),
+            VERIFY_MAX_SENDS.read(s),
+            CALLBACK_SIGNING_KEY_ID.read(s),
+            CALLBACK_SIGNING_KEY.read(s),
+            CALLBACK_SIGN_FRAGMENT.read(s),
+            VERIFY_SERVICES.read(s),
+            REGION_AUTH_TOKENS.read(s),
+            NUMBERS_REGION.read(s));
+    String r = read.numbersRegion();
+    if (r != null
+        && !r.isBlank()
+        && !org.twiliocrm.twilio.TwilioRegion.DEFAULT.equals(r)
+        && !read.regionAuthTokens().containsKey(r)) {
+      throw new IllegalArgumentException(
+          NUMBERS_REGION.name()
+              + ": region "
+              + r
+              + " has no token in "
+              + REGION_AUTH_TOKENS.name()
+              + " (it has "
+              + read.regionAuthTokens().keySet()
+              + ")");
+    }
+    return read;
   }
 
   /**

@@ -219,7 +219,9 @@ final class CallbackSender implements AutoCloseable {
   static boolean retriesStatus(String policy, int status) {
     for (String p : policy.split(",")) {
       String x = p.trim();
-      if (x.equals("all")
+      // "all" is every failure (connection, 4xx, 5xx), never an answered 2xx or 3xx: retrying a
+      // 200 posted each of the connector's callbacks (rc=3&rp=all) four times.
+      if ((x.equals("all") && status >= 400)
           || (x.equals("5xx") && status >= 500 && status < 600)
           || (x.equals("4xx") && status >= 400 && status < 500)) {
         return true;

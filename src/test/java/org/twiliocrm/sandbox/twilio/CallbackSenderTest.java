@@ -81,4 +81,18 @@ class CallbackSenderTest {
       assertThat(mine.get(1)).contains("MessageStatus=delivered");
     }
   }
+
+  @Test
+  void retryPoliciesRetryFailuresOnlyNeverAnAnsweredCallback() {
+    // rp=all (the connector's own override, rc=3&rp=all) retries 4xx and 5xx, not a 200
+    assertThat(CallbackSender.retriesStatus("all", 200)).isFalse();
+    assertThat(CallbackSender.retriesStatus("all", 204)).isFalse();
+    assertThat(CallbackSender.retriesStatus("all", 302)).isFalse();
+    assertThat(CallbackSender.retriesStatus("all", 404)).isTrue();
+    assertThat(CallbackSender.retriesStatus("all", 503)).isTrue();
+    assertThat(CallbackSender.retriesStatus("5xx", 503)).isTrue();
+    assertThat(CallbackSender.retriesStatus("5xx", 429)).isFalse();
+    assertThat(CallbackSender.retriesStatus("4xx,5xx", 429)).isTrue();
+    assertThat(CallbackSender.retriesStatus("ct", 503)).isFalse();
+  }
 }

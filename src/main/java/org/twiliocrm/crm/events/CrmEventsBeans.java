@@ -85,6 +85,7 @@ public final class CrmEventsBeans {
         new CrmEventCommitter(
             store,
             s.maxRedeliveries(),
+            recipients::resolveAll,
             outcome -> {
               if (!s.writeBack()) {
                 return;
@@ -102,6 +103,9 @@ public final class CrmEventsBeans {
             });
     CrmEventSubscriptions subscriptions =
         new CrmEventSubscriptions(s, store, committer, metrics, !rules.isEmpty(), context);
+    // camel-salesforce whose CometD session lives only while a subscription route runs: only the
+    // leader handshakes, and a leader that steps down disconnects.
+    registry.accept("salesforce", new LeaderOnlyStreamingComponent());
     registry.accept("crmEventsSettings", s);
     registry.accept("crmSendRules", rules);
     registry.accept("crmEvents", events);

@@ -28,9 +28,9 @@ public final class CrmEventsBeans {
 
   /**
    * With {@code crm.events.enabled=false}, the route files to leave out. Loaded but never started,
-   * a salesforce:subscribe consumer still registers camel-salesforce's streaming helper, which the
-   * component then starts: a CometD handshake and /meta/connect polls for as long as it runs, with
-   * no subscriber. Not loading the routes is the only way to keep a disabled connector off CometD.
+   * a salesforce:subscribe consumer registers camel-salesforce's streaming helper, which the stock
+   * component then starts: a CometD handshake and /meta/connect polls with no subscriber ({@link
+   * LeaderOnlyStreamingComponent} no longer does that; the routes stay out all the same).
    */
   public static java.util.Optional<String> routesExcludePattern(CrmEventsSettings s) {
     if (s.enabled()) {

@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.camel.ServiceStatus;
+import org.apache.camel.spi.RouteController;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -227,6 +229,37 @@ class CrmEventsIT {
         assertThat(queries).isBetween(1L, commits);
         assertThat(queries).isLessThanOrEqualTo(n / 10);
       }
+    }
+  }
+
+  /**
+   * What a leader does when it steps down (stops its leader-only routes) ends its CometD session,
+   * and a new leadership (the routes start again) handshakes afresh and receives events.
+   */
+  @Test
+  void stoppingTheSubscriptionRoutesEndsTheCometDSession() throws Exception {
+    try (TestDatabase db = TestDatabase.postgres("crm_events");
+        TestConnector node = node(db)) {
+      RouteController routes = node.context().getRouteController();
+      List<String> started =
+          node.bean("crmEventsLeader", LeaderOnlyRoutePolicy.class).routeIds().stream()
+              .filter(id -> routes.getRouteStatus(id) == ServiceStatus.Started)
+              .toList();
+      assertThat(started).contains(CrmEventSubscriptions.PLATFORM_ROUTE);
+      int clients = org.streamingClients();
+      long handshakes = handshakes();
+      for (String id : started) {
+        routes.stopRoute(id);
+      }
+      await().atMost(WAIT).until(() -> org.streamingClients() == clients - 1);
+      assertThat(org.streamingSubscribers().getOrDefault("/event/Send_Message__e", 0)).isZero();
+      for (String id : started) {
+        routes.startRoute(id);
+      }
+      awaitSubscribed("/event/Send_Message__e", 1);
+      assertThat(handshakes()).isEqualTo(handshakes + 1);
+      api.publish(event("To__c", "+14155556000", "Body__c", "after re-subscribing"));
+      await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 1);
     }
   }
 

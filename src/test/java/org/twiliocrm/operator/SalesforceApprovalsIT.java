@@ -66,6 +66,9 @@ class SalesforceApprovalsIT {
         StandardCharsets.UTF_8);
     cdcDb = TestDatabase.postgres("it_sfappr");
     cdc = connector(cdcDb, policy, 3_600_000);
+    // The change event of a decision is only seen by a live subscription (it starts from new
+    // events, -1): nothing is decided before the org counts the subscriber.
+    awaitSubscribed(cdc);
     sweepDb = TestDatabase.postgres("it_sfsweep");
     sweep = connector(sweepDb, policy, 500);
     HttpResponse<String> off =
@@ -169,9 +172,27 @@ class SalesforceApprovalsIT {
     return found[0];
   }
 
+  private static final String APPROVAL_CHANNEL = "/data/Message_Approval__ChangeEvent";
+
+  private static void awaitSubscribed(OperatorHttp c) {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                JSON.readTree(HTTP.get(salesforce(c) + "/sandbox/streaming").body())
+                        .path("subscribers")
+                        .path(APPROVAL_CHANNEL)
+                        .asInt()
+                    >= 1);
+  }
+
   private static void decideAs(
       OperatorHttp c, String user, String recordId, String status, String comment)
       throws Exception {
+    if (c == cdc) {
+      awaitSubscribed(c);
+    }
     HttpResponse<String> r =
         HTTP.sendJson(
             "POST",

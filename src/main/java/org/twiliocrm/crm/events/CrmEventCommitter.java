@@ -36,9 +36,16 @@ public final class CrmEventCommitter extends ServiceSupport {
   private static final int CAPACITY = 2_000;
   private static final int MAX_GROUP = 500;
 
+  /** Completes a group before it commits: the record-id look-ups (RecipientResolver). */
+  @FunctionalInterface
+  public interface GroupResolver {
+    List<EventOutcome> resolve(List<EventOutcome> group) throws Exception;
+  }
+
   private final CrmEventStore store;
   private final int maxRedeliveries;
   private final Consumer<EventOutcome> afterCommit;
+  private final GroupResolver resolver;
   private final BlockingQueue<EventOutcome> queue = new ArrayBlockingQueue<>(CAPACITY);
   private final Object progress = new Object();
   private long submitted;
@@ -52,9 +59,22 @@ public final class CrmEventCommitter extends ServiceSupport {
    */
   public CrmEventCommitter(
       CrmEventStore store, int maxRedeliveries, Consumer<EventOutcome> afterCommit) {
+    this(store, maxRedeliveries, group -> group, afterCommit);
+  }
+
+  /**
+   * {@code resolver}: turns the group's {@link Decision.Lookup}s into sends or rejections before
+   * the commit (one SOQL query per object for the whole group).
+   */
+  public CrmEventCommitter(
+      CrmEventStore store,
+      int maxRedeliveries,
+      GroupResolver resolver,
+      Consumer<EventOutcome> afterCommit) {
     this.store = store;
     this.maxRedeliveries = maxRedeliveries;
     this.afterCommit = afterCommit;
+    this.resolver = resolver;
   }
 
   /** Route step: queues the event's outcome for the next group commit (blocks when full). */
@@ -158,7 +178,45 @@ public final class CrmEventCommitter extends ServiceSupport {
     }
   }
 
-  private void commitGroup(List<EventOutcome> group) throws InterruptedException {
+  /**
+   * The group with its record-id look-ups done. When Salesforce cannot be asked, the whole group is
+   * retried with the same backoff as a failed commit (the order stays); once the retries are used
+   * up, each event that needed a look-up becomes a PROCESSING_FAILED rejection.
+   */
+  private List<EventOutcome> resolved(List<EventOutcome> group) throws InterruptedException {
+    long delay = 500;
+    for (int attempt = 0; ; attempt++) {
+      if (attempt > 0) {
+        Thread.sleep(delay);
+        delay = Math.min(delay * 2, 30_000);
+      }
+      try {
+        return resolver.resolve(group);
+      } catch (Exception e) {
+        if (maxRedeliveries >= 0 && attempt >= maxRedeliveries) {
+          LOG.error(
+              "CRM events: looking up the phones of {} events failed {} times, giving them up: {}",
+              group.size(),
+              attempt + 1,
+              CrmEventStore.describe(e));
+          List<EventOutcome> out = new ArrayList<>(group.size());
+          for (EventOutcome o : group) {
+            boolean lookup = o.decisions().stream().anyMatch(Decision.Lookup.class::isInstance);
+            out.add(lookup ? store.failure(o.channel(), o.replayId(), e) : o);
+          }
+          return out;
+        }
+        LOG.warn(
+            "CRM events: looking up the phones of {} events failed (attempt {}): {}",
+            group.size(),
+            attempt + 1,
+            CrmEventStore.describe(e));
+      }
+    }
+  }
+
+  private void commitGroup(List<EventOutcome> received) throws InterruptedException {
+    List<EventOutcome> group = resolved(received);
     try {
       store.commitAll(group);
       commits++;

@@ -118,6 +118,11 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
     this.context = ctx;
     if (!settings.enabled()) {
       LOG.info("CRM events disabled (crm.events.enabled=false)");
+      // No election without CRM events: the other leader-only subscriptions (the approvals taken
+      // in Salesforce) run on this process, as they would on a single replica.
+      if (!policy.routeIds().isEmpty()) {
+        worker.execute(this::becomeLeader);
+      }
       return;
     }
     try {
@@ -254,18 +259,24 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
     leader = true;
     LOG.info("CRM events: this process holds the Salesforce subscriptions");
     try {
-      watchSubscribeReplies();
-      for (String routeId : managedRoutes()) {
+      List<String> routes = managedRoutes();
+      if (!routes.isEmpty()) {
+        watchSubscribeReplies();
+      }
+      for (String routeId : routes) {
         String channel = channelOf(routeId);
-        Optional<Long> stored = store.replayId(channel);
-        long from = stored.orElse(settings.initialReplayId());
+        Optional<Long> stored = settings.enabled() ? store.replayId(channel) : Optional.empty();
+        // Without a stored id, the route's own defaultReplayId, set again before every start
+        // (the replay extension otherwise remembers the last event received in this JVM): the
+        // CRM event routes take crm.events.initial-replay-id there, the approvals route -1.
+        long from = stored.orElse(defaultReplayId(routeId));
         ReplayPins.pin(channel, from);
         stored.ifPresent(id -> pinned.put(channel, id));
         LOG.info(
             "CRM events: {} resumes from replay id {} ({})",
             channel,
             from,
-            stored.isPresent() ? "stored" : "crm.events.initial-replay-id");
+            stored.isPresent() ? "stored" : "the route's defaultReplayId");
         context.getRouteController().startRoute(routeId);
       }
     } catch (Exception e) {
@@ -297,6 +308,14 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
             + " declares routePolicy crmEventsLeader but is no salesforce:subscribe");
   }
 
+  private long defaultReplayId(String routeId) {
+    if (context.getRoute(routeId).getEndpoint() instanceof SalesforceEndpoint se
+        && se.getConfiguration().getDefaultReplayId() != null) {
+      return se.getConfiguration().getDefaultReplayId();
+    }
+    return settings.initialReplayId();
+  }
+
   private synchronized void stepDown() {
     if (!leader) {
       return;
@@ -321,8 +340,9 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
   }
 
   /**
-   * Starts camel-salesforce's streaming client (login + handshake) ahead of the routes and listens
-   * for subscribe failures, so a replay id past retention is logged, counted and recorded.
+   * Starts camel-salesforce's streaming client (login + handshake) ahead of the routes (the last
+   * route to stop stops it again, see {@link LeaderOnlyStreamingComponent}) and listens for
+   * subscribe failures, so a replay id past retention is logged, counted and recorded.
    */
   private void watchSubscribeReplies() throws Exception {
     SalesforceComponent sf = context.getComponent("salesforce", SalesforceComponent.class);

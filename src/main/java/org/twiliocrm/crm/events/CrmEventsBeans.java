@@ -28,9 +28,9 @@ public final class CrmEventsBeans {
 
   /**
    * With {@code crm.events.enabled=false}, the route files to leave out. Loaded but never started,
-   * a salesforce:subscribe consumer still registers camel-salesforce's streaming helper, which the
-   * component then starts: a CometD handshake and /meta/connect polls for as long as it runs, with
-   * no subscriber. Not loading the routes is the only way to keep a disabled connector off CometD.
+   * a salesforce:subscribe consumer registers camel-salesforce's streaming helper, which the stock
+   * component then starts: a CometD handshake and /meta/connect polls with no subscriber ({@link
+   * LeaderOnlyStreamingComponent} no longer does that; the routes stay out all the same).
    */
   public static java.util.Optional<String> routesExcludePattern(CrmEventsSettings s) {
     if (s.enabled()) {
@@ -85,6 +85,7 @@ public final class CrmEventsBeans {
         new CrmEventCommitter(
             store,
             s.maxRedeliveries(),
+            recipients::resolveAll,
             outcome -> {
               if (!s.writeBack()) {
                 return;
@@ -102,6 +103,9 @@ public final class CrmEventsBeans {
             });
     CrmEventSubscriptions subscriptions =
         new CrmEventSubscriptions(s, store, committer, metrics, !rules.isEmpty(), context);
+    // camel-salesforce whose CometD session lives only while a subscription route runs: only the
+    // leader handshakes, and a leader that steps down disconnects.
+    registry.accept("salesforce", new LeaderOnlyStreamingComponent());
     registry.accept("crmEventsSettings", s);
     registry.accept("crmSendRules", rules);
     registry.accept("crmEvents", events);

@@ -1,7 +1,7 @@
 package org.twiliocrm.crm.events;
 
 /** What one CRM event (or one record of a change event) leads to. */
-public sealed interface Decision permits Decision.Send, Decision.Reject {
+public sealed interface Decision permits Decision.Send, Decision.Reject, Decision.Lookup {
 
   /**
    * An outbox row to insert. {@code idempotencyKey} is derived from the event (Idempotency_Key__c,
@@ -27,4 +27,12 @@ public sealed interface Decision permits Decision.Send, Decision.Reject {
       String crmRecordId,
       String payload)
       implements Decision {}
+
+  /**
+   * A send whose phone is still to be read from its CRM record ({@code draft.crmRecordId()}; the
+   * draft's recipient is null). The committer resolves the look-ups of a whole commit group with
+   * one SOQL query per object ({@link RecipientResolver#resolveAll}) before the group commits; it
+   * becomes a {@link Send} or, with no record or no phone, a {@link Reject}. Never stored.
+   */
+  record Lookup(Send draft, String eventKey, String payload) implements Decision {}
 }

@@ -14,8 +14,8 @@ import java.util.Set;
  * Turns one {@code Send_Message__e} event (the raw CometD message camel-salesforce hands over with
  * rawPayload=true) into an outbox row or a rejection. The event contract is in docs/crm-events.md:
  * Channel__c, To__c or Record_Id__c, Body__c or Template__c (+ Variables__c, a JSON object),
- * Idempotency_Key__c. Never throws for a bad event; only an unreachable Salesforce (while looking
- * up a phone) escapes as an exception, so the route retries.
+ * Idempotency_Key__c. Never throws for a bad event. An event with only Record_Id__c becomes a
+ * {@link Decision.Lookup}, resolved with the rest of its commit group by the committer.
  */
 final class PlatformEventMapper {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -135,12 +135,24 @@ final class PlatformEventMapper {
           eventKey, code, String.join("; ", problems), object, recordId, payloadText);
     }
     if (to == null) {
-      RecipientResolver.Lookup found = recipients.phoneOf(recordId);
-      if (!found.ok()) {
+      RecipientResolver.Lookup bad = recipients.precheck(recordId);
+      if (bad != null) {
         return new Decision.Reject(
-            eventKey, found.reasonCode(), found.reason(), object, recordId, payloadText);
+            eventKey, bad.reasonCode(), bad.reason(), object, recordId, payloadText);
       }
-      to = found.phone();
+      // The phone is read for the whole commit group at once (RecipientResolver#resolveAll).
+      return new Decision.Lookup(
+          new Decision.Send(
+              key,
+              channel,
+              null,
+              template == null ? body : null,
+              template,
+              variablesJson,
+              object,
+              recordId),
+          eventKey,
+          payloadText);
     }
     if (channel.equals("whatsapp") && !to.startsWith("whatsapp:")) {
       to = "whatsapp:" + to;

@@ -31,6 +31,20 @@ public final class ApiUsage {
     byEndpoint.computeIfAbsent(endpoint, k -> new AtomicLong()).incrementAndGet();
   }
 
+  private final Map<String, AtomicLong> queriesByObject = new ConcurrentHashMap<>();
+
+  /** Counts a SOQL query by the object after its first FROM (already counted as "GET query"). */
+  public void countQuery(String object) {
+    queriesByObject.computeIfAbsent(object, k -> new AtomicLong()).incrementAndGet();
+  }
+
+  /** SOQL queries per object (first FROM), since start or reset. */
+  public Map<String, Long> queriesByObject() {
+    Map<String, Long> out = new TreeMap<>();
+    queriesByObject.forEach((k, v) -> out.put(k, v.get()));
+    return out;
+  }
+
   /**
    * Consumes one unit of the daily allowance.
    *
@@ -93,12 +107,14 @@ public final class ApiUsage {
     m.put("dailyLimit", dailyLimit);
     m.put("total", total());
     m.put("byEndpoint", byEndpoint());
+    m.put("queriesByObject", queriesByObject());
     return m;
   }
 
   public synchronized void reset() {
     streamingClientsMax = 2000;
     byEndpoint.clear();
+    queriesByObject.clear();
     dailyUsed = 0;
   }
 }

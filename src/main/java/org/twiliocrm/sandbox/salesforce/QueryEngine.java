@@ -468,6 +468,16 @@ final class QueryEngine {
         default -> false;
       };
     }
+    if (("id".equals(f.type()) || "reference".equals(f.type()))
+        && ("=".equals(op) || "!=".equals(op))
+        && (v.toString().length() == 15 || lit.toString().length() == 15)
+        && SalesforceIds.looksLikeId(v.toString())
+        && SalesforceIds.looksLikeId(lit.toString())) {
+      // As Salesforce: a 15-character id (case-sensitive) names the same record as its
+      // 18-character form.
+      boolean eq = v.toString().substring(0, 15).equals(lit.toString().substring(0, 15));
+      return "=".equals(op) == eq;
+    }
     int cmp;
     if (v instanceof Number n && lit instanceof Number l) {
       cmp = Double.compare(n.doubleValue(), l.doubleValue());

@@ -285,6 +285,16 @@ public final class SalesforceSandbox implements AutoCloseable {
     return hub.subscriberCounts();
   }
 
+  /** Successful CometD handshakes per streaming client (told apart by OAuth token). */
+  public Map<String, Long> streamingHandshakes() {
+    return hub.handshakeCounts();
+  }
+
+  /** Streaming clients connected now. */
+  public int streamingClients() {
+    return hub.clientCount();
+  }
+
   /** Events the server handed to streaming subscribers, per channel (live and replayed). */
   public Map<String, Long> streamingDeliveries() {
     return hub.deliveredCounts();

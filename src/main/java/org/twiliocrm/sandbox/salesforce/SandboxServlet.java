@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
 
 /**
  * HTTP front of the emulated org: applies faults, authentication and API limits, then hands {@code
@@ -288,11 +289,22 @@ final class SandboxServlet extends HttpServlet {
     }
   }
 
+  private static final java.util.regex.Pattern SOQL_FROM =
+      java.util.regex.Pattern.compile("(?i)\\bFROM\\s+(\\w+)");
+
   private void data(HttpServletRequest req, HttpServletResponse resp, String rel)
       throws IOException {
     String method = req.getMethod();
     ApiUsage usage = org.apiUsage();
-    usage.count(RestApi.endpointKey(method, rel));
+    String endpoint = RestApi.endpointKey(method, rel);
+    usage.count(endpoint);
+    if (endpoint.equals("GET query") && req.getParameter("q") != null) {
+      // Also per object (not in the totals), so a test can count the look-ups of one flow.
+      Matcher from = SOQL_FROM.matcher(req.getParameter("q"));
+      if (from.find()) {
+        usage.countQuery(from.group(1));
+      }
+    }
     if (!rel.replace("/", "").isEmpty()) {
       if (!org.oauth().isValidAuthorization(req.getHeader("Authorization"))) {
         write(resp, 401, List.of(SalesforceError.invalidSession().restBody()));
@@ -389,7 +401,9 @@ final class SandboxServlet extends HttpServlet {
                 200,
                 Map.of(
                     "subscribers", org.streamingSubscribers(),
-                    "delivered", org.streamingDeliveries()));
+                    "delivered", org.streamingDeliveries(),
+                    "clients", org.streamingClients(),
+                    "handshakes", org.streamingHandshakes()));
         case "POST streaming/drop" ->
             write(resp, 200, Map.of("dropped", org.dropStreamingClients()));
         case "POST tokens/expire" -> write(resp, 200, Map.of("expired", org.expireTokens()));

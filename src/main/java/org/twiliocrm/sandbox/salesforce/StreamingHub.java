@@ -53,6 +53,12 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
       new ConcurrentHashMap<>();
   private final Map<String, String> pendingError = new ConcurrentHashMap<>();
 
+  /** Successful handshakes per client; a client is the OAuth token it handshook with. */
+  private final Map<String, String> clientOfToken = new ConcurrentHashMap<>();
+
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> handshakes =
+      new ConcurrentHashMap<>();
+
   StreamingHub(
       BayeuxServerImpl bayeux, EventLog log, OrgSchema schema, OAuthService oauth, ApiUsage usage) {
     this.bayeux = bayeux;
@@ -210,6 +216,27 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
     }
   }
 
+  private void countHandshake(ServerMessage request) {
+    String auth = request == null ? null : authorization(request);
+    String token = auth == null ? "" : auth;
+    String client =
+        clientOfToken.computeIfAbsent(token, t -> "client-" + (clientOfToken.size() + 1));
+    handshakes
+        .computeIfAbsent(client, k -> new java.util.concurrent.atomic.AtomicLong())
+        .incrementAndGet();
+  }
+
+  /**
+   * Successful handshakes per streaming client since start or reset, by client ({@code client-1},
+   * {@code client-2}, ... in the order they first handshook). A client is told apart by its OAuth
+   * token, so a connector process is one client until it logs in again.
+   */
+  Map<String, Long> handshakeCounts() {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    handshakes.forEach((k, v) -> out.put(k, v.get()));
+    return out;
+  }
+
   Map<String, Integer> subscriberCounts() {
     Map<String, Integer> out = new LinkedHashMap<>();
     active.forEach((k, v) -> out.put(k, v.size()));
@@ -317,6 +344,7 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
     String channel = reply.getChannel();
     if (Channel.META_HANDSHAKE.equals(channel)) {
       if (reply.isSuccessful()) {
+        countHandshake(reply.getAssociated());
         reply.getExt(true).put("replay", Boolean.TRUE);
         reply.getExt(true).put("payload.format", Boolean.TRUE);
       } else {
@@ -410,5 +438,7 @@ final class StreamingHub implements BayeuxServer.Extension, BayeuxServer.Session
 
   void resetCounts() {
     delivered.clear();
+    handshakes.clear();
+    clientOfToken.clear();
   }
 }

@@ -119,8 +119,11 @@ class CrmEventsFailoverIT {
       boolean aLeads = leads(dir, "a");
       Process leader = nodes.get(aLeads ? 0 : 1);
       String follower = aLeads ? "b" : "a";
-      // the follower does not subscribe
+      // the follower does not subscribe, and holds no CometD session at all: one client ever
+      // handshook (both processes logged in, each with its own token), one is connected
       assertThat(org.streamingSubscribers().getOrDefault(CHANNEL, 0)).isEqualTo(1);
+      assertThat(org.streamingHandshakes()).as(state(dir, org)).hasSize(1);
+      assertThat(org.streamingClients()).isEqualTo(1);
       if (k8s != null) {
         assertThat(leaseHolder(k8s)).isEqualTo(aLeads ? "a" : "b");
       }
@@ -149,6 +152,9 @@ class CrmEventsFailoverIT {
           .atMost(Duration.ofSeconds(60))
           .until(() -> db.count("SELECT count(*) FROM outbox_message") == 20);
       assertThat(leads(dir, follower)).isTrue();
+      // the new leader handshook: two clients in all, one connected (the dead leader's session
+      // may linger on the server until its /meta/connect times out)
+      assertThat(org.streamingHandshakes()).hasSize(2);
       if (k8s != null) {
         assertThat(leaseHolder(k8s)).isEqualTo(follower);
       }
@@ -211,6 +217,11 @@ class CrmEventsFailoverIT {
           .append(leads(dir, n))
           .append('\n');
     }
+    out.append("handshakes per client: ")
+        .append(org.streamingHandshakes())
+        .append(", connected clients: ")
+        .append(org.streamingClients())
+        .append('\n');
     out.append("subscribers on ")
         .append(CHANNEL)
         .append(": ")

@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.camel.ServiceStatus;
+import org.apache.camel.spi.RouteController;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -152,6 +154,112 @@ class CrmEventsIT {
                           "SELECT state_value FROM connector_state WHERE name ="
                               + " 'crm.events.replay-id:/event/Send_Message__e'")
                       .equals(List.of(List.of(Long.toString(last)))));
+    }
+  }
+
+  /**
+   * Events that carry only a record id: the connector reads the phones per commit group, one {@code
+   * WHERE Id IN (...)} query for many events, not one query each (the sandbox counts the SOQL
+   * queries per object). The events are published while no connector runs and replayed at once
+   * (-2), with the org 100 ms away, so the groups are many events large. Its own org: the replay
+   * holds only this test's events, and the Contacts are seeded (no change events).
+   */
+  @Test
+  void recordIdOnlyEventsCostOneQueryPerCommitGroupInOrder() throws Exception {
+    int n = 120;
+    try (SalesforceSandbox own =
+        SalesforceSandbox.start(
+            SalesforceSandboxSettings.defaults()
+                .withPort(0)
+                .withDataDir(Files.createTempDirectory("sf-batch")))) {
+      SandboxOrg ownApi = new SandboxOrg(own.baseUrl());
+      List<Map<String, Object>> contacts = new java.util.ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        contacts.add(
+            Map.of("LastName", "Batch" + i, "MobilePhone", String.format("+1415777%04d", i)));
+      }
+      own.seedRecords(Map.of("Contact", contacts));
+      Map<String, String> idOf = new HashMap<>();
+      for (Map<String, Object> r :
+          ownApi.query("SELECT Id, LastName FROM Contact WHERE LastName LIKE 'Batch%'")) {
+        idOf.put(r.get("LastName").toString(), r.get("Id").toString());
+      }
+      assertThat(idOf).hasSize(n);
+      List<String> expected = new java.util.ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        // every tenth event names its record by the 15-character id
+        String id = idOf.get("Batch" + i);
+        ownApi.publish(
+            event("Record_Id__c", i % 10 == 3 ? id.substring(0, 15) : id, "Body__c", "b" + i));
+        expected.add(String.format("+1415777%04d", i));
+        if (i == n / 2) {
+          // a record that does not exist: rejected alone, the others still go out
+          ownApi.publish(event("Record_Id__c", "0035g00000Zz404AAA", "Body__c", "nobody"));
+        }
+      }
+      long queriesBefore = own.apiUsage().queriesByObject().getOrDefault("Contact", 0L);
+      own.faults().setLatencyMillis(100);
+      try (TestDatabase db = TestDatabase.postgres("crm_events");
+          TestConnector node =
+              TestConnector.on(db)
+                  .salesforce(own.baseUrl())
+                  .property("crm.events.initial-replay-id", "-2")
+                  .property("governance.salesforce.enabled", "false")
+                  .start()) {
+        await()
+            .atMost(Duration.ofSeconds(90))
+            .until(
+                () ->
+                    db.count("SELECT count(*) FROM outbox_message") == n
+                        && db.count("SELECT count(*) FROM crm_event_rejection") == 1);
+        // in the order published, each to its record's phone
+        assertThat(
+                db.rows("SELECT recipient FROM outbox_message ORDER BY id").stream()
+                    .map(r -> r.get(0))
+                    .toList())
+            .containsExactlyElementsOf(expected);
+        assertThat(db.rows("SELECT reason_code, crm_record_id FROM crm_event_rejection"))
+            .containsExactly(List.of("RECORD_NOT_FOUND", "0035g00000Zz404AAA"));
+        long queries = own.apiUsage().queriesByObject().getOrDefault("Contact", 0L) - queriesBefore;
+        long commits = node.bean("crmEventCommitter", CrmEventCommitter.class).commits();
+        System.out.printf(
+            "%d record-id events: %d SOQL queries on Contact, %d commits%n",
+            n + 1, queries, commits);
+        // at most one query per commit group (it was one per event), and the groups were large
+        assertThat(queries).isBetween(1L, commits);
+        assertThat(queries).isLessThanOrEqualTo(n / 10);
+      }
+    }
+  }
+
+  /**
+   * What a leader does when it steps down (stops its leader-only routes) ends its CometD session,
+   * and a new leadership (the routes start again) handshakes afresh and receives events.
+   */
+  @Test
+  void stoppingTheSubscriptionRoutesEndsTheCometDSession() throws Exception {
+    try (TestDatabase db = TestDatabase.postgres("crm_events");
+        TestConnector node = node(db)) {
+      RouteController routes = node.context().getRouteController();
+      List<String> started =
+          node.bean("crmEventsLeader", LeaderOnlyRoutePolicy.class).routeIds().stream()
+              .filter(id -> routes.getRouteStatus(id) == ServiceStatus.Started)
+              .toList();
+      assertThat(started).contains(CrmEventSubscriptions.PLATFORM_ROUTE);
+      int clients = org.streamingClients();
+      long handshakes = handshakes();
+      for (String id : started) {
+        routes.stopRoute(id);
+      }
+      await().atMost(WAIT).until(() -> org.streamingClients() == clients - 1);
+      assertThat(org.streamingSubscribers().getOrDefault("/event/Send_Message__e", 0)).isZero();
+      for (String id : started) {
+        routes.startRoute(id);
+      }
+      awaitSubscribed("/event/Send_Message__e", 1);
+      assertThat(handshakes()).isEqualTo(handshakes + 1);
+      api.publish(event("To__c", "+14155556000", "Body__c", "after re-subscribing"));
+      await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM outbox_message") == 1);
     }
   }
 

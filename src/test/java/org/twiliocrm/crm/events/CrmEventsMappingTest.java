@@ -48,10 +48,11 @@ class CrmEventsMappingTest {
   @Test
   void recordIdOnlyLooksUpTheMobilePhoneAndKeysByReplayId() throws Exception {
     EventOutcome o =
-        events.map(
-            pe(7, "{\"Record_Id__c\":\"" + ADA + "\",\"Body__c\":\"hi\"}"),
-            "/event/Send_Message__e",
-            null);
+        resolved(
+            events.map(
+                pe(7, "{\"Record_Id__c\":\"" + ADA + "\",\"Body__c\":\"hi\"}"),
+                "/event/Send_Message__e",
+                null));
     assertThat(o.replayId()).isEqualTo(7L);
     assertThat(o.sends())
         .containsExactly(
@@ -104,8 +105,13 @@ class CrmEventsMappingTest {
     assertThat(malformed.replayId()).isEqualTo(9L);
   }
 
+  /** What the committer does with the group before it commits. */
+  private EventOutcome resolved(EventOutcome o) throws Exception {
+    return resolver.resolveAll(List.of(o)).get(0);
+  }
+
   private String reject(String payload) throws Exception {
-    EventOutcome o = events.map(pe(1, payload), "/event/Send_Message__e", null);
+    EventOutcome o = resolved(events.map(pe(1, payload), "/event/Send_Message__e", null));
     assertThat(o.sends()).isEmpty();
     return o.rejections().get(0).reasonCode();
   }

@@ -36,8 +36,12 @@ import org.twiliocrm.testsupport.TestDatabase;
  * keeps up and the latency stays bounded (p99 well under the run's length).
  *
  * <p>Args: [rates/s, comma-separated=50] [events per rate=1000] [warmup per rate=100] [full|-]
- * [lookup: events carry Record_Id__c instead of To__c, one SOQL look-up each]; the word {@code
- * callbacks} anywhere turns the Twilio sandbox's status callbacks on in full mode. Not a test.
+ * [lookup|records|-] [latency=MS]. {@code lookup}: events carry Record_Id__c (one seeded Contact)
+ * instead of To__c; {@code records}: record-id-only events over 500 distinct Contacts created for
+ * the run. The connector reads their phones with SOQL, one query per commit group. {@code
+ * latency=MS}: the org answers every REST call (SOQL, the publishes) and CometD poll MS later, as a
+ * remote org would. The word {@code callbacks} anywhere turns the Twilio sandbox's status callbacks
+ * on in full mode. Not a test.
  *
  * <p>Full mode leaves status callbacks off by default: with them on, each send brings three signed
  * callbacks whose Salesforce write-back holds the sandbox org's store lock, so publishes wait
@@ -57,6 +61,11 @@ public final class CrmEventsBench {
     // lookup: events carry only Record_Id__c (a seeded Contact), so each costs a SOQL look-up.
     boolean lookup = args.length > 4 && args[4].equals("lookup");
     boolean callbacks = Arrays.asList(args).contains("callbacks");
+    boolean records = args.length > 4 && args[4].equals("records");
+    long latency =
+        args.length > 5 && args[5].startsWith("latency=")
+            ? Long.parseLong(args[5].substring("latency=".length()))
+            : 0;
     System.out.printf(
         "machine: %d cores, load average %.1f at start%n",
         Runtime.getRuntime().availableProcessors(),
@@ -93,11 +102,40 @@ public final class CrmEventsBench {
         }
         SandboxOrg api = new SandboxOrg(org.baseUrl());
         api.publish(Map.of("To__c", "+14155550000", "Body__c", "token warm-up"));
-        String recordId = lookup ? api.idOf("Contact", "Lovelace") : null;
-        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<String> recordIds = new ArrayList<>();
+        if (lookup) {
+          recordIds.add(api.idOf("Contact", "Lovelace"));
+        } else if (records) {
+          for (int i = 0; i < 500; i++) {
+            recordIds.add(
+                api.create(
+                    "Contact",
+                    Map.of(
+                        "LastName",
+                        "Bench " + i,
+                        "MobilePhone",
+                        String.format("+1415666%04d", i))));
+          }
+        }
+        if (latency > 0) {
+          org.faults().setLatencyMillis(latency);
+        }
+        System.out.printf(
+            "events: %s; org latency %d ms per call%n",
+            recordIds.isEmpty()
+                ? "To__c"
+                : "Record_Id__c only, over " + recordIds.size() + " Contact(s)",
+            latency);
+        // Each publish waits out the org's latency: enough publishers for the highest rate.
+        ExecutorService pool =
+            Executors.newFixedThreadPool(
+                latency == 0
+                    ? 8
+                    : (int)
+                        Math.min(256, 8 + Arrays.stream(rates).max().orElse(50) * latency / 500));
         int sustained = 0;
         for (int rate : rates) {
-          double[] r = runRate(org, db, api, pool, rate, events, warmup, full, recordId);
+          double[] r = runRate(org, db, api, pool, rate, events, warmup, full, recordIds);
           // Kept up (achieved >= 95% of the offered rate) with a p99 under one second.
           if (r[0] >= 0.95 * rate && r[1] >= 0 && r[1] < 1000) {
             sustained = Math.max(sustained, rate);
@@ -106,6 +144,10 @@ public final class CrmEventsBench {
         System.out.printf(
             "%nhighest offered rate sustained (achieved >= 95%%, p99 < 1 s): %s%n",
             sustained == 0 ? "none of " + Arrays.toString(rates) : sustained + " events/s");
+        System.out.printf(
+            "SOQL queries in the run: %d, by object %s%n",
+            org.apiUsage().byEndpoint().getOrDefault("GET query", 0L),
+            org.apiUsage().queriesByObject());
         pool.shutdown();
         if (full) {
           System.out.println(
@@ -131,7 +173,7 @@ public final class CrmEventsBench {
       int events,
       int warmup,
       boolean full,
-      String recordId)
+      List<String> recordIds)
       throws Exception {
     String prefix = "bench-" + rate + "-";
     long cpuBefore = processCpuNanos();
@@ -152,10 +194,10 @@ public final class CrmEventsBench {
               sentAt.put(key, System.currentTimeMillis());
               api.publish(
                   Map.of(
-                      recordId == null ? "To__c" : "Record_Id__c",
-                      recordId == null
+                      recordIds.isEmpty() ? "To__c" : "Record_Id__c",
+                      recordIds.isEmpty()
                           ? String.format("+1415%03d%04d", 200 + rate % 700, n)
-                          : recordId,
+                          : recordIds.get(n % recordIds.size()),
                       "Body__c",
                       "bench " + n,
                       "Idempotency_Key__c",

@@ -121,6 +121,13 @@ public final class ConnectorApp {
           .description("1 while Twilio accepts the credentials, 0 otherwise")
           .register(found != null ? found : io.micrometer.core.instrument.Metrics.globalRegistry);
     }
+    io.micrometer.core.instrument.MeterRegistry meters =
+        ctx.getRegistry().findSingleByType(io.micrometer.core.instrument.MeterRegistry.class);
+    if (meters != null) {
+      new ConnectorMetrics(
+              database.dataSource(), ObservabilitySettings.METRICS_REFRESH.read(this::property))
+          .bind(ctx, meters, this::property);
+    }
     // The policy gauges join the registry /observe/metrics exposes, which exists by now.
     org.twiliocrm.governance.Policies policies =
         ctx.getRegistry()
@@ -223,6 +230,10 @@ public final class ConnectorApp {
     main = new Main();
     main.setOverrideProperties(camelProperties(dsl));
     Beans.bind(main::bind, this::property, config, database);
+    if (ObservabilitySettings.LOG_MDC.read(this::property)) {
+      // Camel Main installs a UnitOfWorkFactory bean: correlation ids in every step's MDC.
+      main.bind("connectorMdcUnitOfWork", new MdcUnitOfWork.Factory());
+    }
     // The console's sign-in checks passwords and opens sessions the gate then accepts.
     main.bind("operatorAuth", operators);
     embedderBeans.forEach(b -> main.bind(b.getKey(), b.getValue()));
@@ -451,6 +462,10 @@ public final class ConnectorApp {
       p.setProperty("camel.main.routesExcludePattern", excluded);
     }
     p.setProperty("camel.main.sourceLocationEnabled", "true");
+    if (ObservabilitySettings.LOG_MDC.read(this::property)) {
+      p.setProperty("camel.main.useMdcLogging", "true");
+      p.setProperty("camel.main.mdcLoggingKeysPattern", MdcUnitOfWork.KEYS_PATTERN);
+    }
     // The outbox drains first (connector.drain-timeout, in onContextStopping); Camel's own route
     // shutdown then gets the same bound instead of its 45 s default, so drain + shutdown + the
     // preStop pause stay inside the pod's grace period.

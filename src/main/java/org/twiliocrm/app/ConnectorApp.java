@@ -112,6 +112,9 @@ public final class ConnectorApp {
       edge.install(ctx);
       webhookEdge = edge;
     }
+    if (managementPort() > 0) {
+      startManagementServer(ctx, managementPort());
+    }
     if (twilioCheck != null) {
       io.micrometer.core.instrument.MeterRegistry found =
           ctx.getRegistry().findSingleByType(io.micrometer.core.instrument.MeterRegistry.class);
@@ -146,6 +149,49 @@ public final class ConnectorApp {
       runtimeChecks.start(ctx);
     }
     startReloader(ctx);
+  }
+
+  private int managementPort() {
+    return ObservabilitySettings.MANAGEMENT_PORT.read(this::property);
+  }
+
+  /**
+   * connector.management.port: a second Vert.x server on the platform-http server's own router (so
+   * the same gate, body limit and routes), which the gate restricts to / and /observe/*. Camel's
+   * own camel.management.port cannot do this in 4.17 ("No PlatformHttpEngine").
+   */
+  private void startManagementServer(CamelContext ctx, int managementPort) {
+    org.apache.camel.component.platform.http.main.MainHttpServer server =
+        ctx.hasService(org.apache.camel.component.platform.http.main.MainHttpServer.class);
+    if (server == null) {
+      throw new IllegalStateException("connector.management.port: no platform-http server");
+    }
+    org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter router =
+        server.getRouter();
+    io.vertx.core.http.HttpServer http =
+        router
+            .vertx()
+            .createHttpServer(
+                new io.vertx.core.http.HttpServerOptions()
+                    .setHost(config.http().host())
+                    .setPort(managementPort))
+            .requestHandler(router);
+    try {
+      http.listen()
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "connector.management.port " + managementPort + ": cannot listen: " + e.getMessage(), e);
+    }
+    resources.add(
+        () ->
+            http.close()
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, java.util.concurrent.TimeUnit.SECONDS));
+    LOG.info("Management port {}: / and /observe/* (health, metrics)", managementPort);
   }
 
   public void stop() {
@@ -243,6 +289,7 @@ public final class ConnectorApp {
           public void afterConfigure(BaseMainSupport support) {
             CamelContext ctx = support.getCamelContext();
             // Before the context starts, so the HTTP port never opens without the gate.
+            operators.managementPort(managementPort());
             operators.install(ctx);
             HealthCheckHelper.getHealthCheckRegistry(ctx)
                 .register(new DatabaseHealthCheck(database));
@@ -511,8 +558,10 @@ public final class ConnectorApp {
     // Route-level timers only: the context-level copy doubled the route policy's work per exchange.
     p.setProperty("camel.metrics.routePolicyLevel", "route");
     p.setProperty("camel.health.enabled", "true");
-    // List every check with its state, so an operator sees which dependency holds readiness DOWN.
-    p.setProperty("camel.health.exposureLevel", "full");
+    // Status only for anonymous callers (probes, anyone who reaches the port); operators get every
+    // check with its state (OperatorGate asks for exposureLevel=full on their behalf), so they see
+    // which dependency holds readiness DOWN.
+    p.setProperty("camel.health.exposureLevel", "oneline");
     p.setProperty("connector.mode.resolved", config.mode().name().toLowerCase());
     return p;
   }

@@ -23,5 +23,15 @@ public final class ObservabilitySettings {
               + " event backlog) may be when /observe/metrics is scraped; one small query each per"
               + " refresh, only when scraped.");
 
-  public static final List<Key<?>> KEYS = List.of(LOG_MDC, METRICS_REFRESH);
+  public static final Key<Integer> MANAGEMENT_PORT =
+      Key.integer(
+          "connector.management.port",
+          0,
+          0,
+          65535,
+          "A second HTTP port for / and /observe/* (health, metrics); the public port then answers"
+              + " 404 for them and this one serves nothing else, so an ingress to the public port"
+              + " exposes only the webhooks, the API and the console. 0: one port for all.");
+
+  public static final List<Key<?>> KEYS = List.of(LOG_MDC, METRICS_REFRESH, MANAGEMENT_PORT);
 }

@@ -150,6 +150,23 @@ class ObservabilityIT {
                         "twiliocrm_outbox_results_total\\{[^}]*status=\"SENT\"[^}]*\\} 5\\.0");
               });
 
+      // Health: the status only for anonymous callers, every check for an operator.
+      String anonymous = http.get(c.baseUrl() + "/observe/health").body();
+      assertThat(anonymous).contains("UP").doesNotContain("database").doesNotContain("routes");
+      assertThat(http.get(c.baseUrl() + "/observe/health/ready").body()).doesNotContain("database");
+      assertThat(http.get(c.baseUrl() + "/observe/health?exposureLevel=full").statusCode())
+          .isEqualTo(401);
+      HttpResponse<String> detail =
+          http.send(
+              "GET",
+              c.baseUrl() + "/observe/health",
+              null,
+              null,
+              "Authorization",
+              TestOperators.bearer(TestOperators.VIEWER_TOKEN));
+      assertThat(detail.statusCode()).isEqualTo(200);
+      assertThat(detail.body()).contains("database").contains("\"checks\"");
+
       // The flows' log lines carry their ids, on whichever thread logged them.
       List<ILoggingEvent> sends =
           logs.list.stream()
@@ -188,6 +205,64 @@ class ObservabilityIT {
       classifier.detachAppender(logs);
       inbound.detachAppender(logs);
       classifier.setLevel(classifierLevel);
+    }
+  }
+
+  @Test
+  void aManagementPortServesHealthAndMetricsAndThePublicPortNoLonger() throws Exception {
+    int management = org.twiliocrm.testsupport.FreePort.find();
+    try (TestDatabase db = TestDatabase.postgres("management");
+        TestConnector c =
+            TestConnector.on(db)
+                .property("outbox.enabled", "false")
+                .property("crm.events.enabled", "false")
+                .property("connector.management.port", String.valueOf(management))
+                .start()) {
+      TestHttp http = new TestHttp();
+      String mgmt = "http://127.0.0.1:" + management;
+      String viewer = TestOperators.bearer(TestOperators.VIEWER_TOKEN);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () -> assertThat(http.get(mgmt + "/observe/health/ready").body()).contains("UP"));
+      assertThat(http.get(mgmt + "/observe/health/live").statusCode()).isEqualTo(200);
+      assertThat(http.get(mgmt + "/observe/metrics").statusCode()).isEqualTo(401);
+      HttpResponse<String> metrics =
+          http.send("GET", mgmt + "/observe/metrics", null, null, "Authorization", viewer);
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body()).contains("twiliocrm_outbox_backlog");
+      assertThat(http.send("GET", mgmt + "/", null, null, "Authorization", viewer).statusCode())
+          .isEqualTo(200);
+      // The public port: no health, metrics or info, even with credentials; webhooks as before.
+      for (String path :
+          List.of("/observe/health", "/observe/health/ready", "/observe/metrics", "/")) {
+        assertThat(
+                http.send("GET", c.baseUrl() + path, null, null, "Authorization", viewer)
+                    .statusCode())
+            .as(path)
+            .isEqualTo(404);
+      }
+      assertThat(
+              http.send(
+                      "POST",
+                      c.baseUrl() + "/webhooks/twilio/message-status",
+                      "application/x-www-form-urlencoded",
+                      "MessageSid=SMx".getBytes(StandardCharsets.UTF_8))
+                  .statusCode())
+          .isEqualTo(403);
+      // ... and the management port serves nothing else.
+      assertThat(
+              http.send(
+                      "POST",
+                      mgmt + "/webhooks/twilio/message-status",
+                      "application/x-www-form-urlencoded",
+                      "MessageSid=SMx".getBytes(StandardCharsets.UTF_8))
+                  .statusCode())
+          .isEqualTo(404);
+      assertThat(
+              http.send("GET", mgmt + "/api/approvals", null, null, "Authorization", viewer)
+                  .statusCode())
+          .isEqualTo(404);
     }
   }
 

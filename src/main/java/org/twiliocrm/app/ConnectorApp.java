@@ -511,7 +511,6 @@ public final class ConnectorApp {
     p.setProperty("camel.main.sourceLocationEnabled", "true");
     if (ObservabilitySettings.LOG_MDC.read(this::property)) {
       p.setProperty("camel.main.useMdcLogging", "true");
-      p.setProperty("camel.main.mdcLoggingKeysPattern", MdcUnitOfWork.KEYS_PATTERN);
     }
     // The outbox drains first (connector.drain-timeout, in onContextStopping); Camel's own route
     // shutdown then gets the same bound instead of its 45 s default, so drain + shutdown + the

@@ -41,15 +41,14 @@ final class MdcUnitOfWork extends MDCUnitOfWork {
   /** Kept across copies of the exchange (split, SEDA), unlike the MDC. */
   static final String TRACE_PROPERTY = "connectorTraceId";
 
-  /** The keys Camel's MDC callback carries over when an exchange continues on another thread. */
-  static final String KEYS_PATTERN =
-      String.join(",", OUTBOX_ID, SID, CRM_RECORD_ID, WEBHOOK_EVENT_ID, TRACE_ID);
-
   private MdcUnitOfWork(Exchange exchange) {
+    // No pattern of custom keys for Camel's async callback: with one it copies and matches the
+    // whole
+    // MDC at every step; the ids are read from the exchange again before the next step anyway.
     super(
         exchange,
         exchange.getContext().getInflightRepository(),
-        KEYS_PATTERN,
+        null,
         exchange.getContext().isAllowUseOriginalMessage(),
         exchange.getContext().isUseBreadcrumb());
   }

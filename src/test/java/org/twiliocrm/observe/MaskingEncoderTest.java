@@ -86,6 +86,23 @@ class MaskingEncoderTest {
   }
 
   @Test
+  void theJsonLineCarriesTheMdcIdsUnmasked() {
+    org.slf4j.MDC.put("outboxId", "123456789012");
+    org.slf4j.MDC.put("sid", "SM0123456789abcdef0123456789abcdef");
+    try {
+      String out = json(event("outbox send: SENT to +14155550101", null));
+      assertThat(out)
+          .contains("\"outboxId\":\"123456789012\"")
+          .contains("\"sid\":\"SM0123456789abcdef0123456789abcdef\"")
+          .doesNotContain("4155550101")
+          .endsWith("\n");
+      assertThat(out.trim()).doesNotContain("\n");
+    } finally {
+      org.slf4j.MDC.clear();
+    }
+  }
+
+  @Test
   void anEventWithNothingToMaskIsWrittenAsIs() {
     LoggingEvent e = event("outbox: {} rows claimed", null, 200);
     assertThat(MaskedEvent.of(e)).isSameAs(e);

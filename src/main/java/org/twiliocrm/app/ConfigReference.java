@@ -52,6 +52,7 @@ public final class ConfigReference {
         new Section("Preflight", org.twiliocrm.preflight.PreflightSettings.KEYS),
         new Section("Operator access", org.twiliocrm.operator.OperatorSettings.KEYS),
         new Section("Retention", org.twiliocrm.retention.RetentionSettings.KEYS),
+        new Section("Logs and metrics", ObservabilitySettings.KEYS),
         // The local emulators (run by `sandbox` mode and the tests), not the connector itself.
         new Section("Local emulator: Twilio sandbox", TwilioSandboxSettings.KEYS),
         new Section("Local emulator: Salesforce sandbox", SalesforceSandboxSettings.KEYS));

@@ -125,6 +125,9 @@ public final class ConnectorApp {
     if (live != null && operators != null && operators.gate() != null) {
       live.install(ctx, operators.gate());
     }
+    if (managementPort() > 0) {
+      startManagementServer(ctx, managementPort());
+    }
     if (twilioCheck != null) {
       io.micrometer.core.instrument.MeterRegistry found =
           ctx.getRegistry().findSingleByType(io.micrometer.core.instrument.MeterRegistry.class);
@@ -133,6 +136,13 @@ public final class ConnectorApp {
           .tag("dependency", "twilio")
           .description("1 while Twilio accepts the credentials, 0 otherwise")
           .register(found != null ? found : io.micrometer.core.instrument.Metrics.globalRegistry);
+    }
+    io.micrometer.core.instrument.MeterRegistry meters =
+        ctx.getRegistry().findSingleByType(io.micrometer.core.instrument.MeterRegistry.class);
+    if (meters != null) {
+      new ConnectorMetrics(
+              database.dataSource(), ObservabilitySettings.METRICS_REFRESH.read(this::property))
+          .bind(ctx, meters, this::property);
     }
     // The policy gauges join the registry /observe/metrics exposes, which exists by now.
     org.twiliocrm.governance.Policies policies =
@@ -153,6 +163,49 @@ public final class ConnectorApp {
     }
     startReloader(ctx);
     startedSteps = true;
+  }
+
+  private int managementPort() {
+    return ObservabilitySettings.MANAGEMENT_PORT.read(this::property);
+  }
+
+  /**
+   * connector.management.port: a second Vert.x server on the platform-http server's own router (so
+   * the same gate, body limit and routes), which the gate restricts to / and /observe/*. Camel's
+   * own camel.management.port cannot do this in 4.17 ("No PlatformHttpEngine").
+   */
+  private void startManagementServer(CamelContext ctx, int managementPort) {
+    org.apache.camel.component.platform.http.main.MainHttpServer server =
+        ctx.hasService(org.apache.camel.component.platform.http.main.MainHttpServer.class);
+    if (server == null) {
+      throw new IllegalStateException("connector.management.port: no platform-http server");
+    }
+    org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter router =
+        server.getRouter();
+    io.vertx.core.http.HttpServer http =
+        router
+            .vertx()
+            .createHttpServer(
+                new io.vertx.core.http.HttpServerOptions()
+                    .setHost(config.http().host())
+                    .setPort(managementPort))
+            .requestHandler(router);
+    try {
+      http.listen()
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "connector.management.port " + managementPort + ": cannot listen: " + e.getMessage(), e);
+    }
+    resources.add(
+        () ->
+            http.close()
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, java.util.concurrent.TimeUnit.SECONDS));
+    LOG.info("Management port {}: / and /observe/* (health, metrics)", managementPort);
   }
 
   public void stop() {
@@ -243,6 +296,10 @@ public final class ConnectorApp {
     main = new Main();
     main.setOverrideProperties(camelProperties(dsl));
     Beans.bind(main::bind, this::property, config, database);
+    if (ObservabilitySettings.LOG_MDC.read(this::property)) {
+      // Camel Main installs a UnitOfWorkFactory bean: correlation ids in every step's MDC.
+      main.bind("connectorMdcUnitOfWork", new MdcUnitOfWork.Factory());
+    }
     // The console's sign-in checks passwords and opens sessions the gate then accepts.
     main.bind("operatorAuth", operators);
     embedderBeans.forEach(b -> main.bind(b.getKey(), b.getValue()));
@@ -252,6 +309,7 @@ public final class ConnectorApp {
           public void afterConfigure(BaseMainSupport support) {
             CamelContext ctx = support.getCamelContext();
             // Before the context starts, so the HTTP port never opens without the gate.
+            operators.managementPort(managementPort());
             operators.install(ctx);
             HealthCheckHelper.getHealthCheckRegistry(ctx)
                 .register(new DatabaseHealthCheck(database));
@@ -473,6 +531,9 @@ public final class ConnectorApp {
       p.setProperty("camel.main.routesExcludePattern", excluded);
     }
     p.setProperty("camel.main.sourceLocationEnabled", "true");
+    if (ObservabilitySettings.LOG_MDC.read(this::property)) {
+      p.setProperty("camel.main.useMdcLogging", "true");
+    }
     // The outbox drains first (connector.drain-timeout, in onContextStopping); Camel's own route
     // shutdown then gets the same bound instead of its 45 s default, so drain + shutdown + the
     // preStop pause stay inside the pod's grace period.
@@ -518,8 +579,10 @@ public final class ConnectorApp {
     // Route-level timers only: the context-level copy doubled the route policy's work per exchange.
     p.setProperty("camel.metrics.routePolicyLevel", "route");
     p.setProperty("camel.health.enabled", "true");
-    // List every check with its state, so an operator sees which dependency holds readiness DOWN.
-    p.setProperty("camel.health.exposureLevel", "full");
+    // Status only for anonymous callers (probes, anyone who reaches the port); operators get every
+    // check with its state (OperatorGate asks for exposureLevel=full on their behalf), so they see
+    // which dependency holds readiness DOWN.
+    p.setProperty("camel.health.exposureLevel", "oneline");
     p.setProperty("connector.mode.resolved", config.mode().name().toLowerCase());
     return p;
   }

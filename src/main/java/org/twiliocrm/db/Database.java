@@ -57,6 +57,11 @@ public final class Database implements AutoCloseable {
       poolUrl = url + ";DB_CLOSE_ON_EXIT=FALSE";
     }
     hc.setJdbcUrl(poolUrl);
+    if (vendor == Vendor.POSTGRESQL && !url.contains("logServerErrorDetail")) {
+      // A server error's "Detail:" quotes the row ("Key (recipient)=(+1415...) already exists"):
+      // with this, PgJDBC leaves it out of exception texts, so no log line carries row data.
+      hc.addDataSourceProperty("logServerErrorDetail", "false");
+    }
     if (cfg.user() != null) {
       hc.setUsername(cfg.user());
     }

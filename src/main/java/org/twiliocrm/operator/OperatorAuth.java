@@ -25,6 +25,15 @@ public final class OperatorAuth {
   private final String devToken;
   private final String devPassword;
   private final OperatorSessions sessions = new OperatorSessions(java.time.Clock.systemUTC());
+  private volatile int managementPort;
+
+  /**
+   * {@code connector.management.port}: when above 0, {@code /} and {@code /observe/*} are served
+   * only on that port, and everything else only on the public one (404 otherwise). Before install.
+   */
+  public void managementPort(int port) {
+    this.managementPort = port;
+  }
 
   private OperatorAuth(OperatorCredentials credentials, String devToken, String devPassword) {
     this.credentials = credentials;
@@ -79,7 +88,8 @@ public final class OperatorAuth {
     if (server == null) {
       throw new IllegalStateException("no platform-http server to protect (camel.server.enabled)");
     }
-    OperatorGate gate = new OperatorGate(() -> credentials, sessions);
+    OperatorGate gate =
+        new OperatorGate(() -> credentials, sessions).managementPort(managementPort);
     this.gate = gate;
     AuthenticationConfigEntry entry = new AuthenticationConfigEntry();
     entry.setPath("/*");

@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class OperatorGate implements AuthenticationHandler {
   private static final Logger LOG = LoggerFactory.getLogger(OperatorGate.class);
   static final String REALM = "twilio-crm-connector";
+  private static final String HEALTH_DETAIL = "twiliocrm.healthDetail";
   private static final List<String> CHALLENGES =
       List.of("Basic realm=\"" + REALM + "\", charset=\"UTF-8\"", "Bearer realm=\"" + REALM + "\"");
 
@@ -55,16 +56,52 @@ public final class OperatorGate implements AuthenticationHandler {
     this.sessions = sessions;
   }
 
+  private int managementPort;
+
+  /** Splits the paths between the public port and this management port (0: one port for all). */
+  OperatorGate managementPort(int port) {
+    this.managementPort = port;
+    return this;
+  }
+
   @Override
   public void handle(RoutingContext ctx) {
     String method = ctx.request().method().name();
     String path = ctx.normalizedPath();
-    Role required = OperatorAccess.required(method, path);
+    if (managementPort > 0) {
+      io.vertx.core.net.SocketAddress local = ctx.request().localAddress();
+      boolean onManagement = local != null && local.port() == managementPort;
+      if (OperatorAccess.isManagement(path) != onManagement) {
+        // The public port (behind the ingress) serves no health, metrics or info; the management
+        // port serves nothing else.
+        ctx.response()
+            .setStatusCode(404)
+            .putHeader("Content-Type", "application/json")
+            .end("{\"error\":\"not-found\"}");
+        return;
+      }
+    }
+    Role need = OperatorAccess.required(method, path);
+    String header = ctx.request().getHeader("Authorization");
+    if (need == null && OperatorAccess.isHealth(path)) {
+      // Health: status only for anonymous callers (the probes); detail (every check, its message
+      // and error) for operators: a credential, or a detail parameter which then needs one.
+      boolean asksDetail = OperatorAccess.asksHealthDetail(ctx.request().query());
+      boolean credentials =
+          (header != null && !header.isBlank())
+              || (sessions != null && ctx.request().getCookie(OperatorSessions.COOKIE) != null);
+      if (asksDetail || credentials) {
+        need = Role.VIEWER;
+        if (!asksDetail) {
+          ctx.put(HEALTH_DETAIL, Boolean.TRUE);
+        }
+      }
+    }
+    final Role required = need;
     if (required == null) {
       ctx.next();
       return;
     }
-    String header = ctx.request().getHeader("Authorization");
     if ((header == null || header.isBlank()) && sessions != null) {
       io.vertx.core.http.Cookie cookie = ctx.request().getCookie(OperatorSessions.COOKIE);
       if (cookie != null) {
@@ -184,6 +221,11 @@ public final class OperatorGate implements AuthenticationHandler {
                 .put("username", op.name())
                 .put("role", op.role().label())
                 .put("via", op.via())));
+    if (Boolean.TRUE.equals(ctx.remove(HEALTH_DETAIL))) {
+      // Camel's health endpoint answers a request's exposureLevel; an operator gets the detail.
+      ctx.reroute(path + "?exposureLevel=full");
+      return;
+    }
     ctx.next();
   }
 

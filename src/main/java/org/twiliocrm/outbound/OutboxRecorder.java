@@ -51,6 +51,13 @@ public final class OutboxRecorder implements AutoCloseable {
     return this;
   }
 
+  /** Adds {@code listener} after the one {@link #afterWrite} set (the connector's metrics). */
+  public synchronized OutboxRecorder alsoAfterWrite(
+      java.util.function.Consumer<List<OutboxStore.Result>> listener) {
+    this.afterWrite = this.afterWrite.andThen(listener);
+    return this;
+  }
+
   private void written(List<OutboxStore.Result> results) {
     try {
       afterWrite.accept(results);

@@ -21,6 +21,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * </ul>
  */
 public final class OutcomeClassifier {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(OutcomeClassifier.class);
+
   /** What a Twilio error code at create means for the row: can a later try help, and why. */
   record Code(boolean transientError, String meaning) {}
 
@@ -158,6 +161,14 @@ public final class OutcomeClassifier {
         r.httpStatus(),
         r.errorCode(),
         r.message());
+    // One line per send at DEBUG; the MDC (connector.log.mdc) carries outboxId and traceId.
+    if (LOG.isDebugEnabled()) {
+      LOG.debug(
+          "outbox send: {} {} {}",
+          o.status(),
+          o.reasonCode() == null ? "-" : o.reasonCode(),
+          r.sid() == null ? "-" : r.sid());
+    }
   }
 
   Outcome decide(TwilioCallResult r, int attempt, Integer segments) {

@@ -77,6 +77,8 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
   private volatile KubernetesClient kubernetesClient;
   private volatile BayeuxClient watchedClient;
   private volatile boolean leader;
+  private final java.util.concurrent.atomic.AtomicLong leadershipChanges =
+      new java.util.concurrent.atomic.AtomicLong();
 
   public CrmEventSubscriptions(
       CrmEventsSettings settings,
@@ -101,6 +103,11 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
   /** Whether this process currently holds the subscriptions. */
   public boolean isLeader() {
     return leader;
+  }
+
+  /** Times this process became or stopped being the leader (metric, docs/observability.md). */
+  public long leadershipChanges() {
+    return leadershipChanges.get();
   }
 
   @Override
@@ -257,6 +264,7 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
       return;
     }
     leader = true;
+    leadershipChanges.incrementAndGet();
     LOG.info("CRM events: this process holds the Salesforce subscriptions");
     try {
       List<String> routes = managedRoutes();
@@ -321,6 +329,7 @@ public final class CrmEventSubscriptions extends LifecycleStrategySupport {
       return;
     }
     leader = false;
+    leadershipChanges.incrementAndGet();
     LOG.info("CRM events: leadership lost, stopping the Salesforce subscriptions");
     for (String routeId : managedRoutes()) {
       try {

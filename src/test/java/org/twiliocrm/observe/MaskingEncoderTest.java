@@ -1,0 +1,110 @@
+package org.twiliocrm.observe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import org.junit.jupiter.api.Test;
+
+/** What the log encoders write: phone numbers masked, database row details gone, ids intact. */
+class MaskingEncoderTest {
+  private final LoggerContext context = (LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
+  private final Logger logger = context.getLogger("masking-test");
+
+  private LoggingEvent event(String message, Throwable t, Object... args) {
+    return new LoggingEvent("x", logger, Level.WARN, message, t, args);
+  }
+
+  private String text(LoggingEvent e) {
+    MaskingPatternEncoder enc = new MaskingPatternEncoder();
+    enc.setContext(context);
+    enc.setPattern("%msg%n%ex");
+    enc.start();
+    return new String(enc.encode(e), StandardCharsets.UTF_8);
+  }
+
+  private String json(LoggingEvent e) {
+    MaskingJsonEncoder enc = new MaskingJsonEncoder();
+    enc.setContext(context);
+    enc.start();
+    return new String(enc.encode(e), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void masksPhoneNumbersInMessagesAndKeepsTheLastFourDigits() {
+    LoggingEvent e =
+        event("send to {} from {} failed", null, "+14155550101", "whatsapp:+447700900123");
+    assertThat(text(e))
+        .doesNotContain("4155550101")
+        .doesNotContain("447700900123")
+        .contains("+*******0101")
+        .contains("whatsapp:+********0123");
+    assertThat(json(e)).doesNotContain("4155550101").contains("0101");
+  }
+
+  @Test
+  void masksFormattedNumbersAndBareRunsButNotSidsTimesOrSmallNumbers() {
+    String out =
+        text(
+            event(
+                "to +1 (415) 555-0101 or 14155550102; sid SM0123456789abcdef0123456789abcdef,"
+                    + " row 12345, at 2026-12-03 02:55:48, replay 1733190000",
+                null));
+    assertThat(out)
+        .doesNotContain("(415) 555-0101")
+        .contains("+* (***) ***-0101")
+        .contains("*******0102")
+        .contains("SM0123456789abcdef0123456789abcdef")
+        .contains("row 12345")
+        .contains("2026-12-03 02:55:48");
+  }
+
+  @Test
+  void masksExceptionTextsAndDropsDatabaseDetails() {
+    SQLException cause =
+        new SQLException(
+            "ERROR: duplicate key value violates unique constraint \"consent_pk\"\n"
+                + "  Detail: Key (recipient)=(+14155550101) already exists.");
+    RuntimeException t = new RuntimeException("write for 14155550199 failed", cause);
+    LoggingEvent e = event("write-back failed", t);
+    String out = text(e);
+    assertThat(out)
+        .doesNotContain("4155550101")
+        .doesNotContain("4155550199")
+        .doesNotContain("Key (recipient)")
+        .contains("consent_pk")
+        .contains("[detail removed]")
+        .contains("at org.twiliocrm.observe.MaskingEncoderTest");
+    assertThat(json(e))
+        .doesNotContain("4155550101")
+        .doesNotContain("4155550199")
+        .contains("consent_pk");
+  }
+
+  @Test
+  void theJsonLineCarriesTheMdcIdsUnmasked() {
+    org.slf4j.MDC.put("outboxId", "123456789012");
+    org.slf4j.MDC.put("sid", "SM0123456789abcdef0123456789abcdef");
+    try {
+      String out = json(event("outbox send: SENT to +14155550101", null));
+      assertThat(out)
+          .contains("\"outboxId\":\"123456789012\"")
+          .contains("\"sid\":\"SM0123456789abcdef0123456789abcdef\"")
+          .doesNotContain("4155550101")
+          .endsWith("\n");
+      assertThat(out.trim()).doesNotContain("\n");
+    } finally {
+      org.slf4j.MDC.clear();
+    }
+  }
+
+  @Test
+  void anEventWithNothingToMaskIsWrittenAsIs() {
+    LoggingEvent e = event("outbox: {} rows claimed", null, 200);
+    assertThat(MaskedEvent.of(e)).isSameAs(e);
+  }
+}

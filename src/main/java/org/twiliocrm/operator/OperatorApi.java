@@ -548,15 +548,10 @@ public final class OperatorApi {
     }
     if (path.equals("/api/failed/retry")) {
       requireMethod(method, "POST");
-      JsonNode n;
-      try {
-        n = body == null || body.isBlank() ? null : JSON.readTree(body);
-      } catch (JsonProcessingException e) {
-        n = null;
-      }
-      if (n == null || !n.isObject() || !n.path("ids").isArray()) {
-        throw new ClientError(
-            400, "the body must be {\"ids\": [outbox row ids], \"comment\": \"...\"}");
+      String expected = "the body must be {\"ids\": [outbox row ids], \"comment\": \"...\"}";
+      JsonNode n = jsonObject(body, expected);
+      if (!n.path("ids").isArray()) {
+        throw new ClientError(400, expected);
       }
       List<Long> ids = new ArrayList<>();
       for (JsonNode id : n.get("ids")) {
@@ -628,15 +623,8 @@ public final class OperatorApi {
               m.group(1).replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
       if (m.group(2).equals("messages")) {
         requireMethod(method, "POST");
-        JsonNode n;
-        try {
-          n = body == null || body.isBlank() ? null : JSON.readTree(body);
-        } catch (JsonProcessingException e) {
-          n = null;
-        }
-        if (n == null || !n.isObject()) {
-          throw new ClientError(400, "the body must be {\"to\": \"+1500...\", \"body\": \"STOP\"}");
-        }
+        JsonNode n =
+            jsonObject(body, "the body must be {\"to\": \"+1500...\", \"body\": \"STOP\"}");
         a =
             phone.send(
                 handset,
@@ -674,16 +662,10 @@ public final class OperatorApi {
             "consentRequests",
             org.twiliocrm.governance.ConsentRequests.class,
             "consent records");
-    JsonNode n;
-    try {
-      n = body == null || body.isBlank() ? null : JSON.readTree(body);
-    } catch (JsonProcessingException e) {
-      n = null;
-    }
-    if (n == null || !n.isObject()) {
-      throw new ClientError(
-          400, "the body must be {\"phone\": \"...\", \"purpose\": \"...\", \"reason\": \"...\"}");
-    }
+    JsonNode n =
+        jsonObject(
+            body,
+            "the body must be {\"phone\": \"...\", \"purpose\": \"...\", \"reason\": \"...\"}");
     try {
       org.twiliocrm.governance.ConsentRequests.Result r =
           requests.optOutByHand(
@@ -749,6 +731,20 @@ public final class OperatorApi {
           503, "template approvals are not available in this connector (no template versioning)");
     }
     return new TemplateApprovalsDecisions(real);
+  }
+
+  /** A JSON object body, or a 400 with {@code expected} (how the body must look). */
+  private static JsonNode jsonObject(String body, String expected) {
+    JsonNode n;
+    try {
+      n = body == null || body.isBlank() ? null : JSON.readTree(body);
+    } catch (JsonProcessingException e) {
+      n = null;
+    }
+    if (n == null || !n.isObject()) {
+      throw new ClientError(400, expected);
+    }
+    return n;
   }
 
   /** The comment from a JSON body {"comment": "..."}; an empty body is no comment. */

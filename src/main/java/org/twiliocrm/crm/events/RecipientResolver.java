@@ -186,21 +186,11 @@ final class RecipientResolver {
   }
 
   Lookup phoneOf(String recordId) throws Exception {
-    if (recordId == null || !RECORD_ID.matcher(recordId).matches()) {
-      return Lookup.missing(
-          null, "BAD_RECORD_ID", "not a Salesforce record id: '" + recordId + "'");
+    Lookup refused = precheck(recordId);
+    if (refused != null) {
+      return refused;
     }
     String spec = phoneFields.get(recordId.substring(0, 3));
-    if (spec == null) {
-      return Lookup.missing(
-          null,
-          "UNSUPPORTED_RECORD",
-          "record "
-              + recordId
-              + " has key prefix "
-              + recordId.substring(0, 3)
-              + ", which crm.events.phone-fields does not map to a phone field");
-    }
     String object = spec.substring(0, spec.indexOf('.'));
     String field = spec.substring(spec.indexOf('.') + 1);
     List<Map<String, Object>> rows =

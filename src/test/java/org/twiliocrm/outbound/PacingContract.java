@@ -159,14 +159,30 @@ abstract class PacingContract {
                     + " m.id = a.message_id WHERE m.idempotency_key LIKE 'pace-%'"))
         .hasSizeGreaterThan(1);
 
-    // Drained: the metrics read 0 for the sender, not a stale figure.
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(200))
-        .untilAsserted(
-            () ->
-                assertThat(gauge(metrics(nodes.get(0)), "twiliocrm_outbox_sender_backlog"))
-                    .isZero());
+    // Drained: the metrics read 0 for the sender, not a stale figure. On a timeout the rows the
+    // gauge counts are named (a CI run once timed out here with every row SENT).
+    try {
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(200))
+          .untilAsserted(
+              () ->
+                  assertThat(gauge(metrics(nodes.get(0)), "twiliocrm_outbox_sender_backlog"))
+                      .isZero());
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(
+          "sender backlog gauge not 0 after 30 s; backlog rows: "
+              + rows.query(
+                  "SELECT id, status, reason_code, channel, sender, messaging_service_sid FROM"
+                      + " outbox_message WHERE status IN ('PENDING', 'RETRY', 'SENDING',"
+                      + " 'RECONCILE', 'RECONCILING')")
+              + "; metrics: "
+              + metrics(nodes.get(0))
+                  .lines()
+                  .filter(l -> l.startsWith("twiliocrm_outbox_sender"))
+                  .toList(),
+          e);
+    }
   }
 
   static Instant instant(Object v) {

@@ -21,7 +21,9 @@ import org.twiliocrm.outbound.OutcomeClassifier;
  * databases spell hour truncation differently (and MariaDB's depends on the session time zone),
  * while a comparison with a bound timestamp means the same on all of them. Rows are counted in the
  * hour they were created, read through the created_at index, so the cost follows the window, not
- * the table.
+ * the table. The CASE is a binary search over the boundaries (a few comparisons a row, not one per
+ * hour), and the index holds every column the counts read (V96), so the window's rows are counted
+ * from the index alone. Measured by {@code bash bench/run console} on 1,000,000 rows.
  */
 public final class Dashboard {
   /** Bean name the API looks up. */
@@ -59,13 +61,9 @@ public final class Dashboard {
   }
 
   private List<Map<String, Object>> hourly(Instant start, int buckets) throws SQLException {
-    StringBuilder hour = new StringBuilder("CASE");
+    StringBuilder hour = new StringBuilder();
     List<Object> params = new ArrayList<>();
-    for (int i = 1; i < buckets; i++) {
-      hour.append(" WHEN created_at < ? THEN ").append(i - 1);
-      params.add(Timestamp.from(start.plus(Duration.ofHours(i))));
-    }
-    hour.append(" ELSE ").append(buckets - 1).append(" END");
+    bucket(hour, params, start, 0, buckets - 1);
     // Delivered and undelivered are Twilio's word (its status callbacks move twilio_status
     // forward); failed is the connector's FAILED or Twilio's failed; sent is everything else that
     // reached Twilio.
@@ -110,6 +108,24 @@ public final class Dashboard {
       counts.put((String) r.get("outcome"), ((Number) r.get("n")).longValue());
     }
     return out;
+  }
+
+  /**
+   * The hour index of created_at among hours lo..hi as nested CASEs that halve the range: about
+   * log2(hours) comparisons a row. Parameters are added in the order their markers appear.
+   */
+  static void bucket(StringBuilder sql, List<Object> params, Instant start, int lo, int hi) {
+    if (lo == hi) {
+      sql.append(lo);
+      return;
+    }
+    int mid = (lo + hi) / 2;
+    sql.append("CASE WHEN created_at < ? THEN ");
+    params.add(Timestamp.from(start.plus(Duration.ofHours(mid + 1L))));
+    bucket(sql, params, start, lo, mid);
+    sql.append(" ELSE ");
+    bucket(sql, params, start, mid + 1, hi);
+    sql.append(" END");
   }
 
   private List<Map<String, Object>> errors(Instant start) throws SQLException {
@@ -161,7 +177,11 @@ public final class Dashboard {
                 dataSource,
                 "SELECT COUNT(*) AS n, MIN(crm_dirty_since) AS oldest,"
                     + " SUM(CASE WHEN crm_last_error IS NULL THEN 0 ELSE 1 END) AS failing"
-                    + " FROM message_state WHERE crm_synced_version < crm_version",
+                    // crm_dirty_since is set by every change and cleared once the CRM has the
+                    // row (MessageStateStore), so it narrows to the waiting rows by its index
+                    // (V96) instead of comparing two columns on every row.
+                    + " FROM message_state WHERE crm_dirty_since IS NOT NULL"
+                    + " AND crm_synced_version < crm_version",
                 List.of())
             .get(0);
     Map<String, Object> out = new LinkedHashMap<>();

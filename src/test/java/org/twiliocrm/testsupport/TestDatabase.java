@@ -63,6 +63,17 @@ public final class TestDatabase implements AutoCloseable {
     return new TestDatabase(Kind.POSTGRES, schema, PG_ROOT + "?currentSchema=" + schema, PG_USER);
   }
 
+  /**
+   * An existing PostgreSQL schema (a benchmark's kept data set), dropped by {@link #close} like a
+   * new one.
+   */
+  public static TestDatabase postgresSchema(String schema) {
+    if (!schema.matches("it_[a-z0-9_]+")) {
+      throw new IllegalArgumentException("not a test schema: " + schema);
+    }
+    return new TestDatabase(Kind.POSTGRES, schema, PG_ROOT + "?currentSchema=" + schema, PG_USER);
+  }
+
   /** A new MariaDB database. */
   public static TestDatabase mariadb(String purpose) {
     String db = uniqueName(purpose);

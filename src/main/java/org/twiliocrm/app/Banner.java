@@ -20,6 +20,13 @@ final class Banner {
 
   private Banner() {}
 
+  /** 0.0.0.0 (all interfaces) is not an address to browse to: localhost stands in for it. */
+  private static String hostForUrl(String host) {
+    return host == null || host.isBlank() || host.equals("0.0.0.0") || host.equals("::")
+        ? "localhost"
+        : host.contains(":") ? "[" + host + "]" : host;
+  }
+
   static String render(
       ConnectorConfig cfg, String dbDisplay, List<String> sandboxLines, long startMillis) {
     return render(cfg, dbDisplay, sandboxLines, List.of(), startMillis);
@@ -31,6 +38,25 @@ final class Banner {
       List<String> sandboxLines,
       List<String> operatorLines,
       long startMillis) {
+    return render(cfg, dbDisplay, sandboxLines, operatorLines, 0, startMillis);
+  }
+
+  /**
+   * {@code managementPort} > 0: health and metrics are only on that port
+   * (connector.management.port), so the banner names it there rather than on the public URL, which
+   * answers 404 for them.
+   */
+  static String render(
+      ConnectorConfig cfg,
+      String dbDisplay,
+      List<String> sandboxLines,
+      List<String> operatorLines,
+      int managementPort,
+      long startMillis) {
+    String observe =
+        managementPort > 0
+            ? "http://" + hostForUrl(cfg.http().host()) + ":" + managementPort
+            : cfg.http().publicUrl();
     List<String> lines = new ArrayList<>();
     if (cfg.mode() == Mode.SANDBOX) {
       lines.add("MODE: SANDBOX  (no Twilio credentials configured: nothing leaves this machine)");
@@ -52,10 +78,11 @@ final class Banner {
             + cfg.http().publicUrl());
     lines.add(
         "Health: "
-            + cfg.http().publicUrl()
+            + observe
             + "/observe/health/ready   Metrics: "
-            + cfg.http().publicUrl()
-            + "/observe/metrics");
+            + observe
+            + "/observe/metrics"
+            + (managementPort > 0 ? "   (management port " + managementPort + ")" : ""));
     lines.add("Webhook URLs to paste into the Twilio console:");
     for (String[] w : WEBHOOKS) {
       lines.add(String.format("  %-40s %s%s", w[0], cfg.http().publicUrl(), w[1]));

@@ -153,7 +153,13 @@ public final class ConnectorApp {
     }
     List<String> operatorLines = operators.bannerLines(config.http().publicUrl());
     LOG.info(
-        Banner.render(config, database.displayUrl(), sandboxLines, operatorLines, sinceJvmStart));
+        Banner.render(
+            config,
+            database.displayUrl(),
+            sandboxLines,
+            operatorLines,
+            managementPort(),
+            sinceJvmStart));
     // The Twilio sandbox's request validation: loaded now rather than during start-up; a request
     // that comes first waits for it.
     sandboxes().map(Sandboxes::twilio).ifPresent(t -> t.loadValidation());

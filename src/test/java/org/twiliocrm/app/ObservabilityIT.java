@@ -211,6 +211,11 @@ class ObservabilityIT {
   @Test
   void aManagementPortServesHealthAndMetricsAndThePublicPortNoLonger() throws Exception {
     int management = org.twiliocrm.testsupport.FreePort.find();
+    // The start-up banner names the port health and metrics are on, not the public URL's 404s.
+    ListAppender<ILoggingEvent> banner = new ListAppender<>();
+    Logger app = (Logger) LoggerFactory.getLogger(ConnectorApp.class);
+    banner.start();
+    app.addAppender(banner);
     try (TestDatabase db = TestDatabase.postgres("management");
         TestConnector c =
             TestConnector.on(db)
@@ -220,6 +225,13 @@ class ObservabilityIT {
                 .start()) {
       TestHttp http = new TestHttp();
       String mgmt = "http://127.0.0.1:" + management;
+      assertThat(banner.list.stream().map(ILoggingEvent::getFormattedMessage))
+          .anySatisfy(
+              m ->
+                  assertThat(m)
+                      .contains("Health: " + mgmt + "/observe/health/ready")
+                      .contains("(management port " + management + ")"));
+      app.detachAppender(banner);
       String viewer = TestOperators.bearer(TestOperators.VIEWER_TOKEN);
       await()
           .atMost(Duration.ofSeconds(30))

@@ -124,6 +124,8 @@ public final class ConnectorApp {
                 org.twiliocrm.operator.LiveEvents.class);
     if (live != null && operators != null && operators.gate() != null) {
       live.install(ctx, operators.gate());
+      // Ends the open streams and the poll timer when the connector stops.
+      resources.add(live);
     }
     if (managementPort() > 0) {
       startManagementServer(ctx, managementPort());

@@ -5,6 +5,8 @@
 // All data comes from /api/*, the API scripts use; the session cookie stands for the operator and
 // every state change carries the session's CSRF token in X-CSRF-Token.
 
+import uPlot from '/console/vendor/uplot/uPlot.esm.js';
+
 const main = document.getElementById('main');
 const statusLine = document.getElementById('status');
 let session = null; // {name, role, csrf}
@@ -80,17 +82,23 @@ function showFor(gen, ...nodes) {
   if (gen !== routeGen) return;
   if (!quietRedraw) {
     main.replaceChildren(...nodes);
+    mountCharts();
     return;
   }
   const probe = document.createElement('div');
   probe.append(...nodes.filter((n) => n !== null && n !== undefined));
-  if (probe.innerHTML === main.innerHTML) return;
+  // A chart drawn on the page is compared by its data (its host's data-series), not its canvas.
+  const shown = main.cloneNode(true);
+  for (const host of shown.querySelectorAll('.plot[data-series]')) host.replaceChildren();
+  if (probe.innerHTML === shown.innerHTML) return;
   main.replaceChildren(...probe.childNodes);
+  mountCharts();
   main.dataset.redrawn = String(Number(main.dataset.redrawn || 0) + 1);
 }
 
 function show(...nodes) {
   main.replaceChildren(...nodes);
+  mountCharts();
 }
 
 function fields(pairs) {
@@ -488,76 +496,87 @@ function approvalCard(a) {
 // ---- dashboard ----
 
 const OUTCOMES = ['sent', 'delivered', 'undelivered', 'failed'];
-const SVG = 'http://www.w3.org/2000/svg';
-
-/** An SVG element; like el(), every string becomes a text node, never markup. */
-function svg(tag, attrs = {}, ...children) {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v !== null && v !== undefined) e.setAttribute(k, String(v));
-  }
-  for (const c of children.flat(Infinity)) {
-    if (c === null || c === undefined) continue;
-    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return e;
-}
+const COLOURS = { sent: '#0b5cad', delivered: '#1a6b2f', undelivered: '#b35c00', failed: '#a4161a' };
 
 const hourLabel = (iso) => `${iso.substring(11, 13)}:00`;
 
 /**
- * One channel's outcomes per hour as stacked bars, drawn as plain SVG (no chart library: nothing
- * to load, nothing for the Content-Security-Policy to allow). The numbers are also in a table
- * below the chart, for screen readers and for copying.
+ * One channel's outcomes per hour as stacked bars. The figure holds an empty host whose
+ * data-series attribute carries the numbers (hour in epoch seconds, then one array per outcome);
+ * mountCharts() draws a uPlot chart into it once the page is on screen. The numbers are also in a
+ * table below the charts, for screen readers and for copying.
  */
 function channelChart(channel, hours) {
-  const W = 720;
-  const H = 180;
-  const left = 40;
-  const bottom = 24;
-  const top = 8;
-  const totals = hours.map((h) => OUTCOMES.reduce((n, o) => n + ((h.channels[channel] || {})[o] || 0), 0));
-  const max = Math.max(1, ...totals);
-  const slot = (W - left) / hours.length;
-  const bar = Math.max(2, slot * 0.7);
-  const y = (v) => top + (H - top - bottom) * (1 - v / max);
-  const nodes = [
-    svg('line', { x1: left, y1: y(0), x2: W, y2: y(0), class: 'axis' }),
-    svg('text', { x: left - 4, y: y(max) + 10, 'text-anchor': 'end', class: 'tick' }, String(max)),
-    svg('text', { x: left - 4, y: y(0), 'text-anchor': 'end', class: 'tick' }, '0'),
-  ];
-  hours.forEach((h, i) => {
-    const x = left + i * slot + (slot - bar) / 2;
-    let base = 0;
-    for (const o of OUTCOMES) {
-      const v = (h.channels[channel] || {})[o] || 0;
-      if (v > 0) {
-        nodes.push(
-          svg('rect', { x, y: y(base + v), width: bar, height: y(base) - y(base + v), class: `o-${o}` },
-            svg('title', {}, `${hourLabel(h.hour)} UTC, ${channel}: ${v} ${o}`))
-        );
-      }
-      base += v;
-    }
-    if (i % Math.ceil(hours.length / 12) === 0) {
-      nodes.push(svg('text', { x: x + bar / 2, y: H - 6, 'text-anchor': 'middle', class: 'tick' }, hourLabel(h.hour)));
-    }
-  });
-  const sum = (o) => hours.reduce((n, h) => n + ((h.channels[channel] || {})[o] || 0), 0);
+  const series = {
+    x: hours.map((h) => Date.parse(h.hour) / 1000),
+    ...Object.fromEntries(OUTCOMES.map((o) => [o, hours.map((h) => (h.channels[channel] || {})[o] || 0)])),
+  };
+  const sum = (o) => series[o].reduce((n, v) => n + v, 0);
   const label = `${channel}: ${OUTCOMES.map((o) => `${sum(o)} ${o}`).join(', ')} in the last ${hours.length} hours`;
   return el(
     'figure',
     { class: 'chart', 'data-channel': channel },
-    svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, class: 'bars' }, nodes),
+    el('div', { class: 'plot', role: 'img', 'aria-label': label, 'data-series': JSON.stringify(series) }),
     el('figcaption', {}, label)
   );
 }
 
-function legend() {
-  return el(
-    'ul',
-    { class: 'legend', 'aria-label': 'Chart colours' },
-    OUTCOMES.map((o) => el('li', {}, el('span', { class: `swatch o-${o}`, 'aria-hidden': 'true' }), o))
+// The uPlot instances on screen, by their host element; destroyed once their host left the page.
+const charts = new Map();
+
+/** Draws a chart into every chart host on the page that has none yet; frees the ones gone. */
+function mountCharts() {
+  for (const [host, plot] of charts) {
+    if (!host.isConnected) {
+      plot.destroy();
+      charts.delete(host);
+    }
+  }
+  for (const host of main.querySelectorAll('.plot[data-series]')) {
+    if (!charts.has(host)) charts.set(host, stackedBars(host, JSON.parse(host.dataset.series)));
+  }
+}
+
+/**
+ * Stacked bars with uPlot: each outcome is drawn as a bar up to the running total of the
+ * outcomes before it and itself, the tallest first, so every outcome shows as its own band.
+ */
+function stackedBars(host, series) {
+  const running = [];
+  let acc = series.x.map(() => 0);
+  for (const o of OUTCOMES) {
+    acc = acc.map((n, i) => n + series[o][i]);
+    running.push(acc);
+  }
+  const order = OUTCOMES.map((o, i) => i).reverse();
+  const bars = uPlot.paths.bars({ size: [0.7, 40] });
+  const x = series.x;
+  const width = Math.max(280, Math.min(720, (host.parentElement && host.parentElement.clientWidth) || 720));
+  return new uPlot(
+    {
+      width,
+      height: 200,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      legend: { live: false },
+      cursor: { show: false },
+      scales: {
+        x: { time: true, range: () => [x[0] - 1800, x[x.length - 1] + 1800] },
+        y: { range: (u, min, max) => [0, Math.max(1, max)] },
+      },
+      axes: [{}, { size: 40 }],
+      series: [
+        {},
+        ...order.map((i) => ({
+          label: OUTCOMES[i],
+          stroke: COLOURS[OUTCOMES[i]],
+          fill: COLOURS[OUTCOMES[i]],
+          paths: bars,
+          points: { show: false },
+        })),
+      ],
+    },
+    [x, ...order.map((i) => running[i])],
+    host
   );
 }
 
@@ -593,7 +612,7 @@ async function renderDashboard(gen, params) {
       ])),
     el('section', { id: 'chart', 'aria-labelledby': 'chart-h' },
       el('h2', { id: 'chart-h' }, 'Outcomes by hour and channel'),
-      channels.length ? [legend(), channels.map((c) => channelChart(c, d.hours))] : el('p', { class: 'muted' }, 'No messages in this window.'),
+      channels.length ? channels.map((c) => channelChart(c, d.hours)) : el('p', { class: 'muted' }, 'No messages in this window.'),
       rows.length
         ? el('details', {}, el('summary', {}, 'The numbers'),
             table('Outcomes by hour and channel', [['Hour (UTC)', 'hour'], ['Channel', 'channel'], ...OUTCOMES.map((o) => [o, o])], rows))

@@ -29,6 +29,7 @@ import org.twiliocrm.operator.OperatorSessions;
  * <pre>
  *   GET  /console, /console/            the page (index.html)
  *   GET  /console/{asset}               console.js, console.css, ...
+ *   GET  /console/vendor/uplot/{file}   uPlot.esm.js, uPlot.min.css (the uPlot WebJar, MIT)
  *   GET  /console/session               who is signed in, with the session's CSRF token; 401 if none
  *   POST /console/session               sign in: {"name": "...", "password": "..."}
  *   POST /console/session/end           sign out (needs the CSRF token)
@@ -47,6 +48,18 @@ public final class ConsoleHandler {
           "js", "text/javascript; charset=utf-8",
           "css", "text/css; charset=utf-8",
           "svg", "image/svg+xml");
+
+  /**
+   * Front-end libraries from WebJars on the classpath (no Node toolchain in the build), served
+   * under /console/vendor/: a fixed list of files, so no request path ever reaches the class
+   * loader's lookup.
+   */
+  private static final Map<String, String> VENDOR =
+      Map.of(
+          "vendor/uplot/uPlot.esm.js",
+          "META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.esm.js",
+          "vendor/uplot/uPlot.min.css",
+          "META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.min.css");
 
   /**
    * Only this origin's scripts and styles, no inline script, no framing: a value that slipped past
@@ -128,7 +141,7 @@ public final class ConsoleHandler {
       return a;
     }
     String name = path.startsWith("/console/") ? path.substring("/console/".length()) : "";
-    if (ASSET.matcher(name).matches()) {
+    if (ASSET.matcher(name).matches() || VENDOR.containsKey(name)) {
       byte[] body = asset(name);
       if (body != null) {
         if (!read(method)) {
@@ -270,8 +283,8 @@ public final class ConsoleHandler {
     if (cached != null) {
       return cached;
     }
-    try (InputStream s =
-        ConsoleHandler.class.getClassLoader().getResourceAsStream("console/" + name)) {
+    String resource = VENDOR.getOrDefault(name, "console/" + name);
+    try (InputStream s = ConsoleHandler.class.getClassLoader().getResourceAsStream(resource)) {
       if (s == null) {
         return null;
       }

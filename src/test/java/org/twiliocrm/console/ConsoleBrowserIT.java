@@ -412,12 +412,38 @@ class ConsoleBrowserIT {
                             "SELECT twilio_status FROM outbox_message WHERE id = ?", undelivered)));
 
     signIn(VIEWER_USER);
-    go("#/dashboard", By.cssSelector("#chart figure[data-channel='sms'] svg rect"));
+    go("#/dashboard", By.cssSelector("#chart figure[data-channel='sms'] .plot canvas"));
     WebElement chart = browser.findElement(By.cssSelector("#chart figure[data-channel='sms']"));
     assertThat(chart.findElement(By.tagName("figcaption")).getText())
         .containsPattern("[1-9][0-9]* delivered")
         .containsPattern("[1-9][0-9]* undelivered");
-    assertThat(browser.findElements(By.cssSelector("#chart rect.o-undelivered"))).isNotEmpty();
+    WebElement plot = chart.findElement(By.cssSelector(".plot[role='img']"));
+    assertThat(plot.getAttribute("aria-label")).containsPattern("[1-9][0-9]* undelivered");
+    // uPlot drew the bars on its canvas and named every outcome in its legend.
+    assertThat(chart.findElements(By.cssSelector(".u-legend .u-label")))
+        .extracting(WebElement::getText)
+        .containsExactlyInAnyOrder("sent", "delivered", "undelivered", "failed");
+    JavascriptExecutor js = (JavascriptExecutor) browser;
+    // The chart's data: the undelivered series sums to at least the one message inserted above.
+    assertThat(
+            ((Number)
+                    js.executeScript(
+                        "return JSON.parse(arguments[0].dataset.series).undelivered"
+                            + ".reduce((a, b) => a + b, 0)",
+                        plot))
+                .longValue())
+        .isPositive();
+    // Some pixel of the canvas is painted in the undelivered colour (#b35c00).
+    assertThat(
+            (Boolean)
+                js.executeScript(
+                    "const c = arguments[0].querySelector('canvas');"
+                        + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                        + " for (let i = 0; i < d.length; i += 4)"
+                        + "   if (d[i] === 0xb3 && d[i + 1] === 0x5c && d[i + 2] === 0) return true;"
+                        + " return false;",
+                    plot))
+        .isTrue();
     String errors = browser.findElement(By.id("errors")).getText();
     assertThat(errors).contains("30003").contains("unreachable destination handset");
     assertThat(browser.findElement(By.id("backlog")).getText())

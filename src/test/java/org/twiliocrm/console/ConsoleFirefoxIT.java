@@ -183,7 +183,10 @@ class ConsoleFirefoxIT {
     awaitDelivered(id);
 
     open("#/dashboard");
-    awaitTrue("document.querySelector(\"#chart figure[data-channel='sms'] svg rect\")");
+    awaitTrue("document.querySelector(\"#chart figure[data-channel='sms'] .plot canvas\")");
+    awaitTrue(
+        "JSON.parse(document.querySelector(\"#chart figure[data-channel='sms'] .plot\")"
+            + ".dataset.series).delivered.some((n) => n > 0)");
     assertThat(text("#chart figure[data-channel='sms'] figcaption"))
         .containsPattern("[1-9][0-9]* delivered");
     awaitText("#backlog", "Outbox backlog");

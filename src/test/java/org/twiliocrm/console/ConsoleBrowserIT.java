@@ -740,6 +740,7 @@ class ConsoleBrowserIT {
         String.valueOf(
             ((JavascriptExecutor) browser)
                 .executeScript("return document.getElementById('main').dataset.refreshed || '0'"));
+    long smsBefore = smsChartTotal();
     connector.insert("browser-live-1", "+14155550321", "Dashboard live", null, null);
     new WebDriverWait(browser, Duration.ofSeconds(10))
         .until(
@@ -751,6 +752,32 @@ class ConsoleBrowserIT {
                                 "return document.getElementById('main').dataset.refreshed"
                                     + " || '0'"))));
     assertThat(browser.findElement(By.id("backlog")).getText()).contains("Outbox backlog");
+    // The chart follows: redrawn with the new message counted, one uPlot per figure (the
+    // replaced ones destroyed), its canvas on the page.
+    new WebDriverWait(browser, Duration.ofSeconds(60)).until(b -> smsChartTotal() > smsBefore);
+    List<?> counts =
+        (List<?>)
+            ((JavascriptExecutor) browser)
+                .executeScript(
+                    "return [document.querySelectorAll('#chart .uplot').length,"
+                        + " document.querySelectorAll('#chart figure').length,"
+                        + " document.querySelectorAll(\"#chart figure[data-channel='sms']"
+                        + " .plot canvas\").length]");
+    assertThat(((Number) counts.get(0)).longValue())
+        .isEqualTo(((Number) counts.get(1)).longValue());
+    assertThat(((Number) counts.get(2)).longValue()).isEqualTo(1L);
+  }
+
+  /** All outcomes of the sms chart's data on the dashboard now (0 when it shows no sms chart). */
+  static long smsChartTotal() {
+    return ((Number)
+            ((JavascriptExecutor) browser)
+                .executeScript(
+                    "const p = document.querySelector(\"#chart figure[data-channel='sms'] .plot\");"
+                        + " if (!p) return 0; const s = JSON.parse(p.dataset.series);"
+                        + " return ['sent', 'delivered', 'undelivered', 'failed']"
+                        + ".reduce((n, o) => n + s[o].reduce((a, b) => a + b, 0), 0);"))
+        .longValue();
   }
 
   /** A template version's stored text (canonical JSON, as MessageTemplate.normalized writes it). */

@@ -197,6 +197,18 @@ class ConsoleApiIT {
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(missing.body()).contains("404").doesNotContain("Exception");
     assertThat(get("/console/../pom.xml", Map.of()).statusCode()).isNotEqualTo(200);
+    // uPlot from its WebJar: only the listed files, with their types.
+    HttpResponse<String> uplot = get("/console/vendor/uplot/uPlot.esm.js", Map.of());
+    assertThat(uplot.statusCode()).isEqualTo(200);
+    assertThat(uplot.headers().firstValue("Content-Type").orElseThrow())
+        .startsWith("text/javascript");
+    assertThat(uplot.body()).contains("export { uPlot as default }");
+    HttpResponse<String> css = get("/console/vendor/uplot/uPlot.min.css", Map.of());
+    assertThat(css.statusCode()).isEqualTo(200);
+    assertThat(css.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/css");
+    assertThat(get("/console/vendor/uplot/uPlot.cjs.js", Map.of()).statusCode()).isEqualTo(404);
+    assertThat(get("/console/vendor/uplot/../../console.js", Map.of()).statusCode())
+        .isNotEqualTo(200);
   }
 
   // ---- messages ----

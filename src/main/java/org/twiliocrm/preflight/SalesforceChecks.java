@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.apache.camel.CamelContext;
 import org.apache.camel.component.salesforce.AuthenticationType;
 import org.apache.camel.component.salesforce.SalesforceHttpClient;
 import org.apache.camel.component.salesforce.SalesforceLoginConfig;
@@ -46,6 +47,7 @@ public final class SalesforceChecks {
   private final ObjectMapper json = new ObjectMapper();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private volatile CamelContext host;
 
   /**
    * @param props camel-salesforce component properties ({@code camel.component.salesforce.*}), as
@@ -62,6 +64,19 @@ public final class SalesforceChecks {
     this.pkg = pkg;
     this.watchedObjects = watchedObjects;
     this.headroomPercent = headroomPercent;
+  }
+
+  /**
+   * Logs in with the running connector's CamelContext instead of a short-lived one of its own. The
+   * periodic re-check inside the connector must use this: Camel Main's SIGTERM hook stops waiting
+   * for the connector's drain as soon as <em>any</em> CamelContext in the JVM is destroyed (its
+   * CamelContextTracker), so a throw-away context closed during a drain let the JVM exit with rows
+   * still in flight (GracefulDrainIT in CI). The {@code preflight} command has no running context
+   * and keeps making its own.
+   */
+  public SalesforceChecks within(CamelContext running) {
+    this.host = running;
+    return this;
   }
 
   /** The fix of anything the package deploys. */
@@ -130,7 +145,8 @@ public final class SalesforceChecks {
 
   Session login() throws Exception {
     SalesforceLoginConfig cfg = loginConfig(props);
-    DefaultCamelContext ctx = new DefaultCamelContext();
+    CamelContext running = host;
+    CamelContext ctx = running != null ? running : new DefaultCamelContext();
     SalesforceHttpClient client = new SalesforceHttpClient(new SslContextFactory.Client());
     client.setConnectTimeout(10_000);
     try {
@@ -142,7 +158,9 @@ public final class SalesforceChecks {
       return new Session(session.getInstanceUrl(), token);
     } finally {
       client.stop();
-      ctx.close();
+      if (running == null) {
+        ctx.close();
+      }
     }
   }
 

@@ -4,16 +4,19 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Faults switched on by tests and demos: a fraction of calls answered 503, added latency, and the
- * whole org down until a given instant.
+ * Faults switched on by tests and demos: a fraction of calls answered 503, added latency, the whole
+ * org down until a given instant, and writes whose answer is lost after they committed.
  */
 public final class Faults {
   private final Clock clock;
   private volatile double unavailableRate;
   private volatile long latencyMillis;
   private volatile long downUntilMillis;
+  private final AtomicInteger lostResponses = new AtomicInteger();
+  private volatile String lostResponsesFor;
 
   Faults(Clock clock) {
     this.clock = clock;
@@ -53,7 +56,35 @@ public final class Faults {
     return latencyMillis;
   }
 
+  /**
+   * The next {@code n} data API writes (POST, PATCH, PUT, DELETE) are carried out and committed,
+   * then their connection is closed without an answer: what a client sees when it, or the network
+   * between, dies after Salesforce did the work. Its records exist; it cannot know their ids.
+   * {@code endpoint}: only writes to this endpoint, as the API usage counts name it (e.g. {@code
+   * "POST composite/sobjects"}); null for any write.
+   */
+  public void loseResponses(int n, String endpoint) {
+    if (n < 0) {
+      throw new IllegalArgumentException("lostResponses must be >= 0, got " + n);
+    }
+    lostResponsesFor = endpoint == null || endpoint.isBlank() ? null : endpoint;
+    lostResponses.set(n);
+  }
+
+  /**
+   * Whether the answer to this write (its endpoint key) is to be lost; takes one from the count.
+   */
+  boolean takeLostResponse(String endpoint) {
+    String only = lostResponsesFor;
+    if (only != null && !only.equals(endpoint)) {
+      return false;
+    }
+    return lostResponses.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
+  }
+
   public void clear() {
+    lostResponses.set(0);
+    lostResponsesFor = null;
     unavailableRate = 0;
     latencyMillis = 0;
     downUntilMillis = 0;
@@ -65,6 +96,8 @@ public final class Faults {
     m.put("latencyMillis", latencyMillis);
     m.put("orgDown", orgDown());
     m.put("orgDownRemainingMillis", Math.max(0, downUntilMillis - clock.millis()));
+    m.put("lostResponses", lostResponses.get());
+    m.put("lostResponsesFor", lostResponsesFor == null ? "any write" : lostResponsesFor);
     return m;
   }
 }

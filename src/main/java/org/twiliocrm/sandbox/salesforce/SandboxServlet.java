@@ -4,12 +4,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -17,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
+import org.eclipse.jetty.ee11.servlet.ServletContextRequest;
 
 /**
  * HTTP front of the emulated org: applies faults, authentication and API limits, then hands {@code
@@ -72,16 +76,27 @@ final class SandboxServlet extends HttpServlet {
                 "error_description", "this token type is not supported"));
       }
     } else if (path.equals("/services/data") || path.startsWith("/services/data/")) {
+      String rel =
+          path.length() > "/services/data/".length()
+              ? path.substring("/services/data/".length())
+              : "";
+      boolean lose =
+          !"GET".equals(req.getMethod())
+              && faults.takeLostResponse(RestApi.endpointKey(req.getMethod(), rel));
       org.apiLock().lock();
       try {
-        data(
-            req,
-            resp,
-            path.length() > "/services/data/".length()
-                ? path.substring("/services/data/".length())
-                : "");
+        data(req, lose ? new LostResponse(resp) : resp, rel);
       } finally {
         org.apiLock().unlock();
+      }
+      if (lose) {
+        // The write is committed; the client gets a closed connection instead of its answer
+        // (closing the socket itself: an aborted servlet channel would still answer 500).
+        ServletContextRequest.getServletContextRequest(req)
+            .getConnectionMetaData()
+            .getConnection()
+            .getEndPoint()
+            .close(new IOException("sandbox fault: response lost after commit"));
       }
     } else if (path.startsWith("/services/Soap/u/")) {
       soap(req, resp, path);
@@ -419,6 +434,12 @@ final class SandboxServlet extends HttpServlet {
           if (body.containsKey("orgDownMillis")) {
             f.orgDownFor(number(body, "orgDownMillis", 0).longValue());
           }
+          if (body.containsKey("lostResponses")) {
+            Object only = body.get("lostResponsesFor");
+            f.loseResponses(
+                number(body, "lostResponses", 0).intValue(),
+                only == null ? null : String.valueOf(only));
+          }
           write(resp, 200, f.snapshot());
         }
         case "DELETE faults" -> {
@@ -511,6 +532,46 @@ final class SandboxServlet extends HttpServlet {
     resp.setContentType(JSON);
     resp.setContentLength(bytes.length);
     resp.getOutputStream().write(bytes);
+  }
+
+  /** Swallows the body so nothing reaches the client before the connection is aborted. */
+  private static final class LostResponse extends HttpServletResponseWrapper {
+    private final ServletOutputStream sink =
+        new ServletOutputStream() {
+          @Override
+          public void write(int b) {}
+
+          @Override
+          public boolean isReady() {
+            return true;
+          }
+
+          @Override
+          public void setWriteListener(jakarta.servlet.WriteListener l) {}
+        };
+
+    LostResponse(HttpServletResponse resp) {
+      super(resp);
+    }
+
+    @Override
+    public ServletOutputStream getOutputStream() {
+      return sink;
+    }
+
+    @Override
+    public PrintWriter getWriter() {
+      return new PrintWriter(sink);
+    }
+
+    @Override
+    public void setContentLength(int len) {}
+
+    @Override
+    public void setContentLengthLong(long len) {}
+
+    @Override
+    public void flushBuffer() {}
   }
 
   private static void delay(long millis) {

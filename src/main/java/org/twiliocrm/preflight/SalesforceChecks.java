@@ -27,7 +27,6 @@ import org.apache.camel.support.jsse.KeyStoreParameters;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.twiliocrm.crm.metadata.Access;
 import org.twiliocrm.crm.metadata.PackagedField;
-import org.twiliocrm.crm.metadata.PackagedObject;
 import org.twiliocrm.crm.metadata.SalesforcePackage;
 
 /**
@@ -229,21 +228,15 @@ public final class SalesforceChecks {
           fields.put(f.path("name").asText().toLowerCase(Locale.ROOT), f);
         }
       }
-      PackagedObject po = pkg.objects().get(object);
-      Set<String> names = new LinkedHashSet<>();
-      if (po != null) {
-        names.addAll(po.fields().keySet());
-      }
+      // Task also carries the package's Activity fields.
+      Map<String, PackagedField> packaged = pkg.fieldsOf(object);
+      Set<String> names = new LinkedHashSet<>(packaged.keySet());
       pkg.fieldAccess().keySet().stream()
           .filter(k -> k.startsWith(object + "."))
           .forEach(k -> names.add(k.substring(object.length() + 1)));
       for (String field : names) {
         out.add(
-            field(
-                object,
-                field,
-                po == null ? null : po.fields().get(field),
-                fields.get(field.toLowerCase(Locale.ROOT))));
+            field(object, field, packaged.get(field), fields.get(field.toLowerCase(Locale.ROOT))));
       }
     }
     return out;

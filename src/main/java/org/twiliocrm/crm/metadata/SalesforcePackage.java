@@ -159,7 +159,12 @@ public final class SalesforcePackage {
       }
       for (Element fp : children(psRoot, "fieldPermissions")) {
         boolean edit = bool(fp, "editable");
-        fieldAccess.put(text(fp, "field"), new Access(bool(fp, "readable"), edit, edit));
+        String field = text(fp, "field");
+        if (field.startsWith(ACTIVITY + ".")) {
+          // Granted on Activity (where the field is deployed), used on Task: kept as Task's.
+          field = described(ACTIVITY) + field.substring(ACTIVITY.length());
+        }
+        fieldAccess.put(field, new Access(bool(fp, "readable"), edit, edit));
       }
     }
     return new SalesforcePackage(
@@ -168,6 +173,36 @@ public final class SalesforcePackage {
 
   public Map<String, PackagedObject> objects() {
     return objects;
+  }
+
+  /**
+   * Where Salesforce keeps the custom fields of Tasks and Events: they are deployed on {@code
+   * Activity} (objects/Activity/fields) and appear on both.
+   */
+  public static final String ACTIVITY = "Activity";
+
+  private static final Set<String> ACTIVITIES = Set.of("Task", "Event");
+
+  /**
+   * The package's custom fields as they appear on {@code object}: its own, and for Task and Event
+   * the Activity fields.
+   */
+  public Map<String, PackagedField> fieldsOf(String object) {
+    Map<String, PackagedField> out = new LinkedHashMap<>();
+    PackagedObject own = objects.get(object);
+    if (own != null) {
+      out.putAll(own.fields());
+    }
+    PackagedObject activity = objects.get(ACTIVITY);
+    if (activity != null && ACTIVITIES.contains(object)) {
+      out.putAll(activity.fields());
+    }
+    return out;
+  }
+
+  /** A packaged custom field as it appears on {@code object}, or null (see {@link #fieldsOf}). */
+  public PackagedField field(String object, String field) {
+    return fieldsOf(object).get(field);
   }
 
   /** Objects whose Change Data Capture the package selects. */
@@ -180,7 +215,7 @@ public final class SalesforcePackage {
     return objectAccess;
   }
 
-  /** Field access of the permission set, by {@code Object.Field}. */
+  /** Field access of the permission set, by {@code Object.Field} (Activity fields as Task's). */
   public Map<String, Access> fieldAccess() {
     return fieldAccess;
   }
@@ -200,16 +235,27 @@ public final class SalesforcePackage {
    */
   public Set<String> requiredFields() {
     Set<String> out = new LinkedHashSet<>();
-    objects.values().forEach(o -> o.fields().keySet().forEach(f -> out.add(o.name() + "." + f)));
+    // Activity fields are checked on Task, the activity the connector creates.
+    objects
+        .values()
+        .forEach(o -> o.fields().keySet().forEach(f -> out.add(described(o.name()) + "." + f)));
     out.addAll(fieldAccess.keySet());
     return out;
   }
 
-  /** Every object the connector needs: packaged objects and those the permission set grants. */
+  /**
+   * Every object the connector needs: packaged objects and those the permission set grants
+   * (Activity as Task: Activity itself has no describe).
+   */
   public Set<String> requiredObjects() {
-    Set<String> out = new LinkedHashSet<>(objects.keySet());
+    Set<String> out = new LinkedHashSet<>();
+    objects.keySet().forEach(o -> out.add(described(o)));
     out.addAll(objectAccess.keySet());
     return out;
+  }
+
+  private static String described(String object) {
+    return ACTIVITY.equals(object) ? "Task" : object;
   }
 
   // ---- XML ----

@@ -62,10 +62,8 @@ public final class OrgSchema {
       String name = o.path("name").asText();
       List<FieldDef> fields = systemFields(SObjectType.Kind.STANDARD);
       o.path("fields").forEach(f -> fields.add(fieldFromJson(f)));
-      PackagedObject extra = pkg.objects().get(name);
-      if (extra != null) {
-        extra.fields().values().forEach(f -> fields.add(fromPackage(f)));
-      }
+      // Its own custom fields, and for Task (and Event) the package's Activity fields.
+      pkg.fieldsOf(name).values().forEach(f -> fields.add(fromPackage(f)));
       types.add(
           new SObjectType(
               name,
@@ -77,7 +75,7 @@ public final class OrgSchema {
     }
     for (PackagedObject p : pkg.objects().values()) {
       if (p.kind() == PackagedObject.Kind.STANDARD) {
-        if (!standardByName.containsKey(p.name())) {
+        if (!standardByName.containsKey(p.name()) && !SalesforcePackage.ACTIVITY.equals(p.name())) {
           throw new IllegalArgumentException(
               "the Salesforce package adds fields to "
                   + p.name()

@@ -79,7 +79,14 @@ class SalesforcePackageTest {
             "Contact",
             "Lead",
             "Message_Approval__c",
-            "Governance_Audit__c");
+            "Governance_Audit__c",
+            "Activity");
+    // Task's custom field lives on Activity; activities allow no External ID.
+    PackagedField taskSid = pkg.field("Task", "Twilio_Sid__c");
+    assertThat(taskSid).isNotNull();
+    assertThat(taskSid.externalId()).isFalse();
+    assertThat(taskSid.length()).isEqualTo(34);
+    assertThat(pkg.fieldAccess()).containsKey("Task.Twilio_Sid__c");
     PackagedObject approval = pkg.objects().get("Message_Approval__c");
     assertThat(approval.fields().get("Request_Id__c").externalId()).isTrue();
     assertThat(approval.fields().get("Status__c").picklistValues())
@@ -133,7 +140,17 @@ class SalesforcePackageTest {
     Set<String> custom = new TreeSet<>();
     pkg.objects()
         .values()
-        .forEach(o -> o.fields().values().forEach(f -> custom.add(o.name() + "." + f.name())));
+        .forEach(
+            o ->
+                o.fields()
+                    .values()
+                    .forEach(
+                        f ->
+                            custom.add(
+                                // Activity fields are granted as Activity.X, kept as Task's.
+                                (o.name().equals(SalesforcePackage.ACTIVITY) ? "Task" : o.name())
+                                    + "."
+                                    + f.name())));
     Set<String> granted = pkg.fieldAccess().keySet();
     assertThat(granted).containsAll(custom);
     JsonNode standard = StandardObjects.read();

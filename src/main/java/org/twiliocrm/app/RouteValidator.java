@@ -413,6 +413,9 @@ public final class RouteValidator {
                       WritebackMappings.check(file, text))
                   : List.of();
           findings.addAll(mappings.isEmpty() ? checkRoutes(file, db) : mappings);
+          if (text.contains("kamelet:salesforce-writeback-")) {
+            notes.addAll(WritebackMappings.notes(file, text));
+          }
         }
       }
     }

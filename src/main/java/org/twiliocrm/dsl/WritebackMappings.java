@@ -76,6 +76,38 @@ public final class WritebackMappings {
     return out;
   }
 
+  /**
+   * Notes (not errors) for mappings that work but lose a guarantee: a Task mapping with no field
+   * for {@code sid} cannot look up a Task before retrying its creation.
+   */
+  public static List<String> notes(Path file, String yaml) {
+    List<String> out = new ArrayList<>();
+    for (Sink sink : read(file, yaml)) {
+      String spec = sink.parameters().get("taskFields");
+      if (spec == null) {
+        continue;
+      }
+      try {
+        if (!FieldMapping.parse("taskFields", spec, FieldMapping.TASK_SOURCES)
+            .fields()
+            .containsValue("sid")) {
+          out.add(
+              new Finding(
+                      file,
+                      sink.lines().get("taskFields"),
+                      sink.kamelet()
+                          + ": taskFields maps no field to sid, so a Task whose creation was"
+                          + " interrupted (process killed after Salesforce created it) cannot be"
+                          + " looked up and may be created twice; map Twilio_Sid__c=sid")
+                  .toString());
+        }
+      } catch (IllegalArgumentException e) {
+        // reported by check
+      }
+    }
+    return out;
+  }
+
   private static void walk(Node node, List<Sink> out) {
     if (node instanceof SequenceNode seq) {
       seq.getValue().forEach(n -> walk(n, out));

@@ -48,6 +48,8 @@ public final class CrmActionQueue {
    * ... FOR UPDATE SKIP LOCKED} and the lease columns set in one transaction (the same SQL on
    * PostgreSQL, MariaDB and H2), so two replicas never take the same action. {@link #record},
    * {@link #finish} and {@link #release} clear the lease; a claimer that dies leaves it to expire.
+   * Each claim is counted: an action claimed before comes back {@link CrmAction#retried}, since
+   * that earlier claim may have reached the CRM without its result being recorded.
    */
   public List<CrmAction> claim(
       List<String> kinds, int limit, String owner, java.time.Duration lease) throws SQLException {
@@ -79,7 +81,8 @@ public final class CrmActionQueue {
         if (!ids.isEmpty()) {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "UPDATE crm_action SET lease_owner = ?, lease_until = ? WHERE id IN ("
+                  "UPDATE crm_action SET lease_owner = ?, lease_until = ?, claims = claims + 1"
+                      + " WHERE id IN ("
                       + String.join(", ", Collections.nCopies(ids.size(), "?"))
                       + ")")) {
             ps.setString(1, owner);
@@ -104,8 +107,8 @@ public final class CrmActionQueue {
       List<CrmAction> out = new ArrayList<>(ids.size());
       try (PreparedStatement ps =
           c.prepareStatement(
-              "SELECT id, kind, message_sid, phone, crm_object, crm_record_id, detail FROM"
-                  + " crm_action WHERE lease_owner = ? AND id IN ("
+              "SELECT id, kind, message_sid, phone, crm_object, crm_record_id, detail, claims"
+                  + " FROM crm_action WHERE lease_owner = ? AND id IN ("
                   + String.join(", ", Collections.nCopies(ids.size(), "?"))
                   + ") ORDER BY id")) {
         ps.setString(1, owner);
@@ -123,7 +126,8 @@ public final class CrmActionQueue {
                     rs.getString(4),
                     rs.getString(5),
                     rs.getString(6),
-                    rs.getString(7)));
+                    rs.getString(7),
+                    rs.getInt(8) > 1));
           }
         }
       }

@@ -6,6 +6,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,6 +74,70 @@ class ConnectorJarIT {
           .noneMatch(h -> h.toLowerCase().startsWith("camel"))
           .noneMatch(h -> h.equalsIgnoreCase("user-agent"));
     }
+  }
+
+  /**
+   * The jar carries what the design uses and not the libraries that came only with components it
+   * does not use (issue #15, "lean production jar"). The first test above shows that what stays is
+   * enough to start; this one keeps the unused libraries from coming back with a dependency.
+   */
+  @Test
+  void packagedJarLeavesOutLibrariesNothingUses() throws Exception {
+    Path jar = Path.of(System.getProperty("connector.jar", "target/twilio-crm-connector.jar"));
+    java.util.Set<String> entries = new java.util.HashSet<>();
+    String logbackVersion;
+    try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
+      zip.stream().forEach(e -> entries.add(e.getName()));
+      java.util.Properties pom = new java.util.Properties();
+      try (var in =
+          zip.getInputStream(
+              zip.getEntry("META-INF/maven/ch.qos.logback/logback-core/pom.properties"))) {
+        pom.load(in);
+      }
+      logbackVersion = pom.getProperty("version");
+    }
+    List<String> unused =
+        List.of(
+            "io/grpc/",
+            "com/google/api/",
+            "tech/allegro/",
+            "kotlin/",
+            "io/vavr/",
+            "io/github/resilience4j/circuitbreaker/",
+            "org/apache/camel/component/resilience4j/",
+            "org/apache/camel/component/jdbc/",
+            "org/apache/camel/component/master/",
+            "org/apache/camel/component/twilio/");
+    // Salesforce Pub/Sub (gRPC), camel-resilience4j with its Kotlin and vavr, unused components.
+    assertThat(
+            entries.stream()
+                .filter(e -> unused.stream().anyMatch(e::startsWith))
+                .sorted()
+                .limit(10)
+                .toList())
+        .as("entries of libraries nothing uses")
+        .isEmpty();
+    assertThat(entries)
+        .as("kept: what start-up loads or the shipped routes and examples use")
+        .contains(
+            // camel-salesforce loads both on every start, Pub/Sub or not.
+            "com/google/protobuf/ProtocolMessageEnum.class",
+            "org/apache/avro/specific/SpecificRecord.class",
+            // The sql: component of the examples, and the Spring JDBC it is built on.
+            "org/apache/camel/component/sql/SqlComponent.class",
+            "org/springframework/jdbc/core/JdbcTemplate.class",
+            // Start-up's database backoff; twilio-java, the one Twilio client.
+            "io/github/resilience4j/core/IntervalFunction.class",
+            "com/twilio/http/TwilioRestClient.class");
+    // 1.5.18 had CVE-2025-11226 (fixed in 1.5.19) and CVE-2026-1225 (fixed in 1.5.25).
+    int[] v =
+        java.util.Arrays.stream(logbackVersion.split("[.-]"))
+            .limit(3)
+            .mapToInt(Integer::parseInt)
+            .toArray();
+    assertThat(v[0] * 1_000_000 + v[1] * 1_000 + v[2])
+        .as("logback-core " + logbackVersion)
+        .isGreaterThanOrEqualTo(1_005_025);
   }
 
   @Test

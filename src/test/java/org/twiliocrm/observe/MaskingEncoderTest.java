@@ -151,6 +151,39 @@ class MaskingEncoderTest {
   }
 
   @Test
+  void theTextLineNamesTheIdsItHasAndOnlyThose() {
+    MaskingPatternEncoder enc = new MaskingPatternEncoder();
+    enc.setContext(context);
+    java.util.Map<String, String> rules = new java.util.HashMap<>();
+    rules.put("ids", MdcIdsConverter.class.getName());
+    context.putObject(ch.qos.logback.core.CoreConstants.PATTERN_RULE_REGISTRY, rules);
+    enc.setPattern("%logger%ids - %msg%n");
+    enc.start();
+    try {
+      org.slf4j.MDC.put("outboxId", "123456789012");
+      org.slf4j.MDC.put("traceId", "4bf92f3577b34da6a3ce929d0e0e4736");
+      org.slf4j.MDC.put("camel.routeId", "outbox-send");
+      String sent = new String(enc.encode(event("sent", null)), StandardCharsets.UTF_8);
+      assertThat(sent)
+          .isEqualTo(
+              "masking-test [outboxId=123456789012 traceId=4bf92f3577b34da6a3ce929d0e0e4736]"
+                  + " - sent\n");
+      org.slf4j.MDC.clear();
+      // A SID comes from a request: one that is a phone number is masked like the message.
+      org.slf4j.MDC.put("sid", "+14155550101");
+      org.slf4j.MDC.put("crmRecordId", "003000000000001AAA");
+      assertThat(new String(enc.encode(event("hook", null)), StandardCharsets.UTF_8))
+          .isEqualTo("masking-test [sid=+*******0101 crmRecordId=003000000000001AAA] - hook\n");
+      org.slf4j.MDC.clear();
+      assertThat(new String(enc.encode(event("start", null)), StandardCharsets.UTF_8))
+          .isEqualTo("masking-test - start\n");
+    } finally {
+      org.slf4j.MDC.clear();
+      context.removeObject(ch.qos.logback.core.CoreConstants.PATTERN_RULE_REGISTRY);
+    }
+  }
+
+  @Test
   void anEventWithNothingToMaskIsWrittenAsIs() {
     LoggingEvent e = event("outbox: {} rows claimed", null, 200);
     assertThat(MaskedEvent.of(e)).isSameAs(e);

@@ -150,6 +150,20 @@ class ObservabilityIT {
                         "twiliocrm_outbox_results_total\\{[^}]*status=\"SENT\"[^}]*\\} 5\\.0");
               });
 
+      // One port: GET / names health and metrics on the public URL, where they answer.
+      JsonNode landing =
+          JSON.readTree(
+              http.send(
+                      "GET",
+                      c.baseUrl() + "/",
+                      null,
+                      null,
+                      "Authorization",
+                      TestOperators.bearer(TestOperators.VIEWER_TOKEN))
+                  .body());
+      assertThat(landing.path("health").asText()).isEqualTo(c.baseUrl() + "/observe/health/ready");
+      assertThat(landing.has("managementPort")).isFalse();
+
       // Health: the status only for anonymous callers, every check for an operator.
       String anonymous = http.get(c.baseUrl() + "/observe/health").body();
       assertThat(anonymous).contains("UP").doesNotContain("database").doesNotContain("routes");
@@ -282,8 +296,17 @@ class ObservabilityIT {
           http.send("GET", mgmt + "/observe/metrics", null, null, "Authorization", viewer);
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.body()).contains("twiliocrm_outbox_backlog");
-      assertThat(http.send("GET", mgmt + "/", null, null, "Authorization", viewer).statusCode())
-          .isEqualTo(200);
+      // GET / (on the management port only) names health and metrics where they answer, and
+      // the webhooks on the public URL, where Twilio reaches them.
+      HttpResponse<String> info = http.send("GET", mgmt + "/", null, null, "Authorization", viewer);
+      assertThat(info.statusCode()).isEqualTo(200);
+      JsonNode landing = JSON.readTree(info.body());
+      assertThat(landing.path("health").asText()).isEqualTo(mgmt + "/observe/health/ready");
+      assertThat(landing.path("metrics").asText()).isEqualTo(mgmt + "/observe/metrics");
+      assertThat(landing.path("managementPort").asInt()).isEqualTo(management);
+      assertThat(landing.path("webhooks").path("Message status callback").asText())
+          .isEqualTo(c.baseUrl() + "/webhooks/twilio/message-status");
+      assertThat(http.get(landing.path("health").asText()).statusCode()).isEqualTo(200);
       // The public port: no health, metrics or info, even with credentials; webhooks as before.
       for (String path :
           List.of("/observe/health", "/observe/health/ready", "/observe/metrics", "/")) {

@@ -27,6 +27,17 @@ final class Banner {
         : host.contains(":") ? "[" + host + "]" : host;
   }
 
+  /**
+   * Where health and metrics are: the public URL, or with {@code managementPort} > 0
+   * (connector.management.port) that port on connector.http.host, since the public URL then answers
+   * 404 for them. The banner and GET / (ConnectorInfo) name the same.
+   */
+  static String observeBase(ConnectorConfig cfg, int managementPort) {
+    return managementPort > 0
+        ? "http://" + hostForUrl(cfg.http().host()) + ":" + managementPort
+        : cfg.http().publicUrl();
+  }
+
   static String render(
       ConnectorConfig cfg, String dbDisplay, List<String> sandboxLines, long startMillis) {
     return render(cfg, dbDisplay, sandboxLines, List.of(), startMillis);
@@ -53,10 +64,7 @@ final class Banner {
       List<String> operatorLines,
       int managementPort,
       long startMillis) {
-    String observe =
-        managementPort > 0
-            ? "http://" + hostForUrl(cfg.http().host()) + ":" + managementPort
-            : cfg.http().publicUrl();
+    String observe = observeBase(cfg, managementPort);
     List<String> lines = new ArrayList<>();
     if (cfg.mode() == Mode.SANDBOX) {
       lines.add("MODE: SANDBOX  (no Twilio credentials configured: nothing leaves this machine)");

@@ -26,10 +26,18 @@ public final class Beans {
   private Beans() {}
 
   public static void bind(BiConsumer<String, Object> registry, ConnectorConfig cfg, Database db) {
+    bind(registry, cfg, db, 0);
+  }
+
+  /**
+   * {@code managementPort}: connector.management.port, which GET / names for health and metrics.
+   */
+  static void bind(
+      BiConsumer<String, Object> registry, ConnectorConfig cfg, Database db, int managementPort) {
     registry.accept("dataSource", db.dataSource());
     registry.accept("connectorDatabase", db);
     registry.accept("connectorConfig", cfg);
-    registry.accept("connectorInfo", new ConnectorInfo(cfg, db.displayUrl()));
+    registry.accept("connectorInfo", new ConnectorInfo(cfg, db.displayUrl(), managementPort));
     registry.accept("operatorApi", new org.twiliocrm.operator.OperatorApi());
     registry.accept(
         org.twiliocrm.operator.MessageQueries.BEAN,
@@ -53,7 +61,7 @@ public final class Beans {
       Function<String, String> lookup,
       ConnectorConfig cfg,
       Database db) {
-    bind(registry, cfg, db);
+    bind(registry, cfg, db, ObservabilitySettings.MANAGEMENT_PORT.read(lookup));
     boolean sandbox = cfg.mode() == Mode.SANDBOX;
     // Outbox (database triggers to Twilio): one TwilioRestClient without hidden retries, aimed at
     // the sandbox in sandbox mode (the validate command starts none: its defaults stand in).

@@ -25,9 +25,9 @@ final class MaskedEvent implements ILoggingEvent {
   private final String message;
   private final IThrowableProxy throwable;
 
-  private MaskedEvent(ILoggingEvent e) {
+  private MaskedEvent(ILoggingEvent e, String message) {
     this.e = e;
-    this.message = clean(e.getFormattedMessage());
+    this.message = message;
     this.throwable =
         e.getThrowableProxy() == null ? null : new MaskedThrowable(e.getThrowableProxy());
   }
@@ -35,10 +35,12 @@ final class MaskedEvent implements ILoggingEvent {
   /** {@code e} masked; {@code e} itself when nothing in it needs masking. */
   static ILoggingEvent of(ILoggingEvent e) {
     String m = e.getFormattedMessage();
-    if (e.getThrowableProxy() == null && (m == null || m.equals(clean(m)))) {
+    // Cleaned once: the patterns are the cost of a line that has a long digit run.
+    String cleaned = clean(m);
+    if (e.getThrowableProxy() == null && (m == null || m.equals(cleaned))) {
       return e;
     }
-    return new MaskedEvent(e);
+    return new MaskedEvent(e, cleaned);
   }
 
   /** Masks phone numbers and drops a database error's Detail part. */

@@ -150,6 +150,20 @@ class ObservabilityIT {
                         "twiliocrm_outbox_results_total\\{[^}]*status=\"SENT\"[^}]*\\} 5\\.0");
               });
 
+      // One port: GET / names health and metrics on the public URL, where they answer.
+      JsonNode landing =
+          JSON.readTree(
+              http.send(
+                      "GET",
+                      c.baseUrl() + "/",
+                      null,
+                      null,
+                      "Authorization",
+                      TestOperators.bearer(TestOperators.VIEWER_TOKEN))
+                  .body());
+      assertThat(landing.path("health").asText()).isEqualTo(c.baseUrl() + "/observe/health/ready");
+      assertThat(landing.has("managementPort")).isFalse();
+
       // Health: the status only for anonymous callers, every check for an operator.
       String anonymous = http.get(c.baseUrl() + "/observe/health").body();
       assertThat(anonymous).contains("UP").doesNotContain("database").doesNotContain("routes");
@@ -201,6 +215,45 @@ class ObservabilityIT {
       assertThat(optOut.getFormattedMessage()).contains(NUMBER);
       assertThat(written).doesNotContain(NUMBER).doesNotContain("4155550104").contains("0006");
       assertThat(written).contains(mdc.get("sid"));
+
+      // The shipped text format (logback.xml, CONNECTOR_LOG_FORMAT=text) writes the ids a line
+      // has after its logger, and nothing for ids it has not.
+      try (ShippedTextEncoder shipped = new ShippedTextEncoder()) {
+        for (ILoggingEvent e : sends) {
+          Map<String, String> ids0 = e.getMDCPropertyMap();
+          String line = shipped.encode(e);
+          assertThat(line)
+              .as(line)
+              .containsPattern(
+                  "OutcomeClassifier \\[outboxId="
+                      + ids0.get("outboxId")
+                      + "(?: sid=SM\\w+)? traceId="
+                      + Pattern.quote(ids0.get("traceId"))
+                      + "\\] - outbox send: SENT")
+              .doesNotContain("webhookEventId")
+              .doesNotContain("crmRecordId")
+              .doesNotContain("camel.");
+        }
+        String stopLine = shipped.encode(optOut);
+        assertThat(stopLine)
+            .as(stopLine)
+            .contains(
+                "InboundMessageHandler [webhookEventId="
+                    + mdc.get("webhookEventId")
+                    + " sid="
+                    + mdc.get("sid")
+                    + " traceId="
+                    + mdc.get("traceId")
+                    + "] - ")
+            .doesNotContain("outboxId")
+            .doesNotContain(NUMBER)
+            .doesNotContain("4155550104");
+        ch.qos.logback.classic.spi.LoggingEvent bare =
+            new ch.qos.logback.classic.spi.LoggingEvent(
+                "x", inbound, Level.INFO, "no ids here", null, null);
+        bare.setMDCPropertyMap(Map.of());
+        assertThat(shipped.encode(bare)).contains("InboundMessageHandler - no ids here");
+      }
     } finally {
       classifier.detachAppender(logs);
       inbound.detachAppender(logs);
@@ -243,8 +296,17 @@ class ObservabilityIT {
           http.send("GET", mgmt + "/observe/metrics", null, null, "Authorization", viewer);
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.body()).contains("twiliocrm_outbox_backlog");
-      assertThat(http.send("GET", mgmt + "/", null, null, "Authorization", viewer).statusCode())
-          .isEqualTo(200);
+      // GET / (on the management port only) names health and metrics where they answer, and
+      // the webhooks on the public URL, where Twilio reaches them.
+      HttpResponse<String> info = http.send("GET", mgmt + "/", null, null, "Authorization", viewer);
+      assertThat(info.statusCode()).isEqualTo(200);
+      JsonNode landing = JSON.readTree(info.body());
+      assertThat(landing.path("health").asText()).isEqualTo(mgmt + "/observe/health/ready");
+      assertThat(landing.path("metrics").asText()).isEqualTo(mgmt + "/observe/metrics");
+      assertThat(landing.path("managementPort").asInt()).isEqualTo(management);
+      assertThat(landing.path("webhooks").path("Message status callback").asText())
+          .isEqualTo(c.baseUrl() + "/webhooks/twilio/message-status");
+      assertThat(http.get(landing.path("health").asText()).statusCode()).isEqualTo(200);
       // The public port: no health, metrics or info, even with credentials; webhooks as before.
       for (String path :
           List.of("/observe/health", "/observe/health/ready", "/observe/metrics", "/")) {
@@ -275,6 +337,38 @@ class ObservabilityIT {
               http.send("GET", mgmt + "/api/approvals", null, null, "Authorization", viewer)
                   .statusCode())
           .isEqualTo(404);
+    }
+  }
+
+  /**
+   * The text appender's encoder exactly as src/main/resources/logback.xml configures it (the tests'
+   * own logback-test.xml is what the running connector logs to), in a context of its own.
+   */
+  private static final class ShippedTextEncoder implements AutoCloseable {
+    private final LoggerContext context = new LoggerContext();
+    private final ch.qos.logback.core.encoder.Encoder<ILoggingEvent> encoder;
+
+    @SuppressWarnings("unchecked")
+    ShippedTextEncoder() throws Exception {
+      context.putProperty("CONNECTOR_LOG_FORMAT", "text");
+      ch.qos.logback.classic.joran.JoranConfigurator joran =
+          new ch.qos.logback.classic.joran.JoranConfigurator();
+      joran.setContext(context);
+      joran.doConfigure(Path.of("src/main/resources/logback.xml").toFile());
+      ch.qos.logback.core.OutputStreamAppender<ILoggingEvent> text =
+          (ch.qos.logback.core.OutputStreamAppender<ILoggingEvent>)
+              context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("text");
+      assertThat(text).as("logback.xml's text appender").isNotNull();
+      encoder = text.getEncoder();
+    }
+
+    String encode(ILoggingEvent e) {
+      return new String(encoder.encode(e), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+      context.stop();
     }
   }
 

@@ -21,13 +21,18 @@ final class MaskedEvent implements ILoggingEvent {
       Pattern.compile(
           "(?s)\\s*\\bDetail: .*?(?=\\n\\s*(?:Hint|Where|Position|Call getNextException):|$)");
 
+  /** MDC keys whose values come from requests and events (see MdcIdsConverter). */
+  static final List<String> REQUEST_MDC_KEYS = List.of("sid", "crmRecordId", "traceId");
+
   private final ILoggingEvent e;
   private final String message;
+  private final Map<String, String> mdc;
   private final IThrowableProxy throwable;
 
-  private MaskedEvent(ILoggingEvent e, String message) {
+  private MaskedEvent(ILoggingEvent e, String message, Map<String, String> mdc) {
     this.e = e;
     this.message = message;
+    this.mdc = mdc;
     this.throwable =
         e.getThrowableProxy() == null ? null : new MaskedThrowable(e.getThrowableProxy());
   }
@@ -37,10 +42,36 @@ final class MaskedEvent implements ILoggingEvent {
     String m = e.getFormattedMessage();
     // Cleaned once: the patterns are the cost of a line that has a long digit run.
     String cleaned = clean(m);
-    if (e.getThrowableProxy() == null && (m == null || m.equals(cleaned))) {
+    Map<String, String> mdc = maskedMdc(e.getMDCPropertyMap());
+    if (e.getThrowableProxy() == null && (m == null || m.equals(cleaned)) && mdc == null) {
       return e;
     }
-    return new MaskedEvent(e, cleaned);
+    return new MaskedEvent(e, cleaned, mdc == null ? e.getMDCPropertyMap() : mdc);
+  }
+
+  /**
+   * The MDC with the request-borne ids masked as the message is (the JSON encoder writes the whole
+   * MDC: an unsigned webhook's MessageSid may be anything), or null when nothing changed.
+   */
+  private static Map<String, String> maskedMdc(Map<String, String> mdc) {
+    if (mdc == null || mdc.isEmpty()) {
+      return null;
+    }
+    Map<String, String> out = null;
+    for (String key : REQUEST_MDC_KEYS) {
+      String v = mdc.get(key);
+      if (v == null) {
+        continue;
+      }
+      String masked = PhoneMask.mask(v);
+      if (!masked.equals(v)) {
+        if (out == null) {
+          out = new java.util.HashMap<>(mdc);
+        }
+        out.put(key, masked);
+      }
+    }
+    return out;
   }
 
   /** Masks phone numbers and drops a database error's Detail part. */
@@ -116,13 +147,13 @@ final class MaskedEvent implements ILoggingEvent {
 
   @Override
   public Map<String, String> getMDCPropertyMap() {
-    return e.getMDCPropertyMap();
+    return mdc;
   }
 
   @SuppressWarnings("deprecation")
   @Override
   public Map<String, String> getMdc() {
-    return e.getMdc();
+    return mdc;
   }
 
   @Override

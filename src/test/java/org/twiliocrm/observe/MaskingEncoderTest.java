@@ -134,7 +134,7 @@ class MaskingEncoderTest {
   }
 
   @Test
-  void theJsonLineCarriesTheMdcIdsUnmasked() {
+  void theJsonLineCarriesTheMdcIdsWithRequestBorneOnesMasked() {
     org.slf4j.MDC.put("outboxId", "123456789012");
     org.slf4j.MDC.put("sid", "SM0123456789abcdef0123456789abcdef");
     try {
@@ -145,6 +145,11 @@ class MaskingEncoderTest {
           .doesNotContain("4155550101")
           .endsWith("\n");
       assertThat(out.trim()).doesNotContain("\n");
+      // A SID comes from a request (an unsigned webhook's MessageSid may be anything): one that is
+      // a phone number is masked in the JSON line's mdc as in the text line's ids.
+      org.slf4j.MDC.put("sid", "+14155550199");
+      String hook = json(event("webhook rejected", null));
+      assertThat(hook).contains("\"sid\":\"+*******0199\"").doesNotContain("4155550199");
     } finally {
       org.slf4j.MDC.clear();
     }

@@ -83,6 +83,7 @@ public final class ConnectorApp {
 
   /** Starts everything and blocks until the JVM is asked to stop. */
   public void runUntilStopped() throws Exception {
+    untilStopped = true;
     prepare();
     main.run();
   }
@@ -97,6 +98,9 @@ public final class ConnectorApp {
   }
 
   private final List<String> sandboxLines = new ArrayList<>();
+  // Set by runUntilStopped: Camel Main's own SIGTERM hook stops this connector and closes its
+  // resources, the database last.
+  private volatile boolean untilStopped;
   private final java.util.concurrent.atomic.AtomicBoolean finished =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -170,6 +174,13 @@ public final class ConnectorApp {
       runtimeChecks.start(ctx);
     }
     startReloader(ctx);
+    if (untilStopped) {
+      // On the embedded H2 default, H2's exit hook would close the database during the SIGTERM
+      // drain: it now waits for the database's close (closeResources, after the routes stopped),
+      // at most the drain and Camel's route shutdown (each connector.drain-timeout) and a margin.
+      database.closeLastAtExit(
+          ConnectorConfig.DRAIN_TIMEOUT.read(this::property).multipliedBy(2).plusSeconds(10));
+    }
     startedSteps = true;
   }
 

@@ -7,6 +7,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Locale;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -28,6 +29,9 @@ public final class Database implements AutoCloseable {
   private final HikariDataSource dataSource;
   private final Vendor vendor;
   private final String displayUrl;
+  // Set by closeLastAtExit: a session that keeps the H2 database open, and the hook held.
+  private Connection keeper;
+  private boolean exitHeld;
 
   private Database(HikariDataSource dataSource, Vendor vendor, String displayUrl) {
     this.dataSource = dataSource;
@@ -53,7 +57,7 @@ public final class Database implements AutoCloseable {
       // H2's own JVM shutdown hook would close the database while the connector drains on
       // SIGTERM (sends in flight could not be recorded: "Database is already closed"). The pool's
       // close, the connector's last step, closes it instead. H2 refuses this together with
-      // AUTO_SERVER=TRUE (the embedded default), where the gap remains (README, drain).
+      // AUTO_SERVER=TRUE (the embedded default): there closeLastAtExit holds H2's hook back.
       poolUrl = url + ";DB_CLOSE_ON_EXIT=FALSE";
     }
     hc.setJdbcUrl(poolUrl);
@@ -192,6 +196,32 @@ public final class Database implements AutoCloseable {
     }
   }
 
+  /**
+   * On an H2 file that H2 itself closes at JVM exit (the embedded default, with AUTO_SERVER), makes
+   * H2's exit hook wait until this database is closed, at most {@code maxWait}, so a SIGTERM drain
+   * can still record its last sends (see H2ExitHook). A session of its own keeps H2's database open
+   * meanwhile: if the pool ever had no connection, H2 would close the database and, on reopening
+   * it, put its hook back. Only for the jar's run, whose SIGTERM handling closes this; elsewhere a
+   * JVM exit without {@link #close} would wait for {@code maxWait}. Does nothing on other
+   * databases.
+   */
+  public synchronized void closeLastAtExit(Duration maxWait) {
+    String url = dataSource.getJdbcUrl();
+    if (exitHeld
+        || dataSource.isClosed()
+        || vendor != Vendor.H2
+        || !CommitDurability.h2OnDisk(url)
+        || url.toUpperCase(Locale.ROOT).contains("DB_CLOSE_ON_EXIT=FALSE")) {
+      return;
+    }
+    try {
+      keeper = DriverManager.getConnection(url, dataSource.getUsername(), dataSource.getPassword());
+    } catch (SQLException e) {
+      LOG.warn("Database {}: no session to keep it open: {}", displayUrl, rootMessage(e));
+    }
+    exitHeld = H2ExitHook.hold(maxWait);
+  }
+
   public DataSource dataSource() {
     return dataSource;
   }
@@ -215,8 +245,20 @@ public final class Database implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     dataSource.close();
+    if (keeper != null) {
+      try {
+        keeper.close();
+      } catch (SQLException e) {
+        LOG.warn("Database {}: closing the keeper session: {}", displayUrl, rootMessage(e));
+      }
+      keeper = null;
+    }
+    if (exitHeld) {
+      exitHeld = false;
+      H2ExitHook.release();
+    }
   }
 
   static String rootMessage(Throwable t) {

@@ -338,6 +338,31 @@ public final class Approvals {
     }
   }
 
+  /**
+   * Drops the bulk rules' tally (outbox_bulk_tally, V98) for the minutes no outbox row lives in any
+   * more: older than the oldest row (retention purged them), and than a day. Every key's count in
+   * such a minute is zero, so no sum the gate reads changes. Returns the entries removed.
+   */
+  public int pruneBulkTally() throws SQLException {
+    String sql =
+        switch (vendor) {
+          case POSTGRESQL ->
+              "DELETE FROM outbox_bulk_tally WHERE bucket <= (SELECT MIN(created_at) FROM"
+                  + " outbox_message) - INTERVAL '1 minute' AND bucket < now() - INTERVAL '1 day'";
+          case H2 ->
+              "DELETE FROM outbox_bulk_tally WHERE bucket <= DATEADD(MINUTE, -1, (SELECT"
+                  + " MIN(created_at) FROM outbox_message)) AND bucket < DATEADD(DAY, -1,"
+                  + " CURRENT_TIMESTAMP)";
+          case MARIADB ->
+              "DELETE FROM outbox_bulk_tally WHERE bucket <= (SELECT MIN(created_at) FROM"
+                  + " outbox_message) - INTERVAL 1 MINUTE AND bucket < NOW(6) - INTERVAL 1 DAY";
+        };
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      return ps.executeUpdate();
+    }
+  }
+
   private String now() {
     return switch (vendor) {
       case POSTGRESQL -> "now()";

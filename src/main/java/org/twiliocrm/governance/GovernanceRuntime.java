@@ -7,8 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gate's background work, one daemon thread: re-reads the policy file and closes expired
- * approval requests every {@code governance.reload-interval}. Started and stopped with the outbox.
+ * The gate's background work, one daemon thread: re-reads the policy file, closes expired approval
+ * requests and drops the bulk tally of minutes without rows every {@code
+ * governance.reload-interval}. Started and stopped with the outbox.
  */
 public final class GovernanceRuntime implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GovernanceRuntime.class);
@@ -39,7 +40,7 @@ public final class GovernanceRuntime implements AutoCloseable {
     timer.scheduleWithFixedDelay(this::tick, 0, periodMillis, TimeUnit.MILLISECONDS);
   }
 
-  /** One pass: reload the policy, expire due requests. Public for tests. */
+  /** One pass: reload the policy, expire due requests, prune the bulk tally. Public for tests. */
   public synchronized void tick() {
     try {
       policies.reload();
@@ -51,10 +52,13 @@ public final class GovernanceRuntime implements AutoCloseable {
       if (n > 0) {
         LOG.info("{} approval request(s) expired; their rows failed APPROVAL_EXPIRED", n);
       }
+      approvals.pruneBulkTally();
       expiryFailureLogged = false;
     } catch (Exception e) {
       if (!expiryFailureLogged) {
-        LOG.warn("Closing expired approval requests failed, retrying: {}", e.getMessage());
+        LOG.warn(
+            "Closing expired approval requests or pruning the bulk tally failed, retrying: {}",
+            e.getMessage());
         expiryFailureLogged = true;
       }
     }

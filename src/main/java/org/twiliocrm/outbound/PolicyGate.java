@@ -53,8 +53,9 @@ import org.twiliocrm.governance.PolicyLoader;
  * destination's region comes from the validator, which finds it while checking the number), then
  * one statement for every bulk rule, grouped by the campaigns (or templates) of the rows those
  * conditions let through, with the window on the database clock; nothing at all when the batch has
- * no such row. Rows an approval record decides are not matched, so releasing an approved campaign
- * counts nothing.
+ * no such row. The statement reads the per-minute tally the V98 triggers keep (outbox_bulk_tally),
+ * not the window's rows: its cost follows the keys and minutes, not the backlog. Rows an approval
+ * record decides are not matched, so releasing an approved campaign counts nothing.
  */
 public final class PolicyGate {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyGate.class);
@@ -391,9 +392,10 @@ public final class PolicyGate {
   /**
    * Rows created within each bulk rule's window sharing a campaign (or template) with a row of the
    * batch that meets the rule's other conditions: one statement for every bulk rule, one group per
-   * key, the window measured on the database's clock (no separate round trip for its time). The
-   * counts come back by the rule's position (an empty map for a rule nothing was counted for):
-   * looked up per row, and a rule's record hash would walk its sets every time.
+   * key, the window measured on the database's clock (no separate round trip for its time): the
+   * tally's whole minutes inside the window plus the rows of its first, partial minute. The counts
+   * come back by the rule's position (an empty map for a rule nothing was counted for): looked up
+   * per row, and a rule's record hash would walk its sets every time.
    */
   private List<Map<String, Long>> bulkCounts(
       List<Policy.Rule> rules, List<OutboxWork> candidates, boolean[][] passes)
@@ -425,35 +427,57 @@ public final class PolicyGate {
       return out;
     }
     StringBuilder sql = new StringBuilder();
+    String since = OutboxStore.nowPlusMillis(vendor);
+    String wholeMinutes = firstWholeMinute(vendor);
     for (int q = 0; q < counted.size(); q++) {
       Policy.Rule r = rules.get(counted.get(q));
-      String col = r.bulk().by() == Policy.Bulk.By.CAMPAIGN ? "campaign" : "template_name";
+      boolean byCampaign = r.bulk().by() == Policy.Bulk.By.CAMPAIGN;
+      String col = byCampaign ? "campaign" : "template_name";
+      String in = String.join(",", java.util.Collections.nCopies(keysOf.get(q).size(), "?"));
       if (q > 0) {
         sql.append(" UNION ALL ");
       }
-      // The rule's position is a literal of ours, never input.
+      // The window's whole minutes from the tally (kept by triggers in the writers' transactions,
+      // V98), its first, partial minute from the rows themselves: together exactly the rows
+      // created within the window, read in one snapshot. The rule's position and the kind are
+      // literals of ours, never input.
       sql.append("SELECT ")
           .append(q)
-          .append(", ")
+          .append(", k, SUM(n) FROM (SELECT bulk_key AS k, n FROM outbox_bulk_tally WHERE kind = '")
+          .append(byCampaign ? 'c' : 't')
+          .append("' AND bulk_key IN (")
+          .append(in)
+          .append(") AND bucket >= ")
+          .append(wholeMinutes)
+          .append(" UNION ALL SELECT ")
           .append(col)
-          .append(", COUNT(*) FROM outbox_message WHERE ")
+          .append(", 1 FROM outbox_message WHERE ")
           .append(col)
           .append(" IN (")
-          .append(String.join(",", java.util.Collections.nCopies(keysOf.get(q).size(), "?")))
+          .append(in)
           .append(") AND created_at >= ")
-          .append(OutboxStore.nowPlusMillis(vendor))
-          .append(" GROUP BY ")
-          .append(col);
+          .append(since)
+          .append(" AND created_at < ")
+          .append(wholeMinutes)
+          .append(") t")
+          .append(q)
+          .append(" GROUP BY k");
       out.set(counted.get(q), new HashMap<>());
     }
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(sql.toString())) {
       int i = 1;
       for (int q = 0; q < counted.size(); q++) {
+        long window = -rules.get(counted.get(q)).bulk().window().toMillis();
         for (String k : keysOf.get(q)) {
           ps.setString(i++, k);
         }
-        ps.setLong(i++, -rules.get(counted.get(q)).bulk().window().toMillis());
+        ps.setLong(i++, window);
+        for (String k : keysOf.get(q)) {
+          ps.setString(i++, k);
+        }
+        ps.setLong(i++, window);
+        ps.setLong(i++, window);
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -462,6 +486,21 @@ public final class PolicyGate {
       }
     }
     return out;
+  }
+
+  /**
+   * The first whole minute after "now plus ? milliseconds" on the database clock: the tally's
+   * buckets from it on lie wholly inside the window. Truncated as the V98 triggers truncate
+   * created_at, so each row falls on exactly one side.
+   */
+  static String firstWholeMinute(Vendor v) {
+    String at = OutboxStore.nowPlusMillis(v);
+    return switch (v) {
+      case POSTGRESQL -> "(date_trunc('minute', " + at + ") + INTERVAL '1 minute')";
+      case H2 -> "DATEADD(MINUTE, 1, DATE_TRUNC('MINUTE', " + at + "))";
+      case MARIADB ->
+          "(CAST(DATE_FORMAT(" + at + ", '%Y-%m-%d %H:%i:00') AS DATETIME(6)) + INTERVAL 1 MINUTE)";
+    };
   }
 
   private Map<Long, String> approvalStatuses(List<OutboxWork> todo) throws SQLException {

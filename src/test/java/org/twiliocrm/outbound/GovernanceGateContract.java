@@ -107,6 +107,12 @@ abstract class GovernanceGateContract {
    */
   List<Long> insertCampaign(String campaign, int n, String to, String requestedBy)
       throws SQLException {
+    return insertCampaign(campaign, campaign, n, to, requestedBy);
+  }
+
+  /** As above, idempotency keys {@code keys-0...}: a second batch of the same campaign. */
+  List<Long> insertCampaign(String keys, String campaign, int n, String to, String requestedBy)
+      throws SQLException {
     List<Long> ids = new ArrayList<>();
     try (Connection c = node.db.dataSource().getConnection()) {
       c.setAutoCommit(false);
@@ -116,7 +122,7 @@ abstract class GovernanceGateContract {
                   + " campaign, requested_by) VALUES (?, 'sms', ?, ?, ?, ?, ?)",
               new String[] {"id"})) {
         for (int i = 0; i < n; i++) {
-          ps.setString(1, campaign + "-" + i);
+          ps.setString(1, keys + "-" + i);
           ps.setString(2, to);
           ps.setString(3, FROM);
           ps.setString(4, "Spring sale " + i);
@@ -405,6 +411,182 @@ abstract class GovernanceGateContract {
       runtime().tick();
     }
     assertThat(policies.error()).isNull();
+  }
+
+  /** Inserts one row of {@code campaign} created at the SQL expression {@code at} (one param). */
+  void insertAt(String campaign, String status, String at, long millis) throws SQLException {
+    sql(
+        "INSERT INTO outbox_message (idempotency_key, channel, recipient, sender, body, campaign,"
+            + " requested_by, status, created_at) VALUES (?, 'sms', ?, ?, 'Old sale', ?,"
+            + " 'producer-h', ?, "
+            + at
+            + ")",
+        campaign + "-old-" + NEXT.incrementAndGet(),
+        recipient(),
+        FROM,
+        campaign,
+        status,
+        millis);
+  }
+
+  /**
+   * The window's edges (bulk-campaign: more than 3 within 1h): rows created just before it are not
+   * counted, a row in its first, partial minute (counted from the rows) and one in a whole minute
+   * (counted from the per-minute tally, V98) are. With those two, the third row is sent and the
+   * fourth, the rule's N+1, is held.
+   */
+  @Test
+  void theBulkWindowCountsExactlyTheRowsCreatedWithinIt() throws Exception {
+    ConnectorConfig.Vendor v = node.db.vendor();
+    // The partial minute is [now - 1h, its minute's end): a row 5 s before that end stays in it
+    // while the claim comes within the next few seconds of the same minute.
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> java.time.LocalTime.now().getSecond() < 40);
+    String edge = PolicyGate.firstWholeMinute(v);
+    String partial =
+        switch (v) {
+          case POSTGRESQL -> edge + " - INTERVAL '5 seconds'";
+          case H2 -> "DATEADD(SECOND, -5, " + edge + ")";
+          case MARIADB -> edge + " - INTERVAL 5 SECOND";
+        };
+    String campaign = "edge-" + NEXT.incrementAndGet();
+    String at = OutboxStore.nowPlusMillis(v);
+    for (long ago : new long[] {3_700_000, 3_630_000, 3_605_000, 3_601_000}) {
+      insertAt(campaign, "SENT", at, -ago); // before the window
+    }
+    insertAt(campaign, "SENT", partial, -3_600_000); // its first, partial minute
+    insertAt(campaign, "SENT", at, -1_800_000); // a whole minute inside it
+    List<Long> third = insertCampaign(campaign, 1, recipient(), "producer-h");
+    awaitAll(third, "SENT");
+    List<Long> fourth = insertCampaign(campaign + "-4th", campaign, 1, recipient(), "producer-h");
+    awaitAll(fourth, "HELD");
+    assertThat(approvals().show(requestOf(fourth.get(0))).orElseThrow().rowCount()).isEqualTo(1);
+  }
+
+  /**
+   * Two producers of one campaign in concurrent transactions: neither waits for the other (each
+   * writes the tally under its own session), and the rows they commit together count together:
+   * three rows are sent, the fourth is held.
+   */
+  @Test
+  void concurrentProducersOfOneCampaignNeitherWaitNorMiscount() throws Exception {
+    String campaign = "race-" + NEXT.incrementAndGet();
+    try (Connection a = node.db.dataSource().getConnection();
+        Connection b = node.db.dataSource().getConnection()) {
+      a.setAutoCommit(false);
+      b.setAutoCommit(false);
+      String insert =
+          "INSERT INTO outbox_message (idempotency_key, channel, recipient, sender, body,"
+              + " campaign, requested_by) VALUES (?, 'sms', ?, ?, 'Race', ?, 'producer-i')";
+      for (int i = 0; i < 3; i++) {
+        Connection c = i == 1 ? b : a;
+        try (PreparedStatement ps = c.prepareStatement(insert)) {
+          ps.setQueryTimeout(5); // a tally row shared between the sessions would block here
+          ps.setString(1, campaign + "-" + i);
+          ps.setString(2, recipient());
+          ps.setString(3, FROM);
+          ps.setString(4, campaign);
+          ps.executeUpdate();
+        }
+      }
+      b.commit();
+      a.commit();
+    }
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                count(
+                        node.db.dataSource(),
+                        "SELECT COUNT(*) FROM outbox_message WHERE status = 'SENT' AND campaign = '"
+                            + campaign
+                            + "'")
+                    == 3);
+    List<Long> fourth = insertCampaign(campaign + "-4th", campaign, 1, recipient(), "producer-i");
+    awaitAll(fourth, "HELD");
+  }
+
+  /**
+   * The tally is the rows, whatever writes them: after inserts, an edit of a row's campaign and of
+   * its created_at by hand, and a delete, each key's tally sums to its rows, minute by minute.
+   */
+  @Test
+  void theTallyFollowsInsertsEditsAndDeletes() throws Exception {
+    ConnectorConfig.Vendor v = node.db.vendor();
+    String campaign = "tally-" + NEXT.incrementAndGet();
+    String at = OutboxStore.nowPlusMillis(v);
+    for (int i = 0; i < 4; i++) {
+      insertAt(campaign, "SENT", at, -i * 90_000L);
+    }
+    // The ids first: MariaDB refuses a subquery on the table an UPDATE or DELETE changes.
+    long first = count(node.db.dataSource(), idOf("MIN", campaign, ""));
+    sql("UPDATE outbox_message SET campaign = ? WHERE id = ?", campaign + "-moved", first);
+    long last = count(node.db.dataSource(), idOf("MAX", campaign, ""));
+    sql(
+        "UPDATE outbox_message SET created_at = "
+            + at
+            + ", template_name = 'appointment-reminder' WHERE id = ?",
+        -7_200_000L,
+        last);
+    long other = count(node.db.dataSource(), idOf("MAX", campaign, " AND template_name IS NULL"));
+    sql("DELETE FROM outbox_message WHERE id = ?", other);
+    runtime().tick(); // prunes nothing a key still counts
+    assertThat(tally("c", campaign + "%")).isEqualTo(rowsByMinute("campaign", campaign + "%"));
+    assertThat(tally("t", "appointment-reminder"))
+        .isEqualTo(rowsByMinute("template_name", "appointment-reminder"));
+    assertThat(tally("c", campaign + "%").values().stream().mapToLong(Long::longValue).sum())
+        .isEqualTo(3);
+  }
+
+  static String idOf(String fn, String campaign, String and) {
+    return "SELECT " + fn + "(id) FROM outbox_message WHERE campaign = '" + campaign + "'" + and;
+  }
+
+  /** key@minute -> SUM(n) of the tally, non-zero sums only. */
+  Map<String, Long> tally(String kind, String like) throws SQLException {
+    return grouped(
+        "SELECT bulk_key, bucket, SUM(n) FROM outbox_bulk_tally WHERE kind = '"
+            + kind
+            + "' AND bulk_key LIKE ? GROUP BY bulk_key, bucket HAVING SUM(n) <> 0",
+        like);
+  }
+
+  /** key@minute -> rows, counted in outbox_message with the triggers' truncation. */
+  Map<String, Long> rowsByMinute(String col, String like) throws SQLException {
+    String minute =
+        switch (node.db.vendor()) {
+          case POSTGRESQL -> "date_trunc('minute', created_at)";
+          case H2 -> "DATE_TRUNC('MINUTE', created_at)";
+          case MARIADB -> "CAST(DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:00') AS DATETIME(6))";
+        };
+    return grouped(
+        "SELECT "
+            + col
+            + ", "
+            + minute
+            + ", COUNT(*) FROM outbox_message WHERE "
+            + col
+            + " LIKE ? GROUP BY "
+            + col
+            + ", "
+            + minute,
+        like);
+  }
+
+  Map<String, Long> grouped(String sql, String like) throws SQLException {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    try (Connection c = node.db.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, like);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getString(1) + "@" + rs.getTimestamp(2).toInstant(), rs.getLong(3));
+        }
+      }
+    }
+    return out;
   }
 
   static int count(DataSource ds, String sql) throws SQLException {

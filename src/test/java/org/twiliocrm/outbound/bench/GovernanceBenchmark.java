@@ -36,11 +36,12 @@ import org.twiliocrm.testsupport.TestDatabase;
  *   <li>the outbox benchmark (a) (N rows, no added latency) with a realistic policy file loaded and
  *       with an empty one, in the same run: a full-size warm-up, then {@code rounds} rounds of one
  *       run each way, the order alternating from round to round so neither setting always runs
- *       first. Each round prints both rates and their ratio; the verdict is the median ratio,
- *       beside the spread of the no-policy runs (what the machine's own noise is). The rows carry
- *       campaign keys and links, so every rule does its work (bulk COUNT per batch, countries, URL
- *       scan) without holding any of them. Every run starts from truncated, vacuumed tables after a
- *       checkpoint, so no run inherits the previous one's dead rows or pending writes;
+ *       first (5 rounds unless told). Each round prints both rates and their ratio; the verdict is
+ *       the median ratio, beside the spread of the no-policy runs (what the machine's own noise
+ *       is). The rows carry campaign keys and links, so every rule does its work (bulk COUNT per
+ *       batch, countries, URL scan) without holding any of them. Every run starts from truncated,
+ *       vacuumed tables after a checkpoint, so no run inherits the previous one's dead rows or
+ *       pending writes;
  *   <li>approval to first send over the API: 500 rows with one campaign are held as one request;
  *       the time from the approve call to the first Twilio request, and to the last row SENT;
  *   <li>approval to first send from Salesforce: the connector as shipped (sandbox mode: the
@@ -97,7 +98,8 @@ public final class GovernanceBenchmark {
 
   public static void main(String[] args) throws Exception {
     int rows = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
-    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    // Five rounds: with three, one noisy round moved the median ratio across the 10 % bound.
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     int repetitions = args.length > 2 ? Integer.parseInt(args[2]) : 3;
     String schema = "gov_bench_" + Long.toHexString(System.nanoTime());
     ConnectorConfig.Db db = OutboxBenchmark.postgres(schema);
@@ -201,6 +203,8 @@ public final class GovernanceBenchmark {
       insert(d, tag, n, 20, null);
       OutboxBenchmark.exec(d, "VACUUM ANALYZE outbox_message");
       OutboxBenchmark.exec(d, "VACUUM ANALYZE outbox_attempt");
+      // The bulk rules' tally took one upsert per inserted row: its dead versions go too.
+      OutboxBenchmark.exec(d, "VACUUM ANALYZE outbox_bulk_tally");
       // The inserts' dirty pages written now, not by a checkpoint during the measured run.
       OutboxBenchmark.exec(d, "CHECKPOINT");
     }

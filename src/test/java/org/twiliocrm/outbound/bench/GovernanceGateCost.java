@@ -95,6 +95,7 @@ public final class GovernanceGateCost {
         OutboxBenchmark.exec(node.db, "TRUNCATE outbox_attempt, outbox_message");
         GovernanceBenchmark.insert(node.db, "cost-" + pass, rows, 20, null);
         OutboxBenchmark.exec(node.db, "VACUUM ANALYZE outbox_message");
+        OutboxBenchmark.exec(node.db, "VACUUM ANALYZE outbox_bulk_tally");
         List<List<Double>> perRow = new ArrayList<>();
         long[] total = new long[gates.length + 1];
         for (int g = 0; g <= gates.length; g++) {

@@ -20,10 +20,17 @@ public final class OperatorAuth {
   /** The name of the generated sandbox operator, as audit rows record it. */
   public static final String DEV_OPERATOR = "sandbox-admin";
 
+  /**
+   * The generated sandbox approver: a second console user, so four eyes can be tried on one machine
+   * (a campaign {@link #DEV_OPERATOR} asked for is approved by this one).
+   */
+  public static final String DEV_APPROVER = "sandbox-approver";
+
   private volatile OperatorGate gate;
   private final OperatorCredentials credentials;
   private final String devToken;
   private final String devPassword;
+  private final String devApproverPassword;
   private final OperatorSessions sessions = new OperatorSessions(java.time.Clock.systemUTC());
   private volatile int managementPort;
 
@@ -35,10 +42,15 @@ public final class OperatorAuth {
     this.managementPort = port;
   }
 
-  private OperatorAuth(OperatorCredentials credentials, String devToken, String devPassword) {
+  private OperatorAuth(
+      OperatorCredentials credentials,
+      String devToken,
+      String devPassword,
+      String devApproverPassword) {
     this.credentials = credentials;
     this.devToken = devToken;
     this.devPassword = devPassword;
+    this.devApproverPassword = devApproverPassword;
   }
 
   /** Reads the credentials; a broken file stops start-up with a message naming the key. */
@@ -46,7 +58,7 @@ public final class OperatorAuth {
     String path = settings.credentialsPath();
     if (path != null && !path.isBlank()) {
       try {
-        return new OperatorAuth(OperatorCredentials.load(Path.of(path.trim())), null, null);
+        return new OperatorAuth(OperatorCredentials.load(Path.of(path.trim())), null, null, null);
       } catch (IllegalArgumentException e) {
         throw new ConfigException(OperatorSettings.CREDENTIALS.name(), e.getMessage());
       }
@@ -54,10 +66,15 @@ public final class OperatorAuth {
     if (mode == Mode.SANDBOX) {
       String token = OperatorCredentials.mintToken();
       String password = OperatorCredentials.mintPassword();
+      String approverPassword = OperatorCredentials.mintPassword();
       return new OperatorAuth(
-          OperatorCredentials.devAccess(DEV_OPERATOR, token, password), token, password);
+          OperatorCredentials.devAccess(
+              DEV_OPERATOR, token, password, DEV_APPROVER, approverPassword),
+          token,
+          password,
+          approverPassword);
     }
-    return new OperatorAuth(OperatorCredentials.none(), null, null);
+    return new OperatorAuth(OperatorCredentials.none(), null, null, null);
   }
 
   public OperatorCredentials credentials() {
@@ -134,6 +151,11 @@ public final class OperatorAuth {
               + DEV_OPERATOR
               + "  password "
               + devPassword);
+      lines.add(
+          "  second console user (approver, for four eyes): user "
+              + DEV_APPROVER
+              + "  password "
+              + devApproverPassword);
     } else if (credentials.size() == 0) {
       lines.add(
           "OPERATOR ACCESS: no connector.operator.credentials set: /api, /observe/metrics and /");

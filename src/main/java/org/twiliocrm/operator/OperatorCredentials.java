@@ -73,13 +73,22 @@ public final class OperatorCredentials {
 
   /**
    * Sandbox mode without credentials: one admin who can use a token (scripts) and sign in to the
-   * console with a password, both generated for this run and printed in the banner. bcrypt cost 10
-   * rather than 12: the hash is made at every start and the password is random, not a person's.
+   * console with a password, and a second console user, an approver, so that four eyes can be tried
+   * on one machine (whoever caused a hold cannot approve it); all generated for this run and
+   * printed in the banner. bcrypt cost 10 rather than 12: the hashes are made at every start and
+   * the passwords are random, not a person's.
    */
-  public static OperatorCredentials devAccess(String name, String token, String password) {
+  public static OperatorCredentials devAccess(
+      String name, String token, String password, String approver, String approverPassword) {
     return new OperatorCredentials(
         Map.of(
-            name, new User(name, Role.ADMIN, BCrypt.hashpw(password, BCrypt.gensalt(10, RANDOM)))),
+            name,
+            new User(name, Role.ADMIN, BCrypt.hashpw(password, BCrypt.gensalt(10, RANDOM))),
+            approver,
+            new User(
+                approver,
+                Role.APPROVER,
+                BCrypt.hashpw(approverPassword, BCrypt.gensalt(10, RANDOM)))),
         Map.of(hashToken(token), new Operator(name, Role.ADMIN, "token")),
         "generated");
   }

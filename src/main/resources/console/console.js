@@ -78,15 +78,17 @@ let routeGen = 0;
 // changed, so an unchanged page keeps its elements (and whatever the user was pointing at).
 let quietRedraw = false;
 
-function showFor(gen, ...nodes) {
+function showFor(gen, ...all) {
   if (gen !== routeGen) return;
+  // replaceChildren would show a null (a part a page leaves out) as the text "null".
+  const nodes = all.filter((n) => n !== null && n !== undefined);
   if (!quietRedraw) {
     main.replaceChildren(...nodes);
     mountCharts();
     return;
   }
   const probe = document.createElement('div');
-  probe.append(...nodes.filter((n) => n !== null && n !== undefined));
+  probe.append(...nodes);
   // A chart drawn on the page is compared by its data (its host's data-series), not its canvas.
   const shown = main.cloneNode(true);
   for (const host of shown.querySelectorAll('.plot[data-series]')) host.replaceChildren();
@@ -313,7 +315,14 @@ async function renderMessages(gen, params) {
   const more = page.next
     ? el('p', {}, el('a', { id: 'older', href: `#/messages?${withParam(params, 'before', page.next)}` }, 'Older messages'))
     : null;
-  showFor(gen, el('h1', {}, 'Messages'), form, el('div', { id: 'results' }, rows), more);
+  // Received messages are not in the outbox: a SID that matched none may be one of them.
+  const sid = (params.get('sid') || '').trim();
+  const receivedHint =
+    !page.messages.length && /^(SM|MM)[0-9a-fA-F]{32}$/.test(sid)
+      ? el('p', { id: 'received-hint' }, 'No message sent has this SID; look for ',
+          el('a', { href: `#/messages/${encodeURIComponent(sid)}` }, 'a message received with it'), '.')
+      : null;
+  showFor(gen, el('h1', {}, 'Messages'), form, el('div', { id: 'results' }, rows), receivedHint, more);
 }
 
 function withParam(params, k, v) {
@@ -326,6 +335,10 @@ async function renderMessage(gen, id) {
   document.title = `Message ${id} - operator console`;
   const t = await api(`/api/messages/${encodeURIComponent(id)}`);
   const m = t.message;
+  if (m.direction === 'inbound') {
+    showFor(gen, ...receivedMessage(t));
+    return;
+  }
   const nodes = [
     el('h1', {}, `Message ${m.id}`),
     el('p', {}, el('a', { href: '#/messages' }, 'Back to the messages')),
@@ -364,6 +377,44 @@ async function renderMessage(gen, id) {
       ],
       t.attempts
     ),
+    ...webhookSection(t),
+    el('h2', {}, 'Fallback steps'),
+    t.fallback && t.fallback.length
+      ? el('div', { id: 'fallback' }, table(
+          m.fallback_chain ? `Channel fallback chain ${m.fallback_chain}, first step first` : 'Channel fallback steps, first step first',
+          [
+            ['Step', (f) => String(f.fallback_step ?? '')],
+            ['Message', (f) => (f.current
+              ? el('span', {}, `${f.id} (this one)`)
+              : el('a', { href: `#/messages/${encodeURIComponent(f.id)}` }, String(f.id)))],
+            ['Channel', 'channel'],
+            ['Status', 'status'],
+            ['Twilio status', 'twilio_status'],
+            ['Error', 'error_code'],
+            ['Why this step', (f) => f.fallback_reason ?? ''],
+            ['Created', 'created_at'],
+          ],
+          t.fallback
+        ))
+      : el('p', { class: 'muted', id: 'fallback' }, 'No channel fallback.'),
+    ...crmSection(t),
+    el('h2', {}, 'Approval'),
+    t.approval
+      ? fields([
+          ['Request', `#${t.approval.id} (${t.approval.rule}${t.approval.campaign ? `, ${t.approval.campaign}` : ''})`],
+          ['Status', t.approval.status],
+          ['Decided by', t.approval.decidedBy],
+          ['Decided', t.approval.decidedAt],
+          ['Comment', t.approval.comment],
+        ])
+      : el('p', { class: 'muted' }, 'No approval was needed.'),
+  ];
+  showFor(gen, ...nodes);
+}
+
+/** The webhooks Twilio sent about a message: each status (or the inbound message) with its time. */
+function webhookSection(t) {
+  return [
     el('h2', {}, 'Webhook statuses'),
     el('div', { id: 'events' }, table(
       'Webhooks from Twilio',
@@ -377,6 +428,12 @@ async function renderMessage(gen, id) {
       ],
       t.events
     )),
+  ];
+}
+
+/** The CRM write-back of a message's state, and the CRM actions it caused. */
+function crmSection(t) {
+  return [
     el('h2', {}, 'CRM write-back'),
     t.crm
       ? el('div', { id: 'crm' }, fields([
@@ -400,18 +457,38 @@ async function renderMessage(gen, id) {
       ],
       t.crmActions
     ),
-    el('h2', {}, 'Approval'),
-    t.approval
-      ? fields([
-          ['Request', `#${t.approval.id} (${t.approval.rule}${t.approval.campaign ? `, ${t.approval.campaign}` : ''})`],
-          ['Status', t.approval.status],
-          ['Decided by', t.approval.decidedBy],
-          ['Decided', t.approval.decidedAt],
-          ['Comment', t.approval.comment],
-        ])
-      : el('p', { class: 'muted' }, 'No approval was needed.'),
   ];
-  showFor(gen, ...nodes);
+}
+
+/** A message the connector received (e.g. a reply from the sandbox phone), found by its SID. */
+function receivedMessage(t) {
+  const m = t.message;
+  document.title = `Received message ${m.twilio_sid} - operator console`;
+  return [
+    el('h1', {}, `Received message ${m.twilio_sid}`),
+    el('p', {}, el('a', { href: '#/messages' }, 'Back to the messages')),
+    fields([
+      ['Direction', 'received (inbound)'],
+      ['Status', m.status],
+      ['Channel', m.channel],
+      ['From', m.from_number],
+      ['To', m.to_number || m.messaging_service_sid],
+      ['Twilio SID', m.twilio_sid],
+      ['Received', m.created_at],
+      ['Updated', m.updated_at],
+    ]),
+    m.reply_to_sid
+      ? el('p', { id: 'reply-to' }, 'In reply to ',
+          m.reply_to_id !== null && m.reply_to_id !== undefined
+            ? el('a', { href: `#/messages/${encodeURIComponent(m.reply_to_id)}` }, `message ${m.reply_to_id}`)
+            : m.reply_to_sid,
+          '.')
+      : null,
+    el('h2', {}, 'Body'),
+    el('pre', { class: 'body', id: 'message-body' }, m.body ?? ''),
+    ...webhookSection(t),
+    ...crmSection(t),
+  ];
 }
 
 // ---- approvals ----
@@ -596,6 +673,10 @@ async function renderDashboard(gen, params) {
   for (const h of d.hours) {
     for (const c of Object.keys(h.channels).sort()) rows.push({ hour: h.hour, channel: c, ...h.channels[c] });
   }
+  // Newest hour first: what just arrived is at the top.
+  const received = d.hours
+    .flatMap((h) => Object.entries(h.received || {}).sort().map(([channel, n]) => ({ hour: h.hour, channel, n })))
+    .reverse();
   showFor(
     gen,
     el('h1', {}, 'Dashboard'),
@@ -617,6 +698,12 @@ async function renderDashboard(gen, params) {
         ? el('details', {}, el('summary', {}, 'The numbers'),
             table('Outcomes by hour and channel', [['Hour (UTC)', 'hour'], ['Channel', 'channel'], ...OUTCOMES.map((o) => [o, o])], rows))
         : null),
+    el('section', { id: 'received', 'aria-labelledby': 'received-h' },
+      el('h2', { id: 'received-h' }, 'Messages received'),
+      received.length
+        ? table('Messages received (inbound: replies, keywords) by hour and channel',
+            [['Hour (UTC)', 'hour'], ['Channel', 'channel'], ['Received', 'n']], received)
+        : el('p', { class: 'muted' }, 'No messages received in this window.')),
     el('section', { id: 'errors', 'aria-labelledby': 'errors-h' },
       el('h2', { id: 'errors-h' }, 'Top error codes'),
       table(
@@ -1107,6 +1194,7 @@ async function renderPhone(gen, params) {
       const text = el('textarea', { id: 'p-body', name: 'body', rows: 2, cols: 40, maxlength: 1600, required: true });
       const result = el('p', { class: 'result', role: 'alert', id: 'phone-result' });
       const other = el('input', { id: 'p-to-other', name: 'toOther', placeholder: '+15005550006' });
+      const sent = el('p', { id: 'phone-sent' });
       const send = async (body) => {
         result.textContent = '';
         const to = other.value.trim() || senders.value;
@@ -1115,9 +1203,14 @@ async function renderPhone(gen, params) {
           return;
         }
         try {
-          await api(`/api/sandbox/handsets/${encodeURIComponent(handset)}/messages`, { method: 'POST', body: { to, body } });
+          const r = await api(`/api/sandbox/handsets/${encodeURIComponent(handset)}/messages`, { method: 'POST', body: { to, body } });
           text.value = '';
           say(`Sent "${body}" from ${handset} to ${to}.`);
+          // What the connector made of it: the received message's timeline, by its SID.
+          sent.replaceChildren(
+            `Last sent: "${body}" `,
+            r && r.sid ? el('a', { href: `#/messages/${encodeURIComponent(r.sid)}`, id: 'phone-sent-link' }, 'its timeline') : ''
+          );
           await fill();
         } catch (e) {
           if (!(e instanceof ApiError && e.status === 401)) result.textContent = e.message;
@@ -1133,7 +1226,8 @@ async function renderPhone(gen, params) {
         el('div', { class: 'actions' },
           el('button', { type: 'submit', id: 'phone-send' }, 'Send'),
           el('button', { type: 'button', id: 'phone-stop', class: 'danger', onclick: () => send('STOP') }, 'Reply STOP')),
-        result
+        result,
+        sent
       );
       reply.addEventListener('submit', (ev) => {
         ev.preventDefault();

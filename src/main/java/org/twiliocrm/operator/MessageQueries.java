@@ -162,7 +162,8 @@ public final class MessageQueries {
                 + " template_name, locale, content_sid, media_urls, send_after, crm_object,"
                 + " crm_record_id, campaign, requested_by, status, twilio_sid, twilio_status,"
                 + " num_segments, error_code, reason_code, reason, attempts, next_attempt_at,"
-                + " approval_id, answered_by, created_at, updated_at, sent_at"
+                + " approval_id, answered_by, fallback_chain, parent_id, fallback_step,"
+                + " fallback_reason, created_at, updated_at, sent_at"
                 + " FROM outbox_message WHERE id = ?",
             List.of(id));
     if (found.isEmpty()) {
@@ -177,7 +178,51 @@ public final class MessageQueries {
             "SELECT attempt, kind, outcome, twilio_sid, http_status, error_code, detail, instance,"
                 + " duration_ms, created_at FROM outbox_attempt WHERE message_id = ? ORDER BY id",
             List.of(id)));
-    String sid = (String) message.get("twilio_sid");
+    t.put("fallback", fallbackSteps(message));
+    afterTwilio(t, (String) message.get("twilio_sid"));
+    return Optional.of(t);
+  }
+
+  /**
+   * A message by its Twilio SID: an outbox row's timeline when one has it, else a message the
+   * connector received (an inbound message, e.g. a reply from the sandbox phone): its message_state
+   * row, the webhook that brought it, its CRM write-back and actions (a Task for a reply, the
+   * opt-out flag for STOP), and the outbox row it answers, if any. Empty when neither.
+   */
+  public Optional<Map<String, Object>> timelineBySid(String sid, boolean maskPhones)
+      throws SQLException {
+    List<Map<String, Object>> outbox =
+        query("SELECT id FROM outbox_message WHERE twilio_sid = ?", List.of(sid));
+    if (!outbox.isEmpty()) {
+      return timeline(((Number) outbox.get(0).get("id")).longValue(), maskPhones);
+    }
+    List<Map<String, Object>> found =
+        query(
+            "SELECT message_sid AS twilio_sid, direction, channel, status, from_number,"
+                + " to_number, messaging_service_sid, body, num_segments, reply_to_sid,"
+                + " created_at, updated_at FROM message_state WHERE message_sid = ? AND"
+                + " direction = 'inbound'",
+            List.of(sid));
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, Object> message = masked(found.get(0), maskPhones, "from_number", "to_number");
+    Object replyTo = message.get("reply_to_sid");
+    if (replyTo != null) {
+      List<Map<String, Object>> answered =
+          query("SELECT id FROM outbox_message WHERE twilio_sid = ?", List.of(replyTo));
+      message.put("reply_to_id", answered.isEmpty() ? null : answered.get(0).get("id"));
+    }
+    Map<String, Object> t = new LinkedHashMap<>();
+    t.put("message", message);
+    t.put("attempts", List.of());
+    t.put("fallback", List.of());
+    afterTwilio(t, sid);
+    return Optional.of(t);
+  }
+
+  /** What Twilio and the CRM did with a message: its webhooks, write-back state and actions. */
+  private void afterTwilio(Map<String, Object> t, String sid) throws SQLException {
     List<Map<String, Object>> events = List.of();
     Map<String, Object> crm = null;
     List<Map<String, Object>> actions = List.of();
@@ -214,7 +259,50 @@ public final class MessageQueries {
     t.put("events", events);
     t.put("crm", crm);
     t.put("crmActions", actions);
-    return Optional.of(t);
+  }
+
+  /** A chain has at most one row per channel; this bounds the walk whatever the data. */
+  private static final int MAX_STEPS = 10;
+
+  private static final String STEP =
+      "SELECT id, parent_id, channel, status, twilio_status, error_code, fallback_step,"
+          + " fallback_reason, created_at FROM outbox_message WHERE ";
+
+  /**
+   * The channel fallback chain the row belongs to, first step first (docs/outbox.md, "Channel
+   * fallback"): the rows it falls back from (parent_id) and the ones queued after it (found by the
+   * unique parent_id index), each with its channel, status and why the step before it failed; the
+   * row itself is marked {@code current}. Empty when the row names no chain and is no fallback
+   * step.
+   */
+  private List<Map<String, Object>> fallbackSteps(Map<String, Object> message) throws SQLException {
+    if (message.get("fallback_chain") == null && message.get("parent_id") == null) {
+      return List.of();
+    }
+    java.util.LinkedList<Map<String, Object>> steps = new java.util.LinkedList<>();
+    Map<String, Object> self =
+        query(STEP + "id = ?", List.of(((Number) message.get("id")).longValue())).get(0);
+    self.put("current", true);
+    steps.add(self);
+    Object parent = self.get("parent_id");
+    while (parent instanceof Number p && steps.size() < MAX_STEPS) {
+      List<Map<String, Object>> r = query(STEP + "id = ?", List.of(p.longValue()));
+      if (r.isEmpty()) {
+        break;
+      }
+      steps.addFirst(r.get(0));
+      parent = r.get(0).get("parent_id");
+    }
+    long last = ((Number) self.get("id")).longValue();
+    while (steps.size() < MAX_STEPS) {
+      List<Map<String, Object>> r = query(STEP + "parent_id = ?", List.of(last));
+      if (r.isEmpty()) {
+        break;
+      }
+      steps.addLast(r.get(0));
+      last = ((Number) r.get(0).get("id")).longValue();
+    }
+    return List.copyOf(steps);
   }
 
   private static String bounded(String name, String value, int max) {

@@ -38,7 +38,9 @@ import org.twiliocrm.http.Forms;
  *   POST /api/template-approvals/{version}/submit             approver (then may not approve it)
  *   GET  /api/audit[?actor=&amp;action=&amp;subjectType=&amp;subjectId=&amp;since=&amp;until=&amp;limit=]  viewer
  *   GET  /api/messages[?phone=&amp;sid=&amp;crmRecord=&amp;status=&amp;channel=&amp;template=&amp;since=&amp;until=&amp;before=&amp;limit=]  viewer
- *   GET  /api/messages/{id}                                   viewer  (the message's timeline)
+ *   GET  /api/messages/{id}                                   viewer  (the message's timeline;
+ *                                                                     id or, for a received
+ *                                                                     message, its SID)
  *   GET  /api/dashboard[?hours=]                              viewer  (outcomes by hour, errors, backlog)
  *   GET  /api/consent/{number}                                viewer  (history and consent in force)
  *   POST /api/consent/opt-out  {"phone","purpose","reason"}   approver (audited)
@@ -69,6 +71,10 @@ public final class OperatorApi {
   private static final Pattern APPROVAL =
       Pattern.compile("/api/approvals/([^/]+)(?:/(approve|reject))?/?");
   private static final Pattern MESSAGE = Pattern.compile("/api/messages/([^/]+)/?");
+
+  /** A Twilio message SID (SM or MM and 32 hex digits), as a message's key in the timeline. */
+  private static final Pattern MESSAGE_SID = Pattern.compile("(SM|MM)[0-9a-fA-F]{32}");
+
   private static final Pattern TEMPLATE =
       Pattern.compile("/api/template-approvals/([^/]+)(?:/(approve|reject|submit))?/?");
   private static final Pattern HANDSET =
@@ -350,15 +356,22 @@ public final class OperatorApi {
       requireMethod(method, "GET");
       MessageQueries messages =
           bean(exchange, MessageQueries.BEAN, MessageQueries.class, "messages");
-      long id;
-      try {
-        id = Long.parseLong(mm.group(1));
-      } catch (NumberFormatException e) {
-        return Reply.error(404, "not-found", "no message '" + clip(mm.group(1)) + "'");
+      String key = mm.group(1);
+      Optional<Map<String, Object>> t;
+      if (MESSAGE_SID.matcher(key).matches()) {
+        // A received message has no outbox id: the sandbox phone links its reply by SID.
+        t = messages.timelineBySid(key, who.role() == Role.VIEWER);
+      } else {
+        long id;
+        try {
+          id = Long.parseLong(key);
+        } catch (NumberFormatException e) {
+          return Reply.error(404, "not-found", "no message '" + clip(key) + "'");
+        }
+        t = messages.timeline(id, who.role() == Role.VIEWER);
       }
-      Optional<Map<String, Object>> t = messages.timeline(id, who.role() == Role.VIEWER);
       if (t.isEmpty()) {
-        return Reply.error(404, "not-found", "no message " + id);
+        return Reply.error(404, "not-found", "no message " + clip(key));
       }
       Object approvalId = ((Map<?, ?>) t.get().get("message")).get("approval_id");
       Approvals approvals =

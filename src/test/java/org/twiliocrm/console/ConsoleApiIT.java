@@ -371,6 +371,180 @@ class ConsoleApiIT {
     }
   }
 
+  @Test
+  void aTimelineShowsTheChannelFallbackStepsOfItsChain() throws Exception {
+    // The Twilio sandbox reports +15005553003 undelivered (30003): the SMS falls back to a call.
+    String to = "+15005553003";
+    connector.db.exec(
+        "INSERT INTO outbox_message (idempotency_key, channel, recipient, sender, body,"
+            + " fallback_chain) VALUES ('api-fallback-1', 'sms', ?, ?, 'Your visit is at 10',"
+            + " 'sms,voice')",
+        to,
+        ConsoleConnector.FROM);
+    long sms =
+        Long.parseLong(
+            connector.db.string(
+                "SELECT id FROM outbox_message WHERE idempotency_key = 'api-fallback-1'"));
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(300))
+        .until(
+            () ->
+                connector.db.count("SELECT COUNT(*) FROM outbox_message WHERE parent_id = ?", sms),
+            n -> n == 1);
+    long voice =
+        Long.parseLong(
+            connector.db.string("SELECT id FROM outbox_message WHERE parent_id = ?", sms));
+    Map<String, String> auth = Map.of("Authorization", bearer(VIEWER_TOKEN));
+
+    JsonNode first = json(get("/api/messages/" + sms, auth)).get("fallback");
+    assertThat(first).hasSize(2);
+    assertThat(first.get(0).get("id").asLong()).isEqualTo(sms);
+    assertThat(first.get(0).get("current").asBoolean()).isTrue();
+    assertThat(first.get(0).get("channel").asText()).isEqualTo("sms");
+    assertThat(first.get(1).get("id").asLong()).isEqualTo(voice);
+    assertThat(first.get(1).get("channel").asText()).isEqualTo("voice");
+    assertThat(first.get(1).get("fallback_step").asInt()).isEqualTo(1);
+    assertThat(first.get(1).get("fallback_reason").asText())
+        .isEqualTo("sms undelivered: Twilio 30003");
+    assertThat(first.get(1).has("current")).isFalse();
+
+    JsonNode second = json(get("/api/messages/" + voice, auth));
+    assertThat(second.get("message").get("parent_id").asLong()).isEqualTo(sms);
+    assertThat(second.get("fallback"))
+        .extracting(s -> s.get("id").asLong())
+        .containsExactly(sms, voice);
+    assertThat(second.get("fallback").get(1).get("current").asBoolean()).isTrue();
+
+    // A row with no chain has no steps.
+    long plain = connector.insert("api-fallback-2", "+14155559210", "No chain", null, null);
+    assertThat(json(get("/api/messages/" + plain, auth)).get("fallback")).isEmpty();
+
+    // The call the chain ended with is on the sandbox phone's calls, with its outcome.
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(300))
+        .untilAsserted(
+            () -> {
+              JsonNode calls = json(get("/api/sandbox/handsets/" + q(to) + "/calls", auth));
+              assertThat(calls).hasSize(1);
+              assertThat(calls.get(0).get("status").asText()).isEqualTo("completed");
+            });
+  }
+
+  @Test
+  void aHeldMessagesTimelineShowsItsApprovalWithWhoDecidedIt() throws Exception {
+    String to = "+14155559230";
+    connector.insertCampaign("api-camp", 4, to, APPROVER_USER);
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .until(
+            () ->
+                connector.db.count(
+                        "SELECT COUNT(*) FROM outbox_message WHERE campaign = 'api-camp' AND"
+                            + " status = 'HELD'")
+                    == 4);
+    long request =
+        Long.parseLong(
+            connector.db.string("SELECT id FROM approval_request WHERE campaign = 'api-camp'"));
+    long row =
+        Long.parseLong(
+            connector.db.string("SELECT MIN(id) FROM outbox_message WHERE campaign = 'api-camp'"));
+    Map<String, String> viewer = Map.of("Authorization", bearer(VIEWER_TOKEN));
+    JsonNode held = json(get("/api/messages/" + row, viewer));
+    assertThat(held.get("approval").get("status").asText()).isEqualTo("PENDING");
+
+    Session carol = signIn(ADMIN_USER);
+    HttpResponse<String> approved =
+        connector.send(
+            "POST",
+            "/api/approvals/" + request + "/approve",
+            Map.of(
+                "Cookie",
+                "tcop_console=" + carol.cookie(),
+                "X-CSRF-Token",
+                carol.csrf(),
+                "Content-Type",
+                "application/json"),
+            "{\"comment\": \"sample checked\"}");
+    assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+    JsonNode t = json(get("/api/messages/" + row, viewer));
+    assertThat(t.get("message").get("approval_id").asLong()).isEqualTo(request);
+    assertThat(t.get("approval").get("status").asText()).isEqualTo("APPROVED");
+    assertThat(t.get("approval").get("decidedBy").asText()).isEqualTo(ADMIN_USER);
+    assertThat(t.get("approval").get("comment").asText()).isEqualTo("sample checked");
+  }
+
+  @Test
+  void aMessageSentFromTheSandboxPhoneHasATimelineAndCountsOnTheDashboard() throws Exception {
+    String handset = "+14155559220";
+    Map<String, String> approver =
+        Map.of("Authorization", bearer(APPROVER_TOKEN), "Content-Type", "application/json");
+    Map<String, String> viewer = Map.of("Authorization", bearer(VIEWER_TOKEN));
+    long receivedBefore = receivedSms(json(get("/api/dashboard?hours=1", viewer)));
+
+    HttpResponse<String> sent =
+        connector.send(
+            "POST",
+            "/api/sandbox/handsets/" + q(handset) + "/messages",
+            approver,
+            JSON.writeValueAsString(
+                Map.of("to", ConsoleConnector.FROM, "body", "Can we move it to 11?")));
+    assertThat(sent.statusCode()).as(sent.body()).isEqualTo(201);
+    String sid = json(sent).get("sid").asText();
+    assertThat(sid).startsWith("SM");
+
+    // Its timeline by SID: the webhook that brought it, processed, and its CRM write-back.
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(300))
+        .untilAsserted(
+            () -> {
+              HttpResponse<String> r = get("/api/messages/" + sid, approver);
+              assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+              JsonNode t = json(r);
+              assertThat(t.get("message").get("direction").asText()).isEqualTo("inbound");
+              assertThat(t.get("events"))
+                  .anySatisfy(
+                      e -> {
+                        assertThat(e.get("kind").asText()).isEqualTo("inbound");
+                        assertThat(e.get("state").asText()).isEqualTo("DONE");
+                      });
+              assertThat(t.get("crm").get("writeBack").asText()).isEqualTo("in the CRM");
+            });
+    JsonNode t = json(get("/api/messages/" + sid, approver));
+    assertThat(t.get("message").get("body").asText()).isEqualTo("Can we move it to 11?");
+    assertThat(t.get("message").get("from_number").asText()).isEqualTo(handset);
+    assertThat(t.get("message").get("to_number").asText()).isEqualTo(ConsoleConnector.FROM);
+    assertThat(t.get("attempts")).isEmpty();
+    for (JsonNode e : t.get("events")) {
+      assertThat(e.has("payload")).isFalse();
+    }
+    // A viewer sees the numbers masked.
+    JsonNode masked = json(get("/api/messages/" + sid, viewer)).get("message");
+    assertThat(masked.get("from_number").asText()).isEqualTo("+*******9220");
+
+    // The dashboard counts it among the messages received this hour.
+    assertThat(receivedSms(json(get("/api/dashboard?hours=1", viewer))))
+        .isGreaterThanOrEqualTo(receivedBefore + 1);
+
+    // A SID nobody knows is a 404, as is one of the wrong shape.
+    for (String unknown : List.of("SM" + "0".repeat(32), "SMnot-a-sid")) {
+      HttpResponse<String> r = get("/api/messages/" + unknown, viewer);
+      assertThat(r.statusCode()).as(unknown).isEqualTo(404);
+      assertThat(r.body()).doesNotContain("Exception");
+    }
+  }
+
+  /** The sms messages received in all hours of a dashboard answer. */
+  static long receivedSms(JsonNode dashboard) {
+    long n = 0;
+    for (JsonNode h : dashboard.get("hours")) {
+      n += h.path("received").path("sms").asLong(0);
+    }
+    return n;
+  }
+
   // ---- senders, sandbox phone, live updates ----
 
   @Test

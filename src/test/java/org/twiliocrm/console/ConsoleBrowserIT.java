@@ -287,6 +287,9 @@ class ConsoleBrowserIT {
       statuses.add(row.findElements(By.tagName("td")).get(2).getText());
     }
     assertThat(statuses).contains("delivered");
+    assertThat(browser.findElement(By.id("fallback")).getText()).isEqualTo("No channel fallback.");
+    // A part the page leaves out is not shown as the text "null".
+    assertThat(browser.findElement(By.tagName("main")).getText()).doesNotContain("null");
     assertAccessible("message timeline");
 
     // The write-back reaches the Salesforce sandbox a moment later; reloading shows it.
@@ -714,6 +717,31 @@ class ConsoleBrowserIT {
     waiting()
         .until(
             ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "Thanks, see you"));
+    // The reply's own timeline (a received message, by its SID) and the dashboard's count of it.
+    waiting().until(ExpectedConditions.elementToBeClickable(By.id("phone-sent-link"))).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("message-body"), "Thanks, see you"));
+    assertThat(browser.findElement(By.tagName("h1")).getText()).startsWith("Received message SM");
+    assertThat(browser.findElement(By.tagName("main")).getText())
+        .contains("received (inbound)")
+        .contains(to);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              browser.navigate().refresh();
+              waiting().until(ExpectedConditions.presenceOfElementLocated(By.id("crm")));
+              assertThat(browser.findElement(By.cssSelector("#events")).getText())
+                  .contains("inbound");
+              assertThat(browser.findElement(By.id("crm")).getText()).contains("in the CRM");
+            });
+    assertAccessible("received message");
+    go("#/dashboard", By.cssSelector("#received table"));
+    assertThat(browser.findElement(By.id("received")).getText()).contains("sms");
+    go("#/phone?handset=%2B14155550320", By.id("phone-reply"));
     browser.findElement(By.id("phone-stop")).click();
     waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "STOP"));
     await()

@@ -43,9 +43,10 @@ class ConsolePagesQueriesIT {
         row(c, "d8", "sms", "RETRY", null, null, null, "2026-12-01T10:30:00Z");
         try (PreparedStatement ps =
             c.prepareStatement(
-                "INSERT INTO message_state (message_sid, direction, status, created_at,"
-                    + " updated_at, crm_version, crm_synced_version, crm_dirty_since,"
-                    + " crm_last_error) VALUES (?, 'inbound', 'delivered', ?, ?, ?, 1, ?, ?)")) {
+                "INSERT INTO message_state (message_sid, direction, channel, status,"
+                    + " created_at, updated_at, crm_version, crm_synced_version,"
+                    + " crm_dirty_since, crm_last_error) VALUES (?, 'inbound', 'sms', 'received',"
+                    + " ?, ?, ?, 1, ?, ?)")) {
           Timestamp t = Timestamp.from(Instant.parse("2026-12-02T10:00:00Z"));
           for (int i = 0; i < 3; i++) {
             ps.setString(1, "SM" + i);
@@ -56,6 +57,17 @@ class ConsolePagesQueriesIT {
             ps.setString(6, i == 2 ? "503 from the CRM" : null);
             ps.executeUpdate();
           }
+        }
+        // A sent message's state in the same hour, written to the CRM: not a received one.
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO message_state (message_sid, direction, channel, status, created_at,"
+                    + " updated_at, crm_version, crm_synced_version) VALUES ('SMout',"
+                    + " 'outbound-api', 'sms', 'delivered', ?, ?, 1, 1)")) {
+          Timestamp t = Timestamp.from(Instant.parse("2026-12-02T10:05:00Z"));
+          ps.setTimestamp(1, t);
+          ps.setTimestamp(2, t);
+          ps.executeUpdate();
         }
       }
 
@@ -76,6 +88,10 @@ class ConsolePagesQueriesIT {
                   Map.of("sent", 1L, "delivered", 0L, "undelivered", 0L, "failed", 0L)));
       assertThat(hours.subList(0, 23))
           .allSatisfy(h -> assertThat((Map<?, ?>) h.get("channels")).isEmpty());
+      // The three messages received at 10:00, in that hour; an outbound state is not counted.
+      assertThat(hours.get(24).get("received")).isEqualTo(Map.of("sms", 3L));
+      assertThat(hours.subList(0, 24))
+          .allSatisfy(h -> assertThat((Map<?, ?>) h.get("received")).isEmpty());
 
       List<Map<String, Object>> errors = (List<Map<String, Object>>) d.get("errors");
       assertThat(errors).extracting(e -> e.get("code")).containsExactly(20429, 30003);

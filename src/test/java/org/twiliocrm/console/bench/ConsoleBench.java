@@ -268,6 +268,19 @@ public final class ConsoleBench {
               .replace(":n", String.valueOf(n)));
       step(
           st,
+          "message_state (the inbound replies, as received; the dashboard counts them)",
+          """
+          INSERT INTO message_state (message_sid, direction, channel, status, from_number,
+            to_number, account_sid, body, created_at, updated_at, crm_version,
+            crm_synced_version)
+          SELECT 'SMin' || substr(md5(id::text), 5), 'inbound', channel, 'received', recipient,
+            sender, 'ACbench0000000000000000000000000000',
+            CASE WHEN id % 200 = 0 THEN 'STOP' ELSE 'Thanks' END,
+            created_at + interval '5 minutes', created_at + interval '5 minutes', 1, 1
+          FROM outbox_message WHERE status = 'SENT' AND id % 50 = 0
+          """);
+      step(
+          st,
           "crm_action (a Task per inbound reply, an opt-out per STOP)",
           """
           INSERT INTO crm_action (kind, message_sid, phone, crm_object, crm_record_id, detail,

@@ -120,11 +120,16 @@ public final class OutboxBenchmark {
       withCallbacks.put("outbox.status-callback-url", callbackUrl);
       double on = run(db, sandbox, withCallbacks, rows, "a-on");
       double baselineA = baseline(db, sandbox, rows, Duration.ofSeconds(20), "base-a");
+      double ceiling = ceiling(sandbox, rows, 100);
       System.out.printf(
           "(a) outbox, no added latency, %d rows: %.0f sends/s callbacks off, %.0f sends/s"
               + " callbacks on (%d callbacks received); baseline camel-sql -> camel-twilio: %.0f"
               + " sends/s; ratio %.1fx%n",
           rows, off, on, callbackCount.get(), baselineA, off / baselineA);
+      System.out.printf(
+          "(a) ceiling: raw twilio-java, 100 threads, same sandbox and HTTP client, %d creates:"
+              + " %.0f creates/s; outbox callbacks off / ceiling = %.0f %% (target at least 25 %%)%n",
+          rows, ceiling, 100.0 * off / ceiling);
 
       // (b) 150 ms latency, 100 concurrent requests at most.
       faults(sandbox, "{\"latencyMillis\":150,\"maxInFlight\":100}");
@@ -234,6 +239,57 @@ public final class OutboxBenchmark {
       }
       return sent / secs;
     }
+  }
+
+  /**
+   * The raw-SDK ceiling of run (a), measured in the same run against the same sandbox: {@code
+   * threads} threads calling {@code Message.creator(..).create} through the same retry-free HTTP
+   * client the outbox gets, with no database, Camel or governance, until {@code n} messages are
+   * created (after a warm-up of n/4). What the outbox could reach if it cost nothing.
+   */
+  static double ceiling(TwilioSandbox sandbox, int n, int threads) throws Exception {
+    TwilioRestClient client = client(sandbox, false);
+    java.util.function.IntFunction<Double> round =
+        count -> {
+          java.util.concurrent.atomic.AtomicInteger next =
+              new java.util.concurrent.atomic.AtomicInteger();
+          java.util.concurrent.ExecutorService pool = Executors.newFixedThreadPool(threads);
+          long t0 = System.nanoTime();
+          List<java.util.concurrent.Future<?>> all = new ArrayList<>();
+          for (int t = 0; t < threads; t++) {
+            all.add(
+                pool.submit(
+                    () -> {
+                      com.twilio.type.PhoneNumber from = new com.twilio.type.PhoneNumber(FROM);
+                      while (true) {
+                        int i = next.getAndIncrement();
+                        if (i >= count) {
+                          return null;
+                        }
+                        com.twilio.rest.api.v2010.account.Message.creator(
+                                new com.twilio.type.PhoneNumber(
+                                    "+1415555" + String.format("%04d", i % 10_000)),
+                                from,
+                                "ceiling " + i)
+                            .create(client);
+                      }
+                    }));
+          }
+          try {
+            for (java.util.concurrent.Future<?> f : all) {
+              f.get();
+            }
+          } catch (Exception e) {
+            throw new IllegalStateException("ceiling run failed: " + e, e);
+          } finally {
+            pool.shutdownNow();
+          }
+          return count / ((System.nanoTime() - t0) / 1e9);
+        };
+    round.apply(Math.max(1, n / 4)); // JIT warm-up of the client path, not reported
+    double rate = round.apply(n);
+    FIRST_REQUEST.set(0);
+    return rate;
   }
 
   /** Messages create POSTs the sandbox has received so far (its own request counter). */

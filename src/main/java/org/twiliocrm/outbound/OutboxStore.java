@@ -51,11 +51,13 @@ public final class OutboxStore {
   private final DataSource dataSource;
   private final Vendor vendor;
   private final String claimSql;
+  private final String h2Candidates;
 
   public OutboxStore(DataSource dataSource, Vendor vendor) {
     this.dataSource = dataSource;
     this.vendor = vendor;
     this.claimSql = claimSql(vendor);
+    this.h2Candidates = h2CandidatesSql(vendor);
   }
 
   public Vendor vendor() {
@@ -93,10 +95,11 @@ public final class OutboxStore {
       case H2 ->
           // H2 answers "due ORDER BY id LIMIT n" by walking the primary key from the first id and
           // testing every row, so each claim read every row already sent (the claim's cost grew
-          // with the table: docs/performance.md). The candidates are therefore taken per status
-          // from the (status, id) index, at most n each, in id order; the outer select re-checks
-          // them, orders them and locks n (the same rows the plain query would pick). Indexed
-          // parameters (?1 owner, ?2 lease, ?3 limit), as the limit is used six times.
+          // with the table: docs/performance.md). claim() therefore first reads candidate ids
+          // from the (status, id) index (h2CandidatesSql); this statement re-checks them, takes
+          // the first n in id order and locks them (SKIP LOCKED), as the plain query would. A
+          // subquery in place of ?3 would be run again for every row FOR UPDATE re-checks.
+          // Indexed parameters: ?1 owner, ?2 lease, ?3 candidate ids, ?4 limit.
           "SELECT "
               + COLUMNS
               + " FROM FINAL TABLE (UPDATE outbox_message SET "
@@ -111,16 +114,22 @@ public final class OutboxStore {
     };
   }
 
-  /** H2: the ids the claim takes and locks (?3 of them), from the candidates below. */
+  /** H2: the ids the claim takes and locks (?4 of them) among the candidate ids ?3. */
   static String h2ClaimSelect(Vendor v) {
-    return "SELECT id FROM outbox_message WHERE id IN ("
-        + h2Candidates(v)
-        + ") AND "
+    return "SELECT id FROM outbox_message WHERE id = ANY(?3) AND "
         + String.format(DUE, now(v))
-        + " ORDER BY id LIMIT ?3 FOR UPDATE SKIP LOCKED";
+        + " ORDER BY id LIMIT ?4 FOR UPDATE SKIP LOCKED";
   }
 
-  /** H2: the due rows of each status, the first ?3 of each in id order, from the claim index. */
+  /**
+   * H2: the first ?1 due ids, found per status in the (status, id) index (at most ?1 of each, in id
+   * order) instead of along the whole primary key.
+   */
+  static String h2CandidatesSql(Vendor v) {
+    return "SELECT id FROM (" + h2Candidates(v) + ") c ORDER BY id LIMIT ?1";
+  }
+
+  /** H2: the due rows of each status, the first ?1 of each in id order, from the claim index. */
   private static String h2Candidates(Vendor v) {
     String waiting =
         String.format(
@@ -144,7 +153,7 @@ public final class OutboxStore {
         + status
         + "'"
         + condition
-        + " ORDER BY status, id LIMIT ?3)";
+        + " ORDER BY status, id LIMIT ?1)";
   }
 
   /** Claims up to {@code limit} due rows for {@code owner} until the lease runs out. */
@@ -156,6 +165,9 @@ public final class OutboxStore {
       if (vendor == Vendor.MARIADB) {
         return claimMariaDb(c, owner, limit, leaseMillis);
       }
+      if (vendor == Vendor.H2) {
+        return claimH2(c, owner, limit, leaseMillis);
+      }
       try (PreparedStatement ps = c.prepareStatement(claimSql)) {
         ps.setString(1, owner);
         ps.setLong(2, leaseMillis);
@@ -163,6 +175,31 @@ public final class OutboxStore {
         try (ResultSet rs = ps.executeQuery()) {
           return read(rs);
         }
+      }
+    }
+  }
+
+  private List<OutboxRow> claimH2(Connection c, String owner, int limit, long leaseMillis)
+      throws SQLException {
+    List<Long> ids = new ArrayList<>(limit);
+    try (PreparedStatement ps = c.prepareStatement(h2Candidates)) {
+      ps.setInt(1, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ids.add(rs.getLong(1));
+        }
+      }
+    }
+    if (ids.isEmpty()) {
+      return List.of();
+    }
+    try (PreparedStatement ps = c.prepareStatement(claimSql)) {
+      ps.setString(1, owner);
+      ps.setLong(2, leaseMillis);
+      ps.setArray(3, c.createArrayOf("BIGINT", ids.toArray()));
+      ps.setInt(4, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        return read(rs);
       }
     }
   }

@@ -235,9 +235,10 @@ public final class LoopBench {
               count(
                   c,
                   "SELECT COUNT(*) FROM webhook_event WHERE kind = 'message-status' AND state <> 'NEW'");
-          // A SOQL count scans every record in the sandbox's JVM, which is the connector's: ask
-          // every 2 s while statuses are still arriving, then every 250 ms for the last records.
-          if (stored >= rows || now - lastCrmPoll >= 2000) {
+          // A SOQL count scans every record in the sandbox's JVM, which is the connector's, under
+          // the emulated org's lock that the write-back's upserts also take: ask every 2 s while
+          // statuses are still arriving, then every 500 ms for the last records.
+          if (now - lastCrmPoll >= (stored >= rows ? 500 : 2000)) {
             crm =
                 soqlCount(
                     sf,

@@ -52,12 +52,14 @@ public final class OutboxStore {
   private final Vendor vendor;
   private final String claimSql;
   private final String h2Candidates;
+  private final String h2Lock;
 
   public OutboxStore(DataSource dataSource, Vendor vendor) {
     this.dataSource = dataSource;
     this.vendor = vendor;
     this.claimSql = claimSql(vendor);
     this.h2Candidates = h2CandidatesSql(vendor);
+    this.h2Lock = h2ClaimSelect(vendor);
   }
 
   public Vendor vendor() {
@@ -95,18 +97,16 @@ public final class OutboxStore {
       case H2 ->
           // H2 answers "due ORDER BY id LIMIT n" by walking the primary key from the first id and
           // testing every row, so each claim read every row already sent (the claim's cost grew
-          // with the table: docs/performance.md). claim() therefore first reads candidate ids
-          // from the (status, id) index (h2CandidatesSql); this statement re-checks them, takes
-          // the first n in id order and locks them (SKIP LOCKED), as the plain query would. A
-          // subquery in place of ?3 would be run again for every row FOR UPDATE re-checks.
-          // Indexed parameters: ?1 owner, ?2 lease, ?3 candidate ids, ?4 limit.
+          // with the table: docs/performance.md). claimH2 therefore reads candidate ids from the
+          // (status, id) index (h2CandidatesSql), locks the first n still due (h2ClaimSelect,
+          // SKIP LOCKED) and updates those by id, in one transaction. Nested in this UPDATE, the
+          // locking select (or a candidates subquery) was run again for every row H2 updated or
+          // re-checked. Indexed parameters: ?1 owner, ?2 lease, ?3 the locked ids.
           "SELECT "
               + COLUMNS
               + " FROM FINAL TABLE (UPDATE outbox_message SET "
               + set.replace("lease_owner = ?", "lease_owner = ?1").replace("CAST(? ", "CAST(?2 ")
-              + " WHERE id IN ("
-              + h2ClaimSelect(v)
-              + "))";
+              + " WHERE id = ANY(?3))";
       case MARIADB ->
           "SELECT id FROM outbox_message WHERE "
               + due
@@ -114,11 +114,11 @@ public final class OutboxStore {
     };
   }
 
-  /** H2: the ids the claim takes and locks (?4 of them) among the candidate ids ?3. */
+  /** H2: the ids the claim takes and locks (?2 of them) among the candidate ids ?1. */
   static String h2ClaimSelect(Vendor v) {
-    return "SELECT id FROM outbox_message WHERE id = ANY(?3) AND "
+    return "SELECT id FROM outbox_message WHERE id = ANY(?1) AND "
         + String.format(DUE, now(v))
-        + " ORDER BY id LIMIT ?4 FOR UPDATE SKIP LOCKED";
+        + " ORDER BY id LIMIT ?2 FOR UPDATE SKIP LOCKED";
   }
 
   /**
@@ -181,27 +181,52 @@ public final class OutboxStore {
 
   private List<OutboxRow> claimH2(Connection c, String owner, int limit, long leaseMillis)
       throws SQLException {
-    List<Long> ids = new ArrayList<>(limit);
-    try (PreparedStatement ps = c.prepareStatement(h2Candidates)) {
-      ps.setInt(1, limit);
+    boolean auto = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try {
+      List<Long> ids = ids(c, h2Candidates, limit);
+      List<Long> locked = ids.isEmpty() ? List.of() : ids(c, h2Lock, ids, limit);
+      if (locked.isEmpty()) {
+        c.commit();
+        return List.of();
+      }
+      List<OutboxRow> rows;
+      try (PreparedStatement ps = c.prepareStatement(claimSql)) {
+        ps.setString(1, owner);
+        ps.setLong(2, leaseMillis);
+        ps.setArray(3, c.createArrayOf("BIGINT", locked.toArray()));
+        try (ResultSet rs = ps.executeQuery()) {
+          rows = read(rs);
+        }
+      }
+      c.commit();
+      return rows;
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(auto);
+    }
+  }
+
+  /** The ids a statement returns; its parameters: the candidate ids (if any), then the limit. */
+  private static List<Long> ids(Connection c, String sql, Object... params) throws SQLException {
+    List<Long> ids = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        if (params[i] instanceof List<?> list) {
+          ps.setArray(i + 1, c.createArrayOf("BIGINT", list.toArray()));
+        } else {
+          ps.setObject(i + 1, params[i]);
+        }
+      }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           ids.add(rs.getLong(1));
         }
       }
     }
-    if (ids.isEmpty()) {
-      return List.of();
-    }
-    try (PreparedStatement ps = c.prepareStatement(claimSql)) {
-      ps.setString(1, owner);
-      ps.setLong(2, leaseMillis);
-      ps.setArray(3, c.createArrayOf("BIGINT", ids.toArray()));
-      ps.setInt(4, limit);
-      try (ResultSet rs = ps.executeQuery()) {
-        return read(rs);
-      }
-    }
+    return ids;
   }
 
   private List<OutboxRow> claimMariaDb(Connection c, String owner, int limit, long leaseMillis)

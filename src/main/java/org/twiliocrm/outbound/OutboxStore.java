@@ -51,11 +51,15 @@ public final class OutboxStore {
   private final DataSource dataSource;
   private final Vendor vendor;
   private final String claimSql;
+  private final String h2Candidates;
+  private final String h2Lock;
 
   public OutboxStore(DataSource dataSource, Vendor vendor) {
     this.dataSource = dataSource;
     this.vendor = vendor;
     this.claimSql = claimSql(vendor);
+    this.h2Candidates = h2CandidatesSql(vendor);
+    this.h2Lock = h2ClaimSelect(vendor);
   }
 
   public Vendor vendor() {
@@ -91,18 +95,65 @@ public final class OutboxStore {
               + " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING "
               + COLUMNS;
       case H2 ->
+          // H2 answers "due ORDER BY id LIMIT n" by walking the primary key from the first id and
+          // testing every row, so each claim read every row already sent (the claim's cost grew
+          // with the table: docs/performance.md). claimH2 therefore reads candidate ids from the
+          // (status, id) index (h2CandidatesSql), locks the first n still due (h2ClaimSelect,
+          // SKIP LOCKED) and updates those by id, in one transaction. Nested in this UPDATE, the
+          // locking select (or a candidates subquery) was run again for every row H2 updated or
+          // re-checked. Indexed parameters: ?1 owner, ?2 lease, ?3 the locked ids.
           "SELECT "
               + COLUMNS
               + " FROM FINAL TABLE (UPDATE outbox_message SET "
-              + set
-              + " WHERE id IN (SELECT id FROM outbox_message WHERE "
-              + due
-              + " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED))";
+              + set.replace("lease_owner = ?", "lease_owner = ?1").replace("CAST(? ", "CAST(?2 ")
+              + " WHERE id = ANY(?3))";
       case MARIADB ->
           "SELECT id FROM outbox_message WHERE "
               + due
               + " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED";
     };
+  }
+
+  /** H2: the ids the claim takes and locks (?2 of them) among the candidate ids ?1. */
+  static String h2ClaimSelect(Vendor v) {
+    return "SELECT id FROM outbox_message WHERE id = ANY(?1) AND "
+        + String.format(DUE, now(v))
+        + " ORDER BY id LIMIT ?2 FOR UPDATE SKIP LOCKED";
+  }
+
+  /**
+   * H2: the first ?1 due ids, found per status in the (status, id) index (at most ?1 of each, in id
+   * order) instead of along the whole primary key.
+   */
+  static String h2CandidatesSql(Vendor v) {
+    return "SELECT id FROM (" + h2Candidates(v) + ") c ORDER BY id LIMIT ?1";
+  }
+
+  /** H2: the due rows of each status, the first ?1 of each in id order, from the claim index. */
+  private static String h2Candidates(Vendor v) {
+    String waiting =
+        String.format(
+            " AND (next_attempt_at IS NULL OR next_attempt_at <= %1$s)"
+                + " AND (send_after IS NULL OR send_after <= %1$s)",
+            now(v));
+    String expired = String.format(" AND lease_until < %s", now(v));
+    List<String> branches = new ArrayList<>();
+    for (String status : List.of("PENDING", "RETRY", "RECONCILE")) {
+      branches.add(h2Branch(status, waiting));
+    }
+    for (String status : List.of("SENDING", "RECONCILING")) {
+      branches.add(h2Branch(status, expired));
+    }
+    return String.join(" UNION ALL ", branches);
+  }
+
+  private static String h2Branch(String status, String condition) {
+    // ORDER BY status, id: with the status fixed, H2 then reads the index in order and stops.
+    return "(SELECT id FROM outbox_message WHERE status = '"
+        + status
+        + "'"
+        + condition
+        + " ORDER BY status, id LIMIT ?1)";
   }
 
   /** Claims up to {@code limit} due rows for {@code owner} until the lease runs out. */
@@ -114,6 +165,9 @@ public final class OutboxStore {
       if (vendor == Vendor.MARIADB) {
         return claimMariaDb(c, owner, limit, leaseMillis);
       }
+      if (vendor == Vendor.H2) {
+        return claimH2(c, owner, limit, leaseMillis);
+      }
       try (PreparedStatement ps = c.prepareStatement(claimSql)) {
         ps.setString(1, owner);
         ps.setLong(2, leaseMillis);
@@ -123,6 +177,56 @@ public final class OutboxStore {
         }
       }
     }
+  }
+
+  private List<OutboxRow> claimH2(Connection c, String owner, int limit, long leaseMillis)
+      throws SQLException {
+    boolean auto = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try {
+      List<Long> ids = ids(c, h2Candidates, limit);
+      List<Long> locked = ids.isEmpty() ? List.of() : ids(c, h2Lock, ids, limit);
+      if (locked.isEmpty()) {
+        c.commit();
+        return List.of();
+      }
+      List<OutboxRow> rows;
+      try (PreparedStatement ps = c.prepareStatement(claimSql)) {
+        ps.setString(1, owner);
+        ps.setLong(2, leaseMillis);
+        ps.setArray(3, c.createArrayOf("BIGINT", locked.toArray()));
+        try (ResultSet rs = ps.executeQuery()) {
+          rows = read(rs);
+        }
+      }
+      c.commit();
+      return rows;
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(auto);
+    }
+  }
+
+  /** The ids a statement returns; its parameters: the candidate ids (if any), then the limit. */
+  private static List<Long> ids(Connection c, String sql, Object... params) throws SQLException {
+    List<Long> ids = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        if (params[i] instanceof List<?> list) {
+          ps.setArray(i + 1, c.createArrayOf("BIGINT", list.toArray()));
+        } else {
+          ps.setObject(i + 1, params[i]);
+        }
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ids.add(rs.getLong(1));
+        }
+      }
+    }
+    return ids;
   }
 
   private List<OutboxRow> claimMariaDb(Connection c, String owner, int limit, long leaseMillis)

@@ -38,6 +38,7 @@ public final class EventLog implements AutoCloseable {
   private final Path file;
   private final Clock clock;
   private final Duration retention;
+  private final int maxEvents;
   private final ObjectMapper json = new ObjectMapper();
   private final Deque<StoredEvent> events = new ArrayDeque<>();
   private BufferedWriter writer;
@@ -46,10 +47,19 @@ public final class EventLog implements AutoCloseable {
   private long lastReplayId;
   private long purgedUpTo;
 
+  /** Events dropped over the cap since the file was last rewritten. */
+  private int dropped;
+
   public EventLog(Path dataDir, Clock clock, Duration retention) {
+    this(dataDir, clock, retention, Integer.MAX_VALUE);
+  }
+
+  /** {@code maxEvents}: most events kept; beyond it the oldest go as if they had expired. */
+  public EventLog(Path dataDir, Clock clock, Duration retention, int maxEvents) {
     this.file = dataDir.resolve(FILE);
     this.clock = clock;
     this.retention = retention;
+    this.maxEvents = maxEvents;
   }
 
   /** Loads retained events from disk, drops expired ones and compacts the file. */
@@ -116,6 +126,15 @@ public final class EventLog implements AutoCloseable {
     StoredEvent e = new StoredEvent(id, channel, clock.millis(), dataFor.apply(id));
     events.addLast(e);
     write(e);
+    while (events.size() > maxEvents) {
+      purgedUpTo = Math.max(purgedUpTo, events.removeFirst().replayId());
+      dropped++;
+    }
+    if (dropped >= maxEvents) {
+      // The file keeps every line until it is rewritten: rewrite it once it holds twice the cap.
+      rewrite();
+      dropped = 0;
+    }
     return e;
   }
 
@@ -181,7 +200,8 @@ public final class EventLog implements AutoCloseable {
 
   private void purgeExpired() {
     long cutoff = clock.millis() - retention.toMillis();
-    while (!events.isEmpty() && events.peekFirst().createdMillis() < cutoff) {
+    while (!events.isEmpty()
+        && (events.peekFirst().createdMillis() < cutoff || events.size() > maxEvents)) {
       purgedUpTo = Math.max(purgedUpTo, events.removeFirst().replayId());
     }
   }

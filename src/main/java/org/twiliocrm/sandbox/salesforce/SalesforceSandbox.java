@@ -148,7 +148,11 @@ public final class SalesforceSandbox implements AutoCloseable {
     this.faults = new Faults(clock);
     this.oauth = new OAuthService(settings, userId, clock);
     this.eventLog =
-        new EventLog(settings.dataDir(), clock, Duration.ofHours(settings.eventRetentionHours()));
+        new EventLog(
+            settings.dataDir(),
+            clock,
+            Duration.ofHours(settings.eventRetentionHours()),
+            settings.eventRetentionMax());
     this.hub = new StreamingHub(bayeux, eventLog, schema, oauth, usage);
     this.store =
         new RecordStore(

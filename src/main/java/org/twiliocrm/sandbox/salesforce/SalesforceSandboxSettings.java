@@ -28,6 +28,7 @@ import org.twiliocrm.config.Settings;
  * @param orgId 18-character organization id
  * @param apiDailyLimit API calls allowed per day before REQUEST_LIMIT_EXCEEDED
  * @param eventRetentionHours how long streaming events stay replayable
+ * @param eventRetentionMax most streaming events kept; beyond it the oldest are dropped
  */
 public record SalesforceSandboxSettings(
     String host,
@@ -45,7 +46,8 @@ public record SalesforceSandboxSettings(
     String jwtAudience,
     String orgId,
     long apiDailyLimit,
-    int eventRetentionHours) {
+    int eventRetentionHours,
+    int eventRetentionMax) {
 
   public static final String PREFIX = "sandbox.salesforce.";
 
@@ -154,6 +156,14 @@ public record SalesforceSandboxSettings(
           "REST API calls allowed per UTC day before 403 REQUEST_LIMIT_EXCEEDED.");
   public static final Key<Long> EVENT_RETENTION_HOURS =
       whole("event-retention-hours", 72, 1, 24 * 365, "Hours streaming events stay replayable.");
+  public static final Key<Long> EVENT_RETENTION_MAX =
+      whole(
+          "event-retention-max",
+          20_000,
+          1,
+          Integer.MAX_VALUE,
+          "Most streaming events kept (in memory and in the data dir's file); beyond it the oldest"
+              + " are dropped as if expired, so a long run's change events do not fill the heap.");
 
   /** Every key, in the order application.properties writes them (for the reference). */
   public static final List<Key<?>> KEYS =
@@ -174,7 +184,8 @@ public record SalesforceSandboxSettings(
           JWT_AUDIENCE,
           ORG_ID,
           API_DAILY_LIMIT,
-          EVENT_RETENTION_HOURS);
+          EVENT_RETENTION_HOURS,
+          EVENT_RETENTION_MAX);
 
   /** Defaults only; handy for tests that then override with {@code with*} copies. */
   public static SalesforceSandboxSettings defaults() {
@@ -205,7 +216,8 @@ public record SalesforceSandboxSettings(
         JWT_AUDIENCE.read(s),
         orgId,
         API_DAILY_LIMIT.read(s),
-        EVENT_RETENTION_HOURS.read(s).intValue());
+        EVENT_RETENTION_HOURS.read(s).intValue(),
+        EVENT_RETENTION_MAX.read(s).intValue());
   }
 
   /** The value trimmed, the default when unset; blank stays blank (not the default). */
@@ -276,7 +288,8 @@ public record SalesforceSandboxSettings(
         jwtAudience,
         orgId,
         apiDailyLimit,
-        eventRetentionHours);
+        eventRetentionHours,
+        eventRetentionMax);
   }
 
   public SalesforceSandboxSettings withDataDir(Path dir) {
@@ -296,7 +309,8 @@ public record SalesforceSandboxSettings(
         jwtAudience,
         orgId,
         apiDailyLimit,
-        eventRetentionHours);
+        eventRetentionHours,
+        eventRetentionMax);
   }
 
   public SalesforceSandboxSettings withJwtCertificate(String pemPath) {
@@ -316,7 +330,8 @@ public record SalesforceSandboxSettings(
         jwtAudience,
         orgId,
         apiDailyLimit,
-        eventRetentionHours);
+        eventRetentionHours,
+        eventRetentionMax);
   }
 
   public SalesforceSandboxSettings withApiDailyLimit(long limit) {
@@ -336,7 +351,8 @@ public record SalesforceSandboxSettings(
         jwtAudience,
         orgId,
         limit,
-        eventRetentionHours);
+        eventRetentionHours,
+        eventRetentionMax);
   }
 
   /** Never print secrets: the generated record toString would. */

@@ -21,6 +21,19 @@ final class SandboxState {
   private final int maxMessages;
   private static final int MAX_INBOX = 1000;
 
+  /**
+   * Inbox entries kept over all handsets: a run to many phones (the whole-loop benchmark sends to
+   * 8,000) kept every delivered message in some inbox. Beyond it the oldest entries go.
+   */
+  static final int MAX_INBOX_ENTRIES = 20_000;
+
+  /** Inbox entries oldest first, with the inbox each went to, for {@link #MAX_INBOX_ENTRIES}. */
+  private final java.util.Queue<Object[]> inboxOrder =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  private final java.util.concurrent.atomic.AtomicInteger inboxOrderSize =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   SandboxState(int maxMessages) {
     this.maxMessages = maxMessages;
   }
@@ -116,6 +129,25 @@ final class SandboxState {
         inbox.remove(0);
       }
     }
+    inboxOrder.add(new Object[] {inbox, entry});
+    if (inboxOrderSize.incrementAndGet() > MAX_INBOX_ENTRIES) {
+      Object[] oldest = inboxOrder.poll();
+      if (oldest != null) {
+        inboxOrderSize.decrementAndGet();
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> from = (List<Map<String, Object>>) oldest[0];
+        synchronized (from) {
+          // By identity: an equal entry delivered later stays. Gone already when the handset's
+          // own cap dropped it.
+          for (int i = 0; i < from.size(); i++) {
+            if (from.get(i) == oldest[1]) {
+              from.remove(i);
+              break;
+            }
+          }
+        }
+      }
+    }
   }
 
   List<Map<String, Object>> inbox(String handset) {
@@ -143,6 +175,8 @@ final class SandboxState {
     verifications.clear();
     optOuts.clear();
     inboxes.clear();
+    inboxOrder.clear();
+    inboxOrderSize.set(0);
     lastInbound.clear();
     smsWebhooks.clear();
     numberStatusCallbacks.clear();

@@ -286,11 +286,11 @@ public record TwilioSandboxSettings(
   public static final Key<Integer> MAX_MESSAGES =
       Key.integer(
           "sandbox.twilio.max-messages",
-          200_000,
+          10_000,
           1,
           100_000_000,
-          "Messages kept in memory; beyond it the oldest are forgotten, so long benchmarks do not"
-              + " exhaust the heap.");
+          "Messages kept in memory (with their events, about 3 KB each); beyond it the oldest are"
+              + " forgotten, so long runs do not fill the heap.");
   public static final Key<Integer> CALLBACK_TIMEOUT_MILLIS =
       Key.integer(
           "sandbox.twilio.callback.timeout-millis",

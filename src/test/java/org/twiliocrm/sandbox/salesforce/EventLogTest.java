@@ -55,6 +55,35 @@ class EventLogTest {
     reopened.close();
   }
 
+  /**
+   * A long run's change events (one per Twilio_Message__c write) stayed in the heap for the whole
+   * retention period: beyond the cap the oldest go, as if expired, in memory and in the file.
+   */
+  @Test
+  void beyondTheCapTheOldestEventsGoAsIfExpired() throws Exception {
+    MutableClock clock = new MutableClock();
+    EventLog log = new EventLog(dir, clock, Duration.ofHours(72), 3);
+    log.open();
+    long first = log.append("/data/X", id -> Map.of("n", 0)).replayId();
+    long last = 0;
+    for (int i = 1; i < 10; i++) {
+      int n = i;
+      last = log.append("/data/X", id -> Map.of("n", n)).replayId();
+    }
+    assertThat(log.all())
+        .extracting(EventLog.StoredEvent::replayId)
+        .containsExactly(last - 2, last - 1, last);
+    assertThat(log.isValidReplayId(first)).isFalse();
+    assertThat(log.isValidReplayId(last - 3)).isTrue(); // the events after it are all there
+    log.close();
+    // The file is rewritten as events are dropped, so it does not keep every line either.
+    assertThat(Files.readAllLines(dir.resolve("events.jsonl")).size()).isLessThanOrEqualTo(1 + 6);
+    EventLog reopened = new EventLog(dir, clock, Duration.ofHours(72), 3);
+    reopened.open();
+    assertThat(reopened.all()).hasSize(3);
+    reopened.close();
+  }
+
   @Test
   void retentionMakesOldReplayIdsInvalid() {
     MutableClock clock = new MutableClock();

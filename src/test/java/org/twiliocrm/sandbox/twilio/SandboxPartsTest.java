@@ -44,6 +44,21 @@ class SandboxPartsTest {
     assertThat(st.messages.keySet()).containsExactlyInAnyOrder("SM1", "SM2");
   }
 
+  /** Each handset kept its last 1,000 entries, but a run to many phones kept them all. */
+  @Test
+  void inboxesKeepTheNewestEntriesOverAllHandsets() {
+    SandboxState st = new SandboxState(2);
+    int n = SandboxState.MAX_INBOX_ENTRIES + 10;
+    for (int i = 0; i < n; i++) {
+      st.deliverToInbox("+1415555" + (2000 + i % 8000), Map.of("body", "m" + i));
+    }
+    long kept = st.inboxes.values().stream().mapToLong(List::size).sum();
+    assertThat(kept).isEqualTo(SandboxState.MAX_INBOX_ENTRIES);
+    assertThat(st.inbox("+14155552000")).doesNotContain(Map.of("body", "m0"));
+    assertThat(st.inbox("+1415555" + (2000 + (n - 1) % 8000)))
+        .contains(Map.of("body", "m" + (n - 1)));
+  }
+
   @Test
   void sidsDatesAndMasks() {
     assertThat(Wire.sid("SM")).matches("SM[0-9a-f]{32}");

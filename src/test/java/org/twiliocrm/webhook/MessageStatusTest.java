@@ -43,9 +43,25 @@ class MessageStatusTest {
   void predecessorsWorkedOutOnceAreExactlyTheStatusesThatMayMove() {
     List<String> all =
         List.of(
-            "accepted", "scheduled", "queued", "sending", "receiving", "sent",
-            "partially_delivered", "delivered", "received", "undelivered", "failed", "canceled",
-            "read", "initiated", "ringing", "in-progress", "answered", "completed", "busy",
+            "accepted",
+            "scheduled",
+            "queued",
+            "sending",
+            "receiving",
+            "sent",
+            "partially_delivered",
+            "delivered",
+            "received",
+            "undelivered",
+            "failed",
+            "canceled",
+            "read",
+            "initiated",
+            "ringing",
+            "in-progress",
+            "answered",
+            "completed",
+            "busy",
             "no-answer");
     for (String to : all) {
       List<String> expected =

@@ -2,7 +2,10 @@
 -- counts the answers. Each wrk thread takes every n-th line, so no callback is sent twice (a repeat
 -- would be a duplicate, not a new row). A thread that runs out of lines sends GET /bench-exhausted
 -- instead (answered 404, counted as bad) and the run reports it: make the file larger.
--- Environment: WH_FILE (request file), WH_PATH (URL path), WH_THREADS (wrk -t).
+-- Environment: WH_FILE (request file), WH_PATH (URL path), WH_THREADS (wrk -t), WH_RATE (optional:
+-- requests per second for all threads together; each thread sends on a fixed schedule, request k
+-- at start + k / rate, and catches up without pause when it falls behind), WH_CYCLE=1 (start the
+-- file again at its end: for the bare route, which stores nothing).
 local threads = {}
 local counter = 0
 
@@ -33,8 +36,39 @@ function init(args)
   exhausted = 0
 end
 
+local rate = tonumber(os.getenv("WH_RATE") or "")
+if rate then
+  local ffi = require("ffi")
+  ffi.cdef[[
+    typedef struct { long tv_sec; long tv_nsec; } wh_timespec;
+    int clock_gettime(int clock, wh_timespec *t);
+  ]]
+  local ts = ffi.new("wh_timespec")
+  local function nowMs()
+    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+  end
+  local start, k
+  -- wrk calls delay() before each request when the script defines it: milliseconds to wait.
+  function delay()
+    local perThread = rate / tonumber(os.getenv("WH_THREADS") or "1")
+    local now = nowMs()
+    if start == nil then
+      start, k = now, 0
+    end
+    k = k + 1
+    local due = start + k * 1000 / perThread
+    if due <= now then return 0 end
+    return math.floor(due - now)
+  end
+end
+
 function request()
   local r = reqs[nextReq]
+  if r == nil and os.getenv("WH_CYCLE") == "1" then
+    nextReq = 1
+    r = reqs[1]
+  end
   if r == nil then
     exhausted = 1
     return wrk.format("GET", "/bench-exhausted")

@@ -22,7 +22,9 @@ import org.twiliocrm.config.Redaction;
  * Persist, then acknowledge: writes accepted webhook events to {@code webhook_event} before the
  * route answers 200. Requests are queued and a few writer threads insert them in batches, one
  * transaction per batch (group commit): under load one commit carries hundreds of callbacks, which
- * is what makes thousands per second possible while each caller still waits for its own commit.
+ * is what makes thousands per second possible while each caller still waits for its own commit. On
+ * PostgreSQL and MariaDB a batch is one multi-row INSERT in auto-commit (one statement, one round
+ * trip); on H2 a JDBC batch in one transaction.
  *
  * <p>This is a plain (synchronous) processor on purpose. platform-http-vertx already runs each
  * request on a Vert.x worker thread that blocks until the route returns; that thread waits here for
@@ -61,6 +63,17 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
 
   private final DataSource dataSource;
   private final String insertSql;
+
+  /**
+   * PostgreSQL and MariaDB: the head of the one multi-row insert a group commit sends ({@code
+   * VALUES} rows and the tail are appended per batch), run in auto-commit so the statement is its
+   * own transaction: one statement per batch on the acknowledgement path, where a JDBC batch in an
+   * explicit transaction sent BEGIN, one INSERT per event and COMMIT. Null on H2, whose MERGE
+   * cannot report which rows of a multi-row source it inserted: it keeps the JDBC batch.
+   */
+  private final String multiRowHead;
+
+  private final String multiRowTail;
   private final boolean ignoresConflicts;
   private final Vendor vendor;
   private final int batch;
@@ -95,13 +108,20 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
             "INSERT INTO webhook_event "
                 + cols
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING";
+        multiRowHead = "INSERT INTO webhook_event " + cols + " VALUES ";
+        multiRowTail = " ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key";
         ignoresConflicts = true;
         break;
       case MARIADB:
         insertSql = "INSERT IGNORE INTO webhook_event " + cols + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+        // MariaDB (10.5 and later) returns the rows an INSERT IGNORE inserted, not the ignored.
+        multiRowHead = "INSERT IGNORE INTO webhook_event " + cols + " VALUES ";
+        multiRowTail = " RETURNING dedupe_key";
         ignoresConflicts = true;
         break;
       default:
+        multiRowHead = null;
+        multiRowTail = null;
         // H2: standard MERGE that only inserts; an existing key is left as it is.
         insertSql =
             "MERGE INTO webhook_event t USING (VALUES (CAST(? AS VARCHAR(24)), CAST(? AS"
@@ -234,7 +254,70 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
     }
   }
 
+  /** Rows of one multi-row insert at most: 8 parameters each, under the drivers' 65,535. */
+  static final int ROWS_PER_STATEMENT = 4_000;
+
   private int[] insert(List<Pending> work) throws SQLException {
+    return multiRowHead != null ? insertRows(work) : insertBatch(work);
+  }
+
+  /**
+   * One multi-row insert per batch (per {@link #ROWS_PER_STATEMENT} rows) in auto-commit: the
+   * statement commits durably before it returns, like the explicit commit did. Copies of one
+   * callback in the same batch are sent once; the copies after the first count as duplicates. The
+   * returned keys are the rows inserted: a key not returned was already stored.
+   */
+  private int[] insertRows(List<Pending> work) throws SQLException {
+    java.util.Set<String> keys = new java.util.HashSet<>();
+    List<WebhookEvent> rows = new ArrayList<>(work.size());
+    for (Pending p : work) {
+      if (keys.add(p.event.dedupeKey())) {
+        rows.add(p.event);
+      }
+    }
+    java.util.Set<String> inserted = new java.util.HashSet<>();
+    try (Connection c = dataSource.getConnection()) {
+      if (!c.getAutoCommit()) {
+        c.setAutoCommit(true);
+      }
+      for (int from = 0; from < rows.size(); from += ROWS_PER_STATEMENT) {
+        List<WebhookEvent> part =
+            rows.subList(from, Math.min(rows.size(), from + ROWS_PER_STATEMENT));
+        StringBuilder sql = new StringBuilder(multiRowHead.length() + part.size() * 26 + 64);
+        sql.append(multiRowHead);
+        for (int i = 0; i < part.size(); i++) {
+          sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, ?, ?, ?, ?, ?)");
+        }
+        sql.append(multiRowTail);
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+          int n = 1;
+          for (WebhookEvent e : part) {
+            ps.setString(n++, e.kind());
+            ps.setString(n++, e.dedupeKey());
+            ps.setString(n++, e.sid());
+            ps.setString(n++, e.status());
+            ps.setString(n++, e.accountSid());
+            ps.setString(n++, e.idempotencyToken());
+            ps.setString(n++, e.payload());
+            ps.setTimestamp(n++, Timestamp.from(e.receivedAt()));
+          }
+          try (java.sql.ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              inserted.add(rs.getString(1));
+            }
+          }
+        }
+      }
+    }
+    int[] counts = new int[work.size()];
+    for (int i = 0; i < work.size(); i++) {
+      // 1 for the first copy of a key this statement inserted, 0 (duplicate) for the rest.
+      counts[i] = inserted.remove(work.get(i).event.dedupeKey()) ? 1 : 0;
+    }
+    return counts;
+  }
+
+  private int[] insertBatch(List<Pending> work) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try (PreparedStatement ps = c.prepareStatement(insertSql)) {
@@ -299,18 +382,30 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
     }
   }
 
-  /** Marks applied events DONE, in the transaction that applied them. */
+  /**
+   * Marks applied events DONE, in the transaction that applied them: one UPDATE per {@link
+   * #ROWS_PER_STATEMENT} events ({@code id IN (...)}) rather than one per event.
+   */
   void markDone(Connection c, List<StoredEvent> events) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "UPDATE webhook_event SET state = 'DONE', processed_at = ? WHERE id = ?")) {
-      Timestamp now = Timestamp.from(java.time.Instant.now());
-      for (StoredEvent e : events) {
-        ps.setTimestamp(1, now);
-        ps.setLong(2, e.id());
-        ps.addBatch();
+    Timestamp now = Timestamp.from(java.time.Instant.now());
+    for (int from = 0; from < events.size(); from += ROWS_PER_STATEMENT) {
+      List<StoredEvent> part =
+          events.subList(from, Math.min(events.size(), from + ROWS_PER_STATEMENT));
+      StringBuilder sql =
+          new StringBuilder(
+              "UPDATE webhook_event SET state = 'DONE', processed_at = ? WHERE id IN (");
+      for (int i = 0; i < part.size(); i++) {
+        sql.append(i == 0 ? "?" : ", ?");
       }
-      ps.executeBatch();
+      sql.append(')');
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        ps.setTimestamp(1, now);
+        int n = 2;
+        for (StoredEvent e : part) {
+          ps.setLong(n++, e.id());
+        }
+        ps.executeUpdate();
+      }
     }
   }
 

@@ -2,6 +2,7 @@ package org.twiliocrm.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MessageStatusTest {
@@ -36,6 +37,41 @@ class MessageStatusTest {
         .contains("queued", "sending", "sent")
         .doesNotContain("delivered", "failed", "read");
     assertThat(MessageStatus.predecessors("read")).contains("delivered").doesNotContain("failed");
+  }
+
+  @Test
+  void predecessorsWorkedOutOnceAreExactlyTheStatusesThatMayMove() {
+    List<String> all =
+        List.of(
+            "accepted",
+            "scheduled",
+            "queued",
+            "sending",
+            "receiving",
+            "sent",
+            "partially_delivered",
+            "delivered",
+            "received",
+            "undelivered",
+            "failed",
+            "canceled",
+            "read",
+            "initiated",
+            "ringing",
+            "in-progress",
+            "answered",
+            "completed",
+            "busy",
+            "no-answer");
+    for (String to : all) {
+      List<String> expected =
+          all.stream().filter(from -> MessageStatus.canMove(from, to)).sorted().toList();
+      assertThat(MessageStatus.predecessors(to)).as(to).isEqualTo(expected);
+      assertThat(MessageStatus.predecessors(to.toUpperCase(java.util.Locale.ROOT)))
+          .as(to + " in upper case")
+          .isEqualTo(expected);
+    }
+    assertThat(MessageStatus.predecessors("exploded")).isEmpty();
   }
 
   @Test

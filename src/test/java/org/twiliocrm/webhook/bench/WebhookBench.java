@@ -27,11 +27,12 @@ import org.twiliocrm.webhook.WebhookStack;
  * shipped webhook route on PostgreSQL, and the baseline of one insert plus one Salesforce update
  * per callback (plain JDBC + one REST upsert per callback against the Salesforce sandbox).
  *
- * <p>{@code bench/webhooks-wrk} drives it: this JVM runs the connector (mode {@code serve}) and
- * writes distinct pre-signed requests to files; wrk, a C load generator in its own process, replays
- * them and counts the 200s, so the client does not compete with the connector for the CPU as an
- * in-JVM Java client does. Then, on stdin: {@code count PREFIX} prints the rows stored, {@code
- * baseline N CLIENTS} runs the baseline, {@code quit} stops.
+ * <p>{@code bench/webhooks-wrk} drives it: this JVM runs the connector (mode {@code serve}) and a
+ * bare platform-http route ({@value #BARE}, the ceiling) and writes distinct pre-signed requests to
+ * files; wrk, a C load generator in its own process, replays them and counts the 200s, so the
+ * client does not compete with the connector for the CPU as an in-JVM Java client does. Then, on
+ * stdin: {@code count PREFIX} prints the rows stored, {@code baseline N CLIENTS} runs the baseline,
+ * {@code quit} stops.
  *
  * <pre>
  * java -cp target/classes:target/test-classes:$(cat target/cp.txt) \
@@ -40,6 +41,12 @@ import org.twiliocrm.webhook.WebhookStack;
  */
 public final class WebhookBench {
   private static final String PATH = "/webhooks/twilio/message-status";
+
+  /**
+   * The bare platform-http route the benchmark measures as the ceiling: under /webhooks/ (which the
+   * operator gate lets through, as it does the webhooks) but outside the webhook edge's prefix.
+   */
+  static final String BARE = "/webhooks/bench-bare";
 
   public static void main(String[] args) throws Exception {
     if (args.length < 4 || !"serve".equals(args[0])) {
@@ -60,6 +67,21 @@ public final class WebhookBench {
       write(stack, dir.resolve("warm.txt"), warm, "WARM");
       write(stack, dir.resolve("warm2.txt"), warm / 4, "WARMB");
       write(stack, dir.resolve("bench.txt"), total, "BENCH");
+      write(stack, dir.resolve("paced.txt"), total / 4, "PACED");
+      // The ceiling: a bare platform-http route on the same server, no gate, no store, answering
+      // 200 "ok". The same requests, so Vert.x and Camel do the same HTTP work.
+      stack
+          .app
+          .camelContext()
+          .addRoutes(
+              new org.apache.camel.builder.RouteBuilder() {
+                @Override
+                public void configure() {
+                  from("platform-http:" + BARE + "?httpMethodRestrict=POST")
+                      .routeId("bench-bare")
+                      .setBody(constant("ok\n"));
+                }
+              });
       System.out.println("READY port=" + stack.port);
       System.out.flush();
       java.io.BufferedReader in =

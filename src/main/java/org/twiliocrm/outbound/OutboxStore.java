@@ -114,6 +114,9 @@ public final class OutboxStore {
     };
   }
 
+  /** H2: candidate ids read per row a claim takes (see claimH2). */
+  static final int H2_CANDIDATES_PER_ROW = 4;
+
   /** H2: the ids the claim takes and locks (?2 of them) among the candidate ids ?1. */
   static String h2ClaimSelect(Vendor v) {
     return "SELECT id FROM outbox_message WHERE id = ANY(?1) AND "
@@ -184,7 +187,10 @@ public final class OutboxStore {
     boolean auto = c.getAutoCommit();
     c.setAutoCommit(false);
     try {
-      List<Long> ids = ids(c, h2Candidates, limit);
+      // More candidates than the claim takes: the first due rows may be locked by a claim still
+      // in progress (another thread, or another connector on the same database), and SKIP LOCKED
+      // must then find the next ones instead of coming back empty.
+      List<Long> ids = ids(c, h2Candidates, limit * H2_CANDIDATES_PER_ROW);
       List<Long> locked = ids.isEmpty() ? List.of() : ids(c, h2Lock, ids, limit);
       if (locked.isEmpty()) {
         c.commit();

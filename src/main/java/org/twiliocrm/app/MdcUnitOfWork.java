@@ -1,9 +1,11 @@
 package org.twiliocrm.app;
 
 import java.util.Collection;
+import org.apache.camel.AsyncCallback;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.Processor;
 import org.apache.camel.component.salesforce.SalesforceConstants;
 import org.apache.camel.impl.engine.MDCUnitOfWork;
 import org.apache.camel.spi.UnitOfWork;
@@ -30,6 +32,13 @@ import org.twiliocrm.webhook.StoredEvent;
  * </ul>
  *
  * Camel's own keys ({@code camel.routeId}, {@code camel.exchangeId}, ...) come with it.
+ *
+ * <p>Cost: the ids are worked out once per exchange, not before every step: they are kept in one
+ * exchange property ({@link Ids}, with the body, message and outcome they were read from) and read
+ * again only when a step replaced the body or the message or decided the row's outcome. A step that
+ * ends synchronously leaves them in the thread's MDC for the next step of the same exchange, which
+ * then finds them there and puts nothing; they are removed when a step hands the exchange to
+ * another thread and when the exchange is done, so no line outside a route carries them.
  */
 final class MdcUnitOfWork extends MDCUnitOfWork {
   static final String OUTBOX_ID = "outboxId";
@@ -38,13 +47,22 @@ final class MdcUnitOfWork extends MDCUnitOfWork {
   static final String WEBHOOK_EVENT_ID = "webhookEventId";
   static final String TRACE_ID = "traceId";
 
-  /** Kept across copies of the exchange (split, SEDA), unlike the MDC. */
-  static final String TRACE_PROPERTY = "connectorTraceId";
+  /**
+   * The exchange's {@link Ids}. Kept across copies of the exchange (split, SEDA), unlike the MDC,
+   * which carries the trace id to the copies.
+   */
+  static final String IDS_PROPERTY = "connectorMdcIds";
+
+  /** Set while {@link #afterProcess} runs for a step that ended on this thread. */
+  private boolean keepIds;
+
+  /** Set once the exchange is done: from then on every clear removes the ids. */
+  private boolean done;
 
   private MdcUnitOfWork(Exchange exchange) {
     // No pattern of custom keys for Camel's async callback: with one it copies and matches the
-    // whole
-    // MDC at every step; the ids are read from the exchange again before the next step anyway.
+    // whole MDC at every step; the ids are read from the exchange again before the next step
+    // anyway.
     super(
         exchange,
         exchange.getContext().getInflightRepository(),
@@ -59,28 +77,62 @@ final class MdcUnitOfWork extends MDCUnitOfWork {
     putIds(exchange);
   }
 
+  /**
+   * The correlation ids of one exchange, worked out from the body, message and outcome it holds.
+   * Null for an id the exchange has not.
+   */
+  record Ids(
+      Object body,
+      Message message,
+      Outcome outcome,
+      String trace,
+      String outboxId,
+      String webhookEventId,
+      String sid,
+      String crmRecordId) {
+
+    /** Still this exchange's ids: the same body, message and (for an outbox row) outcome. */
+    boolean readFrom(Message m, Object b) {
+      return message == m
+          && body == b
+          && (!(b instanceof OutboxWork w) || w.getOutcome() == outcome);
+    }
+  }
+
   static void putIds(Exchange exchange) {
-    String trace = exchange.getProperty(TRACE_PROPERTY, String.class);
+    Object cached = exchange.getProperty(IDS_PROPERTY);
     Message m = exchange.getMessage();
+    Object body = m.getBody();
+    Ids ids;
+    if (cached instanceof Ids c && c.readFrom(m, body)) {
+      ids = c;
+    } else {
+      ids = read(exchange, m, body, cached instanceof Ids c ? c.trace() : null);
+      exchange.setProperty(IDS_PROPERTY, ids);
+    }
+    set(TRACE_ID, ids.trace());
+    set(OUTBOX_ID, ids.outboxId());
+    set(WEBHOOK_EVENT_ID, ids.webhookEventId());
+    set(SID, ids.sid());
+    set(CRM_RECORD_ID, ids.crmRecordId());
+  }
+
+  private static Ids read(Exchange exchange, Message m, Object body, String trace) {
     if (trace == null) {
       trace = traceOf(m, exchange);
-      exchange.setProperty(TRACE_PROPERTY, trace);
     }
-    MDC.put(TRACE_ID, trace);
-    Object body = m.getBody();
+    String outboxId = null;
+    String webhookEventId = null;
     String sid = null;
+    Outcome outcome = null;
     if (body instanceof OutboxWork w) {
-      MDC.put(OUTBOX_ID, Long.toString(w.getRow().id()));
-      Outcome o = w.getOutcome();
-      sid = o == null ? null : o.twilioSid();
-    } else {
-      MDC.remove(OUTBOX_ID);
+      outboxId = Long.toString(w.getRow().id());
+      outcome = w.getOutcome();
+      sid = outcome == null ? null : outcome.twilioSid();
     }
     if (body instanceof StoredEvent e) {
-      MDC.put(WEBHOOK_EVENT_ID, Long.toString(e.id()));
+      webhookEventId = Long.toString(e.id());
       sid = e.sid();
-    } else {
-      MDC.remove(WEBHOOK_EVENT_ID);
     }
     if (sid == null) {
       sid = m.getHeader("MessageSid", String.class);
@@ -88,12 +140,19 @@ final class MdcUnitOfWork extends MDCUnitOfWork {
         sid = m.getHeader("CallSid", String.class);
       }
     }
-    put(SID, sid);
     Object records = m.getHeader(SalesforceConstants.HEADER_SALESFORCE_RECORD_IDS);
     if (records instanceof Collection<?> c && !c.isEmpty()) {
       records = c.iterator().next();
     }
-    put(CRM_RECORD_ID, records instanceof String s ? s : null);
+    return new Ids(
+        body,
+        m,
+        outcome,
+        trace,
+        outboxId,
+        webhookEventId,
+        blankToNull(sid),
+        records instanceof String s ? blankToNull(s) : null);
   }
 
   private static String traceOf(Message m, Exchange exchange) {
@@ -105,12 +164,28 @@ final class MdcUnitOfWork extends MDCUnitOfWork {
     return exchange.getExchangeId();
   }
 
-  private static void put(String key, String value) {
-    if (value == null || value.isEmpty()) {
-      MDC.remove(key);
-    } else {
+  private static String blankToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
+  /** Puts the value (removes the key for null) unless the thread's MDC already holds it. */
+  private static void set(String key, String value) {
+    String current = MDC.get(key);
+    if (value == null) {
+      if (current != null) {
+        MDC.remove(key);
+      }
+    } else if (!value.equals(current)) {
       MDC.put(key, value);
     }
+  }
+
+  private static void removeIds() {
+    MDC.remove(OUTBOX_ID);
+    MDC.remove(SID);
+    MDC.remove(CRM_RECORD_ID);
+    MDC.remove(WEBHOOK_EVENT_ID);
+    MDC.remove(TRACE_ID);
   }
 
   @Override
@@ -118,14 +193,40 @@ final class MdcUnitOfWork extends MDCUnitOfWork {
     return new MdcUnitOfWork(exchange);
   }
 
+  /**
+   * Camel clears the MDC after every step. A step that ended on this thread ({@code doneSync}) is
+   * followed by the exchange's next step here, which needs the same ids: they stay, unless the
+   * exchange is already done. A step that went asynchronous continues on another thread: they go.
+   */
+  @Override
+  public void afterProcess(
+      Processor processor, Exchange exchange, AsyncCallback callback, boolean doneSync) {
+    keepIds = doneSync && !done;
+    try {
+      super.afterProcess(processor, exchange, callback, doneSync);
+    } finally {
+      keepIds = false;
+    }
+  }
+
+  @Override
+  protected void onDone() {
+    done = true;
+    super.onDone();
+  }
+
+  @Override
+  public void reset() {
+    done = false;
+    super.reset();
+  }
+
   @Override
   public void clear() {
     super.clear();
-    MDC.remove(OUTBOX_ID);
-    MDC.remove(SID);
-    MDC.remove(CRM_RECORD_ID);
-    MDC.remove(WEBHOOK_EVENT_ID);
-    MDC.remove(TRACE_ID);
+    if (!keepIds) {
+      removeIds();
+    }
   }
 
   /** The factory the connector installs when {@code connector.log.mdc} is true. */

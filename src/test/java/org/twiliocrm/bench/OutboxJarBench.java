@@ -26,8 +26,9 @@ import java.util.Map;
  * operator gate, metrics, MDC, governance as shipped), in sandbox mode, on a fresh PostgreSQL
  * schema. Only what would measure something other than the outbox is changed, the same way for
  * every jar: the Twilio sandbox's request validation is off (it caps the sandbox near 1,600
- * creates/s), and its message life cycle steps every ten minutes, so no status callbacks arrive
- * during the run (the webhook path has its own benchmark).
+ * creates/s), and its message life cycle steps every ten minutes, so the only status callback a
+ * message sends during the run is its first ({@code sending}), the same for every build (the
+ * webhook path has its own benchmark).
  *
  * <p>Each start sends {@code warm-ups} rounds of N rows (JIT), then {@code measured} rounds; a
  * round inserts N rows at once and waits until every row is SENT. Per round it records the

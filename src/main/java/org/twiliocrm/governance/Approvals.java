@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.sql.DataSource;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
+import org.twiliocrm.db.Transactions;
 
 /**
  * The approval requests the policy gate opens, and the decisions on them. This is the Java API the
@@ -237,34 +238,32 @@ public final class Approvals {
     }
     int n = 0;
     for (long id : due) {
-      try (Connection c = dataSource.getConnection()) {
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
-          Optional<ApprovalRequest> r = find(c, id, true);
-          if (r.isPresent() && r.get().pending()) {
-            closeRequest(c, id, "EXPIRED", Audit.CONNECTOR, null);
-            int rows =
-                failRows(c, id, "APPROVAL_EXPIRED", "no decision before " + r.get().expiresAt());
-            Audit.append(
-                c,
-                Audit.Entry.of(
-                    Audit.CONNECTOR,
-                    Audit.Action.EXPIRED,
-                    SUBJECT,
-                    String.valueOf(id),
-                    "PENDING",
-                    "EXPIRED",
-                    "failed " + rows + " row(s); expired at " + r.get().expiresAt()));
-            n++;
-          }
-          c.commit();
-        } catch (SQLException | RuntimeException e) {
-          c.rollback();
-          throw e;
-        } finally {
-          c.setAutoCommit(auto);
-        }
+      boolean closed =
+          Transactions.inTransaction(
+              dataSource,
+              c -> {
+                Optional<ApprovalRequest> r = find(c, id, true);
+                if (r.isPresent() && r.get().pending()) {
+                  closeRequest(c, id, "EXPIRED", Audit.CONNECTOR, null);
+                  int rows =
+                      failRows(
+                          c, id, "APPROVAL_EXPIRED", "no decision before " + r.get().expiresAt());
+                  Audit.append(
+                      c,
+                      Audit.Entry.of(
+                          Audit.CONNECTOR,
+                          Audit.Action.EXPIRED,
+                          SUBJECT,
+                          String.valueOf(id),
+                          "PENDING",
+                          "EXPIRED",
+                          "failed " + rows + " row(s); expired at " + r.get().expiresAt()));
+                  return true;
+                }
+                return false;
+              });
+      if (closed) {
+        n++;
       }
     }
     return n;

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
+import org.twiliocrm.db.Transactions;
 
 /**
  * Consent by purpose (V70): every consent event kept in {@code consent_event}, the one in force per
@@ -65,20 +66,7 @@ public final class ConsentLedger {
 
   /** Records an event in its own transaction; returns whether it is now the one in force. */
   public boolean record(Event e) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        boolean applied = record(c, e);
-        c.commit();
-        return applied;
-      } catch (SQLException | RuntimeException ex) {
-        c.rollback();
-        throw ex;
-      } finally {
-        c.setAutoCommit(auto);
-      }
-    }
+    return Transactions.inTransaction(dataSource, c -> record(c, e));
   }
 
   /** Records an event in the caller's transaction; returns whether it is now the one in force. */

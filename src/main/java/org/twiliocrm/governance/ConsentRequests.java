@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
 import javax.sql.DataSource;
+import org.twiliocrm.db.Transactions;
 
 /**
  * Consent given or withdrawn through the operator API ({@code POST /api/consent}): recorded as an
@@ -58,33 +59,25 @@ public final class ConsentRequests {
     String ev =
         "operator " + actor + (evidence == null || evidence.isBlank() ? "" : ": " + evidence);
     Instant now = clock.instant();
-    try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        Result r;
-        RecipientPolicy.DoubleOptIn doi = p.doubleOptIn();
-        if (st.equals(ConsentLedger.OPTED_IN) && doi != null && doi.purposes().contains(pur)) {
-          ConsentLedger.requestConfirmation(
-              c, number.get(), pur, ConsentLedger.SOURCE_API, ev, now, now.plus(doi.window()));
-          r = new Result(ConsentLedger.PENDING, true, prompt(c, number.get(), pur, doi, now));
-        } else {
-          boolean applied =
-              ConsentLedger.record(
-                  c,
-                  new ConsentLedger.Event(
-                      number.get(), pur, st, ConsentLedger.SOURCE_API, ev, now, null));
-          r = new Result(st, applied, null);
-        }
-        c.commit();
-        return r;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
-    }
+    return Transactions.inTransaction(
+        dataSource,
+        c -> {
+          Result r;
+          RecipientPolicy.DoubleOptIn doi = p.doubleOptIn();
+          if (st.equals(ConsentLedger.OPTED_IN) && doi != null && doi.purposes().contains(pur)) {
+            ConsentLedger.requestConfirmation(
+                c, number.get(), pur, ConsentLedger.SOURCE_API, ev, now, now.plus(doi.window()));
+            r = new Result(ConsentLedger.PENDING, true, prompt(c, number.get(), pur, doi, now));
+          } else {
+            boolean applied =
+                ConsentLedger.record(
+                    c,
+                    new ConsentLedger.Event(
+                        number.get(), pur, st, ConsentLedger.SOURCE_API, ev, now, null));
+            r = new Result(st, applied, null);
+          }
+          return r;
+        });
   }
 
   /** The audit action of an opt-out an operator records by hand. */
@@ -117,41 +110,33 @@ public final class ConsentRequests {
       throw new Invalid("the reason is longer than " + MAX_REASON + " characters");
     }
     Instant now = clock.instant();
-    try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        boolean applied =
-            ConsentLedger.record(
-                c,
-                new ConsentLedger.Event(
-                    number.get(),
-                    pur,
-                    ConsentLedger.OPTED_OUT,
-                    ConsentLedger.SOURCE_API,
-                    "operator " + actor + ": " + why,
-                    now,
-                    null));
-        Audit.append(
-            c,
-            Audit.Entry.of(
-                actor,
-                AUDIT_OPT_OUT,
-                "consent",
-                number.get() + " " + pur,
-                null,
-                ConsentLedger.OPTED_OUT
-                    + (applied ? "" : " (not applied: a newer event is in force)"),
-                why));
-        c.commit();
-        return new Result(ConsentLedger.OPTED_OUT, applied, null);
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
-    }
+    return Transactions.inTransaction(
+        dataSource,
+        c -> {
+          boolean applied =
+              ConsentLedger.record(
+                  c,
+                  new ConsentLedger.Event(
+                      number.get(),
+                      pur,
+                      ConsentLedger.OPTED_OUT,
+                      ConsentLedger.SOURCE_API,
+                      "operator " + actor + ": " + why,
+                      now,
+                      null));
+          Audit.append(
+              c,
+              Audit.Entry.of(
+                  actor,
+                  AUDIT_OPT_OUT,
+                  "consent",
+                  number.get() + " " + pur,
+                  null,
+                  ConsentLedger.OPTED_OUT
+                      + (applied ? "" : " (not applied: a newer event is in force)"),
+                  why));
+          return new Result(ConsentLedger.OPTED_OUT, applied, null);
+        });
   }
 
   /** The number in E.164 as the ledger keys it, or empty when it is not a valid phone number. */

@@ -24,6 +24,7 @@ import org.apache.camel.component.salesforce.SalesforceEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.Redaction;
+import org.twiliocrm.db.Transactions;
 
 /**
  * Consent made in the CRM (issue 14 point 2): a Change Data Capture event of an object named in
@@ -249,49 +250,41 @@ public final class CrmConsentSync {
   /** Writes the events and the channel's replay id in one transaction. */
   Result commit(List<ConsentLedger.Event> events, String channel, Long replayId)
       throws SQLException {
-    int applied = 0;
-    int unchanged = 0;
-    int rejected = 0;
-    int skipped = 0;
-    try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        for (ConsentLedger.Event e : events) {
-          if (ConsentLedger.seen(c, e.recipient(), e.source(), e.evidence())) {
-            skipped++; // a replayed event
-          } else if (ConsentLedger.REJECTED.equals(e.status())) {
-            ConsentLedger.record(c, e);
-            rejected++;
-            // The value itself stays out of the log (it may be most of a phone number).
-            LOG.warn(
-                "CRM consent event rejected ({}): {}",
-                e.evidence(),
-                e.reason().replaceAll("'.*'", "'...'"));
-          } else if (ConsentLedger.recordUnlessUnchanged(c, e)) {
-            applied++;
-            LOG.info(
-                "{} {} of {} in the CRM ({})",
-                Redaction.phone(e.recipient()),
-                e.status().equals(ConsentLedger.OPTED_OUT) ? "opted out" : "opted in",
-                e.purpose().equals(RecipientPolicy.ALL_PURPOSES) ? "all purposes" : e.purpose(),
-                e.evidence());
-          } else {
-            unchanged++;
+    return Transactions.inTransaction(
+        dataSource,
+        c -> {
+          int applied = 0;
+          int unchanged = 0;
+          int rejected = 0;
+          int skipped = 0;
+          for (ConsentLedger.Event e : events) {
+            if (ConsentLedger.seen(c, e.recipient(), e.source(), e.evidence())) {
+              skipped++; // a replayed event
+            } else if (ConsentLedger.REJECTED.equals(e.status())) {
+              ConsentLedger.record(c, e);
+              rejected++;
+              // The value itself stays out of the log (it may be most of a phone number).
+              LOG.warn(
+                  "CRM consent event rejected ({}): {}",
+                  e.evidence(),
+                  e.reason().replaceAll("'.*'", "'...'"));
+            } else if (ConsentLedger.recordUnlessUnchanged(c, e)) {
+              applied++;
+              LOG.info(
+                  "{} {} of {} in the CRM ({})",
+                  Redaction.phone(e.recipient()),
+                  e.status().equals(ConsentLedger.OPTED_OUT) ? "opted out" : "opted in",
+                  e.purpose().equals(RecipientPolicy.ALL_PURPOSES) ? "all purposes" : e.purpose(),
+                  e.evidence());
+            } else {
+              unchanged++;
+            }
           }
-        }
-        if (channel != null && replayId != null) {
-          storeReplayId(c, channel, replayId);
-        }
-        c.commit();
-      } catch (SQLException | RuntimeException ex) {
-        c.rollback();
-        throw ex;
-      } finally {
-        c.setAutoCommit(auto);
-      }
-    }
-    return new Result(applied, unchanged, rejected, skipped);
+          if (channel != null && replayId != null) {
+            storeReplayId(c, channel, replayId);
+          }
+          return new Result(applied, unchanged, rejected, skipped);
+        });
   }
 
   private static void storeReplayId(Connection c, String channel, long replayId)

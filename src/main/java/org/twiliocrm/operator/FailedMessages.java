@@ -1,6 +1,5 @@
 package org.twiliocrm.operator;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -13,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.sql.DataSource;
+import org.twiliocrm.db.Transactions;
 import org.twiliocrm.governance.Audit;
 import org.twiliocrm.outbound.OutcomeClassifier;
 
@@ -115,96 +115,90 @@ public final class FailedMessages {
     List<Long> retried = new ArrayList<>();
     List<Map<String, Object>> refused = new ArrayList<>();
     Timestamp now = Timestamp.from(clock.instant());
-    try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try (PreparedStatement read =
-              c.prepareStatement(
-                  "SELECT status, channel, reason_code, error_code, attempts FROM outbox_message"
-                      + " WHERE id = ?");
-          PreparedStatement update =
-              c.prepareStatement(
-                  "UPDATE outbox_message SET status = 'PENDING', attempts = 0,"
-                      + " next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,"
-                      + " reason_code = NULL, reason = NULL, error_code = NULL, updated_at = ?"
-                      + " WHERE id = ? AND status = 'FAILED' AND channel <> 'verify'"
-                      + " AND reason_code IN ("
-                      + String.join(
-                          ", ",
-                          java.util.Collections.nCopies(
-                              OutcomeClassifier.TRANSIENT_FAILURES.size(), "?"))
-                      + ")")) {
-        for (long id : unique) {
-          read.setLong(1, id);
-          String status;
-          String channel;
-          String reason;
-          Object code;
-          int attempts;
-          try (ResultSet rs = read.executeQuery()) {
-            if (!rs.next()) {
-              refused.add(refusal(id, "no such outbox row"));
-              continue;
+    Transactions.run(
+        dataSource,
+        c -> {
+          try (PreparedStatement read =
+                  c.prepareStatement(
+                      "SELECT status, channel, reason_code, error_code, attempts FROM outbox_message"
+                          + " WHERE id = ?");
+              PreparedStatement update =
+                  c.prepareStatement(
+                      "UPDATE outbox_message SET status = 'PENDING', attempts = 0,"
+                          + " next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,"
+                          + " reason_code = NULL, reason = NULL, error_code = NULL, updated_at = ?"
+                          + " WHERE id = ? AND status = 'FAILED' AND channel <> 'verify'"
+                          + " AND reason_code IN ("
+                          + String.join(
+                              ", ",
+                              java.util.Collections.nCopies(
+                                  OutcomeClassifier.TRANSIENT_FAILURES.size(), "?"))
+                          + ")")) {
+            for (long id : unique) {
+              read.setLong(1, id);
+              String status;
+              String channel;
+              String reason;
+              Object code;
+              int attempts;
+              try (ResultSet rs = read.executeQuery()) {
+                if (!rs.next()) {
+                  refused.add(refusal(id, "no such outbox row"));
+                  continue;
+                }
+                status = rs.getString(1);
+                channel = rs.getString(2);
+                reason = rs.getString(3);
+                code = rs.getObject(4);
+                attempts = rs.getInt(5);
+              }
+              if (!"FAILED".equals(status)) {
+                refused.add(refusal(id, "the row is " + status + ", not FAILED"));
+                continue;
+              }
+              if ("verify".equals(channel)) {
+                refused.add(refusal(id, "Verify rows are never retried: the code would be stale"));
+                continue;
+              }
+              if (!retryable(reason)) {
+                refused.add(
+                    refusal(
+                        id,
+                        "the failure ("
+                            + reason
+                            + ") is not transient; sending again would fail the same way or could"
+                            + " send twice"));
+                continue;
+              }
+              int i = 1;
+              update.setTimestamp(i++, now);
+              update.setLong(i++, id);
+              for (String t : OutcomeClassifier.TRANSIENT_FAILURES) {
+                update.setString(i++, t);
+              }
+              if (update.executeUpdate() == 0) {
+                refused.add(refusal(id, "the row changed meanwhile; nothing was done"));
+                continue;
+              }
+              Audit.append(
+                  c,
+                  Audit.Entry.of(
+                      actor,
+                      AUDIT_ACTION,
+                      "outbox_message",
+                      String.valueOf(id),
+                      "FAILED "
+                          + reason
+                          + (code == null ? "" : " " + code)
+                          + " after "
+                          + attempts
+                          + " attempt(s)",
+                      "PENDING",
+                      comment));
+              retried.add(id);
             }
-            status = rs.getString(1);
-            channel = rs.getString(2);
-            reason = rs.getString(3);
-            code = rs.getObject(4);
-            attempts = rs.getInt(5);
           }
-          if (!"FAILED".equals(status)) {
-            refused.add(refusal(id, "the row is " + status + ", not FAILED"));
-            continue;
-          }
-          if ("verify".equals(channel)) {
-            refused.add(refusal(id, "Verify rows are never retried: the code would be stale"));
-            continue;
-          }
-          if (!retryable(reason)) {
-            refused.add(
-                refusal(
-                    id,
-                    "the failure ("
-                        + reason
-                        + ") is not transient; sending again would fail the same way or could"
-                        + " send twice"));
-            continue;
-          }
-          int i = 1;
-          update.setTimestamp(i++, now);
-          update.setLong(i++, id);
-          for (String t : OutcomeClassifier.TRANSIENT_FAILURES) {
-            update.setString(i++, t);
-          }
-          if (update.executeUpdate() == 0) {
-            refused.add(refusal(id, "the row changed meanwhile; nothing was done"));
-            continue;
-          }
-          Audit.append(
-              c,
-              Audit.Entry.of(
-                  actor,
-                  AUDIT_ACTION,
-                  "outbox_message",
-                  String.valueOf(id),
-                  "FAILED "
-                      + reason
-                      + (code == null ? "" : " " + code)
-                      + " after "
-                      + attempts
-                      + " attempt(s)",
-                  "PENDING",
-                  comment));
-          retried.add(id);
-        }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
-    }
+        });
     return new Retry(retried, refused);
   }
 

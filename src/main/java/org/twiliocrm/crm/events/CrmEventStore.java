@@ -14,6 +14,7 @@ import java.util.Optional;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.db.Transactions;
 import org.twiliocrm.outbound.OutboxStore;
 
 /**
@@ -108,47 +109,39 @@ public final class CrmEventStore {
   }
 
   List<Result> writeAll(List<EventOutcome> outcomes) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        int[][] fresh = postgres ? insertBatched(c, outcomes) : insertEach(c, outcomes);
-        List<Result> results = new ArrayList<>(outcomes.size());
-        Map<String, Long> lastReplayId = new LinkedHashMap<>();
-        for (int i = 0; i < outcomes.size(); i++) {
-          EventOutcome outcome = outcomes.get(i);
-          int inserted = 0;
-          int duplicates = 0;
-          int rejected = 0;
-          for (int k = 0; k < outcome.decisions().size(); k++) {
-            boolean isNew = fresh[i][k] > 0;
-            if (outcome.decisions().get(k) instanceof Decision.Send) {
-              if (isNew) {
-                inserted++;
-              } else {
-                duplicates++;
+    return Transactions.inTransaction(
+        dataSource,
+        c -> {
+          int[][] fresh = postgres ? insertBatched(c, outcomes) : insertEach(c, outcomes);
+          List<Result> results = new ArrayList<>(outcomes.size());
+          Map<String, Long> lastReplayId = new LinkedHashMap<>();
+          for (int i = 0; i < outcomes.size(); i++) {
+            EventOutcome outcome = outcomes.get(i);
+            int inserted = 0;
+            int duplicates = 0;
+            int rejected = 0;
+            for (int k = 0; k < outcome.decisions().size(); k++) {
+              boolean isNew = fresh[i][k] > 0;
+              if (outcome.decisions().get(k) instanceof Decision.Send) {
+                if (isNew) {
+                  inserted++;
+                } else {
+                  duplicates++;
+                }
+              } else if (isNew) {
+                rejected++;
               }
-            } else if (isNew) {
-              rejected++;
+            }
+            results.add(new Result(inserted, duplicates, rejected));
+            if (outcome.replayId() != null) {
+              lastReplayId.put(outcome.channel(), outcome.replayId());
             }
           }
-          results.add(new Result(inserted, duplicates, rejected));
-          if (outcome.replayId() != null) {
-            lastReplayId.put(outcome.channel(), outcome.replayId());
+          for (Map.Entry<String, Long> e : lastReplayId.entrySet()) {
+            storeReplayId(c, e.getKey(), e.getValue());
           }
-        }
-        for (Map.Entry<String, Long> e : lastReplayId.entrySet()) {
-          storeReplayId(c, e.getKey(), e.getValue());
-        }
-        c.commit();
-        return results;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
-    }
+          return results;
+        });
   }
 
   /** PostgreSQL: every row of the group in one JDBC batch per table (ON CONFLICT DO NOTHING). */

@@ -173,10 +173,9 @@ public record SalesforceSandboxSettings(
           50_000,
           1,
           Integer.MAX_VALUE,
-          "Records kept per object (a Twilio_Message__c is about 3 KB of heap); beyond it the"
-              + " oldest of that object are forgotten as if deleted and purged from the recycle bin"
-              + " (no change event; a later upsert by external id creates a new record), so a long"
-              + " sandbox run does not fill the heap.");
+          "Records kept per object; beyond it the oldest of that object are forgotten as if"
+              + " deleted and purged from the recycle bin (no change event; a later upsert by"
+              + " external id creates a new record), so a long sandbox run does not fill the heap.");
 
   /** Every key, in the order application.properties writes them (for the reference). */
   public static final List<Key<?>> KEYS =

@@ -43,17 +43,44 @@ public final class RecordStore {
 
   private long autoNumber = 1000;
 
+  /**
+   * Records kept per object, and deleted records kept per object in the recycle bin ({@code
+   * sandbox.salesforce.max-records}): beyond it the oldest go as if deleted and purged.
+   */
+  private final int maxRecords;
+
+  /** Records forgotten because of {@link #maxRecords} since start or the last clear. */
+  private long evicted;
+
+  /** Where the stored records' field layouts start (see {@link CompactRecord}). */
+  private final CompactRecord.Layout layouts = new CompactRecord.Layout();
+
+  /** A store that keeps every record (tests of the org's semantics). */
   public RecordStore(
       OrgSchema schema,
       SalesforceIds ids,
       Clock clock,
       String userId,
       Consumer<List<ChangeEvent>> onCommit) {
+    this(schema, ids, clock, userId, onCommit, Integer.MAX_VALUE);
+  }
+
+  public RecordStore(
+      OrgSchema schema,
+      SalesforceIds ids,
+      Clock clock,
+      String userId,
+      Consumer<List<ChangeEvent>> onCommit,
+      int maxRecords) {
+    if (maxRecords < 1) {
+      throw new IllegalArgumentException("maxRecords must be at least 1, got " + maxRecords);
+    }
     this.schema = schema;
     this.ids = ids;
     this.clock = clock;
     this.userId = userId;
     this.onCommit = onCommit;
+    this.maxRecords = maxRecords;
   }
 
   public OrgSchema schema() {
@@ -69,6 +96,9 @@ public final class RecordStore {
     private final List<ChangeEvent> changes = new ArrayList<>();
     private final String key = UUID.randomUUID().toString();
     private boolean done;
+
+    /** Objects this transaction added records to (or deleted records of): to trim at commit. */
+    private final List<SObjectType> grown = new ArrayList<>(1);
 
     /** Who makes this transaction's changes: the integration user unless {@link #actAs}. */
     private String user = userId;
@@ -91,7 +121,18 @@ public final class RecordStore {
       synchronized (RecordStore.this) {
         check();
         done = true;
+        // Only committed work makes the oldest records go, so a rollback never meets a record
+        // that its own transaction evicted.
+        for (SObjectType t : grown) {
+          evictBeyondMax(t);
+        }
         return List.copyOf(changes);
+      }
+    }
+
+    private void grew(SObjectType t) {
+      if (!grown.contains(t)) {
+        grown.add(t);
       }
     }
 
@@ -233,38 +274,40 @@ public final class RecordStore {
   }
 
   private String insert(SObjectType t, Map<String, Object> values, String fixedId, Txn txn) {
-    Map<String, Object> rec = new LinkedHashMap<>();
+    Map<String, Object> built = new LinkedHashMap<>();
     String id = fixedId != null ? fixedId : ids.next(t.keyPrefix());
     String now = FieldRules.SF_DATETIME.format(clock.instant());
     for (FieldDef f : t.fields()) {
-      rec.put(f.name(), null);
+      built.put(f.name(), null);
     }
     for (FieldDef f : t.fields()) {
       if (f.defaultValue() != null) {
-        rec.put(f.name(), f.defaultValue());
+        built.put(f.name(), f.defaultValue());
       }
       if (f.autoNumber()) {
-        rec.put(f.name(), String.format("%08d", ++autoNumber));
+        built.put(f.name(), String.format("%08d", ++autoNumber));
       }
     }
-    rec.putAll(values);
-    rec.put("Id", id);
-    rec.put("IsDeleted", false);
-    rec.put("CreatedDate", now);
-    rec.put("LastModifiedDate", now);
-    rec.put("SystemModstamp", now);
-    rec.put("CreatedById", txn.user);
-    rec.put("LastModifiedById", txn.user);
-    if (t.field("OwnerId").isPresent() && rec.get("OwnerId") == null) {
-      rec.put("OwnerId", txn.user);
+    built.putAll(values);
+    built.put("Id", id);
+    built.put("IsDeleted", false);
+    built.put("CreatedDate", now);
+    built.put("LastModifiedDate", now);
+    built.put("SystemModstamp", now);
+    built.put("CreatedById", txn.user);
+    built.put("LastModifiedById", txn.user);
+    if (t.field("OwnerId").isPresent() && built.get("OwnerId") == null) {
+      built.put("OwnerId", txn.user);
     }
-    computeName(t, rec);
-    checkUnique(t, rec, null);
-    rec.keySet().retainAll(t.fields().stream().map(FieldDef::name).toList());
+    computeName(t, built);
+    checkUnique(t, built, null);
+    built.keySet().retainAll(t.fields().stream().map(FieldDef::name).toList());
+    Map<String, Object> rec = new CompactRecord(layouts, built);
     table(t).put(id, rec);
     writes.merge(id, 1L, Long::sum);
     owners.put(id, t.name());
     index(t, rec, true);
+    txn.grew(t);
     txn.undo.push(
         () -> {
           index(t, rec, false);
@@ -338,12 +381,13 @@ public final class RecordStore {
     index(t, rec, false);
     table(t).remove(fullId);
     owners.remove(fullId);
-    Map<String, Object> tomb = new LinkedHashMap<>(rec);
+    Map<String, Object> tomb = new CompactRecord(layouts, rec);
     tomb.put("IsDeleted", true);
     tomb.put("LastModifiedDate", tomb.get("SystemModstamp"));
     LinkedHashMap<String, Map<String, Object>> bin =
         recycleBin.computeIfAbsent(t.name().toLowerCase(Locale.ROOT), k -> new LinkedHashMap<>());
     bin.put(fullId, tomb);
+    txn.grew(t);
     txn.undo.push(
         () -> {
           bin.remove(fullId);
@@ -475,6 +519,39 @@ public final class RecordStore {
     uniqueIndex.clear();
     owners.clear();
     autoNumber = 1000;
+    evicted = 0;
+  }
+
+  /**
+   * Forgets the oldest records of {@code t} beyond {@link #maxRecords}, and the oldest of its
+   * recycle bin: as if deleted and then purged (no change event, as when Salesforce empties the
+   * recycle bin). A later upsert by external id of a forgotten record creates a new one.
+   */
+  private void evictBeyondMax(SObjectType t) {
+    LinkedHashMap<String, Map<String, Object>> table = table(t);
+    var it = table.entrySet().iterator();
+    while (table.size() > maxRecords && it.hasNext()) {
+      Map.Entry<String, Map<String, Object>> oldest = it.next();
+      it.remove();
+      index(t, oldest.getValue(), false);
+      owners.remove(oldest.getKey());
+      writes.remove(oldest.getKey());
+      evicted++;
+    }
+    LinkedHashMap<String, Map<String, Object>> bin =
+        recycleBin.get(t.name().toLowerCase(Locale.ROOT));
+    if (bin != null) {
+      var deleted = bin.keySet().iterator();
+      while (bin.size() > maxRecords && deleted.hasNext()) {
+        writes.remove(deleted.next());
+        deleted.remove();
+      }
+    }
+  }
+
+  /** Records forgotten since start or the last reset because of the per-object maximum. */
+  public synchronized long evicted() {
+    return evicted;
   }
 
   Optional<String> ownerOf(String id18) {
@@ -509,7 +586,8 @@ public final class RecordStore {
         continue;
       }
       String other = uniqueMap(t, f).get(rec.get(f.name()).toString().toLowerCase(Locale.ROOT));
-      if (other != null && !other.equals(selfId) && f.unique()) {
+      // An entry whose record is gone (an undo restored it after the record was evicted) is stale.
+      if (other != null && !other.equals(selfId) && f.unique() && owners.containsKey(other)) {
         throw new SalesforceError(
             400,
             "DUPLICATE_VALUE",
@@ -524,7 +602,9 @@ public final class RecordStore {
       if ((f.unique() || f.externalId()) && rec.get(f.name()) != null) {
         String v = rec.get(f.name()).toString().toLowerCase(Locale.ROOT);
         if (add) {
-          uniqueMap(t, f).putIfAbsent(v, (String) rec.get("Id"));
+          String id = (String) rec.get("Id");
+          uniqueMap(t, f)
+              .compute(v, (k, old) -> old == null || !owners.containsKey(old) ? id : old);
         } else {
           uniqueMap(t, f).remove(v, rec.get("Id"));
         }

@@ -160,7 +160,8 @@ public final class SalesforceSandbox implements AutoCloseable {
             ids,
             clock,
             userId,
-            changes -> hub.publishChanges(changes, userId, RestApi.LATEST_VERSION));
+            changes -> hub.publishChanges(changes, userId, RestApi.LATEST_VERSION),
+            settings.maxRecords());
     this.queries = new QueryEngine(store);
     this.rest = new RestApi(store, queries, hub, ids, usage, userId);
   }

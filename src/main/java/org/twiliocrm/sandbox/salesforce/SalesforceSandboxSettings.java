@@ -29,6 +29,8 @@ import org.twiliocrm.config.Settings;
  * @param apiDailyLimit API calls allowed per day before REQUEST_LIMIT_EXCEEDED
  * @param eventRetentionHours how long streaming events stay replayable
  * @param eventRetentionMax most streaming events kept; beyond it the oldest are dropped
+ * @param maxRecords records kept per object (and deleted ones per object); beyond it the oldest go
+ *     as if deleted and purged
  */
 public record SalesforceSandboxSettings(
     String host,
@@ -47,7 +49,8 @@ public record SalesforceSandboxSettings(
     String orgId,
     long apiDailyLimit,
     int eventRetentionHours,
-    int eventRetentionMax) {
+    int eventRetentionMax,
+    int maxRecords) {
 
   public static final String PREFIX = "sandbox.salesforce.";
 
@@ -164,6 +167,15 @@ public record SalesforceSandboxSettings(
           Integer.MAX_VALUE,
           "Most streaming events kept (in memory and in the data dir's file); beyond it the oldest"
               + " are dropped as if expired, so a long run's change events do not fill the heap.");
+  public static final Key<Long> MAX_RECORDS =
+      whole(
+          "max-records",
+          50_000,
+          1,
+          Integer.MAX_VALUE,
+          "Records kept per object; beyond it the oldest of that object are forgotten as if"
+              + " deleted and purged from the recycle bin (no change event; a later upsert by"
+              + " external id creates a new record), so a long sandbox run does not fill the heap.");
 
   /** Every key, in the order application.properties writes them (for the reference). */
   public static final List<Key<?>> KEYS =
@@ -185,7 +197,8 @@ public record SalesforceSandboxSettings(
           ORG_ID,
           API_DAILY_LIMIT,
           EVENT_RETENTION_HOURS,
-          EVENT_RETENTION_MAX);
+          EVENT_RETENTION_MAX,
+          MAX_RECORDS);
 
   /** Defaults only; handy for tests that then override with {@code with*} copies. */
   public static SalesforceSandboxSettings defaults() {
@@ -217,7 +230,8 @@ public record SalesforceSandboxSettings(
         orgId,
         API_DAILY_LIMIT.read(s),
         EVENT_RETENTION_HOURS.read(s).intValue(),
-        EVENT_RETENTION_MAX.read(s).intValue());
+        EVENT_RETENTION_MAX.read(s).intValue(),
+        MAX_RECORDS.read(s).intValue());
   }
 
   /** The value trimmed, the default when unset; blank stays blank (not the default). */
@@ -289,7 +303,8 @@ public record SalesforceSandboxSettings(
         orgId,
         apiDailyLimit,
         eventRetentionHours,
-        eventRetentionMax);
+        eventRetentionMax,
+        maxRecords);
   }
 
   public SalesforceSandboxSettings withDataDir(Path dir) {
@@ -310,7 +325,8 @@ public record SalesforceSandboxSettings(
         orgId,
         apiDailyLimit,
         eventRetentionHours,
-        eventRetentionMax);
+        eventRetentionMax,
+        maxRecords);
   }
 
   public SalesforceSandboxSettings withJwtCertificate(String pemPath) {
@@ -331,7 +347,8 @@ public record SalesforceSandboxSettings(
         orgId,
         apiDailyLimit,
         eventRetentionHours,
-        eventRetentionMax);
+        eventRetentionMax,
+        maxRecords);
   }
 
   public SalesforceSandboxSettings withApiDailyLimit(long limit) {
@@ -352,7 +369,30 @@ public record SalesforceSandboxSettings(
         orgId,
         limit,
         eventRetentionHours,
-        eventRetentionMax);
+        eventRetentionMax,
+        maxRecords);
+  }
+
+  public SalesforceSandboxSettings withMaxRecords(int max) {
+    return new SalesforceSandboxSettings(
+        host,
+        port,
+        publicUrl,
+        seed,
+        dataDir,
+        clientId,
+        clientSecret,
+        username,
+        password,
+        securityToken,
+        refreshToken,
+        jwtCertificate,
+        jwtAudience,
+        orgId,
+        apiDailyLimit,
+        eventRetentionHours,
+        eventRetentionMax,
+        max);
   }
 
   /** Never print secrets: the generated record toString would. */
@@ -374,6 +414,8 @@ public record SalesforceSandboxSettings(
         + apiDailyLimit
         + ", eventRetentionHours="
         + eventRetentionHours
+        + ", maxRecords="
+        + maxRecords
         + "]";
   }
 }

@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -62,9 +63,67 @@ final class CallbackSender implements AutoCloseable {
 
   private volatile boolean signFragment;
 
-  /** Resource SID -> its last queued callback, to keep one resource's callbacks in order. */
-  private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<?>> tails =
+  /**
+   * Resource SID -> its callbacks not yet posted, to keep one resource's callbacks in order. Only
+   * resources with callbacks waiting have an entry.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, Lane> lanes =
       new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * A status callback waiting for its turn: what it takes to post it, its parameters built only
+   * when it leaves. The whole loop's connector acknowledges callbacks more slowly than the sandbox
+   * makes them, so the backlog grows with a run (137,000 futures and lambdas at 18,000 messages
+   * when each callback was a chain of futures over a built parameter map): a few dozen bytes each.
+   */
+  private record Pending(
+      String accountSid,
+      String url,
+      String status,
+      Supplier<Map<String, List<String>>> params,
+      Consumer<Event> history) {}
+
+  /**
+   * One resource's waiting callbacks, oldest first; the head is the one being posted. A lane is in
+   * the pool's queue, or running, exactly while it has callbacks: it posts its head, then goes to
+   * the back of the queue for the next one, so resources take turns as before and one resource's
+   * callbacks leave one after the other. Its deque is changed only inside {@code lanes.compute} for
+   * its resource (adding and the last removal are then atomic) and under its own lock.
+   */
+  private final class Lane implements Runnable {
+    private final String resource;
+    private final ArrayDeque<Pending> waiting = new ArrayDeque<>(4);
+
+    Lane(String resource) {
+      this.resource = resource;
+    }
+
+    @Override
+    public void run() {
+      Pending head;
+      synchronized (this) {
+        head = waiting.peek();
+      }
+      try {
+        postNow(head);
+      } catch (RuntimeException e) {
+        LOG.debug("callback for {} failed: {}", resource, e.toString());
+      }
+      boolean[] more = {false};
+      lanes.compute(
+          resource,
+          (k, l) -> {
+            synchronized (this) {
+              waiting.poll();
+              more[0] = !waiting.isEmpty();
+            }
+            return more[0] ? this : null;
+          });
+      if (more[0]) {
+        submit(this);
+      }
+    }
+  }
 
   CallbackSender(Supplier<Faults> faults, Function<String, String> tokenOf, int timeoutMillis) {
     this.executor =
@@ -93,39 +152,63 @@ final class CallbackSender implements AutoCloseable {
    */
   void statusCallback(
       String accountSid, String url, Map<String, List<String>> params, Consumer<Event> history) {
+    statusCallback(
+        accountSid,
+        url,
+        first(params, "MessageSid", first(params, "CallSid", "")),
+        first(params, "MessageStatus", first(params, "CallStatus", "")),
+        () -> params,
+        history);
+  }
+
+  /**
+   * The same, for a resource's status, with parameters built when the callback leaves: while it
+   * waits behind the resource's earlier callbacks it holds only what {@code params} captured.
+   */
+  void statusCallback(
+      String accountSid,
+      String url,
+      String resource,
+      String status,
+      Supplier<Map<String, List<String>>> params,
+      Consumer<Event> history) {
     Faults f = faults.get();
-    String status = first(params, "MessageStatus", first(params, "CallStatus", ""));
-    String resource = first(params, "MessageSid", first(params, "CallSid", ""));
     // Out of order, as Twilio does it: an intermediate status is held back so that a later one
     // (often the final delivered) overtakes it.
     boolean intermediate = !SandboxMessage.isFinal(status) && !"completed".equals(status);
     long delay =
         intermediate && Faults.roll(f.outOfOrderCallbackRate()) ? f.outOfOrderDelayMillis() : 0;
     int copies = Faults.roll(f.duplicateCallbackRate()) ? 2 : 1;
+    Pending p = new Pending(accountSid, url, status, params, history);
     for (int i = 0; i < copies; i++) {
-      Supplier<CompletableFuture<?>> attempt =
-          () -> {
-            if (Faults.roll(faults.get().callbackFailureRate())) {
-              history.accept(
-                  Event.of(
-                      "callback",
-                      "url",
-                      stripFragment(url),
-                      "status",
-                      status,
-                      "result",
-                      "failed (injected fault)"));
-              return CompletableFuture.completedFuture(null);
-            }
-            return post(accountSid, url, params, history, "callback");
-          };
       if (delay > 0) {
         CompletableFuture.runAsync(
-            attempt::get,
+            () -> postNow(p),
             CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, executor));
       } else {
-        inOrder(resource, attempt);
+        inOrder(resource, p);
       }
+    }
+  }
+
+  /** Posts one waiting callback now, on this thread (subject to the injected callback failures). */
+  private void postNow(Pending p) {
+    if (Faults.roll(faults.get().callbackFailureRate())) {
+      p.history()
+          .accept(
+              Event.of(
+                  "callback",
+                  "url",
+                  stripFragment(p.url()),
+                  "status",
+                  p.status(),
+                  "result",
+                  "failed (injected fault)"));
+      return;
+    }
+    Prepared r = prepare(p.accountSid(), p.url(), p.params().get(), p.history(), "callback");
+    if (r != null) {
+      send(r, p.history(), "callback");
     }
   }
 
@@ -133,21 +216,45 @@ final class CallbackSender implements AutoCloseable {
    * Without injected faults, one resource's callbacks leave one after the other, so a consumer sees
    * disorder only when a test asks for it.
    */
-  private void inOrder(String resource, Supplier<CompletableFuture<?>> attempt) {
-    CompletableFuture<?>[] mine = new CompletableFuture<?>[1];
-    tails.compute(
-        resource,
-        (k, prev) -> {
-          CompletableFuture<?> start =
-              prev == null ? CompletableFuture.completedFuture(null) : prev;
-          mine[0] =
-              start
-                  .handle((v, e) -> null)
-                  .thenComposeAsync(v -> attempt.get(), executor)
-                  .handle((v, e) -> null);
-          return mine[0];
-        });
-    mine[0].whenComplete((v, e) -> tails.remove(resource, mine[0]));
+  private void inOrder(String resource, Pending p) {
+    Lane[] idle = {null};
+    Lane lane =
+        lanes.compute(
+            resource,
+            (k, l) -> {
+              Lane to = l;
+              if (to == null) {
+                to = new Lane(k);
+                idle[0] = to;
+              }
+              synchronized (to) {
+                to.waiting.add(p);
+              }
+              return to;
+            });
+    if (idle[0] == lane) {
+      submit(lane);
+    }
+  }
+
+  private void submit(Lane lane) {
+    try {
+      executor.execute(lane);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // Closed: the sandbox stops, and its waiting callbacks with it.
+      lanes.remove(lane.resource, lane);
+    }
+  }
+
+  /** Callbacks waiting or being posted, over all resources (for tests). */
+  int waiting() {
+    int n = 0;
+    for (Lane l : lanes.values()) {
+      synchronized (l) {
+        n += l.waiting.size();
+      }
+    }
+    return n;
   }
 
   void signWith(String accountSid, String token) {
@@ -173,6 +280,27 @@ final class CallbackSender implements AutoCloseable {
       Map<String, List<String>> params,
       Consumer<Event> history,
       String kind) {
+    Prepared r = prepare(accountSid, url, params, history, kind);
+    if (r == null) {
+      return CompletableFuture.completedFuture(new Result(-1, null, null));
+    }
+    // Blocking send() on this sender's pool, not sendAsync(): on a machine with 2 cores the common
+    // ForkJoinPool has parallelism 1, and the JDK client then completes every sendAsync() through a
+    // new thread (CompletableFuture's thread-per-task fallback): a thread per callback, 40,000 in a
+    // 10,000-message benchmark.
+    return CompletableFuture.supplyAsync(() -> send(r, history, kind), executor);
+  }
+
+  /** A signed request and its retry overrides. */
+  private record Prepared(HttpRequest request, int retries, String policy, String status) {}
+
+  /** Signs the request as it will be sent; null (and a history entry) for a bad URL. */
+  private Prepared prepare(
+      String accountSid,
+      String url,
+      Map<String, List<String>> params,
+      Consumer<Event> history,
+      String kind) {
     String target = stripFragment(url);
     int retries = fragmentInt(url, "rc", 1);
     String policy = fragmentString(url, "rp", "ct");
@@ -183,7 +311,6 @@ final class CallbackSender implements AutoCloseable {
             ? new TwilioSignature(key[1], TwilioSignature.Algorithm.HMAC_SHA256)
             : new TwilioSignature(rotated.getOrDefault(accountSid, tokenOf.apply(accountSid)));
     String signature = signer.sign(signedUrl, params);
-    HttpRequest request;
     try {
       HttpRequest.Builder b =
           HttpRequest.newBuilder(URI.create(target))
@@ -196,12 +323,15 @@ final class CallbackSender implements AutoCloseable {
       if (key != null) {
         b.header(TwilioSignature.SETTINGS_HEADER, "key=" + key[0] + ",algorithm=HMAC_SHA256");
       }
-      request = b.build();
+      return new Prepared(
+          b.build(),
+          retries,
+          policy,
+          first(params, "MessageStatus", first(params, "CallStatus", null)));
     } catch (IllegalArgumentException e) {
       history.accept(Event.of(kind, "url", target, "result", "bad URL"));
-      return CompletableFuture.completedFuture(new Result(-1, null, null));
+      return null;
     }
-    return attempt(request, retries, policy, history, kind, params);
   }
 
   /** Whether policy {@code rp} retries a failed or timed-out connection. */
@@ -230,78 +360,62 @@ final class CallbackSender implements AutoCloseable {
     return false;
   }
 
-  private CompletableFuture<Result> attempt(
-      HttpRequest request,
-      int retriesLeft,
-      String policy,
-      Consumer<Event> history,
-      String kind,
-      Map<String, List<String>> params) {
-    String status = first(params, "MessageStatus", first(params, "CallStatus", null));
-    // Blocking send() on this sender's pool, not sendAsync(): on a machine with 2 cores the common
-    // ForkJoinPool has parallelism 1, and the JDK client then completes every sendAsync() through a
-    // new thread (CompletableFuture's thread-per-task fallback): a thread per callback, 40,000 in a
-    // 10,000-message benchmark.
-    return CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return http.send(request, HttpResponse.BodyHandlers.ofString());
-              } catch (java.io.IOException e) {
-                throw new java.util.concurrent.CompletionException(e);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.util.concurrent.CompletionException(e);
-              }
-            },
-            executor)
-        .handle(
-            (resp, err) -> {
-              if (err == null) {
-                if (retriesLeft > 0 && retriesStatus(policy, resp.statusCode())) {
-                  history.accept(
-                      Event.of(
-                          kind,
-                          "url",
-                          request.uri().toString(),
-                          "status",
-                          status,
-                          "httpStatus",
-                          resp.statusCode(),
-                          "result",
-                          "retrying (rp=" + policy + ")"));
-                  return attempt(request, retriesLeft - 1, policy, history, kind, params);
-                }
-                history.accept(
-                    Event.of(
-                        kind,
-                        "url",
-                        request.uri().toString(),
-                        "status",
-                        status,
-                        "httpStatus",
-                        resp.statusCode()));
-                return CompletableFuture.completedFuture(
-                    new Result(
-                        resp.statusCode(),
-                        resp.body(),
-                        resp.headers().firstValue("Content-Type").orElse(null)));
-              }
-              history.accept(
-                  Event.of(
-                      kind,
-                      "url",
-                      request.uri().toString(),
-                      "status",
-                      status,
-                      "result",
-                      "connection failed"));
-              LOG.debug("{} to {} failed: {}", kind, request.uri().getHost(), err.toString());
-              if (retriesLeft > 0 && retriesConnectionFailure(policy)) {
-                return attempt(request, retriesLeft - 1, policy, history, kind, params);
-              }
-              return CompletableFuture.completedFuture(new Result(-1, null, null));
-            })
-        .thenCompose(f -> f);
+  /**
+   * Posts on this thread, retrying at once as the request's {@code rc} and {@code rp} say, and
+   * writes each attempt to {@code history}.
+   */
+  private Result send(Prepared r, Consumer<Event> history, String kind) {
+    HttpRequest request = r.request();
+    for (int retriesLeft = r.retries(); ; retriesLeft--) {
+      HttpResponse<String> resp;
+      try {
+        resp = http.send(request, HttpResponse.BodyHandlers.ofString());
+      } catch (java.io.IOException | InterruptedException e) {
+        history.accept(
+            Event.of(
+                kind,
+                "url",
+                request.uri().toString(),
+                "status",
+                r.status(),
+                "result",
+                "connection failed"));
+        LOG.debug("{} to {} failed: {}", kind, request.uri().getHost(), e.toString());
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+          return new Result(-1, null, null);
+        }
+        if (retriesLeft > 0 && retriesConnectionFailure(r.policy())) {
+          continue;
+        }
+        return new Result(-1, null, null);
+      }
+      if (retriesLeft > 0 && retriesStatus(r.policy(), resp.statusCode())) {
+        history.accept(
+            Event.of(
+                kind,
+                "url",
+                request.uri().toString(),
+                "status",
+                r.status(),
+                "httpStatus",
+                resp.statusCode(),
+                "result",
+                "retrying (rp=" + r.policy() + ")"));
+        continue;
+      }
+      history.accept(
+          Event.of(
+              kind,
+              "url",
+              request.uri().toString(),
+              "status",
+              r.status(),
+              "httpStatus",
+              resp.statusCode()));
+      return new Result(
+          resp.statusCode(), resp.body(), resp.headers().firstValue("Content-Type").orElse(null));
+    }
   }
 
   private static String first(Map<String, List<String>> params, String name, String def) {

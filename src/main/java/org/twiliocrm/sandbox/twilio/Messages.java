@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -411,48 +412,96 @@ final class Messages {
       return false;
     }
     if (m.statusCallback != null && !m.statusCallback.isEmpty()) {
+      // A callback may wait behind many others (the connector acknowledges them more slowly than
+      // a long run makes them): it keeps a few strings, not the message, whose history it writes
+      // to only while the sandbox still keeps it.
+      String sid = m.sid;
       callbacks.statusCallback(
-          m.signer(), m.statusCallback, callbackParams(m, status, code), m::record);
+          m.signer(),
+          m.statusCallback,
+          sid,
+          status,
+          StatusParams.of(m, status, code),
+          e -> {
+            SandboxMessage kept = state.messages.get(sid);
+            if (kept != null) {
+              kept.record(e);
+            }
+          });
     }
     return true;
   }
 
   /** Twilio's status callback parameter set. */
   static Map<String, List<String>> callbackParams(SandboxMessage m, String status, Integer code) {
-    Map<String, List<String>> p = new LinkedHashMap<>();
-    p.put("AccountSid", List.of(m.accountSid));
-    p.put("ApiVersion", List.of("2010-04-01"));
-    p.put("From", List.of(m.from));
-    p.put("MessageSid", List.of(m.sid));
-    p.put("MessageStatus", List.of(status));
-    if (m.messagingServiceSid != null) {
-      p.put("MessagingServiceSid", List.of(m.messagingServiceSid));
+    return StatusParams.of(m, status, code).get();
+  }
+
+  /**
+   * What one status callback of a message says, as it was when the status changed: the parameters
+   * are built from it when the callback is posted.
+   */
+  record StatusParams(
+      String accountSid,
+      String from,
+      String sid,
+      String messagingServiceSid,
+      String to,
+      String status,
+      Integer code,
+      long atMillis)
+      implements Supplier<Map<String, List<String>>> {
+
+    static StatusParams of(SandboxMessage m, String status, Integer code) {
+      return new StatusParams(
+          m.accountSid,
+          m.from,
+          m.sid,
+          m.messagingServiceSid,
+          m.to,
+          status,
+          code,
+          System.currentTimeMillis());
     }
-    p.put("SmsSid", List.of(m.sid));
-    p.put("SmsStatus", List.of(status));
-    p.put("To", List.of(m.to));
-    if (code != null) {
-      p.put("ErrorCode", List.of(String.valueOf(code)));
-    }
-    if ("delivered".equals(status) || "undelivered".equals(status)) {
-      p.put(
-          "RawDlrDoneDate",
-          List.of(
-              DateTimeFormatter.ofPattern("yyMMddHHmm")
-                  .format(OffsetDateTime.now(ZoneOffset.UTC))));
-    }
-    if (m.to.startsWith("whatsapp:")) {
-      p.put("ChannelPrefix", List.of("whatsapp"));
-      p.put("ChannelInstallSid", List.of("XE00000000000000000000000000000000"));
-      p.put("ChannelToAddress", List.of(SandboxState.bare(m.to)));
-      if ("read".equals(status)) {
-        p.put("EventType", List.of("READ"));
+
+    @Override
+    public Map<String, List<String>> get() {
+      Map<String, List<String>> p = new LinkedHashMap<>();
+      p.put("AccountSid", List.of(accountSid));
+      p.put("ApiVersion", List.of("2010-04-01"));
+      p.put("From", List.of(from));
+      p.put("MessageSid", List.of(sid));
+      p.put("MessageStatus", List.of(status));
+      if (messagingServiceSid != null) {
+        p.put("MessagingServiceSid", List.of(messagingServiceSid));
       }
+      p.put("SmsSid", List.of(sid));
+      p.put("SmsStatus", List.of(status));
+      p.put("To", List.of(to));
       if (code != null) {
-        p.put("ChannelStatusMessage", List.of(errorText(code)));
+        p.put("ErrorCode", List.of(String.valueOf(code)));
       }
+      if ("delivered".equals(status) || "undelivered".equals(status)) {
+        // When the carrier's receipt came: the status change, not the post.
+        p.put(
+            "RawDlrDoneDate",
+            List.of(
+                DateTimeFormatter.ofPattern("yyMMddHHmm")
+                    .format(Instant.ofEpochMilli(atMillis).atOffset(ZoneOffset.UTC))));
+      }
+      if (to.startsWith("whatsapp:")) {
+        p.put("ChannelPrefix", List.of("whatsapp"));
+        p.put("ChannelInstallSid", List.of("XE00000000000000000000000000000000"));
+        p.put("ChannelToAddress", List.of(SandboxState.bare(to)));
+        if ("read".equals(status)) {
+          p.put("EventType", List.of("READ"));
+        }
+        if (code != null) {
+          p.put("ChannelStatusMessage", List.of(errorText(code)));
+        }
+      }
+      return p;
     }
-    return p;
   }
 
   static String errorText(int code) {

@@ -188,4 +188,113 @@ class RecordStoreTest {
     assertThat(c.get("Status")).isEqualTo("New");
     assertThat((String) c.get("CaseNumber")).matches("\\d{8}");
   }
+
+  @Test
+  void beyondMaxRecordsTheOldestOfTheObjectGoAsIfDeletedAndPurged() {
+    int max = 3;
+    RecordStore capped =
+        new RecordStore(
+            OrgSchema.bundled(),
+            new SalesforceIds(0),
+            Clock.systemUTC(),
+            "005000000000001AAA",
+            committed::addAll,
+            max);
+    String contact = capped.inTxn(t -> capped.create("Contact", map("LastName", "Kept"), t));
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < max + 2; i++) {
+      String sid = String.format("SM%032d", i);
+      ids.add(
+          capped
+              .inTxn(
+                  t ->
+                      capped.upsert(
+                          "Twilio_Message__c", "Message_Sid__c", sid, map("Status__c", "sent"), t))
+              .id());
+    }
+    // The object holds the newest three; another object's records are not touched.
+    assertThat(capped.count("Twilio_Message__c")).isEqualTo(max);
+    assertThat(capped.all("Twilio_Message__c"))
+        .extracting(r -> r.get("Id"))
+        .containsExactlyElementsOf(ids.subList(2, 5));
+    assertThat(capped.evicted()).isEqualTo(2);
+    assertThat(capped.get("Contact", contact)).isPresent();
+    // An evicted record answers as a deleted one that left the recycle bin: not found by id, by
+    // external id, nor in queryAll's deleted records; no write count, no change event.
+    assertThat(capped.get("Twilio_Message__c", ids.get(0))).isEmpty();
+    assertThat(
+            capped.getByExternalId(
+                "Twilio_Message__c", "Message_Sid__c", String.format("SM%032d", 0)))
+        .isEmpty();
+    assertThat(capped.deleted("Twilio_Message__c")).isEmpty();
+    assertThat(capped.writes()).doesNotContainKey(ids.get(0)).containsKey(ids.get(4));
+    assertThat(committed).extracting(ChangeEvent::changeType).doesNotContain("DELETE");
+    assertThat(
+            errorOf(
+                () ->
+                    capped.inTxn(
+                        t -> {
+                          capped.update("Twilio_Message__c", ids.get(0), map("Status__c", "x"), t);
+                          return null;
+                        })))
+        .isEqualTo("NOT_FOUND");
+    // A later upsert of an evicted record's external id creates a new record (the unique index
+    // forgot the old one), and the oldest remaining one goes in turn.
+    RecordStore.UpsertResult again =
+        capped.inTxn(
+            t ->
+                capped.upsert(
+                    "Twilio_Message__c",
+                    "Message_Sid__c",
+                    String.format("SM%032d", 0),
+                    map("Status__c", "delivered"),
+                    t));
+    assertThat(again.created()).isTrue();
+    assertThat(again.id()).isNotEqualTo(ids.get(0));
+    assertThat(capped.count("Twilio_Message__c")).isEqualTo(max);
+    assertThat(capped.get("Twilio_Message__c", ids.get(2))).isEmpty();
+    // Deleted records are bounded the same way in the recycle bin.
+    for (String id : List.of(ids.get(3), ids.get(4), again.id())) {
+      capped.inTxn(
+          t -> {
+            capped.delete("Twilio_Message__c", id, t);
+            return null;
+          });
+    }
+    capped.inTxn(t -> capped.create("Twilio_Message__c", map("Status__c", "sent"), t));
+    String last = capped.all("Twilio_Message__c").get(0).get("Id").toString();
+    capped.inTxn(
+        t -> {
+          capped.delete("Twilio_Message__c", last, t);
+          return null;
+        });
+    assertThat(capped.deleted("Twilio_Message__c"))
+        .extracting(r -> r.get("Id"))
+        .containsExactly(ids.get(4), again.id(), last);
+  }
+
+  @Test
+  void aRolledBackTransactionEvictsNothing() {
+    RecordStore capped =
+        new RecordStore(
+            OrgSchema.bundled(),
+            new SalesforceIds(0),
+            Clock.systemUTC(),
+            "005000000000001AAA",
+            committed::addAll,
+            1);
+    String first =
+        capped.inTxn(t -> capped.create("Lead", map("LastName", "A", "Company", "C"), t));
+    assertThat(
+            errorOf(
+                () ->
+                    capped.inTxn(
+                        t -> {
+                          capped.create("Lead", map("LastName", "B", "Company", "C"), t);
+                          throw SalesforceError.notFound();
+                        })))
+        .isEqualTo("NOT_FOUND");
+    assertThat(capped.all("Lead")).extracting(r -> r.get("Id")).containsExactly(first);
+    assertThat(capped.evicted()).isZero();
+  }
 }

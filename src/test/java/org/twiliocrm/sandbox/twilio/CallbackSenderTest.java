@@ -83,6 +83,71 @@ class CallbackSenderTest {
   }
 
   @Test
+  void aWaitingCallbackIsBuiltOnlyWhenItLeavesAndRetriesKeepTheMessagesOrder() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> received = Collections.synchronizedList(new ArrayList<>());
+    java.util.Set<String> answered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+    server.setExecutor(Executors.newCachedThreadPool());
+    server.createContext(
+        "/status",
+        ex -> {
+          String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          received.add(body);
+          // Each status fails once with 503, then is taken: rp=5xx retries it at once.
+          ex.sendResponseHeaders(answered.add(body) ? 503 : 200, -1);
+          ex.close();
+        });
+    server.start();
+    String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/status#rc=1&rp=5xx";
+    String sid = String.format("SM%032d", 7);
+    AtomicInteger built = new AtomicInteger();
+    List<Event> history = Collections.synchronizedList(new ArrayList<>());
+    List<String> statuses = List.of("sending", "sent", "delivered");
+    try (CallbackSender sender = new CallbackSender(() -> Faults.NONE, a -> "token", 5_000)) {
+      for (String status : statuses) {
+        sender.statusCallback(
+            ACCOUNT,
+            url,
+            sid,
+            status,
+            () -> {
+              built.incrementAndGet();
+              return Map.of(
+                  "MessageSid", List.of(sid),
+                  "MessageStatus", List.of(status),
+                  "AccountSid", List.of(ACCOUNT));
+            },
+            history::add);
+      }
+      // The first is at the receiver; the two behind it are waiting, their parameters not built.
+      await().atMost(Duration.ofSeconds(30)).until(() -> built.get() == 1);
+      assertThat(sender.waiting()).isEqualTo(3);
+      assertThat(built.get()).isEqualTo(1);
+      release.countDown();
+      await().atMost(Duration.ofSeconds(30)).until(() -> received.size() == 6);
+      await().atMost(Duration.ofSeconds(30)).until(() -> sender.waiting() == 0);
+    } finally {
+      server.stop(0);
+    }
+    assertThat(built.get()).isEqualTo(3);
+    // Each status posted twice (the 503, then its retry) before the next status leaves.
+    assertThat(received)
+        .extracting(b -> b.replaceAll(".*MessageStatus=([a-z]+).*", "$1"))
+        .containsExactly("sending", "sending", "sent", "sent", "delivered", "delivered");
+    assertThat(history)
+        .extracting(e -> e.details().get("status") + " " + e.details().get("httpStatus"))
+        .containsExactly(
+            "sending 503", "sending 200", "sent 503", "sent 200", "delivered 503", "delivered 200");
+    assertThat(history.get(0).details().get("result")).isEqualTo("retrying (rp=5xx)");
+  }
+
+  @Test
   void retryPoliciesRetryFailuresOnlyNeverAnAnsweredCallback() {
     // rp=all (the connector's own override, rc=3&rp=all) retries 4xx and 5xx, not a 200
     assertThat(CallbackSender.retriesStatus("all", 200)).isFalse();

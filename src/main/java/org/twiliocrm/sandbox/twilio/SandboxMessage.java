@@ -37,6 +37,12 @@ final class SandboxMessage {
    */
   volatile String region;
 
+  /**
+   * The {@link SandboxState} generation the message was stored in; -1 once deleted through the API.
+   * Its life cycle goes on while this matches the state's (see {@link SandboxState#alive}).
+   */
+  volatile long generation;
+
   /** Who signs the callbacks: the account, or {@code AC...@ie1} for a regional message. */
   String signer() {
     return region == null ? accountSid : accountSid + "@" + region;

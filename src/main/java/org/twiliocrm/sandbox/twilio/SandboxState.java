@@ -34,12 +34,26 @@ final class SandboxState {
   private final java.util.concurrent.atomic.AtomicInteger inboxOrderSize =
       new java.util.concurrent.atomic.AtomicInteger();
 
+  /**
+   * Bumped by {@link #reset()}: the life cycle of a message stored before a reset stops there, even
+   * if the message had already been forgotten for {@code max-messages}.
+   */
+  private final java.util.concurrent.atomic.AtomicLong generation =
+      new java.util.concurrent.atomic.AtomicLong();
+
   SandboxState(int maxMessages) {
     this.maxMessages = maxMessages;
   }
 
-  /** Stores a message, forgetting the oldest ones beyond {@code sandbox.twilio.max-messages}. */
+  /**
+   * Stores a message, forgetting the oldest ones beyond {@code sandbox.twilio.max-messages}. A
+   * forgotten message is no longer listed or fetchable, but one still queued or being sent lives on
+   * to its final status with its status callbacks, as at Twilio: forgetting bounds the memory of
+   * history, it does not cancel sends already accepted (the timers hold such a message until its
+   * life cycle ends anyway).
+   */
   void add(SandboxMessage m) {
+    m.generation = generation.get();
     messages.put(m.sid, m);
     messageOrder.add(m.sid);
     if (messageCount.incrementAndGet() > maxMessages) {
@@ -53,11 +67,22 @@ final class SandboxState {
     }
   }
 
-  /** DELETE of a message through the API. */
+  /** DELETE of a message through the API: a deleted (scheduled) message is never sent. */
   void remove(String sid) {
-    if (messages.remove(sid) != null) {
+    SandboxMessage m = messages.remove(sid);
+    if (m != null) {
+      m.generation = -1;
       messageCount.decrementAndGet();
     }
+  }
+
+  /**
+   * Whether a message's life cycle goes on: false once a reset forgot it or the API deleted it. Not
+   * whether it is still in {@link #messages}: the {@code max-messages} bound forgets old messages
+   * without stopping their sends.
+   */
+  boolean alive(SandboxMessage m) {
+    return m.generation == generation.get();
   }
 
   /**
@@ -167,6 +192,7 @@ final class SandboxState {
   }
 
   void reset() {
+    generation.incrementAndGet();
     verifyServices.clear();
     messages.clear();
     messageOrder.clear();

@@ -290,7 +290,9 @@ public record TwilioSandboxSettings(
           1,
           100_000_000,
           "Messages kept in memory (with their events, about 3 KB each); beyond it the oldest are"
-              + " forgotten, so long runs do not fill the heap.");
+              + " forgotten (no longer listed or fetchable; one still queued or being sent"
+              + " finishes its life cycle with its status callbacks), so long runs do not fill the"
+              + " heap.");
   public static final Key<Integer> CALLBACK_TIMEOUT_MILLIS =
       Key.integer(
           "sandbox.twilio.callback.timeout-millis",

@@ -574,6 +574,88 @@ public final class OutboxStore {
     }
   }
 
+  /**
+   * An outbox row as the webhook flow reads it for a batch of status callbacks: its id, Twilio SID
+   * and status, and what {@link Sent} tells.
+   */
+  public record Tracked(long id, String twilioStatus, Sent sent) {}
+
+  /**
+   * The outbox rows of {@code twilioSids} (at most a few hundred), read with a row lock ({@code
+   * SELECT ... FOR UPDATE}, in id order) so that the caller can decide their Twilio status in
+   * memory and write it with {@link #applyTwilioStatuses} in the same transaction.
+   */
+  public static List<Tracked> lockBySids(Connection c, java.util.Collection<String> twilioSids)
+      throws SQLException {
+    List<Tracked> out = new ArrayList<>();
+    if (twilioSids.isEmpty()) {
+      return out;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT id, twilio_sid, twilio_status, crm_object, crm_record_id, body, num_segments"
+                + " FROM outbox_message WHERE twilio_sid IN ("
+                + String.join(", ", java.util.Collections.nCopies(twilioSids.size(), "?"))
+                + ") ORDER BY id FOR UPDATE")) {
+      int i = 1;
+      for (String sid : twilioSids) {
+        ps.setString(i++, sid);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          int n = rs.getInt(7);
+          Integer segments = rs.wasNull() ? null : n;
+          out.add(
+              new Tracked(
+                  rs.getLong(1),
+                  rs.getString(3),
+                  new Sent(
+                      rs.getString(2),
+                      rs.getString(4),
+                      rs.getString(5),
+                      rs.getString(6),
+                      segments)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A row's Twilio status as a batch of callbacks leaves it: moved from {@code from} (as {@link
+   * #lockBySids} read it; null: none) to {@code status}, with the last error code the moves carried
+   * (null: the stored one stays), the last move at {@code at}.
+   */
+  public record StatusMove(long id, String from, String status, Integer errorCode, Timestamp at) {}
+
+  /**
+   * Writes the moves as one JDBC batch: for each row, what {@link #applyTwilioStatus} would have
+   * left after each of its callbacks in turn. Each update requires the status it was decided from.
+   */
+  public static void applyTwilioStatuses(Connection c, List<StatusMove> moves) throws SQLException {
+    if (moves.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE outbox_message SET twilio_status = ?, error_code = COALESCE(?, error_code),"
+                + " updated_at = ? WHERE id = ? AND COALESCE(twilio_status, '') = ?")) {
+      for (StatusMove m : moves) {
+        ps.setString(1, m.status());
+        if (m.errorCode() == null) {
+          ps.setNull(2, Types.INTEGER);
+        } else {
+          ps.setInt(2, m.errorCode());
+        }
+        ps.setTimestamp(3, m.at());
+        ps.setLong(4, m.id());
+        ps.setString(5, m.from() == null ? "" : m.from());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
   /** The text of an outbox row, by id when given, else by Twilio SID; null when there is none. */
   public static String body(DataSource ds, Long id, String twilioSid) throws SQLException {
     try (Connection c = ds.getConnection();

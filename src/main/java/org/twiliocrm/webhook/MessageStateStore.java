@@ -8,16 +8,21 @@ import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import javax.sql.DataSource;
 
 /**
  * Owner of {@code message_state}: the connector's own record of every message and call, moved
  * forward by the webhook handlers and drained into Salesforce by the write-back. Every status
- * change goes through {@link MessageStatus#predecessors}: the SQL updates only rows whose current
- * status precedes the new one, so late and duplicate callbacks change nothing.
+ * change goes through {@link MessageStatus#predecessors}: a call's SQL updates only rows whose
+ * current status precedes the new one, and a batch of message statuses is decided on the statuses
+ * read under a row lock ({@link #lockStatuses}), so late and duplicate callbacks change nothing.
  *
  * <p>Each change bumps {@code crm_version} (and sets {@code crm_dirty_since} once); the write-back
  * sends rows whose version is ahead of {@code crm_synced_version}.
@@ -38,37 +43,6 @@ public final class MessageStateStore {
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next();
       }
-    }
-  }
-
-  /** Moves a message forward to {@code to}; returns whether it moved. */
-  public boolean moveMessage(Connection c, String sid, String to, Integer error, Timestamp now)
-      throws SQLException {
-    List<String> preds = predecessors(to);
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "UPDATE message_state SET status = ?, error_code = COALESCE(?, error_code),"
-                + " sent_at = CASE WHEN ? = 'sent' AND sent_at IS NULL THEN ? ELSE sent_at END,"
-                + " delivered_at = CASE WHEN ? IN ('delivered', 'read') AND delivered_at IS NULL"
-                + " THEN ? ELSE delivered_at END, updated_at = ?, crm_version = crm_version + 1,"
-                + " crm_dirty_since = COALESCE(crm_dirty_since, ?)"
-                + " WHERE message_sid = ? AND status IN ("
-                + marks(preds.size())
-                + ")")) {
-      int i = 1;
-      ps.setString(i++, to);
-      setInt(ps, i++, error);
-      ps.setString(i++, to);
-      ps.setTimestamp(i++, now);
-      ps.setString(i++, to);
-      ps.setTimestamp(i++, now);
-      ps.setTimestamp(i++, now);
-      ps.setTimestamp(i++, now);
-      ps.setString(i++, sid);
-      for (String p : preds) {
-        ps.setString(i++, p);
-      }
-      return ps.executeUpdate() > 0;
     }
   }
 
@@ -139,36 +113,158 @@ public final class MessageStateStore {
     }
   }
 
+  private static final String INSERT_HEAD =
+      "INSERT INTO message_state (message_sid, direction, channel, status, error_code,"
+          + " from_number, to_number, messaging_service_sid, account_sid, body, num_segments,"
+          + " crm_object, crm_record_id, reply_to_sid, sent_at, delivered_at, created_at,"
+          + " updated_at, crm_version, crm_dirty_since) VALUES ";
+
+  private static final String INSERT_ROW =
+      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
   /** A message or call seen for the first time, due for the write-back at once. */
   public void insert(Connection c, MessageState s, Timestamp now) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(INSERT_HEAD + INSERT_ROW)) {
+      bind(ps, 1, new NewRow(s, now, now, 1));
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * A new row as a batch of status callbacks leaves it: {@code state} as first seen (at {@code
+   * createdAt}, also when it became dirty), then moved forward {@code version - 1} times, the last
+   * at {@code updatedAt}.
+   */
+  record NewRow(MessageState state, Timestamp createdAt, Timestamp updatedAt, int version) {}
+
+  /** Most rows per multi-row INSERT (20 parameters each, far below every database's limit). */
+  private static final int ROWS_PER_INSERT = 500;
+
+  /**
+   * Inserts new rows with one multi-row INSERT per {@value #ROWS_PER_INSERT} (the same SQL on H2,
+   * PostgreSQL and MariaDB): one statement for all the messages a batch of callbacks saw first.
+   */
+  void insertAll(Connection c, List<NewRow> rows) throws SQLException {
+    for (int from = 0; from < rows.size(); from += ROWS_PER_INSERT) {
+      List<NewRow> chunk = rows.subList(from, Math.min(rows.size(), from + ROWS_PER_INSERT));
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              INSERT_HEAD + String.join(", ", Collections.nCopies(chunk.size(), INSERT_ROW)))) {
+        int i = 1;
+        for (NewRow r : chunk) {
+          i = bind(ps, i, r);
+        }
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  private static int bind(PreparedStatement ps, int i, NewRow r) throws SQLException {
+    MessageState s = r.state();
+    ps.setString(i++, s.sid());
+    ps.setString(i++, s.direction());
+    ps.setString(i++, s.channel());
+    ps.setString(i++, s.status());
+    setInt(ps, i++, s.errorCode());
+    ps.setString(i++, s.from());
+    ps.setString(i++, s.to());
+    ps.setString(i++, s.messagingServiceSid());
+    ps.setString(i++, s.accountSid());
+    ps.setString(i++, s.body());
+    setInt(ps, i++, s.segments());
+    ps.setString(i++, s.crmObject());
+    ps.setString(i++, s.crmRecordId());
+    ps.setString(i++, s.replyToSid());
+    ps.setTimestamp(i++, s.sentAt());
+    ps.setTimestamp(i++, s.deliveredAt());
+    ps.setTimestamp(i++, r.createdAt());
+    ps.setTimestamp(i++, r.updatedAt());
+    ps.setInt(i++, r.version());
+    ps.setTimestamp(i++, r.createdAt());
+    return i;
+  }
+
+  /** Most keys per {@code IN (...)} list of the batch reads. */
+  static final int KEYS_PER_QUERY = 500;
+
+  /**
+   * The current status of each of {@code sids} that has a row, read with a row lock ({@code SELECT
+   * ... FOR UPDATE}, in key order so that two transactions lock in the same order): until the
+   * caller's transaction ends, no one else moves these messages, so statuses decided in memory from
+   * what this returns are applied to the states they were decided on.
+   */
+  Map<String, String> lockStatuses(Connection c, Collection<String> sids) throws SQLException {
+    Map<String, String> out = new HashMap<>();
+    List<String> all = new ArrayList<>(new TreeSet<>(sids));
+    for (int from = 0; from < all.size(); from += KEYS_PER_QUERY) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + KEYS_PER_QUERY));
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT message_sid, status FROM message_state WHERE message_sid IN ("
+                  + marks(chunk.size())
+                  + ") ORDER BY message_sid FOR UPDATE")) {
+        int i = 1;
+        for (String sid : chunk) {
+          ps.setString(i++, sid);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.put(rs.getString(1), rs.getString(2));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * What a batch of status callbacks did to an existing row: moved it {@code moves} times from
+   * {@code from} (read under lock by {@link #lockStatuses}) to {@code status}; {@code errorCode} is
+   * the last error code the moves carried (null: none, the stored one stays), {@code sentAt} and
+   * {@code deliveredAt} when a move first reached sent or delivered/read (kept only where the row
+   * has none yet), {@code firstAt} and {@code lastAt} the times of the first and last move.
+   */
+  record Moved(
+      String sid,
+      String from,
+      String status,
+      Integer errorCode,
+      Timestamp sentAt,
+      Timestamp deliveredAt,
+      Timestamp firstAt,
+      Timestamp lastAt,
+      int moves) {}
+
+  /**
+   * Applies the moves as one JDBC batch: per row, the same result as its moves applied one UPDATE
+   * at a time (status, error code kept unless a move carries one, sent and delivered times set
+   * once, one {@code crm_version} per move). Each update also requires the status it was decided
+   * from, so even without the lock a decision never overwrites a status that changed meanwhile.
+   */
+  void moveAll(Connection c, List<Moved> moved) throws SQLException {
+    if (moved.isEmpty()) {
+      return;
+    }
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO message_state (message_sid, direction, channel, status, error_code,"
-                + " from_number, to_number, messaging_service_sid, account_sid, body,"
-                + " num_segments, crm_object, crm_record_id, reply_to_sid, sent_at, delivered_at,"
-                + " created_at, updated_at, crm_version, crm_dirty_since) VALUES (?, ?, ?, ?, ?, ?,"
-                + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)")) {
-      int i = 1;
-      ps.setString(i++, s.sid());
-      ps.setString(i++, s.direction());
-      ps.setString(i++, s.channel());
-      ps.setString(i++, s.status());
-      setInt(ps, i++, s.errorCode());
-      ps.setString(i++, s.from());
-      ps.setString(i++, s.to());
-      ps.setString(i++, s.messagingServiceSid());
-      ps.setString(i++, s.accountSid());
-      ps.setString(i++, s.body());
-      setInt(ps, i++, s.segments());
-      ps.setString(i++, s.crmObject());
-      ps.setString(i++, s.crmRecordId());
-      ps.setString(i++, s.replyToSid());
-      ps.setTimestamp(i++, s.sentAt());
-      ps.setTimestamp(i++, s.deliveredAt());
-      ps.setTimestamp(i++, now);
-      ps.setTimestamp(i++, now);
-      ps.setTimestamp(i++, now);
-      ps.executeUpdate();
+            "UPDATE message_state SET status = ?, error_code = COALESCE(?, error_code), sent_at ="
+                + " COALESCE(sent_at, ?), delivered_at = COALESCE(delivered_at, ?), updated_at ="
+                + " ?, crm_version = crm_version + ?, crm_dirty_since = COALESCE(crm_dirty_since,"
+                + " ?) WHERE message_sid = ? AND status = ?")) {
+      for (Moved m : moved) {
+        int i = 1;
+        ps.setString(i++, m.status());
+        setInt(ps, i++, m.errorCode());
+        setTimestamp(ps, i++, m.sentAt());
+        setTimestamp(ps, i++, m.deliveredAt());
+        ps.setTimestamp(i++, m.lastAt());
+        ps.setInt(i++, m.moves());
+        ps.setTimestamp(i++, m.firstAt());
+        ps.setString(i++, m.sid());
+        ps.setString(i++, m.from());
+        ps.addBatch();
+      }
+      ps.executeBatch();
     }
   }
 
@@ -515,6 +611,14 @@ public final class MessageStateStore {
 
   static String marks(int n) {
     return String.join(", ", Collections.nCopies(Math.max(1, n), "?"));
+  }
+
+  static void setTimestamp(PreparedStatement ps, int i, Timestamp v) throws SQLException {
+    if (v == null) {
+      ps.setNull(i, Types.TIMESTAMP);
+    } else {
+      ps.setTimestamp(i, v);
+    }
   }
 
   static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {

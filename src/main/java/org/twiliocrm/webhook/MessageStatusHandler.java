@@ -1,14 +1,11 @@
 package org.twiliocrm.webhook;
 
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.Optional;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.twiliocrm.outbound.OutboxStore;
 
 /**
  * A message status callback: moves the message forward (never back) in {@code message_state} and on
@@ -26,46 +23,23 @@ public final class MessageStatusHandler {
     this.outbox = outbox;
   }
 
-  /** Route step: the event is the body, the batch's transaction an exchange property. */
+  /**
+   * Route step: the event is the body, the batch's transaction an exchange property. The callback
+   * is decided with the batch's other status callbacks ({@link MessageStatusBatch}) and written
+   * when the batch is recorded, or earlier when another step needs the tables.
+   */
   public void apply(Exchange exchange) throws SQLException {
-    apply(WebhookEventFlow.connection(exchange), exchange.getMessage().getBody(StoredEvent.class));
-  }
-
-  void apply(Connection c, StoredEvent e) throws SQLException {
-    String to = e.status();
-    if (!MessageStatus.known(to)) {
-      LOG.info("message {} reported unknown status '{}': stored, not applied", e.sid(), to);
+    StoredEvent e = exchange.getMessage().getBody(StoredEvent.class);
+    if (!MessageStatus.known(e.status())) {
+      LOG.info("message {} reported unknown status '{}': stored, not applied", e.sid(), e.status());
       return;
     }
-    Integer error = e.integer("ErrorCode");
-    Timestamp now = Timestamp.from(Instant.now());
-    if (!states.moveMessage(c, e.sid(), to, error, now) && !states.exists(c, e.sid())) {
-      Optional<OutboxStore.Sent> row = outbox ? OutboxStore.bySid(c, e.sid()) : Optional.empty();
-      Integer segments = row.map(OutboxStore.Sent::segments).orElse(e.integer("NumSegments"));
-      states.insert(
-          c,
-          new MessageState(
-              e.sid(),
-              "outbound",
-              StoredEvent.channelOf(e.p("From")),
-              to,
-              error,
-              e.p("From"),
-              e.p("To"),
-              e.p("MessagingServiceSid"),
-              e.p("AccountSid"),
-              row.map(OutboxStore.Sent::body).orElse(null),
-              segments,
-              row.map(OutboxStore.Sent::crmObject).orElse(null),
-              row.map(OutboxStore.Sent::crmRecordId).orElse(null),
-              null,
-              "sent".equals(to) ? now : null,
-              "delivered".equals(to) || "read".equals(to) ? now : null),
-          now);
+    WebhookEventFlow.Batch b = WebhookEventFlow.batch(exchange);
+    MessageStatusBatch statuses = b.statuses();
+    if (statuses == null) {
+      statuses = new MessageStatusBatch(b.connection(), b.events(), states, outbox);
+      b.statuses(statuses);
     }
-    if (outbox) {
-      OutboxStore.applyTwilioStatus(
-          c, e.sid(), to, MessageStatus.predecessors(to), error, null, now);
-    }
+    statuses.apply(e, e.integer("ErrorCode"), Timestamp.from(Instant.now()));
   }
 }

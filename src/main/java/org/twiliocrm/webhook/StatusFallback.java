@@ -25,6 +25,10 @@ public final class StatusFallback {
       fallback = f;
     }
     StoredEvent e = exchange.getMessage().getBody(StoredEvent.class);
+    if (e.status() == null || !ChannelFallback.FAILED_STATUSES.contains(e.status())) {
+      // Nothing to decide (afterStatus would return at once): the batch's statuses stay unwritten.
+      return;
+    }
     f.afterStatus(WebhookEventFlow.connection(exchange), e.sid(), e.status());
   }
 }

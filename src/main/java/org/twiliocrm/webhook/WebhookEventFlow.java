@@ -54,12 +54,57 @@ public final class WebhookEventFlow {
     this.batch = batch;
   }
 
-  /** A claimed batch: its open transaction and events. */
-  record Batch(Connection connection, List<StoredEvent> events) {}
+  /**
+   * A claimed batch: its open transaction and events, and the message statuses decided but not yet
+   * written ({@link MessageStatusBatch}).
+   */
+  static final class Batch {
+    private final Connection connection;
+    private final List<StoredEvent> events;
+    private MessageStatusBatch statuses;
 
-  /** The transaction of the batch an event belongs to (for the handlers). */
-  static Connection connection(Exchange exchange) {
-    return exchange.getProperty(BATCH, Batch.class).connection();
+    Batch(Connection connection, List<StoredEvent> events) {
+      this.connection = connection;
+      this.events = events;
+    }
+
+    Connection connection() {
+      return connection;
+    }
+
+    List<StoredEvent> events() {
+      return events;
+    }
+
+    MessageStatusBatch statuses() {
+      return statuses;
+    }
+
+    void statuses(MessageStatusBatch s) {
+      statuses = s;
+    }
+
+    /** Writes the decided message statuses, so that the next SQL on the transaction sees them. */
+    void flush() throws SQLException {
+      if (statuses != null) {
+        statuses.flush();
+      }
+    }
+  }
+
+  /** The batch an event belongs to. */
+  static Batch batch(Exchange exchange) {
+    return exchange.getProperty(BATCH, Batch.class);
+  }
+
+  /**
+   * The transaction of the batch an event belongs to (for the handlers), with the message statuses
+   * decided so far written to it.
+   */
+  static Connection connection(Exchange exchange) throws SQLException {
+    Batch b = batch(exchange);
+    b.flush();
+    return b.connection();
   }
 
   /** Wakes {@link #idle} at once: the store committed new events. */
@@ -106,6 +151,8 @@ public final class WebhookEventFlow {
     if (b == null) {
       return;
     }
+    // Still the open batch if this fails: failed() then rolls it back and retries one by one.
+    b.flush();
     exchange.removeProperty(BATCH);
     try (Connection c = b.connection()) {
       events.markDone(c, b.events());

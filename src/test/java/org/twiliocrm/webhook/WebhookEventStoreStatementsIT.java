@@ -11,11 +11,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
@@ -58,35 +53,8 @@ class WebhookEventStoreStatementsIT {
   }
 
   /** Counts the statements pgjdbc sends from the store's writer threads. */
-  private static final class WireCount extends Handler implements AutoCloseable {
-    private static final Logger PGJDBC = Logger.getLogger("org.postgresql.core.v3");
-    final AtomicLong statements = new AtomicLong();
-    private final Level level = PGJDBC.getLevel();
-
-    WireCount() {
-      setLevel(Level.ALL);
-      PGJDBC.setLevel(Level.FINEST);
-      PGJDBC.addHandler(this);
-    }
-
-    @Override
-    public void publish(LogRecord r) {
-      String m = r.getMessage();
-      if (m != null
-          && Thread.currentThread().getName().startsWith("webhook-writer-")
-          && (m.startsWith(" FE=> Execute") || m.startsWith(" FE=> SimpleQuery"))) {
-        statements.incrementAndGet();
-      }
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {
-      PGJDBC.removeHandler(this);
-      PGJDBC.setLevel(level);
-    }
+  private static PgWireCount wireCount() {
+    return new PgWireCount(t -> t.startsWith("webhook-writer-"));
   }
 
   private Exchange send(String key) throws InterruptedException {
@@ -118,7 +86,7 @@ class WebhookEventStoreStatementsIT {
   void oneCallbackAloneCostsAtMostTwoStatements(TestDatabase.Kind kind) throws Exception {
     open(kind, 500);
     send("ms:SMwarm:delivered"); // the pool's first connection, outside the count
-    try (WireCount wire = new WireCount()) {
+    try (PgWireCount wire = wireCount()) {
       for (int i = 0; i < 20; i++) {
         Exchange ex = send("ms:SMalone" + i + ":delivered");
         assertThat(ex.getProperty(WebhookGate.STATUS)).as("answer").isNull();
@@ -137,7 +105,7 @@ class WebhookEventStoreStatementsIT {
     open(kind, 500);
     send("ms:SMwarm:delivered");
     ExecutorService pool = Executors.newFixedThreadPool(64);
-    try (WireCount wire = new WireCount()) {
+    try (PgWireCount wire = wireCount()) {
       List<Future<Exchange>> answers = new ArrayList<>();
       for (int i = 0; i < 3_000; i++) {
         String key = "ms:SMmany" + i + ":delivered";

@@ -66,6 +66,9 @@ public record RecipientPolicy(
 
     /** The quiet windows that apply to a channel. */
     public List<QuietWindow> quietFor(String channel) {
+      if (quietHours.isEmpty()) {
+        return List.of(); // most purposes: no stream per row
+      }
       return quietHours.stream()
           .filter(w -> w.channels().isEmpty() || w.channels().contains(channel))
           .toList();

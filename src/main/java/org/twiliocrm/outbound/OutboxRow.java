@@ -222,10 +222,23 @@ public record OutboxRow(
    * @param crmObject set by the CRM events flow: the row's source is then "crm", else "table"
    * @param approvalId the approval request that holds or released the row
    * @param holdDigest digest of the content when it was held (an edit after the hold re-holds it)
+   * @param purpose the producer's purpose (the recipient checks' consent, quiet hours and caps);
+   *     null: the policy's default
    */
   public record Gov(
-      String campaign, String requestedBy, String crmObject, Long approvalId, String holdDigest) {
-    public static final Gov NONE = new Gov(null, null, null, null, null);
+      String campaign,
+      String requestedBy,
+      String crmObject,
+      Long approvalId,
+      String holdDigest,
+      String purpose) {
+    public static final Gov NONE = new Gov(null, null, null, null, null, null);
+
+    /** Without a purpose (the policy's default applies). */
+    public Gov(
+        String campaign, String requestedBy, String crmObject, Long approvalId, String holdDigest) {
+      this(campaign, requestedBy, crmObject, approvalId, holdDigest, null);
+    }
   }
 
   public boolean reconciling() {

@@ -28,7 +28,7 @@ public final class OutboxStore {
       "id, idempotency_key, channel, recipient, sender, messaging_service_sid, body, template_name,"
           + " template_variables, content_sid, content_variables, media_urls, status, attempts,"
           + " lease_owner, created_at, updated_at, locale, campaign, requested_by, crm_object,"
-          + " approval_id, hold_digest, fallback_chain, pace_slot_us";
+          + " approval_id, hold_digest, fallback_chain, pace_slot_us, purpose";
 
   private static final String DUE =
       "((status IN ('PENDING', 'RETRY', 'RECONCILE')"
@@ -324,10 +324,15 @@ public final class OutboxStore {
     String requestedBy = rs.getString("requested_by");
     String crmObject = rs.getString("crm_object");
     String digest = rs.getString("hold_digest");
-    if (approvalId == null && campaign == null && requestedBy == null && crmObject == null) {
+    String purpose = rs.getString("purpose");
+    if (approvalId == null
+        && campaign == null
+        && requestedBy == null
+        && crmObject == null
+        && purpose == null) {
       return OutboxRow.Gov.NONE;
     }
-    return new OutboxRow.Gov(campaign, requestedBy, crmObject, approvalId, digest);
+    return new OutboxRow.Gov(campaign, requestedBy, crmObject, approvalId, digest, purpose);
   }
 
   private static Instant instant(Timestamp t) {

@@ -4,16 +4,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,10 +113,10 @@ public final class RecipientGate {
   }
 
   private void check(RecipientPolicy policy, List<OutboxWork> todo) throws SQLException {
-    Map<Long, String> purposes = purposes(todo);
     List<RecipientBatch.Item> items = new ArrayList<>(todo.size());
     for (OutboxWork w : todo) {
-      String name = purposes.get(w.getRow().id());
+      // The purpose column comes with the claim (no look-up of its own per batch).
+      String name = w.getRow().gov().purpose();
       if (name == null) {
         name =
             w.getChannel().equals("verify") && policy.purposes().containsKey("otp")
@@ -170,28 +165,6 @@ public final class RecipientGate {
       i.work.log("GOVERNANCE", d.status() + " " + d.code(), null, null, null, d.reason());
       meters.decision(d.check(), d.code());
     }
-  }
-
-  /** The purpose column of the batch's rows (not in the claim's columns: one look-up per batch). */
-  private Map<Long, String> purposes(List<OutboxWork> todo) throws SQLException {
-    Map<Long, String> out = new HashMap<>();
-    String ids = todo.stream().map(w -> String.valueOf(w.getRow().id())).collect(joining());
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT id, purpose FROM outbox_message WHERE purpose IS NOT NULL AND id IN ("
-                    + ids
-                    + ")");
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        out.put(rs.getLong(1), rs.getString(2));
-      }
-    }
-    return out;
-  }
-
-  private static java.util.stream.Collector<CharSequence, ?, String> joining() {
-    return Collectors.joining(",");
   }
 
   /**

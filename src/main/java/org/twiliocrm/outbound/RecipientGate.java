@@ -3,7 +3,6 @@ package org.twiliocrm.outbound;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -13,6 +12,7 @@ import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
+import org.twiliocrm.db.Transactions;
 import org.twiliocrm.governance.Audit;
 import org.twiliocrm.governance.ConsentLedger;
 import org.twiliocrm.governance.RecipientPolicies;
@@ -172,32 +172,24 @@ public final class RecipientGate {
    * lease and changes nothing), and an audit entry per decided row, in one transaction.
    */
   private void write(List<RecipientBatch.Item> decided) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        TimedHolds.hold(c, vendor, owner, decided);
-        for (RecipientBatch.Item i : decided) {
-          RecipientBatch.Decision d = i.decision;
-          Audit.append(
-              c,
-              Audit.Entry.of(
-                  Audit.CONNECTOR,
-                  d.status(),
-                  "outbox_message",
-                  String.valueOf(i.work.getRow().id()),
-                  i.work.getRow().claimedAs(),
-                  d.status() + " " + d.code(),
-                  "check " + d.check() + ", purpose " + i.purposeName + ": " + d.reason()));
-        }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
-    }
+    Transactions.run(
+        dataSource,
+        c -> {
+          TimedHolds.hold(c, vendor, owner, decided);
+          for (RecipientBatch.Item i : decided) {
+            RecipientBatch.Decision d = i.decision;
+            Audit.append(
+                c,
+                Audit.Entry.of(
+                    Audit.CONNECTOR,
+                    d.status(),
+                    "outbox_message",
+                    String.valueOf(i.work.getRow().id()),
+                    i.work.getRow().claimedAs(),
+                    d.status() + " " + d.code(),
+                    "check " + d.check() + ", purpose " + i.purposeName + ": " + d.reason()));
+          }
+        });
   }
 
   /** The counters of the recipient checks, on Camel's registry once the context has one. */

@@ -1,6 +1,5 @@
 package org.twiliocrm.outbound;
 
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,6 +7,7 @@ import java.util.Optional;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.db.Transactions;
 import org.twiliocrm.governance.Audit;
 import org.twiliocrm.senders.SenderInventory;
 import org.twiliocrm.senders.SenderRegistry;
@@ -89,30 +89,24 @@ public final class SenderGate {
 
   /** One audit entry per blocked row, in one transaction; a failure is logged, not fatal. */
   private void audit(List<OutboxWork> blocked, List<String> reasons) {
-    try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        for (int i = 0; i < blocked.size(); i++) {
-          OutboxWork w = blocked.get(i);
-          Audit.append(
-              c,
-              Audit.Entry.of(
-                  Audit.CONNECTOR,
-                  "BLOCKED",
-                  "outbox_message",
-                  String.valueOf(w.getRow().id()),
-                  w.getRow().claimedAs(),
-                  "BLOCKED " + REASON,
-                  "check senders, channel " + w.getChannel() + ": " + reasons.get(i)));
-        }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
+    try {
+      Transactions.run(
+          dataSource,
+          c -> {
+            for (int i = 0; i < blocked.size(); i++) {
+              OutboxWork w = blocked.get(i);
+              Audit.append(
+                  c,
+                  Audit.Entry.of(
+                      Audit.CONNECTOR,
+                      "BLOCKED",
+                      "outbox_message",
+                      String.valueOf(w.getRow().id()),
+                      w.getRow().claimedAs(),
+                      "BLOCKED " + REASON,
+                      "check senders, channel " + w.getChannel() + ": " + reasons.get(i)));
+            }
+          });
     } catch (SQLException | RuntimeException e) {
       LOG.warn("Could not audit {} sender refusal(s): {}", blocked.size(), e.getMessage());
     }

@@ -596,7 +596,7 @@ public final class LoopBench {
   }
 
   /** CPU ticks by thread group: the kernel's thread name (15 characters) with digits dropped. */
-  private static Map<String, Long> threadTicks(long pid) throws IOException {
+  static Map<String, Long> threadTicks(long pid) throws IOException {
     Map<String, Long> out = new HashMap<>();
     try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
       for (Path t : tasks.toList()) {

@@ -16,6 +16,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,8 @@ import java.util.Map;
  *
  * <p>Run: {@code java -cp target/test-classes:$(cat target/cp.txt)
  * org.twiliocrm.bench.OutboxJarBench ROWS REPETITIONS JAR...} (e.g. {@code 10000 2 /tmp/before.jar
- * target/twilio-crm-connector.jar}).
+ * target/twilio-crm-connector.jar}). With {@code -Dbench.jfr=DIR} each start is recorded with JFR's
+ * profile settings into DIR (read them with {@link JfrTop}); jars that do not start are skipped.
  */
 public final class OutboxJarBench {
   private static final String PG_ROOT = "jdbc:postgresql://127.0.0.1:5432/test";
@@ -56,21 +58,36 @@ public final class OutboxJarBench {
     int warmups = Integer.getInteger("bench.warmups", 4);
     int measured = Integer.getInteger("bench.measured", 3);
     Map<Path, List<double[]>> results = new LinkedHashMap<>();
+    Map<Path, Map<String, Long>> groups = new LinkedHashMap<>();
     for (int r = 0; r < repetitions; r++) {
       List<Path> order = new ArrayList<>(jars);
       if (r % 2 == 1) {
         Collections.reverse(order);
       }
       for (Path jar : order) {
-        results
-            .computeIfAbsent(jar, k -> new ArrayList<>())
-            .addAll(run(jar, rows, warmups, measured));
+        try {
+          results
+              .computeIfAbsent(jar, k -> new ArrayList<>())
+              .addAll(
+                  run(
+                      jar,
+                      rows,
+                      warmups,
+                      measured,
+                      groups.computeIfAbsent(jar, k -> new HashMap<>())));
+        } catch (IllegalStateException e) {
+          // An old build that cannot start here (a bisect meets a few) should not end the run.
+          System.out.println(jar.getFileName() + " skipped: " + e.getMessage());
+        }
       }
     }
     System.out.printf(
         "%n%,d rows a round, %d warm-up and %d measured rounds a start:%n",
         rows, warmups, measured);
     for (Map.Entry<Path, List<double[]>> e : results.entrySet()) {
+      if (e.getValue().isEmpty()) {
+        continue;
+      }
       List<Double> cpu = new ArrayList<>();
       List<Double> rate = new ArrayList<>();
       for (double[] x : e.getValue()) {
@@ -81,12 +98,39 @@ public final class OutboxJarBench {
           "  %s: median %.0f us CPU per row (all %s), median %.0f sends/s (all %s)%n",
           e.getKey(), median(cpu), list(cpu), median(rate), list(rate));
     }
+    printGroups(groups, rows * measured * repetitions);
     System.out.println("load average at end: " + loadAvg());
   }
 
+  /**
+   * CPU per row of the measured rounds by thread group (the kernel's thread name, digits dropped),
+   * one column per jar: where the builds differ, not only by how much.
+   */
+  private static void printGroups(Map<Path, Map<String, Long>> groups, long rows) {
+    Map<String, Long> total = new HashMap<>();
+    groups.values().forEach(g -> g.forEach((k, v) -> total.merge(k, v, Long::sum)));
+    List<String> names =
+        total.entrySet().stream()
+            .filter(e -> e.getValue() > 0)
+            .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+            .limit(16)
+            .map(Map.Entry::getKey)
+            .toList();
+    System.out.printf("%nus CPU per measured row by thread group:%n%-18s", "");
+    groups.keySet().forEach(j -> System.out.printf(" %14.14s", j.getFileName()));
+    System.out.println();
+    for (String n : names) {
+      System.out.printf("%-18.18s", n);
+      for (Map<String, Long> g : groups.values()) {
+        System.out.printf(" %14.0f", g.getOrDefault(n, 0L) * 10_000.0 / rows);
+      }
+      System.out.println();
+    }
+  }
+
   /** One start of the jar: warm-up rounds, then measured rounds of {cpu us/row, sends/s}. */
-  private static List<double[]> run(Path jar, int rows, int warmups, int measured)
-      throws Exception {
+  private static List<double[]> run(
+      Path jar, int rows, int warmups, int measured, Map<String, Long> groups) throws Exception {
     try (Connection c = DriverManager.getConnection(PG_ROOT, "postgres", "");
         Statement s = c.createStatement()) {
       s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
@@ -95,8 +139,17 @@ public final class OutboxJarBench {
     String jdbc = PG_ROOT + "?currentSchema=" + SCHEMA;
     Path work = Files.createTempDirectory("outbox-jar-bench-");
     int httpPort = freePort();
+    List<String> command = new ArrayList<>(List.of("java", "-Xmx512m"));
+    String jfrDir = System.getProperty("bench.jfr");
+    if (jfrDir != null) {
+      // One recording per start, named for the jar, for JfrTop: where two builds' CPU differs.
+      command.add(
+          "-XX:StartFlightRecording=settings=profile,filename="
+              + Path.of(jfrDir, jar.getFileName() + "-" + System.currentTimeMillis() + ".jfr"));
+    }
+    command.addAll(List.of("-jar", jar.toString()));
     ProcessBuilder pb =
-        new ProcessBuilder(List.of("java", "-Xmx512m", "-jar", jar.toString()))
+        new ProcessBuilder(command)
             .directory(work.toFile())
             .redirectErrorStream(true)
             .redirectOutput(work.resolve("connector.log").toFile());
@@ -121,7 +174,11 @@ public final class OutboxJarBench {
         Thread.sleep(100);
       }
       try (Connection c = DriverManager.getConnection(jdbc, "postgres", "")) {
+        Map<String, Long> groups0 = Map.of();
         for (int round = 0; round < warmups + measured; round++) {
+          if (round == warmups) {
+            groups0 = LoopBench.threadTicks(p.pid());
+          }
           long cpu0 = ticks(p.pid());
           long t0 = System.nanoTime();
           insert(c, round, rows);
@@ -139,6 +196,9 @@ public final class OutboxJarBench {
             s.execute("VACUUM ANALYZE outbox_message");
           }
         }
+        Map<String, Long> before = groups0;
+        LoopBench.threadTicks(p.pid())
+            .forEach((k, v) -> groups.merge(k, v - before.getOrDefault(k, 0L), Long::sum));
       }
     } finally {
       p.destroy();

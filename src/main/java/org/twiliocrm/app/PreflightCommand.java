@@ -68,14 +68,7 @@ final class PreflightCommand {
       } else {
         derived.putAll(LiveClients.salesforceComponentProperties(cfg.salesforce()));
       }
-      Function<String, String> lookup =
-          k -> {
-            String v = derived.get(k);
-            if (v == null) {
-              v = source.get(k);
-            }
-            return v == null || v.isBlank() ? null : v;
-          };
+      Function<String, String> lookup = lookup(derived, source);
       out.println(
           "Preflight of the Twilio CRM connector in "
               + cfg.mode()
@@ -194,6 +187,20 @@ final class PreflightCommand {
             CrmEventsSettings.LEADER_K8S_LEASE_NAME.read(lookup),
             folders)
         .run();
+  }
+
+  /**
+   * The configuration a check reads: the values derived for this run (the emulators' addresses)
+   * over the configured ones; a blank value counts as unset.
+   */
+  static Function<String, String> lookup(Map<String, String> derived, ConfigSource source) {
+    return k -> {
+      String v = derived.get(k);
+      if (v == null) {
+        v = source.get(k);
+      }
+      return v == null || v.isBlank() ? null : v;
+    };
   }
 
   /**

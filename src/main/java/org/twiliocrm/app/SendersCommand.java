@@ -67,14 +67,7 @@ final class SendersCommand {
       if (cfg.mode() != Mode.LIVE) {
         own = PreflightCommand.sandboxes(source, cfg, derived);
       }
-      Function<String, String> lookup =
-          k -> {
-            String v = derived.get(k);
-            if (v == null) {
-              v = source.get(k);
-            }
-            return v == null || v.isBlank() ? null : v;
-          };
+      Function<String, String> lookup = PreflightCommand.lookup(derived, source);
       TwilioClientSettings ts = TwilioClientSettings.from(lookup);
       String publicUrl = cfg.http().publicUrl().replaceAll("/+$", "");
       String status = OutboxSettings.STATUS_CALLBACK_URL.read(lookup);

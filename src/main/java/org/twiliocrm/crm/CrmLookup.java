@@ -34,7 +34,7 @@ public final class CrmLookup {
               return size() > 10_000;
             }
           });
-  private volatile ProducerTemplate template;
+  private final LazyProducerTemplate template = new LazyProducerTemplate();
 
   /** {@code Contact=MobilePhone|Phone,Lead=MobilePhone|Phone}: objects in the order tried. */
   public CrmLookup(String spec) {
@@ -51,15 +51,7 @@ public final class CrmLookup {
     if (cached != null) {
       return cached == NONE ? null : cached;
     }
-    ProducerTemplate t = template;
-    if (t == null) {
-      synchronized (this) {
-        if (template == null) {
-          template = context.createProducerTemplate();
-        }
-        t = template;
-      }
-    }
+    ProducerTemplate t = template.get(context);
     String quoted = "'" + phone.replace("\\", "\\\\").replace("'", "\\'") + "'";
     for (Map.Entry<String, List<String>> e : phoneFields.entrySet()) {
       StringBuilder where = new StringBuilder();

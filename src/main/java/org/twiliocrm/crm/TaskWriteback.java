@@ -13,7 +13,6 @@ import java.util.Locale;
 import java.util.Map;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.Redaction;
@@ -41,7 +40,7 @@ public final class TaskWriteback extends WritebackSink {
   private FieldMapping fields = FieldMapping.parse("taskFields", "", FieldMapping.TASK_SOURCES);
   private FieldMapping links = FieldMapping.parse("taskLinks", "", null);
   private String sidField;
-  private volatile ProducerTemplate template;
+  private final LazyProducerTemplate template = new LazyProducerTemplate();
 
   public void setSObjectName(String sObjectName) {
     this.sObjectName = sObjectName;
@@ -161,7 +160,8 @@ public final class TaskWriteback extends WritebackSink {
             + ")";
     // The query goes in a header: '+' in an endpoint URI would become a space.
     String reply =
-        producer(context)
+        template
+            .get(context)
             .requestBodyAndHeader(
                 "salesforce:query?rawPayload=true", null, "sObjectQuery", soql, String.class);
     Map<String, String> out = new HashMap<>();
@@ -187,19 +187,6 @@ public final class TaskWriteback extends WritebackSink {
       }
     }
     return null;
-  }
-
-  private ProducerTemplate producer(CamelContext context) {
-    ProducerTemplate t = template;
-    if (t == null) {
-      synchronized (this) {
-        if (template == null) {
-          template = context.createProducerTemplate();
-        }
-        t = template;
-      }
-    }
-    return t;
   }
 
   @Override

@@ -79,6 +79,25 @@ public final class Audit {
         String detail) {
       return new Entry(null, null, actor, action, subjectType, subjectId, before, after, detail);
     }
+
+    /**
+     * The entry at the result set's current row, read by column name: any select of {@code
+     * governance_audit}'s id, occurred_at, actor, action, subject_type, subject_id, before_state,
+     * after_state and detail (the trail's own query and the Salesforce sync's).
+     */
+    public static Entry read(ResultSet rs) throws SQLException {
+      Timestamp t = rs.getTimestamp("occurred_at");
+      return new Entry(
+          rs.getLong("id"),
+          t == null ? null : t.toInstant(),
+          rs.getString("actor"),
+          rs.getString("action"),
+          rs.getString("subject_type"),
+          rs.getString("subject_id"),
+          rs.getString("before_state"),
+          rs.getString("after_state"),
+          rs.getString("detail"));
+    }
   }
 
   /**
@@ -146,30 +165,12 @@ public final class Audit {
             "SELECT id, occurred_at, actor, action, subject_type, subject_id, before_state,"
                 + " after_state, detail FROM governance_audit WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
-    if (f.actor() != null) {
-      sql.append(" AND actor = ?");
-      args.add(f.actor());
-    }
-    if (f.action() != null) {
-      sql.append(" AND action = ?");
-      args.add(f.action());
-    }
-    if (f.subjectType() != null) {
-      sql.append(" AND subject_type = ?");
-      args.add(f.subjectType());
-    }
-    if (f.subjectId() != null) {
-      sql.append(" AND subject_id = ?");
-      args.add(f.subjectId());
-    }
-    if (f.since() != null) {
-      sql.append(" AND occurred_at >= ?");
-      args.add(Timestamp.from(f.since()));
-    }
-    if (f.until() != null) {
-      sql.append(" AND occurred_at < ?");
-      args.add(Timestamp.from(f.until()));
-    }
+    and(sql, args, "actor = ?", f.actor());
+    and(sql, args, "action = ?", f.action());
+    and(sql, args, "subject_type = ?", f.subjectType());
+    and(sql, args, "subject_id = ?", f.subjectId());
+    and(sql, args, "occurred_at >= ?", f.since() == null ? null : Timestamp.from(f.since()));
+    and(sql, args, "occurred_at < ?", f.until() == null ? null : Timestamp.from(f.until()));
     int limit = f.limit() >= 1 && f.limit() <= 1000 ? f.limit() : 100;
     sql.append(" ORDER BY id DESC LIMIT ").append(limit);
     try (Connection c = dataSource.getConnection();
@@ -180,21 +181,18 @@ public final class Audit {
       List<Entry> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          Timestamp t = rs.getTimestamp(2);
-          out.add(
-              new Entry(
-                  rs.getLong(1),
-                  t == null ? null : t.toInstant(),
-                  rs.getString(3),
-                  rs.getString(4),
-                  rs.getString(5),
-                  rs.getString(6),
-                  rs.getString(7),
-                  rs.getString(8),
-                  rs.getString(9)));
+          out.add(Entry.read(rs));
         }
       }
       return out;
+    }
+  }
+
+  /** A filter's condition: added with its value unless the value is null (matches anything). */
+  private static void and(StringBuilder sql, List<Object> args, String condition, Object value) {
+    if (value != null) {
+      sql.append(" AND ").append(condition);
+      args.add(value);
     }
   }
 

@@ -1,10 +1,8 @@
 package org.twiliocrm.governance;
 
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.config.DaemonTimer;
 
 /**
  * The gate's background work, one daemon thread: re-reads the policy file, closes expired approval
@@ -17,7 +15,7 @@ public final class GovernanceRuntime implements AutoCloseable {
   private final Policies policies;
   private final Approvals approvals;
   private final long periodMillis;
-  private ScheduledExecutorService timer;
+  private final DaemonTimer timer = new DaemonTimer("governance");
   private volatile boolean expiryFailureLogged;
 
   public GovernanceRuntime(Policies policies, Approvals approvals, long periodMillis) {
@@ -27,17 +25,7 @@ public final class GovernanceRuntime implements AutoCloseable {
   }
 
   public synchronized void start() {
-    if (timer != null) {
-      return;
-    }
-    timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "governance");
-              t.setDaemon(true);
-              return t;
-            });
-    timer.scheduleWithFixedDelay(this::tick, 0, periodMillis, TimeUnit.MILLISECONDS);
+    timer.start(new DaemonTimer.Task(this::tick, 0, periodMillis));
   }
 
   /** One pass: reload the policy, expire due requests, prune the bulk tally. Public for tests. */
@@ -66,9 +54,6 @@ public final class GovernanceRuntime implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    if (timer != null) {
-      timer.shutdownNow();
-      timer = null;
-    }
+    timer.close();
   }
 }

@@ -1,9 +1,12 @@
 package org.twiliocrm.governance;
 
+import static org.twiliocrm.governance.PolicyYaml.isNull;
+import static org.twiliocrm.governance.PolicyYaml.line;
+import static org.twiliocrm.governance.PolicyYaml.scalar;
+
 import com.google.i18n.phonenumbers.PhoneNumberUtil;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -14,21 +17,13 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
-import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.composer.Composer;
-import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
-import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
-import org.snakeyaml.engine.v2.parser.ParserImpl;
-import org.snakeyaml.engine.v2.scanner.StreamReader;
-import org.twiliocrm.config.Settings;
 
 /**
  * Reads and checks a policy file. Works on the YAML node tree, not plain maps, so every problem
@@ -80,13 +75,7 @@ public final class PolicyLoader {
 
   /** Reads {@code location} (a path, {@code file:path} or {@code classpath:path}). */
   public Policy load(String location) {
-    byte[] bytes;
-    try {
-      bytes = read(location);
-    } catch (IOException e) {
-      throw new PolicyException(List.of(location + ": cannot read: " + e.getMessage()));
-    }
-    return parse(location, bytes);
+    return parse(location, PolicyYaml.bytes(location));
   }
 
   /** The bytes at {@code location}; a missing file is an IOException. */
@@ -107,20 +96,7 @@ public final class PolicyLoader {
   /** Parses and checks the file's bytes; throws {@link PolicyException} listing every problem. */
   public Policy parse(String location, byte[] bytes) {
     List<String> problems = new ArrayList<>();
-    String text = new String(bytes, StandardCharsets.UTF_8);
-    Optional<Node> root;
-    try {
-      LoadSettings settings = LoadSettings.builder().setLabel(location).build();
-      Composer composer =
-          new Composer(settings, new ParserImpl(settings, new StreamReader(settings, text)));
-      root = composer.getSingleNode();
-    } catch (MarkedYamlEngineException e) {
-      int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
-      throw new PolicyException(
-          List.of(location + ":" + line + ": YAML syntax: " + oneLine(e.getProblem())));
-    } catch (RuntimeException e) {
-      throw new PolicyException(List.of(location + ": YAML: " + oneLine(e.getMessage())));
-    }
+    Optional<Node> root = PolicyYaml.compose(location, bytes);
     Duration expiry = defaultExpiry;
     List<Policy.Rule> rules = new ArrayList<>();
     if (root.isEmpty()) {
@@ -336,40 +312,15 @@ public final class PolicyLoader {
   }
 
   private static Duration duration(String loc, Node v, List<String> problems) {
-    String s = scalar(v);
-    try {
-      Duration d = new Settings(Map.of("d", s == null ? "" : s)::get).duration("d", null);
-      if (d == null || d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException();
-      }
-      return d;
-    } catch (RuntimeException e) {
-      problems.add(at(loc, v) + "'" + s + "' is not a duration (e.g. 30m, 24h, PT1H)");
-      return null;
+    Duration d = PolicyYaml.positiveDuration(v);
+    if (d == null) {
+      problems.add(at(loc, v) + "'" + scalar(v) + "' is not a duration (e.g. 30m, 24h, PT1H)");
     }
+    return d;
   }
 
   private static Set<String> list(String loc, Node v, String r, List<String> problems) {
-    Set<String> out = new LinkedHashSet<>();
-    if (v instanceof SequenceNode seq) {
-      for (Node n : seq.getValue()) {
-        String s = scalar(n);
-        if (s == null || s.isBlank()) {
-          problems.add(at(loc, n) + r + "expected a plain value");
-        } else {
-          out.add(s.trim());
-        }
-      }
-    } else if (v instanceof ScalarNode) {
-      String s = scalar(v);
-      if (s != null && !s.isBlank()) {
-        out.add(s.trim());
-      }
-    }
-    if (out.isEmpty()) {
-      problems.add(at(loc, v) + r + "expected a non-empty list");
-    }
-    return out;
+    return PolicyYaml.list(v, (n, problem) -> problems.add(at(loc, n) + r + problem));
   }
 
   private static Set<String> lower(Set<String> in) {
@@ -378,24 +329,8 @@ public final class PolicyLoader {
     return out;
   }
 
-  private static String scalar(Node n) {
-    return n instanceof ScalarNode s ? s.getValue() : null;
-  }
-
-  private static boolean isNull(Node n) {
-    return n instanceof ScalarNode s && (s.getValue().isEmpty() || s.getValue().equals("null"));
-  }
-
-  private static int line(Node n) {
-    return n.getStartMark().map(m -> m.getLine() + 1).orElse(0);
-  }
-
   private static String at(String loc, Node n) {
     return loc + ":" + line(n) + ": ";
-  }
-
-  private static String oneLine(String s) {
-    return s == null ? "" : s.replaceAll("\\s+", " ").trim();
   }
 
   public static String sha256(byte[] bytes) {

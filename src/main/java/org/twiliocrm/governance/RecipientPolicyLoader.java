@@ -1,8 +1,10 @@
 package org.twiliocrm.governance;
 
+import static org.twiliocrm.governance.PolicyYaml.isNull;
+import static org.twiliocrm.governance.PolicyYaml.line;
+import static org.twiliocrm.governance.PolicyYaml.scalar;
+
 import com.google.i18n.phonenumbers.PhoneNumberUtil;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.LocalTime;
@@ -18,17 +20,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.composer.Composer;
-import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
-import org.snakeyaml.engine.v2.parser.ParserImpl;
-import org.snakeyaml.engine.v2.scanner.StreamReader;
-import org.twiliocrm.config.Settings;
 
 /**
  * Reads and checks {@code governance/recipients.yaml} on the YAML node tree, so every problem names
@@ -56,13 +52,7 @@ public final class RecipientPolicyLoader {
 
   /** Reads and checks the file at {@code location} (path, file:, classpath:). */
   public RecipientPolicy load(String location) {
-    byte[] bytes;
-    try {
-      bytes = PolicyLoader.read(location);
-    } catch (IOException e) {
-      throw new PolicyException(List.of(location + ": cannot read: " + e.getMessage()));
-    }
-    return parse(location, bytes);
+    return parse(location, PolicyYaml.bytes(location));
   }
 
   /** A parse in progress: the file's name for messages and the problems found so far. */
@@ -81,23 +71,7 @@ public final class RecipientPolicyLoader {
 
   public RecipientPolicy parse(String location, byte[] bytes) {
     Ctx x = new Ctx(location);
-    Optional<Node> root;
-    try {
-      LoadSettings settings = LoadSettings.builder().setLabel(location).build();
-      root =
-          new Composer(
-                  settings,
-                  new ParserImpl(
-                      settings,
-                      new StreamReader(settings, new String(bytes, StandardCharsets.UTF_8))))
-              .getSingleNode();
-    } catch (MarkedYamlEngineException e) {
-      int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
-      throw new PolicyException(
-          List.of(location + ":" + line + ": YAML syntax: " + oneLine(e.getProblem())));
-    } catch (RuntimeException e) {
-      throw new PolicyException(List.of(location + ": YAML: " + oneLine(e.getMessage())));
-    }
+    Optional<Node> root = PolicyYaml.compose(location, bytes);
     String hash = PolicyLoader.sha256(bytes);
     if (root.isEmpty()) {
       return none(location, hash);
@@ -668,56 +642,18 @@ public final class RecipientPolicyLoader {
   }
 
   private static Duration duration(Ctx x, Node v) {
-    String s = scalar(v);
-    try {
-      Duration d = new Settings(Map.of("d", s == null ? "" : s)::get).duration("d", null);
-      if (d == null || d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException();
-      }
-      return d;
-    } catch (RuntimeException e) {
-      x.problem(v, "'" + s + "' is not a positive duration (e.g. 30m, 24h, PT1H)");
-      return null;
+    Duration d = PolicyYaml.positiveDuration(v);
+    if (d == null) {
+      x.problem(v, "'" + scalar(v) + "' is not a positive duration (e.g. 30m, 24h, PT1H)");
     }
+    return d;
   }
 
   private static Set<String> list(Ctx x, String what, Node v) {
-    Set<String> out = new LinkedHashSet<>();
-    if (v instanceof SequenceNode seq) {
-      for (Node n : seq.getValue()) {
-        String s = scalar(n);
-        if (s == null || s.isBlank()) {
-          x.problem(n, what + ": expected a plain value");
-        } else {
-          out.add(s.trim());
-        }
-      }
-    } else if (v instanceof ScalarNode && scalar(v) != null && !scalar(v).isBlank()) {
-      out.add(scalar(v).trim());
-    }
-    if (out.isEmpty()) {
-      x.problem(v, what + ": expected a non-empty list");
-    }
-    return out;
+    return PolicyYaml.list(v, (n, problem) -> x.problem(n, what + ": " + problem));
   }
 
   private static boolean hasKey(MappingNode m, String key) {
     return m.getValue().stream().anyMatch(t -> key.equals(scalar(t.getKeyNode())));
-  }
-
-  private static String scalar(Node n) {
-    return n instanceof ScalarNode s ? s.getValue() : null;
-  }
-
-  private static boolean isNull(Node n) {
-    return n instanceof ScalarNode s && (s.getValue().isEmpty() || s.getValue().equals("null"));
-  }
-
-  private static int line(Node n) {
-    return n.getStartMark().map(m -> m.getLine() + 1).orElse(0);
-  }
-
-  private static String oneLine(String s) {
-    return s == null ? "" : s.replaceAll("\\s+", " ").trim();
   }
 }

@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import org.twiliocrm.governance.ApprovalRequest;
 import org.twiliocrm.governance.Approvals;
 import org.twiliocrm.governance.Audit;
+import org.twiliocrm.governance.templates.TemplateApprovals;
 import org.twiliocrm.http.Forms;
 
 /**
@@ -247,7 +248,7 @@ public final class OperatorApi {
       requireMethod(method, "GET");
       TemplateDecisions t = templates(exchange);
       List<Object> out = new ArrayList<>();
-      for (TemplateDecisions.Version v : t.list(q.get("template"))) {
+      for (TemplateApprovals.Version v : t.list(q.get("template"))) {
         out.add(view(v, false));
       }
       return Reply.ok(Map.of("versions", out));
@@ -812,12 +813,12 @@ public final class OperatorApi {
     return v;
   }
 
-  private static Map<String, Object> view(TemplateDecisions.Version t, boolean content) {
+  private static Map<String, Object> view(TemplateApprovals.Version t, boolean content) {
     Map<String, Object> v = new LinkedHashMap<>();
     v.put("template", t.templateName());
     v.put("version", t.version());
     v.put("purpose", t.purpose());
-    v.put("state", t.state());
+    v.put("state", t.state() == null ? null : t.state().name());
     v.put("source", t.source());
     v.put("firstSeenAt", text(t.firstSeenAt()));
     v.put("decidedBy", t.decidedBy());

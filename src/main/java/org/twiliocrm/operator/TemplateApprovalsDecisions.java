@@ -3,6 +3,7 @@ package org.twiliocrm.operator;
 import java.util.List;
 import java.util.Optional;
 import org.twiliocrm.governance.templates.TemplateApprovals;
+import org.twiliocrm.governance.templates.TemplateApprovals.Version;
 
 /**
  * {@link TemplateDecisions} over the template versioning service. Approvals and rejections store
@@ -18,12 +19,12 @@ final class TemplateApprovalsDecisions implements TemplateDecisions {
 
   @Override
   public List<Version> list(String templateName) {
-    return approvals.versions(templateName).stream().map(TemplateApprovalsDecisions::view).toList();
+    return approvals.versions(templateName);
   }
 
   @Override
   public Optional<Version> show(String version) {
-    return approvals.version(version).map(TemplateApprovalsDecisions::view);
+    return approvals.version(version);
   }
 
   @Override
@@ -38,43 +39,28 @@ final class TemplateApprovalsDecisions implements TemplateDecisions {
 
   private Decision decide(String version, String actor, String comment, boolean approve) {
     try {
-      TemplateApprovals.Version v =
+      Version v =
           approve
               ? approvals.approve(version, actor, comment)
               : approvals.reject(version, actor, comment);
-      return new Decision(Result.DONE, view(v));
+      return new Decision(Result.DONE, v);
     } catch (TemplateApprovals.FourEyes e) {
-      return new Decision(Result.FOUR_EYES_VIOLATION, view(e.current));
+      return new Decision(Result.FOUR_EYES_VIOLATION, e.current);
     } catch (TemplateApprovals.NotFound e) {
       return new Decision(Result.NOT_FOUND, null);
     } catch (TemplateApprovals.Conflict e) {
-      return new Decision(Result.ALREADY_DECIDED, view(e.current));
+      return new Decision(Result.ALREADY_DECIDED, e.current);
     }
   }
 
   @Override
   public Decision submit(String version, String actor) {
     try {
-      return new Decision(Result.DONE, view(approvals.submit(version, actor)));
+      return new Decision(Result.DONE, approvals.submit(version, actor));
     } catch (TemplateApprovals.NotFound e) {
       return new Decision(Result.NOT_FOUND, null);
     } catch (TemplateApprovals.Conflict e) {
-      return new Decision(Result.ALREADY_DECIDED, view(e.current));
+      return new Decision(Result.ALREADY_DECIDED, e.current);
     }
-  }
-
-  private static Version view(TemplateApprovals.Version v) {
-    return new Version(
-        v.templateName(),
-        v.version(),
-        v.purpose(),
-        v.state() == null ? null : v.state().name(),
-        v.source(),
-        v.firstSeenAt(),
-        v.decidedBy(),
-        v.decidedAt(),
-        v.comment(),
-        v.content(),
-        v.submittedBy());
   }
 }

@@ -1,32 +1,20 @@
 package org.twiliocrm.operator;
 
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.twiliocrm.governance.templates.TemplateApprovals.Version;
 
 /**
  * What {@code /api/template-approvals} needs from the template versioning service. A small seam of
  * this package's own: the versioning service (governance.templates.TemplateApprovals on branch
  * gov-templates) was written in parallel; an adapter bound as the bean {@code templateDecisions}
- * connects it. Without that bean the endpoints answer 503 with the reason.
+ * connects it. Without that bean the endpoints answer 503 with the reason. The versions are the
+ * service's own records ({@link Version}, {@code content} the normalized text that is sent), not a
+ * copy of their fields.
  */
 public interface TemplateDecisions {
   /** Bean name the API looks up. */
   String BEAN = "templateDecisions";
-
-  /** One template version as stored; {@code content} is the normalized text that is sent. */
-  record Version(
-      String templateName,
-      String version,
-      String purpose,
-      String state,
-      String source,
-      Instant firstSeenAt,
-      String decidedBy,
-      Instant decidedAt,
-      String comment,
-      String content,
-      String submittedBy) {}
 
   /** As for approval requests: DONE, NOT_FOUND, ALREADY_DECIDED (nothing changed). */
   enum Result {

@@ -44,96 +44,14 @@ import org.twiliocrm.senders.SenderSettings;
 public final class OutboxBeans {
   private OutboxBeans() {}
 
-  public static OutboxRuntime bind(
-      BiConsumer<String, Object> registry,
-      OutboxSettings s,
-      ConnectorConfig.Db dbConfig,
-      Database db,
-      TwilioRestClient twilio) {
-    return bind(
-        registry,
-        s,
-        TemplateSettings.defaults(),
-        GovernanceSettings.defaults(),
-        dbConfig,
-        db,
-        twilio);
-  }
-
-  public static OutboxRuntime bind(
-      BiConsumer<String, Object> registry,
-      OutboxSettings s,
-      TemplateSettings ts,
-      ConnectorConfig.Db dbConfig,
-      Database db,
-      TwilioRestClient twilio) {
-    return bind(registry, s, ts, GovernanceSettings.defaults(), dbConfig, db, twilio);
-  }
-
   /**
-   * As above, with the policy gate's settings. Also binds {@code governancePolicies}, {@code
-   * policyGate}, {@code approvals} and {@code governanceAudit}; a bad policy file throws {@link
-   * org.twiliocrm.governance.PolicyException} naming file:line.
-   */
-  public static OutboxRuntime bind(
-      BiConsumer<String, Object> registry,
-      OutboxSettings s,
-      TemplateSettings ts,
-      GovernanceSettings g,
-      ConnectorConfig.Db dbConfig,
-      Database db,
-      TwilioRestClient twilio) {
-    return bind(
-        registry,
-        s,
-        ts,
-        g,
-        FallbackSettings.defaults(),
-        RecipientSettings.from(k -> null),
-        dbConfig,
-        db,
-        twilio);
-  }
-
-  /**
-   * As above, with the channel fallback's settings (also binds {@code channelFallback}) and the
-   * recipient checks' settings (governance.recipients.*).
-   */
-  public static OutboxRuntime bind(
-      BiConsumer<String, Object> registry,
-      OutboxSettings s,
-      TemplateSettings ts,
-      GovernanceSettings g,
-      FallbackSettings f,
-      RecipientSettings rs,
-      ConnectorConfig.Db dbConfig,
-      Database db,
-      TwilioRestClient twilio) {
-    return bind(registry, s, ts, g, f, rs, SenderSettings.from(k -> null), dbConfig, db, twilio);
-  }
-
-  /**
-   * As above, with the sender check's settings (governance.senders.*): binds {@code senderGate}
-   * (route step) and {@code senderRegistry} (the cached inventory of the account's senders).
-   */
-  public static OutboxRuntime bind(
-      BiConsumer<String, Object> registry,
-      OutboxSettings s,
-      TemplateSettings ts,
-      GovernanceSettings g,
-      FallbackSettings f,
-      RecipientSettings rs,
-      SenderSettings ss,
-      ConnectorConfig.Db dbConfig,
-      Database db,
-      TwilioRestClient twilio) {
-    return bind(
-        registry, s, ts, g, f, rs, ss, PacingSettings.from(k -> null), dbConfig, db, twilio);
-  }
-
-  /**
-   * As above, with sender pacing's settings (outbox.pacing.*): binds {@code senderPacer} (route
-   * step) and {@code pacingMetrics} (each sender's backlog at /observe/metrics).
+   * Binds the outbox and its gates with their settings. A template file with errors throws; a bad
+   * policy file throws {@link org.twiliocrm.governance.PolicyException} naming file:line. Besides
+   * the beans above: {@code governancePolicies}, {@code policyGate}, {@code approvals} and {@code
+   * governanceAudit} (the approval gate); {@code channelFallback} and the recipient checks'
+   * (governance.recipients.*); {@code senderGate} (route step) and {@code senderRegistry} (the
+   * cached inventory of the account's senders, governance.senders.*); {@code senderPacer} (route
+   * step) and {@code pacingMetrics} (each sender's backlog at /observe/metrics, outbox.pacing.*).
    */
   public static OutboxRuntime bind(
       BiConsumer<String, Object> registry,

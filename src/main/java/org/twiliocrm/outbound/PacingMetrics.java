@@ -12,14 +12,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
+import org.twiliocrm.config.DaemonTimer;
 
 /**
  * Each sender's backlog at /observe/metrics (docs/outbox.md#sender-pacing), from one grouped query
@@ -49,7 +47,7 @@ public final class PacingMetrics implements AutoCloseable {
   private final PacingSettings settings;
   private final Supplier<MeterRegistry> registry;
   private final Map<String, double[]> last = new TreeMap<>();
-  private ScheduledExecutorService timer;
+  private final DaemonTimer timer = new DaemonTimer("outbox-pacing-metrics");
   private MultiGauge backlog;
   private MultiGauge oldest;
   private MultiGauge drain;
@@ -68,17 +66,10 @@ public final class PacingMetrics implements AutoCloseable {
   }
 
   public synchronized void start() {
-    if (!settings.enabled() || timer != null) {
+    if (!settings.enabled()) {
       return;
     }
-    timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "outbox-pacing-metrics");
-              t.setDaemon(true);
-              return t;
-            });
-    timer.scheduleWithFixedDelay(this::refreshQuietly, 500, PERIOD_MS, TimeUnit.MILLISECONDS);
+    timer.start(new DaemonTimer.Task(this::refreshQuietly, 500, PERIOD_MS));
   }
 
   private void refreshQuietly() {
@@ -173,9 +164,6 @@ public final class PacingMetrics implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    if (timer != null) {
-      timer.shutdownNow();
-      timer = null;
-    }
+    timer.close();
   }
 }

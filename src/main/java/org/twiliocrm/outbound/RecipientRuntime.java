@@ -1,10 +1,8 @@
 package org.twiliocrm.outbound;
 
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.config.DaemonTimer;
 import org.twiliocrm.governance.RecipientPolicies;
 
 /**
@@ -21,7 +19,7 @@ public final class RecipientRuntime implements AutoCloseable {
   private final Runnable wake;
   private final long releaseMillis;
   private final long reloadMillis;
-  private ScheduledExecutorService timer;
+  private final DaemonTimer timer = new DaemonTimer("recipient-holds");
   private volatile boolean failureLogged;
 
   public RecipientRuntime(
@@ -40,18 +38,9 @@ public final class RecipientRuntime implements AutoCloseable {
   }
 
   public synchronized void start() {
-    if (timer != null) {
-      return;
-    }
-    timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "recipient-holds");
-              t.setDaemon(true);
-              return t;
-            });
-    timer.scheduleWithFixedDelay(this::release, 0, releaseMillis, TimeUnit.MILLISECONDS);
-    timer.scheduleWithFixedDelay(this::reload, reloadMillis, reloadMillis, TimeUnit.MILLISECONDS);
+    timer.start(
+        new DaemonTimer.Task(this::release, 0, releaseMillis),
+        new DaemonTimer.Task(this::reload, reloadMillis, reloadMillis));
   }
 
   /** One release pass (public for tests that move the clock). Returns the rows released. */
@@ -84,9 +73,6 @@ public final class RecipientRuntime implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    if (timer != null) {
-      timer.shutdownNow();
-      timer = null;
-    }
+    timer.close();
   }
 }

@@ -12,14 +12,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
+import org.twiliocrm.config.DaemonTimer;
 
 /**
  * Route step "pace" of the outbox route (docs/outbox.md#sender-pacing), after the approval gate and
@@ -68,7 +67,7 @@ public final class SenderPacer implements AutoCloseable {
   /** Until when (System.nanoTime) this process has rows booked ahead: the wake ticker runs till. */
   private final AtomicLong wakeUntilNanos = new AtomicLong(System.nanoTime());
 
-  private ScheduledExecutorService ticker;
+  private final DaemonTimer ticker = new DaemonTimer("outbox-pacing-wake");
 
   /**
    * @param owner this instance's lease owner name (rows are put back only under its lease)
@@ -90,18 +89,11 @@ public final class SenderPacer implements AutoCloseable {
 
   /** Starts the wake ticker (only when pacing is on). */
   public synchronized void start() {
-    if (!settings.enabled() || ticker != null) {
+    if (!settings.enabled()) {
       return;
     }
-    ticker =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "outbox-pacing-wake");
-              t.setDaemon(true);
-              return t;
-            });
     // 50 ms: fine enough for 20 slots a second per wake at most, cheap when nothing is booked.
-    ticker.scheduleWithFixedDelay(this::tick, 50, 50, TimeUnit.MILLISECONDS);
+    ticker.start(new DaemonTimer.Task(this::tick, 50, 50));
   }
 
   private void tick() {
@@ -112,10 +104,7 @@ public final class SenderPacer implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    if (ticker != null) {
-      ticker.shutdownNow();
-      ticker = null;
-    }
+    ticker.close();
   }
 
   /** Route step over a checked batch. Never throws: a database failure retries the rows later. */

@@ -2,12 +2,10 @@ package org.twiliocrm.senders;
 
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.config.DaemonTimer;
 
 /**
  * The account's senders as last read from Twilio ({@link SenderInventory}), for the outbox's sender
@@ -25,7 +23,7 @@ public final class SenderRegistry implements AutoCloseable {
   private volatile SenderInventory current;
   private volatile long lastAttempt = Long.MIN_VALUE;
   private volatile String lastError;
-  private ScheduledExecutorService timer;
+  private final DaemonTimer timer = new DaemonTimer("sender-registry");
 
   public SenderRegistry(Supplier<SenderInventory> loader, Duration interval) {
     this.loader = loader;
@@ -34,18 +32,7 @@ public final class SenderRegistry implements AutoCloseable {
 
   /** Starts the periodic reads, the first at once on the timer's thread. */
   public synchronized void start() {
-    if (timer != null) {
-      return;
-    }
-    timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "sender-registry");
-              t.setDaemon(true);
-              return t;
-            });
-    timer.scheduleWithFixedDelay(
-        this::refresh, 0, Math.max(1, interval.toMillis()), TimeUnit.MILLISECONDS);
+    timer.start(new DaemonTimer.Task(this::refresh, 0, Math.max(1, interval.toMillis())));
   }
 
   public Optional<SenderInventory> current() {
@@ -99,9 +86,6 @@ public final class SenderRegistry implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    if (timer != null) {
-      timer.shutdownNow();
-      timer = null;
-    }
+    timer.close();
   }
 }

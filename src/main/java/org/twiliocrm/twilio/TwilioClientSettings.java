@@ -23,9 +23,10 @@ import org.twiliocrm.config.Settings;
  * @param connectTimeoutMillis TCP connect timeout
  * @param responseTimeoutMillis how long to wait for a response
  * @param region the Twilio Region and edge every request goes to ({@code twilio.region}, {@code
- *     twilio.edge}); twilio-java puts them in the host name
+ *     twilio.edge}); twilio-java puts them in the host name; null: Twilio's default region (us1)
  * @param regionAuthTokens region -> the account's auth token in that region (Twilio issues
- *     region-specific credentials); the configured region's one authenticates REST calls
+ *     region-specific credentials); the configured region's one authenticates REST calls; null:
+ *     none
  */
 public record TwilioClientSettings(
     String baseUrl,
@@ -38,29 +39,6 @@ public record TwilioClientSettings(
     int responseTimeoutMillis,
     TwilioRegion region,
     Map<String, String> regionAuthTokens) {
-
-  /** Twilio's default region (us1), no region-specific tokens. */
-  public TwilioClientSettings(
-      String baseUrl,
-      String accountSid,
-      String authToken,
-      String apiKey,
-      String apiSecret,
-      int maxConnections,
-      int connectTimeoutMillis,
-      int responseTimeoutMillis) {
-    this(
-        baseUrl,
-        accountSid,
-        authToken,
-        apiKey,
-        apiSecret,
-        maxConnections,
-        connectTimeoutMillis,
-        responseTimeoutMillis,
-        new TwilioRegion(null, null),
-        Map.of());
-  }
 
   public TwilioClientSettings {
     region = Objects.requireNonNullElseGet(region, () -> new TwilioRegion(null, null));

@@ -132,7 +132,11 @@ class MdcUnitOfWorkTest {
             1,
             "me",
             Instant.EPOCH,
-            Instant.EPOCH));
+            Instant.EPOCH,
+            null,
+            OutboxRow.Gov.NONE,
+            null,
+            null));
   }
 
   /** Finishes on another thread, as a writer or an HTTP client's callback does. */

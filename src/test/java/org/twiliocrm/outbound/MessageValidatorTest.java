@@ -47,7 +47,11 @@ class MessageValidatorTest {
         1,
         "me",
         Instant.now(),
-        Instant.now());
+        Instant.now(),
+        null,
+        OutboxRow.Gov.NONE,
+        null,
+        null);
   }
 
   OutboxWork run(OutboxRow row) {

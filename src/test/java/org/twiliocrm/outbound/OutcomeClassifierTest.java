@@ -188,7 +188,11 @@ class OutcomeClassifierTest {
                 1,
                 "me",
                 java.time.Instant.now(),
-                java.time.Instant.now()));
+                java.time.Instant.now(),
+                null,
+                OutboxRow.Gov.NONE,
+                null,
+                null));
     r.reconcile(w);
     assertThat(w.getOutcome().status()).isEqualTo("FAILED");
     assertThat(w.getOutcome().reasonCode()).isEqualTo("AMBIGUOUS_NOT_RESENT");

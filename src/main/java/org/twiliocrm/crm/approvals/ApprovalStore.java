@@ -4,13 +4,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
+import org.twiliocrm.governance.Audit;
 
 /**
  * What the Salesforce side of governance reads and marks in the database (bean {@code
@@ -21,18 +20,6 @@ import org.twiliocrm.config.ConnectorConfig.Vendor;
 public final class ApprovalStore {
   /** A request to write: its id, the state to record once written, whether to write its status. */
   public record ToWrite(long id, String state, boolean writeStatus, String note) {}
-
-  /** One audit row as written to the org. */
-  public record AuditRow(
-      long id,
-      Instant occurredAt,
-      String actor,
-      String action,
-      String subjectType,
-      String subjectId,
-      String before,
-      String after,
-      String detail) {}
 
   private final DataSource dataSource;
   private final Vendor vendor;
@@ -141,8 +128,8 @@ public final class ApprovalStore {
   }
 
   /** Audit rows not yet written to the org, oldest first. */
-  List<AuditRow> auditToWrite(int limit) throws SQLException {
-    List<AuditRow> out = new ArrayList<>();
+  List<Audit.Entry> auditToWrite(int limit) throws SQLException {
+    List<Audit.Entry> out = new ArrayList<>();
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
@@ -153,18 +140,7 @@ public final class ApprovalStore {
                     + limit)) {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          Timestamp t = rs.getTimestamp("occurred_at");
-          out.add(
-              new AuditRow(
-                  rs.getLong("id"),
-                  t == null ? null : t.toInstant(),
-                  rs.getString("actor"),
-                  rs.getString("action"),
-                  rs.getString("subject_type"),
-                  rs.getString("subject_id"),
-                  rs.getString("before_state"),
-                  rs.getString("after_state"),
-                  rs.getString("detail")));
+          out.add(Audit.Entry.read(rs));
         }
       }
     }

@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import org.twiliocrm.crm.FieldMapping;
 import org.twiliocrm.governance.ApprovalRequest;
 import org.twiliocrm.governance.Approvals;
+import org.twiliocrm.governance.Audit;
 
 /**
  * Governance in Salesforce, bound by the kamelet {@code salesforce-governance-sink} through {@code
@@ -227,12 +228,12 @@ public final class ApprovalSync implements CamelContextAware {
     if (auditObject == null || auditExternalIdField == null) {
       return;
     }
-    List<ApprovalStore.AuditRow> audit = store.auditToWrite(BATCH);
+    List<Audit.Entry> audit = store.auditToWrite(BATCH);
     if (audit.isEmpty()) {
       return;
     }
     ArrayNode records = JSON.createArrayNode();
-    for (ApprovalStore.AuditRow a : audit) {
+    for (Audit.Entry a : audit) {
       ObjectNode rec = JSON.createObjectNode();
       rec.putObject("attributes").put("type", auditObject);
       rec.put(auditExternalIdField, String.valueOf(a.id()));
@@ -447,11 +448,11 @@ public final class ApprovalSync implements CamelContextAware {
     return store.approvedVersion(r.templateName()).orElse(null);
   }
 
-  private static Map<String, Object> auditSources(ApprovalStore.AuditRow a) {
+  private static Map<String, Object> auditSources(Audit.Entry a) {
     Map<String, Object> src = new LinkedHashMap<>();
     src.put("auditId", String.valueOf(a.id()));
     src.put("name", clip("Audit #" + a.id() + " " + a.action(), 80));
-    src.put("occurredAt", a.occurredAt() == null ? null : a.occurredAt().toString());
+    src.put("occurredAt", a.at() == null ? null : a.at().toString());
     src.put("actor", a.actor());
     src.put("action", a.action());
     src.put("subjectType", a.subjectType());

@@ -5,9 +5,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.camel.health.HealthCheck;
@@ -15,6 +12,7 @@ import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.config.DaemonTimer;
 
 /**
  * Keeps a running connector's templates current. Every {@code templates.reload-interval} it reads
@@ -36,7 +34,7 @@ public final class TemplateRuntime implements AutoCloseable {
   private final Supplier<MeterRegistry> meters;
   private volatile String lastFingerprint;
   private volatile String error;
-  private volatile ScheduledExecutorService timer;
+  private final DaemonTimer timer = new DaemonTimer("templates-reload");
   private volatile MeterRegistry boundTo;
   private Counter errors;
 
@@ -63,18 +61,11 @@ public final class TemplateRuntime implements AutoCloseable {
   }
 
   public synchronized void start() {
-    if (timer != null || interval.isZero()) {
+    if (interval.isZero()) {
       return;
     }
-    timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "templates-reload");
-              t.setDaemon(true);
-              return t;
-            });
     long ms = Math.max(100, interval.toMillis());
-    timer.scheduleWithFixedDelay(this::safeTick, ms, ms, TimeUnit.MILLISECONDS);
+    timer.start(new DaemonTimer.Task(this::safeTick, ms, ms));
   }
 
   private void safeTick() {
@@ -168,9 +159,6 @@ public final class TemplateRuntime implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    if (timer != null) {
-      timer.shutdownNow();
-      timer = null;
-    }
+    timer.close();
   }
 }

@@ -63,14 +63,14 @@ class ApprovalStoreIT {
         Audit.append(
             c, Audit.Entry.of("bob", Audit.Action.REJECTED, "approval_request", "2", "a", "b", ""));
       }
-      List<ApprovalStore.AuditRow> audit = store.auditToWrite(10);
-      assertThat(audit).extracting(ApprovalStore.AuditRow::actor).contains("alice", "bob");
+      List<Audit.Entry> audit = store.auditToWrite(10);
+      assertThat(audit).extracting(Audit.Entry::actor).contains("alice", "bob");
       int before = audit.size();
       List<Long> first = List.of(audit.get(0).id());
       store.auditWritten(first);
       store.auditWritten(first);
       assertThat(store.auditToWrite(10)).hasSize(before - 1);
-      store.auditWritten(audit.stream().map(ApprovalStore.AuditRow::id).toList());
+      store.auditWritten(audit.stream().map(Audit.Entry::id).toList());
       assertThat(store.auditToWrite(10)).isEmpty();
       assertThat(tdb.count("SELECT COUNT(*) FROM governance_audit_crm")).isEqualTo(before);
     }

@@ -230,7 +230,9 @@ class MessagesIT {
             TwilioSandboxFixture.KEY_SECRET,
             5,
             10000,
-            60000);
+            60000,
+            null,
+            null);
     try (TwilioClientFactory f = new TwilioClientFactory(keyed)) {
       Message m =
           Message.creator(
@@ -249,7 +251,9 @@ class MessagesIT {
             "nope",
             5,
             10000,
-            60000);
+            60000,
+            null,
+            null);
     try (TwilioClientFactory f = new TwilioClientFactory(wrongKey)) {
       assertThat(
               errorOf(

@@ -44,7 +44,8 @@ final class TwilioSandboxFixture implements AutoCloseable {
 
   TwilioClientFactory factory(String token) {
     return new TwilioClientFactory(
-        new TwilioClientSettings(sandbox.baseUrl(), ACCOUNT, token, null, null, 50, 10000, 60000));
+        new TwilioClientSettings(
+            sandbox.baseUrl(), ACCOUNT, token, null, null, 50, 10000, 60000, null, null));
   }
 
   /** Calls the control API; returns the parsed JSON (object or array). */

@@ -60,7 +60,9 @@ public final class SandboxBench {
                   null,
                   threads * 2,
                   5000,
-                  30000))) {
+                  30000,
+                  null,
+                  null))) {
         TwilioRestClient client = factory.create();
         run(client, threads, 3, new LongAdder(), new LongAdder()); // warm-up
         LongAdder ok = new LongAdder();

@@ -156,45 +156,45 @@ public final class TemplateApprovals implements ApprovedTemplates {
             }
           }
         }
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "INSERT INTO template_version (template_name, version, purpose, content, source,"
-                    + " state) VALUES (?, ?, ?, ?, ?, 'PENDING_APPROVAL')")) {
-          ps.setString(1, t.name());
-          ps.setString(2, v);
-          ps.setString(3, t.purpose());
-          ps.setString(4, t.normalized());
-          ps.setString(5, sources.get(t.name()));
-          ps.executeUpdate();
-          // The version and its audit entry commit together.
-          Audit.append(
+        try {
+          Transactions.run(
               c,
-              Audit.Entry.of(
-                  Audit.CONNECTOR,
-                  VERSION_SEEN,
-                  SUBJECT,
-                  t.name() + "@" + v,
-                  null,
-                  State.PENDING_APPROVAL.name(),
-                  "seen in " + sources.get(t.name())));
-          c.commit();
-          added.add(v);
-          LOG.info(
-              "Template '{}' version {} ({}) recorded: PENDING_APPROVAL until a human approves it",
-              t.name(),
-              shortVersion(v),
-              sources.get(t.name()));
+              x -> {
+                try (PreparedStatement ps =
+                    x.prepareStatement(
+                        "INSERT INTO template_version (template_name, version, purpose, content,"
+                            + " source, state) VALUES (?, ?, ?, ?, ?, 'PENDING_APPROVAL')")) {
+                  ps.setString(1, t.name());
+                  ps.setString(2, v);
+                  ps.setString(3, t.purpose());
+                  ps.setString(4, t.normalized());
+                  ps.setString(5, sources.get(t.name()));
+                  ps.executeUpdate();
+                  // The version and its audit entry commit together.
+                  Audit.append(
+                      x,
+                      Audit.Entry.of(
+                          Audit.CONNECTOR,
+                          VERSION_SEEN,
+                          SUBJECT,
+                          t.name() + "@" + v,
+                          null,
+                          State.PENDING_APPROVAL.name(),
+                          "seen in " + sources.get(t.name())));
+                }
+              });
         } catch (SQLException e) {
-          c.rollback();
           if (e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
             throw e;
           }
-          // another connector recorded it first
-        } finally {
-          c.setAutoCommit(auto);
+          continue; // another connector recorded it first
         }
+        added.add(v);
+        LOG.info(
+            "Template '{}' version {} ({}) recorded: PENDING_APPROVAL until a human approves it",
+            t.name(),
+            shortVersion(v),
+            sources.get(t.name()));
       }
     } catch (SQLException e) {
       throw new IllegalStateException("template_version: " + e.getMessage(), e);

@@ -25,6 +25,15 @@ public final class Transactions {
     void run(Connection c) throws SQLException;
   }
 
+  /**
+   * What some work has left to do once its transaction has committed: read back what it committed,
+   * or tell rows in memory and other threads what became of them.
+   */
+  @FunctionalInterface
+  public interface AfterCommit<T> {
+    T run() throws SQLException;
+  }
+
   /** Runs {@code work} in one transaction on a connection of {@code dataSource}. */
   public static <T> T inTransaction(DataSource dataSource, Work<T> work) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
@@ -46,6 +55,16 @@ public final class Transactions {
     } finally {
       c.setAutoCommit(auto);
     }
+  }
+
+  /**
+   * Runs {@code work} as {@link #inTransaction(Connection, Work)} does, then the step it returns:
+   * after the commit, with {@code c}'s auto-commit mode restored, still on {@code c}. The step does
+   * not run when the work throws, and a step that throws has nothing left to roll back.
+   */
+  public static <T> T inTransactionThen(Connection c, Work<AfterCommit<T>> work)
+      throws SQLException {
+    return inTransaction(c, work).run();
   }
 
   /** As {@link #inTransaction(Connection, Work)} for work that returns nothing. */

@@ -155,71 +155,69 @@ public final class Approvals {
     if (actor == null || actor.isBlank()) {
       throw new IllegalArgumentException("a decision needs a named actor");
     }
-    int rows;
-    ApprovalRequest after;
+    Decision decision;
     try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        Optional<ApprovalRequest> found = find(c, id, true);
-        if (found.isEmpty()) {
-          c.rollback();
-          return new Decision(Result.NOT_FOUND, null, 0);
-        }
-        ApprovalRequest r = found.get();
-        if (!r.pending() || expired(c, id)) {
-          c.rollback();
-          return new Decision(Result.ALREADY_DECIDED, r, 0);
-        }
-        if (approve
-            && (r.requestedBy().contains(actor.trim())
-                || otherIdentities.stream()
-                    .anyMatch(i -> i != null && r.requestedBy().contains(i.trim())))) {
-          c.rollback();
-          return new Decision(Result.FOUR_EYES_VIOLATION, r, 0);
-        }
-        String status = approve ? "APPROVED" : "REJECTED";
-        closeRequest(c, id, status, actor.trim(), comment);
-        rows =
-            approve
-                ? release(c, id)
-                : failRows(
-                    c, id, "REJECTED_BY_APPROVER", "rejected by " + actor.trim() + note(comment));
-        Audit.append(
-            c,
-            Audit.Entry.of(
-                actor.trim(),
-                approve ? Audit.Action.APPROVED : Audit.Action.REJECTED,
-                SUBJECT,
-                String.valueOf(id),
-                "PENDING",
-                status,
-                (approve ? "released " : "failed ")
-                    + rows
-                    + " row(s); rule "
-                    + r.rule()
-                    + note(comment)));
-        if (approve && vendor == Vendor.POSTGRESQL) {
-          // Every replica's claimer listens: the released rows are claimed at once, not at the
-          // next poll.
-          try (PreparedStatement ps =
-              c.prepareStatement("SELECT pg_notify('outbox_message', '')")) {
-            ps.executeQuery().close();
-          }
-        }
-        c.commit();
-        after = find(c, id, false).orElse(r);
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
+      decision =
+          Transactions.inTransactionThen(
+              c,
+              x -> {
+                Optional<ApprovalRequest> found = find(x, id, true);
+                if (found.isEmpty()) {
+                  x.rollback();
+                  return () -> new Decision(Result.NOT_FOUND, null, 0);
+                }
+                ApprovalRequest r = found.get();
+                if (!r.pending() || expired(x, id)) {
+                  x.rollback();
+                  return () -> new Decision(Result.ALREADY_DECIDED, r, 0);
+                }
+                if (approve
+                    && (r.requestedBy().contains(actor.trim())
+                        || otherIdentities.stream()
+                            .anyMatch(i -> i != null && r.requestedBy().contains(i.trim())))) {
+                  x.rollback();
+                  return () -> new Decision(Result.FOUR_EYES_VIOLATION, r, 0);
+                }
+                String status = approve ? "APPROVED" : "REJECTED";
+                closeRequest(x, id, status, actor.trim(), comment);
+                int rows =
+                    approve
+                        ? release(x, id)
+                        : failRows(
+                            x,
+                            id,
+                            "REJECTED_BY_APPROVER",
+                            "rejected by " + actor.trim() + note(comment));
+                Audit.append(
+                    x,
+                    Audit.Entry.of(
+                        actor.trim(),
+                        approve ? Audit.Action.APPROVED : Audit.Action.REJECTED,
+                        SUBJECT,
+                        String.valueOf(id),
+                        "PENDING",
+                        status,
+                        (approve ? "released " : "failed ")
+                            + rows
+                            + " row(s); rule "
+                            + r.rule()
+                            + note(comment)));
+                if (approve && vendor == Vendor.POSTGRESQL) {
+                  // Every replica's claimer listens: the released rows are claimed at once, not at
+                  // the
+                  // next poll.
+                  try (PreparedStatement ps =
+                      x.prepareStatement("SELECT pg_notify('outbox_message', '')")) {
+                    ps.executeQuery().close();
+                  }
+                }
+                return () -> new Decision(Result.DONE, find(x, id, false).orElse(r), rows);
+              });
     }
-    if (approve) {
+    if (approve && decision.result() == Result.DONE) {
       onRelease.forEach(Runnable::run);
     }
-    return new Decision(Result.DONE, after, rows);
+    return decision;
   }
 
   /** Ends every pending request past its expiry; returns how many. */

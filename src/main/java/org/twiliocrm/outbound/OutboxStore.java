@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
+import org.twiliocrm.db.Transactions;
 import org.twiliocrm.governance.Channel;
 
 /**
@@ -184,35 +185,26 @@ public final class OutboxStore {
 
   private List<OutboxRow> claimH2(Connection c, String owner, int limit, long leaseMillis)
       throws SQLException {
-    boolean auto = c.getAutoCommit();
-    c.setAutoCommit(false);
-    try {
-      // More candidates than the claim takes: the first due rows may be locked by a claim still
-      // in progress (another thread, or another connector on the same database), and SKIP LOCKED
-      // must then find the next ones instead of coming back empty.
-      List<Long> ids = ids(c, h2Candidates, limit * H2_CANDIDATES_PER_ROW);
-      List<Long> locked = ids.isEmpty() ? List.of() : ids(c, h2Lock, ids, limit);
-      if (locked.isEmpty()) {
-        c.commit();
-        return List.of();
-      }
-      List<OutboxRow> rows;
-      try (PreparedStatement ps = c.prepareStatement(claimSql)) {
-        ps.setString(1, owner);
-        ps.setLong(2, leaseMillis);
-        ps.setArray(3, c.createArrayOf("BIGINT", locked.toArray()));
-        try (ResultSet rs = ps.executeQuery()) {
-          rows = read(rs);
-        }
-      }
-      c.commit();
-      return rows;
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(auto);
-    }
+    return Transactions.inTransaction(
+        c,
+        x -> {
+          // More candidates than the claim takes: the first due rows may be locked by a claim
+          // still in progress (another thread, or another connector on the same database), and
+          // SKIP LOCKED must then find the next ones instead of coming back empty.
+          List<Long> ids = ids(x, h2Candidates, limit * H2_CANDIDATES_PER_ROW);
+          List<Long> locked = ids.isEmpty() ? List.of() : ids(x, h2Lock, ids, limit);
+          if (locked.isEmpty()) {
+            return List.of();
+          }
+          try (PreparedStatement ps = x.prepareStatement(claimSql)) {
+            ps.setString(1, owner);
+            ps.setLong(2, leaseMillis);
+            ps.setArray(3, x.createArrayOf("BIGINT", locked.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+              return read(rs);
+            }
+          }
+        });
   }
 
   /** The ids a statement returns; its parameters: the candidate ids (if any), then the limit. */
@@ -237,48 +229,43 @@ public final class OutboxStore {
 
   private List<OutboxRow> claimMariaDb(Connection c, String owner, int limit, long leaseMillis)
       throws SQLException {
-    boolean auto = c.getAutoCommit();
-    c.setAutoCommit(false);
-    try {
-      List<Long> ids = new ArrayList<>(limit);
-      try (PreparedStatement ps = c.prepareStatement(claimSql)) {
-        ps.setInt(1, limit);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            ids.add(rs.getLong(1));
+    return Transactions.inTransaction(
+        c,
+        x -> {
+          List<Long> ids = new ArrayList<>(limit);
+          try (PreparedStatement ps = x.prepareStatement(claimSql)) {
+            ps.setInt(1, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                ids.add(rs.getLong(1));
+              }
+            }
           }
-        }
-      }
-      if (ids.isEmpty()) {
-        c.commit();
-        return List.of();
-      }
-      String in = "(" + String.join(",", ids.stream().map(String::valueOf).toList()) + ")";
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "UPDATE outbox_message SET "
-                  + String.format(SET, now(Vendor.MARIADB), nowPlusMillis(Vendor.MARIADB))
-                  + " WHERE id IN "
-                  + in)) {
-        ps.setString(1, owner);
-        ps.setLong(2, leaseMillis);
-        ps.executeUpdate();
-      }
-      List<OutboxRow> rows;
-      try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT " + COLUMNS + " FROM outbox_message WHERE id IN " + in + " ORDER BY id");
-          ResultSet rs = ps.executeQuery()) {
-        rows = read(rs);
-      }
-      c.commit();
-      return rows;
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(auto);
-    }
+          if (ids.isEmpty()) {
+            return List.of();
+          }
+          String in = "(" + String.join(",", ids.stream().map(String::valueOf).toList()) + ")";
+          try (PreparedStatement ps =
+              x.prepareStatement(
+                  "UPDATE outbox_message SET "
+                      + String.format(SET, now(Vendor.MARIADB), nowPlusMillis(Vendor.MARIADB))
+                      + " WHERE id IN "
+                      + in)) {
+            ps.setString(1, owner);
+            ps.setLong(2, leaseMillis);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+                  x.prepareStatement(
+                      "SELECT "
+                          + COLUMNS
+                          + " FROM outbox_message WHERE id IN "
+                          + in
+                          + " ORDER BY id");
+              ResultSet rs = ps.executeQuery()) {
+            return read(rs);
+          }
+        });
   }
 
   private static List<OutboxRow> read(ResultSet rs) throws SQLException {
@@ -387,79 +374,73 @@ public final class OutboxStore {
     String attemptSql =
         "INSERT INTO outbox_attempt (message_id, attempt, kind, outcome, twilio_sid, http_status,"
             + " error_code, detail, instance, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try (PreparedStatement fin = c.prepareStatement(finalSql);
-          PreparedStatement later = c.prepareStatement(laterSql);
-          PreparedStatement att = c.prepareStatement(attemptSql)) {
-        int finals = 0;
-        int laters = 0;
-        int attempts = 0;
-        for (Result r : results) {
-          Outcome o = r.outcome();
-          if (o.isFinal()) {
-            fin.setString(1, o.status());
-            fin.setString(2, o.twilioSid());
-            fin.setString(3, o.twilioStatus());
-            setInt(fin, 4, o.numSegments());
-            setInt(fin, 5, o.errorCode());
-            fin.setString(6, o.reasonCode());
-            fin.setString(7, OutboxWork.clip(o.reason()));
-            fin.setInt(8, r.attempts());
-            fin.setString(9, o.status());
-            // Twilio's own creation time when known (reconciliation), else the time of writing.
-            fin.setTimestamp(10, o.sentAt() == null ? null : Timestamp.from(o.sentAt()));
-            fin.setLong(11, r.row().id());
-            fin.setString(12, owner);
-            fin.addBatch();
-            finals++;
-          } else {
-            later.setString(1, o.status());
-            setInt(later, 2, o.errorCode());
-            later.setString(3, o.reasonCode());
-            later.setString(4, OutboxWork.clip(o.reason()));
-            later.setInt(5, r.attempts());
-            later.setLong(6, o.delayMillis());
-            later.setLong(7, r.row().id());
-            later.setString(8, owner);
-            later.addBatch();
-            laters++;
+    return Transactions.inTransaction(
+        dataSource,
+        c -> {
+          try (PreparedStatement fin = c.prepareStatement(finalSql);
+              PreparedStatement later = c.prepareStatement(laterSql);
+              PreparedStatement att = c.prepareStatement(attemptSql)) {
+            int finals = 0;
+            int laters = 0;
+            int attempts = 0;
+            for (Result r : results) {
+              Outcome o = r.outcome();
+              if (o.isFinal()) {
+                fin.setString(1, o.status());
+                fin.setString(2, o.twilioSid());
+                fin.setString(3, o.twilioStatus());
+                setInt(fin, 4, o.numSegments());
+                setInt(fin, 5, o.errorCode());
+                fin.setString(6, o.reasonCode());
+                fin.setString(7, OutboxWork.clip(o.reason()));
+                fin.setInt(8, r.attempts());
+                fin.setString(9, o.status());
+                // Twilio's own creation time when known (reconciliation), else the time of writing.
+                fin.setTimestamp(10, o.sentAt() == null ? null : Timestamp.from(o.sentAt()));
+                fin.setLong(11, r.row().id());
+                fin.setString(12, owner);
+                fin.addBatch();
+                finals++;
+              } else {
+                later.setString(1, o.status());
+                setInt(later, 2, o.errorCode());
+                later.setString(3, o.reasonCode());
+                later.setString(4, OutboxWork.clip(o.reason()));
+                later.setInt(5, r.attempts());
+                later.setLong(6, o.delayMillis());
+                later.setLong(7, r.row().id());
+                later.setString(8, owner);
+                later.addBatch();
+                laters++;
+              }
+              for (Attempt a : r.log()) {
+                att.setLong(1, a.messageId());
+                att.setInt(2, a.attempt());
+                att.setString(3, a.kind());
+                att.setString(4, a.outcome());
+                att.setString(5, a.twilioSid());
+                setInt(att, 6, a.httpStatus());
+                setInt(att, 7, a.errorCode());
+                att.setString(8, a.detail());
+                att.setString(9, owner);
+                att.setInt(10, a.durationMs());
+                att.addBatch();
+                attempts++;
+              }
+            }
+            int updated = 0;
+            if (finals > 0) {
+              updated += sum(fin.executeBatch());
+            }
+            if (laters > 0) {
+              updated += sum(later.executeBatch());
+            }
+            if (attempts > 0) {
+              att.executeBatch();
+            }
+            return updated;
           }
-          for (Attempt a : r.log()) {
-            att.setLong(1, a.messageId());
-            att.setInt(2, a.attempt());
-            att.setString(3, a.kind());
-            att.setString(4, a.outcome());
-            att.setString(5, a.twilioSid());
-            setInt(att, 6, a.httpStatus());
-            setInt(att, 7, a.errorCode());
-            att.setString(8, a.detail());
-            att.setString(9, owner);
-            att.setInt(10, a.durationMs());
-            att.addBatch();
-            attempts++;
-          }
-        }
-        int updated = 0;
-        if (finals > 0) {
-          updated += sum(fin.executeBatch());
-        }
-        if (laters > 0) {
-          updated += sum(later.executeBatch());
-        }
-        if (attempts > 0) {
-          att.executeBatch();
-        }
-        c.commit();
-        return updated;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
-    }
+        });
   }
 
   private static int sum(int[] counts) {

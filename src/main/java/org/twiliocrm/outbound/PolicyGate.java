@@ -28,6 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
 import org.twiliocrm.config.Redaction;
+import org.twiliocrm.db.Transactions;
 import org.twiliocrm.governance.Approvals;
 import org.twiliocrm.governance.Audit;
 import org.twiliocrm.governance.Policies;
@@ -546,124 +547,117 @@ public final class PolicyGate {
       requesters.add(requester(w.getRow()));
     }
     for (int attempt = 0; ; attempt++) {
-      try (Connection c = dataSource.getConnection()) {
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
-          long id;
-          boolean opened = false;
-          String[] existing = openRequest(c, key);
-          if (existing == null) {
-            id = insertRequest(c, policy, m, key, first, countries, requesters);
-            opened = true;
-          } else {
-            id = Long.parseLong(existing[0]);
-            Set<String> cs = new LinkedHashSet<>(Approvals.split(existing[1]));
-            cs.addAll(countries);
-            Set<String> rs = new LinkedHashSet<>(Approvals.split(existing[2]));
-            rs.addAll(requesters);
-            try (PreparedStatement ps =
-                c.prepareStatement(
-                    "UPDATE approval_request SET countries = ?, requested_by = ? WHERE id = ?")) {
-              ps.setString(1, Audit.clip(String.join(",", cs), 1000));
-              ps.setString(2, Audit.clip(String.join(",", rs), 1000));
-              ps.setLong(3, id);
-              ps.executeUpdate();
-            }
-          }
-          int held = writeHolds(c, id, m.reason(), rows);
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "UPDATE approval_request SET row_count = row_count + ? WHERE id = ?")) {
-            ps.setInt(1, held);
-            ps.setLong(2, id);
-            ps.executeUpdate();
-          }
-          Audit.append(
-              c,
-              Audit.Entry.of(
-                  Audit.CONNECTOR,
-                  Audit.Action.HOLD,
-                  Approvals.SUBJECT,
-                  String.valueOf(id),
-                  opened ? null : "PENDING",
-                  "PENDING",
-                  held
-                      + " row(s) held by rule "
-                      + m.rule().name()
-                      + (m.campaign() == null ? "" : ", campaign " + m.campaign())
-                      + "; "
-                      + m.reason()
-                      + "; policy sha256 "
-                      + policy.hash()));
-          c.commit();
-          for (OutboxWork w : rows) {
-            w.decide(Outcome.held(m.reason() + "; approval request " + id));
-            w.log("GOVERNANCE", "HELD", null, null, null, "request " + id + ", " + m.reason());
-          }
-          return;
-        } catch (SQLException e) {
-          c.rollback();
-          // Another replica opened the same request between our look-up and insert: join it.
-          if (attempt < 3 && isUniqueViolation(e)) {
-            continue;
-          }
-          throw e;
-        } catch (RuntimeException e) {
-          c.rollback();
-          throw e;
-        } finally {
-          c.setAutoCommit(auto);
+      long requestId;
+      try {
+        requestId =
+            Transactions.inTransaction(
+                dataSource,
+                c -> {
+                  long id;
+                  boolean opened = false;
+                  String[] existing = openRequest(c, key);
+                  if (existing == null) {
+                    id = insertRequest(c, policy, m, key, first, countries, requesters);
+                    opened = true;
+                  } else {
+                    id = Long.parseLong(existing[0]);
+                    Set<String> cs = new LinkedHashSet<>(Approvals.split(existing[1]));
+                    cs.addAll(countries);
+                    Set<String> rs = new LinkedHashSet<>(Approvals.split(existing[2]));
+                    rs.addAll(requesters);
+                    try (PreparedStatement ps =
+                        c.prepareStatement(
+                            "UPDATE approval_request SET countries = ?, requested_by = ? WHERE id = ?")) {
+                      ps.setString(1, Audit.clip(String.join(",", cs), 1000));
+                      ps.setString(2, Audit.clip(String.join(",", rs), 1000));
+                      ps.setLong(3, id);
+                      ps.executeUpdate();
+                    }
+                  }
+                  int held = writeHolds(c, id, m.reason(), rows);
+                  try (PreparedStatement ps =
+                      c.prepareStatement(
+                          "UPDATE approval_request SET row_count = row_count + ? WHERE id = ?")) {
+                    ps.setInt(1, held);
+                    ps.setLong(2, id);
+                    ps.executeUpdate();
+                  }
+                  Audit.append(
+                      c,
+                      Audit.Entry.of(
+                          Audit.CONNECTOR,
+                          Audit.Action.HOLD,
+                          Approvals.SUBJECT,
+                          String.valueOf(id),
+                          opened ? null : "PENDING",
+                          "PENDING",
+                          held
+                              + " row(s) held by rule "
+                              + m.rule().name()
+                              + (m.campaign() == null ? "" : ", campaign " + m.campaign())
+                              + "; "
+                              + m.reason()
+                              + "; policy sha256 "
+                              + policy.hash()));
+                  return id;
+                });
+      } catch (SQLException e) {
+        // Another replica opened the same request between our look-up and insert: join it.
+        if (attempt < 3 && isUniqueViolation(e)) {
+          continue;
         }
+        throw e;
       }
+      for (OutboxWork w : rows) {
+        w.decide(Outcome.held(m.reason() + "; approval request " + requestId));
+        w.log("GOVERNANCE", "HELD", null, null, null, "request " + requestId + ", " + m.reason());
+      }
+      return;
     }
   }
 
   /** A row with a pending approval found back in the queue (edited by hand): held again. */
   private void rehold(long id, List<OutboxWork> rows) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        Approvals.find(c, id, true); // serialize with a decision on the same request
-        String status = null;
-        try (PreparedStatement ps =
-            c.prepareStatement("SELECT status FROM approval_request WHERE id = ?")) {
-          ps.setLong(1, id);
-          try (ResultSet rs = ps.executeQuery()) {
-            status = rs.next() ? rs.getString(1) : null;
-          }
-        }
-        if (!"PENDING".equals(status)) {
-          // Decided meanwhile: leave the rows to the next claim, which sees the decision.
-          c.rollback();
-          for (OutboxWork w : rows) {
-            w.decide(Outcome.retry("GOVERNANCE_RECHECK", "approval " + id + " changed", null, 0));
-          }
-          return;
-        }
-        int held = writeHolds(c, id, "still awaiting approval request " + id, rows);
-        Audit.append(
-            c,
-            Audit.Entry.of(
-                Audit.CONNECTOR,
-                Audit.Action.REHOLD,
-                Approvals.SUBJECT,
-                String.valueOf(id),
-                "PENDING",
-                "PENDING",
-                held + " row(s) back in the queue without a decision were held again"));
-        c.commit();
-        for (OutboxWork w : rows) {
-          w.decide(Outcome.held("still awaiting approval request " + id));
-          w.log("GOVERNANCE", "HELD", null, null, null, "request " + id + " still pending");
-        }
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
+    boolean pending =
+        Transactions.inTransaction(
+            dataSource,
+            c -> {
+              Approvals.find(c, id, true); // serialize with a decision on the same request
+              String status = null;
+              try (PreparedStatement ps =
+                  c.prepareStatement("SELECT status FROM approval_request WHERE id = ?")) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                  status = rs.next() ? rs.getString(1) : null;
+                }
+              }
+              if (!"PENDING".equals(status)) {
+                c.rollback();
+                return false;
+              }
+              int held = writeHolds(c, id, "still awaiting approval request " + id, rows);
+              Audit.append(
+                  c,
+                  Audit.Entry.of(
+                      Audit.CONNECTOR,
+                      Audit.Action.REHOLD,
+                      Approvals.SUBJECT,
+                      String.valueOf(id),
+                      "PENDING",
+                      "PENDING",
+                      held + " row(s) back in the queue without a decision were held again"));
+              return true;
+            });
+    if (!pending) {
+      // Decided meanwhile: leave the rows to the next claim, which sees the decision.
+      for (OutboxWork w : rows) {
+        w.decide(Outcome.retry("GOVERNANCE_RECHECK", "approval " + id + " changed", null, 0));
       }
+      return;
+    }
+    for (OutboxWork w : rows) {
+      w.decide(Outcome.held("still awaiting approval request " + id));
+      w.log("GOVERNANCE", "HELD", null, null, null, "request " + id + " still pending");
     }
   }
 

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
 import org.twiliocrm.config.DaemonTimer;
+import org.twiliocrm.db.Transactions;
 
 /**
  * Route step "pace" of the outbox route (docs/outbox.md#sender-pacing), after the approval gate and
@@ -146,79 +147,78 @@ public final class SenderPacer implements AutoCloseable {
     double intervalUs = 1_000_000.0 / settings.rateOf(key);
     try (Connection c = dataSource.getConnection()) {
       ensureRow(c, key);
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        long next;
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT next_slot_us FROM send_pace WHERE sender_key = ? FOR UPDATE")) {
-          ps.setString(1, key);
-          try (ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-              throw new SQLException("send_pace row for the sender vanished");
+      Transactions.inTransactionThen(
+          c,
+          x -> {
+            long next;
+            try (PreparedStatement ps =
+                x.prepareStatement(
+                    "SELECT next_slot_us FROM send_pace WHERE sender_key = ? FOR UPDATE")) {
+              ps.setString(1, key);
+              try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                  throw new SQLException("send_pace row for the sender vanished");
+                }
+                next = rs.getLong(1);
+              }
             }
-            next = rs.getLong(1);
-          }
-        }
-        // Read after the lock is granted: a clock read before the wait would book in the past.
-        long now = clockMicros(c);
-        long start = Math.max(next, now);
-        int booked = 0;
-        List<OutboxWork> reserved = new ArrayList<>();
-        List<long[]> later = new ArrayList<>(); // {index into rows, slot}
-        for (int i = 0; i < rows.size(); i++) {
-          Long slot = rows.get(i).getRow().paceSlotUs();
-          if (slot != null && slot >= now - STALE_US) {
-            reserved.add(rows.get(i)); // booked by an earlier claim: its slot has come
-            continue;
-          }
-          long mine = start + Math.round(booked * intervalUs);
-          booked++;
-          if (mine > now + LEAD_US) {
-            later.add(new long[] {i, mine});
-          }
-        }
-        long newNext = start + Math.round(booked * intervalUs);
-        if (booked > 0) {
-          try (PreparedStatement ps =
-              c.prepareStatement("UPDATE send_pace SET next_slot_us = ? WHERE sender_key = ?")) {
-            ps.setLong(1, newNext);
-            ps.setString(2, key);
-            ps.executeUpdate();
-          }
-        }
-        if (!reserved.isEmpty()) {
-          clearSlots(c, reserved);
-        }
-        List<OutboxWork> putBack = new ArrayList<>(later.size());
-        if (!later.isEmpty()) {
-          putBack = putBack(c, rows, later, now, key);
-        }
-        c.commit();
-        for (OutboxWork w : putBack) {
-          w.decide(
-              new Outcome(
-                  "PENDING",
-                  "PACED",
-                  "waiting for a send slot of its sender",
-                  null,
-                  null,
-                  null,
-                  null,
-                  0));
-        }
-        if (!putBack.isEmpty()) {
-          long aheadUs = later.get(later.size() - 1)[1] - now;
-          long until = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(aheadUs) + 500_000_000L;
-          wakeUntilNanos.accumulateAndGet(until, (a, b) -> a - b >= 0 ? a : b);
-        }
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
+            // Read after the lock is granted: a clock read before the wait would book in the past.
+            long now = clockMicros(x);
+            long start = Math.max(next, now);
+            int booked = 0;
+            List<OutboxWork> reserved = new ArrayList<>();
+            List<long[]> later = new ArrayList<>(); // {index into rows, slot}
+            for (int i = 0; i < rows.size(); i++) {
+              Long slot = rows.get(i).getRow().paceSlotUs();
+              if (slot != null && slot >= now - STALE_US) {
+                reserved.add(rows.get(i)); // booked by an earlier claim: its slot has come
+                continue;
+              }
+              long mine = start + Math.round(booked * intervalUs);
+              booked++;
+              if (mine > now + LEAD_US) {
+                later.add(new long[] {i, mine});
+              }
+            }
+            long newNext = start + Math.round(booked * intervalUs);
+            if (booked > 0) {
+              try (PreparedStatement ps =
+                  x.prepareStatement(
+                      "UPDATE send_pace SET next_slot_us = ? WHERE sender_key = ?")) {
+                ps.setLong(1, newNext);
+                ps.setString(2, key);
+                ps.executeUpdate();
+              }
+            }
+            if (!reserved.isEmpty()) {
+              clearSlots(x, reserved);
+            }
+            List<OutboxWork> putBack =
+                later.isEmpty() ? List.of() : putBack(x, rows, later, now, key);
+            // The rows hear that they wait, and the claimer when to wake, once the slots are
+            // booked.
+            return () -> {
+              for (OutboxWork w : putBack) {
+                w.decide(
+                    new Outcome(
+                        "PENDING",
+                        "PACED",
+                        "waiting for a send slot of its sender",
+                        null,
+                        null,
+                        null,
+                        null,
+                        0));
+              }
+              if (!putBack.isEmpty()) {
+                long aheadUs = later.get(later.size() - 1)[1] - now;
+                long until =
+                    System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(aheadUs) + 500_000_000L;
+                wakeUntilNanos.accumulateAndGet(until, (a, b) -> a - b >= 0 ? a : b);
+              }
+              return null;
+            };
+          });
     }
   }
 

@@ -1,6 +1,5 @@
 package org.twiliocrm.retention;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -16,6 +15,7 @@ import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.db.Transactions;
 
 /**
  * Keeps personal data only as long as {@code retention.days}: processed webhook events (their
@@ -129,34 +129,29 @@ public final class RetentionJob {
   }
 
   private int batch(Rule r, Timestamp cutoff) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        List<Object> keys = new ArrayList<>();
-        try (PreparedStatement q = c.prepareStatement(r.select())) {
-          q.setTimestamp(1, cutoff);
-          q.setMaxRows(settings.batchSize());
-          try (ResultSet rs = q.executeQuery()) {
-            while (rs.next()) {
-              keys.add(rs.getObject(1));
+    return Transactions.inTransaction(
+        dataSource,
+        c -> {
+          List<Object> keys = new ArrayList<>();
+          try (PreparedStatement q = c.prepareStatement(r.select())) {
+            q.setTimestamp(1, cutoff);
+            q.setMaxRows(settings.batchSize());
+            try (ResultSet rs = q.executeQuery()) {
+              while (rs.next()) {
+                keys.add(rs.getObject(1));
+              }
             }
           }
-        }
-        if (!keys.isEmpty()) {
-          try (PreparedStatement u = c.prepareStatement(r.change())) {
-            for (Object k : keys) {
-              u.setObject(1, k);
-              u.addBatch();
+          if (!keys.isEmpty()) {
+            try (PreparedStatement u = c.prepareStatement(r.change())) {
+              for (Object k : keys) {
+                u.setObject(1, k);
+                u.addBatch();
+              }
+              u.executeBatch();
             }
-            u.executeBatch();
           }
-        }
-        c.commit();
-        return keys.size();
-      } catch (SQLException e) {
-        c.rollback();
-        throw e;
-      }
-    }
+          return keys.size();
+        });
   }
 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import javax.sql.DataSource;
+import org.twiliocrm.db.Transactions;
 
 /**
  * Owner of {@code crm_action}: what webhooks ask of the CRM, queued by the handlers in the
@@ -56,51 +57,45 @@ public final class CrmActionQueue {
     Timestamp now = Timestamp.from(Instant.now());
     List<Long> ids = new ArrayList<>();
     try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT id FROM crm_action WHERE state = 'PENDING' AND kind IN ("
-                    + String.join(", ", Collections.nCopies(kinds.size(), "?"))
-                    + ") AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND (lease_until"
-                    + " IS NULL OR lease_until < ?) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED")) {
-          int i = 1;
-          for (String k : kinds) {
-            ps.setString(i++, k);
-          }
-          ps.setTimestamp(i++, now);
-          ps.setTimestamp(i++, now);
-          ps.setInt(i, limit);
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              ids.add(rs.getLong(1));
+      Transactions.run(
+          c,
+          x -> {
+            try (PreparedStatement ps =
+                x.prepareStatement(
+                    "SELECT id FROM crm_action WHERE state = 'PENDING' AND kind IN ("
+                        + String.join(", ", Collections.nCopies(kinds.size(), "?"))
+                        + ") AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND (lease_until"
+                        + " IS NULL OR lease_until < ?) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED")) {
+              int i = 1;
+              for (String k : kinds) {
+                ps.setString(i++, k);
+              }
+              ps.setTimestamp(i++, now);
+              ps.setTimestamp(i++, now);
+              ps.setInt(i, limit);
+              try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  ids.add(rs.getLong(1));
+                }
+              }
             }
-          }
-        }
-        if (!ids.isEmpty()) {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "UPDATE crm_action SET lease_owner = ?, lease_until = ?, claims = claims + 1"
-                      + " WHERE id IN ("
-                      + String.join(", ", Collections.nCopies(ids.size(), "?"))
-                      + ")")) {
-            ps.setString(1, owner);
-            ps.setTimestamp(2, Timestamp.from(now.toInstant().plus(lease)));
-            int i = 3;
-            for (long id : ids) {
-              ps.setLong(i++, id);
+            if (!ids.isEmpty()) {
+              try (PreparedStatement ps =
+                  x.prepareStatement(
+                      "UPDATE crm_action SET lease_owner = ?, lease_until = ?, claims = claims + 1"
+                          + " WHERE id IN ("
+                          + String.join(", ", Collections.nCopies(ids.size(), "?"))
+                          + ")")) {
+                ps.setString(1, owner);
+                ps.setTimestamp(2, Timestamp.from(now.toInstant().plus(lease)));
+                int i = 3;
+                for (long id : ids) {
+                  ps.setLong(i++, id);
+                }
+                ps.executeUpdate();
+              }
             }
-            ps.executeUpdate();
-          }
-        }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
+          });
       if (ids.isEmpty()) {
         return List.of();
       }

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import javax.sql.DataSource;
+import org.twiliocrm.db.Transactions;
 
 /**
  * Owner of {@code message_state}: the connector's own record of every message and call, moved
@@ -368,47 +369,41 @@ public final class MessageStateStore {
     Timestamp now = Timestamp.from(Instant.now());
     List<String> sids = new ArrayList<>();
     try (Connection c = dataSource.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT m.message_sid FROM message_state m WHERE "
-                    + DUE
-                    + " ORDER BY m.crm_dirty_since, m.message_sid LIMIT ? FOR UPDATE SKIP"
-                    + " LOCKED")) {
-          ps.setTimestamp(1, now);
-          ps.setTimestamp(2, now);
-          ps.setInt(3, limit);
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              sids.add(rs.getString(1));
+      Transactions.run(
+          c,
+          x -> {
+            try (PreparedStatement ps =
+                x.prepareStatement(
+                    "SELECT m.message_sid FROM message_state m WHERE "
+                        + DUE
+                        + " ORDER BY m.crm_dirty_since, m.message_sid LIMIT ? FOR UPDATE SKIP"
+                        + " LOCKED")) {
+              ps.setTimestamp(1, now);
+              ps.setTimestamp(2, now);
+              ps.setInt(3, limit);
+              try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  sids.add(rs.getString(1));
+                }
+              }
             }
-          }
-        }
-        if (!sids.isEmpty()) {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "UPDATE message_state SET crm_lease_owner = ?, crm_lease_until = ? WHERE"
-                      + " message_sid IN ("
-                      + marks(sids.size())
-                      + ")")) {
-            ps.setString(1, owner);
-            ps.setTimestamp(2, Timestamp.from(now.toInstant().plus(lease)));
-            int i = 3;
-            for (String sid : sids) {
-              ps.setString(i++, sid);
+            if (!sids.isEmpty()) {
+              try (PreparedStatement ps =
+                  x.prepareStatement(
+                      "UPDATE message_state SET crm_lease_owner = ?, crm_lease_until = ? WHERE"
+                          + " message_sid IN ("
+                          + marks(sids.size())
+                          + ")")) {
+                ps.setString(1, owner);
+                ps.setTimestamp(2, Timestamp.from(now.toInstant().plus(lease)));
+                int i = 3;
+                for (String sid : sids) {
+                  ps.setString(i++, sid);
+                }
+                ps.executeUpdate();
+              }
             }
-            ps.executeUpdate();
-          }
-        }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
+          });
       if (sids.isEmpty()) {
         return List.of();
       }

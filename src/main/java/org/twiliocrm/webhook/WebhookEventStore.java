@@ -17,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.twiliocrm.config.ConnectorConfig.Vendor;
 import org.twiliocrm.config.Redaction;
+import org.twiliocrm.db.Transactions;
 
 /**
  * Persist, then acknowledge: writes accepted webhook events to {@code webhook_event} before the
@@ -318,29 +319,25 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
   }
 
   private int[] insertBatch(List<Pending> work) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement(insertSql)) {
-        for (Pending p : work) {
-          WebhookEvent e = p.event;
-          ps.setString(1, e.kind());
-          ps.setString(2, e.dedupeKey());
-          ps.setString(3, e.sid());
-          ps.setString(4, e.status());
-          ps.setString(5, e.accountSid());
-          ps.setString(6, e.idempotencyToken());
-          ps.setString(7, e.payload());
-          ps.setTimestamp(8, Timestamp.from(e.receivedAt()));
-          ps.addBatch();
-        }
-        int[] counts = ps.executeBatch();
-        c.commit();
-        return counts;
-      } catch (SQLException e) {
-        c.rollback();
-        throw e;
-      }
-    }
+    return Transactions.inTransaction(
+        dataSource,
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(insertSql)) {
+            for (Pending p : work) {
+              WebhookEvent e = p.event;
+              ps.setString(1, e.kind());
+              ps.setString(2, e.dedupeKey());
+              ps.setString(3, e.sid());
+              ps.setString(4, e.status());
+              ps.setString(5, e.accountSid());
+              ps.setString(6, e.idempotencyToken());
+              ps.setString(7, e.payload());
+              ps.setTimestamp(8, Timestamp.from(e.receivedAt()));
+              ps.addBatch();
+            }
+            return ps.executeBatch();
+          }
+        });
   }
 
   /** SQLSTATE 23505, on the exception or on one chained to it (a batch wraps the cause). */

@@ -15,6 +15,7 @@ import java.util.Optional;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.db.Transactions;
 import org.twiliocrm.governance.Audit;
 
 /**
@@ -155,45 +156,45 @@ public final class TemplateApprovals implements ApprovedTemplates {
             }
           }
         }
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "INSERT INTO template_version (template_name, version, purpose, content, source,"
-                    + " state) VALUES (?, ?, ?, ?, ?, 'PENDING_APPROVAL')")) {
-          ps.setString(1, t.name());
-          ps.setString(2, v);
-          ps.setString(3, t.purpose());
-          ps.setString(4, t.normalized());
-          ps.setString(5, sources.get(t.name()));
-          ps.executeUpdate();
-          // The version and its audit entry commit together.
-          Audit.append(
+        try {
+          Transactions.run(
               c,
-              Audit.Entry.of(
-                  Audit.CONNECTOR,
-                  VERSION_SEEN,
-                  SUBJECT,
-                  t.name() + "@" + v,
-                  null,
-                  State.PENDING_APPROVAL.name(),
-                  "seen in " + sources.get(t.name())));
-          c.commit();
-          added.add(v);
-          LOG.info(
-              "Template '{}' version {} ({}) recorded: PENDING_APPROVAL until a human approves it",
-              t.name(),
-              shortVersion(v),
-              sources.get(t.name()));
+              x -> {
+                try (PreparedStatement ps =
+                    x.prepareStatement(
+                        "INSERT INTO template_version (template_name, version, purpose, content,"
+                            + " source, state) VALUES (?, ?, ?, ?, ?, 'PENDING_APPROVAL')")) {
+                  ps.setString(1, t.name());
+                  ps.setString(2, v);
+                  ps.setString(3, t.purpose());
+                  ps.setString(4, t.normalized());
+                  ps.setString(5, sources.get(t.name()));
+                  ps.executeUpdate();
+                  // The version and its audit entry commit together.
+                  Audit.append(
+                      x,
+                      Audit.Entry.of(
+                          Audit.CONNECTOR,
+                          VERSION_SEEN,
+                          SUBJECT,
+                          t.name() + "@" + v,
+                          null,
+                          State.PENDING_APPROVAL.name(),
+                          "seen in " + sources.get(t.name())));
+                }
+              });
         } catch (SQLException e) {
-          c.rollback();
           if (e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
             throw e;
           }
-          // another connector recorded it first
-        } finally {
-          c.setAutoCommit(auto);
+          continue; // another connector recorded it first
         }
+        added.add(v);
+        LOG.info(
+            "Template '{}' version {} ({}) recorded: PENDING_APPROVAL until a human approves it",
+            t.name(),
+            shortVersion(v),
+            sources.get(t.name()));
       }
     } catch (SQLException e) {
       throw new IllegalStateException("template_version: " + e.getMessage(), e);
@@ -267,39 +268,33 @@ public final class TemplateApprovals implements ApprovedTemplates {
       throw new IllegalArgumentException("a submission needs the submitter's name");
     }
     try (Connection c = ds.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        Version v = find(c, version).orElseThrow(() -> new NotFound(version));
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "UPDATE template_version SET submitted_by = ? WHERE version = ?"
-                    + " AND state = 'PENDING_APPROVAL' AND submitted_by IS NULL")) {
-          ps.setString(1, actor.trim());
-          ps.setString(2, v.version());
-          if (ps.executeUpdate() == 0) {
-            c.rollback();
-            throw new Conflict(find(c, v.version()).orElse(v));
-          }
-        }
-        Audit.append(
-            c,
-            Audit.Entry.of(
-                actor.trim(),
-                SUBMITTED,
-                SUBJECT,
-                v.templateName() + "@" + v.version(),
-                State.PENDING_APPROVAL.name(),
-                State.PENDING_APPROVAL.name(),
-                "submitted for approval"));
-        c.commit();
-        return find(c, v.version()).orElseThrow();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
+      return Transactions.inTransactionThen(
+          c,
+          x -> {
+            Version v = find(x, version).orElseThrow(() -> new NotFound(version));
+            try (PreparedStatement ps =
+                x.prepareStatement(
+                    "UPDATE template_version SET submitted_by = ? WHERE version = ?"
+                        + " AND state = 'PENDING_APPROVAL' AND submitted_by IS NULL")) {
+              ps.setString(1, actor.trim());
+              ps.setString(2, v.version());
+              if (ps.executeUpdate() == 0) {
+                x.rollback();
+                throw new Conflict(find(x, v.version()).orElse(v));
+              }
+            }
+            Audit.append(
+                x,
+                Audit.Entry.of(
+                    actor.trim(),
+                    SUBMITTED,
+                    SUBJECT,
+                    v.templateName() + "@" + v.version(),
+                    State.PENDING_APPROVAL.name(),
+                    State.PENDING_APPROVAL.name(),
+                    "submitted for approval"));
+            return () -> find(x, v.version()).orElseThrow();
+          });
     } catch (SQLException e) {
       throw new IllegalStateException("template_version: " + e.getMessage(), e);
     }
@@ -318,64 +313,57 @@ public final class TemplateApprovals implements ApprovedTemplates {
       throw new IllegalArgumentException("an approval needs the approver's name");
     }
     try (Connection c = ds.getConnection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        Version v = find(c, version).orElseThrow(() -> new NotFound(version));
-        if (to == State.APPROVED
-            && v.state() == State.PENDING_APPROVAL
-            && v.submittedBy() != null
-            && v.submittedBy().equals(actor.trim())) {
-          c.rollback();
-          throw new FourEyes(v, actor.trim());
-        }
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "UPDATE template_version SET state = ?, decided_by = ?, decided_at = ?,"
-                    + " decision_comment = ? WHERE version = ? AND state = 'PENDING_APPROVAL'")) {
-          ps.setString(1, to.name());
-          ps.setString(2, actor);
-          ps.setTimestamp(3, Timestamp.from(Instant.now()));
-          ps.setString(4, comment);
-          ps.setString(5, v.version());
-          if (ps.executeUpdate() == 0) {
-            c.rollback();
-            throw new Conflict(find(c, v.version()).orElse(v));
-          }
-        }
-        int released = 0;
-        if (to == State.APPROVED) {
-          released = release(c, v.templateName());
-        }
-        Audit.append(
-            c,
-            Audit.Entry.of(
-                actor,
-                to == State.APPROVED ? Audit.Action.APPROVED : Audit.Action.REJECTED,
-                SUBJECT,
-                v.templateName() + "@" + v.version(),
-                State.PENDING_APPROVAL.name(),
-                to.name(),
-                (comment == null ? "" : comment)
-                    + (released > 0
-                        ? (comment == null ? "" : "; ") + released + " held row(s) released"
-                        : "")));
-        c.commit();
-        LOG.info(
-            "Template '{}' version {} {} by {}{}",
-            v.templateName(),
-            shortVersion(v.version()),
-            to,
-            actor,
-            released > 0 ? "; " + released + " held row(s) released" : "");
-        refresh();
-        return find(c, v.version()).orElseThrow();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
+      return Transactions.inTransactionThen(
+          c,
+          x -> {
+            Version v = find(x, version).orElseThrow(() -> new NotFound(version));
+            if (to == State.APPROVED
+                && v.state() == State.PENDING_APPROVAL
+                && v.submittedBy() != null
+                && v.submittedBy().equals(actor.trim())) {
+              x.rollback();
+              throw new FourEyes(v, actor.trim());
+            }
+            try (PreparedStatement ps =
+                x.prepareStatement(
+                    "UPDATE template_version SET state = ?, decided_by = ?, decided_at = ?,"
+                        + " decision_comment = ? WHERE version = ? AND state = 'PENDING_APPROVAL'")) {
+              ps.setString(1, to.name());
+              ps.setString(2, actor);
+              ps.setTimestamp(3, Timestamp.from(Instant.now()));
+              ps.setString(4, comment);
+              ps.setString(5, v.version());
+              if (ps.executeUpdate() == 0) {
+                x.rollback();
+                throw new Conflict(find(x, v.version()).orElse(v));
+              }
+            }
+            int released = to == State.APPROVED ? release(x, v.templateName()) : 0;
+            Audit.append(
+                x,
+                Audit.Entry.of(
+                    actor,
+                    to == State.APPROVED ? Audit.Action.APPROVED : Audit.Action.REJECTED,
+                    SUBJECT,
+                    v.templateName() + "@" + v.version(),
+                    State.PENDING_APPROVAL.name(),
+                    to.name(),
+                    (comment == null ? "" : comment)
+                        + (released > 0
+                            ? (comment == null ? "" : "; ") + released + " held row(s) released"
+                            : "")));
+            return () -> {
+              LOG.info(
+                  "Template '{}' version {} {} by {}{}",
+                  v.templateName(),
+                  shortVersion(v.version()),
+                  to,
+                  actor,
+                  released > 0 ? "; " + released + " held row(s) released" : "");
+              refresh();
+              return find(x, v.version()).orElseThrow();
+            };
+          });
     } catch (SQLException e) {
       throw new IllegalStateException("template_version: " + e.getMessage(), e);
     }

@@ -17,6 +17,7 @@ import org.apache.camel.Message;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpConstants;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.http.RequestPath;
 import org.twiliocrm.operator.OperatorAuth;
 import org.twiliocrm.operator.OperatorSessions;
 
@@ -81,7 +82,7 @@ public final class ConsoleHandler {
   public void handle(Exchange exchange) {
     Message in = exchange.getMessage();
     String method = String.valueOf(in.getHeader(Exchange.HTTP_METHOD));
-    String path = pathOf(in);
+    String path = RequestPath.of(in);
     Answer a;
     try {
       a = answer(exchange, in, method, path);
@@ -302,18 +303,6 @@ public final class ConsoleHandler {
             + "</head><body><main><h1>404: no such page</h1><p><a href=\"/console/\">Back to the"
             + " console</a></p></main></body></html>")
         .getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static String pathOf(Message in) {
-    String uri = in.getHeader(Exchange.HTTP_URI, String.class);
-    if (uri == null) {
-      uri = in.getHeader(Exchange.HTTP_PATH, String.class);
-    }
-    if (uri == null) {
-      return "";
-    }
-    int q = uri.indexOf('?');
-    return q < 0 ? uri : uri.substring(0, q);
   }
 
   /** A response: status, content type, caching, extra headers and body. */

@@ -66,15 +66,9 @@ public final class YamlSchemas {
   public static List<Finding> check(String schemaName, Path file, String text) {
     Node root;
     try {
-      LoadSettings settings = LoadSettings.builder().setLabel(file.toString()).build();
-      Composer composer =
-          new Composer(
-              settings,
-              new ParserImpl(settings, new StreamReader(settings, new StringReader(text))));
-      root = composer.getSingleNode().orElse(null);
+      root = composer(file, text).getSingleNode().orElse(null);
     } catch (MarkedYamlEngineException e) {
-      int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
-      return List.of(new Finding(file, line, "YAML syntax: " + e.getProblem()));
+      return List.of(syntaxError(file, e));
     }
     if (root == null) {
       return List.of(new Finding(file, 1, "the file is empty"));
@@ -118,19 +112,27 @@ public final class YamlSchemas {
   public static List<Finding> checkWritebackSinks(Path file, String text) {
     List<Finding> out = new ArrayList<>();
     try {
-      LoadSettings settings = LoadSettings.builder().setLabel(file.toString()).build();
-      Composer composer =
-          new Composer(
-              settings,
-              new ParserImpl(settings, new StreamReader(settings, new StringReader(text))));
+      Composer composer = composer(file, text);
       while (composer.hasNext()) {
         sinks(file, composer.next(), out);
       }
     } catch (MarkedYamlEngineException e) {
-      int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
-      out.add(new Finding(file, line, "YAML syntax: " + e.getProblem()));
+      out.add(syntaxError(file, e));
     }
     return out;
+  }
+
+  /** A node composer over the text, its marks labelled with the file (for both checks above). */
+  private static Composer composer(Path file, String text) {
+    LoadSettings settings = LoadSettings.builder().setLabel(file.toString()).build();
+    return new Composer(
+        settings, new ParserImpl(settings, new StreamReader(settings, new StringReader(text))));
+  }
+
+  /** A YAML syntax error as a finding at its line (0 when the parser gives no mark). */
+  private static Finding syntaxError(Path file, MarkedYamlEngineException e) {
+    int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
+    return new Finding(file, line, "YAML syntax: " + e.getProblem());
   }
 
   private static final Map<String, String> SINKS =
@@ -214,14 +216,9 @@ public final class YamlSchemas {
     return CACHE.computeIfAbsent(
         name,
         n -> {
-          try (InputStream in =
-              YamlSchemas.class.getClassLoader().getResourceAsStream("schemas/" + n)) {
-            if (in == null) {
-              throw new IllegalStateException("schema schemas/" + n + " is not packaged");
-            }
-            return JsonSchemaFactory.byDefault().getJsonSchema(JSON.readTree(in));
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
+          // The packaged text is read once (schemaJson) and shared with the write-back sink check.
+          try {
+            return JsonSchemaFactory.byDefault().getJsonSchema(schemaJson(n));
           } catch (ProcessingException e) {
             throw new IllegalStateException("schema " + n + ": " + e.getMessage(), e);
           }

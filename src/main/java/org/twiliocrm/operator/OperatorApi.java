@@ -23,6 +23,7 @@ import org.twiliocrm.governance.Approvals;
 import org.twiliocrm.governance.Audit;
 import org.twiliocrm.governance.templates.TemplateApprovals;
 import org.twiliocrm.http.Forms;
+import org.twiliocrm.http.RequestPath;
 
 /**
  * The operators' HTTP API on the connector's port (routes/operator-api.camel.yaml), JSON in and
@@ -110,7 +111,7 @@ public final class OperatorApi {
   public void handle(Exchange exchange) {
     Message in = exchange.getMessage();
     String method = String.valueOf(in.getHeader(Exchange.HTTP_METHOD));
-    String path = pathOf(in);
+    String path = RequestPath.of(in);
     Optional<Operator> who =
         OperatorGate.operatorOf(in.getHeader(VertxPlatformHttpConstants.AUTHENTICATED_USER));
     Reply reply;
@@ -121,13 +122,14 @@ public final class OperatorApi {
     } else {
       try {
         reply =
-            route(
-                exchange,
-                method,
-                path,
-                query(in.getHeader(Exchange.HTTP_QUERY, String.class)),
-                in.getBody(String.class),
-                who.get());
+            new Call(
+                    exchange,
+                    method,
+                    path,
+                    query(in.getHeader(Exchange.HTTP_QUERY, String.class)),
+                    in.getBody(String.class),
+                    who.get())
+                .route();
       } catch (MessageQueries.BadFilter e) {
         reply = Reply.error(400, "bad-request", e.getMessage());
       } catch (MethodNotAllowed e) {
@@ -159,546 +161,536 @@ public final class OperatorApi {
     }
   }
 
-  private Reply route(
+  /**
+   * One request and the endpoints that answer it: each endpoint reads the exchange (for beans),
+   * method, path, query parameters, body and authenticated operator from here rather than taking
+   * the same parameters again.
+   */
+  private record Call(
       Exchange exchange,
       String method,
       String path,
       Map<String, String> q,
       String body,
-      Operator who)
-      throws SQLException {
-    if (path.equals("/api/approvals") || path.equals("/api/approvals/")) {
-      requireMethod(method, "GET");
-      Approvals approvals = bean(exchange, "approvals", Approvals.class, "approval requests");
-      int limit = intParam(q, "limit", 100);
-      List<Object> out = new ArrayList<>();
-      for (ApprovalRequest r :
-          approvals.list(
-              new Approvals.Filter(q.get("status"), q.get("rule"), q.get("campaign"), limit))) {
-        out.add(view(r));
-      }
-      return Reply.ok(Map.of("approvals", out));
-    }
-    Matcher m = APPROVAL.matcher(path);
-    if (m.matches()) {
-      Approvals approvals = bean(exchange, "approvals", Approvals.class, "approval requests");
-      String idText = m.group(1);
-      long id;
-      try {
-        id = Long.parseLong(idText);
-      } catch (NumberFormatException e) {
-        return Reply.error(404, "not-found", "no approval request '" + clip(idText) + "'");
-      }
-      if (m.group(2) == null) {
+      Operator who) {
+
+    Reply route() throws SQLException {
+      if (path.equals("/api/approvals") || path.equals("/api/approvals/")) {
         requireMethod(method, "GET");
-        return approvals
-            .show(id)
-            .map(r -> Reply.ok(view(r)))
-            .orElseGet(() -> Reply.error(404, "not-found", "no approval request " + id));
-      }
-      requireMethod(method, "POST");
-      boolean approve = m.group(2).equals("approve");
-      String comment = comment(body, !approve);
-      Approvals.Decision d =
-          approve
-              ? approvals.approve(id, who.name(), comment)
-              : approvals.reject(id, who.name(), comment);
-      return switch (d.result()) {
-        case DONE -> {
-          LOG.info(
-              "approval request {} {} by {} ({} row(s))",
-              id,
-              approve ? "approved" : "rejected",
-              who.name(),
-              d.rows());
-          Map<String, Object> out = new LinkedHashMap<>();
-          out.put("result", approve ? "approved" : "rejected");
-          out.put("rows", d.rows());
-          out.put("request", view(d.request()));
-          yield Reply.ok(out);
+        Approvals approvals = bean(exchange, "approvals", Approvals.class, "approval requests");
+        int limit = intParam(q, "limit", 100);
+        List<Object> out = new ArrayList<>();
+        for (ApprovalRequest r :
+            approvals.list(
+                new Approvals.Filter(q.get("status"), q.get("rule"), q.get("campaign"), limit))) {
+          out.add(view(r));
         }
-        case NOT_FOUND -> Reply.error(404, "not-found", "no approval request " + id);
-        case ALREADY_DECIDED -> {
-          Reply r =
-              Reply.error(
-                  409,
-                  "already-decided",
-                  "approval request "
-                      + id
-                      + " is already "
-                      + d.request().status()
-                      + (d.request().decidedBy() == null
-                          ? ""
-                          : " (by " + d.request().decidedBy() + ")")
-                      + "; nothing was changed");
-          ((Map<String, Object>) r.body()).put("request", view(d.request()));
-          yield r;
+        return Reply.ok(Map.of("approvals", out));
+      }
+      Matcher m = APPROVAL.matcher(path);
+      if (m.matches()) {
+        Approvals approvals = bean(exchange, "approvals", Approvals.class, "approval requests");
+        String idText = m.group(1);
+        long id;
+        try {
+          id = Long.parseLong(idText);
+        } catch (NumberFormatException e) {
+          return Reply.error(404, "not-found", "no approval request '" + clip(idText) + "'");
         }
-        case FOUR_EYES_VIOLATION ->
-            Reply.error(
-                403,
-                "four-eyes",
-                "'"
-                    + who.name()
-                    + "' caused this hold and cannot approve it; another approver must"
-                    + " (rejecting is allowed)");
-      };
-    }
-    if (path.equals("/api/template-approvals") || path.equals("/api/template-approvals/")) {
-      requireMethod(method, "GET");
-      TemplateDecisions t = templates(exchange);
-      List<Object> out = new ArrayList<>();
-      for (TemplateApprovals.Version v : t.list(q.get("template"))) {
-        out.add(view(v, false));
-      }
-      return Reply.ok(Map.of("versions", out));
-    }
-    Matcher tm = TEMPLATE.matcher(path);
-    if (tm.matches()) {
-      TemplateDecisions t = templates(exchange);
-      String version = tm.group(1);
-      if (tm.group(2) == null) {
-        requireMethod(method, "GET");
-        return t.show(version)
-            .map(v -> Reply.ok(view(v, true)))
-            .orElseGet(
-                () -> Reply.error(404, "not-found", "no template version '" + clip(version) + "'"));
-      }
-      requireMethod(method, "POST");
-      if (tm.group(2).equals("submit")) {
-        TemplateDecisions.Decision d = t.submit(version, who.name());
+        if (m.group(2) == null) {
+          requireMethod(method, "GET");
+          return approvals
+              .show(id)
+              .map(r -> Reply.ok(view(r)))
+              .orElseGet(() -> Reply.error(404, "not-found", "no approval request " + id));
+        }
+        requireMethod(method, "POST");
+        boolean approve = m.group(2).equals("approve");
+        String comment = comment(body, !approve);
+        Approvals.Decision d =
+            approve
+                ? approvals.approve(id, who.name(), comment)
+                : approvals.reject(id, who.name(), comment);
         return switch (d.result()) {
           case DONE -> {
-            LOG.info("template version {} submitted by {}", clip(version), who.name());
+            LOG.info(
+                "approval request {} {} by {} ({} row(s))",
+                id,
+                approve ? "approved" : "rejected",
+                who.name(),
+                d.rows());
             Map<String, Object> out = new LinkedHashMap<>();
-            out.put("result", "submitted");
+            out.put("result", approve ? "approved" : "rejected");
+            out.put("rows", d.rows());
+            out.put("request", view(d.request()));
+            yield Reply.ok(out);
+          }
+          case NOT_FOUND -> Reply.error(404, "not-found", "no approval request " + id);
+          case ALREADY_DECIDED -> {
+            Reply r =
+                Reply.error(
+                    409,
+                    "already-decided",
+                    "approval request "
+                        + id
+                        + " is already "
+                        + d.request().status()
+                        + (d.request().decidedBy() == null
+                            ? ""
+                            : " (by " + d.request().decidedBy() + ")")
+                        + "; nothing was changed");
+            ((Map<String, Object>) r.body()).put("request", view(d.request()));
+            yield r;
+          }
+          case FOUR_EYES_VIOLATION -> fourEyes(who, "caused this hold");
+        };
+      }
+      if (path.equals("/api/template-approvals") || path.equals("/api/template-approvals/")) {
+        requireMethod(method, "GET");
+        TemplateDecisions t = templates(exchange);
+        List<Object> out = new ArrayList<>();
+        for (TemplateApprovals.Version v : t.list(q.get("template"))) {
+          out.add(view(v, false));
+        }
+        return Reply.ok(Map.of("versions", out));
+      }
+      Matcher tm = TEMPLATE.matcher(path);
+      if (tm.matches()) {
+        TemplateDecisions t = templates(exchange);
+        String version = tm.group(1);
+        if (tm.group(2) == null) {
+          requireMethod(method, "GET");
+          return t.show(version)
+              .map(v -> Reply.ok(view(v, true)))
+              .orElseGet(() -> noTemplateVersion(version));
+        }
+        requireMethod(method, "POST");
+        if (tm.group(2).equals("submit")) {
+          TemplateDecisions.Decision d = t.submit(version, who.name());
+          return switch (d.result()) {
+            case DONE -> {
+              LOG.info("template version {} submitted by {}", clip(version), who.name());
+              Map<String, Object> out = new LinkedHashMap<>();
+              out.put("result", "submitted");
+              out.put("version", view(d.version(), true));
+              yield Reply.ok(out);
+            }
+            case NOT_FOUND -> noTemplateVersion(version);
+            default ->
+                Reply.error(
+                    409,
+                    "already-decided",
+                    "template version "
+                        + clip(version)
+                        + " is "
+                        + (d.version() == null ? "decided" : d.version().state())
+                        + (d.version() != null && d.version().submittedBy() != null
+                            ? ", submitted by " + d.version().submittedBy()
+                            : "")
+                        + "; nothing was changed");
+          };
+        }
+        boolean approve = tm.group(2).equals("approve");
+        String comment = comment(body, !approve);
+        TemplateDecisions.Decision d =
+            approve
+                ? t.approve(version, who.name(), comment)
+                : t.reject(version, who.name(), comment);
+        return switch (d.result()) {
+          case DONE -> {
+            LOG.info(
+                "template version {} {} by {}",
+                clip(version),
+                approve ? "approved" : "rejected",
+                who.name());
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("result", approve ? "approved" : "rejected");
             out.put("version", view(d.version(), true));
             yield Reply.ok(out);
           }
-          case NOT_FOUND ->
-              Reply.error(404, "not-found", "no template version '" + clip(version) + "'");
-          default ->
+          case NOT_FOUND -> noTemplateVersion(version);
+          case ALREADY_DECIDED ->
               Reply.error(
                   409,
                   "already-decided",
                   "template version "
                       + clip(version)
-                      + " is "
+                      + " is already "
                       + (d.version() == null ? "decided" : d.version().state())
-                      + (d.version() != null && d.version().submittedBy() != null
-                          ? ", submitted by " + d.version().submittedBy()
-                          : "")
                       + "; nothing was changed");
+          case FOUR_EYES_VIOLATION -> fourEyes(who, "submitted this version");
         };
       }
-      boolean approve = tm.group(2).equals("approve");
-      String comment = comment(body, !approve);
-      TemplateDecisions.Decision d =
-          approve
-              ? t.approve(version, who.name(), comment)
-              : t.reject(version, who.name(), comment);
-      return switch (d.result()) {
-        case DONE -> {
-          LOG.info(
-              "template version {} {} by {}",
-              clip(version),
-              approve ? "approved" : "rejected",
-              who.name());
-          Map<String, Object> out = new LinkedHashMap<>();
-          out.put("result", approve ? "approved" : "rejected");
-          out.put("version", view(d.version(), true));
-          yield Reply.ok(out);
+      if (path.equals("/api/openapi.json")) {
+        requireMethod(method, "GET");
+        return Reply.ok(openApi());
+      }
+      if (path.equals("/api/messages") || path.equals("/api/messages/")) {
+        requireMethod(method, "GET");
+        MessageQueries messages =
+            bean(exchange, MessageQueries.BEAN, MessageQueries.class, "messages");
+        MessageQueries.Filter f =
+            new MessageQueries.Filter(
+                q.get("phone"),
+                q.get("sid"),
+                q.get("crmRecord"),
+                q.get("status"),
+                q.get("channel"),
+                q.get("template"),
+                instantParam(q, "since"),
+                instantParam(q, "until"),
+                longParam(q, "before"),
+                q.containsKey("limit") ? intParam(q, "limit", MessageQueries.DEFAULT_LIMIT) : null);
+        return Reply.ok(messages.search(f, who.role() == Role.VIEWER));
+      }
+      Matcher mm = MESSAGE.matcher(path);
+      if (mm.matches()) {
+        requireMethod(method, "GET");
+        MessageQueries messages =
+            bean(exchange, MessageQueries.BEAN, MessageQueries.class, "messages");
+        String key = mm.group(1);
+        Optional<Map<String, Object>> t;
+        if (MESSAGE_SID.matcher(key).matches()) {
+          // A received message has no outbox id: the sandbox phone links its reply by SID.
+          t = messages.timelineBySid(key, who.role() == Role.VIEWER);
+        } else {
+          long id;
+          try {
+            id = Long.parseLong(key);
+          } catch (NumberFormatException e) {
+            return Reply.error(404, "not-found", "no message '" + clip(key) + "'");
+          }
+          t = messages.timeline(id, who.role() == Role.VIEWER);
         }
-        case NOT_FOUND ->
-            Reply.error(404, "not-found", "no template version '" + clip(version) + "'");
-        case ALREADY_DECIDED ->
-            Reply.error(
-                409,
-                "already-decided",
-                "template version "
-                    + clip(version)
-                    + " is already "
-                    + (d.version() == null ? "decided" : d.version().state())
-                    + "; nothing was changed");
-        case FOUR_EYES_VIOLATION ->
-            Reply.error(
-                403,
-                "four-eyes",
-                "'"
-                    + who.name()
-                    + "' submitted this version and cannot approve it; another approver must"
-                    + " (rejecting is allowed)");
-      };
-    }
-    if (path.equals("/api/openapi.json")) {
-      requireMethod(method, "GET");
-      return Reply.ok(openApi());
-    }
-    if (path.equals("/api/messages") || path.equals("/api/messages/")) {
-      requireMethod(method, "GET");
-      MessageQueries messages =
-          bean(exchange, MessageQueries.BEAN, MessageQueries.class, "messages");
-      MessageQueries.Filter f =
-          new MessageQueries.Filter(
-              q.get("phone"),
-              q.get("sid"),
-              q.get("crmRecord"),
-              q.get("status"),
-              q.get("channel"),
-              q.get("template"),
-              instantParam(q, "since"),
-              instantParam(q, "until"),
-              longParam(q, "before"),
-              q.containsKey("limit") ? intParam(q, "limit", MessageQueries.DEFAULT_LIMIT) : null);
-      return Reply.ok(messages.search(f, who.role() == Role.VIEWER));
-    }
-    Matcher mm = MESSAGE.matcher(path);
-    if (mm.matches()) {
-      requireMethod(method, "GET");
-      MessageQueries messages =
-          bean(exchange, MessageQueries.BEAN, MessageQueries.class, "messages");
-      String key = mm.group(1);
-      Optional<Map<String, Object>> t;
-      if (MESSAGE_SID.matcher(key).matches()) {
-        // A received message has no outbox id: the sandbox phone links its reply by SID.
-        t = messages.timelineBySid(key, who.role() == Role.VIEWER);
-      } else {
-        long id;
-        try {
-          id = Long.parseLong(key);
-        } catch (NumberFormatException e) {
-          return Reply.error(404, "not-found", "no message '" + clip(key) + "'");
+        if (t.isEmpty()) {
+          return Reply.error(404, "not-found", "no message " + clip(key));
         }
-        t = messages.timeline(id, who.role() == Role.VIEWER);
+        Object approvalId = ((Map<?, ?>) t.get().get("message")).get("approval_id");
+        Approvals approvals = optionalBean(exchange, "approvals", Approvals.class);
+        if (approvalId instanceof Number n && approvals != null) {
+          approvals.show(n.longValue()).ifPresent(r -> t.get().put("approval", view(r)));
+        }
+        return Reply.ok(t.get());
       }
-      if (t.isEmpty()) {
-        return Reply.error(404, "not-found", "no message " + clip(key));
+      if (path.equals("/api/dashboard") || path.equals("/api/dashboard/")) {
+        requireMethod(method, "GET");
+        Dashboard d = bean(exchange, Dashboard.BEAN, Dashboard.class, "dashboard figures");
+        return Reply.ok(d.read(hoursParam(q)));
       }
-      Object approvalId = ((Map<?, ?>) t.get().get("message")).get("approval_id");
-      Approvals approvals =
-          exchange.getContext().getRegistry().lookupByNameAndType("approvals", Approvals.class);
-      if (approvalId instanceof Number n && approvals != null) {
-        approvals.show(n.longValue()).ifPresent(r -> t.get().put("approval", view(r)));
+      if (path.equals("/api/failed") || path.startsWith("/api/failed/")) {
+        return failed();
       }
-      return Reply.ok(t.get());
-    }
-    if (path.equals("/api/dashboard") || path.equals("/api/dashboard/")) {
-      requireMethod(method, "GET");
-      Dashboard d = bean(exchange, Dashboard.BEAN, Dashboard.class, "dashboard figures");
-      return Reply.ok(d.read(hoursParam(q)));
-    }
-    if (path.equals("/api/failed") || path.startsWith("/api/failed/")) {
-      return failed(exchange, method, path, q, body, who);
-    }
-    if (path.equals("/api/consent/opt-out")) {
-      return optOut(exchange, method, body, who);
-    }
-    if (path.equals("/api/consent") || path.startsWith("/api/consent/")) {
-      return consent(exchange, method, path, body, who);
-    }
-    if (path.equals("/api/senders") || path.startsWith("/api/senders/")) {
-      return senders(exchange, method, path);
-    }
-    if (path.equals("/api/sandbox") || path.startsWith("/api/sandbox/")) {
-      return sandboxPhone(exchange, method, path, body, who);
-    }
-    if (path.equals(LiveEvents.PATH)) {
-      // GET is answered as a stream ahead of this route (LiveEvents); anything else lands here.
-      throw new MethodNotAllowed("GET");
-    }
-    if (path.equals("/api/audit") || path.equals("/api/audit/")) {
-      requireMethod(method, "GET");
-      Audit audit = bean(exchange, "governanceAudit", Audit.class, "the audit trail");
-      Audit.Filter f =
-          new Audit.Filter(
-              q.get("actor"),
-              q.get("action"),
-              q.get("subjectType"),
-              q.get("subjectId"),
-              instantParam(q, "since"),
-              instantParam(q, "until"),
-              intParam(q, "limit", 100));
-      List<Object> out = new ArrayList<>();
-      for (Audit.Entry e : audit.query(f)) {
-        Map<String, Object> v = new LinkedHashMap<>();
-        v.put("id", e.id());
-        v.put("at", text(e.at()));
-        v.put("actor", e.actor());
-        v.put("action", e.action());
-        v.put("subjectType", e.subjectType());
-        v.put("subjectId", e.subjectId());
-        v.put("before", e.before());
-        v.put("after", e.after());
-        v.put("detail", e.detail());
-        out.add(v);
+      if (path.equals("/api/consent/opt-out")) {
+        return optOut();
       }
-      return Reply.ok(Map.of("entries", out));
+      if (path.equals("/api/consent") || path.startsWith("/api/consent/")) {
+        return consent();
+      }
+      if (path.equals("/api/senders") || path.startsWith("/api/senders/")) {
+        return senders();
+      }
+      if (path.equals("/api/sandbox") || path.startsWith("/api/sandbox/")) {
+        return sandboxPhone();
+      }
+      if (path.equals(LiveEvents.PATH)) {
+        // GET is answered as a stream ahead of this route (LiveEvents); anything else lands here.
+        throw new MethodNotAllowed("GET");
+      }
+      if (path.equals("/api/audit") || path.equals("/api/audit/")) {
+        requireMethod(method, "GET");
+        Audit audit = bean(exchange, "governanceAudit", Audit.class, "the audit trail");
+        Audit.Filter f =
+            new Audit.Filter(
+                q.get("actor"),
+                q.get("action"),
+                q.get("subjectType"),
+                q.get("subjectId"),
+                instantParam(q, "since"),
+                instantParam(q, "until"),
+                intParam(q, "limit", 100));
+        List<Object> out = new ArrayList<>();
+        for (Audit.Entry e : audit.query(f)) {
+          Map<String, Object> v = new LinkedHashMap<>();
+          v.put("id", e.id());
+          v.put("at", text(e.at()));
+          v.put("actor", e.actor());
+          v.put("action", e.action());
+          v.put("subjectType", e.subjectType());
+          v.put("subjectId", e.subjectId());
+          v.put("before", e.before());
+          v.put("after", e.after());
+          v.put("detail", e.detail());
+          out.add(v);
+        }
+        return Reply.ok(Map.of("entries", out));
+      }
+      return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
     }
-    return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
-  }
 
-  /**
-   * Consent by purpose (docs/governance.md): {@code POST /api/consent} records an opt-in or opt-out
-   * given elsewhere (a web form, a call), with the caller as evidence; {@code GET
-   * /api/consent/{number}} shows the history, newest first.
-   */
-  private Reply consent(Exchange exchange, String method, String path, String body, Operator who)
-      throws SQLException {
-    if (path.equals("/api/consent") || path.equals("/api/consent/")) {
-      requireMethod(method, "POST");
-      org.twiliocrm.governance.ConsentRequests requests =
+    /**
+     * Consent by purpose (docs/governance.md): {@code POST /api/consent} records an opt-in or
+     * opt-out given elsewhere (a web form, a call), with the caller as evidence; {@code GET
+     * /api/consent/{number}} shows the history, newest first.
+     */
+    private Reply consent() throws SQLException {
+      if (path.equals("/api/consent") || path.equals("/api/consent/")) {
+        requireMethod(method, "POST");
+        org.twiliocrm.governance.ConsentRequests requests = consentRequests(exchange);
+        Map<String, Object> in;
+        try {
+          in = body == null || body.isBlank() ? Map.of() : JSON.readValue(body, Map.class);
+        } catch (JsonProcessingException | ClassCastException e) {
+          throw new ClientError(
+              400, "body must be a JSON object: phone, purpose, status, evidence");
+        }
+        try {
+          org.twiliocrm.governance.ConsentRequests.Result r =
+              requests.submit(
+                  str(in.get("phone")),
+                  str(in.get("purpose")),
+                  str(in.get("status")),
+                  str(in.get("evidence")),
+                  who.name());
+          Map<String, Object> out = new LinkedHashMap<>();
+          out.put("status", r.status());
+          out.put("applied", r.applied());
+          if (r.promptRowId() != null) {
+            out.put("promptRowId", r.promptRowId());
+          }
+          return new Reply(r.promptRowId() != null ? 202 : 200, out, null);
+        } catch (org.twiliocrm.governance.ConsentRequests.Invalid e) {
+          throw new ClientError(400, e.getMessage());
+        }
+      }
+      requireMethod(method, "GET");
+      String number =
+          java.net.URLDecoder.decode(
+              path.substring("/api/consent/".length()), java.nio.charset.StandardCharsets.UTF_8);
+      org.twiliocrm.governance.ConsentLedger ledger =
           bean(
               exchange,
-              "consentRequests",
-              org.twiliocrm.governance.ConsentRequests.class,
+              "consentLedger",
+              org.twiliocrm.governance.ConsentLedger.class,
               "consent records");
-      Map<String, Object> in;
-      try {
-        in = body == null || body.isBlank() ? Map.of() : JSON.readValue(body, Map.class);
-      } catch (JsonProcessingException | ClassCastException e) {
-        throw new ClientError(400, "body must be a JSON object: phone, purpose, status, evidence");
+      org.twiliocrm.governance.ConsentRequests requests =
+          optionalBean(exchange, "consentRequests", org.twiliocrm.governance.ConsentRequests.class);
+      // The ledger keys bare E.164 numbers; a number typed with spaces or dashes finds them too.
+      String key = requests == null ? number : requests.normalize(number).orElse(number);
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("number", key);
+      Map<String, Object> inForce = new LinkedHashMap<>();
+      ledger
+          .states(List.of(key))
+          .getOrDefault(key, Map.of())
+          .forEach(
+              (purpose, st) -> {
+                Map<String, Object> v = new LinkedHashMap<>();
+                v.put("status", st.status());
+                v.put("source", st.source());
+                v.put("evidence", st.evidence());
+                v.put("occurredAt", text(st.occurredAt()));
+                inForce.put(purpose, v);
+              });
+      out.put("inForce", new java.util.TreeMap<>(inForce));
+      out.put("history", ledger.history(key, 100));
+      return Reply.ok(out);
+    }
+
+    private static int hoursParam(Map<String, String> q) {
+      String v = q.get("hours");
+      if (v == null) {
+        return 24;
       }
       try {
+        return Integer.parseInt(v.trim());
+      } catch (NumberFormatException e) {
+        throw new ClientError(
+            400, "'hours' must be a whole number from 1 to " + Dashboard.MAX_HOURS);
+      }
+    }
+
+    /** FAILED rows by reason, one group's rows, and a retry of chosen rows (FailedMessages). */
+    private Reply failed() throws SQLException {
+      FailedMessages failed =
+          bean(exchange, FailedMessages.BEAN, FailedMessages.class, "failed messages");
+      if (path.equals("/api/failed") || path.equals("/api/failed/")) {
+        requireMethod(method, "GET");
+        return Reply.ok(Map.of("groups", failed.groups()));
+      }
+      if (path.equals("/api/failed/rows")) {
+        requireMethod(method, "GET");
+        String reason = q.get("reasonCode");
+        if (reason != null && reason.length() > 40) {
+          throw new ClientError(400, "'reasonCode' is longer than 40 characters");
+        }
+        Integer code = null;
+        if (q.containsKey("errorCode")) {
+          try {
+            code = Integer.valueOf(q.get("errorCode").trim());
+          } catch (NumberFormatException e) {
+            throw new ClientError(400, "'errorCode' must be a whole number");
+          }
+        }
+        return Reply.ok(
+            Map.of(
+                "rows",
+                failed.rows(reason, code, intParam(q, "limit", 100), who.role() == Role.VIEWER)));
+      }
+      if (path.equals("/api/failed/retry")) {
+        requireMethod(method, "POST");
+        String expected = "the body must be {\"ids\": [outbox row ids], \"comment\": \"...\"}";
+        JsonNode n = jsonObject(body, expected);
+        if (!n.path("ids").isArray()) {
+          throw new ClientError(400, expected);
+        }
+        List<Long> ids = new ArrayList<>();
+        for (JsonNode id : n.get("ids")) {
+          if (!id.canConvertToLong() || !id.isIntegralNumber()) {
+            throw new ClientError(400, "'ids' must hold whole numbers");
+          }
+          ids.add(id.asLong());
+        }
+        String comment = trimmedField(n, "comment");
+        if (comment != null && comment.length() > MAX_COMMENT) {
+          throw new ClientError(400, "'comment' is longer than " + MAX_COMMENT + " characters");
+        }
+        FailedMessages.Retry r =
+            failed.retry(ids, who.name(), comment == null || comment.isEmpty() ? null : comment);
+        LOG.info(
+            "failed rows retried by {}: {} put back to PENDING, {} refused",
+            who.name(),
+            r.retried().size(),
+            r.refused().size());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("retried", r.retried());
+        out.put("refused", r.refused());
+        return Reply.ok(out);
+      }
+      return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
+    }
+
+    /** The senders health table, and a fresh read of the account (admin, by OperatorAccess). */
+    private Reply senders() {
+      SendersReport report = bean(exchange, SendersReport.BEAN, SendersReport.class, "senders");
+      org.twiliocrm.senders.SenderRegistry registry =
+          optionalBean(exchange, "senderRegistry", org.twiliocrm.senders.SenderRegistry.class);
+      if (path.equals("/api/senders") || path.equals("/api/senders/")) {
+        requireMethod(method, "GET");
+        return Reply.ok(report.read(registry, false));
+      }
+      if (path.equals("/api/senders/refresh")) {
+        requireMethod(method, "POST");
+        return Reply.ok(report.read(registry, true));
+      }
+      return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
+    }
+
+    /** The sandbox phone: the Twilio sandbox's handsets, relayed; 404 outside sandbox mode. */
+    private Reply sandboxPhone() {
+      SandboxPhone phone = optionalBean(exchange, SandboxPhone.BEAN, SandboxPhone.class);
+      if (phone == null) {
+        return Reply.error(404, "not-found", "the sandbox phone exists only in sandbox mode");
+      }
+      SandboxPhone.Answer a;
+      if (path.equals("/api/sandbox/handsets") || path.equals("/api/sandbox/handsets/")) {
+        requireMethod(method, "GET");
+        a = phone.handsets();
+      } else {
+        Matcher m = HANDSET.matcher(path);
+        if (!m.matches()) {
+          return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
+        }
+        String handset =
+            java.net.URLDecoder.decode(
+                m.group(1).replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        if (m.group(2).equals("messages")) {
+          requireMethod(method, "POST");
+          JsonNode n =
+              jsonObject(body, "the body must be {\"to\": \"+1500...\", \"body\": \"STOP\"}");
+          a = phone.send(handset, trimmedField(n, "to"), textField(n, "body"));
+          if (a.status() < 300) {
+            LOG.info("sandbox phone: {} replied from a handset", who.name());
+          }
+        } else {
+          requireMethod(method, "GET");
+          a = m.group(2).equals("inbox") ? phone.inbox(handset) : phone.calls(handset);
+        }
+      }
+      if (a.status() >= 300) {
+        String message =
+            a.body() != null && a.body().path("error").isTextual()
+                ? a.body().get("error").asText()
+                : "the Twilio sandbox answered " + a.status();
+        int status = a.status() == 404 ? 404 : a.status() < 500 ? 400 : 503;
+        return Reply.error(
+            status,
+            status == 404 ? "not-found" : status == 400 ? "bad-request" : "unavailable",
+            message);
+      }
+      return new Reply(a.status() == 201 ? 201 : 200, a.body(), null);
+    }
+
+    /** An opt-out recorded by hand, with a reason, audited (ConsentRequests.optOutByHand). */
+    private Reply optOut() throws SQLException {
+      requireMethod(method, "POST");
+      org.twiliocrm.governance.ConsentRequests requests = consentRequests(exchange);
+      JsonNode n =
+          jsonObject(
+              body,
+              "the body must be {\"phone\": \"...\", \"purpose\": \"...\", \"reason\": \"...\"}");
+      try {
         org.twiliocrm.governance.ConsentRequests.Result r =
-            requests.submit(
-                str(in.get("phone")),
-                str(in.get("purpose")),
-                str(in.get("status")),
-                str(in.get("evidence")),
-                who.name());
+            requests.optOutByHand(
+                textField(n, "phone"), textField(n, "purpose"), textField(n, "reason"), who.name());
+        LOG.info("consent: opt-out recorded by hand by {} (applied: {})", who.name(), r.applied());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("status", r.status());
         out.put("applied", r.applied());
-        if (r.promptRowId() != null) {
-          out.put("promptRowId", r.promptRowId());
-        }
-        return new Reply(r.promptRowId() != null ? 202 : 200, out, null);
+        return Reply.ok(out);
       } catch (org.twiliocrm.governance.ConsentRequests.Invalid e) {
         throw new ClientError(400, e.getMessage());
       }
-    }
-    requireMethod(method, "GET");
-    String number =
-        java.net.URLDecoder.decode(
-            path.substring("/api/consent/".length()), java.nio.charset.StandardCharsets.UTF_8);
-    org.twiliocrm.governance.ConsentLedger ledger =
-        bean(
-            exchange,
-            "consentLedger",
-            org.twiliocrm.governance.ConsentLedger.class,
-            "consent records");
-    org.twiliocrm.governance.ConsentRequests requests =
-        exchange
-            .getContext()
-            .getRegistry()
-            .lookupByNameAndType("consentRequests", org.twiliocrm.governance.ConsentRequests.class);
-    // The ledger keys bare E.164 numbers; a number typed with spaces or dashes finds them too.
-    String key = requests == null ? number : requests.normalize(number).orElse(number);
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("number", key);
-    Map<String, Object> inForce = new LinkedHashMap<>();
-    ledger
-        .states(List.of(key))
-        .getOrDefault(key, Map.of())
-        .forEach(
-            (purpose, st) -> {
-              Map<String, Object> v = new LinkedHashMap<>();
-              v.put("status", st.status());
-              v.put("source", st.source());
-              v.put("evidence", st.evidence());
-              v.put("occurredAt", text(st.occurredAt()));
-              inForce.put(purpose, v);
-            });
-    out.put("inForce", new java.util.TreeMap<>(inForce));
-    out.put("history", ledger.history(key, 100));
-    return Reply.ok(out);
-  }
-
-  private static int hoursParam(Map<String, String> q) {
-    String v = q.get("hours");
-    if (v == null) {
-      return 24;
-    }
-    try {
-      return Integer.parseInt(v.trim());
-    } catch (NumberFormatException e) {
-      throw new ClientError(400, "'hours' must be a whole number from 1 to " + Dashboard.MAX_HOURS);
-    }
-  }
-
-  /** FAILED rows by reason, one group's rows, and a retry of chosen rows (FailedMessages). */
-  private Reply failed(
-      Exchange exchange,
-      String method,
-      String path,
-      Map<String, String> q,
-      String body,
-      Operator who)
-      throws SQLException {
-    FailedMessages failed =
-        bean(exchange, FailedMessages.BEAN, FailedMessages.class, "failed messages");
-    if (path.equals("/api/failed") || path.equals("/api/failed/")) {
-      requireMethod(method, "GET");
-      return Reply.ok(Map.of("groups", failed.groups()));
-    }
-    if (path.equals("/api/failed/rows")) {
-      requireMethod(method, "GET");
-      String reason = q.get("reasonCode");
-      if (reason != null && reason.length() > 40) {
-        throw new ClientError(400, "'reasonCode' is longer than 40 characters");
-      }
-      Integer code = null;
-      if (q.containsKey("errorCode")) {
-        try {
-          code = Integer.valueOf(q.get("errorCode").trim());
-        } catch (NumberFormatException e) {
-          throw new ClientError(400, "'errorCode' must be a whole number");
-        }
-      }
-      return Reply.ok(
-          Map.of(
-              "rows",
-              failed.rows(reason, code, intParam(q, "limit", 100), who.role() == Role.VIEWER)));
-    }
-    if (path.equals("/api/failed/retry")) {
-      requireMethod(method, "POST");
-      String expected = "the body must be {\"ids\": [outbox row ids], \"comment\": \"...\"}";
-      JsonNode n = jsonObject(body, expected);
-      if (!n.path("ids").isArray()) {
-        throw new ClientError(400, expected);
-      }
-      List<Long> ids = new ArrayList<>();
-      for (JsonNode id : n.get("ids")) {
-        if (!id.canConvertToLong() || !id.isIntegralNumber()) {
-          throw new ClientError(400, "'ids' must hold whole numbers");
-        }
-        ids.add(id.asLong());
-      }
-      String comment = n.path("comment").isTextual() ? n.get("comment").asText().trim() : null;
-      if (comment != null && comment.length() > MAX_COMMENT) {
-        throw new ClientError(400, "'comment' is longer than " + MAX_COMMENT + " characters");
-      }
-      FailedMessages.Retry r =
-          failed.retry(ids, who.name(), comment == null || comment.isEmpty() ? null : comment);
-      LOG.info(
-          "failed rows retried by {}: {} put back to PENDING, {} refused",
-          who.name(),
-          r.retried().size(),
-          r.refused().size());
-      Map<String, Object> out = new LinkedHashMap<>();
-      out.put("retried", r.retried());
-      out.put("refused", r.refused());
-      return Reply.ok(out);
-    }
-    return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
-  }
-
-  /** The senders health table, and a fresh read of the account (admin, by OperatorAccess). */
-  private Reply senders(Exchange exchange, String method, String path) {
-    SendersReport report = bean(exchange, SendersReport.BEAN, SendersReport.class, "senders");
-    org.twiliocrm.senders.SenderRegistry registry =
-        exchange
-            .getContext()
-            .getRegistry()
-            .lookupByNameAndType("senderRegistry", org.twiliocrm.senders.SenderRegistry.class);
-    if (path.equals("/api/senders") || path.equals("/api/senders/")) {
-      requireMethod(method, "GET");
-      return Reply.ok(report.read(registry, false));
-    }
-    if (path.equals("/api/senders/refresh")) {
-      requireMethod(method, "POST");
-      return Reply.ok(report.read(registry, true));
-    }
-    return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
-  }
-
-  /** The sandbox phone: the Twilio sandbox's handsets, relayed; 404 outside sandbox mode. */
-  private Reply sandboxPhone(
-      Exchange exchange, String method, String path, String body, Operator who) {
-    SandboxPhone phone =
-        exchange
-            .getContext()
-            .getRegistry()
-            .lookupByNameAndType(SandboxPhone.BEAN, SandboxPhone.class);
-    if (phone == null) {
-      return Reply.error(404, "not-found", "the sandbox phone exists only in sandbox mode");
-    }
-    SandboxPhone.Answer a;
-    if (path.equals("/api/sandbox/handsets") || path.equals("/api/sandbox/handsets/")) {
-      requireMethod(method, "GET");
-      a = phone.handsets();
-    } else {
-      Matcher m = HANDSET.matcher(path);
-      if (!m.matches()) {
-        return Reply.error(404, "not-found", "no such endpoint: " + clip(path));
-      }
-      String handset =
-          java.net.URLDecoder.decode(
-              m.group(1).replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
-      if (m.group(2).equals("messages")) {
-        requireMethod(method, "POST");
-        JsonNode n =
-            jsonObject(body, "the body must be {\"to\": \"+1500...\", \"body\": \"STOP\"}");
-        a =
-            phone.send(
-                handset,
-                n.path("to").isTextual() ? n.get("to").asText().trim() : null,
-                n.path("body").isTextual() ? n.get("body").asText() : null);
-        if (a.status() < 300) {
-          LOG.info("sandbox phone: {} replied from a handset", who.name());
-        }
-      } else {
-        requireMethod(method, "GET");
-        a = m.group(2).equals("inbox") ? phone.inbox(handset) : phone.calls(handset);
-      }
-    }
-    if (a.status() >= 300) {
-      String message =
-          a.body() != null && a.body().path("error").isTextual()
-              ? a.body().get("error").asText()
-              : "the Twilio sandbox answered " + a.status();
-      int status = a.status() == 404 ? 404 : a.status() < 500 ? 400 : 503;
-      return Reply.error(
-          status,
-          status == 404 ? "not-found" : status == 400 ? "bad-request" : "unavailable",
-          message);
-    }
-    return new Reply(a.status() == 201 ? 201 : 200, a.body(), null);
-  }
-
-  /** An opt-out recorded by hand, with a reason, audited (ConsentRequests.optOutByHand). */
-  private Reply optOut(Exchange exchange, String method, String body, Operator who)
-      throws SQLException {
-    requireMethod(method, "POST");
-    org.twiliocrm.governance.ConsentRequests requests =
-        bean(
-            exchange,
-            "consentRequests",
-            org.twiliocrm.governance.ConsentRequests.class,
-            "consent records");
-    JsonNode n =
-        jsonObject(
-            body,
-            "the body must be {\"phone\": \"...\", \"purpose\": \"...\", \"reason\": \"...\"}");
-    try {
-      org.twiliocrm.governance.ConsentRequests.Result r =
-          requests.optOutByHand(
-              n.path("phone").isTextual() ? n.get("phone").asText() : null,
-              n.path("purpose").isTextual() ? n.get("purpose").asText() : null,
-              n.path("reason").isTextual() ? n.get("reason").asText() : null,
-              who.name());
-      LOG.info("consent: opt-out recorded by hand by {} (applied: {})", who.name(), r.applied());
-      Map<String, Object> out = new LinkedHashMap<>();
-      out.put("status", r.status());
-      out.put("applied", r.applied());
-      return Reply.ok(out);
-    } catch (org.twiliocrm.governance.ConsentRequests.Invalid e) {
-      throw new ClientError(400, e.getMessage());
     }
   }
 
   private static String str(Object o) {
     return o == null ? null : String.valueOf(o);
+  }
+
+  /** The consent service both consent endpoints write through (503 without it). */
+  private static org.twiliocrm.governance.ConsentRequests consentRequests(Exchange exchange) {
+    return bean(
+        exchange,
+        "consentRequests",
+        org.twiliocrm.governance.ConsentRequests.class,
+        "consent records");
+  }
+
+  /** A JSON body's string field as sent, or null when it is absent or not a string. */
+  private static String textField(JsonNode n, String name) {
+    return n.path(name).isTextual() ? n.get(name).asText() : null;
+  }
+
+  /** {@link #textField} without surrounding white space. */
+  private static String trimmedField(JsonNode n, String name) {
+    String v = textField(n, name);
+    return v == null ? null : v.trim();
+  }
+
+  /** 403 for four eyes: the operator {@code did} what bars them from approving it. */
+  private static Reply fourEyes(Operator who, String did) {
+    return Reply.error(
+        403,
+        "four-eyes",
+        "'"
+            + who.name()
+            + "' "
+            + did
+            + " and cannot approve it; another approver must (rejecting is allowed)");
+  }
+
+  private static Reply noTemplateVersion(String version) {
+    return Reply.error(404, "not-found", "no template version '" + clip(version) + "'");
   }
 
   private static void requireMethod(String method, String allowed) {
@@ -717,29 +709,30 @@ public final class OperatorApi {
     }
   }
 
+  /** A bean the endpoint needs: 503 naming {@code what} when this connector has none. */
   private static <T> T bean(Exchange exchange, String name, Class<T> type, String what) {
-    T b = exchange.getContext().getRegistry().lookupByNameAndType(name, type);
+    T b = optionalBean(exchange, name, type);
     if (b == null) {
       throw new ClientError(503, what + " are not available in this connector");
     }
     return b;
   }
 
+  /** A bean the endpoint can do without (it answers less, or 404, when absent); null if none. */
+  private static <T> T optionalBean(Exchange exchange, String name, Class<T> type) {
+    return exchange.getContext().getRegistry().lookupByNameAndType(name, type);
+  }
+
   private static TemplateDecisions templates(Exchange exchange) {
-    TemplateDecisions t =
-        exchange
-            .getContext()
-            .getRegistry()
-            .lookupByNameAndType(TemplateDecisions.BEAN, TemplateDecisions.class);
+    TemplateDecisions t = optionalBean(exchange, TemplateDecisions.BEAN, TemplateDecisions.class);
     if (t != null) {
       return t;
     }
     org.twiliocrm.governance.templates.TemplateApprovals real =
-        exchange
-            .getContext()
-            .getRegistry()
-            .lookupByNameAndType(
-                "templateApprovals", org.twiliocrm.governance.templates.TemplateApprovals.class);
+        optionalBean(
+            exchange,
+            "templateApprovals",
+            org.twiliocrm.governance.templates.TemplateApprovals.class);
     if (real == null) {
       throw new ClientError(
           503, "template approvals are not available in this connector (no template versioning)");
@@ -894,18 +887,6 @@ public final class OperatorApi {
       throw new ClientError(
           400, "'" + name + "' must be an ISO-8601 instant, e.g. 2026-12-01T00:00:00Z");
     }
-  }
-
-  private static String pathOf(Message in) {
-    String uri = in.getHeader(Exchange.HTTP_URI, String.class);
-    if (uri == null) {
-      uri = in.getHeader(Exchange.HTTP_PATH, String.class);
-    }
-    if (uri == null) {
-      return "";
-    }
-    int q = uri.indexOf('?');
-    return q < 0 ? uri : uri.substring(0, q);
   }
 
   /** The query's parameters, the last non-blank value of each; 400 for bad percent-encoding. */

@@ -291,32 +291,52 @@ final class CompositeApi {
         }
       } catch (SalesforceError e) {
         anyFailed = true;
-        Map<String, Object> failure = new LinkedHashMap<>();
-        failure.put("success", false);
-        failure.put("errors", List.of(e.saveResultError()));
-        results.add(failure);
+        results.add(failure(null, e));
       }
     }
     if (anyFailed && allOrNone) {
-      txn.rollbackTo(mark, changeMark);
-      for (int i = 0; i < results.size(); i++) {
-        if (Boolean.TRUE.equals(results.get(i).get("success"))) {
-          Map<String, Object> rolled = new LinkedHashMap<>();
-          rolled.put("success", false);
-          rolled.put(
-              "errors",
-              List.of(
-                  new SalesforceError(
-                          400,
-                          "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                          "Record rolled back because not all records were valid and the request"
-                              + " was using AllOrNone header")
-                      .saveResultError()));
-          results.set(i, rolled);
-        }
-      }
+      rollBack(txn, mark, changeMark, results, false);
     }
     return ApiResponse.of(200, results);
+  }
+
+  /**
+   * A record's failed save result, {@code {"success": false, "errors": [error]}}, led by the id
+   * when there is one (delete names the record; a failed create, update or upsert has none).
+   */
+  private static Map<String, Object> failure(String id, SalesforceError e) {
+    Map<String, Object> failure = new LinkedHashMap<>();
+    if (id != null) {
+      failure.put("id", id);
+    }
+    failure.put("success", false);
+    failure.put("errors", List.of(e.saveResultError()));
+    return failure;
+  }
+
+  /**
+   * allOrNone after a failure: the transaction back to its mark, and every record that had
+   * succeeded answered as rolled back instead, keeping its id when {@code withIds} (delete).
+   */
+  private static void rollBack(
+      RecordStore.Txn txn,
+      int mark,
+      int changeMark,
+      List<Map<String, Object>> results,
+      boolean withIds) {
+    txn.rollbackTo(mark, changeMark);
+    SalesforceError rolledBack =
+        new SalesforceError(
+            400,
+            "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+            "Record rolled back because not all records were valid and the request"
+                + " was using AllOrNone header");
+    for (int i = 0; i < results.size(); i++) {
+      Map<String, Object> r = results.get(i);
+      if (Boolean.TRUE.equals(r.get("success"))) {
+        results.set(i, failure(withIds ? (String) r.get("id") : null, rolledBack));
+      }
+    }
   }
 
   private static String recordType(Map<String, Object> rec, String pathType) {
@@ -361,14 +381,7 @@ final class CompositeApi {
     List<FieldDef> defs = new ArrayList<>();
     for (String f : fields) {
       if (!f.isBlank()) {
-        defs.add(
-            t.field(f.trim())
-                .orElseThrow(
-                    () ->
-                        new SalesforceError(
-                            400,
-                            "INVALID_FIELD",
-                            "No such column '" + f.trim() + "' on entity '" + t.name() + "'")));
+        defs.add(RestApi.namedField(t, f.trim()));
       }
     }
     List<Object> out = new ArrayList<>();
@@ -403,29 +416,11 @@ final class CompositeApi {
         results.add(RestApi.saveResult(SalesforceIds.to18(id), true, null));
       } catch (SalesforceError e) {
         anyFailed = true;
-        Map<String, Object> failure = new LinkedHashMap<>();
-        failure.put("id", id);
-        failure.put("success", false);
-        failure.put("errors", List.of(e.saveResultError()));
-        results.add(failure);
+        results.add(failure(id, e));
       }
     }
     if (anyFailed && allOrNone) {
-      txn.rollbackTo(mark, changeMark);
-      for (Map<String, Object> r : results) {
-        if (Boolean.TRUE.equals(r.get("success"))) {
-          r.put("success", false);
-          r.put(
-              "errors",
-              List.of(
-                  new SalesforceError(
-                          400,
-                          "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                          "Record rolled back because not all records were valid and the request"
-                              + " was using AllOrNone header")
-                      .saveResultError()));
-        }
-      }
+      rollBack(txn, mark, changeMark, results, true);
     }
     return ApiResponse.of(200, results);
   }

@@ -65,11 +65,8 @@ final class FieldRules {
           type.field(key)
               .orElseThrow(
                   () ->
-                      new SalesforceError(
-                          400,
-                          "INVALID_FIELD",
-                          "No such column '" + key + "' on sobject of type " + type.name(),
-                          List.of()));
+                      SalesforceError.invalidField(
+                          "No such column '" + key + "' on sobject of type " + type.name()));
       if ("Id".equals(def.name())) {
         if (!create || e.getValue() == null) {
           continue; // an update addresses the record by URL; Id in the body is just ignored

@@ -234,9 +234,7 @@ final class QueryEngine {
               .findFirst()
               .orElseThrow(
                   () ->
-                      new SalesforceError(
-                          400,
-                          "INVALID_FIELD",
+                      SalesforceError.invalidField(
                           "Didn't understand relationship '"
                               + rel
                               + "' in field path. If you are attempting to use a custom"
@@ -355,9 +353,7 @@ final class QueryEngine {
     return t.field(name)
         .orElseThrow(
             () ->
-                new SalesforceError(
-                    400,
-                    "INVALID_FIELD",
+                SalesforceError.invalidField(
                     "No such column '"
                         + name
                         + "' on entity '"

@@ -266,16 +266,21 @@ final class RestApi {
     }
     List<FieldDef> out = new ArrayList<>();
     for (String f : fields.split(",")) {
-      out.add(
-          t.field(f.trim())
-              .orElseThrow(
-                  () ->
-                      new SalesforceError(
-                          400,
-                          "INVALID_FIELD",
-                          "No such column '" + f.trim() + "' on entity '" + t.name() + "'")));
+      out.add(namedField(t, f.trim()));
     }
     return out;
+  }
+
+  /**
+   * A field a {@code fields} parameter names (here and in the composite sObject collections), or
+   * Salesforce's INVALID_FIELD answer for a name the object does not have.
+   */
+  static FieldDef namedField(SObjectType t, String name) {
+    return t.field(name)
+        .orElseThrow(
+            () ->
+                SalesforceError.invalidField(
+                    "No such column '" + name + "' on entity '" + t.name() + "'"));
   }
 
   static Map<String, Object> shape(

@@ -72,6 +72,11 @@ public final class SalesforceError extends RuntimeException {
             + "; the operations it serves are listed in docs/sandbox-coverage.md");
   }
 
+  /** 400 INVALID_FIELD: a field name the object does not have, as the caller words it. */
+  static SalesforceError invalidField(String message) {
+    return new SalesforceError(400, "INVALID_FIELD", message);
+  }
+
   static SalesforceError invalidSession() {
     return new SalesforceError(401, "INVALID_SESSION_ID", "Session expired or invalid");
   }

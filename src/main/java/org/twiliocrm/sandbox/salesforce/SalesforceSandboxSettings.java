@@ -286,94 +286,31 @@ public record SalesforceSandboxSettings(
   }
 
   public SalesforceSandboxSettings withPort(int newPort) {
-    return new SalesforceSandboxSettings(
-        host,
-        newPort,
-        publicUrl,
-        seed,
-        dataDir,
-        clientId,
-        clientSecret,
-        username,
-        password,
-        securityToken,
-        refreshToken,
-        jwtCertificate,
-        jwtAudience,
-        orgId,
-        apiDailyLimit,
-        eventRetentionHours,
-        eventRetentionMax,
-        maxRecords);
+    return copy(newPort, dataDir, jwtCertificate, apiDailyLimit, maxRecords);
   }
 
   public SalesforceSandboxSettings withDataDir(Path dir) {
-    return new SalesforceSandboxSettings(
-        host,
-        port,
-        publicUrl,
-        seed,
-        dir,
-        clientId,
-        clientSecret,
-        username,
-        password,
-        securityToken,
-        refreshToken,
-        jwtCertificate,
-        jwtAudience,
-        orgId,
-        apiDailyLimit,
-        eventRetentionHours,
-        eventRetentionMax,
-        maxRecords);
+    return copy(port, dir, jwtCertificate, apiDailyLimit, maxRecords);
   }
 
   public SalesforceSandboxSettings withJwtCertificate(String pemPath) {
-    return new SalesforceSandboxSettings(
-        host,
-        port,
-        publicUrl,
-        seed,
-        dataDir,
-        clientId,
-        clientSecret,
-        username,
-        password,
-        securityToken,
-        refreshToken,
-        pemPath,
-        jwtAudience,
-        orgId,
-        apiDailyLimit,
-        eventRetentionHours,
-        eventRetentionMax,
-        maxRecords);
+    return copy(port, dataDir, pemPath, apiDailyLimit, maxRecords);
   }
 
   public SalesforceSandboxSettings withApiDailyLimit(long limit) {
-    return new SalesforceSandboxSettings(
-        host,
-        port,
-        publicUrl,
-        seed,
-        dataDir,
-        clientId,
-        clientSecret,
-        username,
-        password,
-        securityToken,
-        refreshToken,
-        jwtCertificate,
-        jwtAudience,
-        orgId,
-        limit,
-        eventRetentionHours,
-        eventRetentionMax,
-        maxRecords);
+    return copy(port, dataDir, jwtCertificate, limit, maxRecords);
   }
 
   public SalesforceSandboxSettings withMaxRecords(int max) {
+    return copy(port, dataDir, jwtCertificate, apiDailyLimit, max);
+  }
+
+  /**
+   * This record with the components the {@code with*} copies change set as given, every other
+   * component kept: the one place the copies list all eighteen.
+   */
+  private SalesforceSandboxSettings copy(
+      int port, Path dataDir, String jwtCertificate, long apiDailyLimit, int maxRecords) {
     return new SalesforceSandboxSettings(
         host,
         port,
@@ -392,7 +329,7 @@ public record SalesforceSandboxSettings(
         apiDailyLimit,
         eventRetentionHours,
         eventRetentionMax,
-        max);
+        maxRecords);
   }
 
   /** Never print secrets: the generated record toString would. */

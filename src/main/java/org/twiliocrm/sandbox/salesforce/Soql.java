@@ -39,19 +39,7 @@ final class Soql {
       List<Order> orderBy,
       Integer limit,
       Integer offset,
-      List<Query> subqueries) {
-
-    Query(
-        List<String> fields,
-        boolean count,
-        String from,
-        Condition where,
-        List<Order> orderBy,
-        Integer limit,
-        Integer offset) {
-      this(fields, count, from, where, orderBy, limit, offset, List.of());
-    }
-  }
+      List<Query> subqueries) {}
 
   record Order(String field, boolean descending, boolean nullsLast) {}
 
@@ -382,23 +370,28 @@ final class Soql {
     }
 
     private Condition or() {
-      List<Condition> terms = new ArrayList<>();
-      terms.add(and());
-      while (peek().is("OR")) {
-        pos++;
-        terms.add(and());
-      }
+      List<Condition> terms = terms("OR");
       return terms.size() == 1 ? terms.get(0) : new Or(List.copyOf(terms));
     }
 
     private Condition and() {
-      List<Condition> terms = new ArrayList<>();
-      terms.add(unary());
-      while (peek().is("AND")) {
-        pos++;
-        terms.add(unary());
-      }
+      List<Condition> terms = terms("AND");
       return terms.size() == 1 ? terms.get(0) : new And(List.copyOf(terms));
+    }
+
+    /**
+     * The terms {@code keyword} joins, left to right: for OR each an AND, for AND each a unary
+     * condition (so AND binds tighter). One loop for both levels, without a lambda per call.
+     */
+    private List<Condition> terms(String keyword) {
+      boolean or = keyword.equals("OR");
+      List<Condition> terms = new ArrayList<>();
+      terms.add(or ? and() : unary());
+      while (peek().is(keyword)) {
+        pos++;
+        terms.add(or ? and() : unary());
+      }
+      return terms;
     }
 
     private Condition unary() {

@@ -5,7 +5,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -155,8 +157,8 @@ final class CallbackSender implements AutoCloseable {
     statusCallback(
         accountSid,
         url,
-        first(params, "MessageSid", first(params, "CallSid", "")),
-        first(params, "MessageStatus", first(params, "CallStatus", "")),
+        messageOrCall(params, "MessageSid", "CallSid", ""),
+        messageOrCall(params, "MessageStatus", "CallStatus", ""),
         () -> params,
         history);
   }
@@ -324,10 +326,7 @@ final class CallbackSender implements AutoCloseable {
         b.header(TwilioSignature.SETTINGS_HEADER, "key=" + key[0] + ",algorithm=HMAC_SHA256");
       }
       return new Prepared(
-          b.build(),
-          retries,
-          policy,
-          first(params, "MessageStatus", first(params, "CallStatus", null)));
+          b.build(), retries, policy, messageOrCall(params, "MessageStatus", "CallStatus", null));
     } catch (IllegalArgumentException e) {
       history.accept(Event.of(kind, "url", target, "result", "bad URL"));
       return null;
@@ -371,15 +370,7 @@ final class CallbackSender implements AutoCloseable {
       try {
         resp = http.send(request, HttpResponse.BodyHandlers.ofString());
       } catch (java.io.IOException | InterruptedException e) {
-        history.accept(
-            Event.of(
-                kind,
-                "url",
-                request.uri().toString(),
-                "status",
-                r.status(),
-                "result",
-                "connection failed"));
+        history.accept(attempt(kind, r, -1, "connection failed"));
         LOG.debug("{} to {} failed: {}", kind, request.uri().getHost(), e.toString());
         if (e instanceof InterruptedException) {
           Thread.currentThread().interrupt();
@@ -391,36 +382,45 @@ final class CallbackSender implements AutoCloseable {
         return new Result(-1, null, null);
       }
       if (retriesLeft > 0 && retriesStatus(r.policy(), resp.statusCode())) {
-        history.accept(
-            Event.of(
-                kind,
-                "url",
-                request.uri().toString(),
-                "status",
-                r.status(),
-                "httpStatus",
-                resp.statusCode(),
-                "result",
-                "retrying (rp=" + r.policy() + ")"));
+        history.accept(attempt(kind, r, resp.statusCode(), "retrying (rp=" + r.policy() + ")"));
         continue;
       }
-      history.accept(
-          Event.of(
-              kind,
-              "url",
-              request.uri().toString(),
-              "status",
-              r.status(),
-              "httpStatus",
-              resp.statusCode()));
+      history.accept(attempt(kind, r, resp.statusCode(), null));
       return new Result(
           resp.statusCode(), resp.body(), resp.headers().firstValue("Content-Type").orElse(null));
     }
   }
 
-  private static String first(Map<String, List<String>> params, String name, String def) {
-    List<String> v = params.get(name);
-    return v == null || v.isEmpty() ? def : v.get(0);
+  /**
+   * One attempt's history entry: the URL, the callback's status, then the HTTP status (negative:
+   * none, the connection failed) and the result (null: none) when there are. Built directly rather
+   * than through Event.of, as the three attempt outcomes differ only in which of the last two
+   * details they carry.
+   */
+  private static Event attempt(String kind, Prepared r, int httpStatus, String result) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("url", r.request().uri().toString());
+    d.put("status", r.status());
+    if (httpStatus >= 0) {
+      d.put("httpStatus", httpStatus);
+    }
+    if (result != null) {
+      d.put("result", result);
+    }
+    return new Event(Instant.now(), kind, d);
+  }
+
+  /**
+   * A callback parameter a message's callback names {@code messageName} and a call's {@code
+   * callName}: the first that is sent, else {@code def}.
+   */
+  private static String messageOrCall(
+      Map<String, List<String>> params, String messageName, String callName, String def) {
+    String v = Wire.first(params, messageName);
+    if (v == null) {
+      v = Wire.first(params, callName);
+    }
+    return v == null ? def : v;
   }
 
   static String stripFragment(String url) {
@@ -442,20 +442,15 @@ final class CallbackSender implements AutoCloseable {
   }
 
   static int fragmentInt(String url, String name, int def) {
-    int hash = url.indexOf('#');
-    if (hash < 0) {
+    String v = fragmentString(url, name, null);
+    if (v == null) {
       return def;
     }
-    for (String p : url.substring(hash + 1).split("&")) {
-      if (p.startsWith(name + "=")) {
-        try {
-          return Math.max(0, Integer.parseInt(p.substring(name.length() + 1)));
-        } catch (NumberFormatException e) {
-          return def;
-        }
-      }
+    try {
+      return Math.max(0, Integer.parseInt(v));
+    } catch (NumberFormatException e) {
+      return def;
     }
-    return def;
   }
 
   @Override

@@ -56,10 +56,10 @@ final class Calls {
 
   /** As {@link #create(String, Map)}, in a Twilio Region (null or us1 = the default). */
   SandboxCall create(String account, String region, Map<String, List<String>> p) {
-    String to = Messages.one(p, "To");
-    String from = Messages.one(p, "From");
-    String url = Messages.one(p, "Url");
-    String twiml = Messages.one(p, "Twiml");
+    String to = Wire.first(p, "To");
+    String from = Wire.first(p, "From");
+    String url = Wire.first(p, "Url");
+    String twiml = Wire.first(p, "Twiml");
     if (to == null || !E164.matcher(to).matches()) {
       throw ApiError.badRequest(
           21211, "Invalid 'To' Phone Number: " + Wire.mask(String.valueOf(to)));
@@ -70,7 +70,7 @@ final class Calls {
     }
     senders.checkCallFrom(from); // magic From numbers, then ownership (21210)
     MagicNumbers.check(MagicNumbers.Resource.CALLS, MagicNumbers.Param.TO, to);
-    if ((url == null) == (twiml == null) && Messages.one(p, "ApplicationSid") == null) {
+    if ((url == null) == (twiml == null) && Wire.first(p, "ApplicationSid") == null) {
       throw ApiError.badRequest(21205, "Exactly one of Url, Twiml or ApplicationSid is required.");
     }
     if (twiml != null && twiml.length() > 4000) {
@@ -104,9 +104,9 @@ final class Calls {
             to,
             url,
             twiml,
-            Messages.one(p, "StatusCallback"),
+            Wire.first(p, "StatusCallback"),
             events,
-            Messages.one(p, "MachineDetection"));
+            Wire.first(p, "MachineDetection"));
     if (region != null && !org.twiliocrm.twilio.TwilioRegion.DEFAULT.equals(region)) {
       c.region = region;
     }
@@ -126,7 +126,7 @@ final class Calls {
   /** Status=completed hangs up a live call, Status=canceled a queued or ringing one. */
   SandboxCall update(String account, String sid, Map<String, List<String>> p) {
     SandboxCall c = fetch(account, sid);
-    String status = Messages.one(p, "Status");
+    String status = Wire.first(p, "Status");
     if ("completed".equals(status) || "canceled".equals(status)) {
       String now = c.status();
       if ("canceled".equals(status) && !("queued".equals(now) || "ringing".equals(now))) {

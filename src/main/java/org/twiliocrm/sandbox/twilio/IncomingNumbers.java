@@ -28,8 +28,8 @@ final class IncomingNumbers {
   }
 
   Map<String, Object> list(String accountSid, Map<String, List<String>> q, String path) {
-    String filter = first(q, "PhoneNumber");
-    int pageSize = Math.max(1, Math.min(1000, Integer.parseInt(firstOr(q, "PageSize", "50"))));
+    String filter = Wire.first(q, "PhoneNumber");
+    int pageSize = Math.max(1, Math.min(1000, Integer.parseInt(Wire.firstOr(q, "PageSize", "50"))));
     List<Map<String, Object>> page = new ArrayList<>();
     for (String n : senders.numbers()) {
       if (filter != null && !SandboxState.bare(filter).equals(n)) {
@@ -63,11 +63,11 @@ final class IncomingNumbers {
    */
   Map<String, Object> update(String accountSid, String sid, Map<String, List<String>> form) {
     String n = owned(sid);
-    String smsUrl = first(form, "SmsUrl");
+    String smsUrl = Wire.first(form, "SmsUrl");
     if (smsUrl != null) {
       state.smsWebhooks.put(n, smsUrl);
     }
-    String statusCallback = first(form, "StatusCallback");
+    String statusCallback = Wire.first(form, "StatusCallback");
     if (statusCallback != null) {
       state.numberStatusCallbacks.put(n, statusCallback);
     }
@@ -123,15 +123,5 @@ final class IncomingNumbers {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static String first(Map<String, List<String>> q, String k) {
-    List<String> v = q.get(k);
-    return v == null || v.isEmpty() ? null : v.get(0);
-  }
-
-  private static String firstOr(Map<String, List<String>> q, String k, String d) {
-    String v = first(q, k);
-    return v == null || v.isBlank() ? d : v;
   }
 }

@@ -57,13 +57,13 @@ final class Messages {
    * whose token then signs the message's status callbacks.
    */
   SandboxMessage create(String accountSid, String region, Map<String, List<String>> p) {
-    String to = one(p, "To");
-    String from = one(p, "From");
-    String mg = emptyToNull(one(p, "MessagingServiceSid"));
-    String body = one(p, "Body");
+    String to = Wire.first(p, "To");
+    String from = Wire.first(p, "From");
+    String mg = emptyToNull(Wire.first(p, "MessagingServiceSid"));
+    String body = Wire.first(p, "Body");
     List<String> media = p.getOrDefault("MediaUrl", List.of());
     // Twilio treats an empty value as not set.
-    String contentSid = emptyToNull(one(p, "ContentSid"));
+    String contentSid = emptyToNull(Wire.first(p, "ContentSid"));
     if (to == null || to.isEmpty()) {
       throw ApiError.badRequest(21604, "A 'To' phone number is required.");
     }
@@ -140,7 +140,7 @@ final class Messages {
             body == null ? "" : body,
             List.copyOf(media),
             mg,
-            one(p, "StatusCallback"),
+            Wire.first(p, "StatusCallback"),
             "outbound-api",
             contentSid,
             sendAt,
@@ -195,8 +195,8 @@ final class Messages {
    */
   SandboxMessage update(String accountSid, String sid, Map<String, List<String>> p) {
     SandboxMessage m = fetch(accountSid, sid);
-    String status = one(p, "Status");
-    String body = one(p, "Body");
+    String status = Wire.first(p, "Status");
+    String body = Wire.first(p, "Body");
     if (status != null && !status.isEmpty()) {
       if (!"canceled".equals(status)) {
         throw ApiError.badRequest(20001, "Status can only be updated to 'canceled'.");
@@ -235,14 +235,14 @@ final class Messages {
    * DateSent&gt; (days, UTC); every page URI keeps them.
    */
   Map<String, Object> list(String accountSid, Map<String, List<String>> q, String path) {
-    String to = one(q, "To");
-    String from = one(q, "From");
-    String sentOn = one(q, "DateSent");
-    String sentBefore = one(q, "DateSent<");
-    String sentAfter = one(q, "DateSent>");
+    String to = Wire.first(q, "To");
+    String from = Wire.first(q, "From");
+    String sentOn = Wire.first(q, "DateSent");
+    String sentBefore = Wire.first(q, "DateSent<");
+    String sentAfter = Wire.first(q, "DateSent>");
     int pageSize = intParam(q, "PageSize", 50, 1, 1000);
     int page = intParam(q, "Page", 0, 0, Integer.MAX_VALUE);
-    String token = one(q, "PageToken");
+    String token = Wire.first(q, "PageToken");
     java.time.LocalDate on = day(sentOn, "DateSent");
     java.time.LocalDate before = day(sentBefore, "DateSent<");
     java.time.LocalDate after = day(sentAfter, "DateSent>");
@@ -287,7 +287,7 @@ final class Messages {
         all.subList(start, end).stream().map(SandboxMessage::toJson).toList();
     StringBuilder filters = new StringBuilder();
     for (String name : List.of("To", "From", "DateSent", "DateSent<", "DateSent>")) {
-      String v = one(q, name);
+      String v = Wire.first(q, name);
       if (v != null) {
         filters
             .append(java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8))
@@ -315,7 +315,7 @@ final class Messages {
   }
 
   private static int intParam(Map<String, List<String>> q, String name, int def, int min, int max) {
-    String raw = one(q, name);
+    String raw = Wire.first(q, name);
     if (raw == null || raw.isEmpty()) {
       return def;
     }
@@ -523,14 +523,14 @@ final class Messages {
   }
 
   private Instant sendAt(Map<String, List<String>> p, String mg) {
-    String raw = one(p, "SendAt");
+    String raw = Wire.first(p, "SendAt");
     if (raw == null || raw.isEmpty()) {
       return null;
     }
     if (mg == null) {
       throw ApiError.badRequest(35118, "MessagingServiceSid is required to schedule a message.");
     }
-    if (!"fixed".equals(one(p, "ScheduleType"))) {
+    if (!"fixed".equals(Wire.first(p, "ScheduleType"))) {
       throw ApiError.badRequest(35111, "ScheduleType must be 'fixed' when SendAt is set.");
     }
     Instant at;
@@ -555,7 +555,7 @@ final class Messages {
   }
 
   private static Integer validityPeriod(Map<String, List<String>> p) {
-    String raw = one(p, "ValidityPeriod");
+    String raw = Wire.first(p, "ValidityPeriod");
     if (raw == null || raw.isEmpty()) {
       return null;
     }
@@ -581,10 +581,5 @@ final class Messages {
 
   private static String emptyToNull(String s) {
     return s == null || s.isEmpty() ? null : s;
-  }
-
-  static String one(Map<String, List<String>> p, String name) {
-    List<String> v = p.get(name);
-    return v == null || v.isEmpty() ? null : v.get(0);
   }
 }

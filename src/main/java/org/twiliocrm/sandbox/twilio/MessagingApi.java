@@ -101,8 +101,8 @@ final class MessagingApi {
         && seg[2].equals("Tollfree")
         && seg[3].equals("Verifications")
         && method.equals("GET")) {
-      String pn = first(query, "TollfreePhoneNumberSid");
-      String wanted = first(query, "Status");
+      String pn = Wire.first(query, "TollfreePhoneNumberSid");
+      String wanted = Wire.first(query, "Status");
       List<Map<String, Object>> all = new ArrayList<>();
       for (String n : senders.numbers()) {
         String status = tollfreeStatus(n);
@@ -198,7 +198,7 @@ final class MessagingApi {
     put(svc, form, "InboundMethod", "inbound_method");
     put(svc, form, "FallbackUrl", "fallback_url");
     put(svc, form, "StatusCallback", "status_callback");
-    String useNumber = first(form, "UseInboundWebhookOnNumber");
+    String useNumber = Wire.first(form, "UseInboundWebhookOnNumber");
     if (useNumber != null) {
       svc.put("use_inbound_webhook_on_number", Boolean.parseBoolean(useNumber));
     }
@@ -207,7 +207,7 @@ final class MessagingApi {
 
   private static void put(
       Map<String, Object> svc, Map<String, List<String>> form, String param, String field) {
-    String v = first(form, param);
+    String v = Wire.first(form, param);
     if (v != null) {
       svc.put(field, v);
     }
@@ -325,7 +325,7 @@ final class MessagingApi {
       String key, List<Map<String, Object>> items, String path, Map<String, List<String>> query) {
     int size;
     try {
-      size = Math.max(1, Math.min(1000, Integer.parseInt(firstOr(query, "PageSize", "50"))));
+      size = Math.max(1, Math.min(1000, Integer.parseInt(Wire.firstOr(query, "PageSize", "50"))));
     } catch (NumberFormatException e) {
       size = 50;
     }
@@ -346,15 +346,5 @@ final class MessagingApi {
 
   private static Object[] ok(Object body) {
     return new Object[] {200, body};
-  }
-
-  private static String first(Map<String, List<String>> q, String k) {
-    List<String> v = q.get(k);
-    return v == null || v.isEmpty() ? null : v.get(0);
-  }
-
-  private static String firstOr(Map<String, List<String>> q, String k, String d) {
-    String v = first(q, k);
-    return v == null || v.isBlank() ? d : v;
   }
 }

@@ -227,16 +227,9 @@ final class SpecValidator {
     }
   }
 
-  List<String> validateRequest(
-      Spec spec,
-      String method,
-      String path,
-      String contentType,
-      Map<String, List<String>> form,
-      Map<String, List<String>> query,
-      String authorization) {
-    return messages(
-        requestReport(spec, request(method, path, contentType, form, query, authorization)));
+  /** The problems of a request (built by {@link #request}) against the spec; empty if none. */
+  List<String> validateRequest(Spec spec, Request request) {
+    return messages(requestReport(spec, request));
   }
 
   /** The request as the validator sees it. */

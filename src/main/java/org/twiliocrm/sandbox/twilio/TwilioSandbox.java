@@ -498,12 +498,13 @@ public final class TwilioSandbox implements AutoCloseable {
             validator()
                 .validateRequest(
                     spec,
-                    method,
-                    path,
-                    req.getHeader("Content-Type"),
-                    form,
-                    query,
-                    req.getHeader("Authorization"));
+                    SpecValidator.request(
+                        method,
+                        path,
+                        req.getHeader("Content-Type"),
+                        form,
+                        query,
+                        req.getHeader("Authorization")));
         if (problems.stream().anyMatch(p -> p.startsWith("validation.request.path.missing"))) {
           throw ApiError.notEmulated(method, path);
         }

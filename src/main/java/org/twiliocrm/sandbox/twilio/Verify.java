@@ -27,8 +27,8 @@ final class Verify {
 
   Map<String, Object> start(String account, String service, Map<String, List<String>> p) {
     checkService(service);
-    String to = Messages.one(p, "To");
-    String channel = Messages.one(p, "Channel");
+    String to = Wire.first(p, "To");
+    String channel = Wire.first(p, "Channel");
     if (to == null || to.isEmpty()) {
       throw ApiError.badRequest(60200, "Invalid parameter: To");
     }
@@ -78,7 +78,7 @@ final class Verify {
       String account, String service, String sid, Map<String, List<String>> p) {
     checkService(service);
     SandboxVerification v = usable(account, service, state.verifications.get(sid), sid);
-    String status = Messages.one(p, "Status");
+    String status = Wire.first(p, "Status");
     if (!"canceled".equals(status) && !"approved".equals(status)) {
       throw ApiError.badRequest(60200, "Invalid parameter: Status");
     }
@@ -88,9 +88,9 @@ final class Verify {
 
   Map<String, Object> check(String account, String service, Map<String, List<String>> p) {
     checkService(service);
-    String code = Messages.one(p, "Code");
-    String to = Messages.one(p, "To");
-    String sid = Messages.one(p, "VerificationSid");
+    String code = Wire.first(p, "Code");
+    String to = Wire.first(p, "To");
+    String sid = Wire.first(p, "VerificationSid");
     if (code == null || code.isEmpty()) {
       throw ApiError.badRequest(60200, "Invalid parameter: Code");
     }
@@ -157,7 +157,7 @@ final class Verify {
   // ---- Services (POST/GET /v2/Services, GET/POST/DELETE /v2/Services/{Sid})
 
   Map<String, Object> createService(String account, Map<String, List<String>> p) {
-    String name = Messages.one(p, "FriendlyName");
+    String name = Wire.first(p, "FriendlyName");
     if (name == null || name.isBlank()) {
       throw ApiError.badRequest(20001, "Missing required parameter FriendlyName in the post body");
     }
@@ -224,12 +224,12 @@ final class Verify {
         .sorted(java.util.Comparator.comparing(s -> (String) s.get("date_created")))
         .forEach(s -> all.add(java.util.Collections.unmodifiableMap(new LinkedHashMap<>(s))));
     int pageSize = 50;
-    String ps = Messages.one(q, "PageSize");
+    String ps = Wire.first(q, "PageSize");
     if (ps != null && ps.matches("\\d{1,4}")) {
       pageSize = Math.max(1, Math.min(1000, Integer.parseInt(ps)));
     }
     int page = 0;
-    String pg = Messages.one(q, "Page");
+    String pg = Wire.first(q, "Page");
     if (pg != null && pg.matches("\\d{1,6}")) {
       page = Integer.parseInt(pg);
     }
@@ -279,11 +279,11 @@ final class Verify {
   }
 
   private static void updateService(Map<String, Object> s, Map<String, List<String>> p) {
-    String name = Messages.one(p, "FriendlyName");
+    String name = Wire.first(p, "FriendlyName");
     if (name != null && !name.isBlank()) {
       s.put("friendly_name", name);
     }
-    String len = Messages.one(p, "CodeLength");
+    String len = Wire.first(p, "CodeLength");
     if (len != null && !len.isEmpty()) {
       if (!len.matches("[4-9]|10")) {
         throw ApiError.badRequest(60200, "Invalid parameter: CodeLength");

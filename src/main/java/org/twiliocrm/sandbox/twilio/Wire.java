@@ -95,6 +95,21 @@ final class Wire {
     return sb.toString();
   }
 
+  /**
+   * A form or query parameter's first value as sent (possibly blank), or null when it is absent:
+   * every resource reads its parameters through this.
+   */
+  static String first(Map<String, List<String>> params, String name) {
+    List<String> v = params.get(name);
+    return v == null || v.isEmpty() ? null : v.get(0);
+  }
+
+  /** {@link #first}, or {@code def} when the parameter is absent or blank. */
+  static String firstOr(Map<String, List<String>> params, String name, String def) {
+    String v = first(params, name);
+    return v == null || v.isBlank() ? def : v;
+  }
+
   private static String decode(String s) {
     return URLDecoder.decode(s, StandardCharsets.UTF_8);
   }

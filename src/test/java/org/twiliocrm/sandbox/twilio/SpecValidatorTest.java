@@ -32,12 +32,8 @@ class SpecValidatorTest {
   private static List<String> request(Map<String, List<String>> form) {
     return validator.validateRequest(
         SpecValidator.Spec.API,
-        "POST",
-        PATH,
-        "application/x-www-form-urlencoded",
-        form,
-        Map.of(),
-        "Basic eDp5");
+        SpecValidator.request(
+            "POST", PATH, "application/x-www-form-urlencoded", form, Map.of(), "Basic eDp5"));
   }
 
   @Test
@@ -60,12 +56,13 @@ class SpecValidatorTest {
     assertThat(
             validator.validateRequest(
                 SpecValidator.Spec.API,
-                "POST",
-                PATH,
-                "application/x-www-form-urlencoded",
-                Map.of("To", List.of("+1555")),
-                Map.of(),
-                null))
+                SpecValidator.request(
+                    "POST",
+                    PATH,
+                    "application/x-www-form-urlencoded",
+                    Map.of("To", List.of("+1555")),
+                    Map.of(),
+                    null)))
         .isNotEmpty();
   }
 

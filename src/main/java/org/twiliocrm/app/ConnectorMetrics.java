@@ -52,8 +52,9 @@ final class ConnectorMetrics {
           + " CURRENT_TIMESTAMP FROM outbox_message WHERE status IN ('PENDING', 'SENDING',"
           + " 'RETRY', 'RECONCILE', 'RECONCILING')";
   private static final String MESSAGES =
-      "SELECT COUNT(*), MIN(crm_dirty_since), CURRENT_TIMESTAMP FROM message_state WHERE"
-          + " crm_synced_version < crm_version";
+      "SELECT COUNT(*), MIN(crm_dirty_since), CURRENT_TIMESTAMP FROM message_state WHERE "
+          + org.twiliocrm.webhook.MessageStateStore.DIRTY_RANGE
+          + " AND crm_synced_version < crm_version";
   private static final String ACTIONS =
       "SELECT COUNT(*), MIN(created_at), CURRENT_TIMESTAMP FROM crm_action WHERE state ="
           + " 'PENDING'";

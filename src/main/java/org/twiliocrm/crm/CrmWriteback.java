@@ -134,10 +134,16 @@ public final class CrmWriteback {
     }
   }
 
-  /** After any successful call: counted, and a stale backlog figure is refreshed next tick. */
+  /**
+   * After any successful call: counted; the first one after failures also refreshes the backlog
+   * figure at the next tick. Not after every call: the count reads every record still behind, and
+   * once per batch of 200 it cost more than the batch while a backlog was draining.
+   */
   void succeeded() {
+    if (guard.consecutiveFailures() > 0) {
+      backlogCountedAt = 0;
+    }
     guard.succeeded();
     metrics.call(true);
-    backlogCountedAt = 0;
   }
 }

@@ -339,8 +339,12 @@ public final class MessageStateStore {
    * instead of walking every row ever written back (19,857 index entries read for 400 rows at
    * 100,000 messages, measured; 401 with the range).
    */
+  public static final String DIRTY_RANGE = "crm_dirty_since > TIMESTAMP '1970-01-02 00:00:00'";
+
   private static final String DUE =
-      "m.crm_dirty_since > TIMESTAMP '1970-01-02 00:00:00' AND m.crm_version >"
+      "m."
+          + DIRTY_RANGE
+          + " AND m.crm_version >"
           + " m.crm_synced_version AND"
           + " (m.crm_next_attempt_at IS NULL OR"
           + " m.crm_next_attempt_at <= ?) AND (m.crm_lease_until IS NULL OR m.crm_lease_until <"
@@ -666,12 +670,14 @@ public final class MessageStateStore {
     }
   }
 
-  /** Rows the CRM has not caught up with. */
+  /** Rows the CRM has not caught up with (read through the dirty index, see DUE). */
   public long behind() throws SQLException {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "SELECT COUNT(*) FROM message_state WHERE crm_version > crm_synced_version");
+                "SELECT COUNT(*) FROM message_state WHERE "
+                    + DIRTY_RANGE
+                    + " AND crm_version > crm_synced_version");
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getLong(1);

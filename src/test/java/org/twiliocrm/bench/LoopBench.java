@@ -213,10 +213,17 @@ public final class LoopBench {
       long crm = 0;
       long timeout = t0 + TIMEOUT.toMillis();
       long gcEvery = Long.parseLong(System.getenv().getOrDefault("GC_EVERY", "0")) * 1000;
-      // SANDBOX_SALESFORCE_MAX_RECORDS below the rows (passed on to the connector with the rest of
-      // this environment) caps the org's records: the loop is then done by the database's count.
-      String maxRecords = System.getenv("SANDBOX_SALESFORCE_MAX_RECORDS");
-      boolean capped = maxRecords != null && Long.parseLong(maxRecords.trim()) < rows;
+      // The org keeps at most sandbox.salesforce.max-records records per object (its default, or
+      // SANDBOX_SALESFORCE_MAX_RECORDS, which the connector inherits with the rest of this
+      // environment): with more rows than that, the loop is done by the database's count.
+      String maxRecords =
+          System.getenv()
+              .getOrDefault(
+                  "SANDBOX_SALESFORCE_MAX_RECORDS",
+                  String.valueOf(
+                      org.twiliocrm.sandbox.salesforce.SalesforceSandboxSettings.MAX_RECORDS
+                          .defaultValue()));
+      boolean capped = Long.parseLong(maxRecords.trim()) < rows;
       if (capped) {
         System.out.printf(
             "Salesforce sandbox keeps %s records per object: written back = delivered and synced"
@@ -278,6 +285,11 @@ public final class LoopBench {
           }
           if (crm >= rows) {
             allInCrm = now;
+            if (allStored == 0) {
+              // The count of stored statuses ran before the last ones landed; a written-back
+              // record is a stored one.
+              allStored = now;
+            }
             break;
           }
           long progress = sent + stored + crm;

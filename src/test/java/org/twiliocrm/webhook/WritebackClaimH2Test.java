@@ -75,6 +75,20 @@ class WritebackClaimH2Test {
         assertThat(scanned(lock)).as("rows read to lock 2 candidates").isLessThanOrEqualTo(3);
       }
 
+      // The backlog count (the gauge, the console's lag) reads the dirty rows only, too.
+      String count;
+      try (Connection c = db.dataSource().getConnection();
+          PreparedStatement e =
+              c.prepareStatement(
+                  "EXPLAIN ANALYZE SELECT COUNT(*) FROM message_state WHERE "
+                      + MessageStateStore.DIRTY_RANGE
+                      + " AND crm_version > crm_synced_version")) {
+        count = first(e);
+      }
+      assertThat(count).contains("MESSAGE_STATE_DIRTY_IDX: CRM_DIRTY_SINCE >");
+      assertThat(scanned(count)).isLessThanOrEqualTo(DIRTY + 1);
+      assertThat(new MessageStateStore(db.dataSource()).behind()).isEqualTo(DIRTY);
+
       // And the claim itself takes the dirty rows, oldest first, as many as asked.
       MessageStateStore states = new MessageStateStore(db.dataSource());
       assertThat(states.claimDirty("a", 20, Duration.ofMinutes(1))).hasSize(20);

@@ -16,6 +16,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -170,6 +171,7 @@ public final class LoopBench {
       String token = sfToken(sf);
       Map<String, Long> before = threadTicks(pid);
       long cpu0 = processTicks(pid);
+      long[] store0 = h2Store(jdbc);
 
       Map<String, Long> insertedAt = new HashMap<>(rows * 2);
       long t0 = System.currentTimeMillis();
@@ -312,6 +314,7 @@ public final class LoopBench {
       }
       long cpu1 = processTicks(pid);
       Map<String, Long> after = threadTicks(pid);
+      long[] store1 = h2Store(jdbc);
       // One full collection at the end: the heap it leaves is the connector's (and the
       // sandboxes') live set after the run.
       jcmd(pid, "GC.run");
@@ -345,6 +348,18 @@ public final class LoopBench {
               + " sandboxes, which run in the same JVM)%n",
           cpuS, cpuS / rows * 1e6);
       printThreadGroups(before, after, rows);
+      if (store0 != null && store1 != null) {
+        // Each store writes every page changed since the previous one (WRITE_DELAY=0: one per
+        // commit), so stores and bytes per message say how much the commits cost on H2.
+        System.out.printf(
+            "H2 stores: %,d = %.2f per message, %,.0f kB written per message, %,d pages read"
+                + " (cache misses) = %.1f per message%n",
+            store1[0] - store0[0],
+            (store1[0] - store0[0]) / (double) rows,
+            (store1[1] - store0[1]) / 1024.0 / rows,
+            store1[2] - store0[2],
+            (store1[2] - store0[2]) / (double) rows);
+      }
       printRss(rss);
       printHeap(work.resolve("gc.log"));
     } finally {
@@ -437,6 +452,38 @@ public final class LoopBench {
   }
 
   /** The heap settings of the README's run command (and the image's, as a share of memory). */
+  /**
+   * H2's store counters (version = stores so far, bytes written, pages read from the file), or null
+   * on PostgreSQL.
+   */
+  private static long[] h2Store(String jdbc) {
+    if (!jdbc.startsWith("jdbc:h2:")) {
+      return null;
+    }
+    long[] v = new long[3];
+    try (Connection c = DriverManager.getConnection(jdbc, "", "");
+        Statement s = c.createStatement();
+        ResultSet r =
+            s.executeQuery(
+                "SELECT SETTING_NAME, SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE"
+                    + " SETTING_NAME IN ('info.CURRENT_VERSION', 'info.FILE_WRITE_BYTES',"
+                    + " 'info.FILE_READ')")) {
+      while (r.next()) {
+        int i =
+            switch (r.getString(1)) {
+              case "info.CURRENT_VERSION" -> 0;
+              case "info.FILE_WRITE_BYTES" -> 1;
+              default -> 2;
+            };
+        v[i] = Long.parseLong(r.getString(2).trim());
+      }
+      return v;
+    } catch (SQLException e) {
+      System.out.println("H2 store counters not read: " + e.getMessage());
+      return null;
+    }
+  }
+
   static final List<String> README_JAVA_OPTIONS = List.of("-Xmx512m");
 
   private static final java.util.regex.Pattern GC_LINE =

@@ -44,15 +44,6 @@ public final class Database implements AutoCloseable {
    * commits are durable, and migrates the schema. Fails with a readable message if the DB is
    * unusable.
    */
-  /**
-   * H2's page cache in kB when the URL sets none (H2's default is 16 MB). On the whole loop (issue
-   * 20, 10,000 messages) the default cache missed about 23 pages a message, each read back from the
-   * file and decoded; with 64 MB it missed 9 (LoopBench's "H2 stores" line). The cache is part of
-   * the heap: the README's -Xmx512m leaves room for it (heap after full collections under 250 MB).
-   * A CACHE_SIZE in connector.db.url wins.
-   */
-  static final int H2_CACHE_KB = 65_536;
-
   public static Database open(ConnectorConfig.Db cfg) {
     Vendor vendor = cfg.vendor();
     HikariConfig hc = new HikariConfig();
@@ -68,9 +59,6 @@ public final class Database implements AutoCloseable {
       // close, the connector's last step, closes it instead. H2 refuses this together with
       // AUTO_SERVER=TRUE (the embedded default): there closeLastAtExit holds H2's hook back.
       poolUrl = url + ";DB_CLOSE_ON_EXIT=FALSE";
-    }
-    if (vendor == Vendor.H2 && CommitDurability.h2OnDisk(url) && !upper.contains("CACHE_SIZE=")) {
-      poolUrl = poolUrl + ";CACHE_SIZE=" + H2_CACHE_KB;
     }
     hc.setJdbcUrl(poolUrl);
     if (vendor == Vendor.POSTGRESQL && !url.contains("logServerErrorDetail")) {

@@ -17,8 +17,7 @@ import org.twiliocrm.config.ConnectorConfig;
 /**
  * What each commit costs on the embedded database (issue 20): on H2 with WRITE_DELAY=0 every commit
  * stores every page changed since the previous one, so the connector keeps the number of stores
- * down and the pages it reads back few. Checked on a file database like the default one, through
- * H2's own store counters.
+ * down. Checked on a file database like the default one, through H2's own store counters.
  */
 class H2StoreCostTest {
   @TempDir Path dir;
@@ -93,22 +92,6 @@ class H2StoreCostTest {
       assertThat(n).isEqualTo(6);
     } finally {
       db.close();
-    }
-  }
-
-  @Test
-  void theEmbeddedDatabaseGetsA64MbPageCacheUnlessTheUrlSetsOne() throws Exception {
-    Database db = open("");
-    try (Connection c = db.dataSource().getConnection()) {
-      assertThat(info(c, "info.CACHE_MAX_SIZE")).isEqualTo("64");
-    } finally {
-      db.close();
-    }
-    Database own = open(";CACHE_SIZE=8192");
-    try (Connection c = own.dataSource().getConnection()) {
-      assertThat(info(c, "info.CACHE_MAX_SIZE")).isEqualTo("8");
-    } finally {
-      own.close();
     }
   }
 }

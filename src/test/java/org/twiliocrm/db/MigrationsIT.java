@@ -55,6 +55,40 @@ class MigrationsIT {
         .hasMessageNotContaining("secret-pw");
   }
 
+  /**
+   * A status change bumps message_state.crm_version and a write-back sets crm_synced_version: an
+   * index holding either would be rewritten at a random key for every row, every time (issue 20,
+   * V103). The dirty index (crm_dirty_since) is the one the write-back reads.
+   */
+  @Test
+  void noIndexOfMessageStateHoldsTheCrmVersionsOnAnyDatabase() throws Exception {
+    for (TestDatabase d :
+        java.util.List.of(
+            TestDatabase.h2("idx"), TestDatabase.postgres("idx"), TestDatabase.mariadb("idx"))) {
+      Map<String, Set<String>> indexes = new TreeMap<>();
+      try (Database db = Database.open(d.config());
+          Connection c = db.dataSource().getConnection()) {
+        DatabaseMetaData md = c.getMetaData();
+        String table = md.storesUpperCaseIdentifiers() ? "MESSAGE_STATE" : "message_state";
+        try (ResultSet rs = md.getIndexInfo(c.getCatalog(), c.getSchema(), table, false, false)) {
+          while (rs.next()) {
+            if (rs.getString("INDEX_NAME") == null || rs.getString("COLUMN_NAME") == null) {
+              continue;
+            }
+            indexes
+                .computeIfAbsent(
+                    rs.getString("INDEX_NAME").toLowerCase(Locale.ROOT), i -> new TreeSet<>())
+                .add(rs.getString("COLUMN_NAME").toLowerCase(Locale.ROOT));
+          }
+        }
+      }
+      assertThat(indexes).as(d.url()).containsKey("message_state_dirty_idx");
+      assertThat(indexes.values())
+          .as(d.url() + ": " + indexes)
+          .noneMatch(cols -> cols.contains("crm_version") || cols.contains("crm_synced_version"));
+    }
+  }
+
   private static Map<String, Set<String>> schemaOf(ConnectorConfig.Db cfg) throws Exception {
     Map<String, Set<String>> tables = new TreeMap<>();
     try (Database db = Database.open(cfg);

@@ -502,6 +502,22 @@ public final class OutboxStore {
     }
   }
 
+  /**
+   * The newest outbox row to {@code recipient} that Twilio accepted (it has a SID), linked to a
+   * record or not: the message a reply most likely answers, known here before its first status
+   * callback is.
+   */
+  public static java.util.Optional<Sent> lastSentTo(Connection c, String recipient)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT twilio_sid, crm_object, crm_record_id, body, num_segments FROM outbox_message"
+                + " WHERE recipient = ? AND twilio_sid IS NOT NULL ORDER BY id DESC LIMIT 1")) {
+      ps.setString(1, recipient);
+      return first(ps);
+    }
+  }
+
   private static java.util.Optional<Sent> first(PreparedStatement ps) throws SQLException {
     try (ResultSet rs = ps.executeQuery()) {
       if (!rs.next()) {

@@ -17,10 +17,10 @@ import org.twiliocrm.outbound.OutboxStore;
 
 /**
  * An inbound message: stored once in {@code message_state}, linked to its conversation (the last
- * outbound message to the sender, else the newest outbox row to it that names a CRM record). STOP
- * and START change consent for the number or Messaging Service it was sent to and queue the CRM
- * opt-out flag; HELP needs nothing more (the endpoint already answered it); anything else becomes a
- * Task on the CRM record.
+ * outbound message to the sender, counting outbox sends whose first callback has not come yet, else
+ * the newest outbox row to it that names a CRM record). STOP and START change consent for the
+ * number or Messaging Service it was sent to and queue the CRM opt-out flag; HELP needs nothing
+ * more (the endpoint already answered it); anything else becomes a Task on the CRM record.
  */
 public final class InboundMessageHandler {
   private static final Logger LOG = LoggerFactory.getLogger(InboundMessageHandler.class);
@@ -52,6 +52,22 @@ public final class InboundMessageHandler {
     String to = e.p("To");
     String body = e.p("Body");
     Optional<MessageStateStore.Conversation> conversation = states.lastOutboundTo(c, from);
+    if (outbox) {
+      // message_state learns of an outbound message from its first status callback, which may
+      // come after the customer's answer to it: a reply seconds after a send would otherwise join
+      // the conversation before. The outbox knows the send as soon as Twilio accepted it.
+      Optional<OutboxStore.Sent> sent = OutboxStore.lastSentTo(c, from);
+      if (sent.isPresent()
+          && !sent.get()
+              .twilioSid()
+              .equals(conversation.map(MessageStateStore.Conversation::sid).orElse(null))
+          && !states.exists(c, sent.get().twilioSid())) {
+        conversation =
+            Optional.of(
+                new MessageStateStore.Conversation(
+                    sent.get().twilioSid(), sent.get().crmObject(), sent.get().crmRecordId()));
+      }
+    }
     String replyTo = conversation.map(MessageStateStore.Conversation::sid).orElse(null);
     String crmObject = conversation.map(MessageStateStore.Conversation::crmObject).orElse(null);
     String crmRecord = conversation.map(MessageStateStore.Conversation::crmRecordId).orElse(null);

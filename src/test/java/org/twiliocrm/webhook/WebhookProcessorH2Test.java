@@ -200,6 +200,83 @@ class WebhookProcessorH2Test {
     assertThat(one("SELECT COUNT(*) FROM crm_action WHERE message_sid = 'SMin4'")).isEqualTo("0");
   }
 
+  /**
+   * A reply that comes before the first status callback of the message it answers joins that
+   * message's record, not the conversation before it (the two-way support example's flow test
+   * failed once in CI this way: the customer answered a case's SMS before its "sent" callback was
+   * applied, and the Task went on the contact).
+   */
+  @Test
+  void aReplyJoinsTheLastSendEvenBeforeItsFirstCallback() throws Exception {
+    String number = "+14155550105";
+    outboxRow("k-contact", number, "SMc1", "Contact", "003A");
+    Map<String, String> sent = status("SMc1", "sent", null);
+    sent.put("To", number);
+    store("message-status", sent);
+    processAll();
+    assertThat(one("SELECT crm_record_id FROM message_state WHERE message_sid = 'SMc1'"))
+        .isEqualTo("003A");
+    // The case's acknowledgement is sent; no callback of it has been applied yet.
+    outboxRow("k-case", number, "SMc2", "Case", "500B");
+    store("inbound", inbound("SMr1", number, "The box was crushed."));
+    processAll();
+    assertThat(one("SELECT crm_object FROM crm_action WHERE message_sid = 'SMr1'"))
+        .isEqualTo("Case");
+    assertThat(one("SELECT crm_record_id FROM crm_action WHERE message_sid = 'SMr1'"))
+        .isEqualTo("500B");
+    assertThat(one("SELECT reply_to_sid FROM message_state WHERE message_sid = 'SMr1'"))
+        .isEqualTo("SMc2");
+    // Once its callbacks are in, the same message stays the conversation.
+    Map<String, String> caseSent = status("SMc2", "sent", null);
+    caseSent.put("To", number);
+    store("message-status", caseSent);
+    processAll();
+    store("inbound", inbound("SMr2", number, "Photos follow."));
+    processAll();
+    assertThat(one("SELECT crm_record_id FROM crm_action WHERE message_sid = 'SMr2'"))
+        .isEqualTo("500B");
+    // A send that was never accepted (no SID) is not a conversation.
+    try (Connection c = db.dataSource().getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO outbox_message (idempotency_key, channel, recipient, body, status,"
+                    + " crm_object, crm_record_id) VALUES ('k-pending', 'sms', ?, 'hi', 'PENDING',"
+                    + " 'Lead', '00QC')")) {
+      ps.setString(1, number);
+      ps.executeUpdate();
+    }
+    store("inbound", inbound("SMr3", number, "Any news?"));
+    processAll();
+    assertThat(one("SELECT crm_record_id FROM crm_action WHERE message_sid = 'SMr3'"))
+        .isEqualTo("500B");
+  }
+
+  private void outboxRow(String key, String to, String sid, String object, String record)
+      throws Exception {
+    try (Connection c = db.dataSource().getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO outbox_message (idempotency_key, channel, recipient, body, status,"
+                    + " twilio_sid, twilio_status, crm_object, crm_record_id, sent_at) VALUES (?,"
+                    + " 'sms', ?, 'hi', 'SENT', ?, 'queued', ?, ?, CURRENT_TIMESTAMP)")) {
+      ps.setString(1, key);
+      ps.setString(2, to);
+      ps.setString(3, sid);
+      ps.setString(4, object);
+      ps.setString(5, record);
+      ps.executeUpdate();
+    }
+  }
+
+  private static Map<String, String> inbound(String sid, String from, String body) {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("MessageSid", sid);
+    f.put("From", from);
+    f.put("To", "+15005550006");
+    f.put("Body", body);
+    return f;
+  }
+
   @Test
   void callStatusesReachTheOutboxRowWithAnsweredBy() throws Exception {
     try (Connection c = db.dataSource().getConnection();

@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,20 +93,28 @@ abstract class PacingContract {
         .as("rows already at Twilio while most wait in the outbox")
         .isLessThan(ROWS / 2);
 
-    // The sender's backlog, oldest age and drain time at /observe/metrics.
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(200))
-        .untilAsserted(
-            () -> {
-              String m = metrics(nodes.get(0));
-              assertThat(gauge(m, "twiliocrm_outbox_sender_backlog")).isGreaterThan(0);
-              assertThat(gauge(m, "twiliocrm_outbox_sender_drain_seconds"))
-                  .isGreaterThan(0)
-                  .isEqualTo(gauge(m, "twiliocrm_outbox_sender_backlog") / RATE);
-              assertThat(gauge(m, "twiliocrm_outbox_sender_oldest_seconds")).isGreaterThan(0);
-              assertThat(gauge(m, "twiliocrm_outbox_sender_rate")).isEqualTo(RATE);
-            });
+    // The sender's backlog, oldest age and drain time at /observe/metrics. Each poll also reads
+    // the backlog at once (what the gauges' 2 s timer does), so the check does not hang on that
+    // timer's schedule: twice a CI run saw no refresh for 30 s, while the backlog only lasts about
+    // 10 s. On a timeout the failure says what the gauges' reader and its thread were doing.
+    try {
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(200))
+          .untilAsserted(
+              () -> {
+                pacingMetrics(nodes.get(0)).refresh();
+                String m = metrics(nodes.get(0));
+                assertThat(gauge(m, "twiliocrm_outbox_sender_backlog")).isGreaterThan(0);
+                assertThat(gauge(m, "twiliocrm_outbox_sender_drain_seconds"))
+                    .isGreaterThan(0)
+                    .isEqualTo(gauge(m, "twiliocrm_outbox_sender_backlog") / RATE);
+                assertThat(gauge(m, "twiliocrm_outbox_sender_oldest_seconds")).isGreaterThan(0);
+                assertThat(gauge(m, "twiliocrm_outbox_sender_rate")).isEqualTo(RATE);
+              });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError("sender gauges never showed the backlog: " + gaugeDiagnosis(), e);
+    }
 
     await()
         .atMost(Duration.ofSeconds(120))
@@ -181,7 +190,9 @@ abstract class PacingContract {
                       .isZero());
     } catch (org.awaitility.core.ConditionTimeoutException e) {
       throw new AssertionError(
-          "sender backlog gauge not 0 after 30 s; backlog rows: "
+          "sender backlog gauge not 0 after 30 s; "
+              + gaugeDiagnosis()
+              + "; backlog rows: "
               + rows.query(
                   "SELECT id, status, reason_code, channel, sender, messaging_service_sid FROM"
                       + " outbox_message WHERE status IN ('PENDING', 'RETRY', 'SENDING',"
@@ -193,6 +204,57 @@ abstract class PacingContract {
                   .toList(),
           e);
     }
+  }
+
+  static PacingMetrics pacingMetrics(OutboxNode node) {
+    return node.connector.bean("pacingMetrics", PacingMetrics.class);
+  }
+
+  /**
+   * What the gauges' reader of node 0 sees: whether its Camel context has one meter registry, what
+   * a direct read returns (given 5 s), and the stacks of the reader threads.
+   */
+  String gaugeDiagnosis() {
+    StringBuilder out = new StringBuilder();
+    OutboxNode n = nodes.get(0);
+    out.append("meter registries in node 0's context: ")
+        .append(n.ctx.getRegistry().findByType(io.micrometer.core.instrument.MeterRegistry.class))
+        .append("; a direct read: ");
+    java.util.concurrent.ExecutorService one =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      out.append(
+          one.submit(
+                  () -> {
+                    Map<String, String> v = new java.util.TreeMap<>();
+                    pacingMetrics(n).refresh().forEach((k, a) -> v.put(k, Arrays.toString(a)));
+                    return v.toString();
+                  })
+              .get(5, java.util.concurrent.TimeUnit.SECONDS));
+    } catch (Exception e) {
+      out.append("failed or hung: ").append(e);
+    } finally {
+      one.shutdownNow();
+    }
+    Thread.getAllStackTraces()
+        .forEach(
+            (t, stack) -> {
+              if (t.getName().equals("outbox-pacing-metrics")) {
+                out.append("; thread ")
+                    .append(t.getName())
+                    .append(' ')
+                    .append(t.getState())
+                    .append(": ")
+                    .append(Arrays.toString(Arrays.copyOf(stack, Math.min(stack.length, 12))));
+              }
+            });
+    try {
+      out.append("; sender lines at /observe/metrics: ")
+          .append(metrics(n).lines().filter(l -> l.startsWith("twiliocrm_outbox_sender")).toList());
+    } catch (Exception e) {
+      out.append("; /observe/metrics failed: ").append(e);
+    }
+    return out.toString();
   }
 
   static Instant instant(Object v) {

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * everything queued so far (outbox rows, rejections and each channel's last replay id) in ONE
  * transaction, then the next group. At a low rate a group is one event (no added wait); under load
  * the groups grow by themselves, so the events per second are no longer bounded by one commit per
- * event.
+ * event. Only events that no rule acted on (nothing to write but the replay id) wait, up to {@link
+ * #REPLAY_ONLY_LINGER_MS}, for more to share their commit.
  *
  * <p>The guarantees of the one-transaction-per-event design hold: the queue is FIFO and a group is
  * always a prefix of what was received, so the stored replay id never runs ahead of a committed
@@ -36,6 +37,15 @@ public final class CrmEventCommitter extends ServiceSupport {
   private static final int CAPACITY = 2_000;
   private static final int MAX_GROUP = 500;
 
+  /**
+   * How long a group of events that changed nothing but the replay id (no rule acted on them) waits
+   * for more before it commits. Such events come in streams (the write-back's own records, on an
+   * org that selects Twilio_Message__c for Change Data Capture: one event per record written), and
+   * committing each small group alone costs a durable commit for one replay id. Losing the wait to
+   * a crash only means reading those events again, and they still change nothing.
+   */
+  static final long REPLAY_ONLY_LINGER_MS = 1_000;
+
   /** Completes a group before it commits: the record-id look-ups (RecipientResolver). */
   @FunctionalInterface
   public interface GroupResolver {
@@ -50,6 +60,8 @@ public final class CrmEventCommitter extends ServiceSupport {
   private final Object progress = new Object();
   private long submitted;
   private long done;
+  private final java.util.concurrent.atomic.AtomicInteger flushing =
+      new java.util.concurrent.atomic.AtomicInteger();
   private volatile long commits;
   private Thread thread;
 
@@ -106,16 +118,22 @@ public final class CrmEventCommitter extends ServiceSupport {
    */
   public boolean flush(long timeoutMs) throws InterruptedException {
     long deadline = System.currentTimeMillis() + timeoutMs;
-    synchronized (progress) {
-      long target = submitted;
-      while (done < target) {
-        long left = deadline - System.currentTimeMillis();
-        if (left <= 0 || thread == null) {
-          return false;
+    // A group of replay-id-only events commits at once instead of waiting for more.
+    flushing.incrementAndGet();
+    try {
+      synchronized (progress) {
+        long target = submitted;
+        while (done < target) {
+          long left = deadline - System.currentTimeMillis();
+          if (left <= 0 || thread == null) {
+            return false;
+          }
+          progress.wait(left);
         }
-        progress.wait(left);
+        return true;
       }
-      return true;
+    } finally {
+      flushing.decrementAndGet();
     }
   }
 
@@ -166,6 +184,9 @@ public final class CrmEventCommitter extends ServiceSupport {
         group.clear();
         group.add(first);
         queue.drainTo(group, MAX_GROUP - 1);
+        if (replayOnly(group)) {
+          lingerForMore(group);
+        }
         commitGroup(group);
         synchronized (progress) {
           done += group.size();
@@ -175,6 +196,39 @@ public final class CrmEventCommitter extends ServiceSupport {
     } catch (InterruptedException e) {
       // Stopping: whatever is still queued was not committed and is read again on resubscribe.
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Whether no outcome of the group writes anything but the replay id. */
+  private static boolean replayOnly(List<EventOutcome> group) {
+    for (EventOutcome o : group) {
+      if (!o.decisions().isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Adds what arrives within {@link #REPLAY_ONLY_LINGER_MS} to a group of replay-id-only events, so
+   * that they share one commit. It stops early when the group is full, when an event arrives that
+   * does write something (it commits with the group, in order, without waiting), and when someone
+   * waits in {@link #flush} (a stop, a lost leadership).
+   */
+  private void lingerForMore(List<EventOutcome> group) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REPLAY_ONLY_LINGER_MS);
+    while (group.size() < MAX_GROUP && replayOnly(group) && flushing.get() == 0) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return;
+      }
+      // In slices, so that a flush that begins meanwhile is seen within 50 ms.
+      EventOutcome next =
+          queue.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
+      if (next != null) {
+        group.add(next);
+        queue.drainTo(group, MAX_GROUP - group.size());
+      }
     }
   }
 

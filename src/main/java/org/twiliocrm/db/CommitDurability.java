@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -123,6 +124,16 @@ final class CommitDurability {
               require, "PostgreSQL runs with fsync=off", "set fsync = on in" + " postgresql.conf");
         }
         LOG.info("Database durability: PostgreSQL synchronous_commit={}, fsync={}", sync, fsync);
+        // Not a durability matter, but read on the same connection: without autovacuum the
+        // connector's queue tables bloat and their plans degrade (PostgresMaintenance).
+        List<String> maintenance = PostgresMaintenance.problems(c);
+        if (!maintenance.isEmpty()) {
+          LOG.warn(
+              "PostgreSQL maintenance: {}; the outbox and status tables will bloat and slow"
+                  + " down. Fix: {}",
+              String.join("; ", maintenance),
+              PostgresMaintenance.FIX);
+        }
       }
       case MARIADB -> {
         String flush = value(c, "SELECT @@GLOBAL.innodb_flush_log_at_trx_commit");

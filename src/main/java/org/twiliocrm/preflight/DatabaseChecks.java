@@ -92,7 +92,28 @@ public final class DatabaseChecks {
           Check.fail(AREA, "migrated", "cannot read the schema history: " + Check.error(e), ""));
     }
     out.add(durable(shown));
+    if (db.vendor() == ConnectorConfig.Vendor.POSTGRESQL) {
+      out.add(autovacuum());
+    }
     return out;
+  }
+
+  /** PostgreSQL: autovacuum keeps the connector's queue tables small and their plans sound. */
+  private Check autovacuum() {
+    try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password())) {
+      List<String> problems = org.twiliocrm.db.PostgresMaintenance.problems(c);
+      return problems.isEmpty()
+          ? Check.pass(AREA, "autovacuum", "on for the connector's tables")
+          : Check.warnInLive(
+              live,
+              AREA,
+              "autovacuum",
+              String.join("; ", problems)
+                  + ": the outbox and status tables bloat and their plans degrade",
+              org.twiliocrm.db.PostgresMaintenance.FIX);
+    } catch (Exception e) {
+      return Check.warn(AREA, "autovacuum", "cannot read the settings: " + Check.error(e), "");
+    }
   }
 
   private Check durable(String shown) {

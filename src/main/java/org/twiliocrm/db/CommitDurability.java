@@ -163,7 +163,8 @@ final class CommitDurability {
     LOG.warn("{} ({}=false, so starting anyway)", msg, REQUIRE_KEY);
   }
 
-  private static String value(Connection c, String sql) throws SQLException {
+  /** The first column of the first row of {@code sql}, as text (PostgresMaintenance too). */
+  static String value(Connection c, String sql) throws SQLException {
     try (Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
       return rs.next() ? String.valueOf(rs.getObject(1)) : null;

@@ -28,10 +28,10 @@ public final class PostgresMaintenance {
   /** The reasons autovacuum does not keep the connector's tables; empty when it does. */
   public static List<String> problems(Connection c) throws SQLException {
     List<String> out = new ArrayList<>();
-    if ("off".equalsIgnoreCase(value(c, "SHOW autovacuum"))) {
+    if ("off".equalsIgnoreCase(CommitDurability.value(c, "SHOW autovacuum"))) {
       out.add("autovacuum is off on the server");
     }
-    if ("off".equalsIgnoreCase(value(c, "SHOW track_counts"))) {
+    if ("off".equalsIgnoreCase(CommitDurability.value(c, "SHOW track_counts"))) {
       out.add("track_counts is off on the server (autovacuum needs it)");
     }
     List<String> tables = new ArrayList<>();
@@ -51,12 +51,5 @@ public final class PostgresMaintenance {
       out.add("autovacuum_enabled=false on " + String.join(", ", tables));
     }
     return out;
-  }
-
-  private static String value(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      return rs.next() ? rs.getString(1) : null;
-    }
   }
 }

@@ -493,13 +493,7 @@ public final class OutboxStore {
   /** The newest outbox row to {@code recipient} that names a CRM record, if any. */
   public static java.util.Optional<Sent> lastLinkedTo(Connection c, String recipient)
       throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT twilio_sid, crm_object, crm_record_id, body, num_segments FROM outbox_message"
-                + " WHERE recipient = ? AND crm_record_id IS NOT NULL ORDER BY id DESC LIMIT 1")) {
-      ps.setString(1, recipient);
-      return first(ps);
-    }
+    return newestTo(c, recipient, "crm_record_id IS NOT NULL");
   }
 
   /**
@@ -509,10 +503,18 @@ public final class OutboxStore {
    */
   public static java.util.Optional<Sent> lastSentTo(Connection c, String recipient)
       throws SQLException {
+    return newestTo(c, recipient, "twilio_sid IS NOT NULL");
+  }
+
+  /** The newest row to {@code recipient} that meets {@code condition} (a constant SQL text). */
+  private static java.util.Optional<Sent> newestTo(Connection c, String recipient, String condition)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT twilio_sid, crm_object, crm_record_id, body, num_segments FROM outbox_message"
-                + " WHERE recipient = ? AND twilio_sid IS NOT NULL ORDER BY id DESC LIMIT 1")) {
+                + " WHERE recipient = ? AND "
+                + condition
+                + " ORDER BY id DESC LIMIT 1")) {
       ps.setString(1, recipient);
       return first(ps);
     }

@@ -56,16 +56,14 @@ public final class InboundMessageHandler {
       // message_state learns of an outbound message from its first status callback, which may
       // come after the customer's answer to it: a reply seconds after a send would otherwise join
       // the conversation before. The outbox knows the send as soon as Twilio accepted it.
-      Optional<OutboxStore.Sent> sent = OutboxStore.lastSentTo(c, from);
-      if (sent.isPresent()
-          && !sent.get()
-              .twilioSid()
-              .equals(conversation.map(MessageStateStore.Conversation::sid).orElse(null))
-          && !states.exists(c, sent.get().twilioSid())) {
+      // (When it is the conversation already found, it is known there: no look-up needed.)
+      OutboxStore.Sent sent = OutboxStore.lastSentTo(c, from).orElse(null);
+      String known = conversation.map(MessageStateStore.Conversation::sid).orElse(null);
+      if (sent != null && !sent.twilioSid().equals(known) && !states.exists(c, sent.twilioSid())) {
         conversation =
             Optional.of(
                 new MessageStateStore.Conversation(
-                    sent.get().twilioSid(), sent.get().crmObject(), sent.get().crmRecordId()));
+                    sent.twilioSid(), sent.crmObject(), sent.crmRecordId()));
       }
     }
     String replyTo = conversation.map(MessageStateStore.Conversation::sid).orElse(null);

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.service.ServiceSupport;
@@ -60,8 +61,10 @@ public final class CrmEventCommitter extends ServiceSupport {
   private final Object progress = new Object();
   private long submitted;
   private long done;
-  private final java.util.concurrent.atomic.AtomicInteger flushing =
-      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Callers waiting in {@link #flush}: a replay-id-only group then commits without waiting. */
+  private final AtomicInteger flushing = new AtomicInteger();
+
   private volatile long commits;
   private Thread thread;
 

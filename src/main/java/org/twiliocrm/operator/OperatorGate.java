@@ -134,6 +134,16 @@ public final class OperatorGate implements AuthenticationHandler {
       }
       String name = decoded.substring(0, colon);
       String password = decoded.substring(colon + 1);
+      String from = remoteHost(ctx);
+      if (sessions != null) {
+        // The console's sign-in limits, per user name and per client address: a script guessing
+        // passwords over HTTP Basic is refused as soon as one sent through the console would be.
+        Duration wait = sessions.reservePasswordTry(name, from);
+        if (!wait.isZero()) {
+          tooManyFailures(ctx, method, path, wait);
+          return;
+        }
+      }
       // bcrypt takes tens of milliseconds by design: never on the event loop, which also serves
       // Twilio's webhooks. The request is paused so no body bytes arrive before the body handler.
       ctx.request().pause();
@@ -141,6 +151,9 @@ public final class OperatorGate implements AuthenticationHandler {
           .<Optional<Operator>>executeBlocking(() -> creds.byPassword(name, password), false)
           .onComplete(
               r -> {
+                if (r.succeeded() && r.result().isPresent() && sessions != null) {
+                  sessions.passwordMatched(name, from);
+                }
                 if (r.succeeded()) {
                   // A name is logged only when it is a configured one: people type passwords
                   // into the user field.
@@ -240,6 +253,23 @@ public final class OperatorGate implements AuthenticationHandler {
       }
     }
     return Optional.empty();
+  }
+
+  /** 429 with Retry-After: this name or address has used up its wrong passwords for now. */
+  private void tooManyFailures(RoutingContext ctx, String method, String path, Duration wait) {
+    long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+    log(429, method, path, "too many wrong passwords, retry in " + seconds + " s");
+    ctx.response().headers().set("Retry-After", String.valueOf(seconds));
+    reply(
+        ctx,
+        429,
+        "too-many-attempts",
+        "too many wrong passwords; try again in " + seconds + " seconds");
+  }
+
+  private static String remoteHost(RoutingContext ctx) {
+    io.vertx.core.net.SocketAddress a = ctx.request().remoteAddress();
+    return a == null ? "unknown" : a.hostAddress();
   }
 
   private void unauthorized(

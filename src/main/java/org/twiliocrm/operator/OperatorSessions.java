@@ -28,7 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Failed sign-ins are rate-limited per user name and per client address with token buckets
  * (bucket4j): once a bucket is empty the sign-in is refused before bcrypt runs, so guessing is slow
- * and the refusals cost nothing.
+ * and the refusals cost nothing. HTTP Basic on the other operator endpoints ({@link OperatorGate})
+ * counts against the same buckets, so a guesser gains nothing by switching between the two.
  */
 public final class OperatorSessions {
   /** The cookie that carries the session id. */
@@ -132,22 +133,50 @@ public final class OperatorSessions {
    * API tokens belong to scripts.
    */
   public SignIn signIn(OperatorCredentials credentials, String name, String password, String from) {
-    String nameKey = "n:" + (name == null ? "" : name.toLowerCase(Locale.ROOT));
-    String addressKey = "a:" + (from == null ? "" : from);
-    Bucket byName = bucket(nameKey, FAILURES_PER_NAME);
-    Bucket byAddress = bucket(addressKey, FAILURES_PER_ADDRESS);
-    Duration wait = longestWait(byName, byAddress);
+    Duration wait = reservePasswordTry(name, from);
     if (!wait.isZero()) {
       return new SignIn.Limited(wait);
     }
     Optional<Operator> who = credentials.byPassword(name, password);
     if (who.isEmpty()) {
-      byName.tryConsume(1);
-      byAddress.tryConsume(1);
       return new SignIn.Invalid();
     }
+    passwordMatched(name, from);
     Operator op = who.get();
     return new SignIn.Ok(open(new Operator(op.name(), op.role(), "session")));
+  }
+
+  /**
+   * Before a password is checked (the console's sign-in, and HTTP Basic on every other operator
+   * endpoint, which share these buckets): counts the try as a failure of this name and of this
+   * address, or, when either has no failure left, counts nothing and returns how long until it has
+   * one (zero: go ahead). Counted before the check, not after it, so that many tries sent at once
+   * cannot all pass while the first ones are still in bcrypt. {@link #passwordMatched} gives the
+   * try back.
+   */
+  public synchronized Duration reservePasswordTry(String name, String from) {
+    Bucket byName = bucket(nameKey(name), FAILURES_PER_NAME);
+    Bucket byAddress = bucket(addressKey(from), FAILURES_PER_ADDRESS);
+    Duration wait = longestWait(byName, byAddress);
+    if (wait.isZero()) {
+      byName.tryConsume(1);
+      byAddress.tryConsume(1);
+    }
+    return wait;
+  }
+
+  /** The password was right: the try {@link #reservePasswordTry} counted is not a failure. */
+  public synchronized void passwordMatched(String name, String from) {
+    bucket(nameKey(name), FAILURES_PER_NAME).addTokens(1);
+    bucket(addressKey(from), FAILURES_PER_ADDRESS).addTokens(1);
+  }
+
+  private static String nameKey(String name) {
+    return "n:" + (name == null ? "" : name.toLowerCase(Locale.ROOT));
+  }
+
+  private static String addressKey(String from) {
+    return "a:" + (from == null ? "" : from);
   }
 
   /** Opens a session for an operator already authenticated. */

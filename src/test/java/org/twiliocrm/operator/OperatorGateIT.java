@@ -118,6 +118,38 @@ class OperatorGateIT {
   }
 
   @Test
+  void wrongBasicPasswordsForANameAreLimitedLikeConsoleSignIns() throws Exception {
+    // A name that is no user, so the other tests' users keep their tries (the address allows 20).
+    String name = "trudy";
+    for (int i = 0; i < OperatorSessions.FAILURES_PER_NAME; i++) {
+      HttpResponse<String> r = connector.get("/observe/metrics", basicOf(name, "guess-" + i));
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
+    }
+    HttpResponse<String> limited = connector.get("/api/approvals", basicOf("TRUDY", "again"));
+    assertThat(limited.statusCode()).as(limited.body()).isEqualTo(429);
+    assertThat(Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow()))
+        .isPositive();
+    assertThat(limited.body())
+        .contains("\"error\":\"too-many-attempts\"")
+        .doesNotContain("Exception");
+    assertThat(LOGS.list)
+        .anySatisfy(
+            e ->
+                assertThat(e.getFormattedMessage())
+                    .contains("429")
+                    .contains("too many wrong passwords")
+                    .doesNotContain("again"));
+    // A user with the right password from the same address is not affected.
+    assertThat(connector.get("/observe/metrics", basic(VIEWER_USER)).statusCode()).isEqualTo(200);
+  }
+
+  private static String basicOf(String user, String password) {
+    return "Basic "
+        + Base64.getEncoder()
+            .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
   void unnamedPathsNeedAdminAndDotSegmentsDoNotSlipPast() throws Exception {
     assertThat(connector.get("/no-such-endpoint", null).statusCode()).isEqualTo(401);
     HttpResponse<String> viewer = connector.get("/no-such-endpoint", bearer(VIEWER_TOKEN));

@@ -123,4 +123,21 @@ class OperatorSessionsTest {
     assertThat(s.signIn(creds, "alice", "alice-password", "10.1.1.1"))
         .isInstanceOf(OperatorSessions.SignIn.Ok.class);
   }
+
+  @Test
+  void triesStillBeingCheckedCountSoABurstCannotAllPassTheLimit() {
+    OperatorSessions s = new OperatorSessions(new MovableClock());
+    // Five Basic requests for bob arrive at once: each is counted before its bcrypt check runs.
+    for (int i = 0; i < OperatorSessions.FAILURES_PER_NAME; i++) {
+      assertThat(s.reservePasswordTry("bob", "10.0.0.1")).isZero();
+    }
+    assertThat(s.reservePasswordTry("bob", "10.0.0.2")).isPositive();
+    // The console's sign-in shares the buckets.
+    assertThat(s.signIn(creds, "bob", "bob-password", "10.0.0.3"))
+        .isInstanceOf(OperatorSessions.SignIn.Limited.class);
+    // One of the five had the right password: its try is given back.
+    s.passwordMatched("bob", "10.0.0.1");
+    assertThat(s.signIn(creds, "bob", "bob-password", "10.0.0.3"))
+        .isInstanceOf(OperatorSessions.SignIn.Ok.class);
+  }
 }

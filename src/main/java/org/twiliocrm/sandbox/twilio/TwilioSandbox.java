@@ -119,7 +119,7 @@ public final class TwilioSandbox implements AutoCloseable {
     this.pacer = new SenderPacer(settings);
     this.outcomes = new OutcomeRules(settings.outcomeRules());
     this.callbacks =
-        new CallbackSender(() -> faults, this::authToken, settings.callbackTimeoutMillis());
+        new CallbackSender(vertx, () -> faults, this::authToken, settings.callbackTimeoutMillis());
     callbacks.signFragment(settings.callbackSignFragment());
     if (!settings.callbackSigningKeyId().isEmpty()) {
       callbacks.signWithKey(settings.callbackSigningKeyId(), settings.callbackSigningKey());

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
+import io.vertx.core.Vertx;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +25,14 @@ import org.junit.jupiter.api.Test;
  * request until it is released.
  */
 class CallbackSenderTest {
+  /** The sandbox's Vert.x, whose client posts the callbacks. */
+  private static final Vertx VERTX = Vertx.vertx();
+
+  @AfterAll
+  static void closeVertx() {
+    VERTX.close();
+  }
+
   private static final String ACCOUNT = "AC00000000000000000000000000000000";
 
   @Test
@@ -51,7 +61,8 @@ class CallbackSenderTest {
         });
     server.start();
     String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/status";
-    try (CallbackSender sender = new CallbackSender(() -> Faults.NONE, a -> "token", 5_000)) {
+    try (CallbackSender sender =
+        new CallbackSender(VERTX, () -> Faults.NONE, a -> "token", 5_000)) {
       for (int i = 0; i < messages; i++) {
         for (String status : List.of("sent", "delivered")) {
           sender.statusCallback(
@@ -109,7 +120,8 @@ class CallbackSenderTest {
     AtomicInteger built = new AtomicInteger();
     List<Event> history = Collections.synchronizedList(new ArrayList<>());
     List<String> statuses = List.of("sending", "sent", "delivered");
-    try (CallbackSender sender = new CallbackSender(() -> Faults.NONE, a -> "token", 5_000)) {
+    try (CallbackSender sender =
+        new CallbackSender(VERTX, () -> Faults.NONE, a -> "token", 5_000)) {
       for (String status : statuses) {
         sender.statusCallback(
             ACCOUNT,
@@ -159,5 +171,62 @@ class CallbackSenderTest {
     assertThat(CallbackSender.retriesStatus("5xx", 429)).isFalse();
     assertThat(CallbackSender.retriesStatus("4xx,5xx", 429)).isTrue();
     assertThat(CallbackSender.retriesStatus("ct", 503)).isFalse();
+  }
+
+  @Test
+  void aBadUrlIsRecordedAndNothingLeaves() throws Exception {
+    List<Event> history = Collections.synchronizedList(new ArrayList<>());
+    try (CallbackSender sender =
+        new CallbackSender(VERTX, () -> Faults.NONE, a -> "token", 5_000)) {
+      for (String url : List.of("ftp://127.0.0.1/status", "/relative/status", "http://[::1")) {
+        CallbackSender.Result r =
+            sender
+                .post(
+                    ACCOUNT, url, Map.of("AccountSid", List.of(ACCOUNT)), history::add, "callback")
+                .get(10, TimeUnit.SECONDS);
+        assertThat(r.status()).as(url).isEqualTo(-1);
+      }
+    }
+    assertThat(history).extracting(e -> e.details().get("result")).containsOnly("bad URL");
+    assertThat(history).hasSize(3);
+  }
+
+  @Test
+  void anAnswerLaterThanTheTimeoutIsAFailedConnectionAndRetriedOnceAsTwilioDoes() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger requests = new AtomicInteger();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+    server.setExecutor(Executors.newCachedThreadPool());
+    server.createContext(
+        "/slow",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          requests.incrementAndGet();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    server.start();
+    List<Event> history = Collections.synchronizedList(new ArrayList<>());
+    String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/slow";
+    try (CallbackSender sender = new CallbackSender(VERTX, () -> Faults.NONE, a -> "token", 300)) {
+      CallbackSender.Result r =
+          sender
+              .post(ACCOUNT, url, Map.of("AccountSid", List.of(ACCOUNT)), history::add, "callback")
+              .get(30, TimeUnit.SECONDS);
+      assertThat(r.status()).isEqualTo(-1);
+    } finally {
+      release.countDown();
+      server.stop(0);
+    }
+    // The default policy (rc=1, rp=ct) retries a failed connection once.
+    assertThat(requests.get()).isEqualTo(2);
+    assertThat(history)
+        .extracting(e -> e.details().get("result"))
+        .containsExactly("connection failed", "connection failed");
   }
 }

@@ -77,7 +77,24 @@ abstract class PacingContract {
   void threeConnectorsTogetherSendOneSendersRowsAtItsRateEachOnce() throws Exception {
     String to = "+14155557301";
     long postsBefore = sandbox.messagePosts();
-    rows.insertSms("pace-", ROWS, to, FROM);
+    // In ten chunks, each inserted once the one before is booked: one process claiming in a tight
+    // loop can book 100 rows before the others' next poll (a CI run on H2 had pace-b book and send
+    // all 100, which proves nothing across processes), while a chunk that arrives after a booking
+    // goes to whichever process polls first.
+    for (int chunk = 0; chunk < 10; chunk++) {
+      String prefix = "pace-" + chunk + "-";
+      rows.insertSms(prefix, ROWS / 10, to, FROM);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(20))
+          .until(
+              () ->
+                  rows.count(
+                          "idempotency_key LIKE '"
+                              + prefix
+                              + "%' AND (pace_slot_us IS NOT NULL OR status <> 'PENDING')")
+                      == ROWS / 10);
+    }
 
     // Beyond the rate, rows wait in the outbox with their booked slot, not at Twilio.
     await()

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongFunction;
@@ -35,12 +34,20 @@ public final class EventLog implements AutoCloseable {
   public record StoredEvent(
       long replayId, String channel, long createdMillis, Map<String, Object> data) {}
 
+  /**
+   * How an event is kept: its data as the JSON the file holds, parsed again only for a replay. A
+   * change event's nested maps took about 1.5 kB of heap against a few hundred bytes as JSON, and
+   * the log keeps up to {@code event-retention-max} (20,000) of them: most of a long sandbox run's
+   * live heap after the records themselves.
+   */
+  private record Retained(long replayId, String channel, long createdMillis, byte[] json) {}
+
   private final Path file;
   private final Clock clock;
   private final Duration retention;
   private final int maxEvents;
   private final ObjectMapper json = new ObjectMapper();
-  private final Deque<StoredEvent> events = new ArrayDeque<>();
+  private final Deque<Retained> events = new ArrayDeque<>();
   private BufferedWriter writer;
   private boolean dirty;
   private java.util.concurrent.ScheduledExecutorService flusher;
@@ -81,13 +88,12 @@ public final class EventLog implements AutoCloseable {
               purgedUpTo = Math.max(purgedUpTo, ((Number) meta.get("purgedUpTo")).longValue());
               continue;
             }
-            @SuppressWarnings("unchecked")
-            StoredEvent e =
-                new StoredEvent(
+            Retained e =
+                new Retained(
                     ((Number) m.get("replayId")).longValue(),
                     (String) m.get("channel"),
                     ((Number) m.get("createdMillis")).longValue(),
-                    (Map<String, Object>) m.get("data"));
+                    json.writeValueAsBytes(m.get("data")));
             events.addLast(e);
             lastReplayId = Math.max(lastReplayId, e.replayId());
           } catch (IOException | RuntimeException e) {
@@ -124,8 +130,14 @@ public final class EventLog implements AutoCloseable {
     purgeExpired();
     long id = ++lastReplayId;
     StoredEvent e = new StoredEvent(id, channel, clock.millis(), dataFor.apply(id));
-    events.addLast(e);
-    write(e);
+    Retained kept;
+    try {
+      kept = new Retained(id, channel, e.createdMillis(), json.writeValueAsBytes(e.data()));
+    } catch (IOException ex) {
+      throw new UncheckedIOException("cannot serialise event " + id + " on " + channel, ex);
+    }
+    events.addLast(kept);
+    write(kept);
     while (events.size() > maxEvents) {
       purgedUpTo = Math.max(purgedUpTo, events.removeFirst().replayId());
       dropped++;
@@ -142,9 +154,9 @@ public final class EventLog implements AutoCloseable {
   public synchronized List<StoredEvent> after(String channel, long replayId) {
     purgeExpired();
     List<StoredEvent> out = new ArrayList<>();
-    for (StoredEvent e : events) {
+    for (Retained e : events) {
       if (e.replayId() > replayId && channelMatches(channel, e.channel())) {
-        out.add(e);
+        out.add(stored(e));
       }
     }
     return out;
@@ -170,7 +182,24 @@ public final class EventLog implements AutoCloseable {
 
   public synchronized List<StoredEvent> all() {
     purgeExpired();
-    return List.copyOf(events);
+    List<StoredEvent> out = new ArrayList<>(events.size());
+    for (Retained e : events) {
+      out.add(stored(e));
+    }
+    return out;
+  }
+
+  private StoredEvent stored(Retained e) {
+    try {
+      return new StoredEvent(
+          e.replayId(),
+          e.channel(),
+          e.createdMillis(),
+          json.readValue(e.json(), new TypeReference<Map<String, Object>>() {}));
+    } catch (IOException ex) {
+      // Bytes this log wrote itself: unreadable means a bug, not bad input.
+      throw new UncheckedIOException("cannot read retained event " + e.replayId(), ex);
+    }
   }
 
   public synchronized long lastReplayId() {
@@ -179,10 +208,10 @@ public final class EventLog implements AutoCloseable {
 
   /** Test hook: pretends every retained event is {@code hours} older, then applies retention. */
   public synchronized void age(Duration by) {
-    List<StoredEvent> aged = new ArrayList<>();
-    for (StoredEvent e : events) {
+    List<Retained> aged = new ArrayList<>();
+    for (Retained e : events) {
       aged.add(
-          new StoredEvent(e.replayId(), e.channel(), e.createdMillis() - by.toMillis(), e.data()));
+          new Retained(e.replayId(), e.channel(), e.createdMillis() - by.toMillis(), e.json()));
     }
     events.clear();
     events.addAll(aged);
@@ -206,14 +235,19 @@ public final class EventLog implements AutoCloseable {
     }
   }
 
-  private void write(StoredEvent e) {
+  private void write(Retained e) {
     try {
-      Map<String, Object> line = new LinkedHashMap<>();
-      line.put("replayId", e.replayId());
-      line.put("channel", e.channel());
-      line.put("createdMillis", e.createdMillis());
-      line.put("data", e.data());
-      writer.write(json.writeValueAsString(line));
+      // The line as {"replayId":..,"channel":..,"createdMillis":..,"data":{..}}, the data's JSON
+      // copied in as it is kept rather than serialised a second time.
+      writer.write("{\"replayId\":");
+      writer.write(Long.toString(e.replayId()));
+      writer.write(",\"channel\":");
+      writer.write(json.writeValueAsString(e.channel()));
+      writer.write(",\"createdMillis\":");
+      writer.write(Long.toString(e.createdMillis()));
+      writer.write(",\"data\":");
+      writer.write(new String(e.json(), StandardCharsets.UTF_8));
+      writer.write('}');
       writer.newLine();
       dirty = true;
     } catch (IOException ex) {
@@ -237,7 +271,7 @@ public final class EventLog implements AutoCloseable {
       writer =
           Files.newBufferedWriter(
               file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-      for (StoredEvent e : events) {
+      for (Retained e : events) {
         write(e);
       }
       writer.flush();

@@ -10,9 +10,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.net.URI;
-import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -451,21 +449,19 @@ final class CallbackSender implements AutoCloseable {
 
   /**
    * One attempt's history entry: the URL, the callback's status, then the HTTP status (negative:
-   * none, the connection failed) and the result (null: none) when there are. Built directly rather
-   * than through Event.of, as the three attempt outcomes differ only in which of the last two
-   * details they carry.
+   * none, the connection failed) and the result (null: none) when there are.
    */
   private static Event attempt(String kind, Prepared r, int httpStatus, String result) {
-    Map<String, Object> d = new LinkedHashMap<>();
-    d.put("url", r.uri().toString());
-    d.put("status", r.status());
-    if (httpStatus >= 0) {
-      d.put("httpStatus", httpStatus);
+    String url = r.uri().toString();
+    if (httpStatus >= 0 && result != null) {
+      return Event.of(
+          kind, "url", url, "status", r.status(), "httpStatus", httpStatus, "result", result);
+    } else if (httpStatus >= 0) {
+      return Event.of(kind, "url", url, "status", r.status(), "httpStatus", httpStatus);
+    } else if (result != null) {
+      return Event.of(kind, "url", url, "status", r.status(), "result", result);
     }
-    if (result != null) {
-      d.put("result", result);
-    }
-    return new Event(Instant.now(), kind, d);
+    return Event.of(kind, "url", url, "status", r.status());
   }
 
   /**

@@ -56,6 +56,47 @@ class EventLogTest {
   }
 
   /**
+   * Events are kept as JSON, not as the maps they were built from: a replay in the same process
+   * gives back the same data (nested maps and lists, key order, text needing escapes), and the
+   * file's lines read back the same after a restart.
+   */
+  @Test
+  void aReplayGivesBackTheDataAsBuilt() {
+    MutableClock clock = new MutableClock();
+    EventLog log = new EventLog(dir, clock, Duration.ofHours(72));
+    log.open();
+    Map<String, Object> header = new java.util.LinkedHashMap<>();
+    header.put("entityName", "Contact");
+    header.put("recordIds", java.util.List.of("003000000000001AAA"));
+    header.put("changedFields", java.util.List.of("Phone", "LastModifiedDate"));
+    Map<String, Object> payload = new java.util.LinkedHashMap<>();
+    payload.put("ChangeEventHeader", header);
+    payload.put("Description", "quote \" backslash \\ newline \n é 😀");
+    payload.put("Phone", null);
+    long id =
+        log.append(
+                "/data/ContactChangeEvent",
+                r -> Map.of("payload", payload, "event", Map.of("replayId", r)))
+            .replayId();
+
+    EventLog.StoredEvent replayed = log.after("/data/ChangeEvents", -1).get(0);
+    assertThat(replayed.replayId()).isEqualTo(id);
+    assertThat(replayed.channel()).isEqualTo("/data/ContactChangeEvent");
+    assertThat(replayed.data()).containsEntry("payload", payload);
+    assertThat(
+            new java.util.ArrayList<Object>(((Map<?, ?>) replayed.data().get("payload")).keySet()))
+        .containsExactly("ChangeEventHeader", "Description", "Phone");
+    assertThat(((Map<?, ?>) replayed.data().get("event")).get("replayId"))
+        .isEqualTo((int) id); // a number, as JSON carries it
+    log.close();
+
+    EventLog reopened = new EventLog(dir, clock, Duration.ofHours(72));
+    reopened.open();
+    assertThat(reopened.all()).containsExactly(replayed);
+    reopened.close();
+  }
+
+  /**
    * A long run's change events (one per Twilio_Message__c write) stayed in the heap for the whole
    * retention period: beyond the cap the oldest go, as if expired, in memory and in the file.
    */

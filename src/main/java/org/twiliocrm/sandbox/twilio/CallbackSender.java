@@ -77,6 +77,13 @@ final class CallbackSender implements AutoCloseable {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
+   * Status callbacks in the lanes, waiting or being posted: what {@link #backlog()} reads without
+   * walking the lanes (the sandbox asks on every message create).
+   */
+  private final java.util.concurrent.atomic.AtomicInteger backlog =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /**
    * A status callback waiting for its turn: what it takes to post it, its parameters built only
    * when it leaves. The whole loop's connector acknowledges callbacks more slowly than the sandbox
    * makes them, so the backlog grows with a run (137,000 futures and lambdas at 18,000 messages
@@ -116,6 +123,7 @@ final class CallbackSender implements AutoCloseable {
         LOG.debug("callback for {} failed: {}", resource, e.toString());
       }
       boolean[] more = {false};
+      backlog.decrementAndGet();
       lanes.compute(
           resource,
           (k, l) -> {
@@ -244,6 +252,7 @@ final class CallbackSender implements AutoCloseable {
               synchronized (to) {
                 to.waiting.add(p);
               }
+              backlog.incrementAndGet();
               return to;
             });
     if (idle[0] == lane) {
@@ -258,6 +267,15 @@ final class CallbackSender implements AutoCloseable {
       // Closed: the sandbox stops, and its waiting callbacks with it.
       lanes.remove(lane.resource, lane);
     }
+  }
+
+  /**
+   * Status callbacks waiting for their turn or being posted. Each holds its message (and the
+   * message its history) in memory until it leaves, so it is what a receiver slower than the
+   * senders makes grow.
+   */
+  int backlog() {
+    return backlog.get();
   }
 
   /** Callbacks waiting or being posted, over all resources (for tests). */

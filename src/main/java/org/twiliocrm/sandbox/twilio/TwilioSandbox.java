@@ -8,6 +8,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
@@ -435,17 +436,69 @@ public final class TwilioSandbox implements AutoCloseable {
       resetConnection(req);
       return;
     }
+    boolean create = req.method() == HttpMethod.POST && path.endsWith("/Messages.json");
     req.body()
         .onSuccess(
             body -> {
-              int delay = f.latency();
-              if (delay > 0) {
-                vertx.setTimer(delay, id -> processWhenValidatorReady(req, body, f));
+              if (create) {
+                whenBacklogAllows(req, body, f, System.nanoTime());
               } else {
-                processWhenValidatorReady(req, body, f);
+                afterLatency(req, body, f);
               }
             })
         .onFailure(err -> inFlight.decrementAndGet());
+  }
+
+  private void afterLatency(HttpServerRequest req, Buffer body, Faults f) {
+    int delay = f.latency();
+    if (delay > 0) {
+      vertx.setTimer(delay, id -> processWhenValidatorReady(req, body, f));
+    } else {
+      processWhenValidatorReady(req, body, f);
+    }
+  }
+
+  /** Status callbacks waiting to be posted or being posted (for tests). */
+  int callbackBacklog() {
+    return callbacks.backlog();
+  }
+
+  /** Longest a message create waits for the callback backlog to fall (then it goes on anyway). */
+  static final long BACKLOG_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  /** Whether creates are being held back, to log once when that starts and once when it ends. */
+  private volatile boolean holdingCreates;
+
+  /**
+   * A message create waits while more than {@code max-callback-backlog} status callbacks wait to be
+   * posted. Every waiting callback keeps its message (and its history) in memory, and a receiver
+   * slower than the senders (the whole loop with 100,000 rows inserted at once: 200,000 callbacks
+   * behind) made that backlog fill a 256 MB heap. Holding the create back paces the client at the
+   * receiver's speed, as a slow API would; nothing is refused, and after {@link
+   * #BACKLOG_WAIT_NANOS} the create goes on regardless, so a receiver that is down cannot stop
+   * sends for good. The request is parked on a timer, never on the event loop.
+   */
+  private void whenBacklogAllows(HttpServerRequest req, Buffer body, Faults f, long since) {
+    int backlog = callbacks.backlog();
+    if (backlog > settings.maxCallbackBacklog()) {
+      if (System.nanoTime() - since < BACKLOG_WAIT_NANOS) {
+        if (!holdingCreates) {
+          holdingCreates = true;
+          LOG.info(
+              "Twilio sandbox: {} status callbacks wait to be posted (more than"
+                  + " sandbox.twilio.max-callback-backlog={}); message creates wait for the"
+                  + " receiver to catch up",
+              backlog,
+              settings.maxCallbackBacklog());
+        }
+        vertx.setTimer(20, id -> whenBacklogAllows(req, body, f, since));
+        return;
+      }
+    } else if (holdingCreates) {
+      holdingCreates = false;
+      LOG.info("Twilio sandbox: callback backlog down to {}; message creates go on", backlog);
+    }
+    afterLatency(req, body, f);
   }
 
   private void processWhenValidatorReady(HttpServerRequest req, Buffer body, Faults f) {

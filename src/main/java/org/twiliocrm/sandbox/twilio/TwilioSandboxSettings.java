@@ -38,6 +38,8 @@ import org.twiliocrm.config.Settings;
  * @param maxMessages messages kept in memory; beyond it the oldest are forgotten, so long
  *     benchmarks do not exhaust the heap
  * @param callbackTimeoutMillis timeout of one callback or TwiML fetch
+ * @param maxCallbackBacklog status callbacks waiting to be posted before message creates are held
+ *     back (each holds its message in memory)
  * @param verifyCodeLength digits in a Verify code
  * @param verifyTtlSeconds how long a verification stays pending
  * @param verifyMaxChecks wrong checks allowed before 60202
@@ -76,6 +78,7 @@ public record TwilioSandboxSettings(
     int maxInFlight,
     int maxMessages,
     int callbackTimeoutMillis,
+    int maxCallbackBacklog,
     int verifyCodeLength,
     int verifyTtlSeconds,
     int verifyMaxChecks,
@@ -300,6 +303,16 @@ public record TwilioSandboxSettings(
           1,
           600_000,
           "Timeout in milliseconds of one status callback, inbound webhook or TwiML fetch.");
+  public static final Key<Integer> MAX_CALLBACK_BACKLOG =
+      Key.integer(
+          "sandbox.twilio.max-callback-backlog",
+          10_000,
+          1,
+          100_000_000,
+          "Status callbacks waiting to be posted (the receiver acknowledges them more slowly than"
+              + " messages are created) beyond which a message create waits, up to 10 s, for the"
+              + " backlog to fall: each waiting callback holds its message in memory, so the"
+              + " backlog, not the requests, would otherwise fill the heap.");
   public static final Key<String> CALLBACK_SIGNING_KEY_ID =
       text(
           "sandbox.twilio.callback.signing-key-id",
@@ -380,6 +393,7 @@ public record TwilioSandboxSettings(
           MAX_IN_FLIGHT,
           MAX_MESSAGES,
           CALLBACK_TIMEOUT_MILLIS,
+          MAX_CALLBACK_BACKLOG,
           CALLBACK_SIGNING_KEY_ID,
           CALLBACK_SIGNING_KEY,
           CALLBACK_SIGN_FRAGMENT,
@@ -433,6 +447,7 @@ public record TwilioSandboxSettings(
             MAX_IN_FLIGHT.read(s),
             MAX_MESSAGES.read(s),
             CALLBACK_TIMEOUT_MILLIS.read(s),
+            MAX_CALLBACK_BACKLOG.read(s),
             VERIFY_CODE_LENGTH.read(s),
             VERIFY_TTL_SECONDS.read(s),
             VERIFY_MAX_CHECKS.read(s),

@@ -23,6 +23,10 @@ final class Recorder implements AutoCloseable {
   final List<Hit> hits = new CopyOnWriteArrayList<>();
   final AtomicReference<String> reply = new AtomicReference<>("<Response/>");
   final AtomicReference<Integer> status = new AtomicReference<>(200);
+
+  /** While set and not counted down, every request waits for it (at most 60 s) before answering. */
+  final AtomicReference<java.util.concurrent.CountDownLatch> gate = new AtomicReference<>();
+
   private final HttpServer server;
 
   Recorder() {
@@ -35,6 +39,14 @@ final class Recorder implements AutoCloseable {
         "/",
         ex -> {
           String raw = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+          java.util.concurrent.CountDownLatch g = gate.get();
+          if (g != null) {
+            try {
+              g.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
           hits.add(
               new Hit(
                   ex.getRequestURI().getPath(),

@@ -43,5 +43,6 @@ final class SandboxWithHooks implements BeforeAllCallback, AfterAllCallback, Bef
     hooks.hits.clear();
     hooks.reply.set("<Response/>");
     hooks.status.set(200);
+    hooks.gate.set(null);
   }
 }

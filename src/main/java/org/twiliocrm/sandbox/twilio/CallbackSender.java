@@ -45,10 +45,10 @@ final class CallbackSender implements AutoCloseable {
   }
 
   /**
-   * Callbacks in flight at once (each blocks a pool thread in send()). Twilio delivers callbacks
-   * for many messages side by side; with 8 the whole loop was capped at 8 / (the connector's
-   * durable acknowledgement time) callbacks per second, about 30/s on a loaded machine, and the
-   * connector's group commit got batches of at most 8 (docs/performance.md). One resource's
+   * Callbacks in flight at once (posting slots, not threads: the posts are asynchronous). Twilio
+   * delivers callbacks for many messages side by side; with 8 the whole loop was capped at 8 / (the
+   * connector's durable acknowledgement time) callbacks per second, about 30/s on a loaded machine,
+   * and the connector's group commit got batches of at most 8 (docs/performance.md). One resource's
    * callbacks still leave one after the other (inOrder).
    */
   static final int CONCURRENCY = 64;
@@ -98,10 +98,10 @@ final class CallbackSender implements AutoCloseable {
 
   /**
    * One resource's waiting callbacks, oldest first; the head is the one being posted. A lane is in
-   * the pool's queue, or running, exactly while it has callbacks: it posts its head, then goes to
-   * the back of the queue for the next one, so resources take turns as before and one resource's
-   * callbacks leave one after the other. Its deque is changed only inside {@code lanes.compute} for
-   * its resource (adding and the last removal are then atomic) and under its own lock.
+   * the ready queue, or posting, exactly while it has callbacks: it posts its head, then goes to
+   * the back of the queue for the next one, so resources take turns and one resource's callbacks
+   * leave one after the other. Its deque is changed only inside {@code lanes.compute} for its
+   * resource (adding and the last removal are then atomic) and under its own lock.
    */
   private final class Lane implements Runnable {
     private final String resource;
@@ -111,17 +111,50 @@ final class CallbackSender implements AutoCloseable {
       this.resource = resource;
     }
 
+    /** Starts posting the head; the lane's turn ends when that post (and its retries) ends. */
     @Override
     public void run() {
       Pending head;
       synchronized (this) {
         head = waiting.peek();
       }
+      Future<?> posted;
       try {
-        postNow(head);
+        posted = postAsync(head);
       } catch (RuntimeException e) {
-        LOG.debug("callback for {} failed: {}", resource, e.toString());
+        posted = Future.failedFuture(e);
       }
+      // A backstop: the post's own timers end each try after timeoutMillis, so this fires only
+      // if a post never ends at all (a connection that never came from the pool). The lane's
+      // slot must not leak with it.
+      boolean[] ended = {false};
+      long backstop =
+          vertx.setTimer(
+              3L * timeoutMillis * (fragmentInt(head.url(), "rc", 1) + 1),
+              id -> endTurn(ended, "no answer at all for " + resource));
+      posted.onComplete(
+          x -> {
+            vertx.cancelTimer(backstop);
+            endTurn(
+                ended, x.failed() ? "callback for " + resource + " failed: " + x.cause() : null);
+          });
+    }
+
+    private void endTurn(boolean[] ended, String problem) {
+      synchronized (ended) {
+        if (ended[0]) {
+          return;
+        }
+        ended[0] = true;
+      }
+      if (problem != null) {
+        LOG.debug(problem);
+      }
+      turnEnded();
+      next();
+    }
+
+    private void next() {
       boolean[] more = {false};
       backlog.decrementAndGet();
       lanes.compute(
@@ -139,8 +172,24 @@ final class CallbackSender implements AutoCloseable {
     }
   }
 
+  /**
+   * Lanes whose turn has come, waiting for one of the {@link #CONCURRENCY} posting slots. The posts
+   * themselves are asynchronous (the sandbox's Vert.x client on its event loops): a slot is a
+   * count, not a thread. The pool of 64 threads that each blocked on one post cost 64 threads'
+   * stacks and a thread switch per post.
+   */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Lane> ready =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  private final java.util.concurrent.atomic.AtomicInteger posting =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  private volatile boolean closed;
+
   CallbackSender(
       Vertx vertx, Supplier<Faults> faults, Function<String, String> tokenOf, int timeoutMillis) {
+    // Only the plain posts (inbound messages, TwiML fetches), whose callers wait for the answer,
+    // still take a thread here; status callbacks take none.
     this.executor =
         Executors.newFixedThreadPool(
             CONCURRENCY,
@@ -204,9 +253,15 @@ final class CallbackSender implements AutoCloseable {
     Pending p = new Pending(accountSid, url, status, params, history);
     for (int i = 0; i < copies; i++) {
       if (delay > 0) {
-        CompletableFuture.runAsync(
-            () -> postNow(p),
-            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, executor));
+        vertx.setTimer(
+            delay,
+            id -> {
+              try {
+                postAsync(p);
+              } catch (RuntimeException e) {
+                LOG.debug("callback for {} failed: {}", resource, e.toString());
+              }
+            });
       } else {
         inOrder(resource, p);
       }
@@ -214,7 +269,7 @@ final class CallbackSender implements AutoCloseable {
   }
 
   /** Posts one waiting callback now, on this thread (subject to the injected callback failures). */
-  private void postNow(Pending p) {
+  private Future<?> postAsync(Pending p) {
     if (Faults.roll(faults.get().callbackFailureRate())) {
       p.history()
           .accept(
@@ -226,12 +281,12 @@ final class CallbackSender implements AutoCloseable {
                   p.status(),
                   "result",
                   "failed (injected fault)"));
-      return;
+      return Future.succeededFuture();
     }
     Prepared r = prepare(p.accountSid(), p.url(), p.params().get(), p.history(), "callback");
-    if (r != null) {
-      send(r, p.history(), "callback");
-    }
+    return r == null
+        ? Future.succeededFuture()
+        : sendAsync(r, p.history(), "callback", r.retries());
   }
 
   /**
@@ -261,12 +316,42 @@ final class CallbackSender implements AutoCloseable {
   }
 
   private void submit(Lane lane) {
-    try {
-      executor.execute(lane);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // Closed: the sandbox stops, and its waiting callbacks with it.
+    if (closed) {
+      // The sandbox stops, and its waiting callbacks with it.
       lanes.remove(lane.resource, lane);
+      return;
     }
+    ready.add(lane);
+    startReady();
+  }
+
+  /**
+   * Starts ready lanes while fewer than {@link #CONCURRENCY} post. Each start goes through the
+   * event loop rather than this stack, so a run of posts that end at once (bad URLs, injected
+   * faults) cannot recurse.
+   */
+  private void startReady() {
+    while (!ready.isEmpty()) {
+      int n = posting.get();
+      if (n >= CONCURRENCY) {
+        return; // a turn that ends calls this again
+      }
+      if (!posting.compareAndSet(n, n + 1)) {
+        continue;
+      }
+      Lane lane = ready.poll();
+      if (lane == null) {
+        posting.decrementAndGet();
+        continue; // another thread took it; look again
+      }
+      vertx.runOnContext(x -> lane.run());
+    }
+  }
+
+  /** A lane's post ended: its slot goes to the next ready lane. */
+  private void turnEnded() {
+    posting.decrementAndGet();
+    startReady();
   }
 
   /**
@@ -406,42 +491,50 @@ final class CallbackSender implements AutoCloseable {
    * Posts on this thread, retrying at once as the request's {@code rc} and {@code rp} say, and
    * writes each attempt to {@code history}.
    */
+  /** {@link #sendAsync}, waited for (the plain posts' callers wait for their answer). */
   private Result send(Prepared r, Consumer<Event> history, String kind) {
-    for (int retriesLeft = r.retries(); ; retriesLeft--) {
-      Result resp;
-      try {
-        // The request's own timer ends it after timeoutMillis; this bound is only a backstop (a
-        // connection that never came from the pool).
-        resp =
-            post(r)
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get(3L * timeoutMillis, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.ExecutionException
-          | java.util.concurrent.TimeoutException
-          | InterruptedException e) {
-        history.accept(attempt(kind, r, -1, "connection failed"));
-        LOG.debug(
-            "{} to {} failed: {}",
-            kind,
-            r.uri().getHost(),
-            e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e);
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
-          return new Result(-1, null, null);
-        }
-        if (retriesLeft > 0 && retriesConnectionFailure(r.policy())) {
-          continue;
-        }
-        return new Result(-1, null, null);
-      }
-      if (retriesLeft > 0 && retriesStatus(r.policy(), resp.status())) {
-        history.accept(attempt(kind, r, resp.status(), "retrying (rp=" + r.policy() + ")"));
-        continue;
-      }
-      history.accept(attempt(kind, r, resp.status(), null));
-      return resp;
+    try {
+      // Each try's own timer ends it after timeoutMillis; this bound is only a backstop (a
+      // connection that never came from the pool).
+      return sendAsync(r, history, kind, r.retries())
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(3L * timeoutMillis * (r.retries() + 1), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      history.accept(attempt(kind, r, -1, "connection failed"));
+      return new Result(-1, null, null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Result(-1, null, null);
     }
+  }
+
+  /**
+   * Posts, then retries as the URL's connection overrides say: a failed connection (no answer
+   * within the timeout) under {@code rp=ct} (the default), an HTTP status under {@code rp=4xx},
+   * {@code 5xx} or {@code all}. Each try writes its history entry.
+   */
+  private Future<Result> sendAsync(
+      Prepared r, Consumer<Event> history, String kind, int retriesLeft) {
+    return post(r)
+        .transform(
+            ar -> {
+              if (ar.failed()) {
+                history.accept(attempt(kind, r, -1, "connection failed"));
+                LOG.debug("{} to {} failed: {}", kind, r.uri().getHost(), ar.cause().toString());
+                if (retriesLeft > 0 && retriesConnectionFailure(r.policy())) {
+                  return sendAsync(r, history, kind, retriesLeft - 1);
+                }
+                return Future.succeededFuture(new Result(-1, null, null));
+              }
+              Result resp = ar.result();
+              if (retriesLeft > 0 && retriesStatus(r.policy(), resp.status())) {
+                history.accept(attempt(kind, r, resp.status(), "retrying (rp=" + r.policy() + ")"));
+                return sendAsync(r, history, kind, retriesLeft - 1);
+              }
+              history.accept(attempt(kind, r, resp.status(), null));
+              return Future.succeededFuture(resp);
+            });
   }
 
   /**
@@ -545,6 +638,8 @@ final class CallbackSender implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
+    ready.clear();
     executor.shutdownNow();
     http.close();
   }

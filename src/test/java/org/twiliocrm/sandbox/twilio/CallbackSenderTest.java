@@ -93,6 +93,70 @@ class CallbackSenderTest {
     }
   }
 
+  /**
+   * Posting slots, not threads: with more messages than {@link CallbackSender#CONCURRENCY}, exactly
+   * that many callbacks are in flight while the receiver holds them, no thread is held per
+   * callback, and the rest follow once the receiver answers.
+   */
+  @Test
+  void atMostConcurrencyCallbacksAreInFlightAndNoneHoldsAThread() throws Exception {
+    int messages = CallbackSender.CONCURRENCY + 36;
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger maxInFlight = new AtomicInteger();
+    AtomicInteger received = new AtomicInteger();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 200);
+    server.setExecutor(Executors.newCachedThreadPool());
+    server.createContext(
+        "/status",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          inFlight.decrementAndGet();
+          received.incrementAndGet();
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    server.start();
+    String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/status";
+    try (CallbackSender sender =
+        new CallbackSender(VERTX, () -> Faults.NONE, a -> "token", 5_000)) {
+      for (int i = 0; i < messages; i++) {
+        sender.statusCallback(
+            ACCOUNT,
+            url,
+            Map.of(
+                "MessageSid", List.of(String.format("SM%032d", 1000 + i)),
+                "MessageStatus", List.of("delivered"),
+                "AccountSid", List.of(ACCOUNT)),
+            e -> {});
+      }
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> inFlight.get() == CallbackSender.CONCURRENCY);
+      await()
+          .during(Duration.ofMillis(500))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> inFlight.get() == CallbackSender.CONCURRENCY);
+      assertThat(sender.backlog()).isEqualTo(messages);
+      assertThat(Thread.getAllStackTraces().keySet())
+          .extracting(Thread::getName)
+          .doesNotContain("twilio-sandbox-callbacks");
+      release.countDown();
+      await().atMost(Duration.ofSeconds(30)).until(() -> received.get() == messages);
+      await().atMost(Duration.ofSeconds(5)).until(() -> sender.backlog() == 0);
+    } finally {
+      release.countDown();
+      server.stop(0);
+    }
+    assertThat(maxInFlight.get()).isEqualTo(CallbackSender.CONCURRENCY);
+  }
+
   @Test
   void aWaitingCallbackIsBuiltOnlyWhenItLeavesAndRetriesKeepTheMessagesOrder() throws Exception {
     CountDownLatch release = new CountDownLatch(1);

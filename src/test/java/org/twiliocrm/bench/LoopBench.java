@@ -401,8 +401,9 @@ public final class LoopBench {
             store1[2] - store0[2],
             (store1[2] - store0[2]) / (double) rows);
       }
-      printRss(rss);
-      printHeap(work.resolve("gc.log"));
+      long rssMax = printRss(rss);
+      long heapMax = printHeap(work.resolve("gc.log"));
+      targets(rows, loopS, rssMax, heapMax).forEach(System.out::println);
     } finally {
       p.destroy();
       if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
@@ -538,10 +539,48 @@ public final class LoopBench {
           "\\[([0-9.]+)s\\].*GC\\(\\d+\\) Pause (Young|Full|Remark|Cleanup).*? "
               + "(\\d+)M->(\\d+)M\\((\\d+)M\\)");
 
-  /** Heap after each collection, from the -Xlog:gc file: full collections one by one. */
-  private static void printHeap(Path gcLog) throws IOException {
+  /**
+   * The run against issue #20's targets: 1,000 messages a second delivered and written back (so the
+   * README check's 20,000 in 20 s), under 600 MB resident, and the heap after each full collection
+   * under 300 MB. Each line gives the figure, the target, the ratio and whether it is met.
+   */
+  static List<String> targets(int rows, double loopSeconds, long rssMaxMb, long heapMaxMb) {
+    List<String> out = new ArrayList<>();
+    out.add("against issue #20's targets:");
+    double rate = rows / loopSeconds;
+    out.add(
+        String.format(
+            "  delivered and written back: %,.0f/s of 1,000/s (ratio %.2f): %s",
+            rate, rate / 1000, rate >= 1000 ? "met" : "NOT met"));
+    double allowed = rows / 1000.0;
+    out.add(
+        String.format(
+            "  README check: %,d rows in CRM after %.1f s of %.0f s (ratio %.2f): %s",
+            rows,
+            loopSeconds,
+            allowed,
+            loopSeconds / allowed,
+            loopSeconds <= allowed ? "met" : "NOT met"));
+    out.add(
+        String.format(
+            "  resident memory max %d MB of 600 MB (ratio %.2f): %s",
+            rssMaxMb, rssMaxMb / 600.0, rssMaxMb < 600 ? "met" : "NOT met"));
+    if (heapMaxMb >= 0) {
+      out.add(
+          String.format(
+              "  heap after full collections max %d MB of 300 MB (ratio %.2f): %s",
+              heapMaxMb, heapMaxMb / 300.0, heapMaxMb < 300 ? "met" : "NOT met"));
+    }
+    return out;
+  }
+
+  /**
+   * Heap after each collection, from the -Xlog:gc file: full collections one by one. Returns the
+   * largest heap after a full collection in MB, -1 without a log.
+   */
+  private static long printHeap(Path gcLog) throws IOException {
     if (!Files.isRegularFile(gcLog)) {
-      return;
+      return -1;
     }
     int young = 0;
     long youngMaxAfter = 0;
@@ -570,9 +609,11 @@ public final class LoopBench {
         "heap after full collections max %d MB; %d young collections, heap after them max %d MB;"
             + " heap committed max %d MB%n",
         fullMaxAfter, young, youngMaxAfter, committedMax);
+    return fullMaxAfter;
   }
 
-  private static void printRss(List<long[]> rss) {
+  /** Resident memory over the run; returns its maximum in MB. */
+  private static long printRss(List<long[]> rss) {
     StringBuilder b = new StringBuilder("resident memory (VmRSS, MB) every 5 s from launch:");
     long max = 0;
     for (long[] s : rss) {
@@ -583,6 +624,7 @@ public final class LoopBench {
     }
     System.out.println(b);
     System.out.printf("resident memory max %d MB%n", max / 1024);
+    return max / 1024;
   }
 
   private static String notSent(Connection c) throws Exception {

@@ -19,7 +19,7 @@ public final class CrmBeans {
     registry.accept(
         "crmWriteback",
         new CrmWriteback(
-            new MessageStateStore(db.dataSource()),
+            new MessageStateStore(db.dataSource(), s.interimDelay()),
             new CrmActionQueue(db.dataSource()),
             new CrmLookup(s.lookupPhoneFields()),
             s.batchSize(),

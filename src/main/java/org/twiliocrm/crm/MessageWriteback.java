@@ -88,19 +88,20 @@ public final class MessageWriteback extends WritebackSink {
   }
 
   /**
-   * Coalescing: a full batch goes at once; a partial one waits until its oldest change is
-   * maxDelayMillis old, so a message's quick succession of statuses costs one write. The younger
-   * records ride along in the same call for free.
+   * Coalescing: a full batch goes at once; a partial one waits until the record due longest has
+   * been due maxDelayMillis (MessageStateStore#dueSince), so a message's quick succession of
+   * statuses costs one write. The younger records ride along in the same call for free.
    */
   private boolean young(List<MessageStateStore.Dirty> due) {
-    Timestamp oldest = null;
+    MessageStateStore states = writeback().states();
+    Instant oldest = null;
     for (MessageStateStore.Dirty d : due) {
-      Timestamp dirty = d.dirtySince();
-      if (dirty != null && (oldest == null || dirty.before(oldest))) {
-        oldest = dirty;
+      Instant since = states.dueSince(d);
+      if (oldest == null || since.isBefore(oldest)) {
+        oldest = since;
       }
     }
-    return oldest != null && oldest.toInstant().isAfter(Instant.now().minusMillis(maxDelayMillis));
+    return oldest != null && oldest.isAfter(Instant.now().minusMillis(maxDelayMillis));
   }
 
   @Override

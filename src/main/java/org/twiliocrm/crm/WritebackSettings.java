@@ -18,6 +18,8 @@ import org.twiliocrm.config.Settings;
  *     Object=Field|Field,...}
  * @param lease how long a replica holds the records and actions it claimed before another may take
  *     them over
+ * @param interimDelay how long a message record whose status is still interim waits for a later
+ *     status before it is written anyway
  */
 public record WritebackSettings(
     boolean enabled,
@@ -25,7 +27,8 @@ public record WritebackSettings(
     Duration initialBackoff,
     Duration maxBackoff,
     String lookupPhoneFields,
-    Duration lease) {
+    Duration lease,
+    Duration interimDelay) {
 
   // Each key declared once (see ConfigReferenceTest).
   public static final Key<Boolean> ENABLED =
@@ -53,6 +56,17 @@ public record WritebackSettings(
           3_600_000,
           "How often the write-back looks for records to send; flush-millis + tick-millis bounds"
               + " the delay to Salesforce.");
+
+  public static final Key<Integer> INTERIM_DELAY_MILLIS =
+      Key.integer(
+          "webhook.crm.writeback.interim-delay-millis",
+          5000,
+          0,
+          3_600_000,
+          "Longest a message record whose status is still interim (queued, sending, sent; a"
+              + " call's ringing, in-progress) waits for a later status before it is written"
+              + " anyway: a message whose final status comes within it costs one Salesforce write"
+              + " instead of one per status. Final statuses go at once; 0 writes every status.");
 
   public static final Key<Integer> BATCH_SIZE =
       Key.integer(
@@ -95,6 +109,7 @@ public record WritebackSettings(
           ENABLED,
           FLUSH_MILLIS,
           TICK_MILLIS,
+          INTERIM_DELAY_MILLIS,
           BATCH_SIZE,
           INITIAL_BACKOFF_MILLIS,
           MAX_BACKOFF_MILLIS,
@@ -111,6 +126,7 @@ public record WritebackSettings(
         Duration.ofMillis(INITIAL_BACKOFF_MILLIS.read(s)),
         Duration.ofMillis(MAX_BACKOFF_MILLIS.read(s)),
         LOOKUP_PHONE_FIELDS.read(s),
-        LEASE.read(s));
+        LEASE.read(s),
+        Duration.ofMillis(INTERIM_DELAY_MILLIS.read(s)));
   }
 }

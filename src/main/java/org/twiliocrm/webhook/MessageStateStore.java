@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -34,9 +35,21 @@ public final class MessageStateStore {
   private static final Logger LOG = LoggerFactory.getLogger(MessageStateStore.class);
 
   private final DataSource dataSource;
+  private final Duration interimDelay;
 
   public MessageStateStore(DataSource dataSource) {
+    this(dataSource, Duration.ZERO);
+  }
+
+  /**
+   * {@code interimDelay}: how long the write-back leaves a row whose status is still interim
+   * ({@link MessageStatus#interim}) for a later status to replace it, so that a message whose final
+   * status follows soon is written to the CRM once instead of once per status. Final statuses are
+   * due at once.
+   */
+  public MessageStateStore(DataSource dataSource, Duration interimDelay) {
     this.dataSource = dataSource;
+    this.interimDelay = interimDelay;
   }
 
   // ---------------------------------------------------------------- webhook side (caller's tx)
@@ -313,6 +326,7 @@ public final class MessageStateStore {
       Timestamp dirtySince,
       String answeredBy,
       Integer durationSeconds,
+      Timestamp updatedAt,
       Fallback fallback) {}
 
   /**
@@ -329,7 +343,7 @@ public final class MessageStateStore {
       "m.message_sid, m.direction, m.channel, m.status, m.error_code, m.from_number,"
           + " m.to_number, m.body, m.num_segments, m.sent_at, m.delivered_at, m.created_at,"
           + " m.crm_version, m.crm_object, m.crm_record_id, m.account_sid, m.crm_dirty_since,"
-          + " m.answered_by, m.duration_seconds";
+          + " m.answered_by, m.duration_seconds, m.updated_at";
 
   /**
    * Due for the write-back. {@code crm_dirty_since} is set whenever {@code crm_version} moves ahead
@@ -348,7 +362,23 @@ public final class MessageStateStore {
           + " m.crm_synced_version AND"
           + " (m.crm_next_attempt_at IS NULL OR"
           + " m.crm_next_attempt_at <= ?) AND (m.crm_lease_until IS NULL OR m.crm_lease_until <"
-          + " ?)";
+          + " ?) AND (m.crm_dirty_since <= ? OR m.status NOT IN ("
+          + MessageStatus.interim().stream()
+              .map(st -> "'" + st + "'")
+              .collect(java.util.stream.Collectors.joining(", "))
+          + "))";
+
+  /**
+   * Binds DUE's three parameters from {@code i}: the time now twice, then the interim cutoff (a row
+   * whose status is still interim is due once it has waited {@link #interimDelay}); returns the
+   * next index.
+   */
+  private int bindDue(PreparedStatement ps, int i, Timestamp now) throws SQLException {
+    ps.setTimestamp(i++, now);
+    ps.setTimestamp(i++, now);
+    ps.setTimestamp(i++, Timestamp.from(now.toInstant().minus(interimDelay)));
+    return i;
+  }
 
   /**
    * Up to {@code limit} rows the CRM has not seen yet, oldest change first, not backing off and not
@@ -365,13 +395,31 @@ public final class MessageStateStore {
                     + " WHERE "
                     + DUE
                     + " ORDER BY m.crm_dirty_since, m.message_sid LIMIT ?")) {
-      ps.setTimestamp(1, now);
-      ps.setTimestamp(2, now);
-      ps.setInt(3, limit);
+      ps.setInt(bindDue(ps, 1, now), limit);
       try (ResultSet rs = ps.executeQuery()) {
         return readDirty(rs);
       }
     }
+  }
+
+  /**
+   * Since when a row read by {@link #dirty} has been due: from its first unsent change, or with an
+   * interim delay, from when its final status arrived (its last change) or the delay ran out,
+   * whichever came first. The write-back's coalescing counts a partial batch's age from here, so
+   * final statuses arriving one by one for rows changed long ago still wait to share a call.
+   */
+  public Instant dueSince(Dirty d) {
+    Instant dirty = d.dirtySince() == null ? Instant.now() : d.dirtySince().toInstant();
+    if (interimDelay.isZero()) {
+      return dirty;
+    }
+    Instant waited = dirty.plus(interimDelay);
+    if (MessageStatus.interim().contains(d.status()) || d.updatedAt() == null) {
+      return waited;
+    }
+    Instant changed = d.updatedAt().toInstant();
+    Instant due = changed.isBefore(waited) ? changed : waited;
+    return due.isBefore(dirty) ? dirty : due;
   }
 
   /** Candidates read per row a claim may take: spares for rows another replica locks first. */
@@ -415,9 +463,7 @@ public final class MessageStateStore {
           x -> {
             List<String> candidates = new ArrayList<>();
             try (PreparedStatement ps = x.prepareStatement(CLAIM_CANDIDATES)) {
-              ps.setTimestamp(1, now);
-              ps.setTimestamp(2, now);
-              ps.setInt(3, limit * CANDIDATES_PER_ROW);
+              ps.setInt(bindDue(ps, 1, now), limit * CANDIDATES_PER_ROW);
               try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                   candidates.add(rs.getString(1));
@@ -432,9 +478,7 @@ public final class MessageStateStore {
               for (String sid : candidates) {
                 ps.setString(i++, sid);
               }
-              ps.setTimestamp(i++, now);
-              ps.setTimestamp(i++, now);
-              ps.setInt(i, limit);
+              ps.setInt(bindDue(ps, i, now), limit);
               try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                   sids.add(rs.getString(1));
@@ -539,6 +583,7 @@ public final class MessageStateStore {
               rs.getTimestamp(17),
               rs.getString(18),
               getInt(rs, 19),
+              rs.getTimestamp(20),
               withOutbox() ? fallback(rs) : Fallback.NONE));
     }
     return out;
@@ -557,10 +602,10 @@ public final class MessageStateStore {
   }
 
   private static Fallback fallback(ResultSet rs) throws SQLException {
-    String parent = rs.getString(20);
-    int step = rs.getInt(21);
-    String reason = rs.getString(22);
-    String chain = rs.getString(23);
+    String parent = rs.getString(21);
+    int step = rs.getInt(22);
+    String reason = rs.getString(23);
+    String chain = rs.getString(24);
     return parent == null && step == 0 && chain == null
         ? Fallback.NONE
         : new Fallback(parent, step, reason, chain);

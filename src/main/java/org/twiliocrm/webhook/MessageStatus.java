@@ -104,6 +104,22 @@ public final class MessageStatus {
     return out;
   }
 
+  /**
+   * The statuses a message or call passes through on its way to a final one (accepted, scheduled,
+   * queued, sending, receiving, sent; a call's initiated, ringing, in-progress, answered), sorted:
+   * the write-back lets these wait a little for the status that replaces them.
+   */
+  public static List<String> interim() {
+    return INTERIM;
+  }
+
+  private static final List<String> INTERIM =
+      RANK.entrySet().stream()
+          .filter(e -> e.getValue() <= 3)
+          .map(Map.Entry::getKey)
+          .sorted()
+          .toList();
+
   public static boolean isFinal(String status) {
     return status != null && RANK.getOrDefault(status.toLowerCase(Locale.ROOT), 0) >= 5;
   }

@@ -375,6 +375,18 @@ public final class LoopBench {
           handsets,
           rows,
           capped ? " written back (it keeps the newest " + maxRecords.trim() + ")" : "");
+      // Each record the write-back creates or updates is one change event the org streams back:
+      // how many times, on average, a message's record was written.
+      JsonNode streamed =
+          JSON.readTree(
+                  HTTP.send(
+                          HttpRequest.newBuilder(URI.create(sf + "/sandbox/streaming")).build(),
+                          HttpResponse.BodyHandlers.ofString())
+                      .body())
+              .path("delivered");
+      System.out.printf(
+          "change events the Salesforce sandbox streamed: %s (%.2f per message)%n",
+          streamed, streamed.path("/data/ChangeEvents").asLong() / (double) rows);
       double sendS = (allSent - t0) / 1e3;
       double loopS = (allInCrm - t0) / 1e3;
       System.out.printf(

@@ -53,7 +53,8 @@ class WritebackClaimH2Test {
             c.prepareStatement("EXPLAIN ANALYZE " + MessageStateStore.CLAIM_CANDIDATES)) {
           e.setTimestamp(1, now);
           e.setTimestamp(2, now);
-          e.setInt(3, 20);
+          e.setTimestamp(3, now);
+          e.setInt(4, 20);
           candidates = first(e);
         }
         assertThat(candidates).contains("MESSAGE_STATE_DIRTY_IDX: CRM_DIRTY_SINCE >");
@@ -68,7 +69,8 @@ class WritebackClaimH2Test {
           e.setString(2, "SM" + String.format("%032x", CLEAN + 1));
           e.setTimestamp(3, now);
           e.setTimestamp(4, now);
-          e.setInt(5, 2);
+          e.setTimestamp(5, now);
+          e.setInt(6, 2);
           lock = first(e);
         }
         assertThat(lock).contains("PRIMARY_KEY").contains("MESSAGE_SID IN(");

@@ -35,7 +35,9 @@ class WritebackIT {
 
   @BeforeAll
   void start() throws Exception {
-    stack = new WebhookStack(Map.of());
+    // A longer interim delay than the default 5 s, so that a busy machine cannot stretch the
+    // interim-delay test's steps past it.
+    stack = new WebhookStack(Map.of("webhook.crm.writeback.interim-delay-millis", "20000"));
   }
 
   @AfterAll
@@ -273,6 +275,70 @@ class WritebackIT {
                 assertThat(sf.get(sid).get("Status__c")).as(sid).isEqualTo("delivered");
               }
             });
+  }
+
+  /**
+   * A message's interim status waits (webhook.crm.writeback.interim-delay-millis, 20 s here) for
+   * its final one: sent, then delivered after a write-back batch has gone, is one record write, not
+   * two. A message left at sent is still written once the wait is over.
+   */
+  @Test
+  void statusesWithinTheInterimDelayCostOneRecordWrite() throws Exception {
+    await().atMost(Duration.ofSeconds(20)).until(() -> stack.app.camelContext() != null);
+    List<String> sids = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      String sid = String.format("SMonce%028d", i);
+      sids.add(sid);
+      postStatus(sid, "sent");
+    }
+    String stuck = String.format("SMstuck%027d", 0);
+    postStatus(stuck, "sent");
+    // A final status after them: once its record is in Salesforce, a batch has gone that the sent
+    // records, changed earlier, would have led if they were due (oldest change first).
+    String marker = String.format("SMmarker%026d", 0);
+    postStatus(marker, "delivered");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> sfMessages().containsKey(marker));
+    assertThat(sfMessages()).doesNotContainKeys(sids.toArray(new String[0]));
+    for (String sid : sids) {
+      postStatus(sid, "delivered");
+    }
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(250))
+        .untilAsserted(
+            () -> {
+              Map<String, Map<String, Object>> sf = sfMessages();
+              for (String sid : sids) {
+                assertThat(sf.get(sid)).as(sid).isNotNull();
+                assertThat(sf.get(sid).get("Status__c")).as(sid).isEqualTo("delivered");
+              }
+              assertThat(sf.get(stuck)).as(stuck).isNotNull();
+              assertThat(sf.get(stuck).get("Status__c")).isEqualTo("sent");
+            });
+    Map<String, Long> writes = stack.salesforce.writes();
+    Map<String, Map<String, Object>> sf = sfMessages();
+    for (String sid : sids) {
+      assertThat(writes.get(String.valueOf(sf.get(sid).get("Id"))))
+          .as("record writes of " + sid)
+          .isEqualTo(1L);
+    }
+  }
+
+  private void postStatus(String sid, String status) throws Exception {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("AccountSid", WebhookStack.ACCOUNT);
+    f.put("MessageSid", sid);
+    f.put("MessageStatus", status);
+    f.put("From", WebhookStack.NUMBER);
+    f.put("To", "+15558880001");
+    assertThat(
+            stack
+                .postSigned("/webhooks/twilio/message-status", f, WebhookStack.TOKEN, Map.of())
+                .statusCode())
+        .isEqualTo(200);
   }
 
   /**

@@ -63,7 +63,7 @@ public final class MessageWriteback extends WritebackSink {
     ArrayNode records = JSON.createArrayNode();
     // A look first, without a claim: most ticks send nothing (coalescing below), and a claim
     // costs a write.
-    List<MessageStateStore.Dirty> due = wb.states().dirty(size);
+    List<Instant> due = wb.states().dueTimes(size);
     if (due.isEmpty() || (due.size() < size && young(due))) {
       return null;
     }
@@ -92,11 +92,9 @@ public final class MessageWriteback extends WritebackSink {
    * been due maxDelayMillis (MessageStateStore#dueSince), so a message's quick succession of
    * statuses costs one write. The younger records ride along in the same call for free.
    */
-  private boolean young(List<MessageStateStore.Dirty> due) {
-    MessageStateStore states = writeback().states();
+  private boolean young(List<Instant> due) {
     Instant oldest = null;
-    for (MessageStateStore.Dirty d : due) {
-      Instant since = states.dueSince(d);
+    for (Instant since : due) {
       if (oldest == null || since.isBefore(oldest)) {
         oldest = since;
       }

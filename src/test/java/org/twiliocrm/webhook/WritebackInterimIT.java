@@ -48,6 +48,9 @@ class WritebackInterimIT {
       assertThat(waiting.dueSince(rows.get(0)))
           .isEqualTo(rows.get(0).dirtySince().toInstant().plusSeconds(10));
       assertThat(waiting.dueSince(rows.get(1))).isEqualTo(rows.get(1).updatedAt().toInstant());
+      assertThat(waiting.dueTimes(100))
+          .as("the look before a claim")
+          .containsExactlyElementsOf(rows.stream().map(waiting::dueSince).toList());
       assertThat(waiting.behind()).as("the backlog counts the waiting rows too").isEqualTo(7);
 
       // The claim takes the same rows; the interim ones are left unleased for later.

@@ -118,6 +118,7 @@ abstract class PacingContract {
       await()
           .atMost(Duration.ofSeconds(30))
           .pollInterval(Duration.ofMillis(200))
+          .ignoreException(java.net.http.HttpTimeoutException.class)
           .untilAsserted(
               () -> {
                 pacingMetrics(nodes.get(0)).refresh();
@@ -201,6 +202,7 @@ abstract class PacingContract {
       await()
           .atMost(Duration.ofSeconds(30))
           .pollInterval(Duration.ofMillis(200))
+          .ignoreException(java.net.http.HttpTimeoutException.class)
           .untilAsserted(
               () ->
                   assertThat(gauge(metrics(nodes.get(0)), "twiliocrm_outbox_sender_backlog"))
@@ -287,14 +289,27 @@ abstract class PacingContract {
     throw new IllegalArgumentException("not a time: " + v);
   }
 
+  /**
+   * One client, HTTP/1.1, with timeouts. A CI run failed the drained-gauge wait with the gauge read
+   * as 0 right after it: the condition's own evaluation had not returned for its last 30 s
+   * (Awaitility's TimeoutException), i.e. this request hung. The JDK client's default asks a
+   * cleartext server to upgrade to HTTP/2 on every new connection (a new client per call here
+   * before); now a request that does not answer fails within 10 s and the wait polls again.
+   */
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
+
   static String metrics(OutboxNode node) throws Exception {
     HttpResponse<String> r =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create(node.connector.baseUrl() + "/observe/metrics"))
-                    .header("Authorization", "Bearer " + TestOperators.ADMIN_TOKEN)
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(node.connector.baseUrl() + "/observe/metrics"))
+                .header("Authorization", "Bearer " + TestOperators.ADMIN_TOKEN)
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
     return r.body();
   }

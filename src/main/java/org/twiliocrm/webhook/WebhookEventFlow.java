@@ -23,7 +23,9 @@ import org.twiliocrm.config.Redaction;
  *
  * <p>When a batch fails, {@link #failed} rolls it back and the next claims take one event at a
  * time, as many as the batch held: the good ones go through, and the one that fails on its own is
- * parked as FAILED with its error, so one bad event never holds up the rest.
+ * parked as FAILED with its error, so one bad event never holds up the rest. An event that fails on
+ * a transient database error (another replica's lock or insert) is applied again instead, up to
+ * {@link #TRANSIENT_TRIES} times.
  */
 public final class WebhookEventFlow {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookEventFlow.class);
@@ -164,9 +166,40 @@ public final class WebhookEventFlow {
     exchange.setProperty(MORE, true);
   }
 
+  /** Applications of one event that may fail on a transient database error before it is parked. */
+  static final int TRANSIENT_TRIES = 5;
+
   /**
-   * Route step when the batch failed: rolls it back. A batch of one is parked as FAILED; a larger
-   * one is retried one event per transaction.
+   * The SQL state when {@code error} is one another attempt can get past, else null: a
+   * serialization failure or deadlock (class 40), a lock wait that timed out (H2 HYT00, PostgreSQL
+   * 55P03, MariaDB 1205), or a unique key another replica's transaction took first (23505; MariaDB
+   * 1062), e.g. two replicas inserting the same message's state at once: on the next attempt the
+   * row is there and the event updates it.
+   */
+  static String transientSqlState(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (state.startsWith("40")
+            || state.equals("HYT00")
+            || state.equals("55P03")
+            || state.equals("23505")
+            || e.getErrorCode() == 1205
+            || e.getErrorCode() == 1062) {
+          return state;
+        }
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Route step when the batch failed: rolls it back. A batch of one is applied again after a
+   * transient database error (up to TRANSIENT_TRIES times), else parked as FAILED; a larger one is
+   * retried one event per transaction.
    */
   public void failed(Exchange exchange) {
     Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
@@ -184,7 +217,17 @@ public final class WebhookEventFlow {
     }
     try (Connection c = b.connection()) {
       c.rollback();
-      if (b.events().size() == 1) {
+      String sqlState = transientSqlState(error);
+      if (b.events().size() == 1
+          && sqlState != null
+          && events.retryLater(c, b.events().get(0).id(), String.valueOf(error), TRANSIENT_TRIES)) {
+        c.commit();
+        oneByOne.updateAndGet(n -> Math.max(0, n - 1));
+        LOG.info(
+            "webhook event {} met a transient database error (SQL state {}); applying it again",
+            b.events().get(0).id(),
+            sqlState);
+      } else if (b.events().size() == 1) {
         long id = b.events().get(0).id();
         events.park(c, id, String.valueOf(error));
         c.commit();

@@ -407,6 +407,22 @@ public final class WebhookEventStore implements Processor, AutoCloseable {
   }
 
   /** Parks an event that failed on its own as FAILED, with the error, so the rest flows on. */
+  /**
+   * Gives a claimed event back as NEW after a transient failure, counting the attempt, so the next
+   * claim applies it again; false (nothing changed) once it has had {@code maxAttempts}.
+   */
+  boolean retryLater(Connection c, long id, String error, int maxAttempts) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE webhook_event SET attempts = attempts + 1, last_error = ? WHERE id = ? AND"
+                + " state = 'NEW' AND attempts < ?")) {
+      ps.setString(1, error == null || error.length() <= 1000 ? error : error.substring(0, 1000));
+      ps.setLong(2, id);
+      ps.setInt(3, maxAttempts);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
   void park(Connection c, long id, String error) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(

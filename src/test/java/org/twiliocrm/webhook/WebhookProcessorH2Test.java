@@ -308,6 +308,53 @@ class WebhookProcessorH2Test {
         .contains("human");
   }
 
+  /**
+   * A transient database error (here a row lock another transaction holds past the lock timeout, as
+   * another replica's may) does not park the event: it stays NEW, its attempt counted, and is
+   * applied once the lock is gone. Before, it was parked as FAILED at once and its status lost
+   * until someone replayed it (seen as a duplicate key when two replicas inserted one message's
+   * state together).
+   */
+  @Test
+  void anEventThatMeetsATransientErrorIsAppliedAgainNotParked() throws Exception {
+    store("message-status", status("SMlocked", "sent", null));
+    processAll();
+    try (Connection holder = db.dataSource().getConnection()) {
+      holder.setAutoCommit(false);
+      try (PreparedStatement ps =
+          holder.prepareStatement(
+              "SELECT status FROM message_state WHERE message_sid = 'SMlocked' FOR UPDATE")) {
+        ps.executeQuery().close();
+      }
+      store("message-status", status("SMlocked", "delivered", null));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  "1"
+                      .equals(
+                          one(
+                              "SELECT attempts FROM webhook_event WHERE sid = 'SMlocked'"
+                                  + " AND status = 'delivered'")));
+      assertThat(
+              one(
+                  "SELECT state FROM webhook_event WHERE sid = 'SMlocked' AND status ="
+                      + " 'delivered'"))
+          .isEqualTo("NEW");
+      holder.rollback();
+    }
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                "delivered"
+                    .equals(
+                        one("SELECT status FROM message_state WHERE message_sid = 'SMlocked'")));
+    assertThat(
+            one("SELECT state FROM webhook_event WHERE sid = 'SMlocked' AND status = 'delivered'"))
+        .isEqualTo("DONE");
+  }
+
   @Test
   void anEventThatFailsOnItsOwnIsParkedAndTheRestOfItsBatchApplies() throws Exception {
     // A From longer than message_state.from_number (64) fails the insert of this event only.

@@ -10,6 +10,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import org.h2.engine.SessionLocal;
+import org.h2.jdbc.JdbcConnection;
+import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.twiliocrm.config.ConnectorConfig;
@@ -92,6 +95,76 @@ class H2StoreCostTest {
       assertThat(n).isEqualTo(6);
     } finally {
       db.close();
+    }
+  }
+
+  @Test
+  void aCallbacksPayloadIsStoredInItsRowNotInTheLobMaps() throws Exception {
+    assertThat(lobsStoredApart("")).as("LOBs stored apart with the connector's URL").isZero();
+    // A URL that sets its own limit keeps it: here H2's default of 256 bytes, under which the
+    // same payloads go to the LOB maps (so the check above can tell the two apart).
+    assertThat(lobsStoredApart(";MAX_LENGTH_INPLACE_LOB=256"))
+        .as("LOBs stored apart with MAX_LENGTH_INPLACE_LOB=256")
+        .isEqualTo(20);
+  }
+
+  /** Stores 20 events with a status callback's payload and counts the LOBs H2 keeps apart. */
+  private long lobsStoredApart(String extra) throws Exception {
+    Database db = open(extra);
+    try (Connection c = db.dataSource().getConnection()) {
+      // A status callback's form as the webhook gate stores it: sorted, re-encoded, ~330 bytes.
+      String payload =
+          "AccountSid=AC00000000000000000000000000000001&ApiVersion=2010-04-01"
+              + "&From=%2B15550001111&MessageSid=SM00000000000000000000000000000001"
+              + "&MessageStatus=delivered&MessagingServiceSid=MG00000000000000000000000000000001"
+              + "&RawDlrDoneDate=2612041915&SmsSid=SM00000000000000000000000000000001"
+              + "&SmsStatus=delivered&To=%2B15550002222";
+      assertThat(payload.length()).isGreaterThan(256);
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.execute("DELETE FROM webhook_event");
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO webhook_event (kind, dedupe_key, payload, received_at)"
+                  + " VALUES ('message-status', ?, ?, ?)")) {
+        for (int i = 0; i < 20; i++) {
+          ps.setString(1, "lob-" + i);
+          ps.setString(2, payload);
+          ps.setObject(3, OffsetDateTime.now());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      c.commit();
+      c.setAutoCommit(true);
+      try (Statement s = c.createStatement();
+          ResultSet r = s.executeQuery("SELECT payload FROM webhook_event")) {
+        int n = 0;
+        while (r.next()) {
+          assertThat(r.getString(1)).isEqualTo(payload);
+          n++;
+        }
+        assertThat(n).isEqualTo(20);
+      }
+      // H2 keeps each LOB stored apart from its row as an entry of its "lobMap".
+      MVStore store =
+          ((SessionLocal) c.unwrap(JdbcConnection.class).getSession())
+              .getDatabase()
+              .getStore()
+              .getMvStore();
+      return store.hasMap("lobMap") ? store.openMap("lobMap").sizeAsLong() : 0;
+    } finally {
+      db.close();
+      deleteDatabase();
+    }
+  }
+
+  private void deleteDatabase() throws Exception {
+    try (var files = java.nio.file.Files.list(dir)) {
+      for (Path f : files.toList()) {
+        java.nio.file.Files.deleteIfExists(f);
+      }
     }
   }
 }

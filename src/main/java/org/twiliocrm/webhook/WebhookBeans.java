@@ -34,7 +34,7 @@ public final class WebhookBeans {
     registry.accept("twilioWebhookGate", gate);
     registry.accept("twilioWebhookFailed", (org.apache.camel.Processor) gate::failed);
     // Installed on the HTTP server once it runs (ConnectorApp): refusals before any route.
-    registry.accept("twilioWebhookEdge", new WebhookEdge(metrics, rejections));
+    registry.accept("twilioWebhookEdge", new WebhookEdge(metrics, rejections, s.maxBodyBytes()));
     registry.accept("twilioWebhookStore", store);
     WebhookReplies replies = new WebhookReplies(keywords, s.helpText(), db.dataSource());
     registry.accept("twilioWebhookReplies", replies);

@@ -2,13 +2,21 @@ package org.twiliocrm.webhook;
 
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.impl.RoutingContextInternal;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.twiliocrm.http.Forms;
 
 /**
  * Answers the requests the HTTP server refuses before any route runs: a body over the limit (413,
@@ -17,6 +25,9 @@ import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
  * as "Unhandled exception in router" with a 50-line stack trace, and the webhook metrics never see
  * it. Each is counted in {@code twiliocrm_webhook_rejected_total} (on a webhook path), logged as
  * one rate-limited line, and answered with a short plain-text reason and no echoed headers.
+ *
+ * <p>It also reads a webhook's form body itself ({@link #readForm}), in place of Vert.x's body
+ * handler and its Netty form decoder.
  */
 public final class WebhookEdge implements Handler<RoutingContext> {
   static final String WEBHOOK_PREFIX = "/webhooks/twilio/";
@@ -34,9 +45,12 @@ public final class WebhookEdge implements Handler<RoutingContext> {
   private volatile boolean draining;
   private final AtomicInteger paused = new AtomicInteger();
 
-  public WebhookEdge(WebhookMetrics metrics, RejectionLog log) {
+  private final int maxBodyBytes;
+
+  public WebhookEdge(WebhookMetrics metrics, RejectionLog log, int maxBodyBytes) {
     this.metrics = metrics;
     this.log = log;
+    this.maxBodyBytes = maxBodyBytes;
   }
 
   /**
@@ -121,7 +135,13 @@ public final class WebhookEdge implements Handler<RoutingContext> {
                           r.putHeader("Retry-After", "1");
                         }
                       });
-                  ctx.next();
+                  if (type != null
+                      && type.regionMatches(true, 0, FORM, 0, FORM.length())
+                      && ctx.request().method() == HttpMethod.POST) {
+                    readForm(ctx);
+                  } else {
+                    ctx.next();
+                  }
                 }
               });
       // The platform router is mounted under the server's main router, which is the one whose
@@ -131,6 +151,104 @@ public final class WebhookEdge implements Handler<RoutingContext> {
           && router.getServer().getServer().requestHandler() instanceof Router main) {
         register(main);
       }
+    }
+  }
+
+  private static final String FORM = "application/x-www-form-urlencoded";
+
+  /** A form body whose percent-encoding does not decode (400 malformed-encoding). */
+  static final class MalformedForm extends RuntimeException {
+    MalformedForm() {
+      super("form body is not valid percent-encoding", null, false, false);
+    }
+  }
+
+  /**
+   * Reads a webhook's form body up to {@code webhook.max-body-bytes} (413 past it) and decodes it
+   * with the gate's own decoder, then hands the request on with the body and its fields where
+   * Vert.x's body handler would have put them ({@code RoutingContext.body()}, the request's form
+   * attributes), so Camel's platform-http consumer builds the same message from them.
+   *
+   * <p>Why not Vert.x's body handler: for a form body it runs Netty's multipart decoder, which
+   * decodes every field a byte at a time, throws (and fills the stack trace of) an
+   * EndOfDataDecoderException at the end of every body, on the event loop, and refuses any field
+   * over Vert.x's 8 KB form-attribute limit with 413. Twilio allows 1,600 characters in a message
+   * body; percent-encoded, 1,600 characters of Chinese text are 14,400 bytes (nine per character),
+   * so such an inbound message was refused every time Twilio posted it. The body limit alone now
+   * bounds a webhook, whatever its fields (issue 20).
+   */
+  private void readForm(RoutingContext ctx) {
+    RoutingContextInternal internal = (RoutingContextInternal) ctx;
+    if (internal.seenHandler(RoutingContextInternal.BODY_HANDLER) || ctx.request().isEnded()) {
+      // Read already (a reroute), or nothing left to read: as Vert.x's body handler would.
+      ctx.next();
+      return;
+    }
+    // Vert.x's body handler, which runs next on this route, sees this and leaves the body alone.
+    internal.visitHandler(RoutingContextInternal.BODY_HANDLER);
+    HttpServerRequest request = ctx.request();
+    long declared = contentLength(request);
+    if (declared > maxBodyBytes) {
+      // Refused from Content-Length, before any of it is read.
+      ctx.fail(413);
+      return;
+    }
+    if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) {
+      ctx.response().writeContinue();
+    }
+    Buffer body = Buffer.buffer(declared > 0 ? (int) declared : 1024);
+    boolean[] failed = {false};
+    request.exceptionHandler(
+        e -> {
+          if (!failed[0]) {
+            failed[0] = true;
+            ctx.fail(e);
+          }
+        });
+    request.handler(
+        chunk -> {
+          if (failed[0]) {
+            return;
+          }
+          if ((long) body.length() + chunk.length() > maxBodyBytes) {
+            // A chunked body that outgrew the limit: refused mid-body.
+            failed[0] = true;
+            ctx.fail(413);
+          } else {
+            body.appendBuffer(chunk);
+          }
+        });
+    request.endHandler(
+        v -> {
+          if (failed[0]) {
+            return;
+          }
+          Map<String, List<String>> fields;
+          try {
+            fields = Forms.decode(body.toString(StandardCharsets.UTF_8));
+          } catch (IllegalArgumentException e) {
+            ctx.fail(400, new MalformedForm());
+            return;
+          }
+          MultiMap attributes = request.formAttributes();
+          fields.forEach((name, values) -> values.forEach(value -> attributes.add(name, value)));
+          internal.setBody(body);
+          ctx.next();
+        });
+    // The router pauses a request until a handler wants its body.
+    request.resume();
+  }
+
+  /** The Content-Length header's value, or -1 when there is none or it is not a number. */
+  private static long contentLength(HttpServerRequest request) {
+    String value = request.getHeader("Content-Length");
+    if (value == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      return -1;
     }
   }
 
@@ -150,7 +268,8 @@ public final class WebhookEdge implements Handler<RoutingContext> {
         || status == 413) {
       status = 413;
       reason = "too-large";
-    } else if (failure instanceof HttpPostRequestDecoder.ErrorDataDecoderException) {
+    } else if (failure instanceof HttpPostRequestDecoder.ErrorDataDecoderException
+        || failure instanceof MalformedForm) {
       status = 400;
       reason = "malformed-encoding";
     } else if (status == 400) {

@@ -30,11 +30,14 @@ public final class WebhookBeans {
     CrmActionQueue actions = new CrmActionQueue(db.dataSource());
     boolean outbox = OutboxStore.present(db.dataSource());
     registry.accept("webhookMetrics", metrics);
-    WebhookGate gate = new WebhookGate(s, metrics, rejections);
+    // The edge decodes each form body and hands it to the gate (not through Camel's headers).
+    FormHandoff forms = new FormHandoff();
+    WebhookGate gate = new WebhookGate(s, metrics, rejections, forms);
     registry.accept("twilioWebhookGate", gate);
     registry.accept("twilioWebhookFailed", (org.apache.camel.Processor) gate::failed);
     // Installed on the HTTP server once it runs (ConnectorApp): refusals before any route.
-    registry.accept("twilioWebhookEdge", new WebhookEdge(metrics, rejections, s.maxBodyBytes()));
+    registry.accept(
+        "twilioWebhookEdge", new WebhookEdge(metrics, rejections, s.maxBodyBytes(), forms));
     registry.accept("twilioWebhookStore", store);
     WebhookReplies replies = new WebhookReplies(keywords, s.helpText(), db.dataSource());
     registry.accept("twilioWebhookReplies", replies);

@@ -2,7 +2,6 @@ package org.twiliocrm.webhook;
 
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.vertx.core.Handler;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -20,11 +19,11 @@ import org.twiliocrm.http.Forms;
 
 /**
  * Answers the requests the HTTP server refuses before any route runs: a body over the limit (413,
- * refused from Content-Length before it is buffered), a form field over Vert.x's field limit (413),
- * broken percent-encoding (400), and an unhandled failure (500). Without this, Vert.x logs each one
- * as "Unhandled exception in router" with a 50-line stack trace, and the webhook metrics never see
- * it. Each is counted in {@code twiliocrm_webhook_rejected_total} (on a webhook path), logged as
- * one rate-limited line, and answered with a short plain-text reason and no echoed headers.
+ * refused from Content-Length before it is buffered, or mid-body when chunked), broken
+ * percent-encoding (400), and an unhandled failure (500). Without this, Vert.x logs each one as
+ * "Unhandled exception in router" with a 50-line stack trace, and the webhook metrics never see it.
+ * Each is counted in {@code twiliocrm_webhook_rejected_total} (on a webhook path), logged as one
+ * rate-limited line, and answered with a short plain-text reason and no echoed headers.
  *
  * <p>It also reads a webhook's form body itself ({@link #readForm}), in place of Vert.x's body
  * handler and its Netty form decoder.
@@ -46,11 +45,18 @@ public final class WebhookEdge implements Handler<RoutingContext> {
   private final AtomicInteger paused = new AtomicInteger();
 
   private final int maxBodyBytes;
+  private final FormHandoff forms;
 
   public WebhookEdge(WebhookMetrics metrics, RejectionLog log, int maxBodyBytes) {
+    this(metrics, log, maxBodyBytes, new FormHandoff());
+  }
+
+  public WebhookEdge(
+      WebhookMetrics metrics, RejectionLog log, int maxBodyBytes, FormHandoff forms) {
     this.metrics = metrics;
     this.log = log;
     this.maxBodyBytes = maxBodyBytes;
+    this.forms = forms;
   }
 
   /**
@@ -87,6 +93,7 @@ public final class WebhookEdge implements Handler<RoutingContext> {
   /** Installs the handler on the platform-http router(s) of the context; call after start. */
   public void install(CamelContext context) {
     metrics.bind(context);
+    metrics.watch(forms);
     for (VertxPlatformHttpRouter router :
         context.getRegistry().findByType(VertxPlatformHttpRouter.class)) {
       register(router);
@@ -165,9 +172,10 @@ public final class WebhookEdge implements Handler<RoutingContext> {
 
   /**
    * Reads a webhook's form body up to {@code webhook.max-body-bytes} (413 past it) and decodes it
-   * with the gate's own decoder, then hands the request on with the body and its fields where
-   * Vert.x's body handler would have put them ({@code RoutingContext.body()}, the request's form
-   * attributes), so Camel's platform-http consumer builds the same message from them.
+   * with the gate's own decoder, then hands the fields to the gate ({@link FormHandoff}) and the
+   * request on with its body where Vert.x's body handler would have put it ({@code
+   * RoutingContext.body()}). The request's form attributes stay empty, so Camel's platform-http
+   * consumer copies no field into a header or a map body.
    *
    * <p>Why not Vert.x's body handler: for a form body it runs Netty's multipart decoder, which
    * decodes every field a byte at a time, throws (and fills the stack trace of) an
@@ -230,8 +238,9 @@ public final class WebhookEdge implements Handler<RoutingContext> {
             ctx.fail(400, new MalformedForm());
             return;
           }
-          MultiMap attributes = request.formAttributes();
-          fields.forEach((name, values) -> values.forEach(value -> attributes.add(name, value)));
+          // To the gate directly, not through the request's form attributes (see FormHandoff).
+          forms.put(request, fields);
+          ctx.addEndHandler(done -> forms.take(request));
           internal.setBody(body);
           ctx.next();
         });

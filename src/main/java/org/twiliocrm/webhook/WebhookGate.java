@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
+import org.apache.camel.component.platform.http.vertx.HttpMessage;
 import org.twiliocrm.http.Forms;
 import org.twiliocrm.twilio.TwilioRegion;
 import org.twiliocrm.twilio.TwilioSignature;
@@ -41,6 +42,7 @@ public final class WebhookGate implements Processor {
   private final WebhookSettings settings;
   private final WebhookMetrics metrics;
   private final RejectionLog log;
+  private final FormHandoff forms;
 
   /** AccountSid -> every token that signs for it (primary, then rotation tokens). */
   private final Map<String, List<TwilioSignature>> byAccount = new TreeMap<>();
@@ -56,6 +58,13 @@ public final class WebhookGate implements Processor {
   }
 
   public WebhookGate(WebhookSettings settings, WebhookMetrics metrics, RejectionLog log) {
+    this(settings, metrics, log, new FormHandoff());
+  }
+
+  /** With the hand-off the webhook edge fills with each form it decoded. */
+  public WebhookGate(
+      WebhookSettings settings, WebhookMetrics metrics, RejectionLog log, FormHandoff forms) {
+    this.forms = forms;
     this.settings = settings;
     this.metrics = metrics;
     this.log = log;
@@ -150,8 +159,14 @@ public final class WebhookGate implements Processor {
       }
       payload = rawJson;
     } else {
-      Object body = in.getBody();
-      if (body instanceof Map<?, ?> form) {
+      // Decoded by the webhook edge (see FormHandoff); else as Camel passed it on: a map of the
+      // form attributes, or the raw body (a request the edge did not read, e.g. during startup).
+      Map<String, List<String>> handed =
+          in instanceof HttpMessage http ? forms.take(http.getRequest()) : null;
+      Object body = handed == null ? in.getBody() : null;
+      if (handed != null) {
+        params = handed;
+      } else if (body instanceof Map<?, ?> form) {
         params = fromMap(form);
       } else {
         String raw = in.getBody(String.class);

@@ -40,6 +40,18 @@ public final class WebhookMetrics {
     }
   }
 
+  /**
+   * Forms the webhook edge decoded that no gate has taken yet: requests in flight, so it returns to
+   * 0 whenever the webhooks are idle. A value that only grows would be a leak.
+   */
+  public void watch(FormHandoff forms) {
+    MeterRegistry r = registry != null ? registry : Metrics.globalRegistry;
+    io.micrometer.core.instrument.Gauge.builder(
+            "twiliocrm.webhook.forms.in.flight", forms, FormHandoff::pending)
+        .description("Webhook forms decoded by the edge and not yet checked by the gate")
+        .register(r);
+  }
+
   public void rejected(String endpoint, String reason) {
     counter("twiliocrm.webhook.rejected", "endpoint", endpoint, "reason", reason).increment();
   }

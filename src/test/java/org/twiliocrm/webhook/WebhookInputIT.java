@@ -282,6 +282,58 @@ class WebhookInputIT {
   }
 
   @Test
+  void fieldNamesThatDifferOnlyInCaseAreCheckedAndStoredAsSent() throws Exception {
+    // Twilio adds parameters without notice and signs them case-sensitively. Vert.x's form
+    // attributes merged "ChannelPrefix" and "channelprefix" into one name with two values, so the
+    // signature the connector computed differed and a genuine callback got 403.
+    Map<String, List<String>> form = new TreeMap<>();
+    form.put("AccountSid", List.of(ACCOUNT));
+    form.put("ChannelPrefix", List.of("sms"));
+    form.put("MessageSid", List.of("SMcase00000000000000000000000001"));
+    form.put("MessageStatus", List.of("delivered"));
+    form.put("channelprefix", List.of("lower"));
+    String sig = new TwilioSignature(TOKEN).sign(connector.baseUrl() + STATUS, form);
+    HttpResponse<String> r =
+        post(STATUS, "application/x-www-form-urlencoded", WebhookGate.encodeForm(form), sig);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(db.url(), db.user(), db.password());
+        java.sql.PreparedStatement ps =
+            c.prepareStatement("SELECT payload FROM webhook_event WHERE sid = ?")) {
+      ps.setString(1, "SMcase00000000000000000000000001");
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).as("stored").isTrue();
+        Map<String, List<String>> stored = org.twiliocrm.http.Forms.decode(rs.getString(1));
+        assertThat(stored.get("ChannelPrefix")).containsExactly("sms");
+        assertThat(stored.get("channelprefix")).containsExactly("lower");
+      }
+    }
+  }
+
+  @Test
+  void noDecodedFormIsLeftBehindWhenTheRequestEnds() throws Exception {
+    // The edge decodes a form and hands it to the gate; a request that never reaches a gate (no
+    // route on the path) or fails after it must not leave its form behind.
+    String form = "AccountSid=" + ACCOUNT + "&MessageSid=SMnone&MessageStatus=sent";
+    for (int i = 0; i < 20; i++) {
+      assertThat(
+              post("/webhooks/twilio/no-such-route", "application/x-www-form-urlencoded", form, "x")
+                  .statusCode())
+          .isEqualTo(404);
+      assertThat(post(STATUS, "application/x-www-form-urlencoded", form, "x").statusCode())
+          .isEqualTo(403);
+    }
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(connector.get("/observe/metrics").body())
+                    .containsPattern(
+                        "(?m)^twiliocrm_webhook_forms_in_flight(\\{[^}]*\\})? 0\\.0$"));
+    assertQuiet();
+  }
+
+  @Test
   @org.junit.jupiter.api.Order(Integer.MAX_VALUE) // last: it spends the log's rate budget
   void manyBadRequestsStayCountedButTheLogIsRateLimited() throws Exception {
     double before = rejected("message-status", "unsigned");

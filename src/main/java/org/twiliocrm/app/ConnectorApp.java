@@ -44,9 +44,9 @@ public final class ConnectorApp {
   private volatile LiveCredentialsHealthCheck twilioCheck;
   private volatile org.twiliocrm.webhook.WebhookEdge webhookEdge;
   private volatile boolean draining;
-  // Set once started() has run: until then the webhook edge's error handlers are not installed and
-  // a request meets Vert.x's bare router (a 400 with a logged stack trace for an oversized form),
-  // so readiness stays DOWN and no load balancer sends traffic before it.
+  // Set once started() has run (the banner, the live checks, the console's event stream): until
+  // then readiness stays DOWN and no load balancer sends traffic. The webhook edge does not wait
+  // for it: it is on the router before the first route starts (installWebhookEdge).
   private volatile boolean startedSteps;
   private volatile TreeReloader reloader;
 
@@ -104,6 +104,20 @@ public final class ConnectorApp {
   private final java.util.concurrent.atomic.AtomicBoolean finished =
       new java.util.concurrent.atomic.AtomicBoolean();
 
+  /**
+   * Puts the webhook edge on the HTTP server's router, once the server has made it. Called as the
+   * routes start (the server, a context service, runs by then), so no webhook route takes a request
+   * before the edge does, and again once Camel has started.
+   */
+  private void installWebhookEdge(CamelContext ctx) {
+    org.twiliocrm.webhook.WebhookEdge edge =
+        ctx.getRegistry()
+            .lookupByNameAndType("twilioWebhookEdge", org.twiliocrm.webhook.WebhookEdge.class);
+    if (edge != null && edge.install(ctx)) {
+      webhookEdge = edge;
+    }
+  }
+
   /** What happens once Camel has started, whichever way it was started; runs once. */
   private void started(CamelContext ctx) {
     if (!finished.compareAndSet(false, true)) {
@@ -113,13 +127,9 @@ public final class ConnectorApp {
         System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
     // Refusals the HTTP server makes before any route (body limit, undecodable form, unhandled
     // failure): counted and logged in one line instead of a stack trace.
-    org.twiliocrm.webhook.WebhookEdge edge =
-        ctx.getRegistry()
-            .lookupByNameAndType("twilioWebhookEdge", org.twiliocrm.webhook.WebhookEdge.class);
-    if (edge != null) {
-      edge.install(ctx);
-      webhookEdge = edge;
-    }
+    // Normally on the router already (installWebhookEdge, as the routes started); this is for a
+    // server that made its router later.
+    installWebhookEdge(ctx);
     // The console's live updates stream (GET /api/events) sits behind the same operator gate.
     org.twiliocrm.operator.LiveEvents live =
         ctx.getRegistry()
@@ -381,6 +391,25 @@ public final class ConnectorApp {
                         } else {
                           builder.up();
                         }
+                      }
+                    });
+            // The webhook edge's refusals (body limit, undecodable form, failures before any
+            // route) and its form reading must be on the router before the first webhook route
+            // consumer joins it: the routes start after the context's services, the HTTP server
+            // among them, so "routes starting" is the moment.
+            ctx.getManagementStrategy()
+                .addEventNotifier(
+                    new org.apache.camel.support.EventNotifierSupport() {
+                      @Override
+                      public boolean isEnabled(org.apache.camel.spi.CamelEvent event) {
+                        return event
+                            instanceof
+                            org.apache.camel.spi.CamelEvent.CamelContextRoutesStartingEvent;
+                      }
+
+                      @Override
+                      public void notify(org.apache.camel.spi.CamelEvent event) {
+                        installWebhookEdge(ctx);
                       }
                     });
             if (runtimeChecks.enabled()) {

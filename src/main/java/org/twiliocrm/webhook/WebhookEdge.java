@@ -90,12 +90,29 @@ public final class WebhookEdge implements Handler<RoutingContext> {
     };
   }
 
-  /** Installs the handler on the platform-http router(s) of the context; call after start. */
-  public void install(CamelContext context) {
+  private volatile boolean installed;
+
+  /**
+   * Installs the handler on the platform-http router(s) of the context, once the HTTP server has
+   * made its router: the connector calls it as the routes start, before any route's consumer joins
+   * the router (else a request in between met Vert.x's body handler, and an oversized form logged
+   * "Unhandled exception in router" with a stack trace). Returns whether it is installed; a later
+   * call does nothing.
+   */
+  public synchronized boolean install(CamelContext context) {
+    java.util.Set<VertxPlatformHttpRouter> routers =
+        context.getRegistry().findByType(VertxPlatformHttpRouter.class);
+    if (installed) {
+      registerMain(routers);
+      return true;
+    }
+    if (routers.isEmpty()) {
+      return false;
+    }
     metrics.bind(context);
     metrics.watch(forms);
-    for (VertxPlatformHttpRouter router :
-        context.getRegistry().findByType(VertxPlatformHttpRouter.class)) {
+    installed = true;
+    for (VertxPlatformHttpRouter router : routers) {
       register(router);
       // Camel 4.17's body handler never turns Vert.x's file uploads off (camel.server.
       // fileUploadEnabled=false only skips choosing a directory; BodyHandler.create() defaults to
@@ -151,14 +168,36 @@ public final class WebhookEdge implements Handler<RoutingContext> {
                   }
                 }
               });
-      // The platform router is mounted under the server's main router, which is the one whose
-      // error handlers Vert.x consults for failures that bubble out of the sub-router.
-      if (router.getServer() != null
+    }
+    registerMain(routers);
+    return true;
+  }
+
+  private boolean mainRegistered;
+
+  /**
+   * The platform router is mounted under the server's main router, which is the one whose error
+   * handlers Vert.x consults for failures that bubble out of the sub-router. Registered once the
+   * server has set it as its request handler.
+   */
+  private void registerMain(java.util.Set<VertxPlatformHttpRouter> routers) {
+    for (VertxPlatformHttpRouter router : routers) {
+      if (!mainRegistered
+          && router.getServer() != null
           && router.getServer().getServer() != null
           && router.getServer().getServer().requestHandler() instanceof Router main) {
         register(main);
+        mainRegistered = true;
       }
     }
+  }
+
+  /**
+   * Whether {@link #install} has put the edge on the HTTP server's router, and its refusals on the
+   * server's main router (the one Vert.x consults for failures that leave the platform router).
+   */
+  public synchronized boolean installed() {
+    return installed && mainRegistered;
   }
 
   private static final String FORM = "application/x-www-form-urlencoded";

@@ -14,6 +14,8 @@ import org.slf4j.MDC;
 import org.twiliocrm.outbound.OutboxWork;
 import org.twiliocrm.outbound.Outcome;
 import org.twiliocrm.webhook.StoredEvent;
+import org.twiliocrm.webhook.WebhookEvent;
+import org.twiliocrm.webhook.WebhookGate;
 
 /**
  * Camel's MDC unit of work plus the connector's correlation ids ({@code connector.log.mdc}). Before
@@ -85,16 +87,21 @@ final class MdcUnitOfWork extends MDCUnitOfWork {
       Object body,
       Message message,
       Outcome outcome,
+      Object webhookEvent,
       String trace,
       String outboxId,
       String webhookEventId,
       String sid,
       String crmRecordId) {
 
-    /** Still this exchange's ids: the same body, message and (for an outbox row) outcome. */
-    boolean readFrom(Message m, Object b) {
+    /**
+     * Still this exchange's ids: the same body, message, (for an outbox row) outcome, and checked
+     * webhook (the gate sets it once a callback's signature holds).
+     */
+    boolean readFrom(Message m, Object b, Object event) {
       return message == m
           && body == b
+          && webhookEvent == event
           && (!(b instanceof OutboxWork w) || w.getOutcome() == outcome);
     }
   }
@@ -103,11 +110,12 @@ final class MdcUnitOfWork extends MDCUnitOfWork {
     Object cached = exchange.getProperty(IDS_PROPERTY);
     Message m = exchange.getMessage();
     Object body = m.getBody();
+    Object event = exchange.getProperty(WebhookGate.EVENT);
     Ids ids;
-    if (cached instanceof Ids c && c.readFrom(m, body)) {
+    if (cached instanceof Ids c && c.readFrom(m, body, event)) {
       ids = c;
     } else {
-      ids = read(exchange, m, body, cached instanceof Ids c ? c.trace() : null);
+      ids = read(exchange, m, body, event, cached instanceof Ids c ? c.trace() : null);
       exchange.setProperty(IDS_PROPERTY, ids);
     }
     set(TRACE_ID, ids.trace());
@@ -117,7 +125,7 @@ final class MdcUnitOfWork extends MDCUnitOfWork {
     set(CRM_RECORD_ID, ids.crmRecordId());
   }
 
-  private static Ids read(Exchange exchange, Message m, Object body, String trace) {
+  private static Ids read(Exchange exchange, Message m, Object body, Object event, String trace) {
     if (trace == null) {
       trace = traceOf(m, exchange);
     }
@@ -134,6 +142,11 @@ final class MdcUnitOfWork extends MDCUnitOfWork {
       webhookEventId = Long.toString(e.id());
       sid = e.sid();
     }
+    if (sid == null && event instanceof WebhookEvent checked) {
+      // A webhook request, once the gate has checked its signature (the form's fields are not
+      // headers; before the check, its MessageSid is anyone's claim).
+      sid = checked.sid();
+    }
     if (sid == null) {
       sid = m.getHeader("MessageSid", String.class);
       if (sid == null) {
@@ -148,6 +161,7 @@ final class MdcUnitOfWork extends MDCUnitOfWork {
         body,
         m,
         outcome,
+        event,
         trace,
         outboxId,
         webhookEventId,

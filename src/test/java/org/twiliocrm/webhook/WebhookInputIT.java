@@ -279,6 +279,15 @@ class WebhookInputIT {
         "internal-error",
         500,
         () -> post(path, "application/x-www-form-urlencoded", WebhookGate.encodeForm(form), sig));
+    // The line names the call: its sid is in the MDC once the gate has checked the signature
+    // (the form's fields are not Camel headers, so it comes from the checked event).
+    assertThat(
+            connector
+                .output()
+                .lines()
+                .filter(l -> l.contains("webhook rejected:") && l.contains(" internal-error "))
+                .toList())
+        .anySatisfy(l -> assertThat(l).contains("sid=CAfail1"));
   }
 
   @Test

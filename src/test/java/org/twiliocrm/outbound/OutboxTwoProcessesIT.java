@@ -169,6 +169,7 @@ class OutboxTwoProcessesIT {
     Set<Object> recordedBeforeKill = new HashSet<>();
     try (Database database = Database.open(db)) {
       Rows rows = new Rows(database.dataSource());
+      rows.exec("CREATE TABLE IF NOT EXISTS crash_fence (n INT)");
       for (int r = 0; r < recipients; r++) {
         rows.insertSms(
             "crash-" + r + "-",
@@ -183,6 +184,13 @@ class OutboxTwoProcessesIT {
       // Committed and visible the moment before the kill: each of these must survive it.
       rows.query("SELECT id FROM outbox_message WHERE status = 'SENT'")
           .forEach(r -> recordedBeforeKill.add(((Number) r.get("id")).longValue()));
+      // H2 shows a transaction to other sessions as it starts to commit, a few milliseconds before
+      // its own commit() has written the MVStore and returned (PostgreSQL shows it only after the
+      // WAL flush). A row read here may belong to such a commit, which the connector has not yet
+      // been told succeeded. So this test commits a write of its own and waits for it to return:
+      // H2 writes its store after that, or a store that started after it, so every commit visible
+      // above is on disk once this returns, and "recorded" means a commit that returned.
+      rows.exec("INSERT INTO crash_fence (n) VALUES (1)");
       a.destroyForcibly(); // SIGKILL: no shutdown hook, no graceful drain
       a.waitFor();
     }

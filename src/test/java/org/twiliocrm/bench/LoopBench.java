@@ -176,6 +176,21 @@ public final class LoopBench {
       long cpu0 = processTicks(pid);
       long[] store0 = h2Store(jdbc);
 
+      // PRE_SQL: statements (separated by ';') run on the connector's database before the rows
+      // go in, for experiments such as what one index costs: DROP INDEX webhook_event_sid_idx.
+      String preSql = System.getenv("PRE_SQL");
+      if (preSql != null && !preSql.isBlank()) {
+        try (Connection c = DriverManager.getConnection(jdbc, user, "");
+            Statement s = c.createStatement()) {
+          for (String sql : preSql.split(";")) {
+            if (!sql.isBlank()) {
+              System.out.println("PRE_SQL: " + sql.trim());
+              s.execute(sql.trim());
+            }
+          }
+        }
+      }
+
       Map<String, Long> insertedAt = new HashMap<>(rows * 2);
       long t0 = System.currentTimeMillis();
       try (Connection c = DriverManager.getConnection(jdbc, user, "")) {

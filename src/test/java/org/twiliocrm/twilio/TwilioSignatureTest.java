@@ -77,6 +77,59 @@ class TwilioSignatureTest {
     assertThat(sig.validate(url, params, null)).isFalse();
   }
 
+  /**
+   * The signer reads a map already in natural order (the webhook edge's TreeMap) as it is, and
+   * copies any other: a map sorted another way (case-insensitively) must still sign in ordinal
+   * order, and both give the vector's signature.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("vectors")
+  void sortedMapsSignAsTheVectorWhateverTheirOrder(
+      String name, String token, String url, Map<String, List<String>> params, String expected) {
+    TwilioSignature sig = new TwilioSignature(token);
+    assertThat(sig.sign(url, new java.util.TreeMap<>(params))).isEqualTo(expected);
+    Map<String, List<String>> reversed =
+        new java.util.TreeMap<>(java.util.Comparator.<String>reverseOrder());
+    reversed.putAll(params);
+    assertThat(sig.sign(url, reversed)).isEqualTo(expected);
+    assertThat(sig.validate(url, reversed, expected)).isTrue();
+  }
+
+  /** One instance signs from many threads at once (each signature works on its own Mac). */
+  @Test
+  void oneInstanceSignsFromManyThreadsAtOnce() throws Exception {
+    Arguments first = vectors().findFirst().orElseThrow();
+    String token = (String) first.get()[1];
+    String url = (String) first.get()[2];
+    @SuppressWarnings("unchecked")
+    Map<String, List<String>> params = (Map<String, List<String>>) first.get()[3];
+    String expected = (String) first.get()[4];
+    TwilioSignature sig = new TwilioSignature(token);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
+      for (int i = 0; i < 64; i++) {
+        results.add(
+            pool.submit(
+                () -> {
+                  for (int j = 0; j < 200; j++) {
+                    if (!sig.sign(url, params).equals(expected)
+                        || !sig.validate(url, params, expected)) {
+                      return false;
+                    }
+                  }
+                  return true;
+                }));
+      }
+      for (java.util.concurrent.Future<Boolean> r : results) {
+        assertThat(r.get(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   void acceptsEitherPortFormForTheSameRequest() {
     TwilioSignature sig = new TwilioSignature("12345");

@@ -64,6 +64,22 @@ final class CallbackSender implements AutoCloseable {
   private final java.util.concurrent.ConcurrentHashMap<String, String> rotated =
       new java.util.concurrent.ConcurrentHashMap<>();
 
+  /**
+   * Signers by algorithm and secret, made once rather than per callback (each sets up a Mac with
+   * its key). Tokens and keys change only through the control API, so this stays small; it is
+   * emptied if it ever holds more than 64.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, TwilioSignature> signers =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private TwilioSignature signer(String secret, TwilioSignature.Algorithm algorithm) {
+    if (signers.size() > 64) {
+      signers.clear();
+    }
+    return signers.computeIfAbsent(
+        algorithm.name() + ":" + secret, k -> new TwilioSignature(secret, algorithm));
+  }
+
   /** SharedKey id and secret when callbacks are signed the Webhooks Rules way; null otherwise. */
   private volatile String[] sharedKey;
 
@@ -440,8 +456,10 @@ final class CallbackSender implements AutoCloseable {
     }
     TwilioSignature signer =
         key != null
-            ? new TwilioSignature(key[1], TwilioSignature.Algorithm.HMAC_SHA256)
-            : new TwilioSignature(rotated.getOrDefault(accountSid, tokenOf.apply(accountSid)));
+            ? signer(key[1], TwilioSignature.Algorithm.HMAC_SHA256)
+            : signer(
+                rotated.getOrDefault(accountSid, tokenOf.apply(accountSid)),
+                TwilioSignature.Algorithm.HMAC_SHA1);
     String signature = signer.sign(signedUrl, params);
     MultiMap headers =
         MultiMap.caseInsensitiveMultiMap()

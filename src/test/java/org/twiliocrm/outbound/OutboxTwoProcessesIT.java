@@ -150,6 +150,26 @@ class OutboxTwoProcessesIT {
     }
   }
 
+  /**
+   * The keys this test inserted that the table no longer has (at most 20), for a failure's message:
+   * a row missing altogether is a different fault from a row left unsent.
+   */
+  private static String missingKeys(Rows rows, int recipients, int perRecipient) {
+    Set<String> present = new HashSet<>();
+    rows.query("SELECT idempotency_key FROM outbox_message WHERE idempotency_key LIKE 'crash-%'")
+        .forEach(r -> present.add((String) r.get("idempotency_key")));
+    List<String> missing = new ArrayList<>();
+    for (int r = 0; r < recipients; r++) {
+      for (int i = 0; i < perRecipient; i++) {
+        String key = "crash-" + r + "-" + i;
+        if (!present.contains(key) && missing.size() < 20) {
+          missing.add(key);
+        }
+      }
+    }
+    return missing.toString();
+  }
+
   private void crashOnce(ConnectorConfig.Db db, int n, String label) throws Exception {
     int recipients = 10; // n/10 messages each: a reconciliation lookup reads a realistic list
     int inFlight = 30;
@@ -234,9 +254,11 @@ class OutboxTwoProcessesIT {
                         .as(
                             () ->
                                 rows.query(
-                                        "SELECT status, reason_code, COUNT(*) AS n FROM outbox_message"
-                                            + " GROUP BY status, reason_code")
-                                    .toString())
+                                            "SELECT status, reason_code, COUNT(*) AS n FROM"
+                                                + " outbox_message GROUP BY status, reason_code")
+                                        .toString()
+                                    + "; inserted keys not in the table: "
+                                    + missingKeys(rows, recipients, n / recipients))
                         .isEqualTo(n));
         assertThat(rows.count("idempotency_key LIKE 'crash-%' AND status = 'SENT'")).isEqualTo(n);
         long posts = sandbox.messagePosts() - before;

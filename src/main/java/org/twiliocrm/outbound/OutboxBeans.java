@@ -183,7 +183,14 @@ public final class OutboxBeans {
     // Channel fallback (docs/outbox.md#channel-fallback): a step of the send route and of the
     // webhook events route; the result writer tells it about rows recorded after their status.
     ChannelFallback fallback = new ChannelFallback(db.dataSource(), db.vendor(), f, approvals);
-    recorder.afterWrite(fallback::afterRecorded);
+    // A record whose first status was stored before its SID gets the row's text and CRM link
+    // (SentLink); it never throws, so the fallback's trigger always runs after it.
+    SentLink sentLink = new SentLink(db.dataSource());
+    recorder.afterWrite(
+        results -> {
+          sentLink.afterRecorded(results);
+          fallback.afterRecorded(results);
+        });
     registry.accept("channelFallback", fallback);
     registry.accept("outboxRuntime", runtime);
     return runtime;

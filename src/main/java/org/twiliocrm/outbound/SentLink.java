@@ -1,0 +1,153 @@
+package org.twiliocrm.outbound;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gives a message's record the outbox row's text and CRM link when its first status callback was
+ * stored before the result writer had recorded the row's Twilio SID.
+ *
+ * <p>Twilio (and the sandbox) may call back as soon as it has answered the create, and the result
+ * writer records the SID in batches a little later. A callback processed in between finds no outbox
+ * row for its SID, so the {@code message_state} row it creates has no body and no CRM object or
+ * record id, and later callbacks only move its status: the CRM record was written back without its
+ * text and without its link to the contact (seen in CI on a loaded machine, where {@code
+ * ShippedFlowTestsIT} found {@code Body__c} empty). Called by the result writer after each batch is
+ * committed: the rows of the batch's new SIDs that a callback created without either are filled
+ * from the outbox row, and their CRM version is bumped so that the write-back sends the record
+ * again.
+ *
+ * <p>Its own transaction after the writer's, on {@code message_state} only, so no lock order with
+ * the status processor (which locks {@code message_state}, then the outbox) can deadlock. If the
+ * process dies between the two commits, that one record stays without its text, as before.
+ */
+public final class SentLink {
+  private static final Logger LOG = LoggerFactory.getLogger(SentLink.class);
+
+  /** SIDs per {@code IN (...)} lookup. */
+  private static final int KEYS_PER_QUERY = 200;
+
+  private final DataSource dataSource;
+  private final AtomicLong linked = new AtomicLong();
+
+  public SentLink(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /** Records filled in so far by this instance. */
+  public long linked() {
+    return linked.get();
+  }
+
+  /** After a batch of results is committed; never throws (a failure is logged). */
+  public void afterRecorded(List<OutboxStore.Result> results) {
+    List<String> sids = new ArrayList<>();
+    for (OutboxStore.Result r : results) {
+      Outcome o = r.outcome();
+      if ("SENT".equals(o.status()) && o.twilioSid() != null) {
+        sids.add(o.twilioSid());
+      }
+    }
+    if (sids.isEmpty()) {
+      return;
+    }
+    Collections.sort(sids); // one lock order for every writer of message_state
+    try (Connection c = dataSource.getConnection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        int n = link(c, sids);
+        c.commit();
+        linked.addAndGet(n);
+        if (n > 0) {
+          LOG.info(
+              "{} message record(s) whose first status arrived before the send was recorded now"
+                  + " carry the outbox row's text and CRM link",
+              n);
+        }
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn(
+          "Could not give {} sent message(s) their outbox text and CRM link: {}",
+          sids.size(),
+          e.getMessage());
+    }
+  }
+
+  /** Fills the rows of {@code sids} that a callback created without text or link; returns them. */
+  static int link(Connection c, List<String> sids) throws SQLException {
+    List<String> bare = new ArrayList<>();
+    for (int i = 0; i < sids.size(); i += KEYS_PER_QUERY) {
+      List<String> chunk = sids.subList(i, Math.min(sids.size(), i + KEYS_PER_QUERY));
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT message_sid FROM message_state WHERE message_sid IN ("
+                  + String.join(", ", Collections.nCopies(chunk.size(), "?"))
+                  + ") AND body IS NULL AND crm_object IS NULL AND crm_record_id IS NULL")) {
+        int p = 1;
+        for (String sid : chunk) {
+          ps.setString(p++, sid);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            bare.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    if (bare.isEmpty()) {
+      return 0;
+    }
+    Collections.sort(bare);
+    Timestamp now = Timestamp.from(Instant.now());
+    int n = 0;
+    try (PreparedStatement up =
+        c.prepareStatement(
+            "UPDATE message_state SET body = ?, num_segments = COALESCE(num_segments, ?),"
+                + " crm_object = ?, crm_record_id = ?, updated_at = ?, crm_version = crm_version"
+                + " + 1, crm_dirty_since = COALESCE(crm_dirty_since, ?) WHERE message_sid = ? AND"
+                + " body IS NULL AND crm_object IS NULL AND crm_record_id IS NULL")) {
+      for (String sid : bare) {
+        Optional<OutboxStore.Sent> sent = OutboxStore.bySid(c, sid);
+        if (sent.isEmpty()) {
+          continue;
+        }
+        OutboxStore.Sent s = sent.get();
+        if (s.body() == null && s.crmObject() == null && s.crmRecordId() == null) {
+          continue; // nothing to add
+        }
+        up.setString(1, s.body());
+        if (s.segments() == null) {
+          up.setNull(2, Types.INTEGER);
+        } else {
+          up.setInt(2, s.segments());
+        }
+        up.setString(3, s.crmObject());
+        up.setString(4, s.crmRecordId());
+        up.setTimestamp(5, now);
+        up.setTimestamp(6, now);
+        up.setString(7, sid);
+        n += up.executeUpdate();
+      }
+    }
+    return n;
+  }
+}

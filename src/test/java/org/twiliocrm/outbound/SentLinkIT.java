@@ -14,8 +14,8 @@ import org.twiliocrm.webhook.MessageStateStore;
 /**
  * A status callback processed before the result writer recorded the send's SID creates a message
  * record with no text and no CRM link; once the SID is recorded, {@link SentLink} gives the record
- * the outbox row's text and link and makes it due for the write-back again. On H2, PostgreSQL and
- * MariaDB.
+ * the outbox row's text and link and makes it due for the write-back again, and the outbox row
+ * takes the record's later Twilio status. On H2, PostgreSQL and MariaDB.
  */
 class SentLinkIT {
 
@@ -55,8 +55,18 @@ class SentLinkIT {
           "Contact",
           "crm_record_id",
           "003000000000002AAA");
+      rows.insert(
+          "link-behind",
+          "channel",
+          "sms",
+          "recipient",
+          "+14155550102",
+          "sender",
+          "+15005550006",
+          "body",
+          "Third");
       List<OutboxRow> claimed = store.claim("me", 10, 60_000);
-      assertThat(claimed).hasSize(2);
+      assertThat(claimed).hasSize(3);
 
       // The first one's delivered callback came first, found no outbox row, and the write-back
       // already wrote the record it made (synced version = version).
@@ -68,6 +78,12 @@ class SentLinkIT {
               + " VALUES (?, 'outbound', 'sms', 'delivered', 'Second', 'Contact',"
               + " '003000000000002AAA', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 2, 2)",
           "SMlinknormal");
+      // The third one's record is at a status before Twilio's answer to the create.
+      tdb.exec(
+          "INSERT INTO message_state (message_sid, direction, channel, status, body, created_at,"
+              + " updated_at, crm_version, crm_synced_version) VALUES (?, 'outbound', 'sms',"
+              + " 'accepted', 'Third', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, 1)",
+          "SMlinkbehind");
 
       List<OutboxStore.Result> results =
           claimed.stream()
@@ -77,9 +93,11 @@ class SentLinkIT {
                           r,
                           1,
                           Outcome.sent(
-                              r.idempotencyKey().equals("link-early")
-                                  ? "SMlinkearly"
-                                  : "SMlinknormal",
+                              switch (r.idempotencyKey()) {
+                                case "link-early" -> "SMlinkearly";
+                                case "link-normal" -> "SMlinknormal";
+                                default -> "SMlinkbehind";
+                              },
                               "queued",
                               1,
                               null),
@@ -106,8 +124,16 @@ class SentLinkIT {
           .as("a record made with its text is left alone")
           .isEqualTo(2);
 
+      // The result writer stored Twilio's answer to the create (queued); the callbacks had
+      // already taken both records to delivered, so the outbox rows follow. Never backwards.
+      assertThat(twilioStatus(rows, "SMlinkearly")).isEqualTo("delivered");
+      assertThat(twilioStatus(rows, "SMlinknormal")).isEqualTo("delivered");
+      assertThat(twilioStatus(rows, "SMlinkbehind")).isEqualTo("queued");
+      assertThat(link.statusesForward()).isEqualTo(2);
+
       // Once is enough: the same results again change nothing.
       link.afterRecorded(results);
+      assertThat(link.statusesForward()).isEqualTo(2);
       assertThat(((Number) state(rows, "SMlinkearly").get("crm_version")).intValue()).isEqualTo(3);
       assertThat(link.linked()).isEqualTo(1);
     }
@@ -137,6 +163,12 @@ class SentLinkIT {
         return rs.getString(1);
       }
     }
+  }
+
+  private static Object twilioStatus(Rows rows, String sid) {
+    return rows.query("SELECT twilio_status FROM outbox_message WHERE twilio_sid = '" + sid + "'")
+        .get(0)
+        .get("twilio_status");
   }
 
   private static Map<String, Object> state(Rows rows, String sid) {

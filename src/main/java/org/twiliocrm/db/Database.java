@@ -32,6 +32,9 @@ public final class Database implements AutoCloseable {
   // Set by closeLastAtExit: a session that keeps the H2 database open, and the hook held.
   private Connection keeper;
   private boolean exitHeld;
+  // This process opened the H2 file (not an AUTO_SERVER client): it notes a clean close.
+  private boolean h2Owner;
+  private H2Recovery.Report h2Recovery;
 
   private Database(HikariDataSource dataSource, Vendor vendor, String displayUrl) {
     this.dataSource = dataSource;
@@ -89,8 +92,18 @@ public final class Database implements AutoCloseable {
       try (Connection c =
           StartupRetry.firstConnection(db.displayUrl, cfg.startupTimeout(), ds::getConnection)) {
         CommitDurability.verify(c, vendor, url, cfg.requireDurableCommits());
+        if (vendor == Vendor.H2 && CommitDurability.h2OnDisk(url) && H2Recovery.ownsFile(c)) {
+          // Before anything reads through an index the last owner's death may have damaged.
+          db.h2Recovery = H2Recovery.open(c, db.displayUrl);
+          db.h2Owner = true;
+        }
       }
       db.migrate(() -> lockConnection(url, cfg));
+      if (db.h2Owner) {
+        try (Connection c = ds.getConnection()) {
+          H2Recovery.markOpen(c, db.h2Recovery.uncleanStop());
+        }
+      }
     } catch (SQLException | RuntimeException e) {
       ds.close();
       throw new IllegalStateException(
@@ -241,6 +254,11 @@ public final class Database implements AutoCloseable {
     exitHeld = H2ExitHook.hold(maxWait);
   }
 
+  /** What the start-up check of an H2 file found (null: not an H2 file this process owns). */
+  H2Recovery.Report h2Recovery() {
+    return h2Recovery;
+  }
+
   public DataSource dataSource() {
     return dataSource;
   }
@@ -265,6 +283,14 @@ public final class Database implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    if (h2Owner && !dataSource.isClosed()) {
+      // A clean close: the next start need not check the file's indexes.
+      try (Connection c = dataSource.getConnection()) {
+        H2Recovery.closed(c);
+      } catch (SQLException | RuntimeException e) {
+        LOG.warn("Database {}: could not note the clean close: {}", displayUrl, rootMessage(e));
+      }
+    }
     dataSource.close();
     if (keeper != null) {
       try {

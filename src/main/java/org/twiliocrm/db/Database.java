@@ -106,11 +106,23 @@ public final class Database implements AutoCloseable {
       }
     } catch (SQLException | RuntimeException e) {
       ds.close();
+      String hint = "";
+      if (db.h2Recovery != null
+          && db.h2Recovery.uncleanStop()
+          && !(e instanceof IllegalStateException)) {
+        // H2 itself failed on a file a dead process left open: say what the user can do.
+        hint =
+            ". The last process to open this H2 file died without closing it, and H2 may have"
+                + " left it damaged (docs/durability.md): restore it from a backup, or export what"
+                + " it holds with H2's Recover tool (java -cp <the jar> org.h2.tools.Recover) and"
+                + " start on a new file";
+      }
       throw new IllegalStateException(
           "database "
               + db.displayUrl
               + " is not usable: "
-              + (e instanceof IllegalStateException ? e.getMessage() : rootMessage(e)),
+              + (e instanceof IllegalStateException ? e.getMessage() : rootMessage(e))
+              + hint,
           e);
     }
     return db;

@@ -106,27 +106,34 @@ final class H2Recovery {
         Boolean matches = matches(c, index, tables);
         if (matches == null) {
           // H2 reads another index for this order (a unique key beside a foreign key's index on
-          // the same column): it cannot be compared, so it is rebuilt as a precaution.
-          try {
-            rebuild(c, index);
-            unchecked.add(index.table + "." + index.name);
-          } catch (SQLException e) {
-            LOG.warn(
-                "Database {}: index {} of table {} could not be checked or rebuilt: {}",
-                displayUrl,
-                index.name,
-                index.table,
-                Database.rootMessage(e));
-          }
+          // the same column), so this one cannot be compared. Not rebuilt blind: on a file H2
+          // damaged further, DDL can make H2 close the database (seen in the bench), and the
+          // connector would then not start at all.
+          unchecked.add(index.table + "." + index.name);
           continue;
         }
         checked++;
         if (matches) {
           continue;
         }
-        rebuild(c, index);
+        IndexDef now;
+        try {
+          now = rebuild(c, index);
+        } catch (SQLException e) {
+          throw new IllegalStateException(
+              "index "
+                  + index.name
+                  + " of table "
+                  + index.table
+                  + " no longer matches its table (the last process to open the file died), and"
+                  + " H2 failed to rebuild it: "
+                  + Database.rootMessage(e)
+                  + ". Restore the file from a backup, or export what it holds with H2's Recover"
+                  + " tool (java -cp <the jar> org.h2.tools.Recover) and start on a new file",
+              e);
+        }
         tables.remove(index.table);
-        if (!Boolean.TRUE.equals(matches(c, index, tables))) {
+        if (!Boolean.TRUE.equals(matches(c, now, tables))) {
           throw new IllegalStateException(
               "index "
                   + index.name
@@ -146,8 +153,7 @@ final class H2Recovery {
             (System.nanoTime() - start) / 1_000_000);
     if (!unchecked.isEmpty()) {
       LOG.info(
-          "Database {}: {} index(es) H2 does not read in their own order were rebuilt without a"
-              + " check: {}",
+          "Database {}: {} index(es) H2 does not read in their own order were not checked: {}",
           displayUrl,
           unchecked.size(),
           unchecked);
@@ -319,7 +325,8 @@ final class H2Recovery {
   }
 
   /** Drops the index and creates it again from H2's own definition of it. */
-  private static void rebuild(Connection c, IndexDef index) throws SQLException {
+  /** Returns the index as it is now: a key's new index has a name H2 gave it. */
+  private static IndexDef rebuild(Connection c, IndexDef index) throws SQLException {
     String constraint = null;
     String constraintType = null;
     try (PreparedStatement ps =
@@ -343,7 +350,7 @@ final class H2Recovery {
         st.execute("DROP INDEX \"PUBLIC\"." + quote(index.name));
         st.execute(create);
       }
-      return;
+      return index;
     }
     String add =
         find(
@@ -361,6 +368,18 @@ final class H2Recovery {
       st.execute(
           "ALTER TABLE " + qualifiedTable + " DROP CONSTRAINT \"PUBLIC\"." + quote(constraint));
       st.execute(add);
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT INDEX_NAME FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA ="
+                + " 'PUBLIC' AND TABLE_NAME = ? AND CONSTRAINT_NAME = ?")) {
+      ps.setString(1, index.table);
+      ps.setString(2, constraint);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getString(1) != null
+            ? new IndexDef(index.table, rs.getString(1), index.type, index.orderBy)
+            : index;
+      }
     }
   }
 

@@ -102,7 +102,7 @@ class H2RecoveryIT {
       assertThat(report.checked()).isGreaterThan(40);
       // H2 reads the foreign key's index on parent_id for that order, never the unique key's.
       assertThat(report.unchecked())
-          .as("rebuilt without a check")
+          .as("not checked")
           .containsExactly("OUTBOX_MESSAGE.OUTBOX_MESSAGE_PARENT_UQ_INDEX_D");
       assertThat(report.rebuilt()).isEmpty();
       try (Connection c = db.dataSource().getConnection();

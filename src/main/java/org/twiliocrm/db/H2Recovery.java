@@ -326,7 +326,7 @@ final class H2Recovery {
 
   /** Drops the index and creates it again from H2's own definition of it. */
   /** Returns the index as it is now: a key's new index has a name H2 gave it. */
-  private static IndexDef rebuild(Connection c, IndexDef index) throws SQLException {
+  static IndexDef rebuild(Connection c, IndexDef index) throws SQLException {
     String constraint = null;
     String constraintType = null;
     try (PreparedStatement ps =

@@ -114,6 +114,44 @@ class H2RecoveryIT {
     }
   }
 
+  @Test
+  void aKeysIndexIsRebuiltUnderTheNameH2GivesItAndStillGuardsTheKey(@TempDir Path dir)
+      throws Exception {
+    String url = "jdbc:h2:file:" + dir.resolve("connector") + ";AUTO_SERVER=TRUE";
+    try (Database db = Database.open(cfg(url));
+        Connection c = db.dataSource().getConnection()) {
+      try (Statement st = c.createStatement()) {
+        st.executeUpdate(
+            "INSERT INTO outbox_message (idempotency_key, channel, recipient, body) VALUES"
+                + " ('k1', 'sms', '+14155550100', 'hello'), ('k2', 'sms', '+14155550100', 'hi')");
+      }
+      H2Recovery.IndexDef key =
+          H2Recovery.indexes(c).stream()
+              .filter(i -> i.name().startsWith("OUTBOX_MESSAGE_IDEMPOTENCY_KEY_UQ"))
+              .findFirst()
+              .orElseThrow();
+      H2Recovery.IndexDef now = H2Recovery.rebuild(c, key);
+      assertThat(H2Recovery.matches(c, now, new HashMap<>())).isTrue();
+      // The key still refuses a second row with the same idempotency key.
+      try (Statement st = c.createStatement()) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () ->
+                    st.executeUpdate(
+                        "INSERT INTO outbox_message (idempotency_key, channel, recipient, body)"
+                            + " VALUES ('k1', 'sms', '+14155550100', 'again')"))
+            .isInstanceOf(SQLException.class);
+      }
+      // A plain index keeps its name.
+      H2Recovery.IndexDef claim =
+          H2Recovery.indexes(c).stream()
+              .filter(i -> i.name().equals("OUTBOX_MESSAGE_CLAIM_IDX"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(H2Recovery.rebuild(c, claim)).isEqualTo(claim);
+      assertThat(H2Recovery.matches(c, claim, new HashMap<>())).isTrue();
+    }
+  }
+
   private static long pending(Connection c, String hint) throws SQLException {
     try (Statement st = c.createStatement();
         ResultSet rs =

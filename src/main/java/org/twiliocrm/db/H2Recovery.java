@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not repaired, because nothing can tell it apart afterwards: the partly applied transaction
  * itself. Its rows show some of its changes. The connector only ever loses that way work that was
- * in flight and not yet acknowledged, which its flows mostly redo (claims are reconciled, events
- * are processed again), but docs/durability.md says which flows it touches.
+ * in flight and not yet acknowledged. Most flows absorb it (a claim left partly SENDING is
+ * reconciled), but a status batch partly applied can lose a callback's status change:
+ * docs/durability.md says which flows it touches.
  */
 final class H2Recovery {
   private static final Logger LOG = LoggerFactory.getLogger(H2Recovery.class);

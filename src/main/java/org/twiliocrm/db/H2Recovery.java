@@ -104,46 +104,64 @@ final class H2Recovery {
           "Database {}: the last process to open it did not close it; checking its indexes",
           displayUrl);
       Map<String, Object[]> tables = new java.util.HashMap<>();
+      Map<IndexDef, Boolean> results = new LinkedHashMap<>();
+      java.util.Set<String> damaged = new java.util.TreeSet<>();
       for (IndexDef index : indexes(c)) {
         Boolean matches = matches(c, index, tables);
-        if (matches == null) {
-          // H2 reads another index for this order (a unique key beside a foreign key's index on
-          // the same column), so this one cannot be compared. Not rebuilt blind: on a file H2
-          // damaged further, DDL can make H2 close the database (seen in the bench), and the
-          // connector would then not start at all.
-          unchecked.add(index.table + "." + index.name);
-          continue;
+        results.put(index, matches);
+        if (matches != null) {
+          checked++;
         }
-        checked++;
-        if (matches) {
-          continue;
+        if (Boolean.FALSE.equals(matches)) {
+          damaged.add(index.table);
         }
-        IndexDef now;
+      }
+      for (Map.Entry<IndexDef, Boolean> r : results.entrySet()) {
+        // H2 reads another index for this order (a unique key beside a foreign key's index on
+        // the same column), so this one cannot be compared. On an undamaged table it is left
+        // alone: on a file H2 damaged further, DDL can make H2 close the database (seen in the
+        // bench), and the connector would then not start at all.
+        if (r.getValue() == null && !damaged.contains(r.getKey().table)) {
+          unchecked.add(r.getKey().table + "." + r.getKey().name);
+        }
+      }
+      for (String table : damaged) {
+        // Every index of the table that disagrees, and those that cannot be compared: the torn
+        // transaction touched them all, and a foreign key re-added may take over another index
+        // on its columns.
+        List<IndexDef> suspects = new ArrayList<>();
+        for (Map.Entry<IndexDef, Boolean> r : results.entrySet()) {
+          if (r.getKey().table.equals(table) && !Boolean.TRUE.equals(r.getValue())) {
+            suspects.add(r.getKey());
+          }
+        }
         try {
-          now = rebuild(c, index);
+          rebuildTable(c, table, suspects);
         } catch (SQLException e) {
           throw new IllegalStateException(
-              "index "
-                  + index.name
-                  + " of table "
-                  + index.table
-                  + " no longer matches its table (the last process to open the file died), and"
-                  + " H2 failed to rebuild it: "
+              "table "
+                  + table
+                  + "'s indexes no longer match it (the last process to open the file died), and"
+                  + " H2 failed to rebuild them: "
                   + Database.rootMessage(e)
                   + ". Restore the file from a backup, or export what it holds with H2's Recover"
                   + " tool (java -cp <the jar> org.h2.tools.Recover) and start on a new file",
               e);
         }
-        tables.remove(index.table);
-        if (!Boolean.TRUE.equals(matches(c, now, tables))) {
-          throw new IllegalStateException(
-              "index "
-                  + index.name
-                  + " of table "
-                  + index.table
-                  + " still disagrees with its table after it was rebuilt");
+        tables.remove(table);
+        for (IndexDef now : indexes(c)) {
+          if (now.table.equals(table) && Boolean.FALSE.equals(matches(c, now, tables))) {
+            throw new IllegalStateException(
+                "index "
+                    + now.name
+                    + " of table "
+                    + table
+                    + " still disagrees with its table after it was rebuilt");
+          }
         }
-        rebuilt.add(index.table + "." + index.name);
+        for (IndexDef i : suspects) {
+          rebuilt.add(i.table + "." + i.name);
+        }
       }
     }
     Report report =
@@ -327,6 +345,88 @@ final class H2Recovery {
   }
 
   /** Drops the index and creates it again from H2's own definition of it. */
+  /**
+   * Rebuilds the given indexes of one table: its foreign keys are dropped first and added last, so
+   * that none holds on to an index being rebuilt.
+   */
+  static void rebuildTable(Connection c, String table, List<IndexDef> indexes) throws SQLException {
+    List<String> ddl = script(c);
+    String qualifiedTable = "\"PUBLIC\"." + quote(table);
+    List<String> foreignKeys = new ArrayList<>();
+    List<IndexDef> others = new ArrayList<>();
+    for (IndexDef index : indexes) {
+      // One index can serve a foreign key and a unique key together (a key re-added by H2 takes
+      // an index that fits): the foreign key is dropped and added back, the index rebuilt.
+      boolean ownIndex = true;
+      List<String[]> constraints = constraintsOf(c, index);
+      for (String[] constraint : constraints) {
+        if ("FOREIGN KEY".equals(constraint[1])) {
+          foreignKeys.add(constraint[0]);
+        }
+      }
+      if (!constraints.isEmpty()
+          && constraints.stream().allMatch(k -> "FOREIGN KEY".equals(k[1]))) {
+        ownIndex = false;
+      }
+      if (ownIndex) {
+        others.add(index);
+      }
+    }
+    List<String> addBack = new ArrayList<>();
+    for (String fk : foreignKeys) {
+      addBack.add(
+          find(
+              ddl,
+              "ALTER TABLE " + qualifiedTable + " ADD CONSTRAINT \"PUBLIC\"." + quote(fk) + " ",
+              table,
+              fk));
+      try (Statement st = c.createStatement()) {
+        st.execute("ALTER TABLE " + qualifiedTable + " DROP CONSTRAINT \"PUBLIC\"." + quote(fk));
+      }
+    }
+    for (IndexDef index : others) {
+      if (indexExists(c, index)) {
+        rebuild(c, index);
+      }
+    }
+    try (Statement st = c.createStatement()) {
+      for (String add : addBack) {
+        st.execute(add);
+      }
+    }
+  }
+
+  private static boolean indexExists(Connection c, IndexDef index) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT 1 FROM INFORMATION_SCHEMA.INDEXES WHERE TABLE_SCHEMA = 'PUBLIC' AND"
+                + " TABLE_NAME = ? AND INDEX_NAME = ?")) {
+      ps.setString(1, index.table);
+      ps.setString(2, index.name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** The constraints {name, type} that use an index. */
+  private static List<String[]> constraintsOf(Connection c, IndexDef index) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT CONSTRAINT_NAME, CONSTRAINT_TYPE FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS"
+                + " WHERE TABLE_SCHEMA = 'PUBLIC' AND TABLE_NAME = ? AND INDEX_NAME = ?")) {
+      ps.setString(1, index.table);
+      ps.setString(2, index.name);
+      List<String[]> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new String[] {rs.getString(1), rs.getString(2)});
+        }
+      }
+      return out;
+    }
+  }
+
   /** Returns the index as it is now: a key's new index has a name H2 gave it. */
   static IndexDef rebuild(Connection c, IndexDef index) throws SQLException {
     String constraint = null;
@@ -334,7 +434,8 @@ final class H2Recovery {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT CONSTRAINT_NAME, CONSTRAINT_TYPE FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS"
-                + " WHERE TABLE_SCHEMA = 'PUBLIC' AND TABLE_NAME = ? AND INDEX_NAME = ?")) {
+                + " WHERE TABLE_SCHEMA = 'PUBLIC' AND TABLE_NAME = ? AND INDEX_NAME = ? AND"
+                + " CONSTRAINT_TYPE <> 'FOREIGN KEY'")) {
       ps.setString(1, index.table);
       ps.setString(2, index.name);
       try (ResultSet rs = ps.executeQuery()) {
@@ -449,13 +550,17 @@ final class H2Recovery {
   }
 
   private static String find(List<String> ddl, String marker, IndexDef index) {
+    return find(ddl, marker, index.table, index.name);
+  }
+
+  private static String find(List<String> ddl, String marker, String table, String name) {
     for (String s : ddl) {
       if (s.contains(marker)) {
         return s.endsWith(";") ? s.substring(0, s.length() - 1) : s;
       }
     }
     throw new IllegalStateException(
-        "no definition of index " + index.name + " of table " + index.table + " in SCRIPT");
+        "no definition of " + name + " of table " + table + " in H2's SCRIPT of the database");
   }
 
   private static String quote(String identifier) {

@@ -105,7 +105,9 @@ public final class Beans {
                 org.twiliocrm.outbound.PacingSettings.from(lookup),
                 cfg.db(),
                 db,
-                twilio.create())
+                twilio.create(),
+                // The webhook flow's forward-only status rule, for SentLink.
+                org.twiliocrm.webhook.MessageStatus::predecessors)
             .closeAfter(twilio);
     // CRM events (Salesforce platform events and record changes to the outbox), checked against
     // the same live set of templates as the outbox.

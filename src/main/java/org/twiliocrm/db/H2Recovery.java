@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why: H2 (2.5.252, and 2.4.240 too) can come back from such a stop with secondary indexes that
  * no longer match their table. {@code bench/run h2-kill} kills a process writing the connector's
- * schema at random moments; in 7 of 109 cycles on 2.5.252 (1 of 70 on 2.4.240) the reopened file
+ * schema at random moments; in 15 of 239 cycles on 2.5.252 (1 of 70 on 2.4.240) the reopened file
  * was damaged: an index missing rows that the table has (in one, 18 outbox rows invisible to the
  * claim query, 3 of them PENDING and so never to be sent), or holding an entry for a row that is
  * gone, or a transaction partly applied. Every acknowledged insert was there in the table. The rows

@@ -52,6 +52,8 @@ public final class OutboxBeans {
    * (governance.recipients.*); {@code senderGate} (route step) and {@code senderRegistry} (the
    * cached inventory of the account's senders, governance.senders.*); {@code senderPacer} (route
    * step) and {@code pacingMetrics} (each sender's backlog at /observe/metrics, outbox.pacing.*).
+   * {@code statusPredecessors} is the webhook flow's forward-only status rule ({@code
+   * MessageStatus::predecessors}), which {@link SentLink} applies to outbox rows.
    */
   public static OutboxRuntime bind(
       BiConsumer<String, Object> registry,
@@ -64,7 +66,8 @@ public final class OutboxBeans {
       PacingSettings ps,
       ConnectorConfig.Db dbConfig,
       Database db,
-      TwilioRestClient twilio) {
+      TwilioRestClient twilio,
+      java.util.function.Function<String, java.util.List<String>> statusPredecessors) {
     OutboxStore store = new OutboxStore(db.dataSource(), db.vendor());
     OutboxClaimer claimer = new OutboxClaimer(store, s);
     OutboxRecorder recorder = new OutboxRecorder(store, claimer, s);
@@ -185,7 +188,7 @@ public final class OutboxBeans {
     ChannelFallback fallback = new ChannelFallback(db.dataSource(), db.vendor(), f, approvals);
     // A record whose first status was stored before its SID gets the row's text and CRM link
     // (SentLink); it never throws, so the fallback's trigger always runs after it.
-    SentLink sentLink = new SentLink(db.dataSource());
+    SentLink sentLink = new SentLink(db.dataSource(), statusPredecessors);
     recorder.afterWrite(
         results -> {
           sentLink.afterRecorded(results);

@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.twiliocrm.webhook.MessageStatus;
 
 /**
  * Gives a message's record the outbox row's text and CRM link when its first status callback was
@@ -44,11 +44,18 @@ public final class SentLink {
   private static final int KEYS_PER_QUERY = 200;
 
   private final DataSource dataSource;
+  private final Function<String, List<String>> predecessors;
   private final AtomicLong linked = new AtomicLong();
   private final AtomicLong statusesForward = new AtomicLong();
 
-  public SentLink(DataSource dataSource) {
+  /**
+   * {@code predecessors}: the statuses a message may leave for a given one (the webhook flow's
+   * forward-only rule, {@code MessageStatus::predecessors}), passed in by the wiring so that this
+   * package does not depend on the webhook package.
+   */
+  public SentLink(DataSource dataSource, Function<String, List<String>> predecessors) {
     this.dataSource = dataSource;
+    this.predecessors = predecessors;
   }
 
   /** Records filled in so far by this instance. */
@@ -111,7 +118,7 @@ public final class SentLink {
    * Fills the rows of {@code sids} that a callback created without text or link, and moves each
    * outbox row's Twilio status forward to its record's where a callback got there first.
    */
-  static Linked link(Connection c, List<String> sids) throws SQLException {
+  Linked link(Connection c, List<String> sids) throws SQLException {
     List<String> bare = new ArrayList<>();
     List<Ahead> ahead = new ArrayList<>();
     for (int i = 0; i < sids.size(); i += KEYS_PER_QUERY) {
@@ -184,7 +191,8 @@ public final class SentLink {
             if (a != null
                 && a.status() != null
                 && !a.status().equals(outboxStatus)
-                && MessageStatus.canMove(outboxStatus, a.status())) {
+                && (outboxStatus == null
+                    || predecessors.apply(a.status()).contains(outboxStatus))) {
               ahead.add(a);
             }
           }
@@ -197,7 +205,7 @@ public final class SentLink {
     for (Ahead a : ahead) {
       // Forward-only in SQL too: a callback committed since the read may have moved it further.
       OutboxStore.applyTwilioStatus(
-          c, a.sid(), a.status(), MessageStatus.predecessors(a.status()), a.errorCode(), null, now);
+          c, a.sid(), a.status(), predecessors.apply(a.status()), a.errorCode(), null, now);
     }
     return new Linked(records, ahead.size());
   }

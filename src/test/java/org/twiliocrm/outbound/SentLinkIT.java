@@ -104,7 +104,8 @@ class SentLinkIT {
                           List.of()))
               .toList();
       store.record(results, "me");
-      SentLink link = new SentLink(db.dataSource());
+      SentLink link =
+          new SentLink(db.dataSource(), org.twiliocrm.webhook.MessageStatus::predecessors);
       link.afterRecorded(results);
 
       Map<String, Object> early = state(rows, "SMlinkearly");

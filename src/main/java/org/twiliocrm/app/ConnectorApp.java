@@ -281,6 +281,20 @@ public final class ConnectorApp {
       throw e;
     }
     resources.add(database);
+    if (database.uncleanH2Stop()) {
+      // H2 may have left the batch of webhook events being applied when the last process died
+      // marked DONE without its changes: those are applied again (before any route starts).
+      try {
+        org.twiliocrm.webhook.UncleanStopRecheck.run(database.dataSource());
+      } catch (java.sql.SQLException e) {
+        throw new IllegalStateException(
+            "database "
+                + database.displayUrl()
+                + ": could not check the webhook events applied before the last process died: "
+                + e.getMessage(),
+            e);
+      }
+    }
     sandboxLines.clear();
     effective.putAll(source.asMap());
     if (config.mode() == Mode.SANDBOX) {

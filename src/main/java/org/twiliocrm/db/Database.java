@@ -271,6 +271,14 @@ public final class Database implements AutoCloseable {
     return h2Recovery;
   }
 
+  /**
+   * Whether this is an H2 file this process owns that the last process to own it did not close
+   * (killed, crashed, power lost): its last transaction may be partly applied (H2Recovery).
+   */
+  public boolean uncleanH2Stop() {
+    return h2Recovery != null && h2Recovery.uncleanStop();
+  }
+
   public DataSource dataSource() {
     return dataSource;
   }

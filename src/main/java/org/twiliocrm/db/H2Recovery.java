@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * <p>Not repaired, because nothing can tell it apart afterwards: the partly applied transaction
  * itself. Its rows show some of its changes. The connector only ever loses that way work that was
  * in flight and not yet acknowledged. Most flows absorb it (a claim left partly SENDING is
- * reconciled), but a status batch partly applied can lose a callback's status change:
- * docs/durability.md says which flows it touches.
+ * reconciled); a batch of webhook events partly applied is looked for at the connector's start
+ * (org.twiliocrm.webhook.UncleanStopRecheck): docs/durability.md says which flows it touches.
  */
 final class H2Recovery {
   private static final Logger LOG = LoggerFactory.getLogger(H2Recovery.class);

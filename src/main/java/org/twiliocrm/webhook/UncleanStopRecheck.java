@@ -1,0 +1,156 @@
+package org.twiliocrm.webhook;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * After the embedded H2 database was left open by a process that died: finds the webhook events
+ * applied last whose change is not in the tables, and marks them NEW again, so that the
+ * stored-event route applies them once more before anything else reads their state.
+ *
+ * <p>Why: H2 can leave the transaction that was committing when the process died partly applied
+ * ({@code bench/run h2-kill}, docs/durability.md). For the stored-event route that transaction is a
+ * batch: the events' DONE mark and their changes to {@code message_state} and {@code
+ * outbox_message}. If the DONE mark survived and a change did not, the callback was acknowledged to
+ * Twilio, will not be sent again, and its status was lost. Only the batches applied last can be in
+ * that state, so only the most recent events are looked at.
+ *
+ * <p>What counts as not applied, per kind; each is what applying the event again would change, so a
+ * second application of an event whose change did land is a no-op:
+ *
+ * <ul>
+ *   <li>message status and call status: no {@code message_state} row for its SID, or the row's
+ *       status could still move forward to the event's ({@link MessageStatus#canMove}); for a
+ *       message status also an outbox row with that SID whose {@code twilio_status} could;
+ *   <li>inbound message: no {@code message_state} row for its SID (the handler's own test of
+ *       whether it has seen the message).
+ * </ul>
+ *
+ * <p>Not detected: a torn inbound batch that kept the message's row but lost its consent event or
+ * CRM action. An inbound event applied again after its row was lost can queue its CRM Task a second
+ * time if that part survived.
+ */
+public final class UncleanStopRecheck {
+  private static final Logger LOG = LoggerFactory.getLogger(UncleanStopRecheck.class);
+
+  /** The most recent applied events looked at: many batches of {@code webhook.process.batch}. */
+  static final int RECENT = 5_000;
+
+  /** And only those applied within this long of the last one (older ones were committed whole). */
+  static final Duration WINDOW = Duration.ofMinutes(10);
+
+  private UncleanStopRecheck() {}
+
+  /** What the check found. */
+  public record Result(int checked, List<Long> requeued) {}
+
+  /**
+   * Looks at the most recent applied events and marks NEW those whose change is missing. Run at
+   * start, before the routes, only after an unclean stop of an H2 file this process owns.
+   */
+  public static Result run(DataSource dataSource) throws SQLException {
+    long started = System.nanoTime();
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      Timestamp last = null;
+      try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT MAX(processed_at) FROM webhook_event WHERE state = 'DONE'");
+          ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          last = rs.getTimestamp(1);
+        }
+      }
+      if (last == null) {
+        c.commit();
+        return new Result(0, List.of());
+      }
+      Timestamp since = Timestamp.from(last.toInstant().minus(WINDOW));
+      int checked = 0;
+      List<Long> missing = new ArrayList<>();
+      // The newest DONE events by id (webhook_event_state_idx is (state, id)), then their rows.
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT e.id, e.kind, e.status, m.status, o.twilio_status"
+                  + " FROM (SELECT id, kind, sid, status, processed_at FROM webhook_event"
+                  + " WHERE state = 'DONE' ORDER BY id DESC LIMIT ?) e"
+                  + " LEFT JOIN message_state m ON m.message_sid = e.sid"
+                  + " LEFT JOIN outbox_message o ON o.twilio_sid = e.sid"
+                  + " AND e.kind = 'message-status'"
+                  + " WHERE e.processed_at >= ? AND e.kind IN ('message-status', 'call-status',"
+                  + " 'inbound') ORDER BY e.id")) {
+        ps.setInt(1, RECENT);
+        ps.setTimestamp(2, since);
+        try (ResultSet rs = ps.executeQuery()) {
+          long previous = -1;
+          while (rs.next()) {
+            long id = rs.getLong(1);
+            if (id != previous) {
+              checked++;
+            }
+            if (notApplied(rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5))
+                && (missing.isEmpty() || missing.get(missing.size() - 1) != id)) {
+              missing.add(id);
+            }
+            previous = id;
+          }
+        }
+      }
+      if (!missing.isEmpty()) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE webhook_event SET state = 'NEW', processed_at = NULL"
+                    + " WHERE id = ? AND state = 'DONE'")) {
+          for (long id : missing) {
+            ps.setLong(1, id);
+            ps.addBatch();
+          }
+          ps.executeBatch();
+        }
+      }
+      c.commit();
+      long millis = (System.nanoTime() - started) / 1_000_000;
+      if (missing.isEmpty()) {
+        LOG.info(
+            "H2 was not closed cleanly: the {} webhook events applied last all have their changes"
+                + " in place ({} ms)",
+            checked,
+            millis);
+      } else {
+        LOG.warn(
+            "H2 was not closed cleanly and left {} of the {} webhook events applied last marked"
+                + " DONE without their change (a batch partly written when the process died);"
+                + " they are applied again: ids {}",
+            missing.size(),
+            checked,
+            missing.size() > 20 ? missing.subList(0, 20) + " ..." : missing);
+      }
+      return new Result(checked, List.copyOf(missing));
+    }
+  }
+
+  /** Whether applying the event now would change something (see the class comment). */
+  static boolean notApplied(String kind, String status, String stateStatus, String outboxStatus) {
+    if ("inbound".equals(kind)) {
+      return stateStatus == null;
+    }
+    if (!MessageStatus.known(status)) {
+      return false;
+    }
+    if (stateStatus == null || MessageStatus.canMove(stateStatus, status)) {
+      return true;
+    }
+    return "message-status".equals(kind)
+        && outboxStatus != null
+        && MessageStatus.canMove(outboxStatus, status);
+  }
+}

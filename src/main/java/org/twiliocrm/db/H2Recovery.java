@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * itself. Its rows show some of its changes. The connector only ever loses that way work that was
  * in flight and not yet acknowledged. Most flows absorb it (a claim left partly SENDING is
  * reconciled); a batch of webhook events partly applied is looked for at the connector's start
- * (org.twiliocrm.webhook.UncleanStopRecheck): docs/durability.md says which flows it touches.
+ * (UncleanStopRecheck, run by the app): docs/durability.md says which flows it touches.
  */
 final class H2Recovery {
   private static final Logger LOG = LoggerFactory.getLogger(H2Recovery.class);

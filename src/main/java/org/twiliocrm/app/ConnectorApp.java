@@ -285,7 +285,8 @@ public final class ConnectorApp {
       // H2 may have left the batch of webhook events being applied when the last process died
       // marked DONE without its changes: those are applied again (before any route starts).
       try {
-        org.twiliocrm.webhook.UncleanStopRecheck.run(database.dataSource());
+        org.twiliocrm.webhook.UncleanStopRecheck.run(
+            database.dataSource(), org.twiliocrm.webhook.Keywords.from(source::get));
       } catch (java.sql.SQLException e) {
         throw new IllegalStateException(
             "database "

@@ -171,6 +171,27 @@ public final class ConsentLedger {
     }
   }
 
+  /**
+   * Whether an event with this recipient, purpose, source and evidence is already in the history
+   * (consent_event_recipient_idx narrows it to the recipient and purpose).
+   */
+  public static boolean seen(
+      Connection c, String recipient, String purpose, String source, String evidence)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT 1 FROM consent_event WHERE recipient = ? AND purpose = ? AND source = ? AND"
+                + " evidence = ?")) {
+      ps.setString(1, Audit.clip(recipient, 64));
+      ps.setString(2, Audit.clip(purpose, 32));
+      ps.setString(3, Audit.clip(source, 32));
+      ps.setString(4, Audit.clip(evidence, 500));
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
   private static long insertHistory(Connection c, Event e, boolean applied) throws SQLException {
     long id;
     try (PreparedStatement ps =

@@ -26,6 +26,32 @@ public final class CrmActionQueue {
     this.dataSource = dataSource;
   }
 
+  /**
+   * Queues an action in the caller's transaction unless one of the same kind is already queued (in
+   * any state) for the same message: an inbound message applied a second time, after H2 lost part
+   * of the transaction that first applied it, must not ask the CRM for a second Task. Whether it
+   * queued one.
+   */
+  public boolean addOnce(Connection c, CrmAction a, Timestamp now) throws SQLException {
+    if (a.sid() != null && exists(c, a.kind(), a.sid())) {
+      return false;
+    }
+    add(c, a, now);
+    return true;
+  }
+
+  /** Whether an action of this kind was ever queued for the message (crm_action_message_idx). */
+  static boolean exists(Connection c, String kind, String messageSid) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT 1 FROM crm_action WHERE message_sid = ? AND kind = ?")) {
+      ps.setString(1, messageSid);
+      ps.setString(2, kind);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
   /** Queues an action in the caller's transaction. */
   public void add(Connection c, CrmAction a, Timestamp now) throws SQLException {
     try (PreparedStatement ps =

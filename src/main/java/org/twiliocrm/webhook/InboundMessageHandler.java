@@ -44,13 +44,78 @@ public final class InboundMessageHandler {
   }
 
   void apply(Connection c, StoredEvent e) throws SQLException {
-    if (states.exists(c, e.sid())) {
-      return;
-    }
     Timestamp now = Timestamp.from(Instant.now());
     String from = e.p("From");
     String to = e.p("To");
     String body = e.p("Body");
+    Optional<MessageStateStore.Conversation> stored = states.link(c, e.sid());
+    String crmObject;
+    String crmRecord;
+    if (stored.isPresent()) {
+      // Seen before. Normally that ends it (Twilio's retries are dropped on the dedupe key before
+      // they get here); it happens when the event is applied again after H2 lost part of the
+      // transaction that first applied it (UncleanStopRecheck). The row is kept as it is; the
+      // consent change and CRM action below are each made only if missing.
+      crmObject = stored.get().crmObject();
+      crmRecord = stored.get().crmRecordId();
+    } else {
+      Link link = link(c, from);
+      crmObject = link.crmObject;
+      crmRecord = link.crmRecord;
+      states.insert(
+          c,
+          new MessageState(
+              e.sid(),
+              "inbound",
+              StoredEvent.channelOf(from),
+              "received",
+              null,
+              from,
+              to,
+              e.p("MessagingServiceSid"),
+              e.p("AccountSid"),
+              body,
+              e.integer("NumSegments"),
+              crmObject,
+              crmRecord,
+              link.replyTo,
+              null,
+              null),
+          now);
+    }
+    String scope = e.p("MessagingServiceSid") != null ? e.p("MessagingServiceSid") : to;
+    Keywords.Kind kind = kind(e.p("OptOutType"), body);
+    if (kind == Keywords.Kind.OPT_OUT || kind == Keywords.Kind.OPT_IN) {
+      String channel = StoredEvent.channelOf(from);
+      String evidence = consentEvidence(e.sid(), channel, body);
+      // The consent event names this message: found, the change was made when it was first
+      // applied (a STOP applied again must not undo a START that came after it).
+      if (!ConsentLedger.seen(
+          c, bare(from), RecipientPolicy.ALL_PURPOSES, ConsentLedger.SOURCE_SMS, evidence)) {
+        consentEvent(c, from, kind, evidence, now);
+        String status =
+            kind == Keywords.Kind.OPT_OUT ? ConsentChecker.OPTED_OUT : ConsentChecker.OPTED_IN;
+        ConsentChecker.record(c, from, scope, status, keyword(body), now);
+        if (kind == Keywords.Kind.OPT_OUT) {
+          LOG.info("{} opted out of {}", Redaction.phone(from), scope);
+        }
+      }
+    }
+    switch (kind) {
+      case OPT_OUT ->
+          actions.addOnce(c, action(CrmAction.OPT_OUT, e, from, crmObject, crmRecord, null), now);
+      case OPT_IN ->
+          actions.addOnce(c, action(CrmAction.OPT_IN, e, from, crmObject, crmRecord, null), now);
+      case HELP -> {}
+      default ->
+          actions.addOnce(c, action(CrmAction.TASK, e, from, crmObject, crmRecord, body), now);
+    }
+  }
+
+  /** The conversation a new inbound message joins, and the CRM record it belongs to. */
+  private record Link(String replyTo, String crmObject, String crmRecord) {}
+
+  private Link link(Connection c, String from) throws SQLException {
     Optional<MessageStateStore.Conversation> conversation = states.lastOutboundTo(c, from);
     if (outbox) {
       // message_state learns of an outbound message from its first status callback, which may
@@ -77,44 +142,17 @@ public final class InboundMessageHandler {
         crmRecord = row.get().crmRecordId();
       }
     }
-    states.insert(
-        c,
-        new MessageState(
-            e.sid(),
-            "inbound",
-            StoredEvent.channelOf(from),
-            "received",
-            null,
-            from,
-            to,
-            e.p("MessagingServiceSid"),
-            e.p("AccountSid"),
-            body,
-            e.integer("NumSegments"),
-            crmObject,
-            crmRecord,
-            replyTo,
-            null,
-            null),
-        now);
-    String scope = e.p("MessagingServiceSid") != null ? e.p("MessagingServiceSid") : to;
-    Keywords.Kind kind = kind(e.p("OptOutType"), body);
-    if (kind == Keywords.Kind.OPT_OUT || kind == Keywords.Kind.OPT_IN) {
-      consentEvent(c, e, StoredEvent.channelOf(from), from, kind, body, now);
-    }
-    switch (kind) {
-      case OPT_OUT -> {
-        ConsentChecker.record(c, from, scope, ConsentChecker.OPTED_OUT, keyword(body), now);
-        actions.add(c, action(CrmAction.OPT_OUT, e, from, crmObject, crmRecord, null), now);
-        LOG.info("{} opted out of {}", Redaction.phone(from), scope);
-      }
-      case OPT_IN -> {
-        ConsentChecker.record(c, from, scope, ConsentChecker.OPTED_IN, keyword(body), now);
-        actions.add(c, action(CrmAction.OPT_IN, e, from, crmObject, crmRecord, null), now);
-      }
-      case HELP -> {}
-      default -> actions.add(c, action(CrmAction.TASK, e, from, crmObject, crmRecord, body), now);
-    }
+    return new Link(replyTo, crmObject, crmRecord);
+  }
+
+  /** The evidence a keyword's consent event carries: the message SID, its channel, the keyword. */
+  static String consentEvidence(String sid, String channel, String body) {
+    return "message " + sid + " (" + channel + "), keyword " + ConsentChecker.clipKeyword(body);
+  }
+
+  /** The number a consent event is kept under: WhatsApp's prefix dropped. */
+  static String bare(String from) {
+    return from.startsWith("whatsapp:") ? from.substring(9) : from;
   }
 
   /**
@@ -123,6 +161,10 @@ public final class InboundMessageHandler {
    * which only knows Twilio's defaults.
    */
   Keywords.Kind kind(String optOutType, String body) {
+    return kind(keywords, optOutType, body);
+  }
+
+  static Keywords.Kind kind(Keywords keywords, String optOutType, String body) {
     if (optOutType != null) {
       switch (optOutType.strip().toUpperCase(Locale.ROOT)) {
         case "STOP" -> {
@@ -146,17 +188,9 @@ public final class InboundMessageHandler {
    * of every purpose. Evidence: the message SID and the keyword.
    */
   private static void consentEvent(
-      Connection c,
-      StoredEvent e,
-      String channel,
-      String from,
-      Keywords.Kind kind,
-      String body,
-      Timestamp now)
+      Connection c, String from, Keywords.Kind kind, String evidence, Timestamp now)
       throws SQLException {
-    String number = from.startsWith("whatsapp:") ? from.substring(9) : from;
-    String evidence =
-        "message " + e.sid() + " (" + channel + "), keyword " + ConsentChecker.clipKeyword(body);
+    String number = bare(from);
     Instant at = now.toInstant();
     if (kind == Keywords.Kind.OPT_IN) {
       ConsentLedger.confirm(c, number, evidence, at);

@@ -26,6 +26,15 @@ public final class Keywords {
     return new Keywords(s.optOutKeywords(), s.optInKeywords(), s.helpKeywords());
   }
 
+  /** The keyword lists alone, read from the configuration (webhook.keywords.*). */
+  public static Keywords from(java.util.function.Function<String, String> lookup) {
+    org.twiliocrm.config.Settings s = new org.twiliocrm.config.Settings(lookup);
+    return new Keywords(
+        WebhookSettings.OPT_OUT_KEYWORDS.read(s),
+        WebhookSettings.OPT_IN_KEYWORDS.read(s),
+        WebhookSettings.HELP_KEYWORDS.read(s));
+  }
+
   public Kind classify(String body) {
     if (body == null) {
       return Kind.NONE;

@@ -64,6 +64,23 @@ public final class MessageStateStore {
     }
   }
 
+  /**
+   * The CRM record a stored message is linked to (sid, object, record id; object and record may be
+   * null), or empty when there is no row for the SID.
+   */
+  public Optional<Conversation> link(Connection c, String sid) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT crm_object, crm_record_id FROM message_state WHERE message_sid = ?")) {
+      ps.setString(1, sid);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            ? Optional.of(new Conversation(sid, rs.getString(1), rs.getString(2)))
+            : Optional.empty();
+      }
+    }
+  }
+
   /** Moves a call forward to {@code status}, with its AnsweredBy and duration; whether it moved. */
   public boolean moveCall(
       Connection c, String sid, String status, String answeredBy, Integer duration, Timestamp now)

@@ -31,13 +31,15 @@ import org.slf4j.LoggerFactory;
  *   <li>message status and call status: no {@code message_state} row for its SID, or the row's
  *       status could still move forward to the event's ({@link MessageStatus#canMove}); for a
  *       message status also an outbox row with that SID whose {@code twilio_status} could;
- *   <li>inbound message: no {@code message_state} row for its SID (the handler's own test of
- *       whether it has seen the message).
+ *   <li>inbound message: no {@code message_state} row for its SID; or, for one whose row is there,
+ *       the CRM action its text asks for (a Task, or the opt-out or opt-in flag) is not queued for
+ *       it, or, for a STOP or START, the consent event naming it is not in the history. Applied
+ *       again, the handler keeps the row and adds only what is missing.
  * </ul>
  *
- * <p>Not detected: a torn inbound batch that kept the message's row but lost its consent event or
- * CRM action. An inbound event applied again after its row was lost can queue its CRM Task a second
- * time if that part survived.
+ * <p>Not detected: a torn inbound batch that kept the consent event but lost the change of the
+ * legacy {@code consent} row the same keyword makes (a later keyword may have changed that row
+ * since, so its value proves nothing).
  */
 public final class UncleanStopRecheck {
   private static final Logger LOG = LoggerFactory.getLogger(UncleanStopRecheck.class);
@@ -57,7 +59,7 @@ public final class UncleanStopRecheck {
    * Looks at the most recent applied events and marks NEW those whose change is missing. Run at
    * start, before the routes, only after an unclean stop of an H2 file this process owns.
    */
-  public static Result run(DataSource dataSource) throws SQLException {
+  public static Result run(DataSource dataSource, Keywords keywords) throws SQLException {
     long started = System.nanoTime();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
@@ -77,10 +79,11 @@ public final class UncleanStopRecheck {
       Timestamp since = Timestamp.from(last.toInstant().minus(WINDOW));
       int checked = 0;
       List<Long> missing = new ArrayList<>();
+      List<Long> inboundKept = new ArrayList<>();
       // The newest DONE events by id (webhook_event_state_idx is (state, id)), then their rows.
       try (PreparedStatement ps =
           c.prepareStatement(
-              "SELECT e.id, e.kind, e.status, m.status, o.twilio_status"
+              "SELECT e.id, e.kind, e.status, m.status, o.twilio_status, e.sid"
                   + " FROM (SELECT id, kind, sid, status, processed_at FROM webhook_event"
                   + " WHERE state = 'DONE' ORDER BY id DESC LIMIT ?) e"
                   + " LEFT JOIN message_state m ON m.message_sid = e.sid"
@@ -100,11 +103,20 @@ public final class UncleanStopRecheck {
             if (notApplied(rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5))
                 && (missing.isEmpty() || missing.get(missing.size() - 1) != id)) {
               missing.add(id);
+            } else if ("inbound".equals(rs.getString(2)) && id != previous) {
+              inboundKept.add(id);
             }
             previous = id;
           }
         }
       }
+      // Inbound messages whose row is there: is what their text asks for there too?
+      for (long id : inboundKept) {
+        if (inboundEffectsMissing(c, keywords, id)) {
+          missing.add(id);
+        }
+      }
+      missing.sort(null);
       if (!missing.isEmpty()) {
         try (PreparedStatement ps =
             c.prepareStatement(
@@ -136,6 +148,51 @@ public final class UncleanStopRecheck {
       }
       return new Result(checked, List.copyOf(missing));
     }
+  }
+
+  /**
+   * For an inbound event whose {@code message_state} row is there: whether its CRM action or its
+   * consent event is missing (what {@link InboundMessageHandler} would add if applied again).
+   */
+  static boolean inboundEffectsMissing(Connection c, Keywords keywords, long id)
+      throws SQLException {
+    StoredEvent e;
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT sid, payload FROM webhook_event WHERE id = ?")) {
+      ps.setLong(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return false;
+        }
+        e =
+            new StoredEvent(
+                id, "inbound", rs.getString(1), null, StoredEvent.params(rs.getString(2)));
+      }
+    }
+    String from = e.p("From");
+    String body = e.p("Body");
+    Keywords.Kind kind = InboundMessageHandler.kind(keywords, e.p("OptOutType"), body);
+    String action =
+        switch (kind) {
+          case HELP -> null;
+          case OPT_OUT -> CrmAction.OPT_OUT;
+          case OPT_IN -> CrmAction.OPT_IN;
+          default -> CrmAction.TASK;
+        };
+    if (action == null) {
+      return false;
+    }
+    if (!CrmActionQueue.exists(c, action, e.sid())) {
+      return true;
+    }
+    return kind != Keywords.Kind.NONE
+        && from != null
+        && !org.twiliocrm.governance.ConsentLedger.seen(
+            c,
+            InboundMessageHandler.bare(from),
+            org.twiliocrm.governance.RecipientPolicy.ALL_PURPOSES,
+            org.twiliocrm.governance.ConsentLedger.SOURCE_SMS,
+            InboundMessageHandler.consentEvidence(e.sid(), StoredEvent.channelOf(from), body));
   }
 
   /** Whether applying the event now would change something (see the class comment). */

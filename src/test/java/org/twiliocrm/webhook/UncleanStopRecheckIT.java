@@ -3,6 +3,14 @@ package org.twiliocrm.webhook;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -22,29 +30,36 @@ import org.twiliocrm.testsupport.FreePort;
 
 /**
  * The packaged jar on its embedded default, restarted after an unclean stop that left a batch of
- * status callbacks marked DONE without their change (what H2 can leave when the process dies in the
- * batch's commit, docs/durability.md): the next start applies them again, and leaves alone the ones
- * whose change is in place.
+ * webhook events marked DONE without their change (what H2 can leave when the process dies in the
+ * batch's commit, docs/durability.md): the next start applies them again, adds only what is missing
+ * (no second Task), and leaves alone the events whose change is in place.
  *
  * <p>The torn batch is made by hand between two runs, from callbacks the sandbox really sent: the
  * messages' state and outbox rows are put back to {@code sent} while their {@code delivered} events
- * stay DONE, and a dead process's note is left in H2's open-marker table, as a SIGKILL leaves it. A
- * real torn commit cannot be produced on demand ({@code bench/run h2-kill} finds one in tens of
- * kills).
+ * stay DONE; one reply (a STOP) loses its consent event and opt-out flag but keeps its row, another
+ * loses its row but keeps its Task; and a dead process's note is left in H2's open-marker table, as
+ * a SIGKILL leaves it. A real torn commit cannot be produced on demand ({@code bench/run h2-kill}
+ * finds one in tens of kills).
  */
 class UncleanStopRecheckIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   @TempDir Path work;
 
   @Test
-  void statusesMarkedAppliedButMissingAreAppliedAgainAfterAnUncleanStop() throws Exception {
+  void eventsMarkedAppliedButMissingAreAppliedAgainAfterAnUncleanStop() throws Exception {
     String reader = "jdbc:h2:file:" + work.resolve("data/connector") + ";AUTO_SERVER=TRUE";
     Map<String, String> env = new HashMap<>();
     env.put("SANDBOX_TWILIO_PORT", "0");
     env.put("SANDBOX_SALESFORCE_PORT", "0");
 
-    // 1. Three messages sent and delivered by the sandbox, then a clean stop.
+    // 1. Three messages sent and delivered by the sandbox, four replies (a STOP, two that become
+    // Tasks, a HELP), then a clean stop.
     int port = FreePort.find();
+    int twilioPort = FreePort.find();
     env.put("CONNECTOR_PUBLIC_URL", "http://127.0.0.1:" + port);
+    env.put("SANDBOX_TWILIO_PORT", String.valueOf(twilioPort));
+    List<String> replies = new ArrayList<>();
     try (ConnectorProcess first = ConnectorProcess.start(work, env, port)) {
       first.awaitReady(Duration.ofSeconds(120));
       try (Connection c = DriverManager.getConnection(reader, "", "");
@@ -63,6 +78,23 @@ class UncleanStopRecheckIT {
           .until(
               () -> count(reader, "SELECT COUNT(*) FROM message_state WHERE status = 'delivered'"),
               n -> n == 3);
+      // The fourth, HELP, asks for nothing in the CRM: it must not be taken for a torn one.
+      String[] texts = {"STOP", "Can you call me?", "Thanks", "HELP"};
+      for (int i = 0; i < texts.length; i++) {
+        replies.add(reply(twilioPort, "+141555520" + (10 + i), texts[i]));
+      }
+      await("the replies applied: a consent event, an opt-out flag and two Tasks queued")
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  count(reader, "SELECT COUNT(*) FROM crm_action WHERE kind = 'TASK'") == 2
+                      && count(reader, "SELECT COUNT(*) FROM crm_action WHERE kind = 'OPT_OUT'")
+                          == 1
+                      && count(reader, consentEvents(replies.get(0))) == 1
+                      && count(
+                              reader,
+                              "SELECT COUNT(*) FROM message_state WHERE direction = 'inbound'")
+                          == 4);
     }
     List<String> sids = new ArrayList<>();
     try (Connection c = DriverManager.getConnection(reader, "", "");
@@ -90,18 +122,25 @@ class UncleanStopRecheckIT {
               + "', '"
               + sids.get(1)
               + "')");
+      // The STOP's row survived, its consent event and opt-out flag did not; the first Task
+      // reply's row was lost, its Task survived. The third reply is whole.
+      st.executeUpdate("DELETE FROM crm_action WHERE message_sid = '" + replies.get(0) + "'");
+      st.executeUpdate(
+          "DELETE FROM consent_event WHERE evidence LIKE 'message " + replies.get(0) + " %'");
+      st.executeUpdate("DELETE FROM message_state WHERE message_sid = '" + replies.get(1) + "'");
       // What a SIGKILL leaves: the dead process's note that it had the file open.
       st.executeUpdate(
           "INSERT INTO CONNECTOR_H2_OPEN (owner, opened_at) VALUES ('1@gone', CURRENT_TIMESTAMP)");
     }
     Map<Long, String> doneBefore = doneEvents(reader);
 
-    // 3. The restart applies the two again, and only them.
+    // 3. The restart applies those four again, and only them.
     port = FreePort.find();
     env.put("CONNECTOR_PUBLIC_URL", "http://127.0.0.1:" + port);
+    env.put("SANDBOX_TWILIO_PORT", "0");
     try (ConnectorProcess second = ConnectorProcess.start(work, env, port)) {
       second.awaitReady(Duration.ofSeconds(120));
-      await("the lost statuses applied again")
+      await("the lost changes applied again")
           .atMost(Duration.ofSeconds(30))
           .until(
               () ->
@@ -112,10 +151,29 @@ class UncleanStopRecheckIT {
                               "SELECT COUNT(*) FROM outbox_message WHERE twilio_status ="
                                   + " 'delivered'")
                           == 3
+                      && count(reader, consentEvents(replies.get(0))) == 1
+                      && count(reader, "SELECT COUNT(*) FROM crm_action WHERE kind = 'OPT_OUT'")
+                          == 1
+                      && count(
+                              reader,
+                              "SELECT COUNT(*) FROM message_state WHERE message_sid = '"
+                                  + replies.get(1)
+                                  + "'")
+                          == 1
                       && count(reader, "SELECT COUNT(*) FROM webhook_event WHERE state <> 'DONE'")
                           == 0);
+      assertThat(count(reader, "SELECT COUNT(*) FROM crm_action WHERE kind = 'TASK'"))
+          .as("the reply applied again did not queue its Task a second time")
+          .isEqualTo(2);
+      assertThat(
+              count(
+                  reader,
+                  "SELECT COUNT(*) FROM crm_action WHERE kind = 'OPT_OUT' AND message_sid = '"
+                      + replies.get(0)
+                      + "'"))
+          .isEqualTo(1);
       assertThat(second.output())
-          .contains("left 2 of the")
+          .contains("left 4 of the")
           .contains("webhook events applied last marked DONE without their change");
       Map<Long, String> doneAfter = doneEvents(reader);
       assertThat(doneAfter.keySet()).isEqualTo(doneBefore.keySet());
@@ -126,20 +184,27 @@ class UncleanStopRecheckIT {
         }
       }
       assertThat(reapplied)
-          .as("only the two events whose change was missing were applied again")
-          .hasSize(2);
+          .as("only the four events whose change was missing were applied again")
+          .hasSize(4);
+      List<String> reappliedSids = new ArrayList<>();
       try (Connection c = DriverManager.getConnection(reader, "", "");
           PreparedStatement ps =
-              c.prepareStatement("SELECT sid, status FROM webhook_event WHERE id = ?")) {
+              c.prepareStatement("SELECT sid, status, kind FROM webhook_event WHERE id = ?")) {
         for (long id : reapplied) {
           ps.setLong(1, id);
           try (ResultSet rs = ps.executeQuery()) {
             rs.next();
-            assertThat(rs.getString(1)).isIn(sids.get(0), sids.get(1));
-            assertThat(rs.getString(2)).isEqualTo("delivered");
+            reappliedSids.add(rs.getString(1));
+            if ("message-status".equals(rs.getString(3))) {
+              assertThat(rs.getString(2)).isEqualTo("delivered");
+            } else {
+              assertThat(rs.getString(3)).isEqualTo("inbound");
+            }
           }
         }
       }
+      assertThat(reappliedSids)
+          .containsExactlyInAnyOrder(sids.get(0), sids.get(1), replies.get(0), replies.get(1));
     }
 
     // 4. After a clean stop, the next start checks nothing.
@@ -149,6 +214,38 @@ class UncleanStopRecheckIT {
       third.awaitReady(Duration.ofSeconds(120));
       assertThat(third.output()).doesNotContain("H2 was not closed cleanly");
     }
+  }
+
+  /** A handset texts the sandbox's number; the answer comes once the webhook has answered. */
+  private static String reply(int twilioPort, String from, String body) throws Exception {
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "http://127.0.0.1:"
+                                + twilioPort
+                                + "/sandbox/handsets/"
+                                + URLEncoder.encode(from, StandardCharsets.UTF_8)
+                                + "/messages"))
+                    .header("Content-Type", "application/json")
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            JSON.writeValueAsString(Map.of("to", "+15005550006", "body", body))))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    JsonNode answer = JSON.readTree(r.body());
+    assertThat(answer.path("webhook").path("httpStatus").asInt()).as(r.body()).isEqualTo(200);
+    return answer.path("sid").asText();
+  }
+
+  /** The keyword's consent event of an inbound message, counted. */
+  private static String consentEvents(String sid) {
+    return "SELECT COUNT(*) FROM consent_event WHERE source = 'inbound-sms' AND evidence LIKE"
+        + " 'message "
+        + sid
+        + " %'";
   }
 
   /** Each DONE event's id and when it was applied. */

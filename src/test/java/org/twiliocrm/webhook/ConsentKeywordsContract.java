@@ -87,7 +87,14 @@ abstract class ConsentKeywordsContract {
     return "+1415558" + String.format("%04d", NEXT.incrementAndGet());
   }
 
-  void inbound(String from, String body, String optOutType) throws Exception {
+  String inbound(String from, String body, String optOutType) throws Exception {
+    String sid = "SM" + String.format("%032d", NEXT.incrementAndGet());
+    apply(sid, from, body, optOutType);
+    return sid;
+  }
+
+  /** Applies one inbound message with this SID (again, when called twice with it). */
+  void apply(String sid, String from, String body, String optOutType) throws Exception {
     Map<String, List<String>> p = new java.util.HashMap<>();
     p.put("From", List.of(from));
     p.put("To", List.of("+15005550006"));
@@ -95,12 +102,71 @@ abstract class ConsentKeywordsContract {
     if (optOutType != null) {
       p.put("OptOutType", List.of(optOutType));
     }
-    String sid = "SM" + String.format("%032d", NEXT.incrementAndGet());
     try (Connection c = db.dataSource().getConnection()) {
       c.setAutoCommit(false);
-      handler.apply(c, new StoredEvent(NEXT.get(), "message", sid, "received", p));
+      handler.apply(c, new StoredEvent(NEXT.incrementAndGet(), "inbound", sid, "received", p));
       c.commit();
     }
+  }
+
+  long count(String sql, String arg) throws Exception {
+    try (Connection c = db.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, arg);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  void update(String sql, String arg) throws Exception {
+    try (Connection c = db.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, arg);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * What UncleanStopRecheck relies on: an inbound message applied again (after H2 lost part of the
+   * transaction that first applied it) adds only what is missing, never a second Task or consent
+   * event, and a STOP applied again does not undo a START that came after it.
+   */
+  @Test
+  void aReplyAppliedAgainAddsOnlyWhatIsMissing() throws Exception {
+    String n = number();
+    String stop = inbound(n, "STOP", null);
+    String actions = "SELECT COUNT(*) FROM crm_action WHERE message_sid = ?";
+    String events = "SELECT COUNT(*) FROM consent_event WHERE evidence LIKE ?";
+    String evidence = "message " + stop + " %";
+    assertThat(count(actions, stop)).isEqualTo(1);
+    assertThat(count(events, evidence)).isEqualTo(1);
+    // Applied again whole: nothing changes.
+    apply(stop, n, "STOP", null);
+    assertThat(count(actions, stop)).isEqualTo(1);
+    assertThat(count(events, evidence)).isEqualTo(1);
+    // The row survived, the consent event and the opt-out flag did not: both come back, once.
+    update("DELETE FROM crm_action WHERE message_sid = ?", stop);
+    update("DELETE FROM consent_event WHERE evidence LIKE ?", evidence);
+    apply(stop, n, "STOP", null);
+    assertThat(count(actions, stop)).isEqualTo(1);
+    assertThat(count(events, evidence)).isEqualTo(1);
+    assertThat(states(n)).containsExactly("*=OPTED_OUT/inbound-sms");
+    // A START later; the STOP applied once more leaves the START in force.
+    inbound(n, "START", null);
+    apply(stop, n, "STOP", null);
+    assertThat(states(n)).containsExactly("*=OPTED_IN/inbound-sms");
+    assertThat(count(events, evidence)).isEqualTo(1);
+    // A Task reply whose row was lost and whose Task survived: the row comes back, one Task.
+    String task = inbound(n, "Can you call me?", null);
+    update("DELETE FROM message_state WHERE message_sid = ?", task);
+    apply(task, n, "Can you call me?", null);
+    assertThat(count("SELECT COUNT(*) FROM message_state WHERE message_sid = ?", task))
+        .isEqualTo(1);
+    assertThat(
+            count("SELECT COUNT(*) FROM crm_action WHERE kind = 'TASK' AND message_sid = ?", task))
+        .isEqualTo(1);
   }
 
   List<String> states(String number) throws Exception {

@@ -83,7 +83,7 @@ public final class InboundMessageHandler {
               null),
           now);
     }
-    String scope = e.p("MessagingServiceSid") != null ? e.p("MessagingServiceSid") : to;
+    String scope = consentScope(e);
     Keywords.Kind kind = kind(e.p("OptOutType"), body);
     if (kind == Keywords.Kind.OPT_OUT || kind == Keywords.Kind.OPT_IN) {
       String channel = StoredEvent.channelOf(from);
@@ -207,7 +207,16 @@ public final class InboundMessageHandler {
             null));
   }
 
-  private static String keyword(String body) {
+  /**
+   * The sender scope a keyword applies to in the legacy {@code consent} table: the Messaging
+   * Service it was sent to, else the number.
+   */
+  static String consentScope(StoredEvent e) {
+    return e.p("MessagingServiceSid") != null ? e.p("MessagingServiceSid") : e.p("To");
+  }
+
+  /** A keyword as the legacy {@code consent} row records it. */
+  static String keyword(String body) {
     return body.strip().toUpperCase(Locale.ROOT);
   }
 

@@ -7,10 +7,13 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.twiliocrm.governance.ConsentChecker;
 
 /**
  * After the embedded H2 database was left open by a process that died: finds the webhook events
@@ -37,9 +40,14 @@ import org.slf4j.LoggerFactory;
  *       again, the handler keeps the row and adds only what is missing.
  * </ul>
  *
- * <p>Not detected: a torn inbound batch that kept the consent event but lost the change of the
- * legacy {@code consent} row the same keyword makes (a later keyword may have changed that row
- * since, so its value proves nothing).
+ * <p>The legacy per-sender {@code consent} row (what {@link
+ * org.twiliocrm.governance.ConsentChecker} reads before every send) is checked apart: a torn batch
+ * can keep a STOP's consent event and lose that row's change, and then applying the event again
+ * would change nothing (its consent event is there). Only inbound keywords write that row, the
+ * latest one for a recipient and sender scope wins, and the batches applied last hold the latest
+ * ones; so for each recipient and scope with a STOP or START among the events looked at, the row
+ * must say what the latest of them says. Where it does not (or is missing), it is set from that
+ * keyword here, at the time the keyword was first applied.
  */
 public final class UncleanStopRecheck {
   private static final Logger LOG = LoggerFactory.getLogger(UncleanStopRecheck.class);
@@ -52,8 +60,11 @@ public final class UncleanStopRecheck {
 
   private UncleanStopRecheck() {}
 
-  /** What the check found. */
-  public record Result(int checked, List<Long> requeued) {}
+  /**
+   * What the check found: the events looked at, those marked NEW again, and the legacy consent rows
+   * set again from their latest keyword.
+   */
+  public record Result(int checked, List<Long> requeued, int consentRowsRepaired) {}
 
   /**
    * Looks at the most recent applied events and marks NEW those whose change is missing. Run at
@@ -74,12 +85,13 @@ public final class UncleanStopRecheck {
       }
       if (last == null) {
         c.commit();
-        return new Result(0, List.of());
+        return new Result(0, List.of(), 0);
       }
       Timestamp since = Timestamp.from(last.toInstant().minus(WINDOW));
       int checked = 0;
       List<Long> missing = new ArrayList<>();
       List<Long> inboundKept = new ArrayList<>();
+      List<Long> inboundAll = new ArrayList<>();
       // The newest DONE events by id (webhook_event_state_idx is (state, id)), then their rows.
       try (PreparedStatement ps =
           c.prepareStatement(
@@ -99,6 +111,9 @@ public final class UncleanStopRecheck {
             long id = rs.getLong(1);
             if (id != previous) {
               checked++;
+              if ("inbound".equals(rs.getString(2))) {
+                inboundAll.add(id);
+              }
             }
             if (notApplied(rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5))
                 && (missing.isEmpty() || missing.get(missing.size() - 1) != id)) {
@@ -116,6 +131,7 @@ public final class UncleanStopRecheck {
           missing.add(id);
         }
       }
+      int consentRows = repairConsentRows(c, keywords, inboundAll);
       missing.sort(null);
       if (!missing.isEmpty()) {
         try (PreparedStatement ps =
@@ -131,6 +147,12 @@ public final class UncleanStopRecheck {
       }
       c.commit();
       long millis = (System.nanoTime() - started) / 1_000_000;
+      if (consentRows > 0) {
+        LOG.warn(
+            "H2 was not closed cleanly and left the consent row of {} recipient(s) and sender(s)"
+                + " without the change of their latest STOP or START; set again from that keyword",
+            consentRows);
+      }
       if (missing.isEmpty()) {
         LOG.info(
             "H2 was not closed cleanly: the {} webhook events applied last all have their changes"
@@ -146,7 +168,7 @@ public final class UncleanStopRecheck {
             checked,
             missing.size() > 20 ? missing.subList(0, 20) + " ..." : missing);
       }
-      return new Result(checked, List.copyOf(missing));
+      return new Result(checked, List.copyOf(missing), consentRows);
     }
   }
 
@@ -193,6 +215,72 @@ public final class UncleanStopRecheck {
             org.twiliocrm.governance.RecipientPolicy.ALL_PURPOSES,
             org.twiliocrm.governance.ConsentLedger.SOURCE_SMS,
             InboundMessageHandler.consentEvidence(e.sid(), StoredEvent.channelOf(from), body));
+  }
+
+  /** The latest STOP or START for one recipient and sender scope, as its consent row records it. */
+  private record LatestKeyword(String status, String keyword, Timestamp appliedAt) {}
+
+  /**
+   * Sets each legacy {@code consent} row that does not say what the latest STOP or START among
+   * {@code inboundIds} (ascending) for its recipient and scope says; returns how many were set.
+   */
+  static int repairConsentRows(Connection c, Keywords keywords, List<Long> inboundIds)
+      throws SQLException {
+    Map<List<String>, LatestKeyword> latest = new LinkedHashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT sid, payload, processed_at FROM webhook_event WHERE id = ?")) {
+      for (long id : inboundIds) {
+        ps.setLong(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            continue;
+          }
+          StoredEvent e =
+              new StoredEvent(
+                  id, "inbound", rs.getString(1), null, StoredEvent.params(rs.getString(2)));
+          String from = e.p("From");
+          String body = e.p("Body");
+          String scope = InboundMessageHandler.consentScope(e);
+          Keywords.Kind kind = InboundMessageHandler.kind(keywords, e.p("OptOutType"), body);
+          if (from == null || scope == null || body == null) {
+            continue;
+          }
+          if (kind == Keywords.Kind.OPT_OUT || kind == Keywords.Kind.OPT_IN) {
+            // Ids ascend: a later keyword for the same pair replaces an earlier one.
+            latest.put(
+                List.of(from, scope),
+                new LatestKeyword(
+                    kind == Keywords.Kind.OPT_OUT
+                        ? ConsentChecker.OPTED_OUT
+                        : ConsentChecker.OPTED_IN,
+                    InboundMessageHandler.keyword(body),
+                    rs.getTimestamp(3) != null
+                        ? rs.getTimestamp(3)
+                        : Timestamp.from(java.time.Instant.now())));
+          }
+        }
+      }
+    }
+    int repaired = 0;
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT status FROM consent WHERE recipient = ? AND sender_scope = ?")) {
+      for (Map.Entry<List<String>, LatestKeyword> en : latest.entrySet()) {
+        String from = en.getKey().get(0);
+        String scope = en.getKey().get(1);
+        LatestKeyword k = en.getValue();
+        ps.setString(1, from);
+        ps.setString(2, scope);
+        String status;
+        try (ResultSet rs = ps.executeQuery()) {
+          status = rs.next() ? rs.getString(1) : null;
+        }
+        if (!k.status().equals(status)) {
+          ConsentChecker.record(c, from, scope, k.status(), k.keyword(), k.appliedAt());
+          repaired++;
+        }
+      }
+    }
+    return repaired;
   }
 
   /** Whether applying the event now would change something (see the class comment). */

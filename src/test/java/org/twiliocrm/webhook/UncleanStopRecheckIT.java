@@ -37,9 +37,9 @@ import org.twiliocrm.testsupport.FreePort;
  * <p>The torn batch is made by hand between two runs, from callbacks the sandbox really sent: the
  * messages' state and outbox rows are put back to {@code sent} while their {@code delivered} events
  * stay DONE; one reply (a STOP) loses its consent event and opt-out flag but keeps its row, another
- * loses its row but keeps its Task; and a dead process's note is left in H2's open-marker table, as
- * a SIGKILL leaves it. A real torn commit cannot be produced on demand ({@code bench/run h2-kill}
- * finds one in tens of kills).
+ * loses its row but keeps its Task, a third (a STOP) loses only the legacy consent row its keyword
+ * set; and a dead process's note is left in H2's open-marker table, as a SIGKILL leaves it. A real
+ * torn commit cannot be produced on demand ({@code bench/run h2-kill} finds one in tens of kills).
  */
 class UncleanStopRecheckIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -78,23 +78,37 @@ class UncleanStopRecheckIT {
           .until(
               () -> count(reader, "SELECT COUNT(*) FROM message_state WHERE status = 'delivered'"),
               n -> n == 3);
-      // The fourth, HELP, asks for nothing in the CRM: it must not be taken for a torn one.
-      String[] texts = {"STOP", "Can you call me?", "Thanks", "HELP"};
-      for (int i = 0; i < texts.length; i++) {
-        replies.add(reply(twilioPort, "+141555520" + (10 + i), texts[i]));
+      // The fourth, HELP, asks for nothing in the CRM: it must not be taken for a torn one. The
+      // fifth, a STOP, will lose only its legacy consent row; the sixth and seventh, a STOP then a
+      // START from one handset, stay whole: their row must keep saying what the START said.
+      String[][] texts = {
+        {"+14155552010", "STOP"},
+        {"+14155552011", "Can you call me?"},
+        {"+14155552012", "Thanks"},
+        {"+14155552013", "HELP"},
+        {"+14155552014", "STOP"},
+        {"+14155552015", "STOP"},
+        {"+14155552015", "START"}
+      };
+      for (String[] t : texts) {
+        replies.add(reply(twilioPort, t[0], t[1]));
       }
-      await("the replies applied: a consent event, an opt-out flag and two Tasks queued")
+      await("the replies applied: consent events, opt-out and opt-in flags, two Tasks queued")
           .atMost(Duration.ofSeconds(60))
           .until(
               () ->
                   count(reader, "SELECT COUNT(*) FROM crm_action WHERE kind = 'TASK'") == 2
                       && count(reader, "SELECT COUNT(*) FROM crm_action WHERE kind = 'OPT_OUT'")
-                          == 1
+                          == 3
+                      && count(reader, "SELECT COUNT(*) FROM crm_action WHERE kind = 'OPT_IN'") == 1
                       && count(reader, consentEvents(replies.get(0))) == 1
+                      && count(reader, consentEvents(replies.get(4))) == 1
                       && count(
                               reader,
                               "SELECT COUNT(*) FROM message_state WHERE direction = 'inbound'")
-                          == 4);
+                          == 7);
+      assertThat(consentRow(reader, "+14155552014")).isEqualTo("OPTED_OUT STOP");
+      assertThat(consentRow(reader, "+14155552015")).isEqualTo("OPTED_IN START");
     }
     List<String> sids = new ArrayList<>();
     try (Connection c = DriverManager.getConnection(reader, "", "");
@@ -128,6 +142,9 @@ class UncleanStopRecheckIT {
       st.executeUpdate(
           "DELETE FROM consent_event WHERE evidence LIKE 'message " + replies.get(0) + " %'");
       st.executeUpdate("DELETE FROM message_state WHERE message_sid = '" + replies.get(1) + "'");
+      // The fifth reply's STOP kept its consent event and opt-out flag and lost the legacy
+      // per-sender row that ConsentChecker reads before a send (its first keyword inserted it).
+      st.executeUpdate("DELETE FROM consent WHERE recipient = '+14155552014'");
       // What a SIGKILL leaves: the dead process's note that it had the file open.
       st.executeUpdate(
           "INSERT INTO CONNECTOR_H2_OPEN (owner, opened_at) VALUES ('1@gone', CURRENT_TIMESTAMP)");
@@ -153,7 +170,7 @@ class UncleanStopRecheckIT {
                           == 3
                       && count(reader, consentEvents(replies.get(0))) == 1
                       && count(reader, "SELECT COUNT(*) FROM crm_action WHERE kind = 'OPT_OUT'")
-                          == 1
+                          == 3
                       && count(
                               reader,
                               "SELECT COUNT(*) FROM message_state WHERE message_sid = '"
@@ -172,7 +189,17 @@ class UncleanStopRecheckIT {
                       + replies.get(0)
                       + "'"))
           .isEqualTo(1);
+      assertThat(consentRow(reader, "+14155552014"))
+          .as("the STOP's consent row, set again from it at the start")
+          .isEqualTo("OPTED_OUT STOP");
+      assertThat(consentRow(reader, "+14155552015"))
+          .as("a STOP followed by a START: the row keeps what the latest said")
+          .isEqualTo("OPTED_IN START");
+      assertThat(count(reader, consentEvents(replies.get(4))))
+          .as("the fifth reply was not applied again")
+          .isEqualTo(1);
       assertThat(second.output())
+          .contains("left the consent row of 1 recipient(s)")
           .contains("left 4 of the")
           .contains("webhook events applied last marked DONE without their change");
       Map<Long, String> doneAfter = doneEvents(reader);
@@ -246,6 +273,20 @@ class UncleanStopRecheckIT {
         + " 'message "
         + sid
         + " %'";
+  }
+
+  /** The legacy consent row of a handset for the sandbox's number: status and keyword. */
+  private static String consentRow(String url, String recipient) throws SQLException {
+    try (Connection c = DriverManager.getConnection(url, "", "");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT status, keyword FROM consent WHERE recipient = ?"
+                    + " AND sender_scope = '+15005550006'")) {
+      ps.setString(1, recipient);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) + " " + rs.getString(2) : null;
+      }
+    }
   }
 
   /** Each DONE event's id and when it was applied. */

@@ -34,6 +34,10 @@ public final class Database implements AutoCloseable {
   private boolean exitHeld;
   // This process opened the H2 file (not an AUTO_SERVER client): it notes a clean close.
   private boolean h2Owner;
+
+  /** Compacts the H2 file this process owns while it runs (H2Housekeeping); null otherwise. */
+  private H2Housekeeping housekeeping;
+
   private H2Recovery.Report h2Recovery;
 
   private Database(HikariDataSource dataSource, Vendor vendor, String displayUrl) {
@@ -103,6 +107,7 @@ public final class Database implements AutoCloseable {
         try (Connection c = ds.getConnection()) {
           H2Recovery.markOpen(c, db.h2Recovery.uncleanStop());
         }
+        db.housekeeping = H2Housekeeping.start(ds, db.displayUrl);
       }
     } catch (SQLException | RuntimeException e) {
       ds.close();
@@ -303,6 +308,13 @@ public final class Database implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    if (housekeeping != null) {
+      housekeeping.close();
+      long[] n = housekeeping.counts();
+      LOG.info(
+          "Database {}: H2 file compacted in {} of {} housekeeping passes", displayUrl, n[1], n[0]);
+      housekeeping = null;
+    }
     if (h2Owner && !dataSource.isClosed()) {
       // A clean close: the next start need not check the file's indexes.
       try (Connection c = dataSource.getConnection()) {

@@ -51,7 +51,8 @@ import java.util.stream.Stream;
  * README's java options ({@link #README_JAVA_OPTIONS}) unless CONNECTOR_JAVA_OPTS says otherwise,
  * and logs its collections (-Xlog:gc); at the end one full collection is forced (jcmd GC.run) and
  * the heap after each full collection is printed. GC_EVERY=seconds also forces one that often
- * during the run, to watch the live heap over a long run.
+ * during the run, to watch the live heap over a long run. H2_PAGES=1 (H2 only) runs the connector
+ * with {@link H2PageBytes} and prints what H2's stores wrote per table, index and undo log.
  */
 public final class LoopBench {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -92,6 +93,11 @@ public final class LoopBench {
     command.addAll(javaOptions());
     // The GC log, for the heap after each collection (printed at the end).
     command.add("-Xlog:gc:file=" + work.resolve("gc.log") + ":uptime");
+    // H2_PAGES=1: what H2's stores write, per table, index and undo log (H2PageBytes).
+    boolean pages = db.equals("h2") && System.getenv("H2_PAGES") != null;
+    if (pages) {
+      command.add("-javaagent:" + H2PageBytes.agentJar(work) + "=" + work);
+    }
     command.addAll(List.of("-jar", jar.toString()));
     System.out.println("connector: " + String.join(" ", command));
     ProcessBuilder pb =
@@ -192,6 +198,9 @@ public final class LoopBench {
       }
 
       Map<String, Long> insertedAt = new HashMap<>(rows * 2);
+      if (pages) {
+        Files.createFile(work.resolve("reset"));
+      }
       long t0 = System.currentTimeMillis();
       try (Connection c = DriverManager.getConnection(jdbc, user, "")) {
         c.setAutoCommit(false);
@@ -428,6 +437,9 @@ public final class LoopBench {
             store1[2] - store0[2],
             (store1[2] - store0[2]) / (double) rows);
       }
+      if (pages) {
+        printPages(work, jdbc, rows);
+      }
       long rssMax = printRss(rss);
       long heapMax = printHeap(work.resolve("gc.log"));
       targets(rows, loopS, rssMax, heapMax).forEach(System.out::println);
@@ -447,6 +459,79 @@ public final class LoopBench {
         }
       }
     }
+  }
+
+  /**
+   * H2_PAGES: the agent's counts since the rows went in, per table, index, undo log and H2's own
+   * layout map, largest first, with the names H2's maps stand for (DB_OBJECT_ID).
+   */
+  private static void printPages(Path work, String jdbc, int rows) throws Exception {
+    Files.createFile(work.resolve("dump"));
+    Path file = work.resolve("h2-pages.txt");
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (Files.exists(work.resolve("dump")) && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    if (!Files.exists(file)) {
+      System.out.println("H2_PAGES: the agent wrote nothing; see " + work.resolve("connector.log"));
+      return;
+    }
+    Map<String, String> names = new HashMap<>();
+    try (Connection c = DriverManager.getConnection(jdbc, "", "");
+        Statement s = c.createStatement()) {
+      try (ResultSet r =
+          s.executeQuery(
+              "SELECT TABLE_NAME, DB_OBJECT_ID('TABLE', TABLE_SCHEMA, TABLE_NAME) FROM"
+                  + " INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'PUBLIC'")) {
+        while (r.next()) {
+          names.put("table." + r.getInt(2), r.getString(1).toLowerCase(Locale.ROOT) + " (rows)");
+        }
+      }
+      try (ResultSet r =
+          s.executeQuery(
+              "SELECT INDEX_NAME, DB_OBJECT_ID('INDEX', INDEX_SCHEMA, INDEX_NAME), TABLE_NAME"
+                  + " FROM INFORMATION_SCHEMA.INDEXES WHERE INDEX_SCHEMA = 'PUBLIC'")) {
+        while (r.next()) {
+          names.put(
+              "index." + r.getInt(2),
+              (r.getString(3) + " index " + r.getString(1)).toLowerCase(Locale.ROOT));
+        }
+      }
+    }
+    // name -> {page writes, keys, bytes}, undo logs of all transactions together.
+    Map<String, long[]> by = new HashMap<>();
+    long total = 0;
+    for (String line : Files.readAllLines(file)) {
+      String[] f = line.split(" ");
+      String name = f[0];
+      if (name.startsWith("undoLog")) {
+        name = "undo logs of open transactions";
+      } else if (name.equals("(layout)")) {
+        name = "H2's layout map (chunks, map roots)";
+      } else {
+        name = names.getOrDefault(name, name);
+      }
+      long[] v = by.computeIfAbsent(name, k -> new long[3]);
+      for (int i = 0; i < 3; i++) {
+        v[i] += Long.parseLong(f[i + 1]);
+      }
+      total += Long.parseLong(f[3]);
+    }
+    System.out.printf(
+        "H2 page writes by map (H2_PAGES; %,.1f kB serialised per message in all):%n",
+        total / 1024.0 / rows);
+    long all = total;
+    by.entrySet().stream()
+        .sorted((a, b) -> Long.compare(b.getValue()[2], a.getValue()[2]))
+        .limit(16)
+        .forEach(
+            e ->
+                System.out.printf(
+                    "  %6.2f kB/msg %5.1f %%  %5.2f pages/msg  %s%n",
+                    e.getValue()[2] / 1024.0 / rows,
+                    100.0 * e.getValue()[2] / all,
+                    e.getValue()[0] / (double) rows,
+                    e.getKey()));
   }
 
   /** Insert (commit) to the CRM record's last modification, which is its delivered status. */
@@ -520,7 +605,6 @@ public final class LoopBench {
     return opts.isBlank() ? List.of() : List.of(opts.trim().split("\\s+"));
   }
 
-  /** The heap settings of the README's run command (and the image's, as a share of memory). */
   /**
    * H2's store counters (version = stores so far, bytes written, pages read from the file), or null
    * on PostgreSQL.

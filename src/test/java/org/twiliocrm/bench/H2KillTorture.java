@@ -40,7 +40,9 @@ import org.twiliocrm.db.Database;
  * <p>The child prints {@code ACK n} after the commit of insert batch {@code n} returned, and {@code
  * SENT a b} after the commit that marked ids a..b SENT returned; the parent counts only those.
  * {@code EARLY_ACK=1} makes the child acknowledge each batch 300 ms before committing it, a faulty
- * writer, so the check can be seen to catch a loss.
+ * writer, so the check can be seen to catch a loss. {@code KILL_MIN_MS} and {@code KILL_MAX_MS}
+ * bound the kill's moment. {@code RETENTION_MS=0} lets H2 rewrite chunks and reuse their space at
+ * once (not what the connector runs: H2 keeps 45 s), so the compaction runs before an early kill.
  */
 public final class H2KillTorture {
   private static final int BATCH = 400;
@@ -55,6 +57,9 @@ public final class H2KillTorture {
     int cycles = args.length > 0 ? Integer.parseInt(args[0]) : 40;
     // The kill comes at a random moment up to this long after the third batch.
     long killMaxMillis = Long.parseLong(System.getenv().getOrDefault("KILL_MAX_MS", "12000"));
+    // KILL_MIN_MS=50000 (with KILL_MAX_MS above it): kills after H2's 45 s retention time, once
+    // chunks are old enough for the connector's compaction to rewrite them.
+    long killMinMillis = Long.parseLong(System.getenv().getOrDefault("KILL_MIN_MS", "300"));
     Path root = Files.createTempDirectory("h2-kill-");
     String cp = System.getProperty("java.class.path");
     int failed = 0;
@@ -98,7 +103,8 @@ public final class H2KillTorture {
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
       }
       LockSupport.parkNanos(
-          TimeUnit.MILLISECONDS.toNanos(ThreadLocalRandom.current().nextLong(300, killMaxMillis)));
+          TimeUnit.MILLISECONDS.toNanos(
+              ThreadLocalRandom.current().nextLong(killMinMillis, killMaxMillis)));
       p.destroyForcibly();
       p.waitFor();
       reader.join();
@@ -261,6 +267,12 @@ public final class H2KillTorture {
       st.execute(
           "CREATE TABLE IF NOT EXISTS h2kill_claim (token VARCHAR(64) PRIMARY KEY, n INT NOT"
               + " NULL)");
+      // RETENTION_MS=0: H2 may rewrite a chunk and reuse its space at once instead of after 45 s,
+      // so the connector's compaction (H2Housekeeping) is at work within the seconds before a kill.
+      String retention = System.getenv("RETENTION_MS");
+      if (retention != null) {
+        st.execute("SET RETENTION_TIME " + Integer.parseInt(retention));
+      }
     }
     int claimers = Integer.parseInt(System.getenv().getOrDefault("CLAIMERS", "2"));
     for (int i = 0; i < claimers; i++) {

@@ -53,6 +53,13 @@ import java.util.stream.Stream;
  * the heap after each full collection is printed. GC_EVERY=seconds also forces one that often
  * during the run, to watch the live heap over a long run. H2_PAGES=1 (H2 only) runs the connector
  * with {@link H2PageBytes} and prints what H2's stores wrote per table, index and undo log.
+ *
+ * <p>SANDBOX=external runs the two emulators in a JVM of their own ({@code java -jar JAR sandbox},
+ * the same java options), which the connector reaches through {@code sandbox.twilio.external-url}
+ * and {@code sandbox.salesforce.external-url}: the CPU a message costs is then printed per process
+ * (connector, sandboxes, and on PostgreSQL the database server's), so what the connector itself
+ * spends is not mixed with what the emulators spend playing Twilio and Salesforce. With PROFILE,
+ * the sandboxes' JVM is recorded too ({@code loop-<db>-sandboxes.jfr}).
  */
 public final class LoopBench {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -99,6 +106,8 @@ public final class LoopBench {
       command.add("-javaagent:" + H2PageBytes.agentJar(work) + "=" + work);
     }
     command.addAll(List.of("-jar", jar.toString()));
+    boolean external = "external".equals(System.getenv("SANDBOX"));
+    Process sandbox = external ? startSandboxes(jar, work, twilioPort, sfPort) : null;
     System.out.println("connector: " + String.join(" ", command));
     ProcessBuilder pb =
         new ProcessBuilder(command)
@@ -109,6 +118,10 @@ public final class LoopBench {
     env.put("CONNECTOR_HTTP_PORT", String.valueOf(httpPort));
     env.put("SANDBOX_TWILIO_PORT", String.valueOf(twilioPort));
     env.put("SANDBOX_SALESFORCE_PORT", String.valueOf(sfPort));
+    if (external) {
+      env.put("SANDBOX_TWILIO_EXTERNAL_URL", "http://127.0.0.1:" + twilioPort);
+      env.put("SANDBOX_SALESFORCE_EXTERNAL_URL", "http://127.0.0.1:" + sfPort);
+    }
     String jdbc;
     String user = "";
     if (db.equals("postgres")) {
@@ -174,12 +187,18 @@ public final class LoopBench {
         // PROFILE_SETTINGS: another .jfc, e.g. one with jdk.JavaExceptionThrow on.
         String settings = System.getenv().getOrDefault("PROFILE_SETTINGS", "profile");
         jcmd(pid, "JFR.start", "name=loop", "settings=" + settings);
+        if (sandbox != null) {
+          jcmd(sandbox.pid(), "JFR.start", "name=loop", "settings=" + settings);
+        }
       }
       String twilio = "http://127.0.0.1:" + twilioPort;
       String sf = "http://127.0.0.1:" + sfPort;
       String token = sfToken(sf);
       Map<String, Long> before = threadTicks(pid);
       long cpu0 = processTicks(pid);
+      long sandbox0 = sandbox == null ? 0 : processTicks(sandbox.pid());
+      Map<String, Long> sandboxBefore = sandbox == null ? Map.of() : threadTicks(sandbox.pid());
+      long pg0 = db.equals("postgres") ? postgresTicks() : 0;
       long[] store0 = h2Store(jdbc);
 
       // PRE_SQL: statements (separated by ';') run on the connector's database before the rows
@@ -285,6 +304,9 @@ public final class LoopBench {
       }
       long cpu1;
       Map<String, Long> after;
+      long sandbox1 = 0;
+      Map<String, Long> sandboxAfter = Map.of();
+      long pg1 = 0;
       try (Connection c = DriverManager.getConnection(jdbc, user, "")) {
         while (true) {
           long now = System.currentTimeMillis();
@@ -378,10 +400,16 @@ public final class LoopBench {
         // being in the total only.
         cpu1 = processTicks(pid);
         after = threadTicks(pid);
+        if (sandbox != null) {
+          sandbox1 = processTicks(sandbox.pid());
+          sandboxAfter = threadTicks(sandbox.pid());
+        }
+        pg1 = db.equals("postgres") ? postgresTicks() : 0;
       }
       if (vacuums > 0) {
         System.out.printf(
-            "bench's VACUUM ANALYZE: %d runs, %.1f s in all (PostgreSQL's CPU, not counted below)%n",
+            "bench's VACUUM ANALYZE: %d runs, %.1f s in all (PostgreSQL's CPU: not in the connector's"
+                + " figures below, in PostgreSQL's)%n",
             vacuums, vacuumMs / 1e3);
       }
       long[] store1 = h2Store(jdbc);
@@ -391,6 +419,11 @@ public final class LoopBench {
       if (jfr != null) {
         jcmd(pid, "JFR.stop", "name=loop", "filename=" + jfr);
         System.out.println("JFR recording: " + jfr);
+        if (sandbox != null) {
+          Path sandboxJfr = jfr.resolveSibling("loop-" + db + "-sandboxes.jfr");
+          jcmd(sandbox.pid(), "JFR.stop", "name=loop", "filename=" + sandboxJfr);
+          System.out.println("JFR recording of the sandboxes' JVM: " + sandboxJfr);
+        }
       }
       System.out.printf("load average at end: %s%n", loadAvg());
       if (allInCrm == 0) {
@@ -426,10 +459,17 @@ public final class LoopBench {
       latencies(jdbc, user, sf, insertedAt);
       double cpuS = (cpu1 - cpu0) / (double) CLK_TCK;
       System.out.printf(
-          "connector process CPU: %.1f s = %.0f us per message (ready to last record; includes both"
-              + " sandboxes, which run in the same JVM)%n",
-          cpuS, cpuS / rows * 1e6);
+          "connector process CPU: %.1f s = %.0f us per message (ready to last record; %s)%n",
+          cpuS,
+          cpuS / rows * 1e6,
+          sandbox == null
+              ? "includes both sandboxes, which run in the same JVM"
+              : "the sandboxes run in a JVM of their own, below");
       printThreadGroups(before, after, rows);
+      budget(rows, loopS, cpuS, sandbox, sandbox1 - sandbox0, db, pg1 - pg0);
+      if (sandbox != null) {
+        printThreadGroups(sandboxBefore, sandboxAfter, rows);
+      }
       if (store0 != null && store1 != null) {
         // Each store writes every page changed since the previous one (WRITE_DELAY=0: one per
         // commit), so stores and bytes per message say how much the commits cost on H2.
@@ -449,10 +489,12 @@ public final class LoopBench {
       long heapMax = printHeap(work.resolve("gc.log"));
       targets(rows, loopS, rssMax, heapMax).forEach(System.out::println);
     } finally {
-      p.destroy();
-      if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        p.waitFor();
+      for (Process proc : sandbox == null ? List.of(p) : List.of(p, sandbox)) {
+        proc.destroy();
+        if (!proc.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+          proc.destroyForcibly();
+          proc.waitFor();
+        }
       }
       sampler.interrupt();
       // The H2 database of a finished run is a few hundred MB; a failed run keeps it and its log.
@@ -577,6 +619,102 @@ public final class LoopBench {
         ms.get(ms.size() / 2) / 1e3,
         ms.get(Math.min(ms.size() - 1, (int) Math.ceil(ms.size() * 0.99) - 1)) / 1e3,
         ms.get(ms.size() - 1) / 1e3);
+  }
+
+  /**
+   * SANDBOX=external: both emulators in a JVM of their own, started like the connector (the same
+   * java options), answering before the connector starts.
+   */
+  private static Process startSandboxes(Path jar, Path work, int twilioPort, int sfPort)
+      throws Exception {
+    List<String> command = new ArrayList<>(List.of("java"));
+    command.addAll(javaOptions());
+    command.addAll(
+        List.of(
+            "-jar",
+            jar.toString(),
+            "sandbox",
+            "--twilio-port",
+            String.valueOf(twilioPort),
+            "--salesforce-port",
+            String.valueOf(sfPort)));
+    System.out.println("sandboxes: " + String.join(" ", command));
+    Process s =
+        new ProcessBuilder(command)
+            .directory(work.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(work.resolve("sandboxes.log").toFile())
+            .start();
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (status("http://127.0.0.1:" + twilioPort + "/sandbox/messages") != 200
+        || status("http://127.0.0.1:" + sfPort + "/sandbox/streaming") != 200) {
+      if (!s.isAlive() || System.nanoTime() > deadline) {
+        s.destroyForcibly();
+        throw new IllegalStateException(
+            "the sandboxes did not answer; log: " + work.resolve("sandboxes.log"));
+      }
+      Thread.sleep(100);
+    }
+    return s;
+  }
+
+  /**
+   * CPU per message per process, against what 1,000 messages a second would allow on this machine's
+   * cores. PostgreSQL's figure is every postgres process's, the bench's own polls included.
+   */
+  private static void budget(
+      int rows,
+      double loopS,
+      double connectorS,
+      Process sandbox,
+      long sandboxTicks,
+      String db,
+      long pgTicks) {
+    double connector = connectorS / rows * 1e6;
+    double sandboxes = sandboxTicks / (double) CLK_TCK / rows * 1e6;
+    double pg = pgTicks / (double) CLK_TCK / rows * 1e6;
+    int cores = Runtime.getRuntime().availableProcessors();
+    StringBuilder line = new StringBuilder("CPU per message by process: connector ");
+    line.append(String.format("%.0f us", connector));
+    if (sandbox != null) {
+      line.append(String.format(" + sandboxes %.0f us", sandboxes));
+    } else {
+      line.append(" (sandboxes included)");
+    }
+    if (db.equals("postgres")) {
+      line.append(
+          String.format(" + PostgreSQL %.0f us (the bench's polls and VACUUM included)", pg));
+    }
+    double total = connector + (sandbox != null ? sandboxes : 0) + pg;
+    line.append(
+        String.format(
+            " = %.0f us; 1,000 messages/s on %d cores allows %d us; all %d cores busy for the"
+                + " loop's %.1f s would be %.0f us",
+            total, cores, cores * 1000, cores, loopS, cores * loopS / rows * 1e6));
+    System.out.println(line);
+    if (sandbox != null) {
+      System.out.printf("sandboxes' JVM: resident %d MB at the end%n", rssKb(sandbox.pid()) / 1024);
+    }
+  }
+
+  /** utime + stime of every process named postgres on this machine, in clock ticks. */
+  private static long postgresTicks() throws IOException {
+    long sum = 0;
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path d : procs.toList()) {
+        if (!d.getFileName().toString().chars().allMatch(Character::isDigit)) {
+          continue;
+        }
+        try {
+          if (Files.readString(d.resolve("comm")).trim().equals("postgres")) {
+            sum += ticks(Files.readString(d.resolve("stat")));
+          }
+        } catch (IOException e) {
+          // The process ended between the listing and the read.
+        }
+      }
+    }
+    return sum;
   }
 
   private static void printThreadGroups(

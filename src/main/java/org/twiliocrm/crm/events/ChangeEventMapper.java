@@ -32,6 +32,16 @@ final class ChangeEventMapper {
     this.templates = templates;
   }
 
+  /** Whether any rule names {@code entity} (an event of another object decides nothing). */
+  boolean hasRuleFor(String entity) {
+    for (SendRules.Rule rule : rules.rules()) {
+      if (rule.object().equals(entity)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   EventOutcome map(String raw, String topic, Long replayIdHeader) throws Exception {
     EventEnvelope env = new EventEnvelope(topic, replayIdHeader);
     JsonNode payload;

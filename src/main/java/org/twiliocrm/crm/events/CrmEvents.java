@@ -57,6 +57,18 @@ public final class CrmEvents {
     String raw;
     if (body instanceof Map<?, ?> fields) {
       org.apache.camel.Message m = exchange.getMessage();
+      if (m.getHeader(SalesforceConstants.HEADER_SALESFORCE_ENTITY_NAME) instanceof String entity
+          && !changeEvents.hasRuleFor(entity)) {
+        // An object no rule names (with /data/ChangeEvents, every object the org streams, the
+        // write-back's own Twilio_Message__c records too where CDC is on for them): no decision,
+        // only its replay id to store. Without the JSON round trip below, which such events paid
+        // for nothing (8 % of the connector's CPU in a PostgreSQL loop run, docs/performance.md).
+        Object channel = m.getHeader(SalesforceConstants.HEADER_SALESFORCE_CHANNEL);
+        return new EventOutcome(
+            channel == null ? settings.changeEventTopic() : channel.toString(),
+            replayId(exchange),
+            List.of());
+      }
       Map<String, Object> header = new LinkedHashMap<>();
       header.put("entityName", m.getHeader(SalesforceConstants.HEADER_SALESFORCE_ENTITY_NAME));
       header.put("recordIds", m.getHeader(SalesforceConstants.HEADER_SALESFORCE_RECORD_IDS));

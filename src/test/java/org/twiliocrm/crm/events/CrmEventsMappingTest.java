@@ -235,6 +235,75 @@ class CrmEventsMappingTest {
     }
   }
 
+  /**
+   * The route's body is camel-salesforce's parsed change event (rawPayload=false): an event of an
+   * object no rule names gives the same outcome as mapping its whole message would (no decision,
+   * its channel and replay id for the committer), and a named object's event is still mapped.
+   */
+  @Test
+  void anEventOfAnObjectNoRuleNamesDecidesNothingAndKeepsItsReplayId() throws Exception {
+    SendRules rules =
+        SendRules.parse(
+            new org.snakeyaml.engine.v2.api.Load(
+                    org.snakeyaml.engine.v2.api.LoadSettings.builder().build())
+                .loadFromString(RULES),
+            "test",
+            "sms");
+    ChangeEventMapper mapper = new ChangeEventMapper(rules, resolver, templates);
+    CrmEvents crm =
+        new CrmEvents(events, mapper, CrmEventsSettings.defaults(), CrmEventMetrics.standalone());
+    try (org.apache.camel.CamelContext ctx = new org.apache.camel.impl.DefaultCamelContext()) {
+      EventOutcome echo =
+          crm.fromChangeEvent(
+              changeEvent(
+                  ctx, "Twilio_Message__c", "a0B5g0000000001AAA", Map.of("Status__c", "x")));
+      assertThat(echo.decisions()).isEmpty();
+      assertThat(echo.channel()).isEqualTo("/data/Twilio_Message__ChangeEvent");
+      assertThat(echo.replayId()).isEqualTo(41L);
+      // What the whole mapping gives for the same event.
+      String whole =
+          "{\"channel\":\"/data/Twilio_Message__ChangeEvent\",\"data\":{\"payload\":"
+              + "{\"ChangeEventHeader\":{\"entityName\":\"Twilio_Message__c\",\"recordIds\":"
+              + "[\"a0B5g0000000001AAA\"],\"changeType\":\"UPDATE\"},\"Status__c\":\"x\"},"
+              + "\"event\":{\"replayId\":41}}}";
+      assertThat(mapper.map(whole, "/data/ChangeEvents", null)).isEqualTo(echo);
+
+      EventOutcome closed =
+          crm.fromChangeEvent(changeEvent(ctx, "Case", CASE, Map.of("Status", "Closed")));
+      assertThat(closed.sends())
+          .extracting(Decision.Send::recipient, Decision.Send::body)
+          .containsExactly(
+              org.assertj.core.groups.Tuple.tuple("+14155550101", "Case 00001001 closed"));
+      assertThat(closed.replayId()).isEqualTo(41L);
+    }
+  }
+
+  /** An UPDATE change event as the route gets it: the fields as a Map, the header in headers. */
+  private static org.apache.camel.Exchange changeEvent(
+      org.apache.camel.CamelContext ctx,
+      String entity,
+      String recordId,
+      Map<String, Object> fields) {
+    org.apache.camel.Exchange e = new org.apache.camel.support.DefaultExchange(ctx);
+    org.apache.camel.Message m = e.getMessage();
+    m.setBody(new java.util.LinkedHashMap<>(fields));
+    m.setHeader(
+        org.apache.camel.component.salesforce.SalesforceConstants.HEADER_SALESFORCE_ENTITY_NAME,
+        entity);
+    m.setHeader(
+        org.apache.camel.component.salesforce.SalesforceConstants.HEADER_SALESFORCE_RECORD_IDS,
+        List.of(recordId));
+    m.setHeader(
+        org.apache.camel.component.salesforce.SalesforceConstants.HEADER_SALESFORCE_CHANGE_TYPE,
+        "UPDATE");
+    m.setHeader(
+        org.apache.camel.component.salesforce.SalesforceConstants.HEADER_SALESFORCE_CHANNEL,
+        "/data/" + entity.replace("__c", "__") + "ChangeEvent");
+    m.setHeader(
+        org.apache.camel.component.salesforce.SalesforceConstants.HEADER_SALESFORCE_REPLAY_ID, 41L);
+    return e;
+  }
+
   @Test
   void camelSalesforceInternalsWeRelyOnAreStillThere() {
     assertThat(ReplayPins.extension()).isNotNull();
